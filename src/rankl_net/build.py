@@ -1,0 +1,256 @@
+"""Build the shipped SBML models from their Antimony sources and annotation tables.
+
+``models/antimony/<model>.ant`` is the single source of the maths. A line
+``// @include PATH`` pulls in a module file (relative to ``models/antimony``) so several models
+share one copy of a module. The build
+
+1. expands the includes and converts the Antimony text to SBML with libAntimony;
+2. converts to SBML Level 3 Version 2, gives every literal number the unit ``dimensionless``
+   (so libSBML can check every expression) and every rule variable the unit derived from its
+   rule;
+3. adds names, SBO terms and identifiers.org annotations from ``models/annotations/*.tsv``;
+4. writes ``models/sbml/<model>.xml`` and a readable listing ``models/sbml/<model>.md``.
+
+The output is byte-stable: the same sources give the same files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import antimony
+import libsbml
+
+from . import annotations as ann
+from . import paths
+from .errors import InputError
+
+INCLUDE = re.compile(r"^\s*//\s*@include\s+(\S+)\s*$")
+
+
+def expand_includes(path: Path, root: Path | None = None, _seen: tuple[Path, ...] = ()) -> str:
+    """Return the Antimony text of ``path`` with every ``// @include`` line replaced by the file."""
+    root = root or paths.ANTIMONY
+    if path in _seen:
+        raise InputError(f"include cycle: {' -> '.join(str(p) for p in (*_seen, path))}")
+    out = []
+    for line in path.read_text().splitlines():
+        m = INCLUDE.match(line)
+        if m:
+            target = root / m.group(1)
+            out.append(f"  // ---- begin {m.group(1)} ----")
+            out.append(expand_includes(target, root, (*_seen, path)))
+            out.append(f"  // ---- end {m.group(1)} ----")
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def antimony_to_sbml(text: str, model_id: str) -> str:
+    """Convert Antimony text to an SBML string with libAntimony."""
+    antimony.clearPreviousLoads()
+    if antimony.loadAntimonyString(text) < 0:
+        raise InputError(f"Antimony error in {model_id}: {antimony.getLastError()}")
+    sbml = antimony.getSBMLString(model_id)
+    if not sbml:
+        raise InputError(f"Antimony produced no SBML for {model_id}: {antimony.getLastError()}")
+    return sbml
+
+
+def _set_literal_units(node: libsbml.ASTNode) -> None:
+    if node is None:
+        return
+    if node.isNumber() and not node.hasUnits():
+        node.setUnits("dimensionless")
+    for i in range(node.getNumChildren()):
+        _set_literal_units(node.getChild(i))
+
+
+def _all_maths(model: libsbml.Model):
+    for rule in model.getListOfRules():
+        yield rule
+    for ia in model.getListOfInitialAssignments():
+        yield ia
+    for rxn in model.getListOfReactions():
+        if rxn.isSetKineticLaw():
+            yield rxn.getKineticLaw()
+    for ev in model.getListOfEvents():
+        if ev.isSetTrigger():
+            yield ev.getTrigger()
+        for ea in ev.getListOfEventAssignments():
+            yield ea
+
+
+def _unit_signature(ud: libsbml.UnitDefinition) -> tuple:
+    ud = libsbml.UnitDefinition.convertToSI(ud)
+    libsbml.UnitDefinition.simplify(ud)
+    units = []
+    for u in ud.getListOfUnits():
+        units.append((u.getKind(), u.getExponent(), round(u.getMultiplier() * 10 ** u.getScale(), 12)))
+    return tuple(sorted(units))
+
+
+def _unit_id_for(model: libsbml.Model, derived: libsbml.UnitDefinition) -> str:
+    """Find (or create) a unit definition identical to ``derived``, after conversion to SI."""
+    if derived.getNumUnits() == 0 or (
+        derived.getNumUnits() == 1 and derived.getUnit(0).getKind() == libsbml.UNIT_KIND_DIMENSIONLESS
+    ):
+        return "dimensionless"
+    want = _unit_signature(derived)
+    for ud in model.getListOfUnitDefinitions():
+        if _unit_signature(ud) == want:
+            return ud.getId()
+    if _unit_signature(_base("dimensionless")) == want:
+        return "dimensionless"
+    new = model.createUnitDefinition()
+    new.setId(f"unit_{len(model.getListOfUnitDefinitions())}")
+    for u in derived.getListOfUnits():
+        new.addUnit(u)
+    return new.getId()
+
+
+def _base(kind: str) -> libsbml.UnitDefinition:
+    ud = libsbml.UnitDefinition(3, 2)
+    u = ud.createUnit()
+    u.setKind(libsbml.UnitKind_forName(kind))
+    u.setExponent(1)
+    u.setScale(0)
+    u.setMultiplier(1)
+    return ud
+
+
+def _set_rule_units(model: libsbml.Model) -> None:
+    """Give each assignment-rule parameter the unit of its rule, inputs first."""
+    pending = [
+        r for r in model.getListOfRules()
+        if r.isAssignment() and model.getParameter(r.getVariable()) is not None
+        and not model.getParameter(r.getVariable()).isSetUnits()
+    ]
+    while pending:
+        done = []
+        for rule in pending:
+            # libSBML caches derived units; a fresh document view after each pass re-derives them
+            model.populateListFormulaUnitsData()
+            derived = rule.getDerivedUnitDefinition()
+            if derived is None or rule.containsUndeclaredUnits():
+                continue
+            model.getParameter(rule.getVariable()).setUnits(_unit_id_for(model, derived))
+            done.append(rule)
+        if not done:
+            names = ", ".join(r.getVariable() for r in pending)
+            raise InputError(f"cannot derive the units of {names}: declare the units of their inputs")
+        pending = [r for r in pending if r not in done]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What the build made for one model."""
+
+    model: str
+    sbml_path: Path
+    listing_path: Path
+    sbml: str
+    listing: str
+
+
+def build_sbml(model_name: str, root: Path | None = None) -> str:
+    """Return the annotated SBML L3V2 text of one model (nothing is written)."""
+    root = root or paths.ANTIMONY
+    text = expand_includes(root / f"{model_name}.ant", root)
+    doc = libsbml.readSBMLFromString(antimony_to_sbml(text, model_name))
+    if doc.getLevel() != 3 or doc.getVersion() != 2:
+        if not doc.setLevelAndVersion(3, 2, True):
+            raise InputError(f"{model_name}: conversion to SBML L3V2 failed")
+    model = doc.getModel()
+    for holder in _all_maths(model):
+        math = holder.getMath()
+        if math is not None:
+            math = math.deepCopy()
+            _set_literal_units(math)
+            holder.setMath(math)
+    _set_rule_units(model)
+    ann.annotate(model)
+    # Antimony writes its own provenance comment; keep the file free of tool versions so it is
+    # byte-stable across installs of the same libraries.
+    return libsbml.writeSBMLToString(doc)
+
+
+def listing_markdown(sbml: str) -> str:
+    """A readable listing of a model: compartments, species, parameters, rules and reactions."""
+    doc = libsbml.readSBMLFromString(sbml)
+    m = doc.getModel()
+    sources = ann.parameter_sources()
+    sp_table = ann.species_table()
+    lines = [f"# {m.getId()}: model listing", "", f"Generated from `models/antimony/{m.getId()}.ant` "
+             "by `rankl-net build`; do not edit.", "", f"Time unit: `{m.getTimeUnits()}`; "
+             f"substance: `{m.getSubstanceUnits()}`; volume: `{m.getVolumeUnits()}`.", ""]
+    lines += ["## Species", "", "| id | name | initial (pM) | SBO | identifiers |", "|---|---|---|---|---|"]
+    for s in m.getListOfSpecies():
+        row = sp_table.get(s.getId(), {})
+        lines.append(f"| `{s.getId()}` | {s.getName()} | {_fmt(s.getInitialConcentration())} | "
+                     f"{s.getSBOTermID()} | {row.get('identifiers', '')} |")
+    lines += ["", "## Parameters", "", "| id | value | unit | source |", "|---|---|---|---|"]
+    rule_vars = {r.getVariable() for r in m.getListOfRules()}
+    for p in m.getListOfParameters():
+        if p.getId() in rule_vars and p.getConstant() is False and m.getRule(p.getId()).isAssignment():
+            continue
+        value = _fmt(p.getValue()) if p.isSetValue() else "(initial assignment)"
+        lines.append(f"| `{p.getId()}` | {value} | {p.getUnits()} | {sources.get(p.getId(), {}).get('source', '')} |")
+    lines += ["", "## Assignment and rate rules", "", "| variable | unit | rule |", "|---|---|---|"]
+    for r in m.getListOfRules():
+        var = r.getVariable()
+        obj = m.getParameter(var) or m.getSpecies(var)
+        unit = obj.getUnits() if obj is not None and hasattr(obj, "getUnits") else ""
+        kind = "d/dt = " if r.isRate() else "= "
+        lines.append(f"| `{var}` | {unit} | {kind}`{_formula(r.getMath())}` |")
+    if m.getNumInitialAssignments():
+        lines += ["", "## Initial assignments", "", "| symbol | value |", "|---|---|"]
+        for ia in m.getListOfInitialAssignments():
+            lines.append(f"| `{ia.getSymbol()}` | `{_formula(ia.getMath())}` |")
+    lines += ["", "## Reactions", "", "| id | SBO | equation | rate law |", "|---|---|---|---|"]
+    for r in m.getListOfReactions():
+        lhs = " + ".join(sr.getSpecies() for sr in r.getListOfReactants()) or "∅"
+        rhs = " + ".join(sr.getSpecies() for sr in r.getListOfProducts()) or "∅"
+        arrow = "⇌" if r.getReversible() else "→"
+        lines.append(f"| `{r.getId()}` | {r.getSBOTermID()} | {lhs} {arrow} {rhs} | "
+                     f"`{_formula(r.getKineticLaw().getMath())}` |")
+    return "\n".join(lines) + "\n"
+
+
+def _formula(math: libsbml.ASTNode) -> str:
+    settings = libsbml.L3ParserSettings()
+    settings.setParseUnits(False)
+    return libsbml.formulaToL3StringWithSettings(math, settings).replace("|", "\\|")
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def build(models: list[str] | None = None, check: bool = False) -> list[BuildResult]:
+    """Generate (or, with ``check``, only compare) the SBML and listings of the shipped models.
+
+    Returns one :class:`BuildResult` per model. With ``check`` nothing is written and an
+    :class:`InputError` lists the files that differ from what the sources generate.
+    """
+    from .catalog import model_names
+
+    names = models or model_names()
+    results, drift = [], []
+    for name in names:
+        sbml = build_sbml(name)
+        listing = listing_markdown(sbml)
+        xml_path, md_path = paths.SBML / f"{name}.xml", paths.SBML / f"{name}.md"
+        for path, text in ((xml_path, sbml), (md_path, listing)):
+            if check:
+                if not path.exists() or path.read_text() != text:
+                    drift.append(str(path.relative_to(paths.ROOT)))
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
+        results.append(BuildResult(name, xml_path, md_path, sbml, listing))
+    if drift:
+        raise InputError("generated files differ from their sources (run `make models`): " + ", ".join(drift))
+    return results

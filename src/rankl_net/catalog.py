@@ -1,0 +1,85 @@
+"""The shipped models and what the engine needs to know about each (``models/catalog.toml``)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from . import paths
+from .errors import unknown_name
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Metadata of one shipped model.
+
+    Attributes
+    ----------
+    name
+        Model name, also the SBML model id and the file stem in ``models/sbml``.
+    title
+        One-line description.
+    time_unit
+        Unit of the model's time axis ("hour" or "day").
+    default_end
+        Default simulation length, in ``time_unit``.
+    default_context
+        Context used when none is given.
+    readouts
+        Model quantities reported by default, in order.
+    contexts
+        Parameter values by context name ("mouse", "human").
+    preequilibration
+        Parameter values held while the baseline steady state is found; restored at time 0.
+    reset_at_start
+        Values assigned at time 0 (for example bone volume, in percent of baseline).
+    """
+
+    name: str
+    title: str
+    time_unit: str
+    default_end: float
+    default_context: str
+    readouts: tuple[str, ...]
+    contexts: dict[str, dict[str, float]] = field(default_factory=dict)
+    preequilibration: dict[str, float] = field(default_factory=dict)
+    reset_at_start: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def sbml_path(self) -> Path:
+        """The generated SBML file."""
+        return paths.SBML / f"{self.name}.xml"
+
+
+@cache
+def _catalog() -> dict[str, ModelInfo]:
+    raw = tomllib.loads(paths.CATALOG_FILE.read_text())
+    out = {}
+    for name, entry in raw.items():
+        out[name] = ModelInfo(
+            name=name,
+            title=entry["title"],
+            time_unit=entry["time_unit"],
+            default_end=float(entry["default_end"]),
+            default_context=entry["default_context"],
+            readouts=tuple(entry["readouts"]),
+            contexts={k: {p: float(v) for p, v in c.items()} for k, c in entry.get("contexts", {}).items()},
+            preequilibration={k: float(v) for k, v in entry.get("preequilibration", {}).items()},
+            reset_at_start={k: float(v) for k, v in entry.get("reset_at_start", {}).items()},
+        )
+    return out
+
+
+def model_names() -> list[str]:
+    """Names of the shipped models, in catalog order."""
+    return list(_catalog())
+
+
+def get_model(name: str) -> ModelInfo:
+    """Metadata of a shipped model; an unknown name raises an error with a suggestion."""
+    try:
+        return _catalog()[name]
+    except KeyError:
+        raise unknown_name("model", name, model_names()) from None

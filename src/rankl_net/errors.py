@@ -1,0 +1,46 @@
+"""Exceptions that the command line turns into exit codes (see ARCHITECTURE: 2 and 3)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class RanklNetError(Exception):
+    """Base class of the errors rankl-net reports to users."""
+
+    exit_code = 1
+
+
+class InputError(RanklNetError, ValueError):
+    """Bad input from the user: an unknown name, a malformed spec, an invalid value (exit 2)."""
+
+    exit_code = 2
+
+
+class SimulationError(RanklNetError, RuntimeError):
+    """An integration or steady-state computation failed (exit 3)."""
+
+    exit_code = 3
+
+
+def unknown_name(kind: str, name: str, valid: Iterable[str]) -> InputError:
+    """Build an :class:`InputError` for an unknown name, with a close-match suggestion.
+
+    Parameters
+    ----------
+    kind
+        What was looked up ("model", "node", "readout", ...).
+    name
+        The name the user gave.
+    valid
+        The names that would have been accepted.
+    """
+    valid = sorted(set(valid))
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
+    if not close:
+        lowered = {v.lower(): v for v in valid}
+        close = [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.5)]
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    shown = ", ".join(valid) if len(valid) <= 40 else ", ".join(valid[:40]) + ", ..."
+    return InputError(f"unknown {kind} {name!r}.{hint} Valid {kind}s: {shown}")
