@@ -1,0 +1,368 @@
+"""Simulation engine: a compiled libRoadRunner model with a pre-equilibrated baseline.
+
+Rules (ARCHITECTURE, "Engine rules"):
+
+* The SBML is compiled once per model, context and process (:func:`load`); a condition never
+  reloads or recompiles it.
+* The baseline is found by integration with a convergence test (max relative rate of change
+  below ``tolerance`` per time unit); NLEQ's ``steadyState()`` is tried only as a polish, from a
+  saved state that is restored if it fails or lands elsewhere.
+* Every condition starts from the saved baseline state (``loadStateS``), then applies its
+  changes in a fixed order: parameters, then species, then values reset at the start. So one
+  condition cannot leak into the next.
+* Timed changes (``SetValue`` with a window) are applied by piecewise integration between the
+  change times.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import roadrunner
+
+from .catalog import ModelInfo, get_model
+from .errors import InputError, SimulationError, unknown_name
+
+roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
+
+RELATIVE_TOLERANCE = 1e-8
+ABSOLUTE_TOLERANCE = 1e-12
+
+
+@dataclass(frozen=True)
+class TimedChange:
+    """Set ``target`` to ``value`` from ``start`` until ``end`` (model time units; None: to the end)."""
+
+    target: str
+    value: float
+    start: float
+    end: float | None = None
+
+
+@dataclass
+class Changes:
+    """What one condition changes relative to the baseline.
+
+    Attributes
+    ----------
+    parameters
+        Parameter (or compartment) values set at time 0.
+    species
+        Species concentrations set at time 0.
+    timed
+        Changes that start (and possibly end) later.
+    """
+
+    parameters: dict[str, float] = field(default_factory=dict)
+    species: dict[str, float] = field(default_factory=dict)
+    timed: list[TimedChange] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        """True when the condition is the baseline itself."""
+        return not (self.parameters or self.species or self.timed)
+
+
+class Engine:
+    """A compiled model with its baseline state.
+
+    Parameters
+    ----------
+    sbml
+        SBML text or path to an SBML file.
+    name
+        Model name used in messages.
+    time_unit
+        Unit of the model's time axis (for messages and tables).
+    context_values
+        Parameter values of the chosen context, applied before pre-equilibration.
+    preequilibration
+        Parameter values held only while the baseline is found; restored at time 0.
+    reset_at_start
+        Values assigned at time 0 of every condition (for example bone volume = 100 %).
+    preequilibration_time
+        Integration horizon of each pre-equilibration step, in model time units.
+    tolerance
+        Convergence test of the baseline: max |dx/dt| / max(|x|, scale) per time unit.
+    """
+
+    def __init__(
+        self,
+        sbml: str | Path,
+        *,
+        name: str = "model",
+        time_unit: str = "time",
+        context_values: Mapping[str, float] | None = None,
+        preequilibration: Mapping[str, float] | None = None,
+        reset_at_start: Mapping[str, float] | None = None,
+        preequilibration_time: float = 1000.0,
+        tolerance: float = 1e-9,
+    ) -> None:
+        self.name = name
+        self.time_unit = time_unit
+        text = sbml.read_text() if isinstance(sbml, Path) else sbml
+        try:
+            self.rr = roadrunner.RoadRunner(text)
+        except RuntimeError as exc:
+            raise InputError(f"{name}: libRoadRunner cannot load the model: {exc}") from None
+        integ = self.rr.integrator
+        integ.relative_tolerance = RELATIVE_TOLERANCE
+        integ.absolute_tolerance = ABSOLUTE_TOLERANCE
+        integ.maximum_num_steps = 100000
+        m = self.rr.model
+        self.species_ids: tuple[str, ...] = tuple(m.getFloatingSpeciesIds()) + tuple(m.getBoundarySpeciesIds())
+        self.parameter_ids: tuple[str, ...] = tuple(m.getGlobalParameterIds())
+        self.compartment_ids: tuple[str, ...] = tuple(m.getCompartmentIds())
+        self.reaction_ids: tuple[str, ...] = tuple(m.getReactionIds())
+        self._context = dict(context_values or {})
+        self._preeq = dict(preequilibration or {})
+        self._reset = dict(reset_at_start or {})
+        for key in (*self._context, *self._preeq, *self._reset):
+            self._check_symbol(key)
+        # values of the parameters as the SBML and the context give them, before any change
+        self._defaults = {p: float(self.rr[p]) for p in self.parameter_ids} | self._context
+        self.preequilibration_time = preequilibration_time
+        self.tolerance = tolerance
+        self._baseline_state: bytes = b""
+        self.baseline: dict[str, float] = {}
+        self._find_baseline()
+
+    # ---------------------------------------------------------------- symbols
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """Every model quantity a readout or ``set:`` may name."""
+        return self.species_ids + self.parameter_ids + self.compartment_ids + self.reaction_ids
+
+    def _check_symbol(self, sid: str) -> None:
+        if sid not in self.symbols:
+            raise unknown_name("model quantity", sid, self.symbols)
+
+    def _key(self, sid: str) -> str:
+        return f"[{sid}]" if sid in self.species_ids else sid
+
+    def value(self, sid: str) -> float:
+        """Current value of a model quantity (species as concentrations)."""
+        return float(self.rr[self._key(sid)])
+
+    def set_value(self, sid: str, value: float) -> None:
+        """Set a parameter, compartment or species (concentration) on the compiled model."""
+        if not math.isfinite(value):
+            raise InputError(f"{sid}: value must be a finite number, got {value}")
+        self.rr[self._key(sid)] = float(value)
+
+    # --------------------------------------------------------------- baseline
+    def _state(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """State variables (floating species, rate-rule variables), their values and rates."""
+        m = self.rr.model
+        rules = list(self.rr.getRateRuleIds())
+        ids = list(m.getFloatingSpeciesIds()) + rules
+        x = np.concatenate([m.getFloatingSpeciesConcentrations(), [self.rr[i] for i in rules]])
+        dx = np.concatenate([m.getFloatingSpeciesConcentrationRates(), [self.rr[f"{i}'"] for i in rules]])
+        return ids, np.asarray(x, float), np.asarray(dx, float)
+
+    def _state_rates(self, exclude: Iterable[str] = ()) -> float:
+        """Max relative rate of change of the state, per time unit (``exclude`` left out)."""
+        ids, x, dx = self._state()
+        keep = np.array([i not in set(exclude) for i in ids], bool)
+        if not keep.any():
+            return 0.0
+        x, dx = x[keep], dx[keep]
+        scale = max(float(np.max(np.abs(x))), 1e-30) * 1e-6
+        return float(np.max(np.abs(dx) / np.maximum(np.abs(x), scale)))
+
+    def _integrate(self, duration: float) -> None:
+        try:
+            self.rr.simulate(self.rr.model.getTime(), self.rr.model.getTime() + duration, 2)
+        except RuntimeError as exc:
+            raise SimulationError(f"{self.name}: pre-equilibration failed: {_integrator_message(exc)}") from None
+
+    def _find_baseline(self) -> None:
+        rr = self.rr
+        for sid, v in {**self._context, **self._preeq}.items():
+            self.set_value(sid, v)
+        exclude = tuple(self._reset)
+        horizon = self.preequilibration_time
+        for _ in range(12):
+            self._integrate(horizon)
+            if self._state_rates(exclude) < self.tolerance:
+                break
+            horizon *= 2
+        else:
+            raise SimulationError(
+                f"{self.name}: no steady baseline: the relative rate of change is still "
+                f"{self._state_rates(exclude):.3g} per {self.time_unit} after long integration"
+            )
+        self._polish_steady_state(exclude)
+        for sid in self._preeq:
+            self.set_value(sid, self._defaults[sid])
+        rr.model.setTime(0.0)
+        for sid, v in self._reset.items():
+            self.set_value(sid, v)
+        self._baseline_state = rr.saveStateS()
+        self.baseline = {s: self.value(s) for s in self.symbols}
+
+    def _polish_steady_state(self, exclude: tuple[str, ...]) -> None:
+        """Refine the integrated baseline with NLEQ; keep it only if it is a better fixed point."""
+        saved = self.rr.saveStateS()
+        before = self._state_rates(exclude)
+        x0 = self._state()[1]
+        try:
+            self.rr.steadyState()
+            after = self._state_rates(exclude)
+            x1 = self._state()[1]
+            same_branch = np.all(np.abs(x1 - x0) <= 1e-3 * np.maximum(np.abs(x0), 1e-30) + 1e-15)
+            if not (after <= before and same_branch and np.all(np.isfinite(x1))):
+                self.rr.loadStateS(saved)
+        except RuntimeError:
+            self.rr.loadStateS(saved)
+
+    def restore_baseline(self) -> None:
+        """Return the compiled model to the saved baseline (state, parameters, time 0)."""
+        self.rr.loadStateS(self._baseline_state)
+
+    # ------------------------------------------------------------- simulation
+    def check_readouts(self, readouts: Sequence[str]) -> list[str]:
+        """Validate readout names; unknown names raise an error with a suggestion."""
+        if not readouts:
+            raise InputError("no readouts selected")
+        for r in readouts:
+            if r not in self.symbols:
+                raise unknown_name("readout", r, self.symbols)
+        return list(readouts)
+
+    def apply(self, changes: Changes) -> None:
+        """Restore the baseline, then apply the time-0 changes in a fixed order."""
+        self.restore_baseline()
+        for sid, v in changes.parameters.items():
+            self.set_value(sid, v)
+        for sid, v in changes.species.items():
+            self.set_value(sid, v)
+        for tc in changes.timed:
+            if tc.start <= 0.0:
+                self.set_value(tc.target, tc.value)
+        for sid, v in self._reset.items():
+            self.set_value(sid, v)
+
+    def simulate(
+        self,
+        changes: Changes | None = None,
+        *,
+        end: float,
+        points: int = 101,
+        readouts: Sequence[str],
+    ) -> pd.DataFrame:
+        """Simulate one condition from the baseline at time 0 to ``end``.
+
+        Parameters
+        ----------
+        changes
+            What the condition changes (None: the baseline itself).
+        end
+            End time, in model time units.
+        points
+            Number of output time points, evenly spaced from 0 to ``end`` (at least 2).
+        readouts
+            Model quantities to report.
+
+        Returns
+        -------
+        DataFrame with a ``time`` column and one column per readout.
+        """
+        changes = changes or Changes()
+        readouts = self.check_readouts(readouts)
+        if not (end > 0 and math.isfinite(end)):
+            raise InputError(f"end time must be a positive number of {self.time_unit}s, got {end}")
+        if points < 2:
+            raise InputError(f"points must be at least 2, got {points}")
+        grid = np.linspace(0.0, float(end), int(points))
+        keys = ["time", *(self._key(r) for r in readouts)]
+        self.apply(changes)
+        self.rr.timeCourseSelections = keys
+        breaks = self._breakpoints(changes.timed, end)
+        rows = []
+        try:
+            for t0, t1 in zip(breaks[:-1], breaks[1:], strict=True):
+                self._apply_timed(changes.timed, t0)
+                inside = grid[(grid > t0) & (grid < t1)]
+                times = np.concatenate([[t0], inside, [t1]])
+                res = np.array(self.rr.simulate(times=times))
+                if rows:
+                    res = res[1:]
+                rows.append(res)
+        except RuntimeError as exc:
+            raise SimulationError(f"{self.name}: integration failed: {_integrator_message(exc)}") from None
+        data = np.vstack(rows)
+        keep = np.isin(data[:, 0], grid) | np.isclose(data[:, 0][:, None], grid[None, :]).any(axis=1)
+        data = data[keep]
+        frame = pd.DataFrame(data, columns=["time", *readouts])
+        frame = frame.drop_duplicates(subset="time", keep="last").reset_index(drop=True)
+        frame["time"] = grid[: len(frame)]
+        return frame
+
+    def final_values(self, changes: Changes | None, *, end: float, readouts: Sequence[str]) -> dict[str, float]:
+        """Values of ``readouts`` at ``end`` (a two-point simulation)."""
+        frame = self.simulate(changes, end=end, points=2, readouts=readouts)
+        return {r: float(frame[r].iloc[-1]) for r in readouts}
+
+    @staticmethod
+    def _breakpoints(timed: Sequence[TimedChange], end: float) -> list[float]:
+        cuts = {0.0, float(end)}
+        for tc in timed:
+            for t in (tc.start, tc.end):
+                if t is not None and 0.0 < t < end:
+                    cuts.add(float(t))
+        return sorted(cuts)
+
+    def _apply_timed(self, timed: Sequence[TimedChange], t: float) -> None:
+        for tc in timed:
+            if tc.end is not None and math.isclose(tc.end, t) and t > 0:
+                self.set_value(tc.target, self._sbml_restore_value(tc.target, timed, t))
+        for tc in timed:
+            if math.isclose(tc.start, t) and t > 0:
+                self.set_value(tc.target, tc.value)
+
+    def _sbml_restore_value(self, target: str, timed: Sequence[TimedChange], t: float) -> float:
+        # A parameter returns to its baseline value when its window closes; a species keeps
+        # evolving from where it is (a clamp released), so it is left as it is.
+        if target in self.species_ids:
+            return self.value(target)
+        return self.baseline[target]
+
+
+def _integrator_message(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+@cache
+def load(model: str, context: str | None = None) -> Engine:
+    """The engine of a shipped model in a context, compiled once per process.
+
+    Parameters
+    ----------
+    model
+        Name of a shipped model (see ``rankl-net models``).
+    context
+        Species context ("mouse" or "human"); None: the model's default context.
+    """
+    info: ModelInfo = get_model(model)
+    context = context or info.default_context
+    if context not in info.contexts:
+        raise unknown_name("context", context, info.contexts)
+    if not info.sbml_path.exists():
+        raise InputError(f"{info.sbml_path} is missing: run `rankl-net build`")
+    preeq_time = 1000.0 if info.time_unit == "hour" else 5000.0
+    return Engine(
+        info.sbml_path,
+        name=f"{model} ({context})",
+        time_unit=info.time_unit,
+        context_values=info.contexts[context],
+        preequilibration=info.preequilibration,
+        reset_at_start=info.reset_at_start,
+        preequilibration_time=preeq_time,
+    )
