@@ -1,0 +1,43 @@
+"""rankl-net: SBML models of the RANKL-RANK-OPG system and an experiments layer to perturb them.
+
+Public API::
+
+    load_model(name, context)  -> Model      (simulate, final, perturbed)
+    parse_spec(spec)           -> [Perturbation]
+    Knockout, Knockdown, Overexpression, Inhibition, SetValue
+    run_phenotypes()           -> DataFrame  (mouse genetic lines vs wild type)
+    model_names()              -> [str]
+"""
+
+from .catalog import get_model, model_names
+from .errors import InputError, RanklNetError, SimulationError
+from .experiments import run_phenotypes
+from .model import Model, load_model
+from .perturbations import (
+    Inhibition,
+    Knockdown,
+    Knockout,
+    Overexpression,
+    SetValue,
+    condition_spec,
+    parse_spec,
+)
+
+__all__ = [
+    "InputError",
+    "Inhibition",
+    "Knockdown",
+    "Knockout",
+    "Model",
+    "Overexpression",
+    "RanklNetError",
+    "SetValue",
+    "SimulationError",
+    "condition_spec",
+    "get_model",
+    "load_model",
+    "model_names",
+    "parse_spec",
+    "run_phenotypes",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,137 @@
+"""Model-quality checks as pure functions: each returns a :class:`Check` (data, not asserts).
+
+The pytest suite asserts on them; ``rankl-net validate`` prints them for any SBML file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libsbml
+
+from .errors import InputError
+
+MAX_SBML_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Check:
+    """Outcome of one check: whether it passed, a metric, a message and the offending items."""
+
+    name: str
+    passed: bool
+    message: str
+    items: tuple[str, ...] = field(default_factory=tuple)
+
+
+def read_sbml_document(path: Path) -> libsbml.SBMLDocument:
+    """Read an SBML file after refusing what is not safe or not SBML.
+
+    Refused before parsing: missing or over-large files, files that do not start like XML,
+    and XML with a DOCTYPE (entity declarations could expand or fetch external content).
+    """
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    size = path.stat().st_size
+    if size > MAX_SBML_BYTES:
+        raise InputError(f"{path}: {size / 1e6:.0f} MB is over the {MAX_SBML_BYTES // 2**20} MiB limit for SBML files")
+    head = path.read_bytes()[:4096].lstrip(b"\xef\xbb\xbf").lstrip()
+    if not head.startswith(b"<"):
+        raise InputError(f"{path}: not an XML file")
+    text = path.read_bytes()
+    if b"<!DOCTYPE" in text or b"<!ENTITY" in text:
+        raise InputError(f"{path}: XML with a DOCTYPE or entity declarations is refused (no entity expansion)")
+    if b"<sbml" not in text[:10000]:
+        raise InputError(f"{path}: XML but not SBML (no <sbml> element)")
+    doc = libsbml.readSBMLFromString(text.decode("utf-8", errors="replace"))
+    if doc.getModel() is None:
+        fatal = [doc.getError(i).getMessage().strip() for i in range(doc.getNumErrors())]
+        raise InputError(f"{path}: libSBML could not read a model: {fatal[0] if fatal else 'unknown error'}")
+    return doc
+
+
+def sbml_consistency(doc: libsbml.SBMLDocument) -> tuple[Check, Check]:
+    """libSBML consistency with unit checks on: (errors, warnings)."""
+    doc = doc.clone()
+    doc.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, True)
+    doc.checkConsistency()
+    errors, warnings = [], []
+    for i in range(doc.getNumErrors()):
+        e = doc.getError(i)
+        text = f"{e.getErrorId()}: {e.getShortMessage()} (line {e.getLine()})"
+        (errors if e.getSeverity() >= libsbml.LIBSBML_SEV_ERROR else warnings).append(text)
+    return (
+        Check("sbml_errors", not errors, f"{len(errors)} libSBML errors", tuple(errors)),
+        Check("sbml_warnings", not warnings, f"{len(warnings)} libSBML warnings (units checked)", tuple(warnings)),
+    )
+
+
+def species_annotations(model: libsbml.Model) -> Check:
+    """Every species has an identifiers.org annotation and an SBO term."""
+    missing = []
+    for s in model.getListOfSpecies():
+        uris = [s.getCVTerm(i).getResourceURI(j) for i in range(s.getNumCVTerms())
+                for j in range(s.getCVTerm(i).getNumResources())]
+        if not s.isSetSBOTerm() or not any(u.startswith("https://identifiers.org/") for u in uris):
+            missing.append(s.getId())
+    n = model.getNumSpecies()
+    return Check("species_annotations", not missing, f"{n - len(missing)}/{n} species annotated", tuple(missing))
+
+
+def parameter_units(model: libsbml.Model) -> Check:
+    """Every parameter declares a unit."""
+    missing = [p.getId() for p in model.getListOfParameters() if not p.isSetUnits()]
+    n = model.getNumParameters()
+    return Check("parameter_units", not missing, f"{n - len(missing)}/{n} parameters with units", tuple(missing))
+
+
+def parameter_sources(model: libsbml.Model, sources: dict[str, dict[str, str]]) -> Check:
+    """Every parameter that holds a value (not a rule output) has a recorded source."""
+    rule_vars = {r.getVariable() for r in model.getListOfRules() if r.isAssignment()}
+    missing = [p.getId() for p in model.getListOfParameters()
+               if p.getId() not in rule_vars and not sources.get(p.getId(), {}).get("source")]
+    return Check("parameter_sources", not missing, f"{len(missing)} parameters without a source", tuple(missing))
+
+
+def orphans(model: libsbml.Model) -> Check:
+    """Species that take part in no reaction and no rule, and parameters used nowhere."""
+    used: set[str] = set()
+
+    def collect(math: libsbml.ASTNode | None) -> None:
+        if math is None:
+            return
+        if math.isName():
+            used.add(math.getName())
+        for i in range(math.getNumChildren()):
+            collect(math.getChild(i))
+
+    for r in model.getListOfReactions():
+        for sr in (*r.getListOfReactants(), *r.getListOfProducts(), *r.getListOfModifiers()):
+            used.add(sr.getSpecies())
+        if r.isSetKineticLaw():
+            collect(r.getKineticLaw().getMath())
+    for rule in model.getListOfRules():
+        collect(rule.getMath())
+        used.add(rule.getVariable())
+    for ia in model.getListOfInitialAssignments():
+        collect(ia.getMath())
+    for ev in model.getListOfEvents():
+        collect(ev.getTrigger().getMath() if ev.isSetTrigger() else None)
+        for ea in ev.getListOfEventAssignments():
+            collect(ea.getMath())
+            used.add(ea.getVariable())
+    ids = [s.getId() for s in model.getListOfSpecies()] + [p.getId() for p in model.getListOfParameters()]
+    unused = [i for i in ids if i not in used]
+    return Check("orphans", not unused, f"{len(unused)} unused species or parameters", tuple(unused))
+
+
+def static_checks(path: Path, sources: dict[str, dict[str, str]] | None = None) -> list[Check]:
+    """Every check that needs no simulation, for one SBML file."""
+    doc = read_sbml_document(path)
+    model = doc.getModel()
+    errors, warnings = sbml_consistency(doc)
+    out = [errors, warnings, species_annotations(model), parameter_units(model), orphans(model)]
+    if sources is not None:
+        out.append(parameter_sources(model, sources))
+    return out

@@ -1,0 +1,178 @@
+"""The ``rankl-net`` command line (contract: ARCHITECTURE.md, "Command line").
+
+Exit codes: 0 success; 2 bad input (the message names what and why); 3 a simulation failed.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .errors import InputError, RanklNetError
+
+
+class _Group(click.Group):
+    """Turns rankl-net errors into a message and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except RanklNetError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except OSError as exc:
+            click.echo(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="rankl-net")
+def main() -> None:
+    """Models of the RANKL-RANK-OPG system: simulate knockouts, transgenic lines and inhibitors."""
+
+
+def _writable(path: Path) -> Path:
+    """Check that ``path`` can be written before any work is done."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the folder of {path}: {exc.strerror}") from None
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give a file name")
+    import os
+
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"cannot write to {parent}")
+    return path
+
+
+@main.command("models")
+def models_cmd() -> None:
+    """List the shipped models with their time unit, contexts and readouts."""
+    from .catalog import get_model, model_names
+
+    for name in model_names():
+        info = get_model(name)
+        click.echo(f"{name}\t{info.title}")
+        click.echo(f"  time unit: {info.time_unit}; contexts: {', '.join(info.contexts)} "
+                   f"(default {info.default_context}); default end: {info.default_end:g} {info.time_unit}s")
+        click.echo(f"  readouts: {', '.join(info.readouts)}")
+        click.echo(f"  SBML: {info.sbml_path}")
+
+
+@main.command("simulate")
+@click.argument("model")
+@click.option("-p", "--perturb", "specs", multiple=True, metavar="SPEC",
+              help="Perturbation: ko:X, kd:X=F, oe:X=N, inh:X=F, set:ID=V[@T0[-T1]] (repeatable; '+' joins).")
+@click.option("--context", default=None, help="Species context: mouse or human (default: the model's).")
+@click.option("--end", type=float, default=None, help="End time in the model's time unit.")
+@click.option("--points", type=int, default=101, show_default=True, help="Number of output time points.")
+@click.option("--readouts", default=None, help="Comma-separated readouts (default: the model's readouts).")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the table to this CSV file.")
+@click.option("--plot", type=click.Path(path_type=Path), default=None, help="Also write a PNG of the time courses.")
+def simulate_cmd(model, specs, context, end, points, readouts, out, plot) -> None:
+    """Simulate MODEL (a shipped model name) from its baseline with perturbations from time 0."""
+    from .model import Model
+    from .plots import time_course_figure
+
+    if out is not None:
+        _writable(out)
+    if plot is not None:
+        _writable(plot)
+    m = Model(model, context)
+    selected = [r.strip() for r in readouts.split(",") if r.strip()] if readouts else None
+    frame = m.simulate(*specs, end=end, points=points, readouts=selected)
+    if out is None:
+        click.echo(frame.to_csv(index=False, float_format="%.6g"), nl=False)
+    else:
+        frame.to_csv(out, index=False)
+        click.echo(f"wrote {out} ({len(frame)} time points, time in {m.time_unit}s)", err=True)
+    if plot is not None:
+        label = " + ".join(specs) or "baseline"
+        time_course_figure(frame, plot, title=f"{model} ({m.context}): {label}", time_unit=m.time_unit)
+        click.echo(f"wrote {plot}", err=True)
+
+
+@main.command("phenotypes")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("results/phenotypes.csv"),
+              show_default=True, help="CSV table; a PNG with the same stem is written beside it.")
+def phenotypes_cmd(out: Path) -> None:
+    """Run every mouse genetic line of experiments/genetic_lines.tsv against wild type."""
+    from .experiments import AGE_DAYS, run_phenotypes
+    from .plots import phenotype_figure
+
+    _writable(out)
+    start = time.perf_counter()
+    table = run_phenotypes()
+    elapsed = time.perf_counter() - start
+    table.to_csv(out, index=False)
+    figure = phenotype_figure(table, out.with_suffix(".png"))
+    shown = table[["line", "perturbation", "bone_volume_pct_wt", "osteoclasts_pct_wt", "phenotype",
+                   "expected_phenotype", "osteoclasts", "expected_osteoclasts", "agrees", "source"]]
+    click.echo(f"Mouse genetic lines vs wild type at {AGE_DAYS:g} days (bone model, mouse context)")
+    click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
+    agree = int(table["agrees"].sum())
+    click.echo(f"\n{agree}/{len(table)} lines agree with the literature; {elapsed:.1f} s")
+    click.echo(f"wrote {out} and {figure}")
+    if agree != len(table):
+        sys.exit(1)
+
+
+@main.command("validate")
+@click.argument("file", type=click.Path(path_type=Path))
+def validate_cmd(file: Path) -> None:
+    """Validate an SBML FILE: libSBML (units on), annotations, units, orphans, and a simulation."""
+    from .annotations import parameter_sources
+    from .checks import static_checks
+    from .engine import Engine
+    from .errors import SimulationError
+
+    checks = static_checks(file, parameter_sources())
+    for c in checks:
+        mark = "ok  " if c.passed else "FAIL"
+        click.echo(f"{mark} {c.name}: {c.message}")
+        for item in c.items[:20]:
+            click.echo(f"       {item}")
+        if len(c.items) > 20:
+            click.echo(f"       ... and {len(c.items) - 20} more")
+    try:
+        engine = Engine(file, name=file.name)
+        end = 10.0
+        engine.simulate(end=end, points=2, readouts=list(engine.species_ids[:1] or engine.parameter_ids[:1]))
+        click.echo("ok   libroadrunner: loads, reaches a steady baseline and simulates")
+        sim_ok = True
+    except (InputError, SimulationError) as exc:
+        click.echo(f"FAIL libroadrunner: {exc}")
+        sim_ok = False
+    hard = [c for c in checks if c.name in ("sbml_errors",)]
+    passed = sum(c.passed for c in checks) + sim_ok
+    click.echo(f"score: {passed}/{len(checks) + 1} checks passed")
+    if not all(c.passed for c in hard) or not sim_ok:
+        sys.exit(2)
+
+
+@main.command("build")
+@click.option("--check", is_flag=True, help="Only compare the committed files with what the sources generate.")
+def build_cmd(check: bool) -> None:
+    """Generate models/sbml/*.xml and their listings from models/antimony and models/annotations."""
+    from .build import build
+
+    for r in build(check=check):
+        verb = "up to date" if check else "wrote"
+        click.echo(f"{verb} {r.sbml_path} and {r.listing_path.name}")
+
+
+@main.command("calibrate")
+def calibrate_cmd() -> None:
+    """Recompute the baseline reference values of the bone model (then run `rankl-net build`)."""
+    from .calibrate import GENERATED, calibrate
+
+    values = calibrate()
+    for k, v in values.items():
+        click.echo(f"{k} = {v:.9g}")
+    click.echo(f"wrote {GENERATED}")

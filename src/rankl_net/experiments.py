@@ -1,0 +1,127 @@
+"""Experiments defined as data in ``experiments/``: the mouse genetic-line phenotypes.
+
+How a germline line is represented
+----------------------------------
+Each line starts from the wild-type adult baseline of the ``bone`` model in the mouse context;
+its perturbation is applied at time 0 and the model runs for ``AGE_DAYS`` (12 weeks, a usual
+age of skeletal phenotyping). Wild type runs over the same window. The comparison therefore
+measures the remodelling imbalance the genotype imposes over 12 weeks, not developmental
+effects of the gene (tooth eruption, growth-plate defects), which the model does not carry.
+
+Classification (against wild type at the same age)
+--------------------------------------------------
+* osteopetrotic: bone volume >= ``OSTEOPETROTIC_BV`` % of wild type;
+* osteoporotic: bone volume <= ``OSTEOPOROTIC_BV`` % of wild type;
+* normal otherwise.
+
+Osteoclast number: absent below ``OC_ABSENT`` % of wild type, increased above
+``OC_INCREASED`` %, present otherwise.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import paths
+from .errors import InputError
+from .model import Model
+
+AGE_DAYS = 84.0
+OSTEOPETROTIC_BV = 110.0
+OSTEOPOROTIC_BV = 90.0
+OC_ABSENT = 10.0
+OC_INCREASED = 120.0
+PHENOTYPES = ("osteopetrotic", "osteoporotic", "normal")
+OSTEOCLAST_CALLS = ("absent", "present", "increased", "any")
+GENETIC_LINES = paths.EXPERIMENTS / "genetic_lines.tsv"
+
+
+@dataclass(frozen=True)
+class GeneticLine:
+    """One row of ``experiments/genetic_lines.tsv``."""
+
+    line: str
+    spec: str
+    expected_phenotype: str
+    expected_osteoclasts: str
+    source: str
+    note: str = ""
+
+
+def read_genetic_lines(path: Path = GENETIC_LINES) -> list[GeneticLine]:
+    """Read the genetic-line table; malformed rows raise an error naming the row."""
+    with path.open(newline="") as fh:
+        rows = list(csv.DictReader((ln for ln in fh if not ln.startswith("#")), delimiter="\t"))
+    lines = []
+    for i, r in enumerate(rows, start=1):
+        gl = GeneticLine(**{k: (r.get(k) or "").strip() for k in GeneticLine.__dataclass_fields__})
+        if gl.expected_phenotype not in PHENOTYPES:
+            raise InputError(f"{path.name} row {i} ({gl.line}): expected_phenotype must be one of {PHENOTYPES}")
+        if gl.expected_osteoclasts not in OSTEOCLAST_CALLS:
+            raise InputError(f"{path.name} row {i} ({gl.line}): expected_osteoclasts must be one of {OSTEOCLAST_CALLS}")
+        lines.append(gl)
+    return lines
+
+
+def classify_bone(bone_volume_pct_wt: float) -> str:
+    """Phenotype from bone volume in percent of wild type at the same age."""
+    if bone_volume_pct_wt >= OSTEOPETROTIC_BV:
+        return "osteopetrotic"
+    if bone_volume_pct_wt <= OSTEOPOROTIC_BV:
+        return "osteoporotic"
+    return "normal"
+
+
+def classify_osteoclasts(osteoclasts_pct_wt: float) -> str:
+    """Osteoclast call from osteoclast number in percent of wild type."""
+    if osteoclasts_pct_wt < OC_ABSENT:
+        return "absent"
+    if osteoclasts_pct_wt > OC_INCREASED:
+        return "increased"
+    return "present"
+
+
+def osteoclasts_agree(expected: str, observed: str) -> bool:
+    """Whether an osteoclast call meets the expectation ("present" includes "increased")."""
+    if expected == "any":
+        return True
+    if expected == "present":
+        return observed in ("present", "increased")
+    return expected == observed
+
+
+def run_phenotypes(lines: list[GeneticLine] | None = None, age_days: float = AGE_DAYS) -> pd.DataFrame:
+    """Run every genetic line against wild type of the same age.
+
+    Returns one row per line: bone volume, osteoclasts and CTX in percent of wild type, the
+    phenotype and osteoclast calls, the expectations, the source and whether they agree.
+    """
+    lines = read_genetic_lines() if lines is None else lines
+    bone = Model("bone", context="mouse")
+    readouts = ["bone_volume", "osteoclasts", "osteoblasts", "ctx"]
+    wt = bone.final(end=age_days, readouts=readouts)
+    records = []
+    for gl in lines:
+        res = bone.final(gl.spec, end=age_days, readouts=readouts)
+        bv = 100.0 * res["bone_volume"] / wt["bone_volume"]
+        oc = 100.0 * res["osteoclasts"] / wt["osteoclasts"]
+        phenotype, oc_call = classify_bone(bv), classify_osteoclasts(oc)
+        records.append({
+            "line": gl.line,
+            "perturbation": gl.spec,
+            "bone_volume_pct_wt": bv,
+            "osteoclasts_pct_wt": oc,
+            "osteoblasts_pct_wt": 100.0 * res["osteoblasts"] / wt["osteoblasts"],
+            "ctx_pct_wt": 100.0 * res["ctx"] / wt["ctx"],
+            "phenotype": phenotype,
+            "expected_phenotype": gl.expected_phenotype,
+            "osteoclasts": oc_call,
+            "expected_osteoclasts": gl.expected_osteoclasts,
+            "agrees": phenotype == gl.expected_phenotype and osteoclasts_agree(gl.expected_osteoclasts, oc_call),
+            "source": gl.source,
+        })
+    return pd.DataFrame.from_records(records)

@@ -1,0 +1,124 @@
+"""The Python entry point: a shipped model in a context, simulated under perturbations.
+
+>>> import rankl_net
+>>> bone = rankl_net.load_model("bone", context="mouse")
+>>> wt = bone.simulate(end=84)                       # wild type, 12 weeks, all readouts
+>>> opg_ko = bone.simulate("ko:OPG", end=84)          # specs or Perturbation objects
+>>> with bone.perturbed("inh:CTSK=0.9"):              # undone on exit, even after an error
+...     treated = bone.simulate(end=84, readouts=["bone_volume", "ctx"])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import pandas as pd
+
+from .catalog import ModelInfo, get_model
+from .engine import Engine, load
+from .errors import InputError
+from .perturbations import Perturbation, condition_spec, parse_spec, to_changes
+
+PerturbationLike = str | Perturbation
+
+
+class Model:
+    """A shipped model, compiled once, with its pre-equilibrated baseline.
+
+    Parameters
+    ----------
+    name
+        A shipped model name (``rankl-net models`` lists them).
+    context
+        "mouse" or "human"; None: the model's default.
+    """
+
+    def __init__(self, name: str, context: str | None = None) -> None:
+        self.info: ModelInfo = get_model(name)
+        self.context = context or self.info.default_context
+        self.engine: Engine = load(name, self.context)
+        self._active: list[Perturbation] = []
+
+    def __repr__(self) -> str:
+        return f"Model({self.info.name!r}, context={self.context!r})"
+
+    @property
+    def readouts(self) -> tuple[str, ...]:
+        """Default readouts, named as in the model card."""
+        return self.info.readouts
+
+    @property
+    def time_unit(self) -> str:
+        """Unit of the time axis ("hour" or "day")."""
+        return self.info.time_unit
+
+    def _perturbations(self, specs: Sequence[PerturbationLike]) -> list[Perturbation]:
+        out = list(self._active)
+        for s in specs:
+            out.extend(parse_spec(s) if isinstance(s, str) else [s])
+        return out
+
+    def simulate(
+        self,
+        *perturbations: PerturbationLike,
+        end: float | None = None,
+        points: int = 101,
+        readouts: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Simulate from the baseline with ``perturbations`` starting at time 0.
+
+        Parameters
+        ----------
+        perturbations
+            Specs ("ko:OPG", "inh:P38=0.8", "ko:NFKB1+ko:NFKB2") or Perturbation objects,
+            added to those of any enclosing :meth:`perturbed` block.
+        end
+            End time in the model's time unit (hours or days); default from the catalog.
+        points
+            Number of evenly spaced output times, including 0 and ``end``.
+        readouts
+            Quantities to report (default: the model's readouts).
+
+        Returns
+        -------
+        DataFrame with ``time`` and one column per readout.
+        """
+        perts = self._perturbations(perturbations)
+        changes = to_changes(perts, self.engine)
+        return self.engine.simulate(
+            changes,
+            end=self.info.default_end if end is None else end,
+            points=points,
+            readouts=list(readouts or self.readouts),
+        )
+
+    def final(self, *perturbations: PerturbationLike, end: float | None = None,
+              readouts: Sequence[str] | None = None) -> pd.Series:
+        """Readout values at ``end`` under ``perturbations``."""
+        frame = self.simulate(*perturbations, end=end, points=2, readouts=readouts)
+        return frame.iloc[-1].drop("time")
+
+    @contextmanager
+    def perturbed(self, *perturbations: PerturbationLike) -> Iterator[Model]:
+        """Apply ``perturbations`` to every simulation inside the block; always undone on exit."""
+        added = self._perturbations(perturbations)[len(self._active):]
+        if not added:
+            raise InputError("perturbed() needs at least one perturbation")
+        to_changes(self._active + added, self.engine)  # validate before entering
+        self._active.extend(added)
+        try:
+            yield self
+        finally:
+            del self._active[len(self._active) - len(added):]
+            self.engine.restore_baseline()
+
+    @property
+    def active_spec(self) -> str:
+        """The spec of the perturbations active in enclosing :meth:`perturbed` blocks."""
+        return condition_spec(self._active)
+
+
+def load_model(name: str, context: str | None = None) -> Model:
+    """Load a shipped model (compiled once per process and context)."""
+    return Model(name, context)

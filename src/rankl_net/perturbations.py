@@ -1,0 +1,270 @@
+"""Perturbations as data, the CLI spec parser, and how perturbations become engine changes.
+
+======================  ==========================  ===============================================
+spec                    object                      meaning
+======================  ==========================  ===============================================
+``ko:X``                ``Knockout("X")``           expression 0 and the node's species 0 at time 0
+``kd:X=F``              ``Knockdown("X", F)``       expression x F, 0 <= F <= 1
+``oe:X=N``              ``Overexpression("X", N)``  expression x N, N >= 1
+``inh:X=F``             ``Inhibition("X", F)``      activity x (1 - F), 0 <= F <= 1
+``set:ID=V[@T0[-T1]]``  ``SetValue(ID, V, T0, T1)`` any parameter or species, optionally from T0
+                                                    (until T1), in model time units
+======================  ==========================  ===============================================
+
+Several specs joined by ``+`` form one condition (``ko:NFKB1+ko:NFKB2``). ``X`` is a node id, a
+protein name or a gene symbol (case-insensitive), from ``models/annotations/nodes.tsv``.
+``set:`` works on every model quantity.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .annotations import node_table
+from .engine import Changes, Engine, TimedChange
+from .errors import InputError, unknown_name
+
+
+@dataclass(frozen=True)
+class Knockout:
+    """Gene product absent: expression 0 and its species 0 from time 0."""
+
+    node: str
+
+    @property
+    def spec(self) -> str:
+        """The CLI spec of this perturbation."""
+        return f"ko:{self.node}"
+
+
+@dataclass(frozen=True)
+class Knockdown:
+    """Expression multiplied by ``fraction`` (0-1)."""
+
+    node: str
+    fraction: float
+
+    def __post_init__(self) -> None:
+        _check_fraction("kd", self.node, self.fraction)
+
+    @property
+    def spec(self) -> str:
+        """The CLI spec of this perturbation."""
+        return f"kd:{self.node}={_num(self.fraction)}"
+
+
+@dataclass(frozen=True)
+class Overexpression:
+    """Expression multiplied by ``factor`` (at least 1): a transgenic line."""
+
+    node: str
+    factor: float
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.factor) and self.factor >= 1):
+            raise InputError(f"oe:{self.node}: the factor must be a number >= 1, got {self.factor}")
+
+    @property
+    def spec(self) -> str:
+        """The CLI spec of this perturbation."""
+        return f"oe:{self.node}={_num(self.factor)}"
+
+
+@dataclass(frozen=True)
+class Inhibition:
+    """Activity multiplied by ``1 - fraction`` (fraction 0-1): an inhibitor at a fixed effect."""
+
+    node: str
+    fraction: float
+
+    def __post_init__(self) -> None:
+        _check_fraction("inh", self.node, self.fraction)
+
+    @property
+    def spec(self) -> str:
+        """The CLI spec of this perturbation."""
+        return f"inh:{self.node}={_num(self.fraction)}"
+
+
+@dataclass(frozen=True)
+class SetValue:
+    """Set a parameter or species to ``value`` from ``start`` until ``end`` (model time units)."""
+
+    target: str
+    value: float
+    start: float = 0.0
+    end: float | None = None
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.value):
+            raise InputError(f"set:{self.target}: the value must be a finite number, got {self.value}")
+        if self.start < 0 or (self.end is not None and self.end <= self.start):
+            raise InputError(f"set:{self.target}: the window must satisfy 0 <= T0 < T1, got {self.start}-{self.end}")
+
+    @property
+    def spec(self) -> str:
+        """The CLI spec of this perturbation."""
+        window = ""
+        if self.start or self.end is not None:
+            window = f"@{_num(self.start)}" + (f"-{_num(self.end)}" if self.end is not None else "")
+        return f"set:{self.target}={_num(self.value)}{window}"
+
+
+Perturbation = Knockout | Knockdown | Overexpression | Inhibition | SetValue
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def _check_fraction(kind: str, node: str, f: float) -> None:
+    if not (math.isfinite(f) and 0.0 <= f <= 1.0):
+        raise InputError(f"{kind}:{node}: the fraction must be between 0 and 1, got {f}")
+
+
+_SPEC = re.compile(r"^(?P<kind>ko|kd|oe|inh|set):(?P<target>[^=\s]+)(?:=(?P<value>[^@\s]+))?(?:@(?P<window>\S+))?$")
+SPEC_HELP = "ko:X, kd:X=F, oe:X=N, inh:X=F, set:ID=V[@T0[-T1]]; join several with '+'"
+
+
+def _number(text: str, spec: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(f"{spec!r}: {text!r} is not a number (valid forms: {SPEC_HELP})") from None
+
+
+def parse_spec(spec: str) -> list[Perturbation]:
+    """Parse one condition spec (perturbations joined by ``+``) into perturbation objects."""
+    spec = spec.strip()
+    if not spec:
+        raise InputError(f"empty perturbation spec (valid forms: {SPEC_HELP})")
+    return [_parse_one(part.strip(), spec) for part in spec.split("+")]
+
+
+def _parse_one(part: str, whole: str) -> Perturbation:
+    m = _SPEC.match(part)
+    if not m:
+        raise InputError(f"cannot read perturbation {part!r} in {whole!r} (valid forms: {SPEC_HELP})")
+    kind, target, value, window = m["kind"], m["target"], m["value"], m["window"]
+    if window and kind != "set":
+        raise InputError(f"{part!r}: only set: takes a time window @T0[-T1]")
+    if kind == "ko":
+        if value is not None:
+            raise InputError(f"{part!r}: ko takes no value (use kd:X=F for a partial knockdown)")
+        return Knockout(target)
+    if value is None:
+        raise InputError(f"{part!r}: {kind} needs a value (valid forms: {SPEC_HELP})")
+    v = _number(value, part)
+    if kind == "kd":
+        return Knockdown(target, v)
+    if kind == "oe":
+        return Overexpression(target, v)
+    if kind == "inh":
+        return Inhibition(target, v)
+    start, end = 0.0, None
+    if window:
+        t0, _, t1 = window.partition("-")
+        start = _number(t0, part)
+        end = _number(t1, part) if t1 else None
+    return SetValue(target, v, start, end)
+
+
+def parse_specs(specs: Iterable[str]) -> list[Perturbation]:
+    """Parse several specs (each possibly joined by ``+``) into one flat list."""
+    out: list[Perturbation] = []
+    for s in specs:
+        out.extend(parse_spec(s))
+    return out
+
+
+def condition_spec(perturbations: Sequence[Perturbation]) -> str:
+    """The canonical spec of a condition ("" for wild type / baseline)."""
+    return "+".join(p.spec for p in perturbations)
+
+
+# ----------------------------------------------------------------------------- node resolution
+@dataclass(frozen=True)
+class Node:
+    """A perturbable node and the model quantities it acts on."""
+
+    node: str
+    aliases: tuple[str, ...]
+    expression: tuple[str, ...]
+    activity: tuple[str, ...]
+    species: tuple[str, ...]
+
+
+def _split(cell: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in cell.split(",") if x.strip())
+
+
+def nodes_for(engine: Engine) -> dict[str, Node]:
+    """Nodes of the annotation table that act on ``engine``'s model (by their node id)."""
+    params = set(engine.parameter_ids)
+    species = set(engine.species_ids)
+    out = {}
+    for row in node_table():
+        expr = tuple(p for p in _split(row["expression"]) if p in params)
+        act = tuple(p for p in _split(row["activity"]) if p in params)
+        if not (expr or act):
+            continue
+        sp = tuple(s for s in _split(row["species"]) if s in species)
+        out[row["node"]] = Node(row["node"], _split(row["aliases"]), expr, act, sp)
+    return out
+
+
+def resolve_node(name: str, engine: Engine) -> Node:
+    """The node called ``name`` (id, protein name or gene symbol, any case) in ``engine``'s model.
+
+    An unknown name raises an error listing the valid ones with a close-match suggestion.
+    """
+    nodes = nodes_for(engine)
+    key = name.casefold()
+    for node in nodes.values():
+        if key == node.node.casefold() or key in (a.casefold() for a in node.aliases):
+            return node
+    raise unknown_name("node", name, list(nodes) + [a for n in nodes.values() for a in n.aliases])
+
+
+def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes:
+    """Turn perturbations into the parameter and species changes the engine applies.
+
+    Multipliers compose by product (``kd:X=0.5`` twice is ``x 0.25``); a knockout wins over
+    any other change of the same node.
+    """
+    changes = Changes()
+    params = changes.parameters
+    for p in perturbations:
+        if isinstance(p, SetValue):
+            if p.target not in engine.symbols or p.target in engine.reaction_ids:
+                valid = engine.parameter_ids + engine.species_ids + engine.compartment_ids
+                raise unknown_name("parameter or species", p.target, valid)
+            if p.start == 0 and p.end is None:
+                bucket = changes.species if p.target in engine.species_ids else params
+                bucket[p.target] = p.value
+            else:
+                changes.timed.append(TimedChange(p.target, p.value, p.start, p.end))
+            continue
+        node = resolve_node(p.node, engine)
+        if isinstance(p, Inhibition):
+            if not node.activity:
+                raise InputError(f"inh:{p.node}: {node.node} has no activity to inhibit in {engine.name}; "
+                                 "use kd: to lower its expression")
+            for pid in node.activity:
+                params[pid] = params.get(pid, engine.baseline[pid]) * (1.0 - p.fraction)
+            continue
+        if not node.expression:
+            raise InputError(f"{p.spec}: {node.node} has no expression parameter in {engine.name}; "
+                             "use inh: for an activity change")
+        factor = {Knockout: 0.0}.get(type(p))
+        if factor is None:
+            factor = p.fraction if isinstance(p, Knockdown) else p.factor
+        for pid in node.expression:
+            params[pid] = params.get(pid, engine.baseline[pid]) * factor
+        if isinstance(p, Knockout):
+            for sid in node.species:
+                changes.species[sid] = 0.0
+    return changes

@@ -1,0 +1,61 @@
+"""Figures for the command line and the docs (matplotlib, non-interactive backend)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .experiments import OC_ABSENT, OC_INCREASED, OSTEOPETROTIC_BV, OSTEOPOROTIC_BV  # noqa: E402
+
+
+def phenotype_figure(table: pd.DataFrame, path: Path) -> Path:
+    """Bar charts of bone volume and osteoclast number (percent of wild type) per genetic line.
+
+    Bars of lines that agree with the literature are filled; disagreeing lines are hatched red.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.45 * len(table) + 1.6), sharey=True)
+    y = range(len(table))
+    colours = ["#4477aa" if ok else "#cc3311" for ok in table["agrees"]]
+    for ax, col, title, lines in (
+        (axes[0], "bone_volume_pct_wt", "bone volume (% of wild type)", (OSTEOPOROTIC_BV, OSTEOPETROTIC_BV)),
+        (axes[1], "osteoclasts_pct_wt", "osteoclasts (% of wild type)", (OC_ABSENT, OC_INCREASED)),
+    ):
+        ax.barh(list(y), table[col], color=colours, hatch=["" if ok else "//" for ok in table["agrees"]])
+        ax.axvline(100, color="black", lw=0.8)
+        for x in lines:
+            ax.axvline(x, color="grey", lw=0.8, ls="--")
+        ax.set_xlabel(title)
+    axes[0].set_yticks(list(y), [f"{ln}  [{p}]" for ln, p in zip(table["line"], table["perturbation"], strict=True)])
+    axes[0].invert_yaxis()
+    fig.suptitle("Mouse genetic lines vs wild type of the same age (blue: agrees with the literature)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def time_course_figure(frame: pd.DataFrame, path: Path, *, title: str, time_unit: str) -> Path:
+    """One small panel per readout of a simulated time course."""
+    cols = [c for c in frame.columns if c != "time"]
+    n = len(cols)
+    ncol = min(3, n)
+    nrow = (n + ncol - 1) // ncol
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 2.8 * nrow), squeeze=False)
+    for ax, col in zip(axes.flat, cols, strict=False):
+        ax.plot(frame["time"], frame[col], lw=1.5)
+        ax.set_title(col, fontsize=10)
+        ax.set_xlabel(time_unit)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
