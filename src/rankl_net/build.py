@@ -69,26 +69,22 @@ def _set_literal_units(node: libsbml.ASTNode) -> None:
 
 
 def _all_maths(model: libsbml.Model):
-    for rule in model.getListOfRules():
-        yield rule
-    for ia in model.getListOfInitialAssignments():
-        yield ia
+    yield from model.getListOfRules()
+    yield from model.getListOfInitialAssignments()
     for rxn in model.getListOfReactions():
         if rxn.isSetKineticLaw():
             yield rxn.getKineticLaw()
     for ev in model.getListOfEvents():
         if ev.isSetTrigger():
             yield ev.getTrigger()
-        for ea in ev.getListOfEventAssignments():
-            yield ea
+        yield from ev.getListOfEventAssignments()
 
 
 def _unit_signature(ud: libsbml.UnitDefinition) -> tuple:
     ud = libsbml.UnitDefinition.convertToSI(ud)
     libsbml.UnitDefinition.simplify(ud)
-    units = []
-    for u in ud.getListOfUnits():
-        units.append((u.getKind(), u.getExponent(), round(u.getMultiplier() * 10 ** u.getScale(), 12)))
+    units = [(u.getKind(), u.getExponent(), round(u.getMultiplier() * 10 ** u.getScale(), 12))
+             for u in ud.getListOfUnits()]
     return tuple(sorted(units))
 
 
@@ -124,8 +120,10 @@ def _base(kind: str) -> libsbml.UnitDefinition:
 def _set_rule_units(model: libsbml.Model) -> None:
     """Give each assignment-rule parameter the unit of its rule, inputs first."""
     pending = [
-        r for r in model.getListOfRules()
-        if r.isAssignment() and model.getParameter(r.getVariable()) is not None
+        r
+        for r in model.getListOfRules()
+        if r.isAssignment()
+        and model.getParameter(r.getVariable()) is not None
         and not model.getParameter(r.getVariable()).isSetUnits()
     ]
     while pending:
@@ -183,21 +181,31 @@ def listing_markdown(sbml: str) -> str:
     m = doc.getModel()
     sources = ann.parameter_sources()
     sp_table = ann.species_table()
-    lines = [f"# {m.getId()}: model listing", "", f"Generated from `models/antimony/{m.getId()}.ant` "
-             "by `rankl-net build`; do not edit.", "", f"Time unit: `{m.getTimeUnits()}`; "
-             f"substance: `{m.getSubstanceUnits()}`; volume: `{m.getVolumeUnits()}`.", ""]
+    lines = [
+        f"# {m.getId()}: model listing",
+        "",
+        f"Generated from `models/antimony/{m.getId()}.ant` by `rankl-net build`; do not edit.",
+        "",
+        f"Time unit: `{m.getTimeUnits()}`; "
+        f"substance: `{m.getSubstanceUnits()}`; volume: `{m.getVolumeUnits()}`.",
+        "",
+    ]
     lines += ["## Species", "", "| id | name | initial (pM) | SBO | identifiers |", "|---|---|---|---|---|"]
     for s in m.getListOfSpecies():
         row = sp_table.get(s.getId(), {})
-        lines.append(f"| `{s.getId()}` | {s.getName()} | {_fmt(s.getInitialConcentration())} | "
-                     f"{s.getSBOTermID()} | {row.get('identifiers', '')} |")
+        lines.append(
+            f"| `{s.getId()}` | {s.getName()} | {_fmt(s.getInitialConcentration())} | "
+            f"{s.getSBOTermID()} | {row.get('identifiers', '')} |"
+        )
     lines += ["", "## Parameters", "", "| id | value | unit | source |", "|---|---|---|---|"]
     rule_vars = {r.getVariable() for r in m.getListOfRules()}
     for p in m.getListOfParameters():
         if p.getId() in rule_vars and p.getConstant() is False and m.getRule(p.getId()).isAssignment():
             continue
         value = _fmt(p.getValue()) if p.isSetValue() else "(initial assignment)"
-        lines.append(f"| `{p.getId()}` | {value} | {p.getUnits()} | {sources.get(p.getId(), {}).get('source', '')} |")
+        lines.append(
+            f"| `{p.getId()}` | {value} | {p.getUnits()} | {sources.get(p.getId(), {}).get('source', '')} |"
+        )
     lines += ["", "## Assignment and rate rules", "", "| variable | unit | rule |", "|---|---|---|"]
     for r in m.getListOfRules():
         var = r.getVariable()
@@ -214,8 +222,10 @@ def listing_markdown(sbml: str) -> str:
         lhs = " + ".join(sr.getSpecies() for sr in r.getListOfReactants()) or "∅"
         rhs = " + ".join(sr.getSpecies() for sr in r.getListOfProducts()) or "∅"
         arrow = "⇌" if r.getReversible() else "→"
-        lines.append(f"| `{r.getId()}` | {r.getSBOTermID()} | {lhs} {arrow} {rhs} | "
-                     f"`{_formula(r.getKineticLaw().getMath())}` |")
+        lines.append(
+            f"| `{r.getId()}` | {r.getSBOTermID()} | {lhs} {arrow} {rhs} | "
+            f"`{_formula(r.getKineticLaw().getMath())}` |"
+        )
     return "\n".join(lines) + "\n"
 
 

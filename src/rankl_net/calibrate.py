@@ -56,8 +56,14 @@ def baseline_of(values: dict[str, float]) -> dict[str, float]:
     """Baseline values of the reference quantities of the bone model built with ``values``."""
     text = expand_includes(paths.ANTIMONY / "bone.ant")
     text = _substitute(text, values)
-    engine = Engine(antimony_to_sbml(text, "bone"), name="bone (calibration)", time_unit="day",
-                    reset_at_start={"bone_volume": 100.0}, preequilibration_time=5000.0, tolerance=1e-11)
+    engine = Engine(
+        antimony_to_sbml(text, "bone"),
+        name="bone (calibration)",
+        time_unit="day",
+        reset_at_start={"bone_volume": 100.0},
+        preequilibration_time=5000.0,
+        tolerance=1e-11,
+    )
     return {pid: engine.baseline[source] for pid, (source, _) in REFERENCES.items()}
 
 

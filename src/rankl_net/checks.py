@@ -35,13 +35,17 @@ def read_sbml_document(path: Path) -> libsbml.SBMLDocument:
         raise InputError(f"{path}: no such file")
     size = path.stat().st_size
     if size > MAX_SBML_BYTES:
-        raise InputError(f"{path}: {size / 1e6:.0f} MB is over the {MAX_SBML_BYTES // 2**20} MiB limit for SBML files")
+        raise InputError(
+            f"{path}: {size / 1e6:.0f} MB is over the {MAX_SBML_BYTES // 2**20} MiB limit for SBML files"
+        )
     head = path.read_bytes()[:4096].lstrip(b"\xef\xbb\xbf").lstrip()
     if not head.startswith(b"<"):
         raise InputError(f"{path}: not an XML file")
     text = path.read_bytes()
     if b"<!DOCTYPE" in text or b"<!ENTITY" in text:
-        raise InputError(f"{path}: XML with a DOCTYPE or entity declarations is refused (no entity expansion)")
+        raise InputError(
+            f"{path}: XML with a DOCTYPE or entity declarations is refused (no entity expansion)"
+        )
     if b"<sbml" not in text[:10000]:
         raise InputError(f"{path}: XML but not SBML (no <sbml> element)")
     doc = libsbml.readSBMLFromString(text.decode("utf-8", errors="replace"))
@@ -63,7 +67,12 @@ def sbml_consistency(doc: libsbml.SBMLDocument) -> tuple[Check, Check]:
         (errors if e.getSeverity() >= libsbml.LIBSBML_SEV_ERROR else warnings).append(text)
     return (
         Check("sbml_errors", not errors, f"{len(errors)} libSBML errors", tuple(errors)),
-        Check("sbml_warnings", not warnings, f"{len(warnings)} libSBML warnings (units checked)", tuple(warnings)),
+        Check(
+            "sbml_warnings",
+            not warnings,
+            f"{len(warnings)} libSBML warnings (units checked)",
+            tuple(warnings),
+        ),
     )
 
 
@@ -71,27 +80,39 @@ def species_annotations(model: libsbml.Model) -> Check:
     """Every species has an identifiers.org annotation and an SBO term."""
     missing = []
     for s in model.getListOfSpecies():
-        uris = [s.getCVTerm(i).getResourceURI(j) for i in range(s.getNumCVTerms())
-                for j in range(s.getCVTerm(i).getNumResources())]
+        uris = [
+            s.getCVTerm(i).getResourceURI(j)
+            for i in range(s.getNumCVTerms())
+            for j in range(s.getCVTerm(i).getNumResources())
+        ]
         if not s.isSetSBOTerm() or not any(u.startswith("https://identifiers.org/") for u in uris):
             missing.append(s.getId())
     n = model.getNumSpecies()
-    return Check("species_annotations", not missing, f"{n - len(missing)}/{n} species annotated", tuple(missing))
+    return Check(
+        "species_annotations", not missing, f"{n - len(missing)}/{n} species annotated", tuple(missing)
+    )
 
 
 def parameter_units(model: libsbml.Model) -> Check:
     """Every parameter declares a unit."""
     missing = [p.getId() for p in model.getListOfParameters() if not p.isSetUnits()]
     n = model.getNumParameters()
-    return Check("parameter_units", not missing, f"{n - len(missing)}/{n} parameters with units", tuple(missing))
+    return Check(
+        "parameter_units", not missing, f"{n - len(missing)}/{n} parameters with units", tuple(missing)
+    )
 
 
 def parameter_sources(model: libsbml.Model, sources: dict[str, dict[str, str]]) -> Check:
     """Every parameter that holds a value (not a rule output) has a recorded source."""
     rule_vars = {r.getVariable() for r in model.getListOfRules() if r.isAssignment()}
-    missing = [p.getId() for p in model.getListOfParameters()
-               if p.getId() not in rule_vars and not sources.get(p.getId(), {}).get("source")]
-    return Check("parameter_sources", not missing, f"{len(missing)} parameters without a source", tuple(missing))
+    missing = [
+        p.getId()
+        for p in model.getListOfParameters()
+        if p.getId() not in rule_vars and not sources.get(p.getId(), {}).get("source")
+    ]
+    return Check(
+        "parameter_sources", not missing, f"{len(missing)} parameters without a source", tuple(missing)
+    )
 
 
 def orphans(model: libsbml.Model) -> Check:

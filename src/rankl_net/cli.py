@@ -59,22 +59,34 @@ def models_cmd() -> None:
     for name in model_names():
         info = get_model(name)
         click.echo(f"{name}\t{info.title}")
-        click.echo(f"  time unit: {info.time_unit}; contexts: {', '.join(info.contexts)} "
-                   f"(default {info.default_context}); default end: {info.default_end:g} {info.time_unit}s")
+        click.echo(
+            f"  time unit: {info.time_unit}; contexts: {', '.join(info.contexts)} "
+            f"(default {info.default_context}); default end: {info.default_end:g} {info.time_unit}s"
+        )
         click.echo(f"  readouts: {', '.join(info.readouts)}")
         click.echo(f"  SBML: {info.sbml_path}")
 
 
 @main.command("simulate")
 @click.argument("model")
-@click.option("-p", "--perturb", "specs", multiple=True, metavar="SPEC",
-              help="Perturbation: ko:X, kd:X=F, oe:X=N, inh:X=F, set:ID=V[@T0[-T1]] (repeatable; '+' joins).")
+@click.option(
+    "-p",
+    "--perturb",
+    "specs",
+    multiple=True,
+    metavar="SPEC",
+    help="Perturbation: ko:X, kd:X=F, oe:X=N, inh:X=F, set:ID=V[@T0[-T1]] (repeatable; '+' joins).",
+)
 @click.option("--context", default=None, help="Species context: mouse or human (default: the model's).")
 @click.option("--end", type=float, default=None, help="End time in the model's time unit.")
 @click.option("--points", type=int, default=101, show_default=True, help="Number of output time points.")
 @click.option("--readouts", default=None, help="Comma-separated readouts (default: the model's readouts).")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the table to this CSV file.")
-@click.option("--plot", type=click.Path(path_type=Path), default=None, help="Also write a PNG of the time courses.")
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=None, help="Write the table to this CSV file."
+)
+@click.option(
+    "--plot", type=click.Path(path_type=Path), default=None, help="Also write a PNG of the time courses."
+)
 def simulate_cmd(model, specs, context, end, points, readouts, out, plot) -> None:
     """Simulate MODEL (a shipped model name) from its baseline with perturbations from time 0."""
     from .model import Model
@@ -99,8 +111,13 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot) -> Non
 
 
 @main.command("phenotypes")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("results/phenotypes.csv"),
-              show_default=True, help="CSV table; a PNG with the same stem is written beside it.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("results/phenotypes.csv"),
+    show_default=True,
+    help="CSV table; a PNG with the same stem is written beside it.",
+)
 def phenotypes_cmd(out: Path) -> None:
     """Run every mouse genetic line of experiments/genetic_lines.tsv against wild type."""
     from .experiments import AGE_DAYS, run_phenotypes
@@ -112,8 +129,20 @@ def phenotypes_cmd(out: Path) -> None:
     elapsed = time.perf_counter() - start
     table.to_csv(out, index=False)
     figure = phenotype_figure(table, out.with_suffix(".png"))
-    shown = table[["line", "perturbation", "bone_volume_pct_wt", "osteoclasts_pct_wt", "phenotype",
-                   "expected_phenotype", "osteoclasts", "expected_osteoclasts", "agrees", "source"]]
+    shown = table[
+        [
+            "line",
+            "perturbation",
+            "bone_volume_pct_wt",
+            "osteoclasts_pct_wt",
+            "phenotype",
+            "expected_phenotype",
+            "osteoclasts",
+            "expected_osteoclasts",
+            "agrees",
+            "source",
+        ]
+    ]
     click.echo(f"Mouse genetic lines vs wild type at {AGE_DAYS:g} days (bone model, mouse context)")
     click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
     agree = int(table["agrees"].sum())
@@ -157,7 +186,9 @@ def validate_cmd(file: Path) -> None:
 
 
 @main.command("build")
-@click.option("--check", is_flag=True, help="Only compare the committed files with what the sources generate.")
+@click.option(
+    "--check", is_flag=True, help="Only compare the committed files with what the sources generate."
+)
 def build_cmd(check: bool) -> None:
     """Generate models/sbml/*.xml and their listings from models/antimony and models/annotations."""
     from .build import build

@@ -115,7 +115,9 @@ class Engine:
         integ.absolute_tolerance = ABSOLUTE_TOLERANCE
         integ.maximum_num_steps = 100000
         m = self.rr.model
-        self.species_ids: tuple[str, ...] = tuple(m.getFloatingSpeciesIds()) + tuple(m.getBoundarySpeciesIds())
+        self.species_ids: tuple[str, ...] = tuple(m.getFloatingSpeciesIds()) + tuple(
+            m.getBoundarySpeciesIds()
+        )
         self.parameter_ids: tuple[str, ...] = tuple(m.getGlobalParameterIds())
         self.compartment_ids: tuple[str, ...] = tuple(m.getCompartmentIds())
         self.reaction_ids: tuple[str, ...] = tuple(m.getReactionIds())
@@ -179,7 +181,9 @@ class Engine:
         try:
             self.rr.simulate(self.rr.model.getTime(), self.rr.model.getTime() + duration, 2)
         except RuntimeError as exc:
-            raise SimulationError(f"{self.name}: pre-equilibration failed: {_integrator_message(exc)}") from None
+            raise SimulationError(
+                f"{self.name}: pre-equilibration failed: {_integrator_message(exc)}"
+            ) from None
 
     def _find_baseline(self) -> None:
         rr = self.rr
@@ -304,7 +308,9 @@ class Engine:
         frame["time"] = grid[: len(frame)]
         return frame
 
-    def final_values(self, changes: Changes | None, *, end: float, readouts: Sequence[str]) -> dict[str, float]:
+    def final_values(
+        self, changes: Changes | None, *, end: float, readouts: Sequence[str]
+    ) -> dict[str, float]:
         """Values of ``readouts`` at ``end`` (a two-point simulation)."""
         frame = self.simulate(changes, end=end, points=2, readouts=readouts)
         return {r: float(frame[r].iloc[-1]) for r in readouts}

@@ -60,9 +60,13 @@ def read_genetic_lines(path: Path = GENETIC_LINES) -> list[GeneticLine]:
     for i, r in enumerate(rows, start=1):
         gl = GeneticLine(**{k: (r.get(k) or "").strip() for k in GeneticLine.__dataclass_fields__})
         if gl.expected_phenotype not in PHENOTYPES:
-            raise InputError(f"{path.name} row {i} ({gl.line}): expected_phenotype must be one of {PHENOTYPES}")
+            raise InputError(
+                f"{path.name} row {i} ({gl.line}): expected_phenotype must be one of {PHENOTYPES}"
+            )
         if gl.expected_osteoclasts not in OSTEOCLAST_CALLS:
-            raise InputError(f"{path.name} row {i} ({gl.line}): expected_osteoclasts must be one of {OSTEOCLAST_CALLS}")
+            raise InputError(
+                f"{path.name} row {i} ({gl.line}): expected_osteoclasts must be one of {OSTEOCLAST_CALLS}"
+            )
         lines.append(gl)
     return lines
 
@@ -110,18 +114,21 @@ def run_phenotypes(lines: list[GeneticLine] | None = None, age_days: float = AGE
         bv = 100.0 * res["bone_volume"] / wt["bone_volume"]
         oc = 100.0 * res["osteoclasts"] / wt["osteoclasts"]
         phenotype, oc_call = classify_bone(bv), classify_osteoclasts(oc)
-        records.append({
-            "line": gl.line,
-            "perturbation": gl.spec,
-            "bone_volume_pct_wt": bv,
-            "osteoclasts_pct_wt": oc,
-            "osteoblasts_pct_wt": 100.0 * res["osteoblasts"] / wt["osteoblasts"],
-            "ctx_pct_wt": 100.0 * res["ctx"] / wt["ctx"],
-            "phenotype": phenotype,
-            "expected_phenotype": gl.expected_phenotype,
-            "osteoclasts": oc_call,
-            "expected_osteoclasts": gl.expected_osteoclasts,
-            "agrees": phenotype == gl.expected_phenotype and osteoclasts_agree(gl.expected_osteoclasts, oc_call),
-            "source": gl.source,
-        })
+        records.append(
+            {
+                "line": gl.line,
+                "perturbation": gl.spec,
+                "bone_volume_pct_wt": bv,
+                "osteoclasts_pct_wt": oc,
+                "osteoblasts_pct_wt": 100.0 * res["osteoblasts"] / wt["osteoblasts"],
+                "ctx_pct_wt": 100.0 * res["ctx"] / wt["ctx"],
+                "phenotype": phenotype,
+                "expected_phenotype": gl.expected_phenotype,
+                "osteoclasts": oc_call,
+                "expected_osteoclasts": gl.expected_osteoclasts,
+                "agrees": phenotype == gl.expected_phenotype
+                and osteoclasts_agree(gl.expected_osteoclasts, oc_call),
+                "source": gl.source,
+            }
+        )
     return pd.DataFrame.from_records(records)

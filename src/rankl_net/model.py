@@ -93,8 +93,12 @@ class Model:
             readouts=list(readouts or self.readouts),
         )
 
-    def final(self, *perturbations: PerturbationLike, end: float | None = None,
-              readouts: Sequence[str] | None = None) -> pd.Series:
+    def final(
+        self,
+        *perturbations: PerturbationLike,
+        end: float | None = None,
+        readouts: Sequence[str] | None = None,
+    ) -> pd.Series:
         """Readout values at ``end`` under ``perturbations``."""
         frame = self.simulate(*perturbations, end=end, points=2, readouts=readouts)
         return frame.iloc[-1].drop("time")
@@ -102,7 +106,7 @@ class Model:
     @contextmanager
     def perturbed(self, *perturbations: PerturbationLike) -> Iterator[Model]:
         """Apply ``perturbations`` to every simulation inside the block; always undone on exit."""
-        added = self._perturbations(perturbations)[len(self._active):]
+        added = self._perturbations(perturbations)[len(self._active) :]
         if not added:
             raise InputError("perturbed() needs at least one perturbation")
         to_changes(self._active + added, self.engine)  # validate before entering
@@ -110,7 +114,7 @@ class Model:
         try:
             yield self
         finally:
-            del self._active[len(self._active) - len(added):]
+            del self._active[len(self._active) - len(added) :]
             self.engine.restore_baseline()
 
     @property

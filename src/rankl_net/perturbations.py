@@ -102,7 +102,9 @@ class SetValue:
         if not math.isfinite(self.value):
             raise InputError(f"set:{self.target}: the value must be a finite number, got {self.value}")
         if self.start < 0 or (self.end is not None and self.end <= self.start):
-            raise InputError(f"set:{self.target}: the window must satisfy 0 <= T0 < T1, got {self.start}-{self.end}")
+            raise InputError(
+                f"set:{self.target}: the window must satisfy 0 <= T0 < T1, got {self.start}-{self.end}"
+            )
 
     @property
     def spec(self) -> str:
@@ -125,7 +127,9 @@ def _check_fraction(kind: str, node: str, f: float) -> None:
         raise InputError(f"{kind}:{node}: the fraction must be between 0 and 1, got {f}")
 
 
-_SPEC = re.compile(r"^(?P<kind>ko|kd|oe|inh|set):(?P<target>[^=\s]+)(?:=(?P<value>[^@\s]+))?(?:@(?P<window>\S+))?$")
+_SPEC = re.compile(
+    r"^(?P<kind>ko|kd|oe|inh|set):(?P<target>[^=\s]+)(?:=(?P<value>[^@\s]+))?(?:@(?P<window>\S+))?$"
+)
 SPEC_HELP = "ko:X, kd:X=F, oe:X=N, inh:X=F, set:ID=V[@T0[-T1]]; join several with '+'"
 
 
@@ -251,14 +255,18 @@ def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes
         node = resolve_node(p.node, engine)
         if isinstance(p, Inhibition):
             if not node.activity:
-                raise InputError(f"inh:{p.node}: {node.node} has no activity to inhibit in {engine.name}; "
-                                 "use kd: to lower its expression")
+                raise InputError(
+                    f"inh:{p.node}: {node.node} has no activity to inhibit in {engine.name}; "
+                    "use kd: to lower its expression"
+                )
             for pid in node.activity:
                 params[pid] = params.get(pid, engine.baseline[pid]) * (1.0 - p.fraction)
             continue
         if not node.expression:
-            raise InputError(f"{p.spec}: {node.node} has no expression parameter in {engine.name}; "
-                             "use inh: for an activity change")
+            raise InputError(
+                f"{p.spec}: {node.node} has no expression parameter in {engine.name}; "
+                "use inh: for an activity change"
+            )
         factor = {Knockout: 0.0}.get(type(p))
         if factor is None:
             factor = p.fraction if isinstance(p, Knockdown) else p.factor

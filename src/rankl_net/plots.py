@@ -30,7 +30,9 @@ def phenotype_figure(table: pd.DataFrame, path: Path) -> Path:
         for x in lines:
             ax.axvline(x, color="grey", lw=0.8, ls="--")
         ax.set_xlabel(title)
-    axes[0].set_yticks(list(y), [f"{ln}  [{p}]" for ln, p in zip(table["line"], table["perturbation"], strict=True)])
+    axes[0].set_yticks(
+        list(y), [f"{ln}  [{p}]" for ln, p in zip(table["line"], table["perturbation"], strict=True)]
+    )
     axes[0].invert_yaxis()
     fig.suptitle("Mouse genetic lines vs wild type of the same age (blue: agrees with the literature)")
     fig.tight_layout()

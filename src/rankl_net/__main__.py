@@ -1,0 +1,5 @@
+"""``python -m rankl_net`` runs the command line."""
+
+from .cli import main
+
+main()

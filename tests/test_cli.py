@@ -1,0 +1,138 @@
+"""The command line as users script it: output, files, exit codes and messages."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from rankl_net import paths
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "rankl_net", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
+
+
+def test_models_lists_every_model_with_readouts():
+    out = run("models")
+    assert out.returncode == 0
+    assert "osteoclastogenesis" in out.stdout and "bone" in out.stdout
+    assert "bone_volume" in out.stdout
+
+
+def test_simulate_prints_a_table_with_time_and_readouts():
+    out = run(
+        "simulate",
+        "bone",
+        "-p",
+        "ko:OPG",
+        "--end",
+        "84",
+        "--points",
+        "5",
+        "--readouts",
+        "bone_volume,osteoclasts",
+    )
+    assert out.returncode == 0, out.stderr
+    frame = pd.read_csv(io.StringIO(out.stdout))
+    assert list(frame.columns) == ["time", "bone_volume", "osteoclasts"]
+    assert frame["time"].tolist() == [0, 21, 42, 63, 84]
+    assert frame["bone_volume"].iloc[0] == pytest.approx(100)
+    assert frame["bone_volume"].iloc[-1] < 90
+
+
+def test_simulate_writes_csv_and_plot(tmp_path):
+    out = run(
+        "simulate",
+        "osteoclastogenesis",
+        "--end",
+        "72",
+        "--points",
+        "13",
+        "--out",
+        str(tmp_path / "t.csv"),
+        "--plot",
+        str(tmp_path / "t.png"),
+    )
+    assert out.returncode == 0, out.stderr
+    frame = pd.read_csv(tmp_path / "t.csv")
+    assert frame.columns[0] == "time" and "nfatc1" in frame.columns
+    assert (tmp_path / "t.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["simulate", "boen"], "Did you mean 'bone'"),
+        (["simulate", "bone", "-p", "ko:OPGG"], "Did you mean 'OPG'"),
+        (["simulate", "bone", "--readouts", "osteoclast"], "Did you mean 'osteoclasts'"),
+        (["simulate", "bone", "-p", "kd:OPG=2"], "between 0 and 1"),
+        (["simulate", "bone", "--context", "rat"], "unknown context"),
+        (["simulate", "bone", "--end", "-5"], "end time"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message_and_no_traceback(args, needle):
+    out = run(*args)
+    assert out.returncode == 2
+    assert needle in out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+
+
+def test_integration_failure_exits_3():
+    out = run("simulate", "osteoclastogenesis", "-p", "set:k_nfkb_import=-1e12", "--end", "72")
+    assert out.returncode == 3
+    assert "integration failed" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_unwritable_output_exits_2_and_writes_nothing(tmp_path):
+    target = tmp_path / "file"
+    target.write_text("keep")
+    out = run("simulate", "bone", "--out", str(target / "sub" / "x.csv"))
+    assert out.returncode == 2
+    assert target.read_text() == "keep"
+
+
+def test_phenotypes_prints_and_writes_the_table(tmp_path):
+    out = run("phenotypes", "--out", str(tmp_path / "p.csv"))
+    assert out.returncode == 0, out.stdout + out.stderr
+    table = pd.read_csv(tmp_path / "p.csv")
+    assert table["agrees"].all()
+    assert {"line", "expected_phenotype", "phenotype", "source", "agrees"} <= set(table.columns)
+    assert (tmp_path / "p.png").exists()
+    assert "lines agree with the literature" in out.stdout
+
+
+@pytest.mark.parametrize("name", ["bone", "osteoclastogenesis"])
+def test_validate_shipped_models(name):
+    out = run("validate", str(paths.SBML / f"{name}.xml"))
+    assert out.returncode == 0, out.stdout
+    assert "0 libSBML errors" in out.stdout and "0 libSBML warnings" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("not xml at all", "not an XML file"),
+        ("<?xml version='1.0'?><html></html>", "not SBML"),
+        ("<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aaaa'>]><sbml>&a;</sbml>", "entity"),
+    ],
+)
+def test_validate_refuses_bad_files(tmp_path, content, needle):
+    f = tmp_path / "bad.xml"
+    f.write_text(content)
+    out = run("validate", str(f))
+    assert out.returncode == 2
+    assert needle in out.stderr
+
+
+def test_validate_missing_file_exits_2(tmp_path):
+    out = run("validate", str(tmp_path / "none.xml"))
+    assert out.returncode == 2
+    assert "no such file" in out.stderr

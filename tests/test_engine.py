@@ -1,0 +1,115 @@
+"""Engine rules: compile once, restore the baseline for every condition, no leaks, timed changes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import roadrunner
+
+import rankl_net
+from rankl_net import engine
+from rankl_net.engine import Changes, TimedChange
+
+READ = ["bone_volume", "osteoclasts", "opg_free", "rankl_free"]
+
+
+def test_load_compiles_once_per_model_and_context():
+    assert engine.load("bone", "mouse") is engine.load("bone", "mouse")
+    assert engine.load("bone", "mouse") is not engine.load("bone", "human")
+
+
+def test_a_perturbation_never_recompiles(bone_mouse, monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the model was reloaded")
+
+    monkeypatch.setattr(roadrunner, "RoadRunner", forbidden)
+    rr_before = bone_mouse.engine.rr
+    bone_mouse.simulate("ko:OPG", "inh:P38=0.5", "set:pth=6@10-20", end=30, points=4)
+    assert bone_mouse.engine.rr is rr_before
+
+
+def test_one_condition_never_leaks_into_the_next(bone_mouse):
+    first = bone_mouse.simulate(end=84, points=5, readouts=READ)
+    for spec in (
+        "ko:OPG",
+        "oe:RANKL=3",
+        "ko:CTSK",
+        "set:bone_volume=50",
+        "set:osteoclasts=0.1",
+        "set:pth=10@5-40",
+        "inh:CALCINEURIN=1",
+    ):
+        bone_mouse.simulate(spec, end=84, points=5, readouts=READ)
+        again = bone_mouse.simulate(end=84, points=5, readouts=READ)
+        pd.testing.assert_frame_equal(first, again, check_exact=True)
+
+
+def test_results_are_deterministic(bone_mouse):
+    a = bone_mouse.simulate("ko:OPG", end=84, points=9, readouts=READ)
+    b = bone_mouse.simulate("ko:OPG", end=84, points=9, readouts=READ)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_perturbed_block_applies_and_always_restores(bone_mouse):
+    wt = bone_mouse.final(end=84, readouts=READ)
+    direct = bone_mouse.final("ko:OPG", end=84, readouts=READ)
+    with bone_mouse.perturbed("ko:OPG") as m:
+        inside = m.final(end=84, readouts=READ)
+        assert m.active_spec == "ko:OPG"
+    pd.testing.assert_series_equal(inside, direct)
+    with pytest.raises(RuntimeError, match="boom"), bone_mouse.perturbed("oe:RANKL=5"):
+        raise RuntimeError("boom")
+    assert bone_mouse.active_spec == ""
+    pd.testing.assert_series_equal(bone_mouse.final(end=84, readouts=READ), wt)
+
+
+def test_nested_perturbed_blocks_compose(bone_mouse):
+    with bone_mouse.perturbed("ko:OPG"), bone_mouse.perturbed("inh:CTSK=0.5") as m:
+        assert m.active_spec == "ko:OPG+inh:CTSK=0.5"
+        both = m.final(end=84, readouts=READ)
+    assert both.equals(bone_mouse.final("ko:OPG", "inh:CTSK=0.5", end=84, readouts=READ))
+
+
+def test_timed_change_equals_a_change_made_by_hand_at_that_time(ocg):
+    """set:X=V@T0-T1 by piecewise integration matches stopping, changing and continuing."""
+    timed = ocg.engine.simulate(
+        Changes(timed=[TimedChange("rankl_input", 0.0, 24.0, 48.0)]), end=72, points=73, readouts=["nfatc1"]
+    )
+    eng = ocg.engine
+    eng.apply(Changes())
+    eng.rr.timeCourseSelections = ["time", "[nfatc1]"]
+    a = eng.rr.simulate(0, 24, 25)
+    eng.rr["rankl_input"] = 0.0
+    b = eng.rr.simulate(24, 48, 25)
+    eng.rr["rankl_input"] = eng.baseline["rankl_input"]
+    c = eng.rr.simulate(48, 72, 25)
+    by_hand = list(a[:, 1]) + list(b[1:, 1]) + list(c[1:, 1])
+    assert timed["nfatc1"].tolist() == pytest.approx(by_hand, rel=1e-9)
+    assert timed["nfatc1"].iloc[48] < timed["nfatc1"].iloc[24]  # RANKL withdrawn: NFATc1 falls
+    assert timed["nfatc1"].iloc[72] > timed["nfatc1"].iloc[48]  # and rises again
+
+
+def test_failed_nleq_polish_leaves_a_usable_baseline():
+    eng = rankl_net.load_model("osteoclastogenesis").engine
+    assert all(v == v for v in eng.baseline.values())  # no NaN
+    assert eng.baseline["nfkb_nuclear"] > 0
+
+
+def test_integration_failure_is_a_simulation_error(ocg):
+    with pytest.raises(rankl_net.SimulationError, match="integration failed"):
+        ocg.simulate("set:k_nfkb_import=-1e12", end=72, points=3, readouts=["nfatc1"])
+    # the next condition is unaffected
+    assert ocg.final(end=72, readouts=["nfatc1"])["nfatc1"] > 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"end": -1}, "end time"),
+        ({"end": 10, "points": 1}, "points"),
+        ({"end": 10, "readouts": ["osteoclast"]}, "Did you mean 'osteoclasts'"),
+    ],
+)
+def test_bad_simulation_arguments(bone_mouse, kwargs, message):
+    with pytest.raises(rankl_net.InputError, match=message):
+        bone_mouse.simulate(**kwargs)

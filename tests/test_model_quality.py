@@ -1,0 +1,124 @@
+"""Model-quality checks (pure functions in rankl_net.checks), one test per object where useful."""
+
+from __future__ import annotations
+
+import functools
+
+import libsbml
+import numpy as np
+import pytest
+
+from rankl_net import annotations, calibrate, catalog, checks, engine
+from rankl_net.catalog import get_model
+
+MODELS = catalog.model_names()
+
+
+@functools.cache
+def _document(name: str) -> libsbml.SBMLDocument:
+    # the document must outlive every Model taken from it (libSBML owns the memory)
+    return checks.read_sbml_document(get_model(name).sbml_path)
+
+
+def _model(name: str) -> libsbml.Model:
+    return _document(name).getModel()
+
+
+def _species(name: str) -> list[str]:
+    return [s.getId() for s in _model(name).getListOfSpecies()]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_libsbml_units_consistent_no_errors_no_warnings(name):
+    errors, warnings = checks.sbml_consistency(_document(name))
+    assert errors.passed, errors.items
+    assert warnings.passed, warnings.items
+
+
+@pytest.mark.parametrize("name,sid", [(m, s) for m in MODELS for s in _species(m)])
+def test_species_has_identifiers_org_annotation_and_sbo(name, sid):
+    s = _model(name).getSpecies(sid)
+    assert s.isSetSBOTerm()
+    uris = [
+        s.getCVTerm(i).getResourceURI(j)
+        for i in range(s.getNumCVTerms())
+        for j in range(s.getCVTerm(i).getNumResources())
+    ]
+    assert any(u.startswith("https://identifiers.org/") for u in uris), uris
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_parameter_has_unit_and_source(name):
+    m = _model(name)
+    assert checks.parameter_units(m).passed, checks.parameter_units(m).items
+    result = checks.parameter_sources(m, annotations.parameter_sources())
+    assert result.passed, result.items
+
+
+def test_no_stale_rows_in_parameter_table():
+    used = {p.getId() for name in MODELS for p in _model(name).getListOfParameters()}
+    stale = set(annotations.parameter_sources()) - used
+    assert not stale
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_no_orphans(name):
+    result = checks.orphans(_model(name))
+    assert result.passed, result.items
+
+
+def test_calibration_references_are_current():
+    written = calibrate.read_references()
+    computed = calibrate.baseline_of(written)
+    for key, value in written.items():
+        assert computed[key] == pytest.approx(value, rel=1e-7), key
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_steady_state_by_nleq_and_by_long_integration_agree(name):
+    """Two routes to the baseline: the engine's integration and libRoadRunner's steadyState()."""
+    info = get_model(name)
+    eng = engine.Engine(
+        info.sbml_path,
+        name=name,
+        context_values=info.contexts[info.default_context],
+        preequilibration=info.preequilibration,
+        reset_at_start=info.reset_at_start,
+    )
+    rr = eng.rr
+    eng.restore_baseline()
+    for sid, value in info.preequilibration.items():
+        rr[sid] = value
+    species = list(rr.model.getFloatingSpeciesIds())
+    integrated = np.array([rr[f"[{s}]"] for s in species])
+    rr.steadyState()
+    solved = np.array([rr[f"[{s}]"] for s in species])
+    np.testing.assert_allclose(solved, integrated, rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize("context", ["mouse", "human"])
+def test_bone_baseline_balanced_for_ten_years(context):
+    m = engine.load("bone", context)
+    frame = m.simulate(
+        end=3650, points=11, readouts=["bone_volume", "ctx", "p1np", "formation", "resorption"]
+    )
+    np.testing.assert_allclose(frame["bone_volume"], 100.0, rtol=1e-6)
+    np.testing.assert_allclose(frame["formation"], frame["resorption"], rtol=1e-6)
+    np.testing.assert_allclose(frame[["ctx", "p1np"]], 100.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("spec", ["", "ko:OPG", "oe:RANKL=3", "ko:RANKL", "ko:CTSK", "inh:CALCINEURIN=1"])
+def test_bone_state_stays_non_negative(bone_mouse, spec):
+    eng = bone_mouse.engine
+    frame = bone_mouse.simulate(
+        *([spec] if spec else []), end=730, points=25, readouts=list(eng.species_ids) + ["bone_volume"]
+    )
+    assert (frame.drop(columns="time").to_numpy() >= -1e-9).all()
+
+
+def test_contexts_share_the_steady_state_and_differ_in_speed(bone_mouse, bone_human):
+    for sid in ("osteoclasts", "osteoblasts", "rankl_free", "opg_free"):
+        assert bone_mouse.engine.baseline[sid] == pytest.approx(bone_human.engine.baseline[sid], rel=1e-6)
+    mouse = bone_mouse.final("ko:OPG", end=28, readouts=["bone_volume"])["bone_volume"]
+    human = bone_human.final("ko:OPG", end=28, readouts=["bone_volume"])["bone_volume"]
+    assert mouse < human < 100.0

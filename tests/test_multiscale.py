@@ -1,0 +1,35 @@
+"""The multi-scale link: intracellular perturbations reach the tissue, and the signalling module
+inside the bone model agrees with the stand-alone osteoclastogenesis model."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "inh:P38=0.8",
+        "inh:IKK=0.8",
+        "inh:CALCINEURIN=0.8",
+        "inh:NFKB=0.8",
+        "kd:TRAF6=0.2",
+        "kd:FOS=0.2",
+        "kd:NFATC1=0.2",
+    ],
+)
+def test_intracellular_inhibition_lowers_osteoclasts_and_raises_bone(bone_mouse, spec):
+    res = bone_mouse.final(spec, end=84, readouts=["osteoclasts", "bone_volume"])
+    base = bone_mouse.engine.baseline
+    assert res["osteoclasts"] < 0.9 * base["osteoclasts"]
+    assert res["bone_volume"] > 102.0
+
+
+def test_signalling_module_is_the_same_in_both_models(ocg, bone_human):
+    """Steady NFATc1 of the stand-alone culture model at the bone model's baseline RANKL signal
+    equals the NFATc1 of the precursor inside the bone model."""
+    bone = bone_human.engine.baseline
+    signal = bone["rankl_signal"]
+    culture = ocg.final(f"set:rankl_input={signal}", end=2000, readouts=["nfatc1", "differentiation_drive"])
+    assert culture["nfatc1"] == pytest.approx(bone["nfatc1"], rel=1e-5)
+    assert culture["differentiation_drive"] == pytest.approx(bone["differentiation_drive"], rel=1e-5)

@@ -1,0 +1,90 @@
+"""Perturbation specs, name resolution and their translation into parameter changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from rankl_net import Inhibition, InputError, Knockdown, Knockout, Overexpression, SetValue, parse_spec
+from rankl_net.perturbations import condition_spec, resolve_node, to_changes
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("ko:OPG", [Knockout("OPG")]),
+        ("kd:TRAF6=0.25", [Knockdown("TRAF6", 0.25)]),
+        ("oe:RANKL=3", [Overexpression("RANKL", 3.0)]),
+        ("inh:P38=0.9", [Inhibition("P38", 0.9)]),
+        ("set:pth=6", [SetValue("pth", 6.0)]),
+        ("set:pth=6@10", [SetValue("pth", 6.0, 10.0, None)]),
+        ("set:pth=6@10-20", [SetValue("pth", 6.0, 10.0, 20.0)]),
+        ("ko:NFKB1+ko:NFKB2", [Knockout("NFKB1"), Knockout("NFKB2")]),
+    ],
+)
+def test_parse_spec(spec, expected):
+    parsed = parse_spec(spec)
+    assert parsed == expected
+    assert condition_spec(parsed) == spec
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("", "empty"),
+        ("knock:OPG", "cannot read"),
+        ("kd:OPG=1.5", "between 0 and 1"),
+        ("inh:P38=-0.1", "between 0 and 1"),
+        ("oe:OPG=0.5", ">= 1"),
+        ("kd:OPG", "needs a value"),
+        ("ko:OPG=1", "takes no value"),
+        ("kd:OPG=abc", "not a number"),
+        ("set:pth=1@20-10", "0 <= T0 < T1"),
+        ("inh:P38=0.5@3", "only set:"),
+    ],
+)
+def test_bad_specs_are_rejected_with_a_reason(spec, message):
+    with pytest.raises(InputError, match=message):
+        parse_spec(spec)
+
+
+@pytest.mark.parametrize("name", ["RANKL", "TNFSF11", "Tnfsf11", "tnfsf11", "TRANCE", "OPGL"])
+def test_names_accept_ids_protein_names_and_gene_symbols(bone_mouse, name):
+    assert resolve_node(name, bone_mouse.engine).node == "RANKL"
+
+
+def test_unknown_node_suggests_a_close_match(bone_mouse):
+    with pytest.raises(InputError, match="Did you mean 'OPG'"):
+        to_changes(parse_spec("ko:OPGG"), bone_mouse.engine)
+
+
+def test_knockout_zeroes_expression_and_species(bone_mouse):
+    changes = to_changes(parse_spec("ko:RANKL"), bone_mouse.engine)
+    assert changes.parameters == {"RANKL_expr": 0.0}
+    assert changes.species == {"rankl_membrane": 0.0, "rankl_soluble": 0.0}
+
+
+def test_multipliers_compose_by_product(bone_mouse):
+    changes = to_changes(parse_spec("kd:OPG=0.5+kd:OPG=0.5+inh:P38=0.5+inh:P38=0.5"), bone_mouse.engine)
+    assert changes.parameters == {"OPG_expr": 0.25, "P38_act": 0.25}
+
+
+def test_gene_pair_node_changes_both_genes(ocg):
+    changes = to_changes(parse_spec("kd:ERK=0.5"), ocg.engine)
+    assert changes.parameters == {"MAPK3_expr": 0.5, "MAPK1_expr": 0.5}
+
+
+def test_inhibition_needs_an_activity(bone_mouse):
+    with pytest.raises(InputError, match="no activity"):
+        to_changes(parse_spec("inh:OPG=0.5"), bone_mouse.engine)
+
+
+def test_set_rejects_unknown_and_reaction_ids(bone_mouse):
+    with pytest.raises(InputError, match="Did you mean 'pth'"):
+        to_changes(parse_spec("set:ptth=3"), bone_mouse.engine)
+    with pytest.raises(InputError, match="unknown parameter or species"):
+        to_changes(parse_spec("set:oba_apoptosis=3"), bone_mouse.engine)
+
+
+def test_timed_set_goes_to_timed_changes(bone_mouse):
+    changes = to_changes(parse_spec("set:pth=6@10-20"), bone_mouse.engine)
+    assert not changes.parameters and len(changes.timed) == 1

@@ -1,0 +1,78 @@
+"""Mouse genetic lines: each row of experiments/genetic_lines.tsv against its expected phenotype."""
+
+from __future__ import annotations
+
+import pytest
+
+from rankl_net import experiments
+
+LINES = experiments.read_genetic_lines()
+
+
+@pytest.fixture(scope="module")
+def table():
+    return experiments.run_phenotypes().set_index("line")
+
+
+def test_every_required_line_is_in_the_experiment_file():
+    specs = {gl.spec for gl in LINES}
+    for required in (
+        "ko:RANKL",
+        "ko:RANK",
+        "ko:OPG",
+        "ko:TRAF6",
+        "ko:FOS",
+        "ko:NFKB1+ko:NFKB2",
+        "ko:NFATC1",
+        "ko:CTSK",
+    ):
+        assert required in specs
+    assert any(s.startswith("oe:OPG") for s in specs)
+    assert any(s.startswith("oe:RANKL") for s in specs)
+
+
+@pytest.mark.parametrize("line", LINES, ids=[gl.line for gl in LINES])
+def test_line_matches_expected_phenotype(table, line):
+    row = table.loc[line.line]
+    assert row["phenotype"] == line.expected_phenotype, row.to_dict()
+    assert experiments.osteoclasts_agree(line.expected_osteoclasts, row["osteoclasts"]), row.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("bv", "call"),
+    [
+        (111.0, "osteopetrotic"),
+        (110.0, "osteopetrotic"),
+        (109.9, "normal"),
+        (90.1, "normal"),
+        (90.0, "osteoporotic"),
+        (40.0, "osteoporotic"),
+    ],
+)
+def test_bone_classification_thresholds(bv, call):
+    assert experiments.classify_bone(bv) == call
+
+
+@pytest.mark.parametrize(
+    ("oc", "call"),
+    [(0.0, "absent"), (9.9, "absent"), (10.0, "present"), (120.0, "present"), (120.1, "increased")],
+)
+def test_osteoclast_classification_thresholds(oc, call):
+    assert experiments.classify_osteoclasts(oc) == call
+
+
+def test_present_includes_increased_but_absent_is_strict():
+    assert experiments.osteoclasts_agree("present", "increased")
+    assert not experiments.osteoclasts_agree("present", "absent")
+    assert not experiments.osteoclasts_agree("absent", "present")
+    assert experiments.osteoclasts_agree("any", "absent")
+
+
+def test_malformed_experiment_row_is_reported(tmp_path):
+    bad = tmp_path / "lines.tsv"
+    bad.write_text(
+        "line\tspec\texpected_phenotype\texpected_osteoclasts\tsource\tnote\n"
+        "X\tko:OPG\tbrittle\tany\tnone\t\n"
+    )
+    with pytest.raises(experiments.InputError, match="expected_phenotype"):
+        experiments.read_genetic_lines(bad)
