@@ -47,7 +47,9 @@ def test_bad_specs_are_rejected_with_a_reason(spec, message):
         parse_spec(spec)
 
 
-@pytest.mark.parametrize("name", ["RANKL", "TNFSF11", "Tnfsf11", "tnfsf11", "TRANCE", "OPGL"])
+@pytest.mark.parametrize(
+    "name", ["RANKL", "TNFSF11", "Tnfsf11", "tnfsf11", "TRANCE", "OPGL", "rankl_membrane", "RANKL_expr"]
+)
 def test_names_accept_ids_protein_names_and_gene_symbols(bone_mouse, name):
     assert resolve_node(name, bone_mouse.engine).node == "RANKL"
 
@@ -88,3 +90,8 @@ def test_set_rejects_unknown_and_reaction_ids(bone_mouse):
 def test_timed_set_goes_to_timed_changes(bone_mouse):
     changes = to_changes(parse_spec("set:pth=6@10-20"), bone_mouse.engine)
     assert not changes.parameters and len(changes.timed) == 1
+
+
+def test_species_id_names_its_node(ocg):
+    assert resolve_node("nfatc1", ocg.engine).node == "NFATC1"
+    assert resolve_node("CaN_active", ocg.engine).node == "CALCINEURIN"

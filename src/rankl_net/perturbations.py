@@ -221,16 +221,27 @@ def nodes_for(engine: Engine) -> dict[str, Node]:
 
 
 def resolve_node(name: str, engine: Engine) -> Node:
-    """The node called ``name`` (id, protein name or gene symbol, any case) in ``engine``'s model.
+    """The node called ``name`` in ``engine``'s model.
+
+    ``name`` is a node id, protein name or gene symbol (any case), or one of the model ids the
+    node acts on (its species or its expression/activity parameters, exact case).
 
     An unknown name raises an error listing the valid ones with a close-match suggestion.
     """
     nodes = nodes_for(engine)
     key = name.casefold()
     for node in nodes.values():
-        if key == node.node.casefold() or key in (a.casefold() for a in node.aliases):
+        if key in (n.casefold() for n in _names(node)):
+            return node
+    # model ids (species, multipliers) are exact and case-sensitive; the first node listing one wins
+    for node in nodes.values():
+        if name in (*node.species, *node.expression, *node.activity):
             return node
     raise unknown_name("node", name, list(nodes) + [a for n in nodes.values() for a in n.aliases])
+
+
+def _names(node: Node) -> tuple[str, ...]:
+    return (node.node, *node.aliases)
 
 
 def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes:
