@@ -95,3 +95,8 @@ def test_timed_set_goes_to_timed_changes(bone_mouse):
 def test_species_id_names_its_node(ocg):
     assert resolve_node("nfatc1", ocg.engine).node == "NFATC1"
     assert resolve_node("CaN_active", ocg.engine).node == "CALCINEURIN"
+
+
+def test_set_rejects_rule_outputs(bone_mouse):
+    with pytest.raises(InputError, match="assignment rule"):
+        to_changes(parse_spec("set:rankl_free=5"), bone_mouse.engine)

@@ -207,3 +207,96 @@ def calibrate_cmd() -> None:
     for k, v in values.items():
         click.echo(f"{k} = {v:.9g}")
     click.echo(f"wrote {GENERATED}")
+
+
+@main.command("screen")
+@click.argument("model")
+@click.option("--knockouts", default=None, help="'all' or a comma-separated list of nodes to knock out.")
+@click.option("--pairs", is_flag=True, help="Every pair of the knockouts instead of single knockouts.")
+@click.option("--conditions", "conditions_file", type=click.Path(path_type=Path), default=None,
+              help="A text file with one perturbation spec per line (instead of --knockouts).")
+@click.option("-p", "--perturb", "background", multiple=True, metavar="SPEC",
+              help="Background perturbation applied in every condition and in the reference.")
+@click.option("--context", default=None, help="Species context: mouse or human.")
+@click.option("--end", type=float, default=None, help="Time of the readouts, in the model's time unit.")
+@click.option("--readouts", default=None, help="Comma-separated readouts (default: the model's).")
+@click.option("--workers", type=int, default=None, help="Local processes (default: every core).")
+@click.option("--scheduler", default=None, help="Dask scheduler address, tcp://HOST:PORT.")
+@click.option("--chunk-size", type=int, default=None, help="Conditions per task.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Parquet dataset folder.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted screen in --out.")
+def screen_cmd(model, knockouts, pairs, conditions_file, background, context, end, readouts, workers,
+               scheduler, chunk_size, out, resume) -> None:
+    """Run a perturbation screen on MODEL and stream the results to a Parquet dataset."""
+    from .screens import knockout_conditions, run_screen
+
+    if (knockouts is None) == (conditions_file is None):
+        raise InputError("give either --knockouts all|X,Y,... or --conditions FILE")
+    if knockouts is not None:
+        targets = "all" if knockouts.strip() == "all" else knockouts.split(",")
+        conditions = knockout_conditions(model, targets, pairs=pairs, context=context)
+    else:
+        lines = Path(conditions_file).read_text().splitlines()
+        conditions = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+    selected = [r.strip() for r in readouts.split(",") if r.strip()] if readouts else None
+    start = time.perf_counter()
+    table = run_screen(model, conditions, background=background, context=context, end=end, readouts=selected,
+                       workers=workers, scheduler=scheduler, out=out, resume=resume, chunk_size=chunk_size)
+    elapsed = time.perf_counter() - start
+    n = table["condition_id"].nunique()
+    failed = table.loc[table["status"] != "ok", "condition_id"].nunique()
+    n_readouts = table["readout"].nunique()
+    click.echo(f"{n} conditions ({failed} failed) x {n_readouts} readouts in {elapsed:.1f} s; output {out}")
+
+
+@main.command("dose-response")
+@click.argument("model")
+@click.option("--perturb", required=True, help="inh:X, kd:X, oe:X or set:ID (the level is the value).")
+@click.option("--levels", required=True, help="A:B:N (N evenly spaced levels) or a comma-separated list.")
+@click.option("--readout", "readouts", default=None, help="Readout(s), comma-separated (default: all).")
+@click.option("-p", "background", multiple=True, metavar="SPEC", help="Background perturbation.")
+@click.option("--context", default=None, help="Species context: mouse or human.")
+@click.option("--end", type=float, default=None, help="Time of the readouts, in the model's time unit.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Local processes.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="CSV of the series; the fits go to *_fits.csv and the figure to *.png beside it.")
+def dose_response_cmd(model, perturb, levels, readouts, background, context, end, workers, out) -> None:
+    """A dose-response series of one perturbation with a Hill fit per readout."""
+    import pandas as pd
+
+    from .analysis import fit_hill
+    from .plots import dose_response_figure
+    from .screens import dose_conditions, parse_levels, run_screen
+
+    if out is not None:
+        _writable(out)
+    values = parse_levels(levels)
+    specs = dose_conditions(perturb, values)
+    selected = [r.strip() for r in readouts.split(",") if r.strip()] if readouts else None
+    table = run_screen(model, specs, background=background, context=context, end=end, readouts=selected,
+                       workers=workers)
+    level_of = dict(zip(specs, values, strict=True))
+    table.insert(2, "level", table["perturbation"].map(level_of))
+    fits = pd.DataFrame([{"readout": r, **fit_hill(sub["level"], sub["value"])}
+                         for r, sub in table.groupby("readout", sort=False)])
+    shown = fits[["readout", "ic50", "ic50_lo", "ic50_hi", "hill", "emax", "rms"]]
+    click.echo(f"{perturb} on {model}: Hill fits (IC50 in the unit of the level, 95% intervals)")
+    click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    if out is not None:
+        table.to_csv(out, index=False)
+        fits.to_csv(out.with_name(out.stem + "_fits.csv"), index=False)
+        fig = dose_response_figure(table, fits, out.with_suffix(".png"), title=f"{model}: {perturb}")
+        click.echo(f"wrote {out}, {out.with_name(out.stem + '_fits.csv')} and {fig}")
+
+
+@main.command("report")
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="HTML file (default: RESULTS with .html).")
+def report_cmd(results: Path, out: Path | None) -> None:
+    """Write an HTML report (summary table, knockout bars, pairwise heatmaps) of a screen."""
+    from .report import write_report
+
+    out = out or Path(str(results).rstrip("/")).with_suffix(".html")
+    _writable(out)
+    click.echo(f"wrote {write_report(results, out)}")

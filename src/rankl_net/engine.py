@@ -121,6 +121,8 @@ class Engine:
         self.parameter_ids: tuple[str, ...] = tuple(m.getGlobalParameterIds())
         self.compartment_ids: tuple[str, ...] = tuple(m.getCompartmentIds())
         self.reaction_ids: tuple[str, ...] = tuple(m.getReactionIds())
+        # quantities computed by assignment rules: readable, never settable
+        self.assigned_ids: frozenset[str] = frozenset(self.rr.getAssignmentRuleIds())
         self._context = dict(context_values or {})
         self._preeq = dict(preequilibration or {})
         self._reset = dict(reset_at_start or {})
@@ -153,6 +155,8 @@ class Engine:
 
     def set_value(self, sid: str, value: float) -> None:
         """Set a parameter, compartment or species (concentration) on the compiled model."""
+        if sid in self.assigned_ids:
+            raise InputError(f"{sid} is computed by an assignment rule and cannot be set")
         if not math.isfinite(value):
             raise InputError(f"{sid}: value must be a finite number, got {value}")
         self.rr[self._key(sid)] = float(value)

@@ -119,7 +119,9 @@ Perturbation = Knockout | Knockdown | Overexpression | Inhibition | SetValue
 
 
 def _num(x: float) -> str:
-    return f"{x:g}"
+    """Shortest text that reads back as the same float (so a spec round-trips exactly)."""
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _check_fraction(kind: str, node: str, f: float) -> None:
@@ -254,8 +256,12 @@ def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes
     params = changes.parameters
     for p in perturbations:
         if isinstance(p, SetValue):
+            if p.target in engine.assigned_ids:
+                raise InputError(f"set:{p.target}: {p.target} is computed by an assignment rule in "
+                                 f"{engine.name} and cannot be set; set one of its inputs instead")
             if p.target not in engine.symbols or p.target in engine.reaction_ids:
-                valid = engine.parameter_ids + engine.species_ids + engine.compartment_ids
+                valid = [i for i in engine.parameter_ids + engine.species_ids + engine.compartment_ids
+                         if i not in engine.assigned_ids]
                 raise unknown_name("parameter or species", p.target, valid)
             if p.start == 0 and p.end is None:
                 bucket = changes.species if p.target in engine.species_ids else params

@@ -61,3 +61,68 @@ def time_course_figure(frame: pd.DataFrame, path: Path, *, title: str, time_unit
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *, title: str) -> Path:
+    """Dose-response points with their Hill fits, one panel per readout."""
+    import numpy as np
+
+    from .analysis import hill
+
+    readouts = list(dict.fromkeys(table["readout"]))
+    fig, axes = plt.subplots(1, len(readouts), figsize=(4.2 * len(readouts), 3.4), squeeze=False)
+    for ax, r in zip(axes.flat, readouts, strict=True):
+        sub = table[table["readout"] == r]
+        ax.plot(sub["level"], sub["value"], "o", ms=4, label="simulated")
+        fit = fits.set_index("readout").loc[r]
+        if np.isfinite(fit["ic50"]):
+            x = np.linspace(sub["level"].min(), sub["level"].max(), 200)
+            ax.plot(x, hill(x, fit["baseline"], fit["emax"], fit["ic50"], fit["hill"]), "-", lw=1.2,
+                    label=f"Hill fit: IC50 {fit['ic50']:.3g}, n {fit['hill']:.2g}")
+        positive = sub.loc[sub["level"] > 0, "level"]
+        if len(positive) and positive.max() / positive.min() > 100:
+            ax.set_xscale("symlog", linthresh=float(positive.min()))
+        ax.set_title(r, fontsize=10)
+        ax.set_xlabel("level")
+        ax.legend(fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def heatmap_figure(matrix: pd.DataFrame, path: Path, *, title: str, label: str) -> Path:
+    """A symmetric heatmap (e.g. pairwise-knockout log2 fold change or epistasis)."""
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(0.42 * len(matrix) + 2.5, 0.42 * len(matrix) + 1.8))
+    values = matrix.to_numpy(float)
+    lim = np.nanmax(np.abs(values)) if np.isfinite(values).any() else 1.0
+    im = ax.imshow(values, cmap="RdBu_r", vmin=-lim, vmax=lim)
+    ax.set_xticks(range(len(matrix.columns)), matrix.columns, rotation=90, fontsize=8)
+    ax.set_yticks(range(len(matrix.index)), matrix.index, fontsize=8)
+    fig.colorbar(im, ax=ax, label=label, shrink=0.8)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def bar_figure(series: pd.Series, path: Path, *, title: str, label: str) -> Path:
+    """Horizontal bars of one value per condition."""
+    fig, ax = plt.subplots(figsize=(6.5, 0.3 * len(series) + 1.4))
+    ax.barh(range(len(series)), series.to_numpy(), color="#4477aa")
+    ax.set_yticks(range(len(series)), series.index, fontsize=8)
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlabel(label)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

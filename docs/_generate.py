@@ -1,0 +1,641 @@
+"""Figures, tables and numbers that the documentation pages include.
+
+Everything here is computed from the installed ``rankl_net`` package and the shipped models
+when the documentation is built (``docs/conf.py`` calls :func:`generate`), so the numbers in
+the pages always match the models. Output goes to ``docs/_generated/`` (not committed).
+
+Run it on its own to inspect the output: ``.venv/bin/python docs/_generate.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import runpy
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+import rankl_net  # noqa: E402
+from rankl_net import annotations, calibrate, catalog, checks, experiments, paths, plots  # noqa: E402
+from rankl_net.engine import load  # noqa: E402
+from rankl_net.perturbations import nodes_for  # noqa: E402
+
+DOCS = Path(__file__).resolve().parent
+OUT = DOCS / "_generated"
+
+# Unit conversion for RANKL added to a culture: soluble RANKL is a homotrimer of about
+# 20 kDa chains (about 60 kDa), so 1 ng/mL = 1e-6 g/L / 60e3 g/mol = 16.7 pM.
+RANKL_TRIMER_G_PER_MOL = 60e3
+PM_PER_NG_PER_ML = 1e-6 / RANKL_TRIMER_G_PER_MOL * 1e12
+
+# Conditions shown in the figures and tables (specs as on the command line).
+OCG_CONDITIONS = [
+    ("RANKL alone", ""),
+    ("+ OPG (equimolar to RANKL)", "set:opg_input={rankl}"),
+    ("IKK inhibitor, 90 %", "inh:IKK=0.9"),
+    ("p38 inhibitor, 90 %", "inh:P38=0.9"),
+    ("calcineurin inhibitor, 90 %", "inh:CALCINEURIN=0.9"),
+    ("NF-kB p50/p52 double knockout", "ko:NFKB1+ko:NFKB2"),
+    ("TRAF6 knockout", "ko:TRAF6"),
+    ("c-Fos knockout", "ko:FOS"),
+    ("NFATc1 knockout", "ko:NFATC1"),
+    ("RANK knockdown to 50 %", "kd:RANK=0.5"),
+]
+OCG_TABLE_READOUTS = ["nfkb_nuclear", "cfos", "nfatc1", "trap", "commitment"]
+DOSE_OPG_PM = [0.0, 170.0, 1700.0]
+DOSE_RANKL_PM = np.geomspace(1.0, 1e5, 41)
+BONE_LINES = [
+    ("wild type", ""),
+    ("OPG-/-", "ko:OPG"),
+    ("soluble-RANKL transgenic", "oe:RANKL=2"),
+    ("TRAF6-/-", "ko:TRAF6"),
+    ("cathepsin K-/-", "ko:CTSK"),
+    ("p38 inhibitor, 90 %", "inh:P38=0.9"),
+]
+BONE_PANELS = ["bone_volume", "osteoclasts", "ctx", "p1np"]
+CONTEXT_SPECS = ["ko:OPG", "ko:TRAF6", "inh:CTSK=0.9"]
+
+
+# ------------------------------------------------------------------------------------ helpers
+def fmt(x: float, digits: int = 3) -> str:
+    """A number for the pages: ``digits`` significant digits, trailing zeros dropped."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if x == 0:
+        return "0"
+    if abs(x) >= 1e6 or abs(x) < 1e-3:
+        mantissa, exponent = f"{x:.{digits}e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{int(exponent)}"
+    x = float(f"{x:.{digits}g}")
+    decimals = max(0, digits - 1 - int(math.floor(math.log10(abs(x)))))
+    text = f"{x:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def pct(x: float) -> str:
+    """A percentage with one decimal."""
+    if math.isnan(x):
+        return "n/a"
+    return f"{0.0 if abs(x) < 0.05 else x:.1f}"
+
+
+def code(text: str) -> str:
+    """Inline code for a Markdown table cell (empty: wild type / baseline)."""
+    return f"`{text}`" if text else "(none)"
+
+
+def md_table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str] | None = None) -> str:
+    """A Markdown (GFM) table; ``align`` holds "l" or "r" per column."""
+    align = align or ["l"] * len(header)
+    sep = ["---:" if a == "r" else "---" for a in align]
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+
+    return "\n".join([line(header), line(sep), *(line(r) for r in rows)]) + "\n"
+
+
+def write(name: str, text: str) -> Path:
+    path = OUT / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def half_max_dose(doses: np.ndarray, values: np.ndarray, floor: float) -> float:
+    """Dose giving half of the maximal increase above ``floor`` (log-linear interpolation)."""
+    top = float(np.max(values))
+    target = floor + 0.5 * (top - floor)
+    above = np.nonzero(values >= target)[0]
+    if top <= floor or len(above) == 0 or above[0] == 0:
+        return float("nan")
+    i = above[0]
+    x0, x1 = np.log10(doses[i - 1]), np.log10(doses[i])
+    y0, y1 = values[i - 1], values[i]
+    return float(10 ** (x0 + (target - y0) * (x1 - x0) / (y1 - y0)))
+
+
+# ------------------------------------------------------------------------------- phenotypes
+def phenotypes(subs: dict[str, str]) -> None:
+    table = rankl_net.run_phenotypes()
+    table.to_csv(OUT / "phenotypes.csv", index=False)
+    plots.phenotype_figure(table, OUT / "phenotypes.png")
+    rows = []
+    for r in table.itertuples():
+        rows.append(
+            [
+                r.line,
+                code(r.perturbation),
+                pct(r.bone_volume_pct_wt),
+                pct(r.osteoclasts_pct_wt),
+                pct(r.ctx_pct_wt),
+                f"{r.phenotype} ({r.expected_phenotype})",
+                f"{r.osteoclasts} ({r.expected_osteoclasts})",
+                "yes" if r.agrees else "**no**",
+                r.source,
+            ]
+        )
+    write(
+        "phenotypes.md",
+        md_table(
+            [
+                "line",
+                "perturbation",
+                "bone volume (% WT)",
+                "osteoclasts (% WT)",
+                "CTX (% WT)",
+                "phenotype (expected)",
+                "osteoclasts (expected)",
+                "agrees",
+                "source",
+            ],
+            rows,
+            ["l", "l", "r", "r", "r", "l", "l", "l", "l"],
+        ),
+    )
+    subs["phenotype_lines"] = str(len(table))
+    subs["phenotype_agree"] = str(int(table["agrees"].sum()))
+    subs["age_days"] = f"{experiments.AGE_DAYS:g}"
+    subs["age_weeks"] = f"{experiments.AGE_DAYS / 7:g}"
+    subs["osteopetrotic_bv"] = f"{experiments.OSTEOPETROTIC_BV:g}"
+    subs["osteoporotic_bv"] = f"{experiments.OSTEOPOROTIC_BV:g}"
+    subs["oc_absent"] = f"{experiments.OC_ABSENT:g}"
+    subs["oc_increased"] = f"{experiments.OC_INCREASED:g}"
+
+
+# ------------------------------------------------------------------------ osteoclastogenesis
+def osteoclastogenesis(subs: dict[str, str]) -> None:
+    model = rankl_net.load_model("osteoclastogenesis")
+    base = model.engine.baseline
+    rankl = base["rankl_input"]
+    subs["ocg_context"] = model.context
+    subs["ocg_rankl_pm"] = fmt(rankl, 4)
+    subs["ocg_rankl_ngml"] = fmt(rankl / PM_PER_NG_PER_ML, 3)
+    subs["ocg_opg_pm"] = fmt(base["opg_input"], 3)
+    subs["ocg_kd_pm"] = fmt(base["K_d_rankl_opg"], 3)
+    subs["pm_per_ngml"] = fmt(PM_PER_NG_PER_ML, 3)
+    subs["ocg_sig_time_scale"] = fmt(base["sig_time_scale"], 3)
+    subs["ocg_preeq"] = ", ".join(f"`{k}` = {v:g}" for k, v in model.info.preequilibration.items())
+
+    # time course after RANKL
+    frame = model.simulate(end=72, points=145)
+    frame.to_csv(OUT / "osteoclastogenesis_time_course.csv", index=False)
+    plots.time_course_figure(
+        frame,
+        OUT / "osteoclastogenesis_time_course.png",
+        time_unit="hour",
+        title=f"osteoclastogenesis ({model.context}): RANKL {fmt(rankl, 4)} pM "
+        f"(about {fmt(rankl / PM_PER_NG_PER_ML, 3)} ng/mL) from time 0",
+    )
+    times = [0, 0.5, 1, 2, 6, 12, 24, 48, 72]
+    sel = frame[frame["time"].isin(times)]
+    write(
+        "osteoclastogenesis_time_course.md",
+        md_table(
+            ["time (h)", *OCG_TABLE_READOUTS],
+            [[fmt(r["time"], 3), *(fmt(r[c], 3) for c in OCG_TABLE_READOUTS)] for _, r in sel.iterrows()],
+            ["r"] * (1 + len(OCG_TABLE_READOUTS)),
+        ),
+    )
+    nfkb = frame["nfkb_nuclear"].to_numpy()
+    i_peak = int(np.argmax(nfkb))
+    subs["ocg_nfkb_peak_h"] = fmt(float(frame["time"].iloc[i_peak]), 2)
+    subs["ocg_nfkb_peak_fold"] = fmt(nfkb[i_peak] / nfkb[0], 2)
+    subs["ocg_nfkb_plateau_fold"] = fmt(nfkb[-1] / nfkb[0], 2)
+    nfat = frame["nfatc1"].to_numpy()
+    subs["ocg_nfatc1_fold_24"] = fmt(float(frame.loc[frame["time"] == 24, "nfatc1"].iloc[0]) / nfat[0], 2)
+    subs["ocg_nfatc1_fold_72"] = fmt(nfat[-1] / nfat[0], 2)
+    subs["ocg_commitment_72"] = fmt(float(frame["commitment"].iloc[-1]), 2)
+
+    # conditions at 72 h, percent of RANKL alone
+    ref = model.final(end=72, readouts=OCG_TABLE_READOUTS)
+    rows = []
+    for label, spec in OCG_CONDITIONS:
+        spec = spec.format(rankl=f"{rankl:g}")
+        res = model.final(spec, end=72, readouts=OCG_TABLE_READOUTS) if spec else ref
+        rows.append([label, code(spec), *(pct(100 * res[c] / ref[c]) for c in OCG_TABLE_READOUTS)])
+    write(
+        "osteoclastogenesis_conditions.md",
+        md_table(
+            ["condition", "spec", *(f"{c} (%)" for c in OCG_TABLE_READOUTS)],
+            rows,
+            ["l", "l", *["r"] * len(OCG_TABLE_READOUTS)],
+        ),
+    )
+
+    # RANKL dose-response of NFATc1 at 72 h, with and without OPG
+    floor = model.final("set:rankl_input=0", end=72, readouts=["nfatc1"])["nfatc1"]
+    curves = {}
+    for opg in DOSE_OPG_PM:
+        vals = [
+            model.final(f"set:rankl_input={r:g}+set:opg_input={opg:g}", end=72, readouts=["nfatc1"])["nfatc1"]
+            for r in DOSE_RANKL_PM
+        ]
+        curves[opg] = np.array(vals)
+    pd.DataFrame(
+        {"rankl_input_pM": DOSE_RANKL_PM, **{f"nfatc1_opg_{o:g}pM": v for o, v in curves.items()}}
+    ).to_csv(OUT / "rankl_dose_response.csv", index=False)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for opg, vals in curves.items():
+        ax.semilogx(DOSE_RANKL_PM, vals, marker="o", ms=3, lw=1.5, label=f"OPG {opg:g} pM")
+    ax.axhline(floor, color="grey", lw=0.8, ls="--", label="no RANKL")
+    ax.set_xlabel(f"RANKL added (pM; 1 ng/mL = {fmt(PM_PER_NG_PER_ML, 3)} pM)")
+    ax.set_ylabel("NFATc1 at 72 h (pM)")
+    ax.set_title(f"osteoclastogenesis ({model.context}): RANKL dose-response")
+    ax.legend(frameon=False)
+    sec = ax.secondary_xaxis(
+        "top", functions=(lambda x: x / PM_PER_NG_PER_ML, lambda x: x * PM_PER_NG_PER_ML)
+    )
+    sec.set_xlabel("RANKL (ng/mL)")
+    fig.tight_layout()
+    fig.savefig(OUT / "rankl_dose_response.png", dpi=110)
+    plt.close(fig)
+    rows = []
+    ec0 = half_max_dose(DOSE_RANKL_PM, curves[DOSE_OPG_PM[0]], floor)
+    for opg, vals in curves.items():
+        ec = half_max_dose(DOSE_RANKL_PM, vals, floor)
+        rows.append(
+            [
+                fmt(opg, 4),
+                fmt(ec, 3),
+                fmt(ec / PM_PER_NG_PER_ML, 3),
+                fmt(ec / ec0, 3),
+                fmt(float(vals[-1]), 3),
+            ]
+        )
+    write(
+        "rankl_dose_response.md",
+        md_table(
+            [
+                "OPG (pM)",
+                "half-maximal RANKL (pM)",
+                "half-maximal RANKL (ng/mL)",
+                "shift (fold)",
+                f"NFATc1 at {fmt(DOSE_RANKL_PM[-1], 3)} pM RANKL (pM)",
+            ],
+            rows,
+            ["r"] * 5,
+        ),
+    )
+    subs["dose_floor_nfatc1"] = fmt(floor, 3)
+    subs["dose_rankl_min"] = fmt(DOSE_RANKL_PM[0], 3)
+    subs["dose_rankl_max"] = fmt(DOSE_RANKL_PM[-1], 3)
+    subs["dose_levels"] = str(len(DOSE_RANKL_PM))
+
+
+# -------------------------------------------------------------------------------------- bone
+def bone(subs: dict[str, str]) -> None:
+    info = catalog.get_model("bone")
+    mouse = rankl_net.load_model("bone", context="mouse")
+    human = rankl_net.load_model("bone", context="human")
+    bm, bh = mouse.engine.baseline, human.engine.baseline
+    subs["bone_default_context"] = info.default_context
+    subs["mouse_tissue_time_scale"] = fmt(info.contexts["mouse"].get("tissue_time_scale", 1.0), 3)
+    subs["bone_sig_time_scale"] = fmt(bh["sig_time_scale"], 3)
+    kd = bh["koff_rankl_opg"] / bh["kon_rankl_opg"]
+    subs["bone_kd_pm"] = fmt(kd, 3)
+    subs["ctsk_independent_pct"] = fmt(100 * bh["ctsk_independent_resorption"], 3)
+    subs["obu_tgfb_independent_pct"] = fmt(100 * bh["obu_tgfb_independent"], 3)
+    subs["oca_apoptosis_tgfb_pct"] = fmt(100 * bh["oca_apoptosis_tgfb_share"], 3)
+    subs["oca_apoptosis_intrinsic_pct"] = fmt(100 * (1 - bh["oca_apoptosis_tgfb_share"]), 3)
+    subs["soluble_rankl_potency"] = fmt(bh["soluble_rankl_potency"], 3)
+    subs["human_turnover_pct_yr"] = fmt(bh["resorption"] * 365.25, 3)
+    subs["mouse_turnover_pct_yr"] = fmt(bm["resorption"] * 365.25, 3)
+    subs["bone_reset"] = ", ".join(f"`{k}` = {v:g}" for k, v in info.reset_at_start.items())
+
+    # baseline of both contexts
+    quantities = [
+        ("osteoclast_precursors", "pM"),
+        ("osteoclasts", "pM"),
+        ("preosteoblasts", "pM"),
+        ("osteoblasts", "pM"),
+        ("rankl_free", "pM"),
+        ("rankl_membrane", "pM"),
+        ("rankl_soluble", "pM"),
+        ("opg_free", "pM"),
+        ("rankl_opg", "pM"),
+        ("tgfb", "pM"),
+        ("nfatc1", "pM"),
+        ("differentiation_drive", "0-1"),
+        ("resorption", "% per day"),
+        ("formation", "% per day"),
+    ]
+    rows = [[f"`{q}`", u, fmt(bh[q], 4), fmt(bm[q], 4)] for q, u in quantities]
+    rows.append(["turnover", "% per year", subs["human_turnover_pct_yr"], subs["mouse_turnover_pct_yr"]])
+    write("bone_baseline.md", md_table(["quantity", "unit", "human", "mouse"], rows, ["l", "l", "r", "r"]))
+    states = list(mouse.engine.species_ids)
+    diff = max(abs(bm[s] - bh[s]) / max(abs(bh[s]), 1e-30) for s in states if abs(bh[s]) > 1e-12)
+    subs["context_max_rel_diff"] = f"{diff:.1g}"
+
+    # calibrated references versus the baseline they describe
+    refs = calibrate.read_references()
+    rows = []
+    for pid, (source, unit) in calibrate.REFERENCES.items():
+        rows.append([f"`{pid}`", f"`{source}`", unit, fmt(refs[pid], 6), fmt(bh[source], 6)])
+    write(
+        "bone_references.md",
+        md_table(
+            [
+                "reference parameter",
+                "baseline quantity",
+                "unit",
+                "value in bone_baseline.ant",
+                "human baseline now",
+            ],
+            rows,
+            ["l", "l", "l", "r", "r"],
+        ),
+    )
+
+    # key parameters behind the departures from the published structures
+    keys = [
+        ("ctsk_independent_resorption", "share of resorption that does not need cathepsin K"),
+        ("obu_tgfb_independent", "share of osteoblast recruitment independent of TGF-beta"),
+        ("oca_apoptosis_tgfb_share", "share of osteoclast apoptosis that depends on TGF-beta"),
+        ("k_oca_apoptosis", "baseline osteoclast apoptosis rate"),
+        ("kon_rankl_opg", "RANKL-OPG association"),
+        ("koff_rankl_opg", "RANKL-OPG dissociation"),
+        ("soluble_rankl_potency", "signalling potency of soluble relative to membrane RANKL"),
+        ("k_resorption", "resorption per osteoclast"),
+        ("K_differentiation", "nuclear NFATc1 giving half-maximal differentiation drive"),
+        ("n_differentiation", "Hill coefficient of the differentiation drive"),
+        ("k_ocp_differentiation", "maximal precursor-to-osteoclast differentiation rate"),
+        ("pth", "PTH (constant input)"),
+        ("sig_time_scale", "hours per model time unit in the signalling module"),
+        ("tissue_time_scale", "tissue clock (human context)"),
+    ]
+    units = _parameter_units(info.sbml_path)
+    rows = [[f"`{p}`", fmt(bh[p], 4), units.get(p, ""), text] for p, text in keys]
+    rows.append(["`koff_rankl_opg / kon_rankl_opg`", fmt(kd, 3), "pM", "RANKL-OPG dissociation constant"])
+    write(
+        "bone_parameters.md", md_table(["parameter", "value", "unit", "meaning"], rows, ["l", "r", "l", "l"])
+    )
+
+    # genetic lines over time (mouse)
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6.4), sharex=True)
+    oc0 = bm["osteoclasts"]
+    for label, spec in BONE_LINES:
+        frame = mouse.simulate(*([spec] if spec else []), end=84, points=85, readouts=BONE_PANELS)
+        for ax, col in zip(axes.flat, BONE_PANELS, strict=True):
+            y = frame[col] if col != "osteoclasts" else 100 * frame[col] / oc0
+            ax.plot(frame["time"], y, lw=1.5, label=f"{label} [{spec}]" if spec else label)
+    titles = {
+        "bone_volume": "bone volume (% of baseline)",
+        "osteoclasts": "osteoclasts (% of baseline)",
+        "ctx": "CTX (% of baseline)",
+        "p1np": "P1NP (% of baseline)",
+    }
+    for ax, col in zip(axes.flat, BONE_PANELS, strict=True):
+        ax.set_title(titles[col], fontsize=10)
+    for ax in axes[1]:
+        ax.set_xlabel("day")
+    axes[0, 0].legend(fontsize=8, frameon=False)
+    fig.suptitle("bone (mouse): perturbations from time 0")
+    fig.tight_layout()
+    fig.savefig(OUT / "bone_lines.png", dpi=110)
+    plt.close(fig)
+
+    # contexts: the mouse clock runs tissue_time_scale times faster
+    scale = info.contexts["mouse"].get("tissue_time_scale", 1.0)
+    rows = []
+    for spec in CONTEXT_SPECS:
+        m84 = mouse.final(spec, end=84, readouts=["bone_volume"])["bone_volume"]
+        h84 = human.final(spec, end=84, readouts=["bone_volume"])["bone_volume"]
+        hs = human.final(spec, end=84 * scale, readouts=["bone_volume"])["bone_volume"]
+        rows.append([code(spec), pct(m84), pct(h84), pct(hs)])
+    write(
+        "bone_contexts.md",
+        md_table(
+            ["perturbation", "mouse, day 84", "human, day 84", f"human, day {84 * scale:g}"],
+            rows,
+            ["l", "r", "r", "r"],
+        ),
+    )
+
+
+def _parameter_units(sbml: Path) -> dict[str, str]:
+    doc = checks.read_sbml_document(sbml)
+    return {p.getId(): p.getUnits() for p in doc.getModel().getListOfParameters()}
+
+
+# ------------------------------------------------------------------------ provenance summary
+def provenance(subs: dict[str, str]) -> None:
+    sources = annotations.parameter_sources()
+    for name in catalog.model_names():
+        doc = checks.read_sbml_document(catalog.get_model(name).sbml_path)
+        c = checks.parameter_sources(doc.getModel(), sources)
+        model = doc.getModel()
+        rules = {r.getVariable() for r in model.getListOfRules() if r.isAssignment()}
+        n = sum(1 for p in model.getListOfParameters() if p.getId() not in rules)
+        subs[f"{name}_params_with_source"] = str(n - len(c.items))
+        subs[f"{name}_params_valued"] = str(n)
+
+
+# ------------------------------------------------------------------------------ nodes table
+def nodes(subs: dict[str, str]) -> None:
+    engines = {name: load(name, catalog.get_model(name).default_context) for name in catalog.model_names()}
+    acting = {name: nodes_for(e) for name, e in engines.items()}
+    rows = []
+    for row in annotations.node_table():
+        node = row["node"]
+        models = [name for name, ns in acting.items() if node in ns]
+        split = [x.strip() for x in row["aliases"].split(",") if x.strip()]
+        rows.append(
+            [
+                f"`{node}`",
+                ", ".join(split),
+                ", ".join(f"`{x}`" for x in row["expression"].split(",") if x) or "-",
+                ", ".join(f"`{x}`" for x in row["activity"].split(",") if x) or "-",
+                ", ".join(f"`{x}`" for x in row["species"].split(",") if x) or "-",
+                ", ".join(models) or "-",
+                row["description"],
+            ]
+        )
+    write(
+        "nodes.md",
+        md_table(
+            [
+                "node",
+                "aliases",
+                "expression (ko, kd, oe)",
+                "activity (inh)",
+                "set to 0 by ko",
+                "models",
+                "description",
+            ],
+            rows,
+        ),
+    )
+    subs["node_count"] = str(len(rows))
+
+
+# ------------------------------------------------------------------------------ contexts
+def contexts(subs: dict[str, str]) -> None:
+    rows = []
+    for name in catalog.model_names():
+        info = catalog.get_model(name)
+        for ctx, values in info.contexts.items():
+            changes = (
+                ", ".join(f"`{k}` = {v:g}" for k, v in values.items()) or "none (the values in the SBML)"
+            )
+            default = " (default)" if ctx == info.default_context else ""
+            rows.append([f"`{name}`", f"{ctx}{default}", changes])
+    write("contexts.md", md_table(["model", "context", "parameter values set"], rows))
+    for name in catalog.model_names():
+        info = catalog.get_model(name)
+        per_model = []
+        for ctx, values in info.contexts.items():
+            changes = (
+                ", ".join(f"`{k}` = {v:g}" for k, v in values.items()) or "none (the values in the SBML)"
+            )
+            per_model.append([ctx + (" (default)" if ctx == info.default_context else ""), changes])
+        write(f"contexts_{name}.md", md_table(["context", "parameter values set"], per_model))
+    rows = []
+    for name in catalog.model_names():
+        info = catalog.get_model(name)
+        rows.append(
+            [
+                f"`{name}`",
+                info.title,
+                info.time_unit,
+                f"{info.default_end:g}",
+                ", ".join(f"`{r}`" for r in info.readouts),
+            ]
+        )
+    write("models.md", md_table(["model", "title", "time unit", "default end", "readouts"], rows))
+
+
+# --------------------------------------------------------------------------------------- CLI
+def cli(subs: dict[str, str]) -> None:
+    from click.testing import CliRunner
+
+    from rankl_net.cli import main
+
+    try:
+        runner = CliRunner(mix_stderr=False)  # click < 8.2
+    except TypeError:
+        runner = CliRunner()
+
+    def run(args: list[str], shown: str | None = None) -> str:
+        res = runner.invoke(main, args, prog_name="rankl-net", terminal_width=100)
+        text = (res.stdout or "") + (res.stderr or "")
+        text = text.replace(str(paths.ROOT) + "/", "")  # paths relative to the checkout
+        return f"$ {shown or 'rankl-net ' + ' '.join(args)}\n{text.rstrip()}\n[exit code {res.exit_code}]\n"
+
+    parts = [
+        "$ rankl-net --help\n"
+        + runner.invoke(main, ["--help"], prog_name="rankl-net", terminal_width=100).stdout
+    ]
+    write("cli/main.txt", parts[0])
+    reference = []
+    for name, cmd in main.commands.items():
+        text = runner.invoke(main, [name, "--help"], prog_name="rankl-net", terminal_width=100).stdout
+        summary = cmd.get_short_help_str(limit=200)
+        reference.append(f"### `rankl-net {name} --help`\n\n{summary}\n\n```text\n{text.rstrip()}\n```\n")
+    write("cli/reference.md", "\n".join(reference))
+    subs["cli_commands"] = ", ".join(f"`{n}`" for n in main.commands)
+    points = next(p for p in main.commands["simulate"].params if p.name == "points")
+    subs["cli_points_default"] = str(points.default)
+    subs["max_sbml_mib"] = f"{checks.MAX_SBML_BYTES / 2**20:g}"
+
+    sbml = str(paths.SBML / "bone.xml")
+    examples = {
+        "models": run(["models"]),
+        "simulate_ocg": run(["simulate", "osteoclastogenesis", "--end", "72", "--points", "7"]),
+        "simulate_bone": run(
+            [
+                "simulate",
+                "bone",
+                "-p",
+                "ko:OPG",
+                "--end",
+                "84",
+                "--points",
+                "5",
+                "--readouts",
+                "bone_volume,osteoclasts",
+            ]
+        ),
+        "simulate_pth": run(
+            [
+                "simulate",
+                "bone",
+                "-p",
+                "set:pth=6@7-35",
+                "--end",
+                "56",
+                "--points",
+                "9",
+                "--readouts",
+                "osteoclasts,rankl_free,bone_volume,ctx",
+            ]
+        ),
+        "simulate_combo": run(
+            [
+                "simulate",
+                "bone",
+                "--context",
+                "human",
+                "-p",
+                "ko:NFKB1+ko:NFKB2",
+                "--end",
+                "365",
+                "--points",
+                "5",
+                "--readouts",
+                "bone_volume,osteoclasts,nfatc1",
+            ]
+        ),
+        "validate": run(["validate", sbml], "rankl-net validate models/sbml/bone.xml"),
+        "err_model": run(["simulate", "bonee"]),
+        "err_node": run(["simulate", "bone", "-p", "ko:OPGG"]),
+        "err_readout": run(["simulate", "bone", "--readouts", "bone_volum"]),
+        "err_value": run(["simulate", "bone", "-p", "kd:OPG=2"]),
+        "err_inh": run(["simulate", "bone", "-p", "inh:RANKL=0.5"]),
+        "err_context": run(["simulate", "bone", "--context", "rat"]),
+    }
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
+        examples["phenotypes"] = run(["phenotypes", "--out", "results/phenotypes.csv"])
+    for key, text in examples.items():
+        write(f"cli/{key}.txt", text)
+
+
+# ------------------------------------------------------------------------------- quickstart
+def quickstart(subs: dict[str, str]) -> None:
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        runpy.run_path(str(DOCS / "examples" / "quickstart.py"), run_name="__main__")
+    write("quickstart.out", buf.getvalue())
+
+
+def generate() -> dict[str, str]:
+    """Write every generated file into ``docs/_generated`` and return the page substitutions."""
+    if OUT.exists():
+        shutil.rmtree(OUT)
+    OUT.mkdir(parents=True)
+    subs: dict[str, str] = {"version": rankl_net.__version__}
+    timings = []
+    for step in (contexts, nodes, provenance, osteoclastogenesis, bone, phenotypes, quickstart, cli):
+        start = time.perf_counter()
+        step(subs)
+        timings.append(f"{step.__name__}: {time.perf_counter() - start:.2f} s\n")
+    write("timings.txt", "".join(timings))
+    write("substitutions.txt", "".join(f"{k} = {v}\n" for k, v in sorted(subs.items())))
+    return subs
+
+
+if __name__ == "__main__":
+    for key, value in generate().items():
+        print(f"{key} = {value}")

@@ -1,0 +1,131 @@
+"""Analysis of screen results: Hill fits, combination synergy, epistasis, global sensitivity."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+
+def hill(x: np.ndarray, baseline: float, emax: float, ic50: float, h: float) -> np.ndarray:
+    """Response to a dose ``x``: ``baseline * (1 - emax * x^h / (ic50^h + x^h))``.
+
+    ``emax`` is the maximal fractional effect (positive: inhibition, negative: induction);
+    ``ic50`` is in the unit of ``x``; ``h`` is the Hill coefficient.
+    """
+    x = np.asarray(x, float)
+    xh = np.power(np.clip(x, 0, None) / ic50, h)
+    return baseline * (1.0 - emax * xh / (1.0 + xh))
+
+
+def fit_hill(
+    levels: Sequence[float], responses: Sequence[float], confidence: float = 0.95
+) -> dict[str, float]:
+    """Least-squares Hill fit with confidence intervals from the parameter covariance.
+
+    Returns baseline, emax, ic50 (same unit as ``levels``), hill, their lower/upper bounds
+    (``*_lo``/``*_hi``; IC50 and Hill bounds on the log scale) and the residual RMS.
+    """
+    x = np.asarray(levels, float)
+    y = np.asarray(responses, float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    nan = {k: math.nan for k in ("baseline", "emax", "ic50", "hill", "baseline_lo", "baseline_hi", "emax_lo",
+                                 "emax_hi", "ic50_lo", "ic50_hi", "hill_lo", "hill_hi", "rms")}
+    if len(x) < 5 or np.ptp(y) == 0:
+        return nan
+    y0 = float(y[np.argmin(x)])
+    positive = x[x > 0]
+    span = y[np.argmax(x)] - y0
+    emax0 = -span / y0 if y0 else 0.5
+
+    def model(xx, b, e, log_ic50, log_h):
+        return hill(xx, b, e, math.exp(log_ic50), math.exp(log_h))
+
+    if not len(positive):
+        return nan
+    # a response cannot fall below zero (emax <= 1) and the IC50 must lie within 100-fold of the
+    # tested levels: without saturation the unbounded fit runs off to infinity
+    lo_ic, hi_ic = math.log(positive.min() / 100), math.log(positive.max() * 100)
+    lower = [-np.inf, -100.0, lo_ic, math.log(0.1)]
+    upper = [np.inf, 1.0, hi_ic, math.log(20.0)]
+    guess = [y0, float(np.clip(emax0, -99, 0.99)), float(np.log(np.median(positive))), 0.0]
+    try:
+        p, cov = optimize.curve_fit(model, x, y, p0=guess, bounds=(lower, upper), maxfev=20000)
+    except (RuntimeError, ValueError):
+        return nan
+    dof = max(1, len(x) - 4)
+    t = stats.t.ppf(0.5 + confidence / 2, dof)
+    se = np.sqrt(np.clip(np.diag(cov), 0, None)) if np.all(np.isfinite(cov)) else np.full(4, math.nan)
+    rms = float(np.sqrt(np.mean((model(x, *p) - y) ** 2)))
+    def exp(v: float) -> float:
+        return math.exp(v) if v < 700 else math.inf
+
+    return {
+        "baseline": p[0], "emax": p[1], "ic50": exp(p[2]), "hill": exp(p[3]),
+        "baseline_lo": p[0] - t * se[0], "baseline_hi": p[0] + t * se[0],
+        "emax_lo": p[1] - t * se[1], "emax_hi": p[1] + t * se[1],
+        "ic50_lo": exp(p[2] - t * se[2]), "ic50_hi": exp(p[2] + t * se[2]),
+        "hill_lo": exp(p[3] - t * se[3]), "hill_hi": exp(p[3] + t * se[3]),
+        "rms": rms,
+    }
+
+
+def fractional_effect(value: np.ndarray | float, baseline: float) -> np.ndarray | float:
+    """Fractional inhibition ``1 - value / baseline`` (0: no effect, 1: complete)."""
+    return 1.0 - np.asarray(value, float) / baseline
+
+
+def bliss_excess(effect_a: float, effect_b: float, effect_ab: float) -> float:
+    """Observed combined effect minus the Bliss-independence expectation ``a + b - a b``."""
+    return effect_ab - (effect_a + effect_b - effect_a * effect_b)
+
+
+def hsa_excess(effect_a: float, effect_b: float, effect_ab: float) -> float:
+    """Observed combined effect minus the highest single agent's effect."""
+    return effect_ab - max(effect_a, effect_b)
+
+
+def epistasis(lfc_a: float, lfc_b: float, lfc_ab: float) -> float:
+    """Pairwise-knockout epistasis on log2 fold changes: ``lfc_ab - (lfc_a + lfc_b)``
+    (0 for multiplicative, independent effects)."""
+    return lfc_ab - (lfc_a + lfc_b)
+
+
+def pairwise_epistasis(table: pd.DataFrame) -> pd.DataFrame:
+    """Epistasis of every pair in a knockout screen table holding the singles and the pairs."""
+    ok = table[table["status"] == "ok"]
+    single = {(r.perturbation, r.readout): r.log2_fold_change
+              for r in ok.itertuples() if "+" not in r.perturbation}
+    rows = []
+    for r in ok.itertuples():
+        if r.perturbation.count("+") != 1:
+            continue
+        a, b = r.perturbation.split("+")
+        if (a, r.readout) in single and (b, r.readout) in single:
+            eps = epistasis(single[(a, r.readout)], single[(b, r.readout)], r.log2_fold_change)
+            rows.append({"a": a, "b": b, "readout": r.readout, "log2_fold_change": r.log2_fold_change,
+                         "epistasis": eps})
+    return pd.DataFrame(rows, columns=["a", "b", "readout", "log2_fold_change", "epistasis"])
+
+
+def combination_matrix(values: Mapping[tuple[float, float], float], baseline: float) -> pd.DataFrame:
+    """Bliss and HSA excess for a dose matrix of two agents.
+
+    ``values`` maps (level_a, level_b) to the readout; (0, 0) need not be present (``baseline``
+    is the no-drug value). Returns one row per combination with both agents present.
+    """
+    eff = {k: float(fractional_effect(v, baseline)) for k, v in values.items()}
+    rows = []
+    for (a, b), e in sorted(eff.items()):
+        if a == 0 or b == 0:
+            continue
+        ea, eb = eff.get((a, 0.0)), eff.get((0.0, b))
+        if ea is None or eb is None:
+            continue
+        rows.append({"level_a": a, "level_b": b, "effect": e, "bliss_excess": bliss_excess(ea, eb, e),
+                     "hsa_excess": hsa_excess(ea, eb, e)})
+    return pd.DataFrame(rows)

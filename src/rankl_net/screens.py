@@ -1,0 +1,349 @@
+"""Perturbation screens: many conditions on one model, on a process pool or a Dask cluster.
+
+A screen is a list of conditions (perturbation specs) applied on top of a background
+(perturbations common to all, e.g. an inhibitor). Each condition is simulated from the
+baseline to ``end`` and its readouts at ``end`` are compared with the background alone.
+
+Execution
+---------
+* ``workers=1`` runs in this process; ``workers=N`` (default: every core) runs a local process
+  pool; ``scheduler="tcp://host:port"`` runs on a Dask distributed cluster. Each worker compiles
+  the model once (:func:`rankl_net.engine.load` is cached per process) and receives conditions
+  in chunks.
+* With ``out``, results stream to a Parquet dataset (a folder of ``part-*.parquet`` files, each
+  written atomically when its chunk finishes). ``resume=True`` reads what is there, skips every
+  condition already written and writes the rest to new files: nothing is computed or written
+  twice, and an interrupted screen resumed gives the same table as an uninterrupted one.
+* A condition whose integration fails becomes rows with status ``failed`` and the integrator's
+  message; the screen goes on.
+
+The result is a tidy table: one row per condition and readout with ``condition_id`` (a hash of
+the model, context, end time, background and condition spec), ``perturbation``, ``background``,
+``readout``, ``value``, ``baseline_value``, ``log2_fold_change``, ``status`` and ``message``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import math
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .catalog import get_model
+from .engine import load
+from .errors import InputError, SimulationError
+from .perturbations import condition_spec, nodes_for, parse_spec, to_changes
+
+COLUMNS = ["condition_id", "perturbation", "background", "readout", "value", "baseline_value",
+           "log2_fold_change", "status", "message"]
+SCHEMA_TYPES = {"value": "float64", "baseline_value": "float64", "log2_fold_change": "float64"}
+
+
+@dataclass(frozen=True)
+class ScreenSpec:
+    """Everything that defines a screen except its list of conditions."""
+
+    model: str
+    context: str
+    end: float
+    readouts: tuple[str, ...]
+    background: str = ""
+
+    def condition_id(self, spec: str) -> str:
+        """Deterministic id of a condition: the same inputs give the same id on any machine."""
+        key = f"{self.model}|{self.context}|{self.end!r}|{self.background}|{spec}"
+        return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pairs: bool = False,
+                        context: str | None = None) -> list[str]:
+    """Knockout specs: every single knockout of ``targets`` (or every node with an expression
+    parameter, for "all"), or every pair of them with ``pairs``."""
+    engine = load(model, context)
+    available = [n.node for n in nodes_for(engine).values() if n.expression]
+    if targets == "all" or targets == ["all"]:
+        chosen = available
+    else:
+        chosen = [t.strip() for t in targets if t.strip()]
+        if not chosen:
+            raise InputError("the knockout list is empty")
+        for t in chosen:
+            to_changes(parse_spec(f"ko:{t}"), engine)  # unknown names fail here, with a suggestion
+    if pairs:
+        if len(chosen) < 2:
+            raise InputError("--pairs needs at least two knockout targets")
+        return [f"ko:{a}+ko:{b}" for a, b in itertools.combinations(chosen, 2)]
+    return [f"ko:{t}" for t in chosen]
+
+
+def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> list[str]:
+    """Parse every condition up front so bad input fails before any work; canonical specs."""
+    if not conditions:
+        raise InputError("the screen has no conditions")
+    engine = load(spec.model, spec.context)
+    engine.check_readouts(spec.readouts)
+    background = parse_spec(spec.background) if spec.background else []
+    canonical = []
+    for c in conditions:
+        perts = parse_spec(c)
+        to_changes(background + perts, engine)
+        canonical.append(condition_spec(perts))
+    if len(set(canonical)) != len(canonical):
+        raise InputError("the screen lists a condition more than once")
+    return canonical
+
+
+# --------------------------------------------------------------------------------- workers
+_REFERENCE: dict[ScreenSpec, dict[str, float]] = {}
+
+
+def _reference(spec: ScreenSpec) -> dict[str, float]:
+    """Readouts of the background alone at ``end`` (computed once per worker)."""
+    if spec not in _REFERENCE:
+        engine = load(spec.model, spec.context)
+        changes = to_changes(parse_spec(spec.background) if spec.background else [], engine)
+        _REFERENCE[spec] = engine.final_values(changes, end=spec.end, readouts=spec.readouts)
+    return _REFERENCE[spec]
+
+
+def run_chunk(spec: ScreenSpec, conditions: Sequence[tuple[str, str]]) -> list[dict]:
+    """Simulate a chunk of (condition_id, spec) pairs; return tidy rows. Runs on a worker."""
+    engine = load(spec.model, spec.context)
+    reference = _reference(spec)
+    background = parse_spec(spec.background) if spec.background else []
+    rows = []
+    for cid, cspec in conditions:
+        try:
+            values = engine.final_values(to_changes(background + parse_spec(cspec), engine),
+                                         end=spec.end, readouts=spec.readouts)
+            status, message = "ok", ""
+        except SimulationError as exc:
+            values = {r: math.nan for r in spec.readouts}
+            status, message = "failed", str(exc)
+        for r in spec.readouts:
+            v, b = values[r], reference[r]
+            lfc = math.log2(v / b) if (v > 0 and b > 0) else math.nan
+            rows.append({"condition_id": cid, "perturbation": cspec, "background": spec.background,
+                         "readout": r, "value": v, "baseline_value": b, "log2_fold_change": lfc,
+                         "status": status, "message": message})
+    return rows
+
+
+# --------------------------------------------------------------------------------- storage
+class ParquetStore:
+    """A folder of Parquet part files, each written atomically (temporary name, then rename)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def parts(self) -> list[Path]:
+        """Completed part files."""
+        return sorted(self.path.glob("part-*.parquet")) if self.path.is_dir() else []
+
+    def done_ids(self) -> set[str]:
+        """Condition ids already written."""
+        ids: set[str] = set()
+        for p in self.parts():
+            ids.update(pd.read_parquet(p, columns=["condition_id"])["condition_id"])
+        return ids
+
+    def write(self, rows: list[dict]) -> Path:
+        """Write one chunk's rows to a new part file named after its condition ids."""
+        frame = pd.DataFrame(rows, columns=COLUMNS).astype(SCHEMA_TYPES)
+        digest = hashlib.sha256("".join(sorted(set(frame["condition_id"]))).encode()).hexdigest()[:20]
+        final = self.path / f"part-{digest}.parquet"
+        tmp = self.path / f".tmp-{digest}-{os.getpid()}.parquet"
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, final)
+        return final
+
+    def read(self) -> pd.DataFrame:
+        """Every row written so far."""
+        parts = self.parts()
+        if not parts:
+            return pd.DataFrame(columns=COLUMNS)
+        return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+
+
+def _prepare_store(out: Path, resume: bool) -> ParquetStore:
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out} exists and is not a screen folder; choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not resume:
+        raise InputError(f"{out} already holds results; pass --resume to continue it or choose another --out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"cannot write results to {out}: {exc.strerror}") from None
+    for stale in out.glob(".tmp-*"):
+        stale.unlink()  # a chunk interrupted mid-write; its conditions are recomputed
+    return ParquetStore(out)
+
+
+# --------------------------------------------------------------------------------- executors
+def _chunks(items: Sequence, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield list(items[i:i + size])
+
+
+def _progress(total: int, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="cond", disable=not sys.stderr.isatty(), smoothing=0.1)
+
+
+def _worker_init() -> None:
+    # silence libRoadRunner's integrator warnings in workers; failures are reported as rows
+    import roadrunner
+
+    roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
+
+
+def _execute(spec: ScreenSpec, todo: list[tuple[str, str]], *, workers: int, scheduler: str | None,
+             chunk_size: int) -> Iterator[list[dict]]:
+    chunks = list(_chunks(todo, chunk_size))
+    if scheduler:
+        client = connect(scheduler)
+        try:
+            from distributed import as_completed as dask_completed
+
+            futures = [client.submit(run_chunk, spec, c, pure=False) for c in chunks]
+            for fut in dask_completed(futures):
+                yield fut.result()
+        finally:
+            client.close()
+    elif workers <= 1:
+        for c in chunks:
+            yield run_chunk(spec, c)
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"),
+                                 initializer=_worker_init) as pool:
+            futures = [pool.submit(run_chunk, spec, c) for c in chunks]
+            for fut in as_completed(futures):
+                yield fut.result()
+
+
+def connect(scheduler: str, timeout: float = 5.0):
+    """A Dask client for ``scheduler`` (tcp://HOST:PORT); unreachable schedulers are bad input."""
+    from distributed import Client
+
+    try:
+        return Client(scheduler, timeout=f"{timeout}s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+
+
+def run_screen(
+    model: str,
+    conditions: Sequence[str],
+    *,
+    background: Sequence[str] = (),
+    context: str | None = None,
+    end: float | None = None,
+    readouts: Sequence[str] | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    out: Path | None = None,
+    resume: bool = False,
+    chunk_size: int | None = None,
+) -> pd.DataFrame:
+    """Run a screen and return its tidy result table (see the module docstring).
+
+    Parameters
+    ----------
+    model
+        A shipped model name.
+    conditions
+        Perturbation specs, one per condition ("ko:OPG", "ko:NFKB1+ko:NFKB2", "inh:P38=0.5").
+    background
+        Specs applied in every condition and in the reference.
+    context
+        "mouse" or "human" (default: the model's).
+    end
+        Time at which readouts are taken, in the model's time unit (default: the catalog's).
+    readouts
+        Readouts (default: the model's readouts).
+    workers
+        Processes of the local pool (default: every core; 1 runs in this process).
+    scheduler
+        Address of a Dask scheduler (tcp://HOST:PORT); overrides ``workers``.
+    out
+        Parquet dataset folder to stream results into.
+    resume
+        Continue the screen already in ``out``.
+    chunk_size
+        Conditions per task (default: about four tasks per worker, at most 64).
+    """
+    info = get_model(model)
+    context = context or info.default_context
+    spec = ScreenSpec(model, context, float(end if end is not None else info.default_end),
+                      tuple(readouts or info.readouts), condition_spec(parse_spec("+".join(background)))
+                      if background else "")
+    canonical = _validate(spec, conditions)
+    workers = (os.cpu_count() or 1) if workers is None else int(workers)
+    if workers < 1:
+        raise InputError(f"--workers must be at least 1, got {workers}")
+    store = _prepare_store(out, resume) if out is not None else None
+    ids = [spec.condition_id(c) for c in canonical]
+    done = store.done_ids() if store is not None else set()
+    todo = [(i, c) for i, c in zip(ids, canonical, strict=True) if i not in done]
+    size = chunk_size or max(1, min(64, math.ceil(len(todo) / max(1, 4 * workers))))
+    collected: list[dict] = []
+    with _progress(len(canonical), f"{model} screen") as bar:
+        bar.update(len(canonical) - len(todo))
+        for rows in _execute(spec, todo, workers=workers, scheduler=scheduler, chunk_size=size):
+            if store is not None:
+                store.write(rows)
+            else:
+                collected.extend(rows)
+            bar.update(len({r["condition_id"] for r in rows}))
+    table = store.read() if store is not None else pd.DataFrame(collected, columns=COLUMNS)
+    return order_table(table, ids, spec.readouts)
+
+
+def order_table(table: pd.DataFrame, ids: Sequence[str], readouts: Sequence[str]) -> pd.DataFrame:
+    """Rows in the order of the conditions and readouts given (a deterministic table)."""
+    position = {cid: i for i, cid in enumerate(ids)}
+    rpos = {r: i for i, r in enumerate(readouts)}
+    table = table[table["condition_id"].isin(position)].copy()
+    table["_c"] = table["condition_id"].map(position)
+    table["_r"] = table["readout"].map(rpos)
+    table = table.sort_values(["_c", "_r"]).drop(columns=["_c", "_r"]).reset_index(drop=True)
+    return table.astype(SCHEMA_TYPES)
+
+
+def parse_levels(text: str) -> np.ndarray:
+    """Levels ``A:B:N`` (N evenly spaced values from A to B) or a comma-separated list."""
+    try:
+        if ":" in text:
+            a, b, n = text.split(":")
+            n = int(n)
+            if n < 2:
+                raise ValueError
+            return np.linspace(float(a), float(b), n)
+        return np.array([float(x) for x in text.split(",") if x.strip()])
+    except ValueError:
+        raise InputError(f"cannot read levels {text!r}: use A:B:N (N >= 2) or a comma list") from None
+
+
+def dose_conditions(perturb: str, levels: Iterable[float]) -> list[str]:
+    """Specs of a dose series: ``inh:X`` / ``kd:X`` / ``oe:X`` / ``set:ID`` at each level."""
+    kind, sep, target = perturb.partition(":")
+    if not sep or kind not in {"inh", "kd", "oe", "set"} or not target or "=" in target:
+        raise InputError(f"--perturb takes inh:X, kd:X, oe:X or set:ID without a value, got {perturb!r}")
+    specs = [condition_spec(parse_spec(f"{kind}:{target}={float(v)!r}")) for v in levels]
+    if not specs:
+        raise InputError("no levels given")
+    return specs

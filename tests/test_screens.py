@@ -1,0 +1,196 @@
+"""Screens: tidy tables, determinism, failures as rows, resume after SIGKILL, Dask, bad input."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rankl_net import InputError, screens
+from rankl_net.analysis import bliss_excess, combination_matrix, epistasis, fit_hill, hill, hsa_excess
+from rankl_net.screens import run_screen
+
+READ = ["bone_volume", "osteoclasts"]
+
+
+def test_single_knockout_screen_is_tidy_and_matches_direct_simulation(bone_mouse):
+    conds = screens.knockout_conditions("bone", ["OPG", "RANKL", "CTSK"], context="mouse")
+    table = run_screen("bone", conds, context="mouse", end=84, readouts=READ, workers=1)
+    assert list(table.columns) == screens.COLUMNS
+    assert len(table) == 3 * len(READ)
+    row = table[(table.perturbation == "ko:OPG") & (table.readout == "osteoclasts")].iloc[0]
+    direct = bone_mouse.final("ko:OPG", end=84, readouts=["osteoclasts"])["osteoclasts"]
+    assert row.value == direct
+    assert row.baseline_value == bone_mouse.final(end=84, readouts=["osteoclasts"])["osteoclasts"]
+    assert row.log2_fold_change == pytest.approx(np.log2(row.value / row.baseline_value))
+
+
+def test_background_applies_to_conditions_and_reference(bone_mouse):
+    table = run_screen("bone", ["ko:CTSK"], background=["ko:OPG"], context="mouse", end=84, readouts=READ,
+                       workers=1).set_index("readout")
+    both = bone_mouse.final("ko:OPG", "ko:CTSK", end=84, readouts=READ)
+    ref = bone_mouse.final("ko:OPG", end=84, readouts=READ)
+    assert table.loc["bone_volume", "value"] == both["bone_volume"]
+    assert table.loc["bone_volume", "baseline_value"] == ref["bone_volume"]
+    assert table.loc["bone_volume", "background"] == "ko:OPG"
+
+
+def test_pairs_screen_counts_and_ids_are_deterministic():
+    conds = screens.knockout_conditions("bone", ["OPG", "RANKL", "CTSK", "FOS"], pairs=True)
+    assert len(conds) == 6
+    a = run_screen("bone", conds, end=28, readouts=READ, workers=1)
+    b = run_screen("bone", list(reversed(conds)), end=28, readouts=READ, workers=1)
+    # the same condition has the same id and value whatever the order
+    key = ["condition_id", "readout"]
+    pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
+                                  b.sort_values(key).reset_index(drop=True), check_exact=True)
+
+
+def test_process_pool_gives_the_serial_table():
+    conds = screens.knockout_conditions("bone", "all")
+    serial = run_screen("bone", conds, end=84, readouts=READ, workers=1)
+    pooled = run_screen("bone", conds, end=84, readouts=READ, workers=2, chunk_size=3)
+    pd.testing.assert_frame_equal(serial, pooled, check_exact=True)
+
+
+def test_integration_failure_becomes_a_failed_row_and_the_screen_goes_on(tmp_path):
+    conds = ["inh:P38=0.5", "set:k_nfkb_import=-1e12", "ko:FOS"]
+    table = run_screen("osteoclastogenesis", conds, readouts=["nfatc1"], workers=1, out=tmp_path / "s")
+    status = dict(zip(table.perturbation, table.status, strict=True))
+    assert status == {"inh:P38=0.5": "ok", "set:k_nfkb_import=-1000000000000": "failed", "ko:FOS": "ok"}
+    failed = table[table.status == "failed"].iloc[0]
+    assert np.isnan(failed.value) and "integration failed" in failed.message
+
+
+def _cli(*args):
+    return [sys.executable, "-m", "rankl_net", *args]
+
+
+def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
+    args = ["screen", "bone", "--knockouts", "all", "--pairs", "--readouts", "bone_volume,osteoclasts",
+            "--end", "84", "--workers", "1", "--chunk-size", "4"]
+    full = tmp_path / "full.parquet"
+    assert subprocess.run(_cli(*args, "--out", str(full)), capture_output=True).returncode == 0
+    expected = pd.read_parquet(full)
+    part = tmp_path / "part.parquet"
+    proc = subprocess.Popen(_cli(*args, "--out", str(part)), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(part.glob("part-*.parquet"))) < 5:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    written = len(list(part.glob("part-*.parquet")))
+    assert 5 <= written < len(list(full.glob("part-*.parquet")))  # killed mid-run
+    done_before = set(pd.read_parquet(part)["condition_id"])
+    resumed = subprocess.run(_cli(*args, "--out", str(part), "--resume"), capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    got = pd.read_parquet(part)
+    assert not got.duplicated(["condition_id", "readout"]).any()  # nothing written twice
+    assert done_before <= set(got["condition_id"])
+    key = ["condition_id", "readout"]
+    pd.testing.assert_frame_equal(got.sort_values(key).reset_index(drop=True),
+                                  expected.sort_values(key).reset_index(drop=True), check_exact=True)
+
+
+def test_resume_recomputes_nothing(tmp_path, monkeypatch):
+    conds = screens.knockout_conditions("bone", ["OPG", "RANKL", "CTSK"])
+    first = run_screen("bone", conds, end=28, readouts=READ, workers=1, out=tmp_path / "r")
+    calls = []
+    monkeypatch.setattr(screens, "run_chunk", lambda *a, **k: calls.append(a) or [])
+    again = run_screen("bone", conds, end=28, readouts=READ, workers=1, out=tmp_path / "r", resume=True)
+    assert calls == []
+    pd.testing.assert_frame_equal(first, again, check_exact=True)
+
+
+def test_dask_local_cluster_gives_the_process_pool_table():
+    distributed = pytest.importorskip("distributed")
+    conds = screens.knockout_conditions("bone", ["OPG", "RANKL", "CTSK", "FOS", "TRAF6"])
+    pooled = run_screen("bone", conds, end=84, readouts=READ, workers=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", processes=True,
+                                  dashboard_address=None) as cluster:
+        on_dask = run_screen("bone", conds, end=84, readouts=READ, scheduler=cluster.scheduler_address,
+                             chunk_size=2)
+    pd.testing.assert_frame_equal(pooled, on_dask, check_exact=True)
+
+
+def test_hill_fit_recovers_known_parameters():
+    x = np.concatenate([[0.0], np.logspace(-3, 1, 24)])
+    y = hill(x, 200.0, 0.9, 0.05, 1.7)
+    fit = fit_hill(x, y)
+    assert fit["ic50"] == pytest.approx(0.05, rel=1e-4)
+    assert fit["hill"] == pytest.approx(1.7, rel=1e-4)
+    assert fit["emax"] == pytest.approx(0.9, rel=1e-4)
+    # with 1 % noise: estimates close, and the 95 % intervals cover the truth in most replicates
+    covered_ic50 = covered_hill = 0
+    for seed in range(40):
+        noisy = y * (1 + 0.01 * np.random.default_rng(seed).standard_normal(len(y)))
+        fit = fit_hill(x, noisy)
+        assert fit["ic50"] == pytest.approx(0.05, rel=0.05)
+        assert fit["hill"] == pytest.approx(1.7, rel=0.1)
+        covered_ic50 += fit["ic50_lo"] < 0.05 < fit["ic50_hi"]
+        covered_hill += fit["hill_lo"] < 1.7 < fit["hill_hi"]
+    assert covered_ic50 >= 34 and covered_hill >= 34
+
+
+def test_bliss_excess_is_zero_for_independent_effects():
+    for ea, eb in [(0.2, 0.5), (0.0, 0.7), (0.9, 0.9)]:
+        independent = 1 - (1 - ea) * (1 - eb)
+        assert bliss_excess(ea, eb, independent) == pytest.approx(0.0, abs=1e-15)
+        assert hsa_excess(ea, eb, max(ea, eb)) == 0.0
+    base = 100.0
+    values = {(a, b): base * (1 - a) * (1 - b) for a in (0.0, 0.3, 0.6) for b in (0.0, 0.2, 0.5)}
+    matrix = combination_matrix(values, base)
+    assert len(matrix) == 4
+    np.testing.assert_allclose(matrix["bliss_excess"], 0.0, atol=1e-12)
+    assert (matrix["hsa_excess"] > 0).all()
+
+
+def test_epistasis_is_zero_for_multiplicative_effects():
+    assert epistasis(-1.0, 0.5, -0.5) == 0.0
+    assert epistasis(-1.0, -1.0, -5.0) == -3.0
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--knockouts", "OPGG"], "Did you mean 'OPG'"),
+    (["--knockouts", "all", "--readouts", "osteoclast"], "Did you mean 'osteoclasts'"),
+    (["--knockouts", ","], "empty"),
+    (["--knockouts", "all", "--scheduler", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler"),
+])
+def test_screen_bad_input_exits_2(tmp_path, args, needle):
+    out = subprocess.run(_cli("screen", "bone", *args, "--out", str(tmp_path / "o.parquet")),
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2, out.stderr
+    assert needle in out.stderr and "Traceback" not in out.stderr
+
+
+def test_dose_response_fraction_outside_0_1_exits_2(tmp_path):
+    out = subprocess.run(_cli("dose-response", "bone", "--perturb", "inh:P38", "--levels", "0:1.5:4"),
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "between 0 and 1" in out.stderr
+
+
+def test_existing_results_are_left_untouched(tmp_path):
+    out = tmp_path / "s.parquet"
+    run_screen("bone", ["ko:OPG"], end=28, readouts=READ, workers=1, out=out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(InputError, match="--resume"):
+        run_screen("bone", ["ko:RANKL"], end=28, readouts=READ, workers=1, out=out)
+    bad = subprocess.run(_cli("screen", "bone", "--knockouts", "OPGG", "--out", str(out), "--resume"),
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_unwritable_output_exits_2(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    out = subprocess.run(_cli("screen", "bone", "--knockouts", "OPG", "--out", str(blocker / "s.parquet")),
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "cannot write" in out.stderr
