@@ -20,7 +20,7 @@ demo: $(STAMP)
 
 ## test: install the test extras and run the whole suite, lint and the docs build
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs/_generate.py docs/conf.py
 	$(BIN)/python -m pytest
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 

@@ -620,6 +620,50 @@ def quickstart(subs: dict[str, str]) -> None:
     write("quickstart.out", buf.getvalue())
 
 
+def screens_example(subs: dict[str, str]) -> None:
+    """The worked example of the screens page: knockout pairs, a dose series, sensitivity."""
+    from rankl_net import screens
+    from rankl_net.analysis import fit_hill, pair_matrix, pairwise_epistasis
+    from rankl_net.sensitivity import sensitivity
+
+    targets = ["RANKL", "OPG", "TRAF6", "FOS", "NFKB1", "NFKB2", "CTSK", "P38"]
+    singles = screens.knockout_conditions("bone", targets, context="mouse")
+    pairs = screens.knockout_conditions("bone", targets, pairs=True, context="mouse")
+    table = screens.run_screen("bone", singles + pairs, context="mouse", end=84, readouts=["bone_volume"],
+                               workers=1)
+    subs["screen_conditions"] = str(table["condition_id"].nunique())
+    single = table[~table["perturbation"].str.contains(r"\+")].set_index("perturbation")["log2_fold_change"]
+    plots.bar_figure(single.sort_values(), OUT / "screen_singles.png", title="bone volume at 84 days",
+                     label="log2 fold change vs wild type")
+    m = pair_matrix(table, "bone_volume")
+    plots.heatmap_figure(m, OUT / "screen_pairs.png", title="pairwise knockouts (singles on the diagonal)",
+                         label="log2 fold change")
+    epi = pairwise_epistasis(table)
+    epi = epi.reindex(epi["epistasis"].abs().sort_values(ascending=False).index).head(5)
+    write("screen_epistasis.md", md_table(["a", "b", "log2 fold change", "epistasis"],
+                                          [[code(r.a), code(r.b), fmt(r.log2_fold_change), fmt(r.epistasis)]
+                                           for r in epi.itertuples()]))
+    levels = np.linspace(0, 1, 11)
+    specs = screens.dose_conditions("inh:CALCINEURIN", levels)
+    dose = screens.run_screen("osteoclastogenesis", specs, readouts=["nfatc1"], workers=1)
+    dose.insert(2, "level", dose["perturbation"].map(dict(zip(specs, levels, strict=True))))
+    fit = fit_hill(dose["level"], dose["value"])
+    fits = pd.DataFrame([{"readout": "nfatc1", **fit}])
+    plots.dose_response_figure(dose, fits, OUT / "screen_dose.png",
+                               title="osteoclastogenesis: inh:CALCINEURIN")
+    subs["dose_ic50"] = fmt(fit["ic50"])
+    subs["dose_ic50_lo"] = fmt(fit["ic50_lo"])
+    subs["dose_ic50_hi"] = fmt(fit["ic50_hi"])
+    subs["dose_hill"] = fmt(fit["hill"])
+    gsa = sensitivity("bone", {"k_rankl_production": (1e6, 4e6), "k_opg_production": (1e5, 4e5),
+                               "pth": (1.5, 6.0)}, method="sobol", n=32, readouts=["bone_volume"],
+                      context="mouse", end=84, workers=1)
+    header = ["parameter", "S1", "S1 95 % half-width", "ST", "ST 95 % half-width"]
+    rows = [[code(r.parameter), fmt(r.S1), fmt(r.S1_conf), fmt(r.ST), fmt(r.ST_conf)]
+            for r in gsa.itertuples()]
+    write("screen_sobol.md", md_table(header, rows))
+
+
 def generate() -> dict[str, str]:
     """Write every generated file into ``docs/_generated`` and return the page substitutions."""
     if OUT.exists():
@@ -627,7 +671,8 @@ def generate() -> dict[str, str]:
     OUT.mkdir(parents=True)
     subs: dict[str, str] = {"version": rankl_net.__version__}
     timings = []
-    for step in (contexts, nodes, provenance, osteoclastogenesis, bone, phenotypes, quickstart, cli):
+    for step in (contexts, nodes, provenance, osteoclastogenesis, bone, phenotypes, screens_example,
+                 quickstart, cli):
         start = time.perf_counter()
         step(subs)
         timings.append(f"{step.__name__}: {time.perf_counter() - start:.2f} s\n")

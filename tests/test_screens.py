@@ -194,3 +194,17 @@ def test_unwritable_output_exits_2(tmp_path):
     out = subprocess.run(_cli("screen", "bone", "--knockouts", "OPG", "--out", str(blocker / "s.parquet")),
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "cannot write" in out.stderr
+
+
+def test_pair_matrix_is_symmetric_with_singles_on_the_diagonal():
+    from rankl_net.analysis import pair_matrix
+
+    conds = screens.knockout_conditions("bone", ["OPG", "CTSK", "FOS"])
+    conds += screens.knockout_conditions("bone", ["OPG", "CTSK", "FOS"], pairs=True)
+    table = run_screen("bone", conds, end=28, readouts=READ, workers=1)
+    m = pair_matrix(table, "bone_volume")
+    assert list(m.index) == list(m.columns) and len(m) == 3
+    np.testing.assert_array_equal(m.to_numpy(), m.to_numpy().T)
+    rows = table[(table.perturbation == "ko:OPG") & (table.readout == "bone_volume")]
+    single = rows.log2_fold_change.iloc[0]
+    assert m.loc["ko:OPG", "ko:OPG"] == single

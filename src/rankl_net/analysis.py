@@ -129,3 +129,20 @@ def combination_matrix(values: Mapping[tuple[float, float], float], baseline: fl
         rows.append({"level_a": a, "level_b": b, "effect": e, "bliss_excess": bliss_excess(ea, eb, e),
                      "hsa_excess": hsa_excess(ea, eb, e)})
     return pd.DataFrame(rows)
+
+
+def pair_matrix(table: pd.DataFrame, readout: str, value: str = "log2_fold_change") -> pd.DataFrame:
+    """Symmetric matrix of a pairwise screen: pairs off the diagonal, single perturbations on it."""
+    sub = table[(table["readout"] == readout) & (table["status"] == "ok")]
+    pairs = sub[sub["perturbation"].str.count(r"\+") == 1]
+    ab = pairs["perturbation"].str.split("+", expand=True)
+    frame = pd.DataFrame({"a": ab[0], "b": ab[1], "v": pairs[value].to_numpy()})
+    names = list(dict.fromkeys([*frame["a"], *frame["b"]]))
+    m = pd.DataFrame(np.nan, index=names, columns=names)
+    for a, b, v in frame.itertuples(index=False):
+        m.loc[a, b] = m.loc[b, a] = v
+    singles = sub[~sub["perturbation"].str.contains(r"\+")].set_index("perturbation")[value]
+    for n in names:
+        if n in singles.index:
+            m.loc[n, n] = singles[n]
+    return m

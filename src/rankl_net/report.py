@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .analysis import pairwise_epistasis
+from .analysis import pair_matrix, pairwise_epistasis
 from .errors import InputError
 from .plots import bar_figure, heatmap_figure
 
@@ -53,15 +53,10 @@ def write_report(results: Path, out: Path) -> Path:
                 parts += [f"<h2>{html.escape(readout)}: single perturbations</h2>",
                           _img(bar_figure(s, Path(tmp) / f"{readout}-single.png", title=readout,
                                           label="log2 fold change vs background"))]
-            pairs = sub[sub["perturbation"].str.count(r"\+") == 1]
-            if len(pairs):
-                ab = pairs["perturbation"].str.split("+", expand=True)
-                frame = pd.DataFrame({"a": ab[0], "b": ab[1], "v": pairs["log2_fold_change"].to_numpy()})
-                m = frame.pivot(index="a", columns="b", values="v")
-                names = sorted(set(m.index) | set(m.columns))
-                m = m.reindex(index=names, columns=names)
-                m = m.combine_first(m.T)
-                parts += [f"<h2>{html.escape(readout)}: pairs (log2 fold change)</h2>",
+            if (sub["perturbation"].str.count(r"\+") == 1).any():
+                m = pair_matrix(sub, readout)
+                title = f"{html.escape(readout)}: pairs (log2 fold change; singles on the diagonal)"
+                parts += [f"<h2>{title}</h2>",
                           _img(heatmap_figure(m, Path(tmp) / f"{readout}-pairs.png", title=readout,
                                               label="log2 fold change"))]
         epi = pairwise_epistasis(table)

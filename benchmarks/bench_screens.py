@@ -1,0 +1,173 @@
+"""All-pairs knockout screen of the ``bone`` model, run side by side with its peers.
+
+Peers, all on the same SBML file and the same conditions (each: pre-equilibrated mouse baseline,
+a pair of knockouts at time 0, readouts after 84 days):
+
+(a) rankl-net, serial (``workers=1``);
+(b) rankl-net on every core;
+(c) the loop most users write with tellurium: load the model for each condition, find the
+    baseline by integration, apply the knockouts, simulate;
+(d) the best hand-written libRoadRunner loop: compile once, save the baseline state, restore it,
+    set values, simulate;
+(e) COPASI through basico on the same SBML (compile once; restore the baseline, set values,
+    time course), when basico is installed.
+
+Then peak memory (max RSS of a fresh process) of a serial rankl-net screen streaming to Parquet
+with 1,000 and with 10,000 conditions.
+
+Prints conditions per second and ratios. ``--quick`` runs fewer conditions for the slow peers
+and for the memory runs (for a smoke test; record figures from a full run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rankl_net import engine as engine_mod
+from rankl_net import screens
+from rankl_net.catalog import get_model
+from rankl_net.perturbations import parse_spec, to_changes
+
+END = 84.0
+READOUTS = ("bone_volume", "osteoclasts")
+
+
+def rate(n: int, seconds: float) -> float:
+    return n / seconds if seconds > 0 else float("nan")
+
+
+def run_rankl_net(conds: list[str], workers: int) -> float:
+    start = time.perf_counter()
+    screens.run_screen("bone", conds, context="mouse", end=END, readouts=READOUTS, workers=workers)
+    return time.perf_counter() - start
+
+
+def run_hand_loop(conds: list[str]) -> float:
+    eng = engine_mod.load("bone", "mouse")
+    changes = [to_changes(parse_spec(c), eng) for c in conds]
+    import roadrunner
+
+    rr = roadrunner.RoadRunner(str(get_model("bone").sbml_path))
+    rr.integrator.relative_tolerance = engine_mod.RELATIVE_TOLERANCE
+    rr.integrator.absolute_tolerance = engine_mod.ABSOLUTE_TOLERANCE
+    rr.tissue_time_scale = 8.0
+    rr.simulate(0, 5000, 2)
+    rr.model.setTime(0.0)
+    baseline = rr.saveStateS()
+    rr.timeCourseSelections = ["time", "bone_volume", "[osteoclasts]"]
+    start = time.perf_counter()
+    for ch in changes:
+        rr.loadStateS(baseline)
+        for k, v in ch.parameters.items():
+            rr[k] = v
+        for k, v in ch.species.items():
+            rr[f"[{k}]"] = v
+        rr["bone_volume"] = 100.0
+        rr.simulate(0, END, 2)
+    return time.perf_counter() - start
+
+
+def run_tellurium_loop(conds: list[str]) -> float:
+    import tellurium as te
+
+    eng = engine_mod.load("bone", "mouse")
+    changes = [to_changes(parse_spec(c), eng) for c in conds]
+    sbml = get_model("bone").sbml_path.read_text()
+    start = time.perf_counter()
+    for ch in changes:
+        r = te.loadSBMLModel(sbml)
+        r.tissue_time_scale = 8.0
+        r.simulate(0, 5000, 2)
+        r.bone_volume = 100.0
+        for k, v in ch.parameters.items():
+            r[k] = v
+        for k, v in ch.species.items():
+            r[f"[{k}]"] = v
+        r.simulate(0, END, 2, selections=["time", "bone_volume", "[osteoclasts]"])
+    return time.perf_counter() - start
+
+
+def run_basico_loop(conds: list[str]) -> float | None:
+    try:
+        import basico
+    except ImportError:
+        return None
+    eng = engine_mod.load("bone", "mouse")
+    changes = [to_changes(parse_spec(c), eng) for c in conds]
+    dm = basico.load_model(str(get_model("bone").sbml_path))
+    basico.set_parameters("tissue_time_scale", initial_value=8.0, model=dm)
+    basico.run_time_course(duration=5000, intervals=1, update_model=True, model=dm)
+    species = basico.get_species(model=dm)["initial_concentration"].to_dict()
+    start = time.perf_counter()
+    for ch in changes:
+        for name, value in species.items():
+            basico.set_species(name, initial_concentration=value, model=dm)
+        for k, v in ch.parameters.items():
+            basico.set_parameters(k, initial_value=v, model=dm)
+        for k, v in ch.species.items():
+            basico.set_species(k, initial_concentration=v, model=dm)
+        basico.set_parameters("bone_volume", initial_value=100.0, model=dm)
+        basico.run_time_course(duration=END, intervals=1, model=dm)
+        for k in ch.parameters:
+            basico.set_parameters(k, initial_value=eng.baseline[k], model=dm)
+    return time.perf_counter() - start
+
+
+MEMORY_SCRIPT = """
+import resource, sys
+from rankl_net import screens
+n, out = int(sys.argv[1]), sys.argv[2]
+conds = [f"set:k_rankl_production={1.0e6 + 1.0e2 * i!r}" for i in range(n)]
+screens.run_screen("bone", conds, context="mouse", end=84.0, readouts=["bone_volume", "osteoclasts"],
+                   workers=1, out=out, chunk_size=64)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_memory_mb(n: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(n), str(Path(tmp) / "m.parquet")],
+                             capture_output=True, text=True, check=True)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="All-pairs knockout screen of the bone model vs peers")
+    parser.add_argument("--quick", action="store_true", help="fewer conditions (a smoke run)")
+    args = parser.parse_args()
+    conds = screens.knockout_conditions("bone", "all", pairs=True, context="mouse")
+    subset = conds[: 20 if args.quick else 60]
+    engine_mod.load("bone", "mouse")  # compile outside the timings
+    cores = os.cpu_count() or 1
+    rows = [
+        ("rankl-net serial", len(conds), run_rankl_net(conds, 1)),
+        (f"rankl-net all cores ({cores})", len(conds), run_rankl_net(conds, cores)),
+        ("tellurium loop (load per condition)", len(subset), run_tellurium_loop(subset)),
+        ("hand-written libRoadRunner loop", len(conds), run_hand_loop(conds)),
+    ]
+    basico_time = run_basico_loop(subset)
+    serial_rate = rate(rows[0][1], rows[0][2])
+    print(f"machine: {platform.machine()}, {cores} cores, Python {platform.python_version()}; "
+          f"bone all-pairs knockout screen: {len(conds)} conditions, {END:g} days each")
+    print(f"{'runner':40s} {'conditions':>10s} {'cond/s':>9s} {'rankl-net serial vs it':>23s}")
+    for name, n, sec in rows + ([("COPASI via basico", len(subset), basico_time)] if basico_time else []):
+        r = rate(n, sec)
+        print(f"{name:40s} {n:10d} {r:9.1f} {serial_rate / r:22.2f}x")
+    if basico_time is None:
+        print("COPASI via basico: not installed (pip install copasi-basico)")
+    print(f"all cores vs serial: {rate(rows[1][1], rows[1][2]) / serial_rate:.2f}x")
+    small, large = (200, 2000) if args.quick else (1000, 10000)
+    m_small, m_large = peak_memory_mb(small), peak_memory_mb(large)
+    print(f"peak memory, serial screen to Parquet: {small} conditions {m_small:.0f} MB, "
+          f"{large} conditions {m_large:.0f} MB, ratio {m_large / m_small:.2f}")
+
+
+if __name__ == "__main__":
+    main()
