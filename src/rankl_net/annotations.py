@@ -22,7 +22,6 @@ SBO_KINETIC_CONSTANT = "SBO:0000009"
 SBO_HALF_SATURATION = "SBO:0000193"  # equilibrium or steady-state constant
 SBO_HILL = "SBO:0000190"
 SBO_POOL = "SBO:0000196"  # concentration of an entity pool
-SBO_INITIAL = "SBO:0000361"  # amount of an entity pool
 SBO_OBSERVABLE = "SBO:0000002"
 
 _REACTION_SBO = (

@@ -63,10 +63,6 @@ class Changes:
     species: dict[str, float] = field(default_factory=dict)
     timed: list[TimedChange] = field(default_factory=list)
 
-    def is_empty(self) -> bool:
-        """True when the condition is the baseline itself."""
-        return not (self.parameters or self.species or self.timed)
-
 
 class Engine:
     """A compiled model with its baseline state.
@@ -329,19 +325,19 @@ class Engine:
         return sorted(cuts)
 
     def _apply_timed(self, timed: Sequence[TimedChange], t: float) -> None:
-        for tc in timed:
-            if tc.end is not None and math.isclose(tc.end, t) and t > 0:
-                self.set_value(tc.target, self._sbml_restore_value(tc.target, timed, t))
-        for tc in timed:
-            if math.isclose(tc.start, t) and t > 0:
-                self.set_value(tc.target, tc.value)
+        """At a break time: close the windows ending at ``t``, then open those starting at ``t``.
 
-    def _sbml_restore_value(self, target: str, timed: Sequence[TimedChange], t: float) -> float:
-        # A parameter returns to its baseline value when its window closes; a species keeps
-        # evolving from where it is (a clamp released), so it is left as it is.
-        if target in self.species_ids:
-            return self.value(target)
-        return self.baseline[target]
+        A parameter returns to its baseline value when its window closes; a species is left to
+        evolve from where it is.
+        """
+        if t <= 0:
+            return
+        for tc in timed:
+            if tc.end is not None and math.isclose(tc.end, t) and tc.target not in self.species_ids:
+                self.set_value(tc.target, self.baseline[tc.target])
+        for tc in timed:
+            if math.isclose(tc.start, t):
+                self.set_value(tc.target, tc.value)
 
 
 def _integrator_message(exc: BaseException) -> str:

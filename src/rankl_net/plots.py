@@ -13,6 +13,14 @@ import pandas as pd  # noqa: E402
 from .experiments import OC_ABSENT, OC_INCREASED, OSTEOPETROTIC_BV, OSTEOPOROTIC_BV  # noqa: E402
 
 
+def _save(fig, path: Path, dpi: int = 110) -> Path:
+    """Write ``fig`` as PNG to ``path`` (creating its folder) and release it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 def phenotype_figure(table: pd.DataFrame, path: Path) -> Path:
     """Bar charts of bone volume and osteoclast number (percent of wild type) per genetic line.
 
@@ -36,10 +44,7 @@ def phenotype_figure(table: pd.DataFrame, path: Path) -> Path:
     axes[0].invert_yaxis()
     fig.suptitle("Mouse genetic lines vs wild type of the same age (blue: agrees with the literature)")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=120)
 
 
 def time_course_figure(frame: pd.DataFrame, path: Path, *, title: str, time_unit: str) -> Path:
@@ -57,10 +62,7 @@ def time_course_figure(frame: pd.DataFrame, path: Path, *, title: str, time_unit
         ax.axis("off")
     fig.suptitle(title)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *, title: str) -> Path:
@@ -87,10 +89,7 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
         ax.legend(fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def heatmap_figure(matrix: pd.DataFrame, path: Path, *, title: str, label: str) -> Path:
@@ -106,10 +105,7 @@ def heatmap_figure(matrix: pd.DataFrame, path: Path, *, title: str, label: str) 
     fig.colorbar(im, ax=ax, label=label, shrink=0.8)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def bar_figure(series: pd.Series, path: Path, *, title: str, label: str) -> Path:
@@ -122,7 +118,4 @@ def bar_figure(series: pd.Series, path: Path, *, title: str, label: str) -> Path
     ax.set_xlabel(label)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
