@@ -129,6 +129,8 @@ class Engine:
         self.preequilibration_time = preequilibration_time
         self.tolerance = tolerance
         self._baseline_state: bytes = b""
+        self._fast_restore = False  # set by _capture_baseline_arrays once the baseline is known
+        self._selections: list[str] = []
         self.baseline: dict[str, float] = {}
         self._find_baseline()
 
@@ -208,7 +210,22 @@ class Engine:
         for sid, v in self._reset.items():
             self.set_value(sid, v)
         self._baseline_state = rr.saveStateS()
+        self._capture_baseline_arrays()
         self.baseline = {s: self.value(s) for s in self.symbols}
+
+    def _capture_baseline_arrays(self) -> None:
+        """Keep the baseline as value arrays: restoring them costs microseconds, where
+        ``loadStateS`` rebuilds the model object (milliseconds). Models with events keep using
+        ``loadStateS``, which also restores the event state."""
+        m = self.rr.model
+        self._fast_restore = m.getNumEvents() == 0
+        ids = list(m.getGlobalParameterIds())
+        settable = [i for i, p in enumerate(ids) if p not in self.assigned_ids]
+        self._settable = np.array(settable, dtype=np.int32)
+        self._base_params = np.array(m.getGlobalParameterValues(), float)[self._settable]
+        self._base_species = np.array(m.getFloatingSpeciesConcentrations(), float)
+        self._base_boundary = np.array(m.getBoundarySpeciesConcentrations(), float)
+        self._base_volumes = np.array(m.getCompartmentVolumes(), float)
 
     def _polish_steady_state(self, exclude: tuple[str, ...]) -> None:
         """Refine the integrated baseline with NLEQ; keep it only if it is a better fixed point."""
@@ -227,7 +244,16 @@ class Engine:
 
     def restore_baseline(self) -> None:
         """Return the compiled model to the saved baseline (state, parameters, time 0)."""
-        self.rr.loadStateS(self._baseline_state)
+        if not self._fast_restore:
+            self.rr.loadStateS(self._baseline_state)
+            return
+        m = self.rr.model
+        m.setCompartmentVolumes(self._base_volumes)
+        m.setGlobalParameterValues(self._settable, self._base_params)
+        if len(self._base_boundary):
+            m.setBoundarySpeciesConcentrations(self._base_boundary)
+        m.setFloatingSpeciesConcentrations(self._base_species)
+        m.setTime(0.0)
 
     # ------------------------------------------------------------- simulation
     def check_readouts(self, readouts: Sequence[str]) -> list[str]:
@@ -286,7 +312,9 @@ class Engine:
         grid = np.linspace(0.0, float(end), int(points))
         keys = ["time", *(self._key(r) for r in readouts)]
         self.apply(changes)
-        self.rr.timeCourseSelections = keys
+        if keys != self._selections:
+            self.rr.timeCourseSelections = keys
+            self._selections = keys
         breaks = self._breakpoints(changes.timed, end)
         rows = []
         try:
