@@ -136,3 +136,36 @@ def test_validate_missing_file_exits_2(tmp_path):
     out = run("validate", str(tmp_path / "none.xml"))
     assert out.returncode == 2
     assert "no such file" in out.stderr
+
+
+CORPUS = paths.ROOT.parent / "shared" / "sbml-corpus"
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="needs ../shared/sbml-corpus beside the checkout")
+def test_simulate_a_public_sbml_file_with_timed_set_and_knockout(tmp_path):
+    f = CORPUS / "BIOMD0000000010_Kholodenko2000.xml"
+    out = run("simulate", str(f), "--end", "100", "--points", "11", "-p", "set:MAPK=150@20-60",
+              "-p", "ko:MKKK", "--out", str(tmp_path / "k.csv"))
+    assert out.returncode == 0, out.stderr
+    frame = pd.read_csv(tmp_path / "k.csv")
+    assert frame.columns[0] == "time" and "MKKK" in frame.columns
+    assert (frame["MKKK"] == 0).all()
+
+
+def test_simulate_file_needs_an_end_time():
+    out = run("simulate", str(paths.SBML / "bone.xml"))
+    assert out.returncode == 2 and "--end is required" in out.stderr
+
+
+@pytest.mark.parametrize("fmt", ["sbml", "antimony", "comp", "sbml-l2v4"])
+def test_export_writes_a_readable_model(tmp_path, fmt):
+    target = tmp_path / f"bone.{fmt}"
+    out = run("export", "bone", "--format", fmt, "--out", str(target))
+    assert out.returncode == 0, out.stderr
+    text = target.read_text()
+    assert ("model" in text) if fmt == "antimony" else text.lstrip().startswith("<?xml")
+
+
+def test_export_unknown_model_exits_2(tmp_path):
+    out = run("export", "boen", "--format", "sbml", "--out", str(tmp_path / "x.xml"))
+    assert out.returncode == 2 and "Did you mean 'bone'" in out.stderr

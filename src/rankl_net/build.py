@@ -48,14 +48,16 @@ def expand_includes(path: Path, root: Path | None = None, _seen: tuple[Path, ...
     return "\n".join(out)
 
 
-def antimony_to_sbml(text: str, model_id: str) -> str:
-    """Convert Antimony text to an SBML string with libAntimony."""
+def antimony_to_sbml(text: str, model_id: str | None = None) -> str:
+    """Convert Antimony text to an SBML string with libAntimony (``model_id``: default, the main
+    module)."""
     antimony.clearPreviousLoads()
+    label = model_id or "the Antimony text"
     if antimony.loadAntimonyString(text) < 0:
-        raise InputError(f"Antimony error in {model_id}: {antimony.getLastError()}")
-    sbml = antimony.getSBMLString(model_id)
+        raise InputError(f"Antimony error in {label}: {antimony.getLastError()}")
+    sbml = antimony.getSBMLString(model_id or antimony.getMainModuleName())
     if not sbml:
-        raise InputError(f"Antimony produced no SBML for {model_id}: {antimony.getLastError()}")
+        raise InputError(f"Antimony produced no SBML for {label}: {antimony.getLastError()}")
     return sbml
 
 

@@ -87,27 +87,86 @@ def models_cmd() -> None:
 @click.option(
     "--plot", type=click.Path(path_type=Path), default=None, help="Also write a PNG of the time courses."
 )
-def simulate_cmd(model, specs, context, end, points, readouts, out, plot) -> None:
-    """Simulate MODEL (a shipped model name) from its baseline with perturbations from time 0."""
-    from .model import Model
+@click.option(
+    "--baseline",
+    type=click.Choice(["initial", "steady"]),
+    default="initial",
+    show_default=True,
+    help="For an SBML FILE: start from the file's initial state, or from the steady state reached "
+    "by integration (shipped models always start from their steady baseline).",
+)
+def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseline) -> None:
+    """Simulate MODEL (a shipped model name or an SBML FILE.xml) with perturbations from time 0."""
     from .plots import time_course_figure
 
     if out is not None:
         _writable(out)
     if plot is not None:
         _writable(plot)
-    m = Model(model, context)
     selected = [r.strip() for r in readouts.split(",") if r.strip()] if readouts else None
-    frame = m.simulate(*specs, end=end, points=points, readouts=selected)
+    if model.lower().endswith(".xml") or Path(model).is_file():
+        from .exchange import load_any, simulate_any
+
+        if context is not None:
+            raise InputError("--context applies to the shipped models, not to an SBML file")
+        if end is None:
+            raise InputError(f"--end is required for an SBML file (in the time unit of {Path(model).name})")
+        engine = load_any(Path(model), preequilibrate=baseline == "steady")
+        frame = simulate_any(engine, *specs, end=end, points=points, readouts=selected)
+        time_unit, title = engine.time_unit, Path(model).name
+    else:
+        from .model import Model
+
+        m = Model(model, context)
+        frame = m.simulate(*specs, end=end, points=points, readouts=selected)
+        time_unit, title = m.time_unit, f"{model} ({m.context})"
     if out is None:
         click.echo(frame.to_csv(index=False, float_format="%.6g"), nl=False)
     else:
         frame.to_csv(out, index=False)
-        click.echo(f"wrote {out} ({len(frame)} time points, time in {m.time_unit}s)", err=True)
+        click.echo(f"wrote {out} ({len(frame)} time points, time in {time_unit}s)", err=True)
     if plot is not None:
         label = " + ".join(specs) or "baseline"
-        time_course_figure(frame, plot, title=f"{model} ({m.context}): {label}", time_unit=m.time_unit)
+        time_course_figure(frame, plot, title=f"{title}: {label}", time_unit=time_unit)
         click.echo(f"wrote {plot}", err=True)
+
+
+@main.command("export")
+@click.argument("model")
+@click.option(
+    "--format",
+    "fmt",
+    required=True,
+    type=click.Choice(["sbml", "sbml-l2v4", "antimony", "comp", "sedml", "omex", "petab"]),
+    help="Export format.",
+)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="File (a folder for petab).")
+@click.option("--context", default=None, help="Species context: mouse or human (default: the model's).")
+@click.option(
+    "--experiment",
+    type=click.Choice(["baseline", "genetic_lines"]),
+    default="baseline",
+    show_default=True,
+    help="For sedml/omex: the model's baseline time course, or the genetic lines (bone model).",
+)
+def export_cmd(model, fmt, out, context, experiment) -> None:
+    """Export MODEL as SBML, SBML L2V4, Antimony, hierarchical SBML (comp), SED-ML, a COMBINE
+    archive or a PEtab problem."""
+    from .exchange import export
+
+    if fmt == "comp":
+        from .catalog import get_model
+        from .comp import comp_sbml
+
+        get_model(model)
+        _writable(out).write_text(comp_sbml(model))
+        click.echo(f"wrote {out}")
+        return
+    result = export(model, fmt, out, context=context, experiment=experiment)
+    for path in result.paths:
+        click.echo(f"wrote {path}")
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
 
 
 @main.command("phenotypes")
@@ -158,8 +217,8 @@ def validate_cmd(file: Path) -> None:
     """Validate an SBML FILE: libSBML (units on), annotations, units, orphans, and a simulation."""
     from .annotations import parameter_sources
     from .checks import static_checks
-    from .engine import Engine
     from .errors import SimulationError
+    from .exchange import load_any
 
     checks = static_checks(file, parameter_sources())
     for c in checks:
@@ -170,10 +229,11 @@ def validate_cmd(file: Path) -> None:
         if len(c.items) > 20:
             click.echo(f"       ... and {len(c.items) - 20} more")
     try:
-        engine = Engine(file, name=file.name)
+        # from the file's initial state: oscillators and event-driven models have no steady baseline
+        engine = load_any(file)
         end = 10.0
         engine.simulate(end=end, points=2, readouts=list(engine.species_ids[:1] or engine.parameter_ids[:1]))
-        click.echo("ok   libroadrunner: loads, reaches a steady baseline and simulates")
+        click.echo(f"ok   libroadrunner: loads and simulates {end:g} {engine.time_unit}s from time 0")
         sim_ok = True
     except (InputError, SimulationError) as exc:
         click.echo(f"FAIL libroadrunner: {exc}")

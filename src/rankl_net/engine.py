@@ -85,6 +85,11 @@ class Engine:
         Integration horizon of each pre-equilibration step, in model time units.
     tolerance
         Convergence test of the baseline: max |dx/dt| / max(|x|, scale) per time unit.
+    preequilibrate
+        True (default): the baseline is the steady state reached by integration. False: the
+        baseline is the model's initial state at time 0 (context values and values reset at
+        the start applied), for models that never settle (oscillators) or that are driven by
+        events at fixed times.
     """
 
     def __init__(
@@ -98,10 +103,11 @@ class Engine:
         reset_at_start: Mapping[str, float] | None = None,
         preequilibration_time: float = 1000.0,
         tolerance: float = 1e-9,
+        preequilibrate: bool = True,
     ) -> None:
         self.name = name
         self.time_unit = time_unit
-        text = sbml.read_text() if isinstance(sbml, Path) else sbml
+        text = sbml.read_text(encoding="utf-8") if isinstance(sbml, Path) else sbml
         try:
             self.rr = roadrunner.RoadRunner(text)
         except RuntimeError as exc:
@@ -128,6 +134,7 @@ class Engine:
         self._defaults = {p: float(self.rr[p]) for p in self.parameter_ids} | self._context
         self.preequilibration_time = preequilibration_time
         self.tolerance = tolerance
+        self.preequilibrate = preequilibrate
         self._baseline_state: bytes = b""
         self._fast_restore = False  # set by _capture_baseline_arrays once the baseline is known
         self._selections: list[str] = []
@@ -161,13 +168,15 @@ class Engine:
 
     # --------------------------------------------------------------- baseline
     def _state(self) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """State variables (floating species, rate-rule variables), their values and rates."""
-        m = self.rr.model
-        rules = list(self.rr.getRateRuleIds())
-        ids = list(m.getFloatingSpeciesIds()) + rules
-        x = np.concatenate([m.getFloatingSpeciesConcentrations(), [self.rr[i] for i in rules]])
-        dx = np.concatenate([m.getFloatingSpeciesConcentrationRates(), [self.rr[f"{i}'"] for i in rules]])
-        return ids, np.asarray(x, float), np.asarray(dx, float)
+        """State variables (independent species, rate-rule variables), their values and rates.
+
+        libRoadRunner's state vector: a species set by an assignment or rate rule is not in
+        the floating-species rate array, so that array can be shorter than the species list.
+        """
+        rates = np.asarray(self.rr.getRatesOfChange(), float).ravel()
+        ids = [self.rr.model.getStateVectorId(i) for i in range(rates.size)]
+        x = np.array([self.rr[i] for i in ids], float)
+        return ids, x, rates
 
     def _state_rates(self, exclude: Iterable[str] = ()) -> float:
         """Max relative rate of change of the state, per time unit (``exclude`` left out)."""
@@ -189,7 +198,20 @@ class Engine:
 
     def _find_baseline(self) -> None:
         rr = self.rr
-        for sid, v in {**self._context, **self._preeq}.items():
+        for sid, v in self._context.items():
+            self.set_value(sid, v)
+        if self.preequilibrate:
+            self._preequilibrate()
+        rr.model.setTime(0.0)
+        for sid, v in self._reset.items():
+            self.set_value(sid, v)
+        self._baseline_state = rr.saveStateS()
+        self._capture_baseline_arrays()
+        self.baseline = {s: self.value(s) for s in self.symbols}
+
+    def _preequilibrate(self) -> None:
+        """Integrate (with the pre-equilibration values held) until the state stops changing."""
+        for sid, v in self._preeq.items():
             self.set_value(sid, v)
         exclude = tuple(self._reset)
         horizon = self.preequilibration_time
@@ -206,12 +228,6 @@ class Engine:
         self._polish_steady_state(exclude)
         for sid in self._preeq:
             self.set_value(sid, self._defaults[sid])
-        rr.model.setTime(0.0)
-        for sid, v in self._reset.items():
-            self.set_value(sid, v)
-        self._baseline_state = rr.saveStateS()
-        self._capture_baseline_arrays()
-        self.baseline = {s: self.value(s) for s in self.symbols}
 
     def _capture_baseline_arrays(self) -> None:
         """Keep the baseline as value arrays: restoring them costs microseconds, where
@@ -246,6 +262,9 @@ class Engine:
         """Return the compiled model to the saved baseline (state, parameters, time 0)."""
         if not self._fast_restore:
             self.rr.loadStateS(self._baseline_state)
+            # loadStateS also restores the output selections saved with the state: the cached
+            # list no longer describes the model, so the next simulate() sets them again
+            self._selections = []
             return
         m = self.rr.model
         m.setCompartmentVolumes(self._base_volumes)

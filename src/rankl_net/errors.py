@@ -43,4 +43,4 @@ def unknown_name(kind: str, name: str, valid: Iterable[str]) -> InputError:
         close = [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.5)]
     hint = f" Did you mean {close[0]!r}?" if close else ""
     shown = ", ".join(valid) if len(valid) <= 40 else ", ".join(valid[:40]) + ", ..."
-    return InputError(f"unknown {kind} {name!r}.{hint} Valid {kind}s: {shown}")
+    return InputError(f"unknown {kind} {name!r}.{hint} Valid {kind} names: {shown}")

@@ -1,0 +1,335 @@
+"""Exchange: any SBML file in, shipped models out (SBML, Antimony, SED-ML, OMEX, PEtab), and the
+same time courses in libRoadRunner, tellurium and COPASI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import libsbml
+import libsedml  # (after libSBML on purpose: as after `import tellurium`, see to_l2v4)
+import numpy as np
+import pandas as pd
+import pytest
+
+from rankl_net import exchange as ex
+from rankl_net import paths
+from rankl_net.build import antimony_to_sbml as build_antimony
+from rankl_net.catalog import get_model
+from rankl_net.checks import sbml_consistency, static_checks
+from rankl_net.engine import Engine, load
+from rankl_net.errors import InputError, SimulationError
+
+CORPUS = Path(paths.ROOT).parent / "shared" / "sbml-corpus"
+CORPUS_FILES = sorted(CORPUS.glob("*.xml")) if CORPUS.is_dir() else []
+needs_corpus = pytest.mark.skipif(not CORPUS_FILES, reason=f"SBML corpus not found at {CORPUS}")
+# one simulation length per time unit, long enough to see each model move (Hoffmann: minutes)
+END = {"second": 100.0, "minute": 600.0, "hour": 72.0, "day": 100.0}
+
+
+def _engine_like_catalog(sbml_text: str, model: str) -> Engine:
+    """An engine for ``sbml_text`` with the shipped model's context and pre-equilibration."""
+    info = get_model(model)
+    return Engine(
+        sbml_text,
+        name=f"{model} (converted)",
+        time_unit=info.time_unit,
+        context_values=info.contexts[info.default_context],
+        preequilibration=info.preequilibration,
+        reset_at_start=info.reset_at_start,
+        preequilibration_time=1000.0 if info.time_unit == "hour" else 5000.0,
+    )
+
+
+def _worst(frames: dict[str, pd.DataFrame], reference: dict[str, pd.DataFrame]) -> float:
+    assert set(frames) == set(reference)
+    return max(
+        max(ex.compare_frames(frames[k][reference[k].columns], reference[k]).values()) for k in reference
+    )
+
+
+# ------------------------------------------------------------------------------ any SBML file in
+@needs_corpus
+@pytest.mark.parametrize("path", CORPUS_FILES, ids=lambda p: p.stem)
+def test_corpus_file_loads_validates_simulates_and_takes_set_and_ko(path):
+    checks = static_checks(path)
+    names = [c.name for c in checks]
+    assert names[:2] == ["sbml_errors", "sbml_warnings"] and all(c.message for c in checks)
+    assert checks[0].passed, checks[0].items  # curated BioModels files have no libSBML errors
+
+    eng = ex.load_any(path)
+    assert eng.time_unit in END
+    end = END[eng.time_unit]
+    # the default baseline is the file's own initial state
+    doc = libsbml.readSBMLFromFile(str(path))
+    first = doc.getModel().getSpecies(0)
+    if first.isSetInitialConcentration() and first.getId() not in eng.assignment_targets:
+        assert eng.baseline[first.getId()] == pytest.approx(first.getInitialConcentration())
+
+    wt = ex.simulate_any(eng, end=end, points=21)
+    assert list(wt.columns) == ["time", *eng.species_ids]
+    assert np.all(np.isfinite(wt.to_numpy()))
+
+    target = next(s for s in eng.species_ids if s not in eng.assignment_targets)
+    ko = ex.simulate_any(eng, f"ko:{target}", end=end, points=21)
+    assert np.all(ko[target] == 0.0)
+    others = [s for s in eng.species_ids if s != target]
+    assert not np.allclose(ko[others], wt[others], rtol=1e-6), "the knockout changed nothing"
+    clamped = libsbml.readSBMLFromString(ex.knockout_sbml(eng.sbml_text, [target]))
+    assert sbml_consistency(clamped)[0].passed
+    assert clamped.getModel().getSpecies(target).getBoundaryCondition()
+
+    t0 = end / 2
+    value = 2 * float(wt[target].iloc[10]) + 1.0
+    timed = ex.simulate_any(eng, f"set:{target}={value}@{t0}", end=end, points=21)
+    before, after = timed["time"] <= t0, timed["time"] > t0
+    pd.testing.assert_frame_equal(timed[before], wt[before])
+    assert not np.allclose(timed.loc[after, target], wt.loc[after, target], rtol=1e-6)
+
+    oe = ex.simulate_any(eng, f"oe:{target}=3", end=end, points=21, readouts=[target])
+    assert oe[target].iloc[0] == pytest.approx(3 * wt[target].iloc[0])
+    # conditions never leak: wild type again is the same curve
+    pd.testing.assert_frame_equal(ex.simulate_any(eng, end=end, points=21), wt)
+
+
+@needs_corpus
+def test_preequilibrate_is_an_option_and_oscillators_have_no_steady_baseline():
+    komarova = CORPUS / "BIOMD0000000148_Komarova2003.xml"
+    initial = ex.load_any(komarova)
+    settled = ex.load_any(komarova, preequilibrate=True)
+    assert initial.baseline["x1"] == pytest.approx(11.0)  # the file's initialAmount
+    assert settled.baseline["x1"] != pytest.approx(11.0)
+    flat = ex.simulate_any(settled, end=10, points=3, readouts=["x1", "x2"])
+    assert flat["x1"].to_numpy() == pytest.approx(settled.baseline["x1"], rel=1e-6)
+    with pytest.raises(SimulationError):
+        ex.load_any(CORPUS / "BIOMD0000000010_Kholodenko2000.xml", preequilibrate=True)
+
+
+@needs_corpus
+def test_generic_specs_that_cannot_apply_are_refused():
+    eng = ex.load_any(CORPUS / "BIOMD0000000148_Komarova2003.xml")
+    with pytest.raises(InputError, match="Did you mean 'x1'"):
+        ex.generic_changes(["ko:x11"], eng)
+    with pytest.raises(InputError, match="annotated node"):
+        ex.generic_changes(["kd:x1=0.5"], eng)
+    with pytest.raises(InputError, match="assignment rule"):
+        ex.generic_changes(["set:x1_bar=3"], eng)
+    cond = ex.generic_changes(["ko:x1", "set:x1=5", "oe:x2=2"], eng)
+    assert cond.knockouts == ("x1",)
+    assert "x1" not in cond.changes.species  # the knockout wins
+    assert cond.changes.species["x2"] == pytest.approx(2 * eng.baseline["x2"])
+
+
+def test_a_shipped_model_file_keeps_the_node_semantics():
+    eng = ex.load_any(get_model("osteoclastogenesis").sbml_path)
+    cond = ex.generic_changes(["ko:OPG", "oe:TNFSF11=2"], eng)
+    assert cond.knockouts == ()
+    assert cond.changes.parameters == {"OPG_expr": 0.0, "RANKL_expr": 2.0}
+
+
+# ------------------------------------------------------------------------------------- round trips
+@pytest.mark.parametrize("model", ["osteoclastogenesis", "bone"])
+def test_antimony_and_l2v4_exports_simulate_the_same(model, tmp_path):
+    info = get_model(model)
+    reference = load(model).simulate(end=info.default_end, points=25, readouts=list(info.readouts))
+
+    ant = ex.export(model, "antimony", tmp_path / f"{model}.ant")
+    text = ant.paths[0].read_text()
+    assert f"model *{model}()" in text or f"model {model}()" in text
+    again = _engine_like_catalog(build_antimony(text, model), model)
+    frame = again.simulate(end=info.default_end, points=25, readouts=list(info.readouts))
+    assert max(ex.compare_frames(frame, reference).values()) < 1e-6
+
+    l2 = ex.export(model, "sbml-l2v4", tmp_path / f"{model}_l2v4.xml")
+    doc = libsbml.readSBMLFromFile(str(l2.paths[0]))
+    assert (doc.getLevel(), doc.getVersion()) == (2, 4)
+    assert sbml_consistency(doc)[0].passed
+    assert any("min/max" in n for n in l2.notes) and any("literal numbers" in n for n in l2.notes)
+    frame = _engine_like_catalog(l2.paths[0].read_text(), model).simulate(
+        end=info.default_end, points=25, readouts=list(info.readouts)
+    )
+    assert max(ex.compare_frames(frame, reference).values()) < 1e-6
+
+
+def test_sbml_export_is_the_shipped_file_and_formats_are_checked(tmp_path):
+    out = ex.export("bone", "sbml", tmp_path / "bone.xml")
+    assert out.paths[0].read_bytes() == get_model("bone").sbml_path.read_bytes()
+    with pytest.raises(InputError, match="export format"):
+        ex.export("bone", "cellml", tmp_path / "x")
+    with pytest.raises(InputError, match="bone model"):
+        ex.export("osteoclastogenesis", "omex", tmp_path / "x.omex", experiment="genetic_lines")
+    with pytest.raises(InputError, match="timed changes"):
+        ex.cross_check("osteoclastogenesis", "set:rankl_input=0@10", simulators=())
+
+
+# ------------------------------------------------------------------------- SED-ML, OMEX, COPASI
+def test_sedml_export_is_valid_l1v4_next_to_its_model(tmp_path):
+    out = ex.export("osteoclastogenesis", "sedml", tmp_path / "ocg.sedml")
+    sedml_path, model_path = out.paths
+    doc = libsedml.readSedMLFromFile(str(sedml_path))
+    assert (doc.getLevel(), doc.getVersion()) == (1, 4)
+    assert doc.getNumErrors(libsedml.LIBSEDML_SEV_ERROR) == 0
+    sim = doc.getSimulation(0)
+    assert sim.getOutputEndTime() == get_model("osteoclastogenesis").default_end
+    assert doc.getModel(0).getSource() == model_path.name and model_path.exists()
+    assert doc.getNumDataGenerators() == 1 + len(get_model("osteoclastogenesis").readouts)
+
+
+def test_baseline_omex_runs_in_tellurium_and_copasi_like_librorunner(tmp_path):
+    out = ex.export("osteoclastogenesis", "omex", tmp_path / "baseline.omex")
+    with zipfile.ZipFile(out.paths[0]) as z:
+        names = set(z.namelist())
+    assert {"manifest.xml", "baseline.sedml", "osteoclastogenesis_mouse_baseline.xml"} <= names
+    reference = ex.reference_frames(ex.experiment_spec("osteoclastogenesis"))
+    assert reference["wild_type"]["nfatc1"].iloc[-1] > 10 * reference["wild_type"]["nfatc1"].iloc[0]
+    assert _worst(ex.run_omex_tellurium(out.paths[0]), reference) < 1e-4
+    assert _worst(ex.run_omex_copasi(out.paths[0]), reference) < 1e-4
+
+
+def test_genetic_lines_omex_wild_type_vs_opg_knockout_agrees_across_simulators(tmp_path):
+    out = ex.export("bone", "omex", tmp_path / "lines.omex", experiment="genetic_lines", lines=["OPG-/-"])
+    spec = ex.experiment_spec("bone", "genetic_lines", lines=["OPG-/-"])
+    assert [c.id for c in spec.conditions] == ["wild_type", "ko_OPG"]
+    reference = ex.reference_frames(spec)
+    for runner in (ex.run_omex_tellurium, ex.run_omex_copasi):
+        frames = runner(out.paths[0])
+        assert _worst(frames, reference) < 1e-4
+        # the tool applied the knockout: OPG-/- loses bone (Bucay 1998)
+        assert frames["ko_OPG"]["bone_volume"].iloc[-1] < 0.9 * frames["wild_type"]["bone_volume"].iloc[-1]
+
+
+def test_full_genetic_lines_archive_has_one_task_per_line(tmp_path):
+    from rankl_net.experiments import read_genetic_lines
+
+    out = ex.export("bone", "omex", tmp_path / "all.omex", experiment="genetic_lines")
+    with zipfile.ZipFile(out.paths[0]) as z:
+        doc = libsedml.readSedMLFromString(z.read("genetic_lines.sedml").decode())
+    assert doc.getNumTasks() == 1 + len(read_genetic_lines())
+    assert doc.getNumModels() == doc.getNumTasks()
+
+
+def test_cross_check_of_the_documented_experiment():
+    cc = ex.cross_check("osteoclastogenesis", end=72, points=25)
+    assert set(cc.frames) == {"roadrunner", "tellurium", "copasi"}
+    assert cc.agrees, cc.table()
+    assert cc.table().shape == (2, len(get_model("osteoclastogenesis").readouts))
+
+
+@needs_corpus
+def test_cross_check_of_a_corpus_model_with_an_event():
+    # Hoffmann 2002: IKK stimulus by an event at t = 2000 min
+    cc = ex.cross_check_file(CORPUS / "BIOMD0000000140_Hoffmann2002.xml", end=2600, points=27)
+    assert cc.agrees, cc.table()
+    nfkb = cc.frames["roadrunner"]["NFkB_nuc"]
+    assert nfkb.iloc[-1] > 2 * nfkb.iloc[-7]  # the event fired in the window
+
+
+def test_compare_frames_sees_a_real_difference():
+    t = np.linspace(0, 1, 5)
+    a = pd.DataFrame({"time": t, "x": np.exp(t)})
+    b = a.copy()
+    b["x"] *= 1 + 2e-4
+    assert ex.compare_frames(a, b)["x"] == pytest.approx(2e-4, rel=1e-3)
+    assert ex.compare_frames(a, a)["x"] == 0.0
+
+
+# ------------------------------------------------------------------------------------------- PEtab
+def test_petab_problem_passes_petablint_and_reproduces_rankl_net(tmp_path):
+    out = ex.export("bone", "petab", tmp_path / "petab")
+    folder = tmp_path / "petab"
+    assert {p.name for p in out.paths} >= {"problem.yaml", "conditions.tsv", "measurements.tsv", "bone.xml"}
+    lint = subprocess.run(
+        [sys.executable, "-m", "petab.petablint", "-v", str(folder / "problem.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert "completed successfully" in lint.stdout + lint.stderr
+
+    conditions = pd.read_csv(folder / "conditions.tsv", sep="\t", index_col=0)
+    assert conditions.loc["ko_OPG", "OPG_expr"] == 0 and conditions.loc["wild_type", "OPG_expr"] == 1
+    params = pd.read_csv(folder / "parameters.tsv", sep="\t")
+    estimated = params[params["estimate"] == 1]
+    assert len(estimated) >= 3 and set(estimated["parameterScale"]) == {"log10"}
+    measurements = pd.read_csv(folder / "measurements.tsv", sep="\t")
+    assert set(measurements["datasetId"]) == {"rankl_net_simulation"}
+
+    simulated = ex.simulate_petab(folder / "problem.yaml")
+    a, b = simulated["measurement"].to_numpy(), measurements["measurement"].to_numpy()
+    assert np.max(np.abs(a - b) / np.maximum(np.abs(b), ex.CROSS_CHECK_ABSOLUTE)) < 1e-4
+
+
+# --------------------------------------------------------------------------------- hostile inputs
+SBML_HEAD = '<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">'
+
+
+def _quick_input_error(path: Path, match: str) -> None:
+    start = time.perf_counter()
+    with pytest.raises(InputError, match=match):
+        ex.load_any(path)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_entity_expansion_bomb_is_refused(tmp_path):
+    entities = ['<!ENTITY e0 "lollollollollol">'] + [
+        f'<!ENTITY e{i} "{f"&e{i - 1};" * 10}">' for i in range(1, 10)
+    ]
+    bomb = tmp_path / "bomb.xml"
+    bomb.write_text(
+        f'<?xml version="1.0"?>\n<!DOCTYPE sbml [\n{chr(10).join(entities)}\n]>\n'
+        f'{SBML_HEAD}<model id="m" name="&e9;"/></sbml>\n'
+    )
+    _quick_input_error(bomb, "DOCTYPE|entity")
+
+
+def test_external_entity_is_refused(tmp_path):
+    xxe = tmp_path / "xxe.xml"
+    xxe.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE sbml [<!ENTITY secret SYSTEM "file:///etc/passwd">]>\n'
+        f'{SBML_HEAD}<model id="m" name="&secret;"/></sbml>\n'
+    )
+    _quick_input_error(xxe, "DOCTYPE|entity")
+
+
+def test_a_200_mb_file_is_refused_without_reading_it(tmp_path):
+    big = tmp_path / "big.xml"
+    with big.open("wb") as fh:  # sparse: no 200 MB in memory or on disk
+        fh.write(f'<?xml version="1.0"?>\n{SBML_HEAD}<model id="m">'.encode())
+        fh.seek(200 * 2**20)
+        fh.write(b"</model></sbml>\n")
+    tracemalloc.start()
+    try:
+        _quick_input_error(big, "limit")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * 2**20
+
+
+def test_xml_that_is_not_sbml_and_a_truncated_file_are_refused(tmp_path):
+    html = tmp_path / "page.xml"
+    html.write_text('<?xml version="1.0"?>\n<html><body><p>not a model</p></body></html>\n')
+    _quick_input_error(html, "not SBML")
+    text = get_model("osteoclastogenesis").sbml_path.read_bytes()
+    cut = tmp_path / "truncated.xml"
+    cut.write_bytes(text[: len(text) // 2])
+    _quick_input_error(cut, "could not read|read errors")
+    binary = tmp_path / "binary.xml"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    _quick_input_error(binary, "not an XML file")
+
+
+def test_a_model_that_blows_up_is_a_simulation_error(tmp_path):
+    blow = tmp_path / "blow.xml"
+    # dx/dt = x^2 with x(0) = 1: x = 1 / (1 - t) has no solution past t = 1
+    blow.write_text(build_antimony("model blow\n  J0: -> x; k * x^2\n  x = 1; k = 1\nend", "blow"))
+    eng = ex.load_any(blow)
+    with pytest.raises(SimulationError, match="integration failed"):
+        ex.simulate_any(eng, end=10, points=11)
+    # the failure left the baseline intact
+    assert ex.simulate_any(eng, end=0.5, points=2)["x"].iloc[-1] == pytest.approx(2.0, rel=1e-6)
