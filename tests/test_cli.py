@@ -142,14 +142,24 @@ CORPUS = paths.ROOT.parent / "shared" / "sbml-corpus"
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="needs ../shared/sbml-corpus beside the checkout")
-def test_simulate_a_public_sbml_file_with_timed_set_and_knockout(tmp_path):
-    f = CORPUS / "BIOMD0000000010_Kholodenko2000.xml"
-    out = run("simulate", str(f), "--end", "100", "--points", "11", "-p", "set:MAPK=150@20-60",
-              "-p", "ko:MKKK", "--out", str(tmp_path / "k.csv"))
+@pytest.mark.parametrize(("stem", "timed", "ko"), [
+    ("BIOMD0000000010_Kholodenko2000", "MAPK", "MKKK"),
+    ("BIOMD0000000140_Hoffmann2002", "IkBalpha", "NFkB"),
+    ("BIOMD0000000148_Komarova2003", "y1", "x1"),
+    ("BIOMD0000000402_Ayati2010", "z", "Tumour"),
+])
+def test_public_sbml_file_validates_and_takes_timed_set_and_knockout(tmp_path, stem, timed, ko):
+    f = CORPUS / f"{stem}.xml"
+    report = run("validate", str(f))
+    assert report.returncode == 0 and "score:" in report.stdout
+    out = run("simulate", str(f), "--end", "40", "--points", "5", "-p", f"set:{timed}=3@10-30",
+              "-p", f"ko:{ko}", "--readouts", f"{timed},{ko}", "--out", str(tmp_path / "k.csv"))
     assert out.returncode == 0, out.stderr
     frame = pd.read_csv(tmp_path / "k.csv")
-    assert frame.columns[0] == "time" and "MKKK" in frame.columns
-    assert (frame["MKKK"] == 0).all()
+    assert list(frame.columns) == ["time", timed, ko]
+    assert (frame[ko] == 0).all()
+    plain = run("simulate", str(f), "--end", "40", "--points", "5", "--readouts", timed)
+    assert pd.read_csv(io.StringIO(plain.stdout))[timed].iloc[2] != pytest.approx(frame[timed].iloc[2])
 
 
 def test_simulate_file_needs_an_end_time():
