@@ -102,7 +102,10 @@ def run_basico_loop(conds: list[str]) -> float | None:
     eng = engine_mod.load("bone", "mouse")
     changes = [to_changes(parse_spec(c), eng) for c in conds]
     dm = basico.load_model(str(get_model("bone").sbml_path))
-    basico.set_parameters("tissue_time_scale", initial_value=8.0, model=dm)
+    # basico addresses parameters and species by name, not by SBML id
+    pname = basico.get_parameters(model=dm).reset_index().set_index("sbml_id")["name"].to_dict()
+    sname = basico.get_species(model=dm).reset_index().set_index("sbml_id")["name"].to_dict()
+    basico.set_parameters(pname["tissue_time_scale"], initial_value=8.0, model=dm)
     basico.run_time_course(duration=5000, intervals=1, update_model=True, model=dm)
     species = basico.get_species(model=dm)["initial_concentration"].to_dict()
     start = time.perf_counter()
@@ -110,13 +113,13 @@ def run_basico_loop(conds: list[str]) -> float | None:
         for name, value in species.items():
             basico.set_species(name, initial_concentration=value, model=dm)
         for k, v in ch.parameters.items():
-            basico.set_parameters(k, initial_value=v, model=dm)
+            basico.set_parameters(pname[k], initial_value=v, model=dm)
         for k, v in ch.species.items():
-            basico.set_species(k, initial_concentration=v, model=dm)
-        basico.set_parameters("bone_volume", initial_value=100.0, model=dm)
+            basico.set_species(sname[k], initial_concentration=v, model=dm)
+        basico.set_parameters(pname["bone_volume"], initial_value=100.0, model=dm)
         basico.run_time_course(duration=END, intervals=1, model=dm)
         for k in ch.parameters:
-            basico.set_parameters(k, initial_value=eng.baseline[k], model=dm)
+            basico.set_parameters(pname[k], initial_value=eng.baseline[k], model=dm)
     return time.perf_counter() - start
 
 
