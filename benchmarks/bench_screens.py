@@ -15,8 +15,9 @@ a pair of knockouts at time 0, readouts after 84 days):
 Then peak memory (max RSS of a fresh process) of a serial rankl-net screen streaming to Parquet
 with 1,000 and with 10,000 conditions.
 
-Prints conditions per second and ratios. ``--quick`` runs fewer conditions for the slow peers
-and for the memory runs (for a smoke test; record figures from a full run).
+Prints conditions per second and ratios (rankl-net: median of five runs). ``--quick`` runs
+fewer conditions for the slow peers and for the memory runs (a smoke test; record figures from
+a full run).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,10 +45,14 @@ def rate(n: int, seconds: float) -> float:
     return n / seconds if seconds > 0 else float("nan")
 
 
-def run_rankl_net(conds: list[str], workers: int) -> float:
-    start = time.perf_counter()
-    screens.run_screen("bone", conds, context="mouse", end=END, readouts=READOUTS, workers=workers)
-    return time.perf_counter() - start
+def run_rankl_net(conds: list[str], workers: int, repeats: int = 5) -> float:
+    """Median wall time of ``repeats`` runs (one run takes about a second)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        screens.run_screen("bone", conds, context="mouse", end=END, readouts=READOUTS, workers=workers)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def run_hand_loop(conds: list[str]) -> float:

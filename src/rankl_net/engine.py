@@ -322,8 +322,26 @@ class Engine:
         -------
         DataFrame with a ``time`` column and one column per readout.
         """
-        changes = changes or Changes()
         readouts = self.check_readouts(readouts)
+        grid, data = self._trajectory(changes or Changes(), end, points, readouts)
+        frame = pd.DataFrame(data, columns=["time", *readouts])
+        frame["time"] = grid
+        return frame
+
+    def final_values(
+        self, changes: Changes | None, *, end: float, readouts: Sequence[str]
+    ) -> dict[str, float]:
+        """Values of ``readouts`` at ``end`` (model time units), without building a table."""
+        readouts = self.check_readouts(readouts)
+        _, data = self._trajectory(changes or Changes(), end, 2, readouts)
+        return {r: float(v) for r, v in zip(readouts, data[-1, 1:], strict=True)}
+
+    def _trajectory(self, changes: Changes, end: float, points: int, readouts: Sequence[str]):
+        """Integrate piecewise between change times; return the output grid and the rows on it.
+
+        At a change time that is also an output time, the row holds the value just before the
+        change.
+        """
         if not (end > 0 and math.isfinite(end)):
             raise InputError(f"end time must be a positive number of {self.time_unit}s, got {end}")
         if points < 2:
@@ -340,27 +358,17 @@ class Engine:
             for t0, t1 in zip(breaks[:-1], breaks[1:], strict=True):
                 self._apply_timed(changes.timed, t0)
                 inside = grid[(grid > t0) & (grid < t1)]
-                times = np.concatenate([[t0], inside, [t1]])
-                res = np.array(self.rr.simulate(times=times))
-                if rows:
-                    res = res[1:]
-                rows.append(res)
+                res = np.array(self.rr.simulate(times=np.concatenate([[t0], inside, [t1]])))
+                rows.append(res[1:] if rows else res)  # a piece's first row is the last of the one before
         except RuntimeError as exc:
             raise SimulationError(f"{self.name}: integration failed: {_integrator_message(exc)}") from None
         data = np.vstack(rows)
-        keep = np.isin(data[:, 0], grid) | np.isclose(data[:, 0][:, None], grid[None, :]).any(axis=1)
-        data = data[keep]
-        frame = pd.DataFrame(data, columns=["time", *readouts])
-        frame = frame.drop_duplicates(subset="time", keep="last").reset_index(drop=True)
-        frame["time"] = grid[: len(frame)]
-        return frame
-
-    def final_values(
-        self, changes: Changes | None, *, end: float, readouts: Sequence[str]
-    ) -> dict[str, float]:
-        """Values of ``readouts`` at ``end`` (a two-point simulation)."""
-        frame = self.simulate(changes, end=end, points=2, readouts=readouts)
-        return {r: float(frame[r].iloc[-1]) for r in readouts}
+        # rows at change times that are not output times are dropped
+        on_grid = np.isclose(data[:, 0][:, None], grid[None, :], rtol=1e-12, atol=1e-12).any(axis=1)
+        data = data[on_grid]
+        if len(data) != len(grid):
+            raise SimulationError(f"{self.name}: the integrator returned {len(data)} of {len(grid)} times")
+        return grid, data
 
     @staticmethod
     def _breakpoints(timed: Sequence[TimedChange], end: float) -> list[float]:

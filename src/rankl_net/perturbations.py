@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -207,8 +208,17 @@ def _split(cell: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in cell.split(",") if x.strip())
 
 
+_NODES: weakref.WeakKeyDictionary[Engine, dict[str, Node]] = weakref.WeakKeyDictionary()
+
+
 def nodes_for(engine: Engine) -> dict[str, Node]:
     """Nodes of the annotation table that act on ``engine``'s model (by their node id)."""
+    if engine not in _NODES:
+        _NODES[engine] = _build_nodes(engine)
+    return _NODES[engine]
+
+
+def _build_nodes(engine: Engine) -> dict[str, Node]:
     params = set(engine.parameter_ids)
     species = set(engine.species_ids)
     out = {}

@@ -284,7 +284,7 @@ def run_screen(
     resume
         Continue the screen already in ``out``.
     chunk_size
-        Conditions per task (default: about four tasks per worker, at most 64).
+        Conditions per task (default: about eight tasks per worker, at most 64).
     """
     info = get_model(model)
     context = context or info.default_context
@@ -299,7 +299,9 @@ def run_screen(
     ids = [spec.condition_id(c) for c in canonical]
     done = store.done_ids() if store is not None else set()
     todo = [(i, c) for i, c in zip(ids, canonical, strict=True) if i not in done]
-    size = chunk_size or max(1, min(64, math.ceil(len(todo) / max(1, 4 * workers))))
+    size = chunk_size or max(1, min(64, math.ceil(len(todo) / max(1, 8 * workers))))
+    if todo and scheduler is None:
+        _reference(spec)  # computed once here; forked workers inherit it
     collected: list[dict] = []
     with _progress(len(canonical), f"{model} screen") as bar:
         bar.update(len(canonical) - len(todo))
