@@ -50,7 +50,7 @@ def tellurium_loop() -> float:
     engine = rankl_net.load_model("bone", "mouse").engine
     lines = experiments.read_genetic_lines()
     changes = [to_changes(parse_spec(gl.spec), engine) for gl in lines]
-    sbml = info.sbml_path.read_text()
+    sbml = info.sbml_path.read_text(encoding="utf-8")
     start = time.perf_counter()
     for ch in [None, *changes]:
         r = te.loadSBMLModel(sbml)

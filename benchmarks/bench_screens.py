@@ -85,7 +85,7 @@ def run_tellurium_loop(conds: list[str]) -> float:
 
     eng = engine_mod.load("bone", "mouse")
     changes = [to_changes(parse_spec(c), eng) for c in conds]
-    sbml = get_model("bone").sbml_path.read_text()
+    sbml = get_model("bone").sbml_path.read_text(encoding="utf-8")
     start = time.perf_counter()
     for ch in changes:
         r = te.loadSBMLModel(sbml)

@@ -110,7 +110,7 @@ def md_table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequen
 def write(name: str, text: str) -> Path:
     path = OUT / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    path.write_text(text, encoding="utf-8")
     return path
 
 

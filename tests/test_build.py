@@ -22,5 +22,21 @@ def test_includes_are_expanded_once_per_directive():
 
 
 def test_listing_names_every_parameter_with_its_source():
-    listing = (paths.SBML / "bone.md").read_text()
+    listing = (paths.SBML / "bone.md").read_text(encoding="utf-8")
     assert "| `k_oba_apoptosis` | 0.189 | per_day | Pivonka" in listing
+
+
+def test_generation_does_not_depend_on_tellurium_or_the_locale():
+    """Same files whether tellurium (libSED-ML) is loaded first, and under an ASCII locale."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys\nif sys.argv[1] == 'first':\n    import tellurium\n"
+              "from rankl_net import build\nsys.stdout.buffer.write((build.build_sbml('bone') + "
+              "build.listing_markdown(build.build_sbml('bone'))).encode('utf-8'))")
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0"}  # an ASCII locale, as in CI
+    outs = [subprocess.run([sys.executable, "-c", script, mode], capture_output=True, check=True,
+                           env=env).stdout.decode("utf-8") for mode in ("plain", "first")]
+    assert outs[0] == outs[1]
+    assert outs[0] == build.build_sbml("bone") + build.listing_markdown(build.build_sbml("bone"))

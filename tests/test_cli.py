@@ -96,7 +96,7 @@ def test_unwritable_output_exits_2_and_writes_nothing(tmp_path):
     target.write_text("keep")
     out = run("simulate", "bone", "--out", str(target / "sub" / "x.csv"))
     assert out.returncode == 2
-    assert target.read_text() == "keep"
+    assert target.read_text(encoding="utf-8") == "keep"
 
 
 def test_phenotypes_prints_and_writes_the_table(tmp_path):
@@ -172,7 +172,7 @@ def test_export_writes_a_readable_model(tmp_path, fmt):
     target = tmp_path / f"bone.{fmt}"
     out = run("export", "bone", "--format", fmt, "--out", str(target))
     assert out.returncode == 0, out.stderr
-    text = target.read_text()
+    text = target.read_text(encoding="utf-8")
     assert ("model" in text) if fmt == "antimony" else text.lstrip().startswith("<?xml")
 
 

@@ -138,7 +138,7 @@ def test_antimony_and_l2v4_exports_simulate_the_same(model, tmp_path):
     reference = load(model).simulate(end=info.default_end, points=25, readouts=list(info.readouts))
 
     ant = ex.export(model, "antimony", tmp_path / f"{model}.ant")
-    text = ant.paths[0].read_text()
+    text = ant.paths[0].read_text(encoding="utf-8")
     assert f"model *{model}()" in text or f"model {model}()" in text
     again = _engine_like_catalog(build_antimony(text, model), model)
     frame = again.simulate(end=info.default_end, points=25, readouts=list(info.readouts))
@@ -149,7 +149,7 @@ def test_antimony_and_l2v4_exports_simulate_the_same(model, tmp_path):
     assert (doc.getLevel(), doc.getVersion()) == (2, 4)
     assert sbml_consistency(doc)[0].passed
     assert any("min/max" in n for n in l2.notes) and any("literal numbers" in n for n in l2.notes)
-    frame = _engine_like_catalog(l2.paths[0].read_text(), model).simulate(
+    frame = _engine_like_catalog(l2.paths[0].read_text(encoding="utf-8"), model).simulate(
         end=info.default_end, points=25, readouts=list(info.readouts)
     )
     assert max(ex.compare_frames(frame, reference).values()) < 1e-6

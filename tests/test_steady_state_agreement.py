@@ -33,7 +33,7 @@ def test_steady_state_in_tellurium_and_copasi_matches_the_engine(name):
     species = [s for s in eng.species_ids]
     ours = np.array([eng.baseline[s] for s in species])
 
-    r = te.loadSBMLModel(info.sbml_path.read_text())
+    r = te.loadSBMLModel(info.sbml_path.read_text(encoding="utf-8"))
     for k, v in _held_values(info, context).items():
         r[k] = v
     r.simulate(0, 5000, 2)

@@ -9,7 +9,7 @@ from rankl_net.catalog import get_model
 
 
 def test_tellurium_reproduces_the_engine(ocg):
-    r = te.loadSBMLModel(get_model("osteoclastogenesis").sbml_path.read_text())
+    r = te.loadSBMLModel(get_model("osteoclastogenesis").sbml_path.read_text(encoding="utf-8"))
     r.integrator.relative_tolerance = 1e-10
     r.integrator.absolute_tolerance = 1e-14
     r.rankl_input = 0.0

@@ -51,7 +51,7 @@ _REACTION_SBO = (
 
 
 def _read_tsv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="") as fh:
+    with path.open(newline="", encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader((line for line in fh if not line.startswith("#")), delimiter="\t")]
     return [{k: (v or "").strip() for k, v in r.items()} for r in rows]
 

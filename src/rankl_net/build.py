@@ -36,7 +36,7 @@ def expand_includes(path: Path, root: Path | None = None, _seen: tuple[Path, ...
     if path in _seen:
         raise InputError(f"include cycle: {' -> '.join(str(p) for p in (*_seen, path))}")
     out = []
-    for line in path.read_text().splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         m = INCLUDE.match(line)
         if m:
             target = root / m.group(1)
@@ -61,25 +61,28 @@ def antimony_to_sbml(text: str, model_id: str | None = None) -> str:
     return sbml
 
 
-def _set_literal_units(node: libsbml.ASTNode) -> None:
-    if node is None:
-        return
-    if node.isNumber() and not node.hasUnits():
-        node.setUnits("dimensionless")
-    for i in range(node.getNumChildren()):
-        _set_literal_units(node.getChild(i))
+_MATH_BLOCK = re.compile(r'(<math xmlns="http://www.w3.org/1998/Math/MathML"[^>]*)(>.*?</math>)', re.S)
+_BARE_CN = re.compile(r"<cn(?![^>]*\bsbml:units=)")
+_SBML_NS = ' xmlns:sbml="http://www.sbml.org/sbml/level3/version2/core"'
 
 
-def _all_maths(model: libsbml.Model):
-    yield from model.getListOfRules()
-    yield from model.getListOfInitialAssignments()
-    for rxn in model.getListOfReactions():
-        if rxn.isSetKineticLaw():
-            yield rxn.getKineticLaw()
-    for ev in model.getListOfEvents():
-        if ev.isSetTrigger():
-            yield ev.getTrigger()
-        yield from ev.getListOfEventAssignments()
+def literal_units(sbml_text: str) -> str:
+    """Give every literal number of the MathML without a unit the unit ``dimensionless``.
+
+    Done on the XML text rather than on libSBML's ASTNode objects: when libSED-ML is loaded in
+    the same process (tellurium loads it), libSBML's ``getMath()`` hands out libSED-ML proxies
+    that libSBML's ``setMath()`` silently ignores.
+    """
+
+    def fix(match: re.Match) -> str:
+        head, body = match.group(1), match.group(2)
+        if not _BARE_CN.search(body):
+            return match.group(0)
+        if "xmlns:sbml=" not in head:
+            head += _SBML_NS
+        return head + _BARE_CN.sub('<cn sbml:units="dimensionless"', body)
+
+    return _MATH_BLOCK.sub(fix, sbml_text)
 
 
 def _unit_signature(ud: libsbml.UnitDefinition) -> tuple:
@@ -163,13 +166,8 @@ def build_sbml(model_name: str, root: Path | None = None) -> str:
     if doc.getLevel() != 3 or doc.getVersion() != 2:
         if not doc.setLevelAndVersion(3, 2, True):
             raise InputError(f"{model_name}: conversion to SBML L3V2 failed")
+    doc = libsbml.readSBMLFromString(literal_units(libsbml.writeSBMLToString(doc)))
     model = doc.getModel()
-    for holder in _all_maths(model):
-        math = holder.getMath()
-        if math is not None:
-            math = math.deepCopy()
-            _set_literal_units(math)
-            holder.setMath(math)
     _set_rule_units(model)
     ann.annotate(model)
     # Antimony writes its own provenance comment; keep the file free of tool versions so it is
@@ -214,11 +212,11 @@ def listing_markdown(sbml: str) -> str:
         obj = m.getParameter(var) or m.getSpecies(var)
         unit = obj.getUnits() if obj is not None and hasattr(obj, "getUnits") else ""
         kind = "d/dt = " if r.isRate() else "= "
-        lines.append(f"| `{var}` | {unit} | {kind}`{_formula(r.getMath())}` |")
+        lines.append(f"| `{var}` | {unit} | {kind}`{_formula(r)}` |")
     if m.getNumInitialAssignments():
         lines += ["", "## Initial assignments", "", "| symbol | value |", "|---|---|"]
         for ia in m.getListOfInitialAssignments():
-            lines.append(f"| `{ia.getSymbol()}` | `{_formula(ia.getMath())}` |")
+            lines.append(f"| `{ia.getSymbol()}` | `{_formula(ia)}` |")
     lines += ["", "## Reactions", "", "| id | SBO | equation | rate law |", "|---|---|---|---|"]
     for r in m.getListOfReactions():
         lhs = " + ".join(sr.getSpecies() for sr in r.getListOfReactants()) or "∅"
@@ -226,15 +224,18 @@ def listing_markdown(sbml: str) -> str:
         arrow = "⇌" if r.getReversible() else "→"
         lines.append(
             f"| `{r.getId()}` | {r.getSBOTermID()} | {lhs} {arrow} {rhs} | "
-            f"`{_formula(r.getKineticLaw().getMath())}` |"
+            f"`{_formula(r.getKineticLaw())}` |"
         )
     return "\n".join(lines) + "\n"
 
 
-def _formula(math: libsbml.ASTNode) -> str:
-    settings = libsbml.L3ParserSettings()
-    settings.setParseUnits(False)
-    return libsbml.formulaToL3StringWithSettings(math, settings).replace("|", "\\|")
+def _formula(holder) -> str:
+    """Infix formula of a rule, initial assignment or kinetic law, as libSBML writes it."""
+    if hasattr(holder, "getFormula"):
+        formula = holder.getFormula()
+    else:
+        formula = libsbml.formulaToString(holder.getMath())
+    return formula.replace("|", "\\|")
 
 
 def _fmt(x: float) -> str:
@@ -257,11 +258,11 @@ def build(models: list[str] | None = None, check: bool = False) -> list[BuildRes
         xml_path, md_path = paths.SBML / f"{name}.xml", paths.SBML / f"{name}.md"
         for path, text in ((xml_path, sbml), (md_path, listing)):
             if check:
-                if not path.exists() or path.read_text() != text:
+                if not path.exists() or path.read_text(encoding="utf-8") != text:
                     drift.append(str(path.relative_to(paths.ROOT)))
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text)
+                path.write_text(text, encoding="utf-8")
         results.append(BuildResult(name, xml_path, md_path, sbml, listing))
     if drift:
         raise InputError("generated files differ from their sources (run `make models`): " + ", ".join(drift))

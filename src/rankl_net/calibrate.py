@@ -33,7 +33,7 @@ SIGNIFICANT_DIGITS = 9
 def read_references(path: Path = GENERATED) -> dict[str, float]:
     """The reference values currently in the generated file."""
     out = {}
-    for line in path.read_text().splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         m = re.match(r"^\s*(\w+)\s*=\s*([-+0-9.eE]+)", line)
         if m:
             out[m.group(1)] = float(m.group(2))
@@ -88,5 +88,5 @@ def calibrate(max_iterations: int = 50) -> dict[str, float]:
         values = new
     else:
         raise RuntimeError("the baseline references did not converge")
-    GENERATED.write_text(render(values))
+    GENERATED.write_text(render(values), encoding="utf-8")
     return values

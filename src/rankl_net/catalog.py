@@ -55,7 +55,7 @@ class ModelInfo:
 
 @cache
 def _catalog() -> dict[str, ModelInfo]:
-    raw = tomllib.loads(paths.CATALOG_FILE.read_text())
+    raw = tomllib.loads(paths.CATALOG_FILE.read_text(encoding="utf-8"))
     out = {}
     for name, entry in raw.items():
         out[name] = ModelInfo(

@@ -13,6 +13,8 @@ import libsbml
 from .errors import InputError
 
 MAX_SBML_BYTES = 50 * 1024 * 1024
+# resolvable annotations: identifiers.org (either scheme) and the older MIRIAM URNs
+MIRIAM_PREFIXES = ("https://identifiers.org/", "http://identifiers.org/", "urn:miriam:")
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def species_annotations(model: libsbml.Model) -> Check:
             for i in range(s.getNumCVTerms())
             for j in range(s.getCVTerm(i).getNumResources())
         ]
-        if not s.isSetSBOTerm() or not any(u.startswith("https://identifiers.org/") for u in uris):
+        if not s.isSetSBOTerm() or not any(u.startswith(MIRIAM_PREFIXES) for u in uris):
             missing.append(s.getId())
     n = model.getNumSpecies()
     return Check(
@@ -155,4 +157,59 @@ def static_checks(path: Path, sources: dict[str, dict[str, str]] | None = None) 
     out = [errors, warnings, species_annotations(model), parameter_units(model), orphans(model)]
     if sources is not None:
         out.append(parameter_sources(model, sources))
+    return out
+
+
+# --------------------------------------------------------------------------- dynamic checks
+def dynamic_checks(engine, end: float, steady_engine_factory=None) -> list[Check]:
+    """Checks that simulate a compiled model (``rankl_net.engine.Engine``) from its baseline.
+
+    * simulation: the model integrates to ``end`` (model time units);
+    * non_negativity: no species goes below zero (beyond 1e-9 of its scale) on the way;
+    * conservation: every conservation law of the stoichiometry (left null space of N) holds
+      along the run to 1e-6;
+    * steady_state: with ``steady_engine_factory`` (a callable building the model with
+      pre-equilibration), whether a steady state is reached by integration.
+    """
+    import numpy as np
+
+    from .errors import InputError, SimulationError
+
+    species = list(engine.rr.model.getFloatingSpeciesIds())
+    out = []
+    try:
+        frame = engine.simulate(end=end, points=101, readouts=species)
+    except (InputError, SimulationError) as exc:
+        return [Check("simulation", False, f"does not integrate to {end:g}: {exc}")]
+    out.append(Check("simulation", True, f"integrates {end:g} {engine.time_unit}s from its baseline"))
+    x = frame[species].to_numpy()
+    scale = np.maximum(np.abs(x).max(axis=0), 1e-30)
+    negative = [s for s, lo, sc in zip(species, x.min(axis=0), scale, strict=True) if lo < -1e-9 * sc]
+    out.append(Check("non_negativity", not negative, f"{len(negative)} species go negative", tuple(negative)))
+    if not engine.reaction_ids:  # rate rules only: no stoichiometry, no conservation laws
+        n, rows = np.zeros((0, 0)), []
+    else:
+        matrix = engine.rr.getFullStoichiometryMatrix()
+        n, rows = np.asarray(matrix, float), list(matrix.rownames)
+    if not n.size:
+        out.append(Check("conservation", True, "0 conservation laws (no reactions)"))
+    else:
+        u, sv, _ = np.linalg.svd(n)
+        rank = int((sv > 1e-10 * max(sv.max(), 1.0)).sum())
+        laws = u[:, rank:].T
+        xs = frame[rows].to_numpy() if all(r in frame for r in rows) else None
+        if len(laws) and xs is not None:
+            totals = xs @ laws.T
+            drift = np.abs(totals - totals[0]).max(axis=0) / np.maximum(np.abs(totals).max(axis=0), 1e-30)
+            broken = [f"law {i}: relative drift {d:.2g}" for i, d in enumerate(drift) if d > 1e-6]
+            message = f"{len(laws)} conservation laws, {len(broken)} broken"
+            out.append(Check("conservation", not broken, message, tuple(broken)))
+        else:
+            out.append(Check("conservation", True, f"{len(laws)} conservation laws"))
+    if steady_engine_factory is not None:
+        try:
+            steady_engine_factory()
+            out.append(Check("steady_state", True, "a steady state is reached by integration"))
+        except SimulationError as exc:
+            out.append(Check("steady_state", False, f"no steady state reached: {exc}"))
     return out

@@ -38,9 +38,9 @@ def _model_ids(model_name: str) -> set[str]:
 def comp_antimony(model_name: str, root: Path | None = None) -> str:
     """Antimony text of the hierarchical model: one module per included file plus the top model."""
     root = root or paths.ANTIMONY
-    host = (root / f"{model_name}.ant").read_text()
+    host = (root / f"{model_name}.ant").read_text(encoding="utf-8")
     ids = _model_ids(model_name)
-    units = (root / UNITS_MODULE).read_text()
+    units = (root / UNITS_MODULE).read_text(encoding="utf-8")
     time_unit = next((ln for ln in host.splitlines() if "unit time_unit" in ln), "")
     modules, top_lines = [], []
     for line in host.splitlines():
@@ -53,7 +53,7 @@ def comp_antimony(model_name: str, root: Path | None = None) -> str:
             top_lines.append(units)
             continue
         name = _module_name(include)
-        body = (root / include).read_text()
+        body = (root / include).read_text(encoding="utf-8")
         shared = sorted(set(_WORD.findall(_strip_comments(body))) & ids)
         modules.append(f"model {name}()\n{time_unit}\n{units}\n{body}\nend\n")
         top_lines.append(f"  {name}_module: {name}()")

@@ -1124,14 +1124,15 @@ def write_petab(
             }
         ],
     }
-    files["problem"].write_text(yaml.safe_dump(problem, sort_keys=False))
+    files["problem"].write_text(yaml.safe_dump(problem, sort_keys=False), encoding="utf-8")
     files["readme"].write_text(
         f"# PEtab problem: rankl-net model `{model_name}` ({context} context)\n\n"
         f"Written by rankl-net {__version__}. The measurements are **simulated by rankl-net** "
         "(datasetId `rankl_net_simulation`), not experimental data: they let a PEtab tool check "
         "that it reproduces rankl-net, and they are a template for real data.\n\n"
         "Every simulation starts from the `preequilibration` condition run to steady state; the "
-        f"time unit is the model's ({info.time_unit}). Check with `petablint -y problem.yaml`.\n"
+        f"time unit is the model's ({info.time_unit}). Check with `petablint -y problem.yaml`.\n",
+        encoding="utf-8",
     )
     return list(files.values())
 

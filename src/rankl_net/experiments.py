@@ -54,7 +54,7 @@ class GeneticLine:
 
 def read_genetic_lines(path: Path = GENETIC_LINES) -> list[GeneticLine]:
     """Read the genetic-line table; malformed rows raise an error naming the row."""
-    with path.open(newline="") as fh:
+    with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader((ln for ln in fh if not ln.startswith("#")), delimiter="\t"))
     lines = []
     for i, r in enumerate(rows, start=1):

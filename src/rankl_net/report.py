@@ -68,5 +68,5 @@ def write_report(results: Path, out: Path) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text("<!doctype html><meta charset='utf-8'><title>rankl-net screen report</title>"
                        "<body style='font-family:sans-serif;max-width:1100px;margin:auto'>"
-                       + "\n".join(parts) + "</body>")
+                       + "\n".join(parts) + "</body>", encoding="utf-8")
     return out

@@ -1,0 +1,32 @@
+"""The dynamic model-quality checks on small models with known answers."""
+
+from __future__ import annotations
+
+from rankl_net.build import antimony_to_sbml
+from rankl_net.checks import dynamic_checks
+from rankl_net.engine import Engine
+
+
+def _checks(text: str, steady: bool = False) -> dict:
+    sbml = antimony_to_sbml(text)
+    engine = Engine(sbml, name="t", preequilibrate=False)
+    factory = (lambda: Engine(sbml, name="t")) if steady else None
+    return {c.name: c for c in dynamic_checks(engine, 10.0, factory)}
+
+
+def test_a_conservation_law_is_found_and_holds():
+    c = _checks("model t\n A -> B; k1*A - k2*B\n A = 3; B = 1; k1 = 0.5; k2 = 0.2\nend", steady=True)
+    assert c["conservation"].passed and c["conservation"].message.startswith("1 conservation laws")
+    assert c["non_negativity"].passed
+    assert c["steady_state"].passed
+
+
+def test_a_negative_species_is_flagged():
+    c = _checks("model t\n J: -> A; -k\n A = 1; k = 1\nend")
+    assert not c["non_negativity"].passed
+    assert c["non_negativity"].items == ("A",)
+
+
+def test_a_model_without_steady_state_is_reported():
+    c = _checks("model t\n J: -> A; k\n A = 1; k = 1\nend", steady=True)
+    assert not c["steady_state"].passed
