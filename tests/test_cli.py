@@ -152,6 +152,7 @@ def test_public_sbml_file_validates_and_takes_timed_set_and_knockout(tmp_path, s
     f = CORPUS / f"{stem}.xml"
     report = run("validate", str(f))
     assert report.returncode == 0 and "score:" in report.stdout
+    assert "parameter_sources" not in report.stdout  # provenance is scored for shipped models only
     out = run("simulate", str(f), "--end", "40", "--points", "5", "-p", f"set:{timed}=3@10-30",
               "-p", f"ko:{ko}", "--readouts", f"{timed},{ko}", "--out", str(tmp_path / "k.csv"))
     assert out.returncode == 0, out.stderr
