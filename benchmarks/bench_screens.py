@@ -61,8 +61,7 @@ def run_hand_loop(conds: list[str]) -> float:
     import roadrunner
 
     rr = roadrunner.RoadRunner(str(get_model("bone").sbml_path))
-    rr.integrator.relative_tolerance = engine_mod.RELATIVE_TOLERANCE
-    rr.integrator.absolute_tolerance = engine_mod.ABSOLUTE_TOLERANCE
+    engine_mod.configure_integrator(rr.integrator)
     rr.tissue_time_scale = 8.0
     rr.simulate(0, 5000, 2)
     rr.model.setTime(0.0)

@@ -67,14 +67,14 @@ def test_corpus_file_loads_validates_simulates_and_takes_set_and_ko(path):
     # the default baseline is the file's own initial state
     doc = libsbml.readSBMLFromFile(str(path))
     first = doc.getModel().getSpecies(0)
-    if first.isSetInitialConcentration() and first.getId() not in eng.assignment_targets:
+    if first.isSetInitialConcentration() and first.getId() not in eng.assigned_ids:
         assert eng.baseline[first.getId()] == pytest.approx(first.getInitialConcentration())
 
     wt = ex.simulate_any(eng, end=end, points=21)
     assert list(wt.columns) == ["time", *eng.species_ids]
     assert np.all(np.isfinite(wt.to_numpy()))
 
-    target = next(s for s in eng.species_ids if s not in eng.assignment_targets)
+    target = next(s for s in eng.species_ids if s not in eng.assigned_ids)
     ko = ex.simulate_any(eng, f"ko:{target}", end=end, points=21)
     assert np.all(ko[target] == 0.0)
     others = [s for s in eng.species_ids if s != target]

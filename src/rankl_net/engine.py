@@ -112,10 +112,7 @@ class Engine:
             self.rr = roadrunner.RoadRunner(text)
         except RuntimeError as exc:
             raise InputError(f"{name}: libRoadRunner cannot load the model: {exc}") from None
-        integ = self.rr.integrator
-        integ.relative_tolerance = RELATIVE_TOLERANCE
-        integ.absolute_tolerance = ABSOLUTE_TOLERANCE
-        integ.maximum_num_steps = 100000
+        configure_integrator(self.rr.integrator)
         m = self.rr.model
         self.species_ids: tuple[str, ...] = tuple(m.getFloatingSpeciesIds()) + tuple(
             m.getBoundarySpeciesIds()
@@ -393,6 +390,18 @@ class Engine:
         for tc in timed:
             if math.isclose(tc.start, t):
                 self.set_value(tc.target, tc.value)
+
+
+def configure_integrator(
+    integrator,
+    relative: float = RELATIVE_TOLERANCE,
+    absolute: float = ABSOLUTE_TOLERANCE,
+    max_steps: int = 100000,
+) -> None:
+    """Set CVODE's tolerances and step limit on a libRoadRunner integrator (the engine's defaults)."""
+    integrator.relative_tolerance = relative
+    integrator.absolute_tolerance = absolute
+    integrator.maximum_num_steps = max_steps
 
 
 def _integrator_message(exc: BaseException) -> str:

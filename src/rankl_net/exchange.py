@@ -49,7 +49,7 @@ import pandas as pd
 from . import __version__
 from .catalog import ModelInfo, get_model
 from .checks import read_sbml_document
-from .engine import Changes, Engine, load
+from .engine import Changes, Engine, configure_integrator, load
 from .errors import InputError, SimulationError, unknown_name
 from .perturbations import (
     Inhibition,
@@ -175,17 +175,10 @@ class FileEngine(Engine):
     ) -> None:
         self.sbml_text = sbml_text
         doc = libsbml.readSBMLFromString(sbml_text)
-        assign, rate, algebraic = _rule_targets(doc.getModel())
-        self.assignment_targets = frozenset(assign)
-        self.rate_rule_targets = frozenset(rate)
+        _, _, algebraic = _rule_targets(doc.getModel())
         self.algebraic_symbols = frozenset(algebraic)
         self._knockouts: dict[frozenset[str], FileEngine] = {}
         super().__init__(sbml_text, name=name, time_unit=time_unit, preequilibrate=preequilibrate, **kwargs)
-
-    @property
-    def steady_baseline(self) -> bool:
-        """True when the baseline is a pre-equilibrated steady state, False for the initial state."""
-        return self.preequilibrate
 
     def knockout(self, species: Iterable[str]) -> FileEngine:
         """The engine with ``species`` held at zero, compiled once per set of species.
@@ -213,7 +206,7 @@ def state_sbml(engine: FileEngine) -> str:
     """
     doc = libsbml.readSBMLFromString(engine.sbml_text)
     model = doc.getModel()
-    skip = engine.assignment_targets
+    skip = engine.assigned_ids
     for c in model.getListOfCompartments():
         if c.getId() not in skip and c.getId() in engine.baseline:
             c.setSize(engine.baseline[c.getId()])
@@ -342,7 +335,7 @@ def generic_changes(perturbations: Iterable[str | Perturbation], engine: FileEng
     species_ids = list(engine.species_ids)
     for p in perts:
         if isinstance(p, SetValue):
-            if p.target in engine.assignment_targets:
+            if p.target in engine.assigned_ids:
                 raise InputError(
                     f"{p.spec}: {p.target} is computed by an assignment rule in {engine.name} "
                     "and cannot be set; set one of its inputs"
@@ -364,7 +357,7 @@ def generic_changes(perturbations: Iterable[str | Perturbation], engine: FileEng
         if isinstance(p, Knockout):
             knockouts.append(p.node)
         elif isinstance(p, Overexpression):
-            if p.node in engine.assignment_targets:
+            if p.node in engine.assigned_ids:
                 raise InputError(f"{p.spec}: {p.node} is computed by an assignment rule and cannot be scaled")
             factors[p.node] = factors.get(p.node, 1.0) * p.factor
     changes = to_changes(node_perts + sets, engine)
@@ -1156,9 +1149,7 @@ def simulate_petab(problem_yaml: str | Path) -> pd.DataFrame:
 
     problem = petab.Problem.from_yaml(str(problem_yaml))
     rr = roadrunner.RoadRunner(libsbml.writeSBMLToString(problem.sbml_document))
-    rr.integrator.relative_tolerance = SEDML_RELATIVE_TOLERANCE
-    rr.integrator.absolute_tolerance = SEDML_ABSOLUTE_TOLERANCE
-    rr.integrator.maximum_num_steps = SEDML_MAX_STEPS
+    configure_integrator(rr.integrator, SEDML_RELATIVE_TOLERANCE, SEDML_ABSOLUTE_TOLERANCE, SEDML_MAX_STEPS)
     species = set(rr.model.getFloatingSpeciesIds()) | set(rr.model.getBoundarySpeciesIds())
     conditions = problem.condition_df.drop(columns=["conditionName"], errors="ignore")
     formulas = problem.observable_df["observableFormula"].to_dict()
@@ -1349,9 +1340,7 @@ def simulate_tellurium(sbml_text: str, *, end: float, points: int, readouts: Seq
     import tellurium as te
 
     r = te.loadSBMLModel(sbml_text)
-    r.integrator.relative_tolerance = SEDML_RELATIVE_TOLERANCE
-    r.integrator.absolute_tolerance = SEDML_ABSOLUTE_TOLERANCE
-    r.integrator.maximum_num_steps = SEDML_MAX_STEPS
+    configure_integrator(r.integrator, SEDML_RELATIVE_TOLERANCE, SEDML_ABSOLUTE_TOLERANCE, SEDML_MAX_STEPS)
     species = set(r.model.getFloatingSpeciesIds()) | set(r.model.getBoundarySpeciesIds())
     sel = ["time", *(f"[{x}]" if x in species else x for x in readouts)]
     try:
