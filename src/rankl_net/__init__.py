@@ -22,6 +22,7 @@ from .perturbations import (
     condition_spec,
     parse_spec,
 )
+from .dosing import Regimen
 
 __all__ = [
     "InputError",
@@ -31,6 +32,7 @@ __all__ = [
     "Model",
     "Overexpression",
     "RanklNetError",
+    "Regimen",
     "SetValue",
     "SimulationError",
     "condition_spec",

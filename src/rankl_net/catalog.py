@@ -35,6 +35,8 @@ class ModelInfo:
         Parameter values held while the baseline steady state is found; restored at time 0.
     reset_at_start
         Values assigned at time 0 (for example bone volume, in percent of baseline).
+    absolute_tolerance
+        CVODE's absolute tolerance for this model (None: the engine's default).
     """
 
     name: str
@@ -46,6 +48,7 @@ class ModelInfo:
     contexts: dict[str, dict[str, float]] = field(default_factory=dict)
     preequilibration: dict[str, float] = field(default_factory=dict)
     reset_at_start: dict[str, float] = field(default_factory=dict)
+    absolute_tolerance: float | None = None
 
     @property
     def sbml_path(self) -> Path:
@@ -68,6 +71,7 @@ def _catalog() -> dict[str, ModelInfo]:
             contexts={k: {p: float(v) for p, v in c.items()} for k, c in entry.get("contexts", {}).items()},
             preequilibration={k: float(v) for k, v in entry.get("preequilibration", {}).items()},
             reset_at_start={k: float(v) for k, v in entry.get("reset_at_start", {}).items()},
+            absolute_tolerance=entry.get("absolute_tolerance"),
         )
     return out
 
