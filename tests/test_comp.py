@@ -32,4 +32,7 @@ def test_comp_export_flattens_to_the_same_simulation(name):
     assert set(rebuilt.symbols) == set(shipped.symbols)
     a = shipped.simulate(end=info.default_end, points=25, readouts=list(info.readouts))
     b = rebuilt.simulate(end=info.default_end, points=25, readouts=list(info.readouts))
-    np.testing.assert_allclose(b.to_numpy(), a.to_numpy(), rtol=1e-6, atol=1e-12)
+    for col in a.columns:
+        # percent-change readouts sit at 0 at baseline, where only an absolute comparison holds
+        atol = 1e-5 if col in ("ctx", "untx", "p1np", "bmd_lumbar_spine", "bmd_total_hip") else 1e-12
+        np.testing.assert_allclose(b[col], a[col], rtol=1e-6, atol=atol, err_msg=col)

@@ -10,6 +10,7 @@ Public API::
 """
 
 from .catalog import get_model, model_names
+from .dosing import Regimen
 from .errors import InputError, RanklNetError, SimulationError
 from .experiments import run_phenotypes
 from .model import Model, load_model
@@ -22,7 +23,6 @@ from .perturbations import (
     condition_spec,
     parse_spec,
 )
-from .dosing import Regimen
 
 __all__ = [
     "InputError",

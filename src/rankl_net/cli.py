@@ -379,7 +379,8 @@ def validation_cmd(out: Path) -> None:
     table = validate()
     table.to_csv(out, index=False)
     figure = validation_figure(table, out.with_suffix(".png"))
-    shown = table[["id", "regimen", "readout", "metric", "time_d", "predicted", "observed", "tolerance", "passed"]]
+    columns = ["id", "regimen", "readout", "metric", "time_d", "predicted", "observed", "tolerance", "passed"]
+    shown = table[columns]
     click.echo("Clinical facts, clinical model (human): predicted vs observed")
     click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
     passed = int(table["passed"].sum())
@@ -432,5 +433,6 @@ def regimens_cmd(names: tuple[str, ...], out_dir: Path) -> None:
         figure = regimen_figure(table, exp.title, out_dir / f"{name}.png")
         last = table.groupby("arm", sort=False).tail(1)
         click.echo(f"{exp.title}: at {exp.end:g} days")
-        click.echo(last.drop(columns=["experiment"]).to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+        shown = last.drop(columns=["experiment"])
+        click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
         click.echo(f"wrote {csv} and {figure}\n")

@@ -375,7 +375,7 @@ class Engine:
         if keys != self._selections:
             self.rr.timeCourseSelections = keys
             self._selections = keys
-        doses = self._dose_table(changes.dosing, end)
+        doses = self.dose_table(changes.dosing, end)
         breaks = sorted(set(self._breakpoints(changes.timed, end)) | set(doses))
         rows = []
         try:
@@ -405,14 +405,15 @@ class Engine:
                     cuts.add(float(t))
         return sorted(cuts)
 
-    def _dose_table(self, dosing: Sequence[Dosing], end: float) -> dict[float, list[tuple[str, float]]]:
+    def dose_table(self, dosing: Sequence[Dosing], end: float) -> dict[float, list[tuple[str, float]]]:
         """Doses by time (before ``end``): species and amount to add."""
         table: dict[float, list[tuple[str, float]]] = {}
         for d in dosing:
             if d.species not in self.species_ids:
                 raise unknown_name("dose species", d.species, self.species_ids)
             if not (math.isfinite(d.amount) and d.amount >= 0):
-                raise InputError(f"dose of {d.species}: the amount must be a finite number >= 0, got {d.amount}")
+                raise InputError(f"dose of {d.species}: the amount must be a finite number >= 0, "
+                                 f"got {d.amount}")
             for t in d.times(end):
                 table.setdefault(float(t), []).append((d.species, float(d.amount)))
         return table

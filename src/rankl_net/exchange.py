@@ -84,7 +84,9 @@ SEDML_RELATIVE_TOLERANCE = 1e-10
 SEDML_ABSOLUTE_TOLERANCE = 1e-14
 SEDML_MAX_STEPS = 100000
 
-GENETIC_LINE_READOUTS = ("bone_volume", "osteoclasts", "osteoblasts", "ctx")
+# the resorption rate rather than CTX: CTX is a percent change, 0 at baseline, where simulators
+# can only agree in absolute terms
+GENETIC_LINE_READOUTS = ("bone_volume", "osteoclasts", "osteoblasts", "resorption")
 """Readouts of the genetic-lines experiment (as in :func:`rankl_net.experiments.run_phenotypes`)."""
 
 PETAB_ESTIMATED = {
@@ -775,7 +777,8 @@ def experiment_spec(
             raise InputError(f"the genetic_lines experiment runs on the bone model, not {model_name!r}")
         if context not in (None, "mouse"):
             raise InputError("the genetic_lines experiment is defined in the mouse context")
-        all_lines = read_genetic_lines()
+        # the lines of the bone model (drug rows run on the clinical model)
+        all_lines = [gl for gl in read_genetic_lines() if (gl.model, gl.context) == ("bone", "mouse")]
         if lines is not None:
             known = {gl.line: gl for gl in all_lines}
             for name in lines:
@@ -984,6 +987,8 @@ def write_petab(
 
     conditions: list[tuple[str, str, Changes]] = [("wild_type", "wild type", Changes())]
     for gl in read_genetic_lines():
+        if (gl.model, gl.context) != (model_name, context):
+            continue  # the line is defined on another model or context
         try:
             changes = to_changes(parse_spec(gl.spec), eng)
         except InputError:

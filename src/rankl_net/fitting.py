@@ -63,30 +63,34 @@ def fit(path: Path = FIT_SPEC, progress=print) -> dict[str, float]:
     facts = {f.id: f for f in read_facts()}
     values: dict[str, float] = {}
     for group in read_fit_spec(path):
-        targets = [facts[t] for t in group.targets]
-        ps = group.parameters
-
-        def to_x(p: FitParameter, v: float) -> float:
-            return math.log(v) if p.log else v
-
-        def from_x(x: np.ndarray) -> dict[str, float]:
-            return {p.id: (math.exp(xi) if p.log else float(xi)) for p, xi in zip(ps, x, strict=True)}
-
-        def residuals(x: np.ndarray) -> np.ndarray:
-            predictor = Predictor(parameters=values | from_x(x))
-            return np.array([(predictor.predict(f) - f.observed) / f.tolerance for f in targets])
-
-        x0 = np.array([to_x(p, p.start) for p in ps])
-        lb = np.array([to_x(p, p.lower) for p in ps])
-        ub = np.array([to_x(p, p.upper) for p in ps])
-        sol = least_squares(residuals, x0, bounds=(lb, ub), x_scale="jac", diff_step=1e-4)
-        fitted = {k: float(f"{v:.{SIGNIFICANT_DIGITS}g}") for k, v in from_x(sol.x).items()}
+        fitted, sol = _fit_group(group, [facts[t] for t in group.targets], dict(values))
         values |= fitted
         progress(
             f"{group.name}: {', '.join(f'{k}={v:g}' for k, v in fitted.items())} "
             f"(cost {sol.cost:.3g}, {sol.nfev} evaluations)"
         )
     return values
+
+
+def _fit_group(group: FitGroup, targets: list, fixed: dict[str, float]):
+    """Bounded least squares of one group, the values of earlier groups held at ``fixed``."""
+    ps = group.parameters
+
+    def to_x(p: FitParameter, v: float) -> float:
+        return math.log(v) if p.log else v
+
+    def from_x(x: np.ndarray) -> dict[str, float]:
+        return {p.id: (math.exp(xi) if p.log else float(xi)) for p, xi in zip(ps, x, strict=True)}
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        predictor = Predictor(parameters=fixed | from_x(x))
+        return np.array([(predictor.predict(f) - f.observed) / f.tolerance for f in targets])
+
+    x0 = np.array([to_x(p, p.start) for p in ps])
+    lb = np.array([to_x(p, p.lower) for p in ps])
+    ub = np.array([to_x(p, p.upper) for p in ps])
+    sol = least_squares(residuals, x0, bounds=(lb, ub), x_scale="jac", diff_step=1e-4)
+    return {k: float(f"{v:.{SIGNIFICANT_DIGITS}g}") for k, v in from_x(sol.x).items()}, sol
 
 
 def render(values: dict[str, float], path: Path = FIT_SPEC) -> dict[str, str]:

@@ -135,7 +135,10 @@ def _check_fraction(kind: str, node: str, f: float) -> None:
 _SPEC = re.compile(
     r"^(?P<kind>ko|kd|oe|inh|set):(?P<target>[^=\s]+)(?:=(?P<value>[^@\s]+))?(?:@(?P<window>\S+))?$"
 )
-SPEC_HELP = "ko:X, kd:X=F, oe:X=N, inh:X=F, set:ID=V[@T0[-T1]], drug:NAME=DOSE[/EVERY][*N][@START]; join several with '+'"
+SPEC_HELP = (
+    "ko:X, kd:X=F, oe:X=N, inh:X=F, set:ID=V[@T0[-T1]], drug:NAME=DOSE[/EVERY][*N][@START]; "
+    "join several with '+'"
+)
 
 
 def _number(text: str, spec: str) -> float:

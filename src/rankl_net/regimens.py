@@ -41,7 +41,8 @@ def _regimens(entry, where: str) -> list[Regimen]:
         raise InputError(f"{where}: a regimen is a drug: spec or a table with drug and dose, got {entry!r}")
     unknown = set(entry) - {"drug", "dose", "every", "count", "start", "at"}
     if unknown:
-        raise InputError(f"{where}: unknown keys {sorted(unknown)} (valid: drug, dose, every, count, start, at)")
+        raise InputError(f"{where}: unknown keys {sorted(unknown)} "
+                         "(valid: drug, dose, every, count, start, at)")
     dose, per_kg = parse_dose(str(entry["dose"]))
     if "at" in entry:
         return [Regimen(entry["drug"], dose, start=parse_duration(str(t), what=f"{where}: at"), per_kg=per_kg)
@@ -60,7 +61,8 @@ def read_experiments(path: Path = REGIMENS_FILE) -> dict[str, RegimenExperiment]
             arm: tuple(r for entry in entries for r in _regimens(entry, f"{path.name} [{name}] {arm}"))
             for arm, entries in e["arms"].items()
         }
-        out[name] = RegimenExperiment(name, e["title"], parse_duration(str(e["end"]), what=f"[{name}] end"), arms)
+        end = parse_duration(str(e["end"]), what=f"[{name}] end")
+        out[name] = RegimenExperiment(name, e["title"], end, arms)
     return out
 
 

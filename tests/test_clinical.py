@@ -1,0 +1,148 @@
+"""The clinical model: regimens, dosing, pharmacokinetics and the clinical validation table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import roadrunner
+
+from rankl_net import load_model
+from rankl_net.dosing import Regimen, parse_regimen, sbml_with_dose_events
+from rankl_net.errors import InputError
+from rankl_net.perturbations import parse_spec, to_changes
+from rankl_net.validation import Predictor, read_facts
+
+FACTS = read_facts()
+# the end-of-interval CTX suppression after one 60 mg dose is too weak in the current model
+# (about -36% against the label's 45-80%): the known gap of the clinical model card
+KNOWN_GAPS = {"dmab_ctx_month6"}
+
+
+@pytest.fixture(scope="module")
+def clinical():
+    return load_model("clinical", context="human")
+
+
+@pytest.fixture(scope="module")
+def predictor(clinical):
+    return Predictor(clinical)
+
+
+@pytest.mark.parametrize(
+    "spec, dose, every, count, start, per_kg",
+    [
+        ("drug:denosumab=60mg/6mo", 60.0, 365.25 / 2, None, 0.0, False),
+        ("drug:Prolia=60mg/6mo*4", 60.0, 365.25 / 2, 4, 0.0, False),
+        ("drug:zoledronic acid=4mg/4wk*12", 4.0, 28.0, 12, 0.0, False),
+        ("drug:opg_fc=1mg/kg@10d", 1.0, None, None, 10.0, True),
+        ("drug:odanacatib=5000ug/1d*28@12h", 5.0, 1.0, 28, 0.5, False),
+        ("drug:zoledronate=5mg/1y", 5.0, 365.25, None, 0.0, False),
+    ],
+)
+def test_regimen_spec_units(spec, dose, every, count, start, per_kg):
+    r = parse_regimen(spec)
+    assert (r.dose, r.count, r.start, r.per_kg) == (pytest.approx(dose), count, pytest.approx(start), per_kg)
+    assert r.every == (None if every is None else pytest.approx(every))
+    assert parse_regimen(r.spec) == r
+
+
+@pytest.mark.parametrize(
+    "spec, fragment",
+    [
+        ("drug:aspirin=60mg", "unknown drug"),
+        ("drug:denosumab=60", "dose"),
+        ("drug:denosumab=60mg/6parsecs", "interval"),
+        ("drug:denosumab=60mg/6mo*two", "whole number"),
+        ("drug:denosumab=-60mg", "dose"),
+        ("drug:denosumab=60mg*3", "interval"),
+    ],
+)
+def test_bad_regimens_are_input_errors(spec, fragment):
+    with pytest.raises(InputError, match=fragment):
+        parse_spec(spec)
+
+
+def test_drug_on_a_model_without_pharmacology_is_an_input_error():
+    bone = load_model("bone")
+    with pytest.raises(InputError, match="no pharmacology"):
+        bone.simulate("drug:denosumab=60mg", end=10)
+
+
+def test_dose_times_stop_after_count_and_at_the_end(clinical):
+    changes = to_changes(parse_spec("drug:denosumab=60mg/6mo*4+drug:denosumab=60mg@1000d"), clinical.engine)
+    times = sorted(clinical.engine.dose_table(changes.dosing, 1095.0))
+    assert times == pytest.approx([0.0, 182.625, 365.25, 547.875, 1000.0])
+    # a dose at the end time itself is not given
+    assert len(clinical.engine.dose_table(changes.dosing, 1000.0)) == 4
+
+
+def test_piecewise_dosing_equals_sbml_events(clinical):
+    """The same regimen dosed by the engine (piecewise) and by SBML events in libRoadRunner."""
+    spec = "drug:denosumab=60mg/6mo+drug:zoledronate=4mg@30d+drug:odanacatib=5mg/1d*10@200d"
+    end, readouts = 400.0, ["denosumab_serum", "ctx", "zoledronate_bone", "odanacatib_central", "bone_volume"]
+    engine = clinical.engine
+    changes = to_changes(parse_spec(spec), engine)
+    grid = np.linspace(0, end, 161)
+    piecewise = clinical.simulate(spec, end=end, points=len(grid), readouts=readouts)
+
+    doses = engine.dose_table(changes.dosing, end)
+    rr = roadrunner.RoadRunner(sbml_with_dose_events(engine.rr.getCurrentSBML(), doses, "day"))
+    rr.integrator.relative_tolerance = 1e-10
+    rr.integrator.absolute_tolerance = 1e-16
+    engine.apply(changes)  # baseline state, then time-0 changes
+    # the events model starts from the engine's state at time 0 (before the time-0 doses):
+    # as initial values, so that resetting fires the time-0 event
+    for sid in engine.species_ids:
+        rr.model[f"init([{sid}])"] = engine.value(sid)
+    for p in engine.parameter_ids:
+        if p not in engine.assigned_ids:
+            rr.model[f"init({p})"] = engine.rr[p]
+    rr.reset()
+    rr.timeCourseSelections = ["time", *readouts]
+    events = np.array(rr.simulate(times=grid))
+    # rows at a dose time hold the value just before the dose in the engine, just after in libRoadRunner
+    off_dose = ~np.isin(np.round(grid, 9), np.round(list(doses), 9))
+    for j, r in enumerate(readouts):
+        np.testing.assert_allclose(events[off_dose, j + 1], piecewise[r].to_numpy()[off_dose],
+                                   rtol=1e-4, atol=1e-6 * max(1.0, np.abs(piecewise[r]).max()), err_msg=r)
+
+
+def test_apparent_clearance_falls_with_dose(clinical):
+    """Target-mediated disposition: CL/F = dose / AUC falls from 0.1 to 3 mg/kg (Bekker 2004)."""
+    clearance = []
+    for dose in (0.1, 0.3, 1.0, 3.0):
+        frame = clinical.simulate(f"drug:denosumab={dose}mg/kg", end=1500, points=6001,
+                                  readouts=["denosumab_serum"])
+        auc = np.trapezoid(frame["denosumab_serum"], frame["time"])  # ug day / mL
+        dose_ug = dose * 70 * 1000
+        clearance.append(dose_ug / auc / 1000)  # L/day (apparent, CL/F)
+    assert all(a > b for a, b in zip(clearance, clearance[1:], strict=False))
+    assert clearance[0] > 1.5 * clearance[-1]
+
+
+@pytest.mark.parametrize("fact", FACTS, ids=[f.id for f in FACTS])
+def test_clinical_fact(predictor, fact):
+    if fact.id in KNOWN_GAPS:
+        pytest.xfail("known gap, stated in the clinical model card")
+    predicted = predictor.predict(fact)
+    assert abs(predicted - fact.observed) <= fact.tolerance, (fact.id, predicted, fact.observed)
+
+
+def test_known_gaps_still_fail(predictor):
+    """When a known gap closes, remove it from KNOWN_GAPS (and from the model card)."""
+    for fact in FACTS:
+        if fact.id in KNOWN_GAPS:
+            assert abs(predictor.predict(fact) - fact.observed) > fact.tolerance, fact.id
+
+
+def test_regimen_objects_and_specs_agree(clinical):
+    a = clinical.final(Regimen("denosumab", 60.0, every=182.625), end=400, readouts=["ctx"])
+    b = clinical.final("drug:denosumab=60mg/6mo", end=400, readouts=["ctx"])
+    assert a["ctx"] == b["ctx"]
+
+
+def test_denosumab_raises_bone_density_and_stopping_rebounds(clinical):
+    on = clinical.simulate("drug:denosumab=60mg/6mo", end=1095, points=4, readouts=["bmd_lumbar_spine"])
+    assert on["bmd_lumbar_spine"].is_monotonic_increasing and on["bmd_lumbar_spine"].iloc[-1] > 5
+    stopped = clinical.simulate("drug:denosumab=60mg/6mo*4", end=1095, points=1096, readouts=["ctx"])
+    assert stopped["ctx"].iloc[730:].max() > 20
