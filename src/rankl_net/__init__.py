@@ -4,7 +4,7 @@ Public API::
 
     load_model(name, context)  -> Model      (simulate, final, perturbed)
     parse_spec(spec)           -> [Perturbation]
-    Knockout, Knockdown, Overexpression, Inhibition, SetValue
+    Knockout, Knockdown, Overexpression, Inhibition, SetValue, Preset
     run_phenotypes()           -> DataFrame  (mouse genetic lines vs wild type)
     model_names()              -> [str]
 """
@@ -18,6 +18,7 @@ from .perturbations import (
     Knockdown,
     Knockout,
     Overexpression,
+    Preset,
     SetValue,
     condition_spec,
     parse_spec,
@@ -30,6 +31,7 @@ __all__ = [
     "Knockout",
     "Model",
     "Overexpression",
+    "Preset",
     "RanklNetError",
     "SetValue",
     "SimulationError",

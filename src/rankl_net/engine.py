@@ -85,6 +85,8 @@ class Engine:
         Integration horizon of each pre-equilibration step, in model time units.
     tolerance
         Convergence test of the baseline: max |dx/dt| / max(|x|, scale) per time unit.
+    presets
+        Named sets of values (parameters or species) that ``preset:NAME`` applies at time 0.
     preequilibrate
         True (default): the baseline is the steady state reached by integration. False: the
         baseline is the model's initial state at time 0 (context values and values reset at
@@ -104,6 +106,7 @@ class Engine:
         preequilibration_time: float = 1000.0,
         tolerance: float = 1e-9,
         preequilibrate: bool = True,
+        presets: Mapping[str, Mapping[str, float]] | None = None,
     ) -> None:
         self.name = name
         self.time_unit = time_unit
@@ -125,7 +128,8 @@ class Engine:
         self._context = dict(context_values or {})
         self._preeq = dict(preequilibration or {})
         self._reset = dict(reset_at_start or {})
-        for key in (*self._context, *self._preeq, *self._reset):
+        self.presets: dict[str, dict[str, float]] = {k: dict(v) for k, v in (presets or {}).items()}
+        for key in (*self._context, *self._preeq, *self._reset, *(s for v in self.presets.values() for s in v)):
             self._check_symbol(key)
         # values of the parameters as the SBML and the context give them, before any change
         self._defaults = {p: float(self.rr[p]) for p in self.parameter_ids} | self._context
@@ -435,4 +439,5 @@ def load(model: str, context: str | None = None) -> Engine:
         preequilibration=info.preequilibration,
         reset_at_start=info.reset_at_start,
         preequilibration_time=preeq_time,
+        presets={k: p.values for k, p in info.presets.items()},
     )
