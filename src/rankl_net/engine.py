@@ -129,7 +129,8 @@ class Engine:
         self._preeq = dict(preequilibration or {})
         self._reset = dict(reset_at_start or {})
         self.presets: dict[str, dict[str, float]] = {k: dict(v) for k, v in (presets or {}).items()}
-        for key in (*self._context, *self._preeq, *self._reset, *(s for v in self.presets.values() for s in v)):
+        preset_keys = [sid for values in self.presets.values() for sid in values]
+        for key in (*self._context, *self._preeq, *self._reset, *preset_keys):
             self._check_symbol(key)
         # values of the parameters as the SBML and the context give them, before any change
         self._defaults = {p: float(self.rr[p]) for p in self.parameter_ids} | self._context
