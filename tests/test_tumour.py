@@ -203,3 +203,13 @@ def test_experiment_command_writes_table_plot_and_checks(tmp_path):
         assert (tmp_path / name).stat().st_size > 0
     bad = subprocess.run(cmd + ["vicious"], capture_output=True, text=True)
     assert bad.returncode == 2 and "Did you mean 'vicious_cycle'" in bad.stderr
+
+
+# ---------------------------------------------------------------------------------- immunity
+def test_arthritis_erodes_bone_and_rankl_loss_stops_erosion_not_inflammation(tumour_human):
+    r = ["erosion", "inflammation", "osteoclasts"]
+    ra = _final(tumour_human, "set:inflammation_input=1", end=365, readouts=r)
+    no_rankl = _final(tumour_human, "set:inflammation_input=1+ko:RANKL", end=365, readouts=r)
+    assert ra["erosion"] >= 5.0 and ra["inflammation"] >= 90.0
+    assert no_rankl["erosion"] <= 0.05 * ra["erosion"]
+    assert abs(no_rankl["inflammation"] - ra["inflammation"]) <= 0.05 * ra["inflammation"]
