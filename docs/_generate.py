@@ -394,8 +394,8 @@ def bone(subs: dict[str, str]) -> None:
     titles = {
         "bone_volume": "bone volume (% of baseline)",
         "osteoclasts": "osteoclasts (% of baseline)",
-        "ctx": "CTX (% of baseline)",
-        "p1np": "P1NP (% of baseline)",
+        "ctx": "CTX (% change from baseline)",
+        "p1np": "P1NP (% change from baseline)",
     }
     for ax, col in zip(axes.flat, BONE_PANELS, strict=True):
         ax.set_title(titles[col], fontsize=10)

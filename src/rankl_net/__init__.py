@@ -10,6 +10,7 @@ Public API::
 """
 
 from .catalog import get_model, model_names
+from .dosing import Regimen
 from .errors import InputError, RanklNetError, SimulationError
 from .experiments import run_phenotypes
 from .model import Model, load_model
@@ -33,6 +34,7 @@ __all__ = [
     "Overexpression",
     "Preset",
     "RanklNetError",
+    "Regimen",
     "SetValue",
     "SimulationError",
     "condition_spec",

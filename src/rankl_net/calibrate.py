@@ -9,7 +9,8 @@ the model changes (``make calibrate``); a test fails when they are stale.
 
 ``tgfb_activation_oca_ref`` is the TGF-beta activation of osteoclast apoptosis at baseline, so
 ``k_oca_apoptosis`` is the baseline apoptosis rate. It feeds back on the steady state, so the
-references are found by fixed-point iteration.
+references are found by fixed-point iteration. ``oca_rank_occupancy_ref`` is the RANK occupancy of
+mature osteoclasts at baseline, so their resorptive activity is 1 there.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ REFERENCES = {
     "osteoclasts_baseline": ("osteoclasts", "pM"),
     "osteoblasts_baseline": ("osteoblasts", "pM"),
     "tgfb_activation_oca_ref": ("tgfb_activation_oca", "dimensionless"),
+    "oca_rank_occupancy_ref": ("oca_rank_occupancy", "dimensionless"),
 }
 SIGNIFICANT_DIGITS = 9
 

@@ -59,6 +59,8 @@ class ModelInfo:
         Values assigned at time 0 (for example bone volume, in percent of baseline).
     presets
         Named sets of values applied at time 0 with ``preset:NAME`` (tumour types).
+    absolute_tolerance
+        CVODE's absolute tolerance for this model (None: the engine's default).
     """
 
     name: str
@@ -71,6 +73,7 @@ class ModelInfo:
     preequilibration: dict[str, float] = field(default_factory=dict)
     reset_at_start: dict[str, float] = field(default_factory=dict)
     presets: dict[str, Preset] = field(default_factory=dict)
+    absolute_tolerance: float | None = None
 
     @property
     def sbml_path(self) -> Path:
@@ -97,6 +100,7 @@ def _catalog() -> dict[str, ModelInfo]:
                 k: Preset(k, p["title"], p["source"], {s: float(v) for s, v in p["values"].items()})
                 for k, p in entry.get("presets", {}).items()
             },
+            absolute_tolerance=entry.get("absolute_tolerance"),
         )
     return out
 

@@ -417,3 +417,77 @@ def report_cmd(results: Path, out: Path | None) -> None:
     out = out or Path(str(results).rstrip("/")).with_suffix(".html")
     _writable(out)
     click.echo(f"wrote {write_report(results, out)}")
+
+
+@main.command("validation")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("results/clinical_validation.csv"),
+    show_default=True,
+    help="CSV table; a PNG with the same stem is written beside it.",
+)
+def validation_cmd(out: Path) -> None:
+    """Predicted vs observed for the clinical facts of experiments/clinical_validation.tsv."""
+    from .plots import validation_figure
+    from .validation import validate
+
+    _writable(out)
+    table = validate()
+    table.to_csv(out, index=False)
+    figure = validation_figure(table, out.with_suffix(".png"))
+    shown = table[["id", "regimen", "readout", "metric", "time_d", "predicted", "observed", "tolerance", "passed"]]
+    click.echo("Clinical facts, clinical model (human): predicted vs observed")
+    click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
+    passed = int(table["passed"].sum())
+    click.echo(f"\n{passed}/{len(table)} facts within tolerance")
+    click.echo(f"wrote {out} and {figure}")
+    if passed != len(table):
+        sys.exit(1)
+
+
+@main.command("fit")
+def fit_cmd() -> None:
+    """Refit the clinical model's fitted parameters (experiments/fits/clinical.toml), write them
+    to models/antimony/generated, then rebuild the models."""
+    from .build import build
+    from .fitting import fit, write
+
+    values = fit(progress=click.echo)
+    for path in write(values):
+        click.echo(f"wrote {path}")
+    for r in build():
+        click.echo(f"wrote {r.sbml_path}")
+
+
+@main.command("regimens")
+@click.argument("names", nargs=-1)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("results/regimens"),
+    show_default=True,
+    help="Folder for NAME.csv and NAME.png.",
+)
+def regimens_cmd(names: tuple[str, ...], out_dir: Path) -> None:
+    """Run the clinical regimen experiments of experiments/clinical/regimens.toml (all by default)."""
+    from .errors import unknown_name
+    from .plots import regimen_figure
+    from .regimens import read_experiments, run_experiment
+
+    experiments = read_experiments()
+    for n in names:
+        if n not in experiments:
+            raise unknown_name("regimen experiment", n, experiments)
+    _writable(out_dir / "x.csv")
+    for name in names or tuple(experiments):
+        exp = experiments[name]
+        table = run_experiment(exp)
+        csv = out_dir / f"{name}.csv"
+        table.to_csv(csv, index=False)
+        figure = regimen_figure(table, exp.title, out_dir / f"{name}.png")
+        last = table.groupby("arm", sort=False).tail(1)
+        click.echo(f"{exp.title}: at {exp.end:g} days")
+        click.echo(last.drop(columns=["experiment"]).to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+        click.echo(f"wrote {csv} and {figure}\n")

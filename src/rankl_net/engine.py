@@ -33,6 +33,8 @@ roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
 
 RELATIVE_TOLERANCE = 1e-8
 ABSOLUTE_TOLERANCE = 1e-12
+# species below this (in the model's concentration unit) after pre-equilibration are round-off
+ROUND_OFF = 1e-20
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,26 @@ class TimedChange:
     value: float
     start: float
     end: float | None = None
+
+
+@dataclass(frozen=True)
+class Dosing:
+    """Add ``amount`` (substance units, pmol) to species ``species`` at ``start`` and then every
+    ``every`` time units, ``count`` times (None: until the end of the simulation)."""
+
+    species: str
+    amount: float
+    start: float = 0.0
+    every: float | None = None
+    count: int | None = None
+
+    def times(self, end: float) -> list[float]:
+        """Dose times before ``end`` (model time units)."""
+        if self.every is None:
+            return [self.start] if self.start < end else []
+        n_max = math.floor((end - self.start) / self.every - 1e-12) + 1 if end > self.start else 0
+        n = n_max if self.count is None else min(self.count, n_max)
+        return [self.start + k * self.every for k in range(max(n, 0))]
 
 
 @dataclass
@@ -57,11 +79,14 @@ class Changes:
         Species concentrations set at time 0.
     timed
         Changes that start (and possibly end) later.
+    dosing
+        Doses added to species amounts at their times (after the changes of that time).
     """
 
     parameters: dict[str, float] = field(default_factory=dict)
     species: dict[str, float] = field(default_factory=dict)
     timed: list[TimedChange] = field(default_factory=list)
+    dosing: list[Dosing] = field(default_factory=list)
 
 
 class Engine:
@@ -92,6 +117,8 @@ class Engine:
         baseline is the model's initial state at time 0 (context values and values reset at
         the start applied), for models that never settle (oscillators) or that are driven by
         events at fixed times.
+    absolute_tolerance
+        CVODE's absolute tolerance (concentration units).
     """
 
     def __init__(
@@ -107,6 +134,7 @@ class Engine:
         tolerance: float = 1e-9,
         preequilibrate: bool = True,
         presets: Mapping[str, Mapping[str, float]] | None = None,
+        absolute_tolerance: float = ABSOLUTE_TOLERANCE,
     ) -> None:
         self.name = name
         self.time_unit = time_unit
@@ -115,7 +143,7 @@ class Engine:
             self.rr = roadrunner.RoadRunner(text)
         except RuntimeError as exc:
             raise InputError(f"{name}: libRoadRunner cannot load the model: {exc}") from None
-        configure_integrator(self.rr.integrator)
+        configure_integrator(self.rr.integrator, absolute=absolute_tolerance)
         m = self.rr.model
         self.species_ids: tuple[str, ...] = tuple(m.getFloatingSpeciesIds()) + tuple(
             m.getBoundarySpeciesIds()
@@ -228,8 +256,20 @@ class Engine:
                 f"{self._state_rates(exclude):.3g} per {self.time_unit} after long integration"
             )
         self._polish_steady_state(exclude)
+        self._clear_round_off()
         for sid in self._preeq:
             self.set_value(sid, self._defaults[sid])
+
+    def _clear_round_off(self) -> None:
+        """Set species the steady-state solver leaves at round-off (|x| < ``ROUND_OFF`` pM, from
+        species that are absent at baseline: drugs, a tumour) to exactly 0. Left in place, that
+        noise decays exponentially into subnormal numbers over a long run, where CVODE fails."""
+        m = self.rr.model
+        x = np.array(m.getFloatingSpeciesConcentrations(), float)
+        tiny = (np.abs(x) < ROUND_OFF) & (x != 0.0)
+        if tiny.any():
+            x[tiny] = 0.0
+            m.setFloatingSpeciesConcentrations(x)
 
     def _capture_baseline_arrays(self) -> None:
         """Keep the baseline as value arrays: restoring them costs microseconds, where
@@ -354,11 +394,14 @@ class Engine:
         if keys != self._selections:
             self.rr.timeCourseSelections = keys
             self._selections = keys
-        breaks = self._breakpoints(changes.timed, end)
+        doses = self._dose_table(changes.dosing, end)
+        breaks = sorted(set(self._breakpoints(changes.timed, end)) | set(doses))
         rows = []
         try:
             for t0, t1 in zip(breaks[:-1], breaks[1:], strict=True):
                 self._apply_timed(changes.timed, t0)
+                for sid, amount in doses.get(t0, ()):
+                    self.rr[sid] = self.rr[sid] + amount  # species amount, not concentration
                 inside = grid[(grid > t0) & (grid < t1)]
                 res = np.array(self.rr.simulate(times=np.concatenate([[t0], inside, [t1]])))
                 rows.append(res[1:] if rows else res)  # a piece's first row is the last of the one before
@@ -380,6 +423,18 @@ class Engine:
                 if t is not None and 0.0 < t < end:
                     cuts.add(float(t))
         return sorted(cuts)
+
+    def _dose_table(self, dosing: Sequence[Dosing], end: float) -> dict[float, list[tuple[str, float]]]:
+        """Doses by time (before ``end``): species and amount to add."""
+        table: dict[float, list[tuple[str, float]]] = {}
+        for d in dosing:
+            if d.species not in self.species_ids:
+                raise unknown_name("dose species", d.species, self.species_ids)
+            if not (math.isfinite(d.amount) and d.amount >= 0):
+                raise InputError(f"dose of {d.species}: the amount must be a finite number >= 0, got {d.amount}")
+            for t in d.times(end):
+                table.setdefault(float(t), []).append((d.species, float(d.amount)))
+        return table
 
     def _apply_timed(self, timed: Sequence[TimedChange], t: float) -> None:
         """At a break time: close the windows ending at ``t``, then open those starting at ``t``.
@@ -441,4 +496,5 @@ def load(model: str, context: str | None = None) -> Engine:
         reset_at_start=info.reset_at_start,
         preequilibration_time=preeq_time,
         presets={k: p.values for k, p in info.presets.items()},
+        absolute_tolerance=info.absolute_tolerance or ABSOLUTE_TOLERANCE,
     )

@@ -2,7 +2,8 @@
 
 How a germline line is represented
 ----------------------------------
-Each line starts from the wild-type adult baseline of the ``bone`` model in the mouse context;
+Each line starts from the wild-type adult baseline of the ``bone`` model in the mouse context
+(drug rows: the ``clinical`` model in a mouse context, against its own untreated wild type);
 its perturbation is applied at time 0 and the model runs for ``AGE_DAYS`` (12 weeks, a usual
 age of skeletal phenotyping). Wild type runs over the same window. The comparison therefore
 measures the remodelling imbalance the genotype imposes over 12 weeks, not developmental
@@ -50,6 +51,8 @@ class GeneticLine:
     expected_osteoclasts: str
     source: str
     note: str = ""
+    model: str = "bone"
+    context: str = "mouse"
 
 
 def read_genetic_lines(path: Path = GENETIC_LINES) -> list[GeneticLine]:
@@ -58,7 +61,8 @@ def read_genetic_lines(path: Path = GENETIC_LINES) -> list[GeneticLine]:
         rows = list(csv.DictReader((ln for ln in fh if not ln.startswith("#")), delimiter="\t"))
     lines = []
     for i, r in enumerate(rows, start=1):
-        gl = GeneticLine(**{k: (r.get(k) or "").strip() for k in GeneticLine.__dataclass_fields__})
+        cells = {k: (r.get(k) or "").strip() for k in GeneticLine.__dataclass_fields__}
+        gl = GeneticLine(**{k: v for k, v in cells.items() if v or k not in ("model", "context")})
         if gl.expected_phenotype not in PHENOTYPES:
             raise InputError(
                 f"{path.name} row {i} ({gl.line}): expected_phenotype must be one of {PHENOTYPES}"
@@ -105,12 +109,17 @@ def run_phenotypes(lines: list[GeneticLine] | None = None, age_days: float = AGE
     phenotype and osteoclast calls, the expectations, the source and whether they agree.
     """
     lines = read_genetic_lines() if lines is None else lines
-    bone = Model("bone", context="mouse")
     readouts = ["bone_volume", "osteoclasts", "osteoblasts", "ctx"]
-    wt = bone.final(end=age_days, readouts=readouts)
+    models: dict[tuple[str, str], Model] = {}
+    wild_types: dict[tuple[str, str], pd.Series] = {}
     records = []
     for gl in lines:
-        res = bone.final(gl.spec, end=age_days, readouts=readouts)
+        key = (gl.model, gl.context)
+        if key not in models:
+            models[key] = Model(gl.model, context=gl.context)
+            wild_types[key] = models[key].final(end=age_days, readouts=readouts)
+        wt = wild_types[key]
+        res = models[key].final(gl.spec, end=age_days, readouts=readouts)
         bv = 100.0 * res["bone_volume"] / wt["bone_volume"]
         oc = 100.0 * res["osteoclasts"] / wt["osteoclasts"]
         phenotype, oc_call = classify_bone(bv), classify_osteoclasts(oc)
@@ -118,10 +127,11 @@ def run_phenotypes(lines: list[GeneticLine] | None = None, age_days: float = AGE
             {
                 "line": gl.line,
                 "perturbation": gl.spec,
+                "model": f"{gl.model} ({gl.context})",
                 "bone_volume_pct_wt": bv,
                 "osteoclasts_pct_wt": oc,
                 "osteoblasts_pct_wt": 100.0 * res["osteoblasts"] / wt["osteoblasts"],
-                "ctx_pct_wt": 100.0 * res["ctx"] / wt["ctx"],
+                "ctx_pct_wt": 100.0 * (100.0 + res["ctx"]) / (100.0 + wt["ctx"]),
                 "phenotype": phenotype,
                 "expected_phenotype": gl.expected_phenotype,
                 "osteoclasts": oc_call,

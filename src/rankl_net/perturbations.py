@@ -9,6 +9,7 @@ spec                    object                      meaning
 ``inh:X=F``             ``Inhibition("X", F)``      activity x (1 - F), 0 <= F <= 1
 ``set:ID=V[@T0[-T1]]``  ``SetValue(ID, V, T0, T1)`` any parameter or species, optionally from T0
                                                     (until T1), in model time units
+``drug:NAME=DOSE...``   ``Regimen(...)``            a dosing regimen (see :mod:`rankl_net.dosing`)
 ``preset:NAME``         ``Preset(NAME)``            a named set of values of the model (a tumour
                                                     type of ``bone_tumour``), from the catalog
 ======================  ==========================  ===============================================
@@ -28,7 +29,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .annotations import node_table
-from .engine import Changes, Engine, TimedChange
+from .dosing import Regimen, parse_regimen, resolve_drug
+from .engine import Changes, Dosing, Engine, TimedChange
 from .errors import InputError, unknown_name
 
 
@@ -131,7 +133,7 @@ class Preset:
         return f"preset:{self.name}"
 
 
-Perturbation = Knockout | Knockdown | Overexpression | Inhibition | SetValue | Preset
+Perturbation = Knockout | Knockdown | Overexpression | Inhibition | SetValue | Regimen | Preset
 
 
 def _num(x: float) -> str:
@@ -148,7 +150,10 @@ def _check_fraction(kind: str, node: str, f: float) -> None:
 _SPEC = re.compile(
     r"^(?P<kind>ko|kd|oe|inh|set|preset):(?P<target>[^=\s]+)(?:=(?P<value>[^@\s]+))?(?:@(?P<window>\S+))?$"
 )
-SPEC_HELP = "ko:X, kd:X=F, oe:X=N, inh:X=F, set:ID=V[@T0[-T1]], preset:NAME; join several with '+'"
+SPEC_HELP = (
+    "ko:X, kd:X=F, oe:X=N, inh:X=F, set:ID=V[@T0[-T1]], drug:NAME=DOSE[/EVERY][*N][@START], preset:NAME; "
+    "join several with '+'"
+)
 
 
 def _number(text: str, spec: str) -> float:
@@ -167,6 +172,8 @@ def parse_spec(spec: str) -> list[Perturbation]:
 
 
 def _parse_one(part: str, whole: str) -> Perturbation:
+    if part.startswith("drug:"):
+        return parse_regimen(part)
     m = _SPEC.match(part)
     if not m:
         raise InputError(f"cannot read perturbation {part!r} in {whole!r} (valid forms: {SPEC_HELP})")
@@ -295,6 +302,9 @@ def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes
     for p in perturbations:
         if isinstance(p, Preset):
             continue
+        if isinstance(p, Regimen):
+            changes.dosing.append(_dosing(p, engine, params))
+            continue
         if isinstance(p, SetValue):
             if p.target in engine.assigned_ids:
                 raise InputError(f"set:{p.target}: {p.target} is computed by an assignment rule in "
@@ -333,3 +343,29 @@ def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes
             for sid in node.species:
                 changes.species[sid] = 0.0
     return changes
+
+
+MG_TO_PMOL_TIMES_G_PER_MOL = 1e9  # 1 mg = 1e-3 g; 1 mol = 1e12 pmol
+
+
+def _dosing(regimen: Regimen, engine: Engine, params: dict[str, float]) -> Dosing:
+    """A regimen as amounts (pmol) added to the drug's dose species, in model time units."""
+    drug = resolve_drug(regimen.drug)
+    if drug.dose_species not in engine.species_ids:
+        raise InputError(
+            f"{regimen.spec}: {engine.name} carries no pharmacology for {drug.name}; "
+            "use a model with drugs (rankl-net models lists them)"
+        )
+    molar_mass = engine.baseline[drug.molar_mass]  # g/mol
+    dose_mg = regimen.dose
+    if regimen.per_kg:
+        dose_mg *= params.get("body_weight", engine.baseline["body_weight"])
+    per_day = {"hour": 24.0}.get(engine.time_unit, 1.0)
+    return Dosing(
+        species=drug.dose_species,
+        amount=dose_mg * MG_TO_PMOL_TIMES_G_PER_MOL / molar_mass,
+        start=regimen.start * per_day,
+        every=None if regimen.every is None else regimen.every * per_day,
+        count=regimen.count,
+    )
+

@@ -147,3 +147,41 @@ def comparison_figure(courses: pd.DataFrame, readouts: list[str], path: Path, *,
     fig.suptitle(title, fontsize=11)
     fig.tight_layout(rect=(0, 0.06 + 0.02 * ((len(labels) - 1) // 4), 1, 1))
     return _save(fig, path)
+
+
+REGIMEN_PANELS = (
+    ("denosumab_serum", "serum denosumab (µg/mL)"),
+    ("ctx", "serum CTX (% change)"),
+    ("p1np", "P1NP (% change)"),
+    ("bmd_lumbar_spine", "lumbar spine BMD (% change)"),
+)
+
+
+def regimen_figure(table: pd.DataFrame, title: str, path: Path) -> Path:
+    """Drug concentration, turnover markers and bone density over time, one line per arm."""
+    fig, axes = plt.subplots(1, len(REGIMEN_PANELS), figsize=(4 * len(REGIMEN_PANELS), 3.4))
+    for ax, (col, label) in zip(axes, REGIMEN_PANELS, strict=True):
+        for arm, part in table.groupby("arm", sort=False):
+            ax.plot(part["time"], part[col], label=arm)
+        ax.set_xlabel("time (days)")
+        ax.set_ylabel(label)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def validation_figure(table: pd.DataFrame, path: Path) -> Path:
+    """Predicted vs observed for every clinical fact, with the tolerance as an error bar."""
+    fig, ax = plt.subplots(figsize=(7, 0.32 * len(table) + 1.2))
+    y = list(range(len(table)))[::-1]
+    ax.errorbar(table["observed"], y, xerr=table["tolerance"], fmt="o", color="black", ms=4,
+                label="observed ± tolerance", capsize=3)
+    colours = ["#4477aa" if ok else "#cc3311" for ok in table["passed"]]
+    ax.scatter(table["predicted"], y, marker="D", color=colours, zorder=3, label="predicted")
+    ax.set_yticks(y)
+    ax.set_yticklabels(table["id"], fontsize=8)
+    ax.set_xlabel("value (units of the row's metric)")
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return _save(fig, path)

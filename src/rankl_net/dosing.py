@@ -1,0 +1,197 @@
+"""Drugs and dosing regimens: the ``drug:`` spec, dose and interval units, dose schedules.
+
+A regimen is ``drug:NAME=DOSE[/EVERY][*N][@START]``:
+
+* ``DOSE``: a number with ``mg``, ``ug`` (or ``µg``, ``mcg``), ``ng`` or ``g``, optionally per
+  kilogram of body weight (``1mg/kg``; the model's ``body_weight`` parameter, kg);
+* ``EVERY``: the dosing interval, a number with ``h``, ``d``, ``wk``, ``mo`` (365.25/12 days)
+  or ``y`` (365.25 days); without it, a single dose;
+* ``N``: the number of doses (default: every interval until the end of the simulation);
+* ``START``: the time of the first dose (default 0), with a unit or in the model's time unit.
+
+Examples: ``drug:denosumab=60mg/6mo``, ``drug:denosumab=60mg/6mo*4`` (stopped after four
+doses), ``drug:zoledronate=4mg/4wk*12``, ``drug:opg_fc=1mg/kg@10d``. Joined with ``+``, regimens
+make loading doses (``drug:denosumab=120mg/4wk+drug:denosumab=120mg@8d+drug:denosumab=120mg@15d``),
+stops and restarts, and switches from one drug to another.
+
+The drugs are listed in ``models/drugs.toml``; a dose in mass becomes an amount (pmol) through
+the molar mass the model carries, and is added to the drug's dose species at the dose time.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+
+from . import paths
+from .errors import InputError, unknown_name
+
+MASS_UNITS_IN_MG = {"g": 1e3, "mg": 1.0, "ug": 1e-3, "µg": 1e-3, "mcg": 1e-3, "ng": 1e-6}
+DAYS_PER = {
+    "h": 1 / 24, "hour": 1 / 24, "hours": 1 / 24,
+    "d": 1.0, "day": 1.0, "days": 1.0,
+    "w": 7.0, "wk": 7.0, "week": 7.0, "weeks": 7.0,
+    "mo": 365.25 / 12, "month": 365.25 / 12, "months": 365.25 / 12,
+    "y": 365.25, "yr": 365.25, "year": 365.25, "years": 365.25,
+}
+REGIMEN_HELP = (
+    "drug:NAME=DOSE[/EVERY][*N][@START], DOSE in mg, ug or mg/kg, EVERY and START in h, d, wk, "
+    "mo or y; e.g. drug:denosumab=60mg/6mo, drug:zoledronate=4mg/4wk*12, drug:opg_fc=1mg/kg@10d"
+)
+
+
+@dataclass(frozen=True)
+class Drug:
+    """One entry of ``models/drugs.toml``."""
+
+    name: str
+    aliases: tuple[str, ...]
+    route: str
+    dose_species: str
+    molar_mass: str
+    description: str
+
+
+@cache
+def drugs() -> dict[str, Drug]:
+    """The drugs that regimens can dose, by canonical name."""
+    raw = tomllib.loads(paths.DRUGS_FILE.read_text(encoding="utf-8"))
+    return {
+        name: Drug(
+            name=name,
+            aliases=tuple(e.get("aliases", ())),
+            route=e["route"],
+            dose_species=e["dose_species"],
+            molar_mass=e["molar_mass"],
+            description=e.get("description", ""),
+        )
+        for name, e in raw.items()
+    }
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s_\-]+", "", name.casefold())
+
+
+def resolve_drug(name: str) -> Drug:
+    """The drug called ``name`` (canonical name or alias, any case, '-', '_' and spaces ignored)."""
+    key = _norm(name)
+    for drug in drugs().values():
+        if key in {_norm(n) for n in (drug.name, *drug.aliases)}:
+            return drug
+    raise unknown_name("drug", name, list(drugs()))
+
+
+_QUANTITY = re.compile(r"^\s*(?P<x>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(?P<unit>[^\d\s]*)\s*$")
+
+
+def parse_duration(text: str, default_unit: str = "d", *, what: str = "time") -> float:
+    """A duration such as ``6mo``, ``4wk``, ``10d``, ``12h`` or ``10`` (``default_unit``), in days."""
+    m = _QUANTITY.match(text)
+    unit = (m["unit"] or default_unit) if m else ""
+    if not m or unit not in DAYS_PER:
+        raise InputError(
+            f"{what} {text!r}: expected a number with a unit among "
+            f"{', '.join(sorted(set(DAYS_PER) - {'hour', 'hours', 'day', 'days', 'week', 'weeks', 'month', 'months', 'year', 'years', 'yr'}))}"
+        )
+    return float(m["x"]) * DAYS_PER[unit]
+
+
+def parse_dose(text: str) -> tuple[float, bool]:
+    """A dose such as ``60mg``, ``500ug`` or ``1mg/kg``: (amount in mg or mg/kg, per kg?)."""
+    body, per_kg = (text[:-3], True) if text.endswith("/kg") else (text, False)
+    m = _QUANTITY.match(body)
+    if not m or m["unit"] not in MASS_UNITS_IN_MG:
+        raise InputError(f"dose {text!r}: expected a number with mg, ug, ng or g, optionally per kg (1mg/kg)")
+    value = float(m["x"]) * MASS_UNITS_IN_MG[m["unit"]]
+    if not (value > 0 and math.isfinite(value)):
+        raise InputError(f"dose {text!r}: must be a positive amount")
+    return value, per_kg
+
+
+def _fmt(days: float) -> str:
+    """Shortest readable duration that parses back to ``days`` exactly."""
+    for unit in ("y", "mo", "wk", "d"):
+        n = days / DAYS_PER[unit]
+        if n == round(n) and n >= 1 and round(n) * DAYS_PER[unit] == days:
+            return f"{round(n)}{unit}"
+    return f"{repr(float(days)).removesuffix('.0')}d"
+
+
+@dataclass(frozen=True)
+class Regimen:
+    """A drug given at ``dose`` every ``every`` days, ``count`` times, from ``start`` (days).
+
+    Parameters
+    ----------
+    drug
+        Drug name or alias (``models/drugs.toml``).
+    dose
+        Dose in mg, or in mg per kg of body weight when ``per_kg``.
+    every
+        Dosing interval in days; None: a single dose.
+    count
+        Number of doses; None: every interval until the end of the simulation.
+    start
+        Time of the first dose, in days from the start of the simulation.
+    per_kg
+        Whether ``dose`` is per kilogram of the model's ``body_weight``.
+    """
+
+    drug: str
+    dose: float
+    every: float | None = None
+    count: int | None = None
+    start: float = 0.0
+    per_kg: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "drug", resolve_drug(self.drug).name)
+        if not (math.isfinite(self.dose) and self.dose > 0):
+            raise InputError(f"drug:{self.drug}: the dose must be a positive number of mg, got {self.dose}")
+        if self.every is not None and not (math.isfinite(self.every) and self.every > 0):
+            raise InputError(f"drug:{self.drug}: the interval must be positive, got {self.every}")
+        if self.count is not None and self.count < 1:
+            raise InputError(f"drug:{self.drug}: the number of doses must be at least 1, got {self.count}")
+        if self.every is None and self.count not in (None, 1):
+            raise InputError(f"drug:{self.drug}: {self.count} doses need an interval (/EVERY)")
+        if not (math.isfinite(self.start) and self.start >= 0):
+            raise InputError(f"drug:{self.drug}: the start must be a time >= 0, got {self.start}")
+
+    @property
+    def spec(self) -> str:
+        """The CLI spec of this regimen (reads back to an equal Regimen)."""
+        dose = f"{repr(float(self.dose)).removesuffix('.0')}mg" + ("/kg" if self.per_kg else "")
+        text = f"drug:{self.drug}={dose}"
+        if self.every is not None:
+            text += f"/{_fmt(self.every)}"
+        if self.count is not None and self.every is not None:
+            text += f"*{self.count}"
+        if self.start:
+            text += f"@{_fmt(self.start)}"
+        return text
+
+
+_REGIMEN = re.compile(
+    r"^drug:(?P<name>[^=]+)=(?P<dose>[^/*@]+(?:/kg)?)(?:/(?P<every>[^*@]+))?(?:\*(?P<n>[^@]+))?(?:@(?P<start>.+))?$"
+)
+
+
+def parse_regimen(part: str, time_unit: str = "day") -> Regimen:
+    """Parse one ``drug:`` spec into a Regimen (times without a unit are in ``time_unit``)."""
+    m = _REGIMEN.match(part.strip())
+    if not m:
+        raise InputError(f"cannot read regimen {part!r} (valid form: {REGIMEN_HELP})")
+    dose, per_kg = parse_dose(m["dose"].strip())
+    default = "h" if time_unit == "hour" else "d"
+    every = parse_duration(m["every"], default, what=f"{part!r}: interval") if m["every"] else None
+    count = None
+    if m["n"] is not None:
+        if not m["n"].strip().isdigit():
+            raise InputError(f"{part!r}: the number of doses after '*' must be a whole number, got {m['n']!r}")
+        count = int(m["n"])
+    start = parse_duration(m["start"], default, what=f"{part!r}: start") if m["start"] else 0.0
+    return Regimen(m["name"].strip(), dose, every, count, start, per_kg)
