@@ -213,3 +213,11 @@ def test_arthritis_erodes_bone_and_rankl_loss_stops_erosion_not_inflammation(tum
     assert ra["erosion"] >= 5.0 and ra["inflammation"] >= 90.0
     assert no_rankl["erosion"] <= 0.05 * ra["erosion"]
     assert abs(no_rankl["inflammation"] - ra["inflammation"]) <= 0.05 * ra["inflammation"]
+
+
+def test_dose_times_on_the_output_grid_up_to_round_off(tumour_mouse):
+    """Weekly doses over 28 days on a 101-point grid: 7.000000000000001 is the dose time 7."""
+    frame = tumour_mouse.simulate("preset:breast+drug:opg_fc=3mg/kg/1wk", end=28, points=101,
+                                  readouts=["osteoclasts"])
+    assert len(frame) == 101
+    np.testing.assert_allclose(frame["time"], np.linspace(0, 28, 101))

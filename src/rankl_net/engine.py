@@ -396,23 +396,27 @@ class Engine:
             self._selections = keys
         doses = self._dose_table(changes.dosing, end)
         breaks = sorted(set(self._breakpoints(changes.timed, end)) | set(doses))
+        # an output time within round-off of a change time is that change time's row (a piece
+        # [t, t + 1e-15] is too short for CVODE)
+        close = 1e-9 * max(1.0, float(end))
         rows = []
         try:
             for t0, t1 in zip(breaks[:-1], breaks[1:], strict=True):
                 self._apply_timed(changes.timed, t0)
                 for sid, amount in doses.get(t0, ()):
                     self.rr[sid] = self.rr[sid] + amount  # species amount, not concentration
-                inside = grid[(grid > t0) & (grid < t1)]
+                inside = grid[(grid > t0 + close) & (grid < t1 - close)]
                 res = np.array(self.rr.simulate(times=np.concatenate([[t0], inside, [t1]])))
                 rows.append(res[1:] if rows else res)  # a piece's first row is the last of the one before
         except RuntimeError as exc:
             raise SimulationError(f"{self.name}: integration failed: {_integrator_message(exc)}") from None
         data = np.vstack(rows)
         # rows at change times that are not output times are dropped
-        on_grid = np.isclose(data[:, 0][:, None], grid[None, :], rtol=1e-12, atol=1e-12).any(axis=1)
+        on_grid = np.isclose(data[:, 0][:, None], grid[None, :], rtol=0.0, atol=close).any(axis=1)
         data = data[on_grid]
         if len(data) != len(grid):
             raise SimulationError(f"{self.name}: the integrator returned {len(data)} of {len(grid)} times")
+        data[:, 0] = grid  # change times within round-off of an output time report that time
         return grid, data
 
     @staticmethod
