@@ -675,8 +675,9 @@ def tumour(subs: dict[str, str]) -> None:
     write("tumour_presets.md", md_table(["spec", "tumour", "values set at time 0", "sources"], rows))
     subs["tumour_presets"] = ", ".join(f"`{name}`" for name in info.presets)
 
-    # parameters the tumour, lesion and inflammation modules add to the bone model
+    # parameters the tumour, lesion and arthritis modules add to the bone and clinical models
     bone_ids = set(_parameter_units(catalog.get_model("bone").sbml_path))
+    bone_ids |= set(_parameter_units(catalog.get_model("clinical").sbml_path))
     units = _parameter_units(info.sbml_path)
     doc = checks.read_sbml_document(info.sbml_path)
     model = doc.getModel()

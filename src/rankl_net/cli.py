@@ -65,6 +65,8 @@ def models_cmd() -> None:
             f"(default {info.default_context}); default end: {info.default_end:g} {info.time_unit}s"
         )
         click.echo(f"  readouts: {', '.join(info.readouts)}")
+        if info.presets:
+            click.echo(f"  presets (-p preset:NAME): {', '.join(info.presets)}")
         click.echo(f"  SBML: {info.sbml_path}")
 
 
