@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import rankl_net  # noqa: E402
-from rankl_net import annotations, calibrate, catalog, checks, experiments, paths, plots  # noqa: E402
+from rankl_net import annotations, calibrate, catalog, checks, comparisons, experiments, paths, plots  # noqa: E402
 from rankl_net.engine import load  # noqa: E402
 from rankl_net.perturbations import nodes_for  # noqa: E402
 
@@ -664,6 +664,73 @@ def screens_example(subs: dict[str, str]) -> None:
     write("screen_sobol.md", md_table(header, rows))
 
 
+# ------------------------------------------------------------------------------------ tumour
+def tumour(subs: dict[str, str]) -> None:
+    """The bone_tumour card (presets, parameters) and the tumour experiments page."""
+    info = catalog.get_model("bone_tumour")
+    rows = []
+    for p in info.presets.values():
+        values = ", ".join(f"`{k}` = {v:g}" for k, v in p.values.items())
+        rows.append([f"`preset:{p.name}`", p.title, values, p.source])
+    write("tumour_presets.md", md_table(["spec", "tumour", "values set at time 0", "sources"], rows))
+    subs["tumour_presets"] = ", ".join(f"`{name}`" for name in info.presets)
+
+    # parameters the tumour, lesion and arthritis modules add to the bone and clinical models
+    bone_ids = set(_parameter_units(catalog.get_model("bone").sbml_path))
+    bone_ids |= set(_parameter_units(catalog.get_model("clinical").sbml_path))
+    units = _parameter_units(info.sbml_path)
+    doc = checks.read_sbml_document(info.sbml_path)
+    model = doc.getModel()
+    assigned = {r.getVariable() for r in model.getListOfRules() if r.isAssignment()}
+    sources = annotations.parameter_sources()
+    rows = []
+    for p in model.getListOfParameters():
+        pid = p.getId()
+        if pid in bone_ids or pid in assigned:
+            continue
+        source = sources.get(pid, {}).get("source", "**missing**")
+        rows.append([code(pid), fmt(p.getValue()), units[pid], source])
+    write("bone_tumour_parameters.md",
+          md_table(["parameter", "value", "unit", "source"], rows, ["l", "r", "l", "l"]))
+    subs["bone_tumour_added_parameters"] = str(len(rows))
+
+    # the experiments of experiments/tumour.toml
+    total = held = 0
+    summary = []
+    for exp in comparisons.read_comparisons():
+        result = comparisons.run_comparison(exp)
+        unit = catalog.get_model(exp.model).time_unit
+        context = exp.context or catalog.get_model(exp.model).default_context
+        plots.comparison_figure(result.time_courses, list(exp.readouts), OUT / f"tumour_{exp.id}.png",
+                                title=f"{exp.title} ({exp.model}, {context})", time_unit=unit)
+        final = comparisons.final_table(result)
+        spec = {c.label: c.spec for c in exp.conditions}
+        write(
+            f"tumour_{exp.id}.md",
+            md_table(["condition", "spec", *final.columns],
+                     [[label, code(spec[label]), *(fmt(v) for v in row)] for label, row in final.iterrows()],
+                     ["l", "l", *["r"] * len(final.columns)]),
+        )
+        checks_rows = []
+        for r in result.checks.itertuples():
+            change = "" if math.isnan(r.relative_change) else f"{100 * r.relative_change:+.1f} %"
+            checks_rows.append([r.condition, r.expectation, fmt(r.value), change,
+                                "yes" if r.passed else "**no**", r.source])
+        write(f"tumour_{exp.id}_checks.md",
+              md_table(["condition", "expected", "value", "change", "holds", "source"], checks_rows,
+                       ["l", "l", "r", "r", "l", "l"]))
+        n, ok = len(result.checks), int(result.checks["passed"].sum()) if len(result.checks) else 0
+        total, held = total + n, held + ok
+        summary.append([f"[{exp.title}](#{exp.id.replace('_', '-')})", f"`{exp.id}`", context,
+                        f"{exp.end:g} {unit}s", f"{ok} of {n}"])
+        subs[f"tumour_{exp.id}_end"] = f"{exp.end:g}"
+        subs[f"tumour_{exp.id}_context"] = context
+    write("tumour_summary.md", md_table(["experiment", "id", "context", "duration", "expectations held"],
+                                        summary))
+    subs["tumour_expectations_total"] = str(total)
+    subs["tumour_expectations_held"] = str(held)
+
+
 def generate() -> dict[str, str]:
     """Write every generated file into ``docs/_generated`` and return the page substitutions."""
     if OUT.exists():
@@ -671,7 +738,7 @@ def generate() -> dict[str, str]:
     OUT.mkdir(parents=True)
     subs: dict[str, str] = {"version": rankl_net.__version__}
     timings = []
-    for step in (contexts, nodes, provenance, osteoclastogenesis, bone, phenotypes, screens_example,
+    for step in (contexts, nodes, provenance, osteoclastogenesis, bone, phenotypes, tumour, screens_example,
                  quickstart, cli):
         start = time.perf_counter()
         step(subs)

@@ -4,7 +4,7 @@ Public API::
 
     load_model(name, context)  -> Model      (simulate, final, perturbed)
     parse_spec(spec)           -> [Perturbation]
-    Knockout, Knockdown, Overexpression, Inhibition, SetValue
+    Knockout, Knockdown, Overexpression, Inhibition, SetValue, Preset
     run_phenotypes()           -> DataFrame  (mouse genetic lines vs wild type)
     model_names()              -> [str]
 """
@@ -19,6 +19,7 @@ from .perturbations import (
     Knockdown,
     Knockout,
     Overexpression,
+    Preset,
     SetValue,
     condition_spec,
     parse_spec,
@@ -31,6 +32,7 @@ __all__ = [
     "Knockout",
     "Model",
     "Overexpression",
+    "Preset",
     "RanklNetError",
     "Regimen",
     "SetValue",

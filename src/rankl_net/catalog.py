@@ -12,6 +12,28 @@ from .errors import unknown_name
 
 
 @dataclass(frozen=True)
+class Preset:
+    """A named set of values of a model (for example a tumour type), applied at time 0.
+
+    Attributes
+    ----------
+    name
+        Preset name, as in ``preset:NAME``.
+    title
+        One-line description.
+    source
+        Literature behind the values.
+    values
+        Parameter values and species concentrations set at time 0.
+    """
+
+    name: str
+    title: str
+    source: str
+    values: dict[str, float]
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     """Metadata of one shipped model.
 
@@ -35,6 +57,8 @@ class ModelInfo:
         Parameter values held while the baseline steady state is found; restored at time 0.
     reset_at_start
         Values assigned at time 0 (for example bone volume, in percent of baseline).
+    presets
+        Named sets of values applied at time 0 with ``preset:NAME`` (tumour types).
     absolute_tolerance
         CVODE's absolute tolerance for this model (None: the engine's default).
     """
@@ -48,6 +72,7 @@ class ModelInfo:
     contexts: dict[str, dict[str, float]] = field(default_factory=dict)
     preequilibration: dict[str, float] = field(default_factory=dict)
     reset_at_start: dict[str, float] = field(default_factory=dict)
+    presets: dict[str, Preset] = field(default_factory=dict)
     absolute_tolerance: float | None = None
 
     @property
@@ -71,6 +96,10 @@ def _catalog() -> dict[str, ModelInfo]:
             contexts={k: {p: float(v) for p, v in c.items()} for k, c in entry.get("contexts", {}).items()},
             preequilibration={k: float(v) for k, v in entry.get("preequilibration", {}).items()},
             reset_at_start={k: float(v) for k, v in entry.get("reset_at_start", {}).items()},
+            presets={
+                k: Preset(k, p["title"], p["source"], {s: float(v) for s, v in p["values"].items()})
+                for k, p in entry.get("presets", {}).items()
+            },
             absolute_tolerance=entry.get("absolute_tolerance"),
         )
     return out

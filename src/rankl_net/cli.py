@@ -5,6 +5,7 @@ Exit codes: 0 success; 2 bad input (the message names what and why); 3 a simulat
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from pathlib import Path
@@ -64,6 +65,8 @@ def models_cmd() -> None:
             f"(default {info.default_context}); default end: {info.default_end:g} {info.time_unit}s"
         )
         click.echo(f"  readouts: {', '.join(info.readouts)}")
+        if info.presets:
+            click.echo(f"  presets (-p preset:NAME): {', '.join(info.presets)}")
         click.echo(f"  SBML: {info.sbml_path}")
 
 
@@ -208,6 +211,62 @@ def phenotypes_cmd(out: Path) -> None:
     click.echo(f"\n{agree}/{len(table)} lines agree with the literature; {elapsed:.1f} s")
     click.echo(f"wrote {out} and {figure}")
     if agree != len(table):
+        sys.exit(1)
+
+
+@main.command("experiment")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--only", "only", multiple=True, metavar="ID", help="Run only this experiment (repeatable).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("results"),
+    show_default=True,
+    help="Folder for ID.csv (time courses), ID_checks.csv (expectations) and ID.png per experiment.",
+)
+def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
+    """Run the comparison experiments of FILE (e.g. experiments/tumour.toml) and check their
+    expected outcomes."""
+    from .catalog import get_model
+    from .comparisons import final_table, read_comparisons, run_comparison
+    from .plots import comparison_figure
+
+    if not Path(file).is_file():
+        raise InputError(f"{file}: no such experiment file")
+    experiments = read_comparisons(file)
+    if only:
+        known = {e.id for e in experiments}
+        for name in only:
+            if name not in known:
+                from .errors import unknown_name
+
+                raise unknown_name("experiment", name, known)
+        experiments = [e for e in experiments if e.id in only]
+    _writable(Path(out) / "x.csv")
+    failed = 0
+    for exp in experiments:
+        result = run_comparison(exp)
+        csv_path, checks_path, png_path = (
+            Path(out) / f"{exp.id}{x}" for x in (".csv", "_checks.csv", ".png")
+        )
+        result.time_courses.to_csv(csv_path, index=False)
+        result.checks.to_csv(checks_path, index=False)
+        unit = get_model(exp.model).time_unit
+        context = exp.context or get_model(exp.model).default_context
+        comparison_figure(result.time_courses, list(exp.readouts), png_path,
+                          title=f"{exp.title} ({exp.model}, {context})", time_unit=unit)
+        click.echo(f"== {exp.id}: {exp.title}")
+        click.echo(f"readouts at {exp.end:g} {unit}s:")
+        click.echo(final_table(result).to_string(float_format=lambda x: f"{x:.4g}"))
+        for row in result.checks.itertuples():
+            mark = "ok  " if row.passed else "FAIL"
+            change = "" if math.isnan(row.relative_change) else f" ({100 * row.relative_change:+.1f} %)"
+            click.echo(f"{mark} {row.condition}: {row.expectation}: {row.value:.4g}{change}")
+        failed += int((~result.checks["passed"]).sum()) if len(result.checks) else 0
+        click.echo(f"wrote {csv_path}, {checks_path.name} and {png_path.name}\n")
+    total = sum(len(e.expectations) for e in experiments)
+    click.echo(f"{total - failed}/{total} expectations hold")
+    if failed:
         sys.exit(1)
 
 

@@ -33,6 +33,8 @@ roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
 
 RELATIVE_TOLERANCE = 1e-8
 ABSOLUTE_TOLERANCE = 1e-12
+# species below this (in the model's concentration unit) after pre-equilibration are round-off
+ROUND_OFF = 1e-20
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ class Engine:
         Integration horizon of each pre-equilibration step, in model time units.
     tolerance
         Convergence test of the baseline: max |dx/dt| / max(|x|, scale) per time unit.
+    presets
+        Named sets of values (parameters or species) that ``preset:NAME`` applies at time 0.
     preequilibrate
         True (default): the baseline is the steady state reached by integration. False: the
         baseline is the model's initial state at time 0 (context values and values reset at
@@ -129,6 +133,7 @@ class Engine:
         preequilibration_time: float = 1000.0,
         tolerance: float = 1e-9,
         preequilibrate: bool = True,
+        presets: Mapping[str, Mapping[str, float]] | None = None,
         absolute_tolerance: float = ABSOLUTE_TOLERANCE,
     ) -> None:
         self.name = name
@@ -151,7 +156,9 @@ class Engine:
         self._context = dict(context_values or {})
         self._preeq = dict(preequilibration or {})
         self._reset = dict(reset_at_start or {})
-        for key in (*self._context, *self._preeq, *self._reset):
+        self.presets: dict[str, dict[str, float]] = {k: dict(v) for k, v in (presets or {}).items()}
+        preset_keys = [sid for values in self.presets.values() for sid in values]
+        for key in (*self._context, *self._preeq, *self._reset, *preset_keys):
             self._check_symbol(key)
         # values of the parameters as the SBML and the context give them, before any change
         self._defaults = {p: float(self.rr[p]) for p in self.parameter_ids} | self._context
@@ -249,8 +256,20 @@ class Engine:
                 f"{self._state_rates(exclude):.3g} per {self.time_unit} after long integration"
             )
         self._polish_steady_state(exclude)
+        self._clear_round_off()
         for sid in self._preeq:
             self.set_value(sid, self._defaults[sid])
+
+    def _clear_round_off(self) -> None:
+        """Set species the steady-state solver leaves at round-off (|x| < ``ROUND_OFF`` pM, from
+        species that are absent at baseline: drugs, a tumour) to exactly 0. Left in place, that
+        noise decays exponentially into subnormal numbers over a long run, where CVODE fails."""
+        m = self.rr.model
+        x = np.array(m.getFloatingSpeciesConcentrations(), float)
+        tiny = (np.abs(x) < ROUND_OFF) & (x != 0.0)
+        if tiny.any():
+            x[tiny] = 0.0
+            m.setFloatingSpeciesConcentrations(x)
 
     def _capture_baseline_arrays(self) -> None:
         """Keep the baseline as value arrays: restoring them costs microseconds, where
@@ -377,23 +396,27 @@ class Engine:
             self._selections = keys
         doses = self.dose_table(changes.dosing, end)
         breaks = sorted(set(self._breakpoints(changes.timed, end)) | set(doses))
+        # an output time within round-off of a change time is that change time's row (a piece
+        # [t, t + 1e-15] is too short for CVODE)
+        close = 1e-9 * max(1.0, float(end))
         rows = []
         try:
             for t0, t1 in zip(breaks[:-1], breaks[1:], strict=True):
                 self._apply_timed(changes.timed, t0)
                 for sid, amount in doses.get(t0, ()):
                     self.rr[sid] = self.rr[sid] + amount  # species amount, not concentration
-                inside = grid[(grid > t0) & (grid < t1)]
+                inside = grid[(grid > t0 + close) & (grid < t1 - close)]
                 res = np.array(self.rr.simulate(times=np.concatenate([[t0], inside, [t1]])))
                 rows.append(res[1:] if rows else res)  # a piece's first row is the last of the one before
         except RuntimeError as exc:
             raise SimulationError(f"{self.name}: integration failed: {_integrator_message(exc)}") from None
         data = np.vstack(rows)
         # rows at change times that are not output times are dropped
-        on_grid = np.isclose(data[:, 0][:, None], grid[None, :], rtol=1e-12, atol=1e-12).any(axis=1)
+        on_grid = np.isclose(data[:, 0][:, None], grid[None, :], rtol=0.0, atol=close).any(axis=1)
         data = data[on_grid]
         if len(data) != len(grid):
             raise SimulationError(f"{self.name}: the integrator returned {len(data)} of {len(grid)} times")
+        data[:, 0] = grid  # change times within round-off of an output time report that time
         return grid, data
 
     @staticmethod
@@ -477,5 +500,6 @@ def load(model: str, context: str | None = None) -> Engine:
         preequilibration=info.preequilibration,
         reset_at_start=info.reset_at_start,
         preequilibration_time=preeq_time,
+        presets={k: p.values for k, p in info.presets.items()},
         absolute_tolerance=info.absolute_tolerance or ABSOLUTE_TOLERANCE,
     )

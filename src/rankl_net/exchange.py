@@ -57,6 +57,7 @@ from .perturbations import (
     Knockout,
     Overexpression,
     Perturbation,
+    Preset,
     SetValue,
     nodes_for,
     parse_spec,
@@ -336,6 +337,8 @@ def generic_changes(perturbations: Iterable[str | Perturbation], engine: FileEng
     sets: list[SetValue] = []
     species_ids = list(engine.species_ids)
     for p in perts:
+        if isinstance(p, Preset):
+            raise InputError(f"{p.spec}: presets belong to the shipped models, not to an SBML file")
         if isinstance(p, SetValue):
             if p.target in engine.assigned_ids:
                 raise InputError(

@@ -10,11 +10,14 @@ spec                    object                      meaning
 ``set:ID=V[@T0[-T1]]``  ``SetValue(ID, V, T0, T1)`` any parameter or species, optionally from T0
                                                     (until T1), in model time units
 ``drug:NAME=DOSE...``   ``Regimen(...)``            a dosing regimen (see :mod:`rankl_net.dosing`)
+``preset:NAME``         ``Preset(NAME)``            a named set of values of the model (a tumour
+                                                    type of ``bone_tumour``), from the catalog
 ======================  ==========================  ===============================================
 
 Several specs joined by ``+`` form one condition (``ko:NFKB1+ko:NFKB2``). ``X`` is a node id, a
 protein name or a gene symbol (case-insensitive), from ``models/annotations/nodes.tsv``.
-``set:`` works on every model quantity.
+``set:`` works on every model quantity. A preset is applied before the other perturbations of
+its condition, so ``preset:breast+set:tumour_rank_expression=0`` is a RANK- breast tumour.
 """
 
 from __future__ import annotations
@@ -118,7 +121,19 @@ class SetValue:
         return f"set:{self.target}={_num(self.value)}{window}"
 
 
-Perturbation = Knockout | Knockdown | Overexpression | Inhibition | SetValue | Regimen
+@dataclass(frozen=True)
+class Preset:
+    """A named set of values of the model (``models/catalog.toml``), set at time 0."""
+
+    name: str
+
+    @property
+    def spec(self) -> str:
+        """The CLI spec of this perturbation."""
+        return f"preset:{self.name}"
+
+
+Perturbation = Knockout | Knockdown | Overexpression | Inhibition | SetValue | Regimen | Preset
 
 
 def _num(x: float) -> str:
@@ -133,11 +148,11 @@ def _check_fraction(kind: str, node: str, f: float) -> None:
 
 
 _SPEC = re.compile(
-    r"^(?P<kind>ko|kd|oe|inh|set):(?P<target>[^=\s]+)(?:=(?P<value>[^@\s]+))?(?:@(?P<window>\S+))?$"
+    r"^(?P<kind>ko|kd|oe|inh|set|preset):(?P<target>[^=\s]+)(?:=(?P<value>[^@\s]+))?(?:@(?P<window>\S+))?$"
 )
 SPEC_HELP = (
-    "ko:X, kd:X=F, oe:X=N, inh:X=F, set:ID=V[@T0[-T1]], drug:NAME=DOSE[/EVERY][*N][@START]; "
-    "join several with '+'"
+    "ko:X, kd:X=F, oe:X=N, inh:X=F, set:ID=V[@T0[-T1]], drug:NAME=DOSE[/EVERY][*N][@START], "
+    "preset:NAME; join several with '+'"
 )
 
 
@@ -165,6 +180,10 @@ def _parse_one(part: str, whole: str) -> Perturbation:
     kind, target, value, window = m["kind"], m["target"], m["value"], m["window"]
     if window and kind != "set":
         raise InputError(f"{part!r}: only set: takes a time window @T0[-T1]")
+    if kind == "preset":
+        if value is not None:
+            raise InputError(f"{part!r}: preset takes no value (preset:NAME)")
+        return Preset(target)
     if kind == "ko":
         if value is not None:
             raise InputError(f"{part!r}: ko takes no value (use kd:X=F for a partial knockdown)")
@@ -266,12 +285,23 @@ def _names(node: Node) -> tuple[str, ...]:
 def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes:
     """Turn perturbations into the parameter and species changes the engine applies.
 
+    Presets are applied first, in the order given; then the other perturbations in order.
     Multipliers compose by product (``kd:X=0.5`` twice is ``x 0.25``); a knockout wins over
     any other change of the same node.
     """
     changes = Changes()
     params = changes.parameters
+    presets = [p for p in perturbations if isinstance(p, Preset)]
+    for p in presets:
+        if not engine.presets:
+            raise InputError(f"{p.spec}: {engine.name} has no presets")
+        if p.name not in engine.presets:
+            raise unknown_name("preset", p.name, engine.presets)
+        for sid, v in engine.presets[p.name].items():
+            (changes.species if sid in engine.species_ids else params)[sid] = v
     for p in perturbations:
+        if isinstance(p, Preset):
+            continue
         if isinstance(p, Regimen):
             changes.dosing.append(_dosing(p, engine, params))
             continue

@@ -121,6 +121,34 @@ def bar_figure(series: pd.Series, path: Path, *, title: str, label: str) -> Path
     return _save(fig, path)
 
 
+def comparison_figure(courses: pd.DataFrame, readouts: list[str], path: Path, *, title: str,
+                      time_unit: str) -> Path:
+    """Time courses of a comparison experiment: one panel per readout, one line per condition.
+
+    ``courses`` is the tidy table of :func:`rankl_net.comparisons.run_comparison` (condition,
+    time, readout, value).
+    """
+    n = len(readouts)
+    ncol = min(3, n)
+    nrow = (n + ncol - 1) // ncol
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.3 * ncol, 2.9 * nrow + 0.6), squeeze=False)
+    labels = list(dict.fromkeys(courses["condition"]))
+    for ax, readout in zip(axes.flat, readouts, strict=False):
+        sub = courses[courses["readout"] == readout]
+        for label in labels:
+            line = sub[sub["condition"] == label]
+            ax.plot(line["time"], line["value"], lw=1.5, label=label)
+        ax.set_title(readout, fontsize=10)
+        ax.set_xlabel(time_unit)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    handles, names = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=min(len(labels), 4), fontsize=8, frameon=False)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0.06 + 0.02 * ((len(labels) - 1) // 4), 1, 1))
+    return _save(fig, path)
+
+
 REGIMEN_PANELS = (
     ("denosumab_serum", "serum denosumab (µg/mL)"),
     ("ctx", "serum CTX (% change)"),

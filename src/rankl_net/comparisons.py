@@ -1,0 +1,276 @@
+"""Comparison experiments defined as data (``experiments/*.toml``): conditions of one model run
+side by side, with expected outcomes stated as a direction and a margin, and their sources.
+
+File format (TOML)::
+
+    [[experiments]]
+    id = "osteolytic_blockade"            # names the output files
+    title = "..."
+    model = "bone_tumour"
+    context = "mouse"
+    end = 28.0                            # model time units
+    readouts = ["tumour_burden", "osteolysis"]
+    source = "..."
+    conditions = [
+      { label = "untreated", spec = "preset:breast" },
+      { label = "OPG-Fc", spec = "preset:breast+drug:opg_fc=1mg/kg/2d" },
+    ]
+    expectations = [
+      # relative: value(condition) at least 20 % below value(reference)
+      { readout = "osteolysis", condition = "OPG-Fc", reference = "untreated",
+        relation = "lower", margin = 0.2, source = "..." },
+      # absolute: value(condition) above a threshold
+      { readout = "lesion_index", condition = "untreated", relation = "above", threshold = 0.0 },
+    ]
+
+Relations: ``lower`` (value <= (1 - margin) x reference), ``higher`` (value >= (1 + margin) x
+reference), ``within`` (|value - reference| <= margin x |reference|), ``above`` (value >
+threshold), ``below`` (value < threshold). Values are taken at ``at`` (default: the end).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import paths
+from .errors import InputError
+from .model import Model
+
+RELATIVE = ("lower", "higher", "within")
+ABSOLUTE = ("above", "below")
+TUMOUR_EXPERIMENTS = paths.EXPERIMENTS / "tumour.toml"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition: a label and its perturbation spec ("" for the untreated baseline)."""
+
+    label: str
+    spec: str
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """An expected outcome: ``readout`` of ``condition`` against ``reference`` or a threshold."""
+
+    readout: str
+    condition: str
+    relation: str
+    reference: str = ""
+    margin: float = 0.0
+    threshold: float = math.nan
+    at: float = math.nan
+    source: str = ""
+    note: str = ""
+
+    @property
+    def text(self) -> str:
+        """The expectation in words, for tables."""
+        if self.relation in ABSOLUTE:
+            return f"{self.readout} {self.relation} {self.threshold:g}"
+        if self.relation == "within":
+            return f"{self.readout} within {100 * self.margin:g} % of {self.reference}"
+        return f"{self.readout} at least {100 * self.margin:g} % {self.relation} than {self.reference}"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One experiment of a comparison file."""
+
+    id: str
+    title: str
+    model: str
+    context: str | None
+    end: float
+    readouts: tuple[str, ...]
+    conditions: tuple[Condition, ...]
+    expectations: tuple[Expectation, ...] = ()
+    points: int = 101
+    source: str = ""
+    note: str = ""
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def condition(self, label: str) -> Condition:
+        """The condition called ``label``."""
+        for c in self.conditions:
+            if c.label == label:
+                return c
+        raise InputError(f"experiment {self.id}: no condition {label!r}")
+
+
+def _expectation(exp_id: str, raw: dict, labels: set[str]) -> Expectation:
+    try:
+        e = Expectation(
+            readout=raw["readout"],
+            condition=raw["condition"],
+            relation=raw["relation"],
+            reference=raw.get("reference", ""),
+            margin=float(raw.get("margin", 0.0)),
+            threshold=float(raw.get("threshold", math.nan)),
+            at=float(raw.get("at", math.nan)),
+            source=raw.get("source", ""),
+            note=raw.get("note", ""),
+        )
+    except KeyError as exc:
+        raise InputError(f"experiment {exp_id}: an expectation lacks {exc.args[0]!r}") from None
+    if e.relation not in RELATIVE + ABSOLUTE:
+        raise InputError(f"experiment {exp_id}: relation {e.relation!r} is not one of {RELATIVE + ABSOLUTE}")
+    missing = {e.condition, e.reference} - labels - {""}
+    if missing:
+        raise InputError(f"experiment {exp_id}: expectation on unknown condition(s) {sorted(missing)}")
+    if e.relation in RELATIVE and not e.reference:
+        raise InputError(f"experiment {exp_id}: relation {e.relation!r} needs a reference condition")
+    if e.relation in ABSOLUTE and math.isnan(e.threshold):
+        raise InputError(f"experiment {exp_id}: relation {e.relation!r} needs a threshold")
+    if not 0.0 <= e.margin < 10.0:
+        raise InputError(f"experiment {exp_id}: margin must be a fraction >= 0, got {e.margin}")
+    return e
+
+
+def read_comparisons(path: Path = TUMOUR_EXPERIMENTS) -> list[Comparison]:
+    """Read a comparison file; a malformed entry raises an error naming the experiment."""
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    out = []
+    for i, entry in enumerate(raw.get("experiments", []), start=1):
+        exp_id = entry.get("id", f"#{i}")
+        try:
+            conditions = tuple(Condition(c["label"], c.get("spec", "")) for c in entry["conditions"])
+            labels = {c.label for c in conditions}
+            if len(labels) != len(conditions):
+                raise InputError(f"experiment {exp_id}: condition labels must be unique")
+            out.append(
+                Comparison(
+                    id=entry["id"],
+                    title=entry["title"],
+                    model=entry["model"],
+                    context=entry.get("context"),
+                    end=float(entry["end"]),
+                    readouts=tuple(entry["readouts"]),
+                    conditions=conditions,
+                    expectations=tuple(
+                        _expectation(exp_id, e, labels) for e in entry.get("expectations", [])
+                    ),
+                    points=int(entry.get("points", 101)),
+                    source=entry.get("source", ""),
+                    note=entry.get("note", ""),
+                    tags=tuple(entry.get("tags", ())),
+                )
+            )
+        except KeyError as exc:
+            raise InputError(f"{Path(path).name}: experiment {exp_id} lacks {exc.args[0]!r}") from None
+    ids = [c.id for c in out]
+    if len(set(ids)) != len(ids):
+        raise InputError(f"{Path(path).name}: experiment ids must be unique")
+    return out
+
+
+@dataclass
+class ComparisonResult:
+    """Time courses and expectation checks of one experiment.
+
+    Attributes
+    ----------
+    experiment
+        The experiment that was run.
+    time_courses
+        Tidy table: condition, spec, time, readout, value.
+    checks
+        One row per expectation: the values compared, the relative change and whether it holds.
+    """
+
+    experiment: Comparison
+    time_courses: pd.DataFrame
+    checks: pd.DataFrame
+
+    @property
+    def passed(self) -> bool:
+        """Whether every expectation holds."""
+        return bool(self.checks["passed"].all()) if len(self.checks) else True
+
+    def value(self, condition: str, readout: str, at: float | None = None) -> float:
+        """A readout of a condition at time ``at`` (default: the end; the nearest output time)."""
+        sub = self.time_courses[
+            (self.time_courses["condition"] == condition) & (self.time_courses["readout"] == readout)
+        ]
+        if sub.empty:
+            raise InputError(f"experiment {self.experiment.id}: no {readout!r} for {condition!r}")
+        t = sub["time"].max() if at is None or math.isnan(at) else at
+        row = sub.iloc[(sub["time"] - t).abs().argsort().iloc[0]]
+        return float(row["value"])
+
+
+def check(exp: Expectation, value: float, reference: float) -> tuple[bool, float]:
+    """Whether an expectation holds for ``value`` (and ``reference``); the relative change."""
+    change = (value - reference) / abs(reference) if exp.reference and reference != 0 else math.nan
+    if exp.relation == "lower":
+        ok = value <= reference - exp.margin * abs(reference) and value < reference
+    elif exp.relation == "higher":
+        ok = value >= reference + exp.margin * abs(reference) and value > reference
+    elif exp.relation == "within":
+        ok = abs(value - reference) <= exp.margin * abs(reference)
+    elif exp.relation == "above":
+        ok = value > exp.threshold
+    else:
+        ok = value < exp.threshold
+    return bool(ok), change
+
+
+def run_comparison(exp: Comparison) -> ComparisonResult:
+    """Simulate every condition of ``exp`` and check its expectations."""
+    model = Model(exp.model, exp.context)
+    needed = list(dict.fromkeys([*exp.readouts, *(e.readout for e in exp.expectations)]))
+    frames = []
+    for c in exp.conditions:
+        frame = model.simulate(*([c.spec] if c.spec else []), end=exp.end, points=exp.points, readouts=needed)
+        long = frame.melt(id_vars="time", var_name="readout", value_name="value")
+        long.insert(0, "spec", c.spec)
+        long.insert(0, "condition", c.label)
+        frames.append(long)
+    courses = pd.concat(frames, ignore_index=True)
+    courses.insert(0, "experiment", exp.id)
+    result = ComparisonResult(exp, courses, pd.DataFrame())
+    rows = []
+    for e in exp.expectations:
+        at = None if math.isnan(e.at) else e.at
+        value = result.value(e.condition, e.readout, at)
+        reference = result.value(e.reference, e.readout, at) if e.reference else math.nan
+        ok, change = check(e, value, reference)
+        rows.append(
+            {
+                "experiment": exp.id,
+                "expectation": e.text,
+                "condition": e.condition,
+                "reference": e.reference,
+                "readout": e.readout,
+                "time": result.time_courses["time"].max() if at is None else at,
+                "value": value,
+                "reference_value": reference,
+                "relative_change": change,
+                "passed": ok,
+                "source": e.source,
+            }
+        )
+    result.checks = pd.DataFrame(
+        rows,
+        columns=["experiment", "expectation", "condition", "reference", "readout", "time", "value",
+                 "reference_value", "relative_change", "passed", "source"],
+    )
+    return result
+
+
+def final_table(result: ComparisonResult) -> pd.DataFrame:
+    """Readouts at the end, one row per condition (wide), in the experiment's readout order."""
+    tc = result.time_courses
+    end = tc[tc["time"] == tc["time"].max()]
+    wide = end.pivot(index="condition", columns="readout", values="value")
+    order = [c.label for c in result.experiment.conditions]
+    cols = [r for r in result.experiment.readouts if r in wide.columns]
+    return wide.loc[order, cols]

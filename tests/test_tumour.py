@@ -1,0 +1,223 @@
+"""bone_tumour: equality with bone without tumour, presets, and the tumour and immunity
+behaviours of BIOLOGY.md, each as a direction with a margin."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import rankl_net
+from rankl_net import comparisons
+from rankl_net.errors import InputError
+
+SHARED = ["osteoclasts", "osteoblasts", "bone_volume", "ctx", "p1np", "rankl_free", "opg_free",
+          "osteoclast_precursors", "nfatc1", "tgfb"]
+TUMOUR_EXPERIMENTS = comparisons.read_comparisons()
+
+
+@pytest.fixture(scope="module")
+def tumour_mouse() -> rankl_net.Model:
+    return rankl_net.load_model("bone_tumour", "mouse")
+
+
+@pytest.fixture(scope="module")
+def tumour_human() -> rankl_net.Model:
+    return rankl_net.load_model("bone_tumour", "human")
+
+
+def _final(model, *specs, end, readouts):
+    return model.final(*specs, end=end, readouts=readouts)
+
+
+# ------------------------------------------------------------------ no tumour: the bone model
+@pytest.mark.parametrize("context", ["mouse", "human"])
+def test_without_tumour_the_baseline_is_that_of_bone(context):
+    bone = rankl_net.load_model("bone", context).engine
+    tumour = rankl_net.load_model("bone_tumour", context).engine
+    for sid in bone.species_ids:
+        assert tumour.baseline[sid] == pytest.approx(bone.baseline[sid], rel=1e-7, abs=1e-12), sid
+    # IGF-I is released by resorption at baseline; everything else the tumour and arthritis add is absent
+    for sid in set(tumour.species_ids) - set(bone.species_ids) - {"igf"}:
+        assert abs(tumour.baseline[sid]) < 1e-12, sid
+
+
+@pytest.mark.parametrize("spec", ["", "ko:OPG", "ko:RANKL", "oe:RANKL=2", "ko:CTSK", "ko:NFKB1+ko:NFKB2",
+                                  "inh:P38=0.9", "oe:OPG=10"])
+def test_without_tumour_knockout_phenotypes_are_those_of_bone(bone_mouse, tumour_mouse, spec):
+    specs = [spec] if spec else []
+    a = bone_mouse.simulate(*specs, end=84, points=8, readouts=SHARED)
+    b = tumour_mouse.simulate(*specs, end=84, points=8, readouts=SHARED)
+    np.testing.assert_allclose(b.to_numpy(), a.to_numpy(), rtol=1e-6, atol=1e-12)
+
+
+def test_without_tumour_the_tumour_readouts_stay_at_zero(tumour_mouse):
+    res = _final(tumour_mouse, "ko:OPG", end=84,
+                 readouts=["tumour_burden", "tumour_apoptosis", "pthrp", "bmp2", "inflammation"])
+    assert np.all(np.abs(res.to_numpy()) < 1e-9), res.to_dict()
+
+
+# ----------------------------------------------------------------------------- presets
+def test_every_tumour_type_has_a_preset_with_a_source(tumour_mouse):
+    presets = rankl_net.get_model("bone_tumour").presets
+    assert {"breast", "prostate", "myeloma", "osteosarcoma", "giant_cell_tumour"} <= set(presets)
+    for p in presets.values():
+        assert p.source and p.title
+        assert p.values["tumour_cells"] > 0
+
+
+def test_preset_is_applied_first_so_later_specs_override_it(tumour_mouse):
+    spec = "set:tumour_rank_expression=0+preset:breast"
+    r = _final(tumour_mouse, spec, end=28, readouts=["migration_index"])
+    assert r["migration_index"] == pytest.approx(1.0)
+
+
+def test_unknown_preset_names_the_valid_ones(tumour_mouse, bone_mouse):
+    with pytest.raises(InputError, match="Did you mean 'breast'"):
+        tumour_mouse.final("preset:braest", end=1)
+    with pytest.raises(InputError, match="has no presets"):
+        bone_mouse.final("preset:breast", end=1)
+    with pytest.raises(InputError, match="takes no value"):
+        rankl_net.parse_spec("preset:breast=1")
+
+
+def test_cli_runs_a_preset_and_rejects_a_bad_one():
+    cmd = [sys.executable, "-m", "rankl_net", "simulate", "bone_tumour", "-p", "preset:prostate",
+           "--end", "28", "--points", "3", "--readouts", "tumour_burden,lesion_index"]
+    ok = subprocess.run(cmd, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.splitlines()[0] == "time,tumour_burden,lesion_index"
+    bad = subprocess.run(cmd[:6] + ["preset:lung"], capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("error: unknown preset 'lung'") and "Traceback" not in bad.stderr
+
+
+# -------------------------------------------------------------------------- tumour behaviours
+def test_osteolytic_tumour_grows_faster_with_resorption_than_without(tumour_mouse):
+    with_resorption = _final(tumour_mouse, "preset:breast", end=28, readouts=["tumour_burden", "bone_volume"])
+    without = _final(tumour_mouse, "preset:breast+ko:RANK", end=28, readouts=["tumour_burden", "bone_volume"])
+    assert with_resorption["bone_volume"] <= 90.0
+    assert without["tumour_burden"] <= 0.5 * with_resorption["tumour_burden"]
+
+
+def test_pthrp_drives_the_osteolysis(tumour_mouse):
+    full = _final(tumour_mouse, "preset:breast", end=28, readouts=["osteolysis"])
+    no_pthrp = _final(tumour_mouse, "preset:breast+ko:PTHLH", end=28, readouts=["osteolysis"])
+    assert no_pthrp["osteolysis"] <= 0.5 * full["osteolysis"]
+
+
+def test_endothelin_drives_the_osteoblastic_lesion(tumour_mouse):
+    r = ["lesion_index", "bone_volume"]
+    full = _final(tumour_mouse, "preset:prostate", end=28, readouts=r)
+    no_edn1 = _final(tumour_mouse, "preset:prostate+ko:EDN1", end=28, readouts=r)
+    assert full["lesion_index"] >= 0.2 and full["bone_volume"] >= 105
+    assert no_edn1["lesion_index"] < 0 < full["lesion_index"]
+
+
+def test_rank_positive_cells_answer_rankl_directly_rank_negative_cells_do_not(tumour_mouse):
+    """RANKL lowered to a tenth: migration falls only for RANK+ cells."""
+    readouts = ["migration_index"]
+    pos = _final(tumour_mouse, "preset:breast", end=28, readouts=readouts)["migration_index"]
+    pos_low = _final(tumour_mouse, "preset:breast+kd:RANKL=0.1", end=28, readouts=readouts)["migration_index"]
+    neg = _final(tumour_mouse, "preset:breast+set:tumour_rank_expression=0", end=28, readouts=readouts)
+    neg_low = _final(tumour_mouse, "preset:breast+set:tumour_rank_expression=0+kd:RANKL=0.1", end=28,
+                     readouts=readouts)
+    assert pos_low <= 0.7 * pos
+    assert neg_low["migration_index"] == pytest.approx(neg["migration_index"], rel=1e-9)
+
+
+def test_rank_survival_is_an_osteoclast_independent_growth_advantage(tumour_mouse):
+    """Without osteoclasts (ko:RANK of the precursors), RANK+ cells still outgrow RANK- cells."""
+    pos = _final(tumour_mouse, "preset:breast+ko:RANK", end=28, readouts=["tumour_burden"])
+    neg = _final(tumour_mouse, "preset:breast+ko:RANK+ko:TUMOUR_RANK", end=28, readouts=["tumour_burden"])
+    assert pos["tumour_burden"] >= 1.1 * neg["tumour_burden"]
+
+
+def test_rankl_raises_bmp2_in_rank_positive_osteosarcoma(tumour_mouse):
+    r = ["bmp2", "lesion_index"]
+    full = _final(tumour_mouse, "preset:osteosarcoma", end=28, readouts=r)
+    rank_negative = _final(tumour_mouse, "preset:osteosarcoma+ko:TUMOUR_RANK", end=28, readouts=r)
+    more_rankl = _final(tumour_mouse, "preset:osteosarcoma+oe:RANKL=2", end=28, readouts=r)
+    assert rank_negative["bmp2"] <= 0.5 * full["bmp2"]
+    assert more_rankl["bmp2"] >= 1.1 * full["bmp2"]
+
+
+def test_free_opg_protects_tumour_cells_from_trail(tumour_mouse):
+    """OPG binds TRAIL: with TRAIL supplied at a fixed rate (no tumour, so nothing else changes
+    with it), more OPG lowers free TRAIL and the TRAIL-induced death rate of tumour cells. (At
+    the measured 3 nM affinity, the pM endogenous OPG of a lesion binds little TRAIL; OPG-Fc at
+    nM concentrations binds most of it, see the OPG-Fc experiment.)"""
+    r = ["tumour_apoptosis", "trail", "opg_free"]
+    trail = "set:trail_basal_production=20"
+    normal = _final(tumour_mouse, trail, end=28, readouts=r)
+    more_opg = _final(tumour_mouse, trail + "+oe:OPG=20", end=28, readouts=r)
+    assert more_opg["opg_free"] >= 10 * normal["opg_free"]
+    assert more_opg["tumour_apoptosis"] <= 0.9 * normal["tumour_apoptosis"]
+
+
+def test_trail_knockout_removes_tumour_apoptosis(tumour_mouse):
+    r = _final(tumour_mouse, "preset:breast+ko:TRAIL", end=28, readouts=["tumour_apoptosis"])
+    assert r["tumour_apoptosis"] == pytest.approx(0.0, abs=1e-9)
+
+
+# ----------------------------------------------------------------------- experiments as data
+@pytest.fixture(scope="module")
+def experiment_results():
+    return {e.id: comparisons.run_comparison(e) for e in TUMOUR_EXPERIMENTS}
+
+
+@pytest.mark.parametrize(
+    ("exp_id", "index"),
+    [(e.id, i) for e in TUMOUR_EXPERIMENTS for i in range(len(e.expectations))],
+    ids=[f"{e.id}-{x.condition}-{x.readout}-{x.relation}"
+         for e in TUMOUR_EXPERIMENTS for x in e.expectations],
+)
+def test_experiment_expectation_holds(experiment_results, exp_id, index):
+    row = experiment_results[exp_id].checks.iloc[index]
+    assert row["passed"], row.to_dict()
+
+
+def test_every_expectation_has_a_source():
+    for e in TUMOUR_EXPERIMENTS:
+        assert e.source
+        for x in e.expectations:
+            assert x.source, (e.id, x)
+
+
+def test_malformed_experiment_file_is_reported(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[experiments]]\nid = "x"\ntitle = "t"\nmodel = "bone"\nend = 1\nreadouts = ["ctx"]\n'
+                   'conditions = [{ label = "a", spec = "" }]\n'
+                   'expectations = [{ readout = "ctx", condition = "a", relation = "lower" }]\n')
+    with pytest.raises(InputError, match="needs a reference"):
+        comparisons.read_comparisons(bad)
+
+
+def test_experiment_command_writes_table_plot_and_checks(tmp_path):
+    cmd = [sys.executable, "-m", "rankl_net", "experiment", str(comparisons.TUMOUR_EXPERIMENTS), "--only"]
+    out = subprocess.run(cmd + ["vicious_cycle", "--out", str(tmp_path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    for name in ("vicious_cycle.csv", "vicious_cycle_checks.csv", "vicious_cycle.png"):
+        assert (tmp_path / name).stat().st_size > 0
+    bad = subprocess.run(cmd + ["vicious"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "Did you mean 'vicious_cycle'" in bad.stderr
+
+
+# ---------------------------------------------------------------------------------- immunity
+def test_arthritis_erodes_bone_and_rankl_loss_stops_erosion_not_inflammation(tumour_human):
+    r = ["erosion", "inflammation", "osteoclasts"]
+    ra = _final(tumour_human, "set:inflammation_input=1", end=365, readouts=r)
+    no_rankl = _final(tumour_human, "set:inflammation_input=1+ko:RANKL", end=365, readouts=r)
+    assert ra["erosion"] >= 5.0 and ra["inflammation"] >= 90.0
+    assert no_rankl["erosion"] <= 0.05 * ra["erosion"]
+    assert abs(no_rankl["inflammation"] - ra["inflammation"]) <= 0.05 * ra["inflammation"]
+
+
+def test_dose_times_on_the_output_grid_up_to_round_off(tumour_mouse):
+    """Weekly doses over 28 days on a 101-point grid: 7.000000000000001 is the dose time 7."""
+    frame = tumour_mouse.simulate("preset:breast+drug:opg_fc=3mg/kg/1wk", end=28, points=101,
+                                  readouts=["osteoclasts"])
+    assert len(frame) == 101
+    np.testing.assert_allclose(frame["time"], np.linspace(0, 28, 101))
