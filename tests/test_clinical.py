@@ -86,7 +86,7 @@ def test_piecewise_dosing_equals_sbml_events(clinical):
     piecewise = clinical.simulate(spec, end=end, points=len(grid), readouts=readouts)
 
     doses = engine.dose_table(changes.dosing, end)
-    rr = roadrunner.RoadRunner(sbml_with_dose_events(engine.rr.getCurrentSBML(), doses, "day"))
+    rr = roadrunner.RoadRunner(sbml_with_dose_events(engine.rr.getCurrentSBML(), doses))
     rr.integrator.relative_tolerance = 1e-10
     rr.integrator.absolute_tolerance = 1e-16
     engine.apply(changes)  # baseline state, then time-0 changes

@@ -52,6 +52,32 @@ def _writable(path: Path) -> Path:
     return path
 
 
+def _table_out_option(default: str):
+    """The --out option of a command that writes a checked table and its figure."""
+    return click.option(
+        "--out",
+        type=click.Path(path_type=Path),
+        default=Path(default),
+        show_default=True,
+        help="CSV table; a PNG with the same stem is written beside it.",
+    )
+
+
+def _write_checked_table(table, out: Path, figure_fn, title: str, columns: list[str], ok_column: str,
+                         summary: str) -> None:
+    """Write ``table`` (CSV) and its figure, print the chosen columns and a pass count, and exit 1
+    when a row fails (``ok_column`` False). ``summary`` is formatted with ``ok`` and ``total``."""
+    table.to_csv(out, index=False)
+    figure = figure_fn(table, out.with_suffix(".png"))
+    click.echo(title)
+    click.echo(table[columns].to_string(index=False, float_format=lambda x: f"{x:.1f}"))
+    ok = int(table[ok_column].sum())
+    click.echo("\n" + summary.format(ok=ok, total=len(table)))
+    click.echo(f"wrote {out} and {figure}")
+    if ok != len(table):
+        sys.exit(1)
+
+
 @main.command("models")
 def models_cmd() -> None:
     """List the shipped models with their time unit, contexts and readouts."""
@@ -173,13 +199,7 @@ def export_cmd(model, fmt, out, context, experiment) -> None:
 
 
 @main.command("phenotypes")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("results/phenotypes.csv"),
-    show_default=True,
-    help="CSV table; a PNG with the same stem is written beside it.",
-)
+@_table_out_option("results/phenotypes.csv")
 def phenotypes_cmd(out: Path) -> None:
     """Run every mouse genetic line of experiments/genetic_lines.tsv against wild type."""
     from .experiments import AGE_DAYS, run_phenotypes
@@ -189,29 +209,13 @@ def phenotypes_cmd(out: Path) -> None:
     start = time.perf_counter()
     table = run_phenotypes()
     elapsed = time.perf_counter() - start
-    table.to_csv(out, index=False)
-    figure = phenotype_figure(table, out.with_suffix(".png"))
-    shown = table[
-        [
-            "line",
-            "perturbation",
-            "bone_volume_pct_wt",
-            "osteoclasts_pct_wt",
-            "phenotype",
-            "expected_phenotype",
-            "osteoclasts",
-            "expected_osteoclasts",
-            "agrees",
-            "source",
-        ]
-    ]
-    click.echo(f"Mouse genetic lines vs wild type at {AGE_DAYS:g} days (bone model, mouse context)")
-    click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
-    agree = int(table["agrees"].sum())
-    click.echo(f"\n{agree}/{len(table)} lines agree with the literature; {elapsed:.1f} s")
-    click.echo(f"wrote {out} and {figure}")
-    if agree != len(table):
-        sys.exit(1)
+    columns = ["line", "perturbation", "bone_volume_pct_wt", "osteoclasts_pct_wt", "phenotype",
+               "expected_phenotype", "osteoclasts", "expected_osteoclasts", "agrees", "source"]
+    _write_checked_table(
+        table, out, phenotype_figure,
+        f"Mouse genetic lines vs wild type at {AGE_DAYS:g} days (bone model, mouse context)",
+        columns, "agrees", "{ok}/{total} lines agree with the literature; " + f"{elapsed:.1f} s",
+    )
 
 
 @main.command("experiment")
@@ -422,13 +426,7 @@ def report_cmd(results: Path, out: Path | None) -> None:
 
 
 @main.command("validation")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("results/clinical_validation.csv"),
-    show_default=True,
-    help="CSV table; a PNG with the same stem is written beside it.",
-)
+@_table_out_option("results/clinical_validation.csv")
 def validation_cmd(out: Path) -> None:
     """Predicted vs observed for the clinical facts of experiments/clinical_validation.tsv."""
     from .plots import validation_figure
@@ -436,17 +434,10 @@ def validation_cmd(out: Path) -> None:
 
     _writable(out)
     table = validate()
-    table.to_csv(out, index=False)
-    figure = validation_figure(table, out.with_suffix(".png"))
     columns = ["id", "regimen", "readout", "metric", "time_d", "predicted", "observed", "tolerance", "passed"]
-    shown = table[columns]
-    click.echo("Clinical facts, clinical model (human): predicted vs observed")
-    click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
-    passed = int(table["passed"].sum())
-    click.echo(f"\n{passed}/{len(table)} facts within tolerance")
-    click.echo(f"wrote {out} and {figure}")
-    if passed != len(table):
-        sys.exit(1)
+    _write_checked_table(table, out, validation_figure,
+                         "Clinical facts, clinical model (human): predicted vs observed",
+                         columns, "passed", "{ok}/{total} facts within tolerance")
 
 
 @main.command("fit")

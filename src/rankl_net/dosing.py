@@ -195,7 +195,15 @@ def parse_regimen(part: str, time_unit: str = "day") -> Regimen:
     return Regimen(m["name"].strip(), dose, every, count, start, per_kg)
 
 
-def sbml_with_dose_events(sbml: str, doses: dict[float, list[tuple[str, float]]], time_unit: str) -> str:
+def _constant_parameter(model, pid: str, value: float, units: str) -> None:
+    p = model.createParameter()
+    p.setId(pid)
+    p.setValue(value)
+    p.setConstant(True)
+    p.setUnits(units)
+
+
+def sbml_with_dose_events(sbml: str, doses: dict[float, list[tuple[str, float]]]) -> str:
     """The SBML ``sbml`` with one event per dose time adding the doses to their species.
 
     ``doses`` maps a time (model time units) to (species, amount in substance units) pairs, as
@@ -207,11 +215,7 @@ def sbml_with_dose_events(sbml: str, doses: dict[float, list[tuple[str, float]]]
     doc = libsbml.readSBMLFromString(sbml)
     model = doc.getModel()
     for k, (t, items) in enumerate(sorted(doses.items())):
-        tp = model.createParameter()
-        tp.setId(f"dose_{k}_time")
-        tp.setValue(t)
-        tp.setConstant(True)
-        tp.setUnits("time_unit")
+        _constant_parameter(model, f"dose_{k}_time", t, "time_unit")
         ev = model.createEvent()
         ev.setId(f"dose_{k}")
         ev.setUseValuesFromTriggerTime(True)
@@ -220,11 +224,7 @@ def sbml_with_dose_events(sbml: str, doses: dict[float, list[tuple[str, float]]]
         trig.setPersistent(True)
         trig.setMath(libsbml.parseL3Formula(f"time >= dose_{k}_time"))
         for j, (sid, amount) in enumerate(items):
-            ap = model.createParameter()
-            ap.setId(f"dose_{k}_{j}_amount")
-            ap.setValue(amount)
-            ap.setConstant(True)
-            ap.setUnits("substance")
+            _constant_parameter(model, f"dose_{k}_{j}_amount", amount, "substance")
             ea = ev.createEventAssignment()
             ea.setVariable(sid)
             ea.setMath(libsbml.parseL3Formula(f"{sid} + dose_{k}_{j}_amount"))

@@ -103,10 +103,10 @@ class Predictor:
         """The readout under ``spec`` from 0 to ``end`` days (index: time in days)."""
         key = (spec, readout, end)
         if key not in self._curves:
-            sets = [f"set:{k}={v!r}" for k, v in self.parameters.items()]
+            specs = [spec] if spec else []
+            specs += [f"set:{k}={v!r}" for k, v in self.parameters.items()]
             frame = self.model.simulate(
-                *( [spec] if spec else [] ), *sets,
-                end=end, points=int(round(end * POINTS_PER_DAY)) + 1, readouts=[readout],
+                *specs, end=end, points=int(round(end * POINTS_PER_DAY)) + 1, readouts=[readout]
             )
             self._curves[key] = pd.Series(frame[readout].to_numpy(), index=frame["time"].to_numpy())
         return self._curves[key]
