@@ -598,6 +598,22 @@ def cli(subs: dict[str, str]) -> None:
                 "bone_volume,osteoclasts,nfatc1",
             ]
         ),
+        "simulate_drug": run(
+            [
+                "simulate",
+                "clinical",
+                "-p",
+                "drug:denosumab=60mg/6mo",
+                "--end",
+                "1095",
+                "--points",
+                "7",
+                "--readouts",
+                "denosumab_serum,ctx,p1np,bmd_lumbar_spine",
+            ]
+        ),
+        "err_regimen": run(["simulate", "clinical", "-p", "drug:denosumab=60/6mo"]),
+        "err_drug": run(["simulate", "clinical", "-p", "drug:denosumabb=60mg"]),
         "validate": run(["validate", sbml], "rankl-net validate models/sbml/bone.xml"),
         "err_model": run(["simulate", "bonee"]),
         "err_node": run(["simulate", "bone", "-p", "ko:OPGG"]),
@@ -731,6 +747,100 @@ def tumour(subs: dict[str, str]) -> None:
     subs["tumour_expectations_held"] = str(held)
 
 
+# ---------------------------------------------------------------- clinical model and drug pages
+# parameters of the bone modules that only act through a drug (shown in the clinical card)
+DRUG_HOOK_PARAMETERS = ("bp_apoptosis_gain",)
+
+
+def clinical(subs: dict[str, str]) -> None:
+    """The clinical model card (PK/PD parameters, fit, validation) and the per-drug pages."""
+    from rankl_net import dosing, fitting, regimens, validation
+
+    info = catalog.get_model("clinical")
+    bone_ids = set(_parameter_units(catalog.get_model("bone").sbml_path))
+    units = _parameter_units(info.sbml_path)
+    model = checks.read_sbml_document(info.sbml_path).getModel()
+    assigned = {r.getVariable() for r in model.getListOfRules() if r.isAssignment()}
+    sources = annotations.parameter_sources()
+    fitted = {p.id: (g, p) for g in fitting.read_fit_spec() for p in g.parameters}
+    drugs = dosing.drugs()
+
+    # every PK/PD parameter: what the clinical model adds to bone, plus the fitted ones
+    rows: list[list[str]] = []
+    per_drug: dict[str, list[list[str]]] = {d: [] for d in drugs}
+    for p in model.getListOfParameters():
+        pid = p.getId()
+        if pid in assigned or (pid in bone_ids and pid not in fitted and pid not in DRUG_HOOK_PARAMETERS):
+            continue
+        source = sources.get(pid, {}).get("source", "**missing**")
+        row = [code(pid), fmt(p.getValue()), units[pid], source]
+        rows.append(row)
+        for d in drugs:
+            if d in pid:
+                per_drug[d].append(row)
+    header, align = ["parameter", "value", "unit", "source"], ["l", "r", "l", "l"]
+    write("clinical_parameters.md", md_table(header, rows, align))
+    subs["clinical_pkpd_parameters"] = str(len(rows))
+    for d, drug_rows in per_drug.items():
+        write(f"drug_{d}_parameters.md", md_table(header, drug_rows, align))
+
+    # the fit: values, bounds, targets
+    values = {p.getId(): p.getValue() for p in model.getListOfParameters()}
+    fit_rows, at_bound = [], []
+    for pid, (group, fp) in fitted.items():
+        v = values[pid]
+        bound = "lower" if math.isclose(v, fp.lower, rel_tol=1e-3) else (
+            "upper" if math.isclose(v, fp.upper, rel_tol=1e-3) else "")
+        if bound:
+            at_bound.append(f"`{pid}` ({bound})")
+        fit_rows.append([code(pid), fmt(v), fp.unit, f"{fmt(fp.lower)} – {fmt(fp.upper)}",
+                         f"**{bound}**" if bound else "no", group.name,
+                         ", ".join(f"`{t}`" for t in group.targets)])
+    write("clinical_fit.md", md_table(["parameter", "fitted value", "unit", "bounds", "at a bound",
+                                       "group", "fitted to"], fit_rows,
+                                      ["l", "r", "l", "l", "l", "l", "l"]))
+    subs["clinical_fitted_count"] = str(len(fit_rows))
+    subs["clinical_fit_at_bound"] = ", ".join(at_bound) or "none"
+
+    # validation: predicted vs observed
+    table = validation.validate()
+    plots.validation_figure(table, OUT / "clinical_validation.png")
+    val_rows = [[f"`{r.id}`", code(r.regimen), r.readout, r.metric, r.time_d, fmt(r.predicted),
+                 fmt(r.observed), fmt(r.tolerance), "yes" if r.passed else "**no**",
+                 "yes" if r.fitted else "no", r.source] for r in table.itertuples()]
+    val_header = ["fact", "regimen", "readout", "metric", "days", "predicted", "observed", "tolerance",
+                  "passes", "fit target", "source"]
+    write("clinical_validation.md", md_table(val_header, val_rows, ["l"] * 5 + ["r"] * 3 + ["l"] * 3))
+    subs["clinical_facts_total"] = str(len(table))
+    subs["clinical_facts_passed"] = str(int(table["passed"].sum()))
+    for d in drugs:
+        mine = [row for row, r in zip(val_rows, table.itertuples(), strict=True) if d in r.regimen]
+        write(f"drug_{d}_validation.md",
+              md_table(val_header, mine, ["l"] * 5 + ["r"] * 3 + ["l"] * 3) if mine
+              else "No row of the validation table doses this drug.\n")
+    month6 = table.set_index("id").loc["dmab_ctx_month6", "predicted"]
+    subs["dmab_ctx_month6"] = f"{month6:.0f}"
+
+    # regimen experiments: one figure each, listed on the page of every drug they dose
+    figures: dict[str, list[str]] = {d: [] for d in drugs}
+    for name, exp in regimens.read_experiments().items():
+        frame = regimens.run_experiment(exp)
+        plots.regimen_figure(frame, exp.title, OUT / f"regimen_{name}.png")
+        for d in regimens.dosed_drugs(exp):
+            figures[d].append(f"### {exp.title}\n\n`rankl-net regimens {name}`\n\n"
+                              f"![{exp.title}](regimen_{name}.png)\n")
+    for d, parts in figures.items():
+        write(f"drug_{d}_regimens.md", "\n".join(parts))
+    # the mouse contexts: denosumab binds human RANKL only
+    mouse = {}
+    for ctx in ("mouse", "mouse_huRANKL"):
+        m = rankl_net.load_model("clinical", context=ctx)
+        treated = m.final("drug:denosumab=10mg/kg/3.5d", end=28, readouts=["osteoclasts"])["osteoclasts"]
+        mouse[ctx] = 100 * treated / m.engine.baseline["osteoclasts"]
+    subs["dmab_mouse_oc_pct"] = pct(mouse["mouse"])
+    subs["dmab_huRANKL_oc_pct"] = pct(mouse["mouse_huRANKL"])
+
+
 def generate() -> dict[str, str]:
     """Write every generated file into ``docs/_generated`` and return the page substitutions."""
     if OUT.exists():
@@ -738,7 +848,8 @@ def generate() -> dict[str, str]:
     OUT.mkdir(parents=True)
     subs: dict[str, str] = {"version": rankl_net.__version__}
     timings = []
-    for step in (contexts, nodes, provenance, osteoclastogenesis, bone, phenotypes, tumour, screens_example,
+    for step in (contexts, nodes, provenance, osteoclastogenesis, bone, phenotypes, tumour, clinical,
+                 screens_example,
                  quickstart, cli):
         start = time.perf_counter()
         step(subs)

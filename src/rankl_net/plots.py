@@ -149,8 +149,8 @@ def comparison_figure(courses: pd.DataFrame, readouts: list[str], path: Path, *,
     return _save(fig, path)
 
 
+SERUM_SHOWN = 1e-6  # µg/mL (1 pg/mL): below it a drug counts as not dosed in the arm
 REGIMEN_PANELS = (
-    ("denosumab_serum", "serum denosumab (µg/mL)"),
     ("ctx", "serum CTX (% change)"),
     ("p1np", "P1NP (% change)"),
     ("bmd_lumbar_spine", "lumbar spine BMD (% change)"),
@@ -158,14 +158,34 @@ REGIMEN_PANELS = (
 
 
 def regimen_figure(table: pd.DataFrame, title: str, path: Path) -> Path:
-    """Drug concentration, turnover markers and bone density over time, one line per arm."""
-    fig, axes = plt.subplots(1, len(REGIMEN_PANELS), figsize=(4 * len(REGIMEN_PANELS), 3.4))
-    for ax, (col, label) in zip(axes, REGIMEN_PANELS, strict=True):
-        for arm, part in table.groupby("arm", sort=False):
-            ax.plot(part["time"], part[col], label=arm)
-        ax.set_xlabel("time (days)")
+    """Serum drug concentrations, turnover markers and bone density over time, one line per arm.
+
+    The first panel shows, on a log axis, the serum concentration (µg/mL) of every drug an arm
+    doses (the ``*_serum`` columns that exceed ``SERUM_SHOWN`` in that arm).
+    """
+    fig, axes = plt.subplots(1, 1 + len(REGIMEN_PANELS), figsize=(4 * (1 + len(REGIMEN_PANELS)), 3.4))
+    serum_columns = [c for c in table.columns if c.endswith("_serum")]
+    peak = 0.0
+    for i, (arm, part) in enumerate(table.groupby("arm", sort=False)):
+        colour = f"C{i}"
+        for col in serum_columns:
+            if part[col].max() > SERUM_SHOWN:
+                peak = max(peak, float(part[col].max()))
+                drug = col.removesuffix("_serum")
+                axes[0].plot(part["time"], part[col], color=colour,
+                             label=arm if arm == drug else f"{arm}: {drug}")
+        for ax, (col, _) in zip(axes[1:], REGIMEN_PANELS, strict=True):
+            ax.plot(part["time"], part[col], color=colour, label=arm)
+    axes[0].set_ylabel("serum drug (µg/mL)")
+    if peak > 0:
+        axes[0].set_yscale("log")
+        axes[0].set_ylim(peak * 1e-4, peak * 2)
+        axes[0].legend(fontsize=7)
+    for ax, (_, label) in zip(axes[1:], REGIMEN_PANELS, strict=True):
         ax.set_ylabel(label)
-    axes[0].legend(fontsize=8)
+    for ax in axes:
+        ax.set_xlabel("time (days)")
+    axes[1].legend(fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return _save(fig, path)

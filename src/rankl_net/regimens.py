@@ -14,12 +14,15 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .dosing import Regimen, parse_dose, parse_duration, parse_regimen
+from .dosing import Regimen, parse_dose, parse_duration, parse_regimen, resolve_drug
 from .errors import InputError, unknown_name
 from .model import Model
 
 REGIMENS_FILE = paths.EXPERIMENTS / "clinical" / "regimens.toml"
-READOUTS = ["denosumab_serum", "ctx", "untx", "p1np", "bmd_lumbar_spine", "bmd_total_hip", "osteoclasts"]
+# serum concentrations (ug/mL) of every drug, then the turnover markers and bone density
+DRUG_SERUM = ["denosumab_serum", "opg_fc_serum", "rank_fc_serum", "zoledronate_serum", "pamidronate_serum",
+              "odanacatib_serum"]
+READOUTS = [*DRUG_SERUM, "ctx", "untx", "p1np", "bmd_lumbar_spine", "bmd_total_hip", "osteoclasts"]
 POINTS_PER_DAY = 2
 
 
@@ -64,6 +67,12 @@ def read_experiments(path: Path = REGIMENS_FILE) -> dict[str, RegimenExperiment]
         end = parse_duration(str(e["end"]), what=f"[{name}] end")
         out[name] = RegimenExperiment(name, e["title"], end, arms)
     return out
+
+
+def dosed_drugs(experiment: RegimenExperiment) -> list[str]:
+    """Names of the drugs (``models/drugs.toml``) any arm of the experiment doses."""
+    names = {resolve_drug(r.drug).name for arm in experiment.arms.values() for r in arm}
+    return sorted(names)
 
 
 def run_experiment(experiment: RegimenExperiment | str, model: Model | None = None) -> pd.DataFrame:
