@@ -176,3 +176,18 @@ def test_regimens_command_writes_table_and_plot(tmp_path):
     assert "zoledronate_serum" not in res.output  # only the drugs the arms dose are printed
     bad = CliRunner().invoke(main, ["regimens", "denosumab_stoped"])
     assert bad.exit_code == 2 and "denosumab_stopped_after_2y" in bad.output
+
+
+def test_restarting_and_switching_treatment(clinical):
+    """The regimens of the Drugs and dosing page: a restart suppresses CTX again; a switch to
+    zoledronic acid at the end of denosumab holds CTX below the rebound of a plain stop."""
+    stop = "drug:denosumab=60mg/6mo*4"
+    times = [900, 1200]  # days: off treatment (rebound), then after the restart at 3 years
+    stopped = clinical.simulate(stop, end=1200, points=1201, readouts=["ctx"]).set_index("time")["ctx"]
+    restarted = clinical.simulate(stop, "drug:denosumab=60mg/6mo@3y", end=1200, points=1201,
+                                  readouts=["ctx"]).set_index("time")["ctx"]
+    switched = clinical.simulate(stop, "drug:zoledronate=5mg/1y@2y", end=1200, points=1201,
+                                 readouts=["ctx"]).set_index("time")["ctx"]
+    assert restarted[times[0]] == pytest.approx(stopped[times[0]])  # identical until the restart
+    assert stopped[times[0]] > 0 and restarted[times[1]] < -50
+    assert switched.loc[730:900].max() < stopped.loc[730:900].max() - 10
