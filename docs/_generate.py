@@ -810,13 +810,14 @@ def clinical(subs: dict[str, str]) -> None:
                  "yes" if r.fitted else "no", r.source] for r in table.itertuples()]
     val_header = ["fact", "regimen", "readout", "metric", "days", "predicted", "observed", "tolerance",
                   "passes", "fit target", "source"]
-    write("clinical_validation.md", md_table(val_header, val_rows, ["l"] * 5 + ["r"] * 3 + ["l"] * 3))
+    val_align = ["l"] * 5 + ["r"] * 3 + ["l"] * 3
+    write("clinical_validation.md", md_table(val_header, val_rows, val_align))
     subs["clinical_facts_total"] = str(len(table))
     subs["clinical_facts_passed"] = str(int(table["passed"].sum()))
     for d in drugs:
         mine = [row for row, r in zip(val_rows, table.itertuples(), strict=True) if d in r.regimen]
         write(f"drug_{d}_validation.md",
-              md_table(val_header, mine, ["l"] * 5 + ["r"] * 3 + ["l"] * 3) if mine
+              md_table(val_header, mine, val_align) if mine
               else "No row of the validation table doses this drug.\n")
     month6 = table.set_index("id").loc["dmab_ctx_month6", "predicted"]
     subs["dmab_ctx_month6"] = f"{month6:.0f}"

@@ -468,7 +468,7 @@ def regimens_cmd(names: tuple[str, ...], out_dir: Path) -> None:
     """Run the clinical regimen experiments of experiments/clinical/regimens.toml (all by default)."""
     from .errors import unknown_name
     from .plots import regimen_figure
-    from .regimens import DRUG_SERUM, dosed_drugs, read_experiments, run_experiment
+    from .regimens import dosed_drugs, read_experiments, run_experiment, serum_readouts
 
     experiments = read_experiments()
     for n in names:
@@ -483,7 +483,8 @@ def regimens_cmd(names: tuple[str, ...], out_dir: Path) -> None:
         figure = regimen_figure(table, exp.title, out_dir / f"{name}.png")
         last = table.groupby("arm", sort=False).tail(1)
         click.echo(f"{exp.title}: at {exp.end:g} days")
-        idle = [c for c in DRUG_SERUM if c.removesuffix("_serum") not in dosed_drugs(exp)]
+        dosed = dosed_drugs(exp)
+        idle = [c for c in serum_readouts() if c.removesuffix("_serum") not in dosed]
         shown = last.drop(columns=["experiment", *idle])
         click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
         click.echo(f"wrote {csv} and {figure}\n")

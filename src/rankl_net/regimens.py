@@ -14,15 +14,13 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .dosing import Regimen, parse_dose, parse_duration, parse_regimen, resolve_drug
+from .dosing import Regimen, drugs, parse_dose, parse_duration, parse_regimen, resolve_drug
 from .errors import InputError, unknown_name
 from .model import Model
 
 REGIMENS_FILE = paths.EXPERIMENTS / "clinical" / "regimens.toml"
-# serum concentrations (ug/mL) of every drug, then the turnover markers and bone density
-DRUG_SERUM = ["denosumab_serum", "opg_fc_serum", "rank_fc_serum", "zoledronate_serum", "pamidronate_serum",
-              "odanacatib_serum"]
-READOUTS = [*DRUG_SERUM, "ctx", "untx", "p1np", "bmd_lumbar_spine", "bmd_total_hip", "osteoclasts"]
+# after the serum concentration of every drug (`serum_readouts`): turnover markers and bone density
+READOUTS = ["ctx", "untx", "p1np", "bmd_lumbar_spine", "bmd_total_hip", "osteoclasts"]
 POINTS_PER_DAY = 2
 
 
@@ -69,6 +67,11 @@ def read_experiments(path: Path = REGIMENS_FILE) -> dict[str, RegimenExperiment]
     return out
 
 
+def serum_readouts() -> list[str]:
+    """The serum concentration readout (ug/mL) of every drug of ``models/drugs.toml``."""
+    return [f"{name}_serum" for name in drugs()]
+
+
 def dosed_drugs(experiment: RegimenExperiment) -> list[str]:
     """Names of the drugs (``models/drugs.toml``) any arm of the experiment doses."""
     names = {resolve_drug(r.drug).name for arm in experiment.arms.values() for r in arm}
@@ -83,10 +86,11 @@ def run_experiment(experiment: RegimenExperiment | str, model: Model | None = No
             raise unknown_name("regimen experiment", experiment, known)
         experiment = known[experiment]
     model = model or Model("clinical", context="human")
+    readouts = [*serum_readouts(), *READOUTS]
     frames = []
     for arm, regimens in experiment.arms.items():
         frame = model.simulate(*regimens, end=experiment.end,
-                               points=int(experiment.end * POINTS_PER_DAY) + 1, readouts=READOUTS)
+                               points=int(experiment.end * POINTS_PER_DAY) + 1, readouts=readouts)
         frame.insert(0, "arm", arm)
         frame.insert(0, "experiment", experiment.name)
         frames.append(frame)
