@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 import roadrunner
@@ -9,6 +11,7 @@ import roadrunner
 import rankl_net
 from rankl_net import engine
 from rankl_net.engine import Changes, TimedChange
+from rankl_net.perturbations import parse_spec, to_changes
 
 READ = ["bone_volume", "osteoclasts", "opg_free", "rankl_free"]
 
@@ -113,3 +116,39 @@ def test_integration_failure_is_a_simulation_error(ocg):
 def test_bad_simulation_arguments(bone_mouse, kwargs, message):
     with pytest.raises(rankl_net.InputError, match=message):
         bone_mouse.simulate(**kwargs)
+
+
+def _antimony_sbml(text: str, name: str) -> str:
+    import antimony
+
+    assert antimony.loadAntimonyString(text) >= 0, antimony.getLastError()
+    return antimony.getSBMLString(name)
+
+
+def test_a_state_at_round_off_does_not_stall_the_integrator():
+    # libRoadRunner scales a scalar absolute tolerance by each state's value: a species at
+    # 1e-300 (a drug long after washout) would get a tolerance of 1e-312 and CVODE gives up
+    sbml = _antimony_sbml(
+        """model washout
+        compartment C = 1
+        species A in C = 1, D in C = 1e-300
+        k = 1
+        J1: A -> ; C * k * A
+        J2: D -> ; C * k * D
+        end""",
+        "washout",
+    )
+    eng = engine.Engine(sbml, preequilibrate=False)
+    frame = eng.simulate(end=10, points=3, readouts=["A", "D"])
+    assert frame["A"].iloc[-1] == pytest.approx(math.exp(-10), rel=1e-5)
+    assert frame["D"].iloc[-1] == pytest.approx(1e-300 * math.exp(-10), rel=1e-4)
+
+
+def test_absolute_tolerances_stay_fixed_at_the_baseline_through_doses():
+    eng = engine.load("clinical")
+    baseline = list(eng.rr.integrator.getAbsoluteToleranceVector())
+    assert min(baseline) > 0
+    # a restart after a long washout, where the drug species have decayed to round-off
+    changes = to_changes(parse_spec("drug:zoledronate=4mg+drug:zoledronate=4mg@1500d"), eng)
+    eng.final_values(changes, end=1600, readouts=["ctx"])
+    assert list(eng.rr.integrator.getAbsoluteToleranceVector()) == baseline

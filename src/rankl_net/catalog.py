@@ -60,9 +60,8 @@ class ModelInfo:
     presets
         Named sets of values applied at time 0 with ``preset:NAME`` (tumour types).
     absolute_tolerance
-        CVODE's absolute tolerance for this model (None: the engine's default).
-    clear_round_off
-        Set species left at round-off after pre-equilibration to exactly 0.
+        CVODE's absolute tolerance for this model (None: the engine's default); see
+        :class:`rankl_net.engine.Engine`.
     """
 
     name: str
@@ -76,7 +75,6 @@ class ModelInfo:
     reset_at_start: dict[str, float] = field(default_factory=dict)
     presets: dict[str, Preset] = field(default_factory=dict)
     absolute_tolerance: float | None = None
-    clear_round_off: bool = False
 
     @property
     def sbml_path(self) -> Path:
@@ -104,7 +102,6 @@ def _catalog() -> dict[str, ModelInfo]:
                 for k, p in entry.get("presets", {}).items()
             },
             absolute_tolerance=entry.get("absolute_tolerance"),
-            clear_round_off=bool(entry.get("clear_round_off", False)),
         )
     return out
 

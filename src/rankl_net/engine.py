@@ -12,6 +12,8 @@ Rules (ARCHITECTURE, "Engine rules"):
   condition cannot leak into the next.
 * Timed changes (``SetValue`` with a window) are applied by piecewise integration between the
   change times.
+* CVODE's absolute tolerances are set per state once, at the baseline, so a restart (a dose, a
+  timed change) never rescales them to the state of the moment.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
 
 RELATIVE_TOLERANCE = 1e-8
 ABSOLUTE_TOLERANCE = 1e-12
-# species below this (in the model's concentration unit) after pre-equilibration are round-off
+# a state below this (in the model's units) at the baseline is round-off of zero
 ROUND_OFF = 1e-20
 
 
@@ -118,10 +120,9 @@ class Engine:
         the start applied), for models that never settle (oscillators) or that are driven by
         events at fixed times.
     absolute_tolerance
-        CVODE's absolute tolerance (concentration units).
-    clear_round_off
-        Set species left at round-off (below ``ROUND_OFF``) after pre-equilibration to 0; it
-        keeps long tumour-model runs off subnormal numbers, but stalls some clinical regimens.
+        CVODE's absolute tolerance: of a state that is zero at the baseline, in concentration
+        units; of any other state, this fraction of its baseline value (libRoadRunner's
+        scaling, fixed at the baseline: see ``_fix_absolute_tolerances``).
     """
 
     def __init__(
@@ -138,7 +139,6 @@ class Engine:
         preequilibrate: bool = True,
         presets: Mapping[str, Mapping[str, float]] | None = None,
         absolute_tolerance: float = ABSOLUTE_TOLERANCE,
-        clear_round_off: bool = False,
     ) -> None:
         self.name = name
         self.time_unit = time_unit
@@ -148,7 +148,7 @@ class Engine:
         except RuntimeError as exc:
             raise InputError(f"{name}: libRoadRunner cannot load the model: {exc}") from None
         configure_integrator(self.rr.integrator, absolute=absolute_tolerance)
-        self.clear_round_off = clear_round_off
+        self.absolute_tolerance = absolute_tolerance
         m = self.rr.model
         self.species_ids: tuple[str, ...] = tuple(m.getFloatingSpeciesIds()) + tuple(
             m.getBoundarySpeciesIds()
@@ -236,10 +236,12 @@ class Engine:
         for sid, v in self._context.items():
             self.set_value(sid, v)
         if self.preequilibrate:
+            self._fix_absolute_tolerances()
             self._preequilibrate()
         rr.model.setTime(0.0)
         for sid, v in self._reset.items():
             self.set_value(sid, v)
+        self._fix_absolute_tolerances()
         self._baseline_state = rr.saveStateS()
         self._capture_baseline_arrays()
         self.baseline = {s: self.value(s) for s in self.symbols}
@@ -261,21 +263,32 @@ class Engine:
                 f"{self._state_rates(exclude):.3g} per {self.time_unit} after long integration"
             )
         self._polish_steady_state(exclude)
-        if self.clear_round_off:
-            self._clear_round_off()
         for sid in self._preeq:
             self.set_value(sid, self._defaults[sid])
 
-    def _clear_round_off(self) -> None:
-        """Set species the steady-state solver leaves at round-off (|x| < ``ROUND_OFF`` pM, from
-        species that are absent at baseline: drugs, a tumour) to exactly 0. Left in place, that
-        noise decays exponentially into subnormal numbers over a long run, where CVODE fails."""
+    def _fix_absolute_tolerances(self) -> None:
+        """Give CVODE one absolute tolerance per state, scaled to the state's current size.
+
+        libRoadRunner multiplies a scalar absolute tolerance by each state's value every time
+        integration restarts (each simulate() call, so each dose or timed change). A state
+        that has decayed to round-off (a drug after washout, 1e-300 pM) then gets a tolerance
+        near zero, and CVODE shrinks its step below what the time can resolve ("t + h = t")
+        or fails. Fixed here instead, from the current state (the baseline once it is known):
+        ``absolute_tolerance`` times the state's amount, or times its compartment volume (a
+        concentration tolerance) where the state is zero or round-off at the baseline.
+        """
         m = self.rr.model
-        x = np.array(m.getFloatingSpeciesConcentrations(), float)
-        tiny = (np.abs(x) < ROUND_OFF) & (x != 0.0)
-        if tiny.any():
-            x[tiny] = 0.0
-            m.setFloatingSpeciesConcentrations(x)
+        amounts = np.abs(np.array(m.getFloatingSpeciesAmounts(), float))
+        volumes = np.array(m.getCompartmentVolumes(), float)
+        floors = np.array([volumes[m.getCompartmentIndexForFloatingSpecies(i)]
+                           for i in range(amounts.size)], float)
+        scale = np.where(amounts > ROUND_OFF * floors, amounts, floors)
+        rule_values = np.abs(np.array([float(self.rr[r]) for r in self.rr.getRateRuleIds()], float))
+        scale = np.concatenate([scale, np.where(rule_values > ROUND_OFF, rule_values, 1.0)])
+        integrator = self.rr.integrator
+        if scale.size != len(integrator.getAbsoluteToleranceVector()):
+            return  # a state vector libRoadRunner lays out otherwise: keep its own tolerances
+        integrator.absolute_tolerance = list(self.absolute_tolerance * scale)
 
     def _capture_baseline_arrays(self) -> None:
         """Keep the baseline as value arrays: restoring them costs microseconds, where
@@ -508,5 +521,4 @@ def load(model: str, context: str | None = None) -> Engine:
         preequilibration_time=preeq_time,
         presets={k: p.values for k, p in info.presets.items()},
         absolute_tolerance=info.absolute_tolerance or ABSOLUTE_TOLERANCE,
-        clear_round_off=info.clear_round_off,
     )
