@@ -180,3 +180,37 @@ def test_export_writes_a_readable_model(tmp_path, fmt):
 def test_export_unknown_model_exits_2(tmp_path):
     out = run("export", "boen", "--format", "sbml", "--out", str(tmp_path / "x.xml"))
     assert out.returncode == 2 and "Did you mean 'bone'" in out.stderr
+
+
+def test_integrator_warnings_never_enter_a_table_on_stdout(tmp_path):
+    # a fast reaction switched on late: CVODE's first step after the change is below what the
+    # time can resolve, and SUNDIALS prints "t + h = t" warnings on the C stdout
+    import antimony
+
+    assert antimony.loadAntimonyString("""model late_switch
+        compartment C = 1
+        species A in C = 1, B in C = 0
+        k = 1
+        J1: A -> B; C * k * A
+        J2: B -> A; C * 1e-3 * B
+        end""") >= 0
+    model = tmp_path / "late_switch.xml"
+    model.write_text(antimony.getSBMLString("late_switch"), encoding="utf-8")
+    out = run("simulate", str(model), "--end", "2e6", "--points", "5", "-p", "set:k=1e12@1e6")
+    assert out.returncode == 0, out.stderr
+    assert "t + h = t" in out.stderr  # the warnings happened, and went to stderr
+    frame = pd.read_csv(io.StringIO(out.stdout))
+    assert list(frame.columns) == ["time", "A", "B"]
+    assert len(frame) == 5 and frame.dtypes.map(pd.api.types.is_numeric_dtype).all()
+    assert frame["A"].iloc[-1] == pytest.approx(1e-15, rel=1e-3)  # k_back / k after the switch
+
+
+def test_a_reader_that_stops_early_gets_no_error_message():
+    proc = subprocess.Popen([sys.executable, "-m", "rankl_net", "simulate", "bone", "--end", "10",
+                             "--points", "20000", "--readouts", "osteoclasts"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().decode().strip() == "time,osteoclasts"
+    proc.stdout.close()  # as `rankl-net simulate ... | head -1` does
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1
+    assert err.decode() == ""

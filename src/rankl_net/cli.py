@@ -6,8 +6,11 @@ Exit codes: 0 success; 2 bad input (the message names what and why); 3 a simulat
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -15,15 +18,63 @@ import click
 from .errors import InputError, RanklNetError
 
 
+@contextmanager
+def _native_stdout_to_stderr() -> Iterator[None]:
+    """Send what compiled libraries print on file descriptor 1 to stderr, for the duration.
+
+    SUNDIALS writes its integrator warnings ("t + h = t on the next step") straight to the C
+    stdout, past Python and libRoadRunner's logger; a table written to stdout
+    (``rankl-net simulate ... > table.csv``) would get them mixed in. Python's own output keeps
+    going to the real stdout through a duplicate of the descriptor.
+    """
+    try:
+        fd = sys.stdout.fileno()
+        err_fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # no real descriptors (click's test runner)
+        yield
+        return
+    python_stdout = sys.stdout
+    python_stdout.flush()
+    saved = os.dup(fd)
+    os.dup2(err_fd, fd)  # forked workers inherit this too
+    sys.stdout = open(saved, "w", encoding=python_stdout.encoding, errors=python_stdout.errors,
+                      closefd=False, buffering=1 if python_stdout.isatty() else -1)
+    try:
+        yield
+        sys.stdout.flush()
+    finally:
+        if sys.stdout is not python_stdout:
+            _silence_if_closed(sys.stdout)
+            sys.stdout = python_stdout
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+def _silence_if_closed(stream) -> None:
+    """Flush ``stream``; if its reader has gone (``rankl-net models | head``), point the
+    descriptor at /dev/null so what is left in the buffer is dropped, not reported."""
+    try:
+        stream.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+
+
 class _Group(click.Group):
     """Turns rankl-net errors into a message and an exit code, never a traceback."""
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with _native_stdout_to_stderr():
+                return super().invoke(ctx)
         except RanklNetError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except BrokenPipeError:
+            # the reader of stdout stopped early (a pager, `head`): nothing more to say
+            _silence_if_closed(sys.stdout)
+            sys.exit(1)
         except OSError as exc:
             click.echo(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
             sys.exit(2)
