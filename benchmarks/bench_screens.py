@@ -15,7 +15,8 @@ a pair of knockouts at time 0, readouts after 84 days):
 Then peak memory (max RSS of a fresh process) of a serial rankl-net screen streaming to Parquet
 with 1,000 and with 10,000 conditions.
 
-Prints conditions per second and ratios (rankl-net: median of five runs). ``--quick`` runs
+Prints conditions per second and ratios (rankl-net: median of five runs), and where the
+tellurium loop spends its time per condition (loading, pre-equilibrating, simulating). ``--quick`` runs
 fewer conditions for the slow peers and for the memory runs (a smoke test; record figures from
 a full run).
 """
@@ -79,15 +80,19 @@ def run_hand_loop(conds: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def run_tellurium_loop(conds: list[str]) -> float:
+def run_tellurium_loop(conds: list[str]) -> tuple[float, dict[str, float]]:
+    """Wall time of the loop, and the seconds it spends in each phase (summed over conditions)."""
     import tellurium as te
 
     eng = engine_mod.load("bone", "mouse")
     changes = [to_changes(parse_spec(c), eng) for c in conds]
     sbml = get_model("bone").sbml_path.read_text(encoding="utf-8")
+    phases = dict.fromkeys(("load", "pre-equilibrate", "simulate"), 0.0)
     start = time.perf_counter()
     for ch in changes:
+        t0 = time.perf_counter()
         r = te.loadSBMLModel(sbml)
+        t1 = time.perf_counter()
         r.tissue_time_scale = 8.0
         r.simulate(0, 5000, 2)
         r.bone_volume = 100.0
@@ -95,8 +100,12 @@ def run_tellurium_loop(conds: list[str]) -> float:
             r[k] = v
         for k, v in ch.species.items():
             r[f"[{k}]"] = v
+        t2 = time.perf_counter()
         r.simulate(0, END, 2, selections=["time", "bone_volume", "[osteoclasts]"])
-    return time.perf_counter() - start
+        t3 = time.perf_counter()
+        for phase, seconds in zip(phases, (t1 - t0, t2 - t1, t3 - t2), strict=True):
+            phases[phase] += seconds
+    return time.perf_counter() - start, phases
 
 
 def run_basico_loop(conds: list[str]) -> float | None:
@@ -154,10 +163,11 @@ def main() -> None:
     subset = conds[: 20 if args.quick else 60]
     engine_mod.load("bone", "mouse")  # compile outside the timings
     cores = os.cpu_count() or 1
+    tellurium_time, tellurium_phases = run_tellurium_loop(subset)
     rows = [
         ("rankl-net serial", len(conds), run_rankl_net(conds, 1)),
         (f"rankl-net all cores ({cores})", len(conds), run_rankl_net(conds, cores)),
-        ("tellurium loop (load per condition)", len(subset), run_tellurium_loop(subset)),
+        ("tellurium loop (load per condition)", len(subset), tellurium_time),
         ("hand-written libRoadRunner loop", len(conds), run_hand_loop(conds)),
     ]
     basico_time = run_basico_loop(subset)
@@ -171,6 +181,13 @@ def main() -> None:
     if basico_time is None:
         print("COPASI via basico: not installed (pip install copasi-basico)")
     print(f"all cores vs serial: {rate(rows[1][1], rows[1][2]) / serial_rate:.2f}x")
+    per_condition = {k: 1e3 * v / len(subset) for k, v in tellurium_phases.items()}
+    print("tellurium loop per condition: " + ", ".join(f"{k} {v:.1f} ms" for k, v in per_condition.items())
+          + f"; rankl-net serial: {1e3 / serial_rate:.1f} ms")
+    # the same CVODE integration is in both: a runner that only integrates, at the peer's cost
+    # per integration, is faster than the loop by at most this factor
+    ceiling = sum(per_condition.values()) / per_condition["simulate"]
+    print(f"loop / its own integration of a condition: {ceiling:.1f}x")
     small, large = (200, 2000) if args.quick else (1000, 10000)
     m_small, m_large = peak_memory_mb(small), peak_memory_mb(large)
     print(f"peak memory, serial screen to Parquet: {small} conditions {m_small:.0f} MB, "
