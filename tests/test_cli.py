@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from rankl_net import paths
+from rankl_net.build import antimony_to_sbml
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -185,17 +186,15 @@ def test_export_unknown_model_exits_2(tmp_path):
 def test_integrator_warnings_never_enter_a_table_on_stdout(tmp_path):
     # a fast reaction switched on late: CVODE's first step after the change is below what the
     # time can resolve, and SUNDIALS prints "t + h = t" warnings on the C stdout
-    import antimony
-
-    assert antimony.loadAntimonyString("""model late_switch
+    sbml = antimony_to_sbml("""model late_switch
         compartment C = 1
         species A in C = 1, B in C = 0
         k = 1
         J1: A -> B; C * k * A
         J2: B -> A; C * 1e-3 * B
-        end""") >= 0
+        end""", "late_switch")
     model = tmp_path / "late_switch.xml"
-    model.write_text(antimony.getSBMLString("late_switch"), encoding="utf-8")
+    model.write_text(sbml, encoding="utf-8")
     out = run("simulate", str(model), "--end", "2e6", "--points", "5", "-p", "set:k=1e12@1e6")
     assert out.returncode == 0, out.stderr
     assert "t + h = t" in out.stderr  # the warnings happened, and went to stderr

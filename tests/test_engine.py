@@ -10,6 +10,7 @@ import roadrunner
 
 import rankl_net
 from rankl_net import engine
+from rankl_net.build import antimony_to_sbml
 from rankl_net.engine import Changes, TimedChange
 from rankl_net.perturbations import parse_spec, to_changes
 
@@ -118,17 +119,10 @@ def test_bad_simulation_arguments(bone_mouse, kwargs, message):
         bone_mouse.simulate(**kwargs)
 
 
-def _antimony_sbml(text: str, name: str) -> str:
-    import antimony
-
-    assert antimony.loadAntimonyString(text) >= 0, antimony.getLastError()
-    return antimony.getSBMLString(name)
-
-
 def test_a_state_at_round_off_does_not_stall_the_integrator():
     # libRoadRunner scales a scalar absolute tolerance by each state's value: a species at
     # 1e-300 (a drug long after washout) would get a tolerance of 1e-312 and CVODE gives up
-    sbml = _antimony_sbml(
+    sbml = antimony_to_sbml(
         """model washout
         compartment C = 1
         species A in C = 1, D in C = 1e-300

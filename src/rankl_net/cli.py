@@ -43,9 +43,8 @@ def _native_stdout_to_stderr() -> Iterator[None]:
         yield
         sys.stdout.flush()
     finally:
-        if sys.stdout is not python_stdout:
-            _silence_if_closed(sys.stdout)
-            sys.stdout = python_stdout
+        _silence_if_closed(sys.stdout)
+        sys.stdout = python_stdout
         os.dup2(saved, fd)
         os.close(saved)
 
