@@ -82,11 +82,12 @@ def test_timed_change_equals_a_change_made_by_hand_at_that_time(ocg):
     eng = ocg.engine
     eng.apply(Changes())
     eng.rr.timeCourseSelections = ["time", "[nfatc1]"]
+    # the model never reads the time, so each piece runs on a clock starting at 0
     a = eng.rr.simulate(0, 24, 25)
     eng.rr["rankl_input"] = 0.0
-    b = eng.rr.simulate(24, 48, 25)
+    b = eng.rr.simulate(0, 24, 25)
     eng.rr["rankl_input"] = eng.baseline["rankl_input"]
-    c = eng.rr.simulate(48, 72, 25)
+    c = eng.rr.simulate(0, 24, 25)
     by_hand = list(a[:, 1]) + list(b[1:, 1]) + list(c[1:, 1])
     assert timed["nfatc1"].tolist() == pytest.approx(by_hand, rel=1e-9)
     assert timed["nfatc1"].iloc[48] < timed["nfatc1"].iloc[24]  # RANKL withdrawn: NFATc1 falls
@@ -136,6 +137,39 @@ def test_a_state_at_round_off_does_not_stall_the_integrator():
     frame = eng.simulate(end=10, points=3, readouts=["A", "D"])
     assert frame["A"].iloc[-1] == pytest.approx(math.exp(-10), rel=1e-5)
     assert frame["D"].iloc[-1] == pytest.approx(1e-300 * math.exp(-10), rel=1e-4)
+
+
+LATE_SWITCH = """model late_switch
+    compartment C = 1
+    species A in C = 1, B in C = 0
+    k = 1
+    J1: A -> B; C * k * A
+    J2: B -> A; C * 1e-3 * B
+    end"""
+
+
+def test_a_late_change_integrates_without_step_warnings(capfd):
+    # after a change at t = 1e6, CVODE's first step (about 1e-13) is below the spacing of doubles
+    # there (1.2e-10): on the absolute clock SUNDIALS prints "t + h = t" warnings on C stdout
+    eng = engine.Engine(antimony_to_sbml(LATE_SWITCH, "late_switch"), preequilibrate=False)
+    frame = eng.simulate(to_changes(parse_spec("set:k=1e12@1e6"), eng), end=2e6, points=5, readouts=["A"])
+    assert frame["A"].iloc[-1] == pytest.approx(1e-15, rel=1e-3)  # k_back / k after the switch
+    assert frame["time"].tolist() == [0.0, 5e5, 1e6, 1.5e6, 2e6]
+    assert "t + h = t" not in capfd.readouterr().out
+
+
+def test_a_model_that_reads_the_time_keeps_the_absolute_clock():
+    # the rate depends on time itself: a piece after a change must run on the model's clock
+    sbml = antimony_to_sbml("""model clocked
+        compartment C = 1
+        species A in C = 0
+        k = 1
+        J1: -> A; C * k * time
+        end""", "clocked")
+    eng = engine.Engine(sbml, preequilibrate=False)
+    frame = eng.simulate(to_changes(parse_spec("set:k=2@5"), eng), end=10, points=3, readouts=["A"])
+    # A(10) = integral of t over 0..5 + 2 * integral of t over 5..10 = 12.5 + 75
+    assert frame["A"].iloc[-1] == pytest.approx(87.5, rel=1e-6)
 
 
 def test_absolute_tolerances_stay_fixed_at_the_baseline_through_doses():

@@ -37,6 +37,8 @@ RELATIVE_TOLERANCE = 1e-8
 ABSOLUTE_TOLERANCE = 1e-12
 # a state below this (in the model's units) at the baseline is round-off of zero
 ROUND_OFF = 1e-20
+# the MathML csymbol of model time: a model without it does not depend on the clock's value
+TIME_CSYMBOL = "http://www.sbml.org/sbml/symbols/time"
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,8 @@ class Engine:
         self.reaction_ids: tuple[str, ...] = tuple(m.getReactionIds())
         # quantities computed by assignment rules: readable, never settable
         self.assigned_ids: frozenset[str] = frozenset(self.rr.getAssignmentRuleIds())
+        # True when no math reads the model time, so a piece of integration may start at 0
+        self._clock_free = TIME_CSYMBOL not in text
         self._context = dict(context_values or {})
         self._preeq = dict(preequilibration or {})
         self._reset = dict(reset_at_start or {})
@@ -425,7 +429,12 @@ class Engine:
                 for sid, amount in doses.get(t0, ()):
                     self.rr[sid] = self.rr[sid] + amount  # species amount, not concentration
                 inside = grid[(grid > t0 + close) & (grid < t1 - close)]
-                res = np.array(self.rr.simulate(times=np.concatenate([[t0], inside, [t1]])))
+                # integrate each piece on its own clock starting at 0 where the model allows it:
+                # CVODE's first step after a dose can be smaller than the spacing of doubles at
+                # a late t0 ("t + h = t"), never at 0
+                shift = t0 if self._clock_free else 0.0
+                res = np.array(self.rr.simulate(times=np.concatenate([[t0], inside, [t1]]) - shift))
+                res[:, 0] += shift
                 rows.append(res[1:] if rows else res)  # a piece's first row is the last of the one before
         except RuntimeError as exc:
             raise SimulationError(f"{self.name}: integration failed: {_integrator_message(exc)}") from None
