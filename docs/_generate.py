@@ -800,6 +800,7 @@ def clinical(subs: dict[str, str]) -> None:
                                        "group", "fitted to"], fit_rows,
                                       ["l", "r", "l", "l", "l", "l", "l"]))
     subs["clinical_fitted_count"] = str(len(fit_rows))
+    subs["fit_converged_pct"] = f"{100 * fitting.CONVERGED:g}"
     subs["clinical_fit_at_bound"] = ", ".join(at_bound) or "none"
 
     # validation: predicted vs observed
@@ -821,6 +822,11 @@ def clinical(subs: dict[str, str]) -> None:
               else "No row of the validation table doses this drug.\n")
     month6 = table.set_index("id").loc["dmab_ctx_month6", "predicted"]
     subs["dmab_ctx_month6"] = f"{month6:.0f}"
+    # how far formation follows resorption down in the first 6-month interval
+    first = rankl_net.load_model("clinical").simulate("drug:denosumab=60mg", end=182, points=183,
+                                                      readouts=["ctx", "p1np"])
+    subs["dmab_ctx_nadir"] = f"{-first['ctx'].min():.0f}"
+    subs["dmab_p1np_nadir"] = f"{-first['p1np'].min():.0f}"
 
     # regimen experiments: one figure each, listed on the page of every drug they dose
     figures: dict[str, list[str]] = {d: [] for d in drugs}

@@ -3,7 +3,9 @@
 ``experiments/fits/clinical.toml`` names groups of parameters, their bounds and the rows of
 ``experiments/clinical_validation.tsv`` they are fitted to. Each group is fitted by bounded least
 squares (``scipy.optimize.least_squares``) on residuals ``(predicted - observed) / tolerance``,
-in order, each with the results of the groups before it. The values are written to the generated
+in order, each with the current values of the other groups; the passes over the groups repeat
+until no value moves, so the result depends on the fit specification and the validation table
+only, never on the values the models were last built with. The values are written to the generated
 Antimony files (``models/antimony/generated/clinical_fit.ant``, or the file a parameter names),
 after which the models are rebuilt (``rankl-net build``).
 """
@@ -19,11 +21,15 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from . import paths
+from .errors import SimulationError
 from .validation import Predictor, read_facts
 
 FIT_SPEC = paths.EXPERIMENTS / "fits" / "clinical.toml"
 DEFAULT_FILE = "clinical_fit.ant"
 SIGNIFICANT_DIGITS = 6
+# a pass over the groups that moves no value by more than this (relative) ends the fit
+CONVERGED = 1e-4
+MAX_PASSES = 8
 
 
 @dataclass(frozen=True)
@@ -59,21 +65,32 @@ def read_fit_spec(path: Path = FIT_SPEC) -> list[FitGroup]:
 
 
 def fit(path: Path = FIT_SPEC, progress=print) -> dict[str, float]:
-    """Fit every group in order; return the fitted values (not yet written)."""
+    """Fit every group in order, repeatedly, until a pass changes no value by more than
+    CONVERGED (relative); return the fitted values (not yet written).
+
+    The first pass starts every parameter at its ``start`` value; later passes start each group
+    from where the pass before left it.
+    """
     facts = {f.id: f for f in read_facts()}
-    values: dict[str, float] = {}
-    for group in read_fit_spec(path):
-        fitted, sol = _fit_group(group, [facts[t] for t in group.targets], dict(values))
-        values |= fitted
-        progress(
-            f"{group.name}: {', '.join(f'{k}={v:g}' for k, v in fitted.items())} "
-            f"(cost {sol.cost:.3g}, {sol.nfev} evaluations)"
-        )
-    return values
+    groups = read_fit_spec(path)
+    values = {p.id: p.start for g in groups for p in g.parameters}
+    for n in range(1, MAX_PASSES + 1):
+        before = dict(values)
+        for group in groups:
+            fitted, sol = _fit_group(group, [facts[t] for t in group.targets], values)
+            values |= fitted
+            progress(
+                f"pass {n}, {group.name}: {', '.join(f'{k}={v:g}' for k, v in fitted.items())} "
+                f"(cost {sol.cost:.3g}, {sol.nfev} evaluations)"
+            )
+        if all(math.isclose(values[k], v, rel_tol=CONVERGED) for k, v in before.items()):
+            return values
+    raise SimulationError(f"the fit did not converge in {MAX_PASSES} passes over the groups")
 
 
-def _fit_group(group: FitGroup, targets: list, fixed: dict[str, float]):
-    """Bounded least squares of one group, the values of earlier groups held at ``fixed``."""
+def _fit_group(group: FitGroup, targets: list, values: dict[str, float]):
+    """Bounded least squares of one group from its entries in ``values``, every other
+    parameter held at its entry there."""
     ps = group.parameters
 
     def to_x(p: FitParameter, v: float) -> float:
@@ -83,12 +100,12 @@ def _fit_group(group: FitGroup, targets: list, fixed: dict[str, float]):
         return {p.id: (math.exp(xi) if p.log else float(xi)) for p, xi in zip(ps, x, strict=True)}
 
     def residuals(x: np.ndarray) -> np.ndarray:
-        predictor = Predictor(parameters=fixed | from_x(x))
+        predictor = Predictor(parameters=values | from_x(x))
         return np.array([(predictor.predict(f) - f.observed) / f.tolerance for f in targets])
 
-    x0 = np.array([to_x(p, p.start) for p in ps])
     lb = np.array([to_x(p, p.lower) for p in ps])
     ub = np.array([to_x(p, p.upper) for p in ps])
+    x0 = np.clip([to_x(p, values[p.id]) for p in ps], lb, ub)
     sol = least_squares(residuals, x0, bounds=(lb, ub), x_scale="jac", diff_step=1e-4)
     return {k: float(f"{v:.{SIGNIFICANT_DIGITS}g}") for k, v in from_x(sol.x).items()}, sol
 
