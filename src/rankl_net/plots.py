@@ -202,6 +202,7 @@ def validation_figure(table: pd.DataFrame, path: Path) -> Path:
     ax.set_yticks(y)
     ax.set_yticklabels(table["id"], fontsize=8)
     ax.set_xlabel("value (units of the row's metric)")
-    ax.legend(fontsize=8, loc="lower right")
+    # above the axes: inside them it would hide a row
+    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     fig.tight_layout()
     return _save(fig, path)
