@@ -28,7 +28,7 @@ import pandas as pd  # noqa: E402
 
 import rankl_net  # noqa: E402
 from rankl_net import annotations, calibrate, catalog, checks, comparisons, experiments, paths, plots  # noqa: E402
-from rankl_net.engine import load  # noqa: E402
+from rankl_net.engine import MAX_DOSES, load  # noqa: E402
 from rankl_net.perturbations import nodes_for  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent
@@ -801,6 +801,7 @@ def clinical(subs: dict[str, str]) -> None:
                                       ["l", "r", "l", "l", "l", "l", "l"]))
     subs["clinical_fitted_count"] = str(len(fit_rows))
     subs["fit_converged_pct"] = f"{100 * fitting.CONVERGED:g}"
+    subs["max_doses"] = f"{MAX_DOSES:,}"
     subs["clinical_fit_at_bound"] = ", ".join(at_bound) or "none"
 
     # validation: predicted vs observed

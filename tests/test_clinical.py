@@ -65,6 +65,16 @@ def test_drug_on_a_model_without_pharmacology_is_an_input_error():
         bone.simulate("drug:denosumab=60mg", end=10)
 
 
+def test_too_many_doses_are_refused_before_any_work(clinical):
+    # every hour for 1e9 days: 2.4e10 pieces of integration, which would never finish
+    from rankl_net.engine import MAX_DOSES
+
+    with pytest.raises(InputError, match=f"2.4e\\+10 doses before 1e\\+09 days; at most {MAX_DOSES}"):
+        clinical.simulate("drug:denosumab=60mg/1h", end=1e9)
+    daily = to_changes(parse_spec("drug:odanacatib=5mg/1d"), clinical.engine)
+    assert len(clinical.engine.dose_table(daily.dosing, float(MAX_DOSES))) == MAX_DOSES
+
+
 def test_dose_times_stop_after_count_and_at_the_end(clinical):
     changes = to_changes(parse_spec("drug:denosumab=60mg/6mo*4+drug:denosumab=60mg@1000d"), clinical.engine)
     times = sorted(clinical.engine.dose_table(changes.dosing, 1095.0))

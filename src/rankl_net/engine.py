@@ -37,6 +37,8 @@ RELATIVE_TOLERANCE = 1e-8
 ABSOLUTE_TOLERANCE = 1e-12
 # a state below this (in the model's units) at the baseline is round-off of zero
 ROUND_OFF = 1e-20
+# doses in one simulation (each starts a piece of integration): beyond this, a typing error
+MAX_DOSES = 100_000
 # the MathML csymbol of model time: a model without it does not depend on the clock's value
 TIME_CSYMBOL = "http://www.sbml.org/sbml/symbols/time"
 
@@ -62,13 +64,20 @@ class Dosing:
     every: float | None = None
     count: int | None = None
 
+    def number_before(self, end: float) -> int:
+        """How many doses fall before ``end`` (model time units)."""
+        if end <= self.start:
+            return 0
+        if self.every is None:
+            return 1
+        # doses at start + k * every < end; one within round-off of the end is not before it
+        q = (end - self.start) / self.every
+        n_max = round(q) if math.isclose(q, round(q), rel_tol=1e-9) else math.ceil(q)
+        return max(n_max if self.count is None else min(self.count, n_max), 0)
+
     def times(self, end: float) -> list[float]:
         """Dose times before ``end`` (model time units)."""
-        if self.every is None:
-            return [self.start] if self.start < end else []
-        n_max = math.floor((end - self.start) / self.every - 1e-12) + 1 if end > self.start else 0
-        n = n_max if self.count is None else min(self.count, n_max)
-        return [self.start + k * self.every for k in range(max(n, 0))]
+        return [self.start + k * (self.every or 0.0) for k in range(self.number_before(end))]
 
 
 @dataclass
@@ -459,6 +468,10 @@ class Engine:
     def dose_table(self, dosing: Sequence[Dosing], end: float) -> dict[float, list[tuple[str, float]]]:
         """Doses by time (before ``end``): species and amount to add."""
         table: dict[float, list[tuple[str, float]]] = {}
+        total = sum(d.number_before(end) for d in dosing)
+        if total > MAX_DOSES:
+            raise InputError(f"{total:.3g} doses before {end:g} {self.time_unit}s; at most {MAX_DOSES} fit "
+                             "in one simulation: use a longer interval or an earlier end time")
         for d in dosing:
             if d.species not in self.species_ids:
                 raise unknown_name("dose species", d.species, self.species_ids)
