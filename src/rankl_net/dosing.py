@@ -105,7 +105,7 @@ def parse_dose(text: str) -> tuple[float, bool]:
         raise InputError(f"dose {text!r}: expected a number with mg, ug, ng or g, optionally per kg (1mg/kg)")
     value = float(m["x"]) * MASS_UNITS_IN_MG[m["unit"]]
     if not (value > 0 and math.isfinite(value)):
-        raise InputError(f"dose {text!r}: must be a positive amount")
+        raise InputError(f"dose {text!r}: must be a finite amount above zero")
     return value, per_kg
 
 
@@ -148,15 +148,15 @@ class Regimen:
     def __post_init__(self) -> None:
         object.__setattr__(self, "drug", resolve_drug(self.drug).name)
         if not (math.isfinite(self.dose) and self.dose > 0):
-            raise InputError(f"drug:{self.drug}: the dose must be a positive number of mg, got {self.dose}")
+            raise InputError(f"drug:{self.drug}: the dose must be a finite number of mg above zero, got {self.dose}")
         if self.every is not None and not (math.isfinite(self.every) and self.every > 0):
-            raise InputError(f"drug:{self.drug}: the interval must be positive, got {self.every}")
+            raise InputError(f"drug:{self.drug}: the interval must be a finite time above zero, got {self.every} days")
         if self.count is not None and self.count < 1:
             raise InputError(f"drug:{self.drug}: the number of doses must be at least 1, got {self.count}")
         if self.every is None and self.count not in (None, 1):
             raise InputError(f"drug:{self.drug}: {self.count} doses need an interval (/EVERY)")
         if not (math.isfinite(self.start) and self.start >= 0):
-            raise InputError(f"drug:{self.drug}: the start must be a time >= 0, got {self.start}")
+            raise InputError(f"drug:{self.drug}: the start must be a finite time >= 0, got {self.start} days")
 
     @property
     def spec(self) -> str:
