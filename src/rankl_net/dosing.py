@@ -148,9 +148,11 @@ class Regimen:
     def __post_init__(self) -> None:
         object.__setattr__(self, "drug", resolve_drug(self.drug).name)
         if not (math.isfinite(self.dose) and self.dose > 0):
-            raise InputError(f"drug:{self.drug}: the dose must be a finite number of mg above zero, got {self.dose}")
+            raise InputError(f"drug:{self.drug}: the dose must be a finite number of mg above zero, "
+                             f"got {self.dose}")
         if self.every is not None and not (math.isfinite(self.every) and self.every > 0):
-            raise InputError(f"drug:{self.drug}: the interval must be a finite time above zero, got {self.every} days")
+            raise InputError(f"drug:{self.drug}: the interval must be a finite time above zero, "
+                             f"got {self.every} days")
         if self.count is not None and self.count < 1:
             raise InputError(f"drug:{self.drug}: the number of doses must be at least 1, got {self.count}")
         if self.every is None and self.count not in (None, 1):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
@@ -190,17 +190,25 @@ class Engine:
         self._find_baseline()
 
     # ---------------------------------------------------------------- symbols
-    @property
+    @cached_property
     def symbols(self) -> tuple[str, ...]:
         """Every model quantity a readout or ``set:`` may name."""
         return self.species_ids + self.parameter_ids + self.compartment_ids + self.reaction_ids
 
+    @cached_property
+    def _symbol_set(self) -> frozenset[str]:
+        return frozenset(self.symbols)
+
+    @cached_property
+    def _species_set(self) -> frozenset[str]:
+        return frozenset(self.species_ids)
+
     def _check_symbol(self, sid: str) -> None:
-        if sid not in self.symbols:
+        if sid not in self._symbol_set:
             raise unknown_name("model quantity", sid, self.symbols)
 
     def _key(self, sid: str) -> str:
-        return f"[{sid}]" if sid in self.species_ids else sid
+        return f"[{sid}]" if sid in self._species_set else sid
 
     def value(self, sid: str) -> float:
         """Current value of a model quantity (species as concentrations)."""
@@ -354,7 +362,7 @@ class Engine:
         if not readouts:
             raise InputError("no readouts selected")
         for r in readouts:
-            if r not in self.symbols:
+            if r not in self._symbol_set:
                 raise unknown_name("readout", r, self.symbols)
         return list(readouts)
 
@@ -407,8 +415,18 @@ class Engine:
     ) -> dict[str, float]:
         """Values of ``readouts`` at ``end`` (model time units), without building a table."""
         readouts = self.check_readouts(readouts)
-        _, data = self._trajectory(changes or Changes(), end, 2, readouts)
-        return {r: float(v) for r, v in zip(readouts, data[-1, 1:], strict=True)}
+        changes = changes or Changes()
+        if changes.timed or changes.dosing:
+            _, data = self._trajectory(changes, end, 2, readouts)
+            last = data[-1, 1:]
+        else:  # one piece from 0 to end, the screens' case: no output grid, and libRoadRunner's
+            # (start, end, points) form, which integrates faster than an explicit times array
+            self._start(changes, end, readouts)
+            try:
+                last = np.asarray(self.rr.simulate(0.0, float(end), 2))[-1, 1:]
+            except RuntimeError as exc:
+                raise self._integration_failed(exc) from None
+        return {r: float(v) for r, v in zip(readouts, last, strict=True)}
 
     def _trajectory(self, changes: Changes, end: float, points: int, readouts: Sequence[str]):
         """Integrate piecewise between change times; return the output grid and the rows on it.
@@ -416,37 +434,23 @@ class Engine:
         At a change time that is also an output time, the row holds the value just before the
         change.
         """
-        if not (end > 0 and math.isfinite(end)):
-            raise InputError(f"end time must be a positive number of {self.time_unit}s, got {end}")
         if points < 2:
             raise InputError(f"points must be at least 2, got {points}")
+        self._start(changes, end, readouts)
         grid = np.linspace(0.0, float(end), int(points))
-        keys = ["time", *(self._key(r) for r in readouts)]
-        self.apply(changes)
-        if keys != self._selections:
-            self.rr.timeCourseSelections = keys
-            self._selections = keys
         doses = self.dose_table(changes.dosing, end)
         breaks = sorted(set(self._breakpoints(changes.timed, end)) | set(doses))
         # an output time within round-off of a change time is that change time's row (a piece
         # [t, t + 1e-15] is too short for CVODE)
         close = 1e-9 * max(1.0, float(end))
         rows = []
-        try:
-            for t0, t1 in zip(breaks[:-1], breaks[1:], strict=True):
-                self._apply_timed(changes.timed, t0)
-                for sid, amount in doses.get(t0, ()):
-                    self.rr[sid] = self.rr[sid] + amount  # species amount, not concentration
-                inside = grid[(grid > t0 + close) & (grid < t1 - close)]
-                # integrate each piece on its own clock starting at 0 where the model allows it:
-                # CVODE's first step after a dose can be smaller than the spacing of doubles at
-                # a late t0 ("t + h = t"), never at 0
-                shift = t0 if self._clock_free else 0.0
-                res = np.array(self.rr.simulate(times=np.concatenate([[t0], inside, [t1]]) - shift))
-                res[:, 0] += shift
-                rows.append(res[1:] if rows else res)  # a piece's first row is the last of the one before
-        except RuntimeError as exc:
-            raise SimulationError(f"{self.name}: integration failed: {_integrator_message(exc)}") from None
+        for t0, t1 in zip(breaks[:-1], breaks[1:], strict=True):
+            self._apply_timed(changes.timed, t0)
+            for sid, amount in doses.get(t0, ()):
+                self.rr[sid] = self.rr[sid] + amount  # species amount, not concentration
+            inside = grid[(grid > t0 + close) & (grid < t1 - close)]
+            res = self._integrate_piece(np.concatenate([[t0], inside, [t1]]), t0)
+            rows.append(res[1:] if rows else res)  # a piece's first row is the last of the one before
         data = np.vstack(rows)
         # rows at change times that are not output times are dropped
         on_grid = np.isclose(data[:, 0][:, None], grid[None, :], rtol=0.0, atol=close).any(axis=1)
@@ -455,6 +459,31 @@ class Engine:
             raise SimulationError(f"{self.name}: the integrator returned {len(data)} of {len(grid)} times")
         data[:, 0] = grid  # change times within round-off of an output time report that time
         return grid, data
+
+    def _start(self, changes: Changes, end: float, readouts: Sequence[str]) -> None:
+        """Check the end time, apply the time-0 changes and select time and ``readouts``."""
+        if not (end > 0 and math.isfinite(end)):
+            raise InputError(f"end time must be a positive number of {self.time_unit}s, got {end}")
+        self.apply(changes)
+        keys = ["time", *(self._key(r) for r in readouts)]
+        if keys != self._selections:
+            self.rr.timeCourseSelections = keys
+            self._selections = keys
+
+    def _integrate_piece(self, times, t0: float) -> np.ndarray:
+        """Integrate from ``times[0] = t0`` through ``times``; rows of time and the selections."""
+        # on a clock starting at 0 where the model allows it: CVODE's first step after a dose can
+        # be smaller than the spacing of doubles at a late t0 ("t + h = t"), never at 0
+        shift = t0 if self._clock_free else 0.0
+        try:
+            res = np.array(self.rr.simulate(times=np.asarray(times, float) - shift))
+        except RuntimeError as exc:
+            raise self._integration_failed(exc) from None
+        res[:, 0] += shift
+        return res
+
+    def _integration_failed(self, exc: BaseException) -> SimulationError:
+        return SimulationError(f"{self.name}: integration failed: {_integrator_message(exc)}")
 
     @staticmethod
     def _breakpoints(timed: Sequence[TimedChange], end: float) -> list[float]:
