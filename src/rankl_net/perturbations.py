@@ -266,16 +266,31 @@ def resolve_node(name: str, engine: Engine) -> Node:
 
     An unknown name raises an error listing the valid ones with a close-match suggestion.
     """
+    by_name, by_id = _lookup(engine)
+    node = by_name.get(name.casefold()) or by_id.get(name)
+    if node is not None:
+        return node
     nodes = nodes_for(engine)
-    key = name.casefold()
-    for node in nodes.values():
-        if key in (n.casefold() for n in _names(node)):
-            return node
-    # model ids (species, multipliers) are exact and case-sensitive; the first node listing one wins
-    for node in nodes.values():
-        if name in (*node.species, *node.expression, *node.activity):
-            return node
     raise unknown_name("node", name, list(nodes) + [a for n in nodes.values() for a in n.aliases])
+
+
+_Lookup = tuple[dict[str, Node], dict[str, Node]]
+_LOOKUP: weakref.WeakKeyDictionary[Engine, _Lookup] = weakref.WeakKeyDictionary()
+
+
+def _lookup(engine: Engine) -> _Lookup:
+    """Nodes by casefolded name or alias, and by the model ids they act on (exact case); where
+    two nodes share a key, the first in the annotation table wins."""
+    if engine not in _LOOKUP:
+        by_name: dict[str, Node] = {}
+        by_id: dict[str, Node] = {}
+        for node in nodes_for(engine).values():
+            for n in _names(node):
+                by_name.setdefault(n.casefold(), node)
+            for sid in (*node.species, *node.expression, *node.activity):
+                by_id.setdefault(sid, node)
+        _LOOKUP[engine] = (by_name, by_id)
+    return _LOOKUP[engine]
 
 
 def _names(node: Node) -> tuple[str, ...]:
