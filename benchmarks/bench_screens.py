@@ -76,20 +76,44 @@ def hand_loop(conds: list[str]):
     species = np.array(m.getFloatingSpeciesConcentrations(), float)
     rr.timeCourseSelections = ["time", "bone_volume", "[osteoclasts]"]
 
+    def prepare(ch) -> None:
+        m.setGlobalParameterValues(settable, params)
+        m.setFloatingSpeciesConcentrations(species)
+        m.setTime(0.0)
+        for k, v in ch.parameters.items():
+            rr[k] = v
+        for k, v in ch.species.items():
+            rr[f"[{k}]"] = v
+
     def run() -> float:
         start = time.perf_counter()
         for ch in changes:
-            m.setGlobalParameterValues(settable, params)
-            m.setFloatingSpeciesConcentrations(species)
-            m.setTime(0.0)
-            for k, v in ch.parameters.items():
-                rr[k] = v
-            for k, v in ch.species.items():
-                rr[f"[{k}]"] = v
+            prepare(ch)
             rr.simulate(0, END, 2)
         return time.perf_counter() - start
 
+    run.steps = lambda: cvode_steps(rr, changes, prepare)
     return run
+
+
+def cvode_steps(rr, changes, prepare) -> int:
+    """CVODE steps summed over the conditions (each output row of a variable-step run is a step)."""
+    rr.integrator.variable_step_size = True
+    try:
+        total = 0
+        for ch in changes:
+            prepare(ch)
+            total += len(rr.simulate(0, END)) - 1
+        return total
+    finally:
+        rr.integrator.variable_step_size = False
+
+
+def rankl_net_steps(conds: list[str]) -> int:
+    """CVODE steps of the engine over the distinct conditions it simulates."""
+    eng = engine_mod.load("bone", "mouse")
+    distinct = {ch.key(): ch for ch in (to_changes(parse_spec(c), eng) for c in conds)}
+    return cvode_steps(eng.rr, list(distinct.values()), eng.apply)
 
 
 def serial_and_hand(conds: list[str], repeats: int = 7) -> tuple[float, float]:
@@ -189,6 +213,7 @@ def main() -> None:
     cores = os.cpu_count() or 1
     tellurium_time, tellurium_phases = run_tellurium_loop(subset)
     serial_time, hand_time = serial_and_hand(conds)
+    steps = {"rankl-net": rankl_net_steps(conds), "hand-written loop": hand_loop(conds).steps()}
     all_cores_time = statistics.median(time_rankl_net(conds, cores) for _ in range(5))
     rows = [
         ("rankl-net serial", len(conds), serial_time),
@@ -207,6 +232,10 @@ def main() -> None:
     if basico_time is None:
         print("COPASI via basico: not installed (pip install copasi-basico)")
     print(f"all cores vs serial: {rate(rows[1][1], rows[1][2]) / serial_rate:.2f}x")
+    distinct = len({to_changes(parse_spec(c), engine_mod.load("bone", "mouse")).key() for c in conds})
+    print(f"CVODE steps over the screen: rankl-net {steps['rankl-net']} ({distinct} distinct conditions), "
+          f"hand-written loop {steps['hand-written loop']} ({len(conds)}); ratio "
+          f"{steps['rankl-net'] / steps['hand-written loop']:.2f}")
     per_condition = {k: 1e3 * v / len(subset) for k, v in tellurium_phases.items()}
     print("tellurium loop per condition: " + ", ".join(f"{k} {v:.1f} ms" for k, v in per_condition.items())
           + f"; rankl-net serial: {1e3 / serial_rate:.1f} ms")

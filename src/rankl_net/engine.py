@@ -101,6 +101,12 @@ class Changes:
     timed: list[TimedChange] = field(default_factory=list)
     dosing: list[Dosing] = field(default_factory=list)
 
+    def key(self) -> tuple:
+        """A hashable summary: conditions with equal keys simulate identically (the values set
+        at time 0 are independent of one another; timed changes and doses keep their order)."""
+        return (tuple(sorted(self.parameters.items())), tuple(sorted(self.species.items())),
+                tuple(self.timed), tuple(self.dosing))
+
 
 class Engine:
     """A compiled model with its baseline state.

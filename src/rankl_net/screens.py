@@ -66,10 +66,19 @@ class ScreenSpec:
 
 def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pairs: bool = False,
                         context: str | None = None) -> list[str]:
-    """Knockout specs: every single knockout of ``targets`` (or every node with an expression
-    parameter, for "all"), or every pair of them with ``pairs``."""
+    """Knockout specs: every single knockout of ``targets``, or every pair of them with ``pairs``.
+
+    "all" is every node with an expression parameter whose knockout differs from those of the
+    nodes before it: a node that knocks out the same thing as an earlier one (NFKB, the activity
+    node of RELA) would only repeat that node's rows.
+    """
     engine = load(model, context)
-    available = [n.node for n in nodes_for(engine).values() if n.expression]
+    available, seen = [], set()
+    for n in nodes_for(engine).values():
+        effect = (frozenset(n.expression), frozenset(n.species))
+        if n.expression and effect not in seen:
+            seen.add(effect)
+            available.append(n.node)
     if targets == "all" or targets == ["all"]:
         chosen = available
     else:
@@ -85,21 +94,48 @@ def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pai
     return [f"ko:{t}" for t in chosen]
 
 
-def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> list[str]:
-    """Parse every condition up front so bad input fails before any work; canonical specs."""
+def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], list[tuple]]:
+    """Parse every condition up front so bad input fails before any work. Returns the canonical
+    specs and, for each, the key of what it changes in the model (:meth:`Changes.key`)."""
     if not conditions:
         raise InputError("the screen has no conditions")
     engine = load(spec.model, spec.context)
     engine.check_readouts(spec.readouts)
     background = parse_spec(spec.background) if spec.background else []
-    canonical = []
+    canonical, effects = [], []
     for c in conditions:
         perts = parse_spec(c)
-        to_changes(background + perts, engine)
+        effects.append(to_changes(background + perts, engine).key())
         canonical.append(condition_spec(perts))
     if len(set(canonical)) != len(canonical):
         raise InputError("the screen lists a condition more than once")
-    return canonical
+    return canonical, effects
+
+
+def _share_simulations(todo: Sequence[tuple[str, str]], effects: Sequence[tuple]
+                       ) -> tuple[list[tuple[str, str]], dict[str, list[tuple[str, str]]]]:
+    """Conditions that change the model identically (ko:ERK+ko:ERK1 and ko:ERK+ko:ERK2: both
+    knock out ERK1 and ERK2) are simulated once. Returns the conditions to simulate (the first
+    of each kind) and, by their ids, the (id, spec) of the others that take their values."""
+    first: dict[tuple, str] = {}
+    simulate, copies = [], {}
+    for (cid, cspec), effect in zip(todo, effects, strict=True):
+        if effect in first:
+            copies[first[effect]].append((cid, cspec))
+        else:
+            first[effect] = cid
+            simulate.append((cid, cspec))
+            copies[cid] = []
+    return simulate, {k: v for k, v in copies.items() if v}
+
+
+def _with_copies(rows: list[dict], copies: dict[str, list[tuple[str, str]]]) -> list[dict]:
+    """``rows`` followed by the same rows for each condition that shares their simulation."""
+    out = list(rows)
+    for row in rows:
+        for cid, cspec in copies.get(row["condition_id"], ()):
+            out.append({**row, "condition_id": cid, "perturbation": cspec})
+    return out
 
 
 # --------------------------------------------------------------------------------- workers
@@ -194,8 +230,12 @@ def _prepare_store(out: Path, resume: bool) -> ParquetStore:
 
 # --------------------------------------------------------------------------------- executors
 def _chunks(items: Sequence, size: int) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield list(items[i:i + size])
+    """Chunks of about ``size`` items, each a stride through ``items``: neighbouring conditions
+    (pairs sharing a knockout) tend to cost alike, so strided chunks cost alike and the workers
+    finish together."""
+    count = math.ceil(len(items) / size)
+    for i in range(count):
+        yield list(items[i::count])
 
 
 def _progress(total: int, desc: str):
@@ -291,21 +331,24 @@ def run_screen(
     spec = ScreenSpec(model, context, float(end if end is not None else info.default_end),
                       tuple(readouts or info.readouts), condition_spec(parse_spec("+".join(background)))
                       if background else "")
-    canonical = _validate(spec, conditions)
+    canonical, effects = _validate(spec, conditions)
     workers = (os.cpu_count() or 1) if workers is None else int(workers)
     if workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
     store = _prepare_store(out, resume) if out is not None else None
     ids = [spec.condition_id(c) for c in canonical]
     done = store.done_ids() if store is not None else set()
-    todo = [(i, c) for i, c in zip(ids, canonical, strict=True) if i not in done]
+    pending = [k for k, i in enumerate(ids) if i not in done]
+    todo, copies = _share_simulations([(ids[k], canonical[k]) for k in pending],
+                                      [effects[k] for k in pending])
     size = chunk_size or max(1, min(64, math.ceil(len(todo) / max(1, 8 * workers))))
     if todo and scheduler is None:
         _reference(spec)  # computed once here; forked workers inherit it
     collected: list[dict] = []
     with _progress(len(canonical), f"{model} screen") as bar:
-        bar.update(len(canonical) - len(todo))
+        bar.update(len(canonical) - len(pending))
         for rows in _execute(spec, todo, workers=workers, scheduler=scheduler, chunk_size=size):
+            rows = _with_copies(rows, copies)
             if store is not None:
                 store.write(rows)
             else:
