@@ -15,11 +15,14 @@ a pair of knockouts at time 0, readouts after 84 days):
 Then peak memory (max RSS of a fresh process) of a serial rankl-net screen streaming to Parquet
 with 1,000 and with 10,000 conditions.
 
-Prints conditions per second and ratios (rankl-net serial and the hand-written loop: medians of
-seven runs in alternation; all cores: median of five), and where the
-tellurium loop spends its time per condition (loading, pre-equilibrating, simulating). ``--quick`` runs
-fewer conditions for the slow peers and for the memory runs (a smoke test; record figures from
-a full run).
+Prints conditions per second and ratios (rankl-net serial, all cores and the hand-written loop:
+medians of eleven runs in rotation, with the engine alone in one process and in one forked
+process per core, which shows the parallel speed-up the machine allows at the time); the CVODE
+steps rankl-net and the hand-written loop take over the screen, and the time each spends per
+condition around the integration (the same screen over a thousandth of a day); and where the
+tellurium loop spends its time per condition (loading, pre-equilibrating, simulating).
+``--quick`` runs fewer conditions for the slow peers and for the memory runs (a smoke test;
+record figures from a full run).
 """
 
 from __future__ import annotations
@@ -41,20 +44,21 @@ from rankl_net.perturbations import parse_spec, to_changes
 
 END = 84.0
 READOUTS = ("bone_volume", "osteoclasts")
+OVERHEAD_END = 1e-3
 
 
 def rate(n: int, seconds: float) -> float:
     return n / seconds if seconds > 0 else float("nan")
 
 
-def time_rankl_net(conds: list[str], workers: int) -> float:
+def time_rankl_net(conds: list[str], workers: int, end: float = END) -> float:
     """Wall time of one rankl-net screen (about a second)."""
     start = time.perf_counter()
-    screens.run_screen("bone", conds, context="mouse", end=END, readouts=READOUTS, workers=workers)
+    screens.run_screen("bone", conds, context="mouse", end=end, readouts=READOUTS, workers=workers)
     return time.perf_counter() - start
 
 
-def hand_loop(conds: list[str]):
+def hand_loop(conds: list[str], end: float = END):
     """The best loop we know how to write on libRoadRunner alone: compile once, find the
     baseline, keep it as value arrays; per condition restore them (microseconds, where
     ``loadStateS`` rebuilds the model), set the knockouts, simulate. Returns a timed run."""
@@ -89,7 +93,7 @@ def hand_loop(conds: list[str]):
         start = time.perf_counter()
         for ch in changes:
             prepare(ch)
-            rr.simulate(0, END, 2)
+            rr.simulate(0, end, 2)
         return time.perf_counter() - start
 
     run.steps = lambda: cvode_steps(rr, changes, prepare)
@@ -116,16 +120,55 @@ def rankl_net_steps(conds: list[str]) -> int:
     return cvode_steps(eng.rr, list(distinct.values()), eng.apply)
 
 
-def serial_and_hand(conds: list[str], repeats: int = 7) -> tuple[float, float]:
-    """Median wall times of rankl-net serial and the hand-written loop, run in alternation
-    (the machine's speed drifts by tens of percent within minutes)."""
-    hand = hand_loop(conds)
-    serial, loop = [], []
+def in_rotation(runners: dict, repeats: int = 11) -> dict[str, float]:
+    """Median wall time of each runner, the runners timed in rotation (the machine's speed
+    drifts by tens of percent within minutes, so each median spans the same stretch)."""
+    times: dict[str, list[float]] = {name: [] for name in runners}
+    names = list(runners)
     for i in range(repeats):
-        pair = [(serial, lambda: time_rankl_net(conds, 1)), (loop, hand)]
-        for times, run in (pair if i % 2 == 0 else pair[::-1]):
-            times.append(run())
-    return statistics.median(serial), statistics.median(loop)
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            times[name].append(runners[name]())
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def engine_loops(conds: list[str], processes: int):
+    """The engine alone (no screen around it) integrating the conditions in ``processes`` forked
+    processes, each taking a stride of them: the parallel speed-up this machine allows."""
+    eng = engine_mod.load("bone", "mouse")
+    changes = [to_changes(parse_spec(c), eng) for c in conds]
+
+    def work(part) -> None:
+        for ch in part:
+            eng.final_values(ch, end=END, readouts=READOUTS)
+
+    def run() -> float:
+        start = time.perf_counter()
+        if processes == 1:
+            work(changes)
+            return time.perf_counter() - start
+        children = []
+        for k in range(processes):
+            pid = os.fork()
+            if pid == 0:
+                work(changes[k::processes])
+                os._exit(0)
+            children.append(pid)
+        for pid in children:
+            os.waitpid(pid, 0)
+        return time.perf_counter() - start
+
+    return run
+
+
+def serial_hand_and_pool(conds: list[str], cores: int, end: float = END) -> dict[str, float]:
+    """rankl-net serial, the hand-written loop and rankl-net on ``cores`` processes, with the
+    engine alone in one and in ``cores`` forked processes, in rotation."""
+    runners = {"serial": lambda: time_rankl_net(conds, 1, end), "hand": hand_loop(conds, end)}
+    if cores > 1:
+        runners["all cores"] = lambda: time_rankl_net(conds, cores, end)
+        runners["engine, 1 process"] = engine_loops(conds, 1)
+        runners["engine, forked"] = engine_loops(conds, cores)
+    return in_rotation(runners)
 
 
 def run_tellurium_loop(conds: list[str]) -> tuple[float, dict[str, float]]:
@@ -212,9 +255,13 @@ def main() -> None:
     engine_mod.load("bone", "mouse")  # compile outside the timings
     cores = os.cpu_count() or 1
     tellurium_time, tellurium_phases = run_tellurium_loop(subset)
-    serial_time, hand_time = serial_and_hand(conds)
+    timed = serial_hand_and_pool(conds, cores)
+    serial_time, hand_time = timed["serial"], timed["hand"]
+    all_cores_time = timed.get("all cores", serial_time)
     steps = {"rankl-net": rankl_net_steps(conds), "hand-written loop": hand_loop(conds).steps()}
-    all_cores_time = statistics.median(time_rankl_net(conds, cores) for _ in range(5))
+    # all but the integration: the same screens over a thousandth of a day
+    overhead = [1e6 * t / len(conds) for t in serial_hand_and_pool(conds, 1, OVERHEAD_END).values()]
+    ceiling = timed["engine, 1 process"] / timed["engine, forked"] if cores > 1 else 1.0
     rows = [
         ("rankl-net serial", len(conds), serial_time),
         (f"rankl-net all cores ({cores})", len(conds), all_cores_time),
@@ -231,11 +278,14 @@ def main() -> None:
         print(f"{name:40s} {n:10d} {r:9.1f} {serial_rate / r:22.2f}x")
     if basico_time is None:
         print("COPASI via basico: not installed (pip install copasi-basico)")
-    print(f"all cores vs serial: {rate(rows[1][1], rows[1][2]) / serial_rate:.2f}x")
+    print(f"all cores vs serial: {rate(rows[1][1], rows[1][2]) / serial_rate:.2f}x; the engine alone in "
+          f"{cores} forked processes vs in one (what the machine allows): {ceiling:.2f}x")
     distinct = len({to_changes(parse_spec(c), engine_mod.load("bone", "mouse")).key() for c in conds})
     print(f"CVODE steps over the screen: rankl-net {steps['rankl-net']} ({distinct} distinct conditions), "
           f"hand-written loop {steps['hand-written loop']} ({len(conds)}); ratio "
           f"{steps['rankl-net'] / steps['hand-written loop']:.2f}")
+    print(f"time per condition around the integration ({OVERHEAD_END:g} days simulated): rankl-net "
+          f"{overhead[0]:.0f} us, hand-written loop {overhead[1]:.0f} us")
     per_condition = {k: 1e3 * v / len(subset) for k, v in tellurium_phases.items()}
     print("tellurium loop per condition: " + ", ".join(f"{k} {v:.1f} ms" for k, v in per_condition.items())
           + f"; rankl-net serial: {1e3 / serial_rate:.1f} ms")

@@ -229,13 +229,22 @@ def _prepare_store(out: Path, resume: bool) -> ParquetStore:
 
 
 # --------------------------------------------------------------------------------- executors
-def _chunks(items: Sequence, size: int) -> Iterator[list]:
-    """Chunks of about ``size`` items, each a stride through ``items``: neighbouring conditions
-    (pairs sharing a knockout) tend to cost alike, so strided chunks cost alike and the workers
-    finish together."""
-    count = math.ceil(len(items) / size)
-    for i in range(count):
-        yield list(items[i::count])
+MAX_CHUNK = 64  # conditions per task at most: what an interrupted screen loses at worst, per worker
+SPREAD = 16  # interleave stride: neighbouring conditions (pairs sharing a knockout) cost alike
+
+
+def _chunks(items: Sequence, workers: int, size: int | None = None) -> list[list]:
+    """Tasks for ``workers``: the items interleaved (every SPREAD-th, then the next ...), so that
+    a task mixes cheap and costly conditions, cut into chunks of ``size`` or, by default, of
+    shrinking size (a quarter of each worker's share of what remains, at most MAX_CHUNK), so
+    that the last tasks are short and the workers finish together."""
+    spread = [x for k in range(SPREAD) for x in items[k::SPREAD]]
+    chunks, start = [], 0
+    while start < len(spread):
+        n = size or max(1, min(MAX_CHUNK, math.ceil((len(spread) - start) / (4 * max(1, workers)))))
+        chunks.append(spread[start:start + n])
+        start += n
+    return chunks
 
 
 def _progress(total: int, desc: str):
@@ -252,25 +261,25 @@ def _worker_init() -> None:
 
 
 def _execute(spec: ScreenSpec, todo: list[tuple[str, str]], *, workers: int, scheduler: str | None,
-             chunk_size: int) -> Iterator[list[dict]]:
-    chunks = list(_chunks(todo, chunk_size))
+             chunk_size: int | None) -> Iterator[list[dict]]:
     if scheduler:
         client = connect(scheduler)
         try:
             from distributed import as_completed as dask_completed
 
+            chunks = _chunks(todo, sum(client.nthreads().values()), chunk_size)
             futures = [client.submit(run_chunk, spec, c, pure=False) for c in chunks]
             for fut in dask_completed(futures):
                 yield fut.result()
         finally:
             client.close()
     elif workers <= 1:
-        for c in chunks:
+        for c in _chunks(todo, 1, chunk_size):
             yield run_chunk(spec, c)
     else:
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"),
                                  initializer=_worker_init) as pool:
-            futures = [pool.submit(run_chunk, spec, c) for c in chunks]
+            futures = [pool.submit(run_chunk, spec, c) for c in _chunks(todo, workers, chunk_size)]
             for fut in as_completed(futures):
                 yield fut.result()
 
@@ -324,7 +333,8 @@ def run_screen(
     resume
         Continue the screen already in ``out``.
     chunk_size
-        Conditions per task (default: about eight tasks per worker, at most 64).
+        Conditions per task (default: shrinking tasks, at most 64 conditions, the last ones
+        short so that the workers finish together).
     """
     info = get_model(model)
     context = context or info.default_context
@@ -341,13 +351,12 @@ def run_screen(
     pending = [k for k, i in enumerate(ids) if i not in done]
     todo, copies = _share_simulations([(ids[k], canonical[k]) for k in pending],
                                       [effects[k] for k in pending])
-    size = chunk_size or max(1, min(64, math.ceil(len(todo) / max(1, 8 * workers))))
     if todo and scheduler is None:
         _reference(spec)  # computed once here; forked workers inherit it
     collected: list[dict] = []
     with _progress(len(canonical), f"{model} screen") as bar:
         bar.update(len(canonical) - len(pending))
-        for rows in _execute(spec, todo, workers=workers, scheduler=scheduler, chunk_size=size):
+        for rows in _execute(spec, todo, workers=workers, scheduler=scheduler, chunk_size=chunk_size):
             rows = _with_copies(rows, copies)
             if store is not None:
                 store.write(rows)
