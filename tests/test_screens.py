@@ -192,6 +192,7 @@ def test_epistasis_is_zero_for_multiplicative_effects():
     (["--knockouts", "all", "--readouts", "osteoclast"], "Did you mean 'osteoclasts'"),
     (["--knockouts", ","], "empty"),
     (["--knockouts", "all", "--scheduler", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler"),
+    (["--knockouts", "OPG", "--chunk-size", "-1"], "chunk size must be at least 1"),
 ])
 def test_screen_bad_input_exits_2(tmp_path, args, needle):
     out = subprocess.run(_cli("screen", "bone", *args, "--out", str(tmp_path / "o.parquet")),

@@ -75,8 +75,8 @@ def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pai
     engine = load(model, context)
     available, seen = [], set()
     for n in nodes_for(engine).values():
-        effect = (frozenset(n.expression), frozenset(n.species))
-        if n.expression and effect not in seen:
+        effect = to_changes(parse_spec(f"ko:{n.node}"), engine).key() if n.expression else None
+        if effect is not None and effect not in seen:
             seen.add(effect)
             available.append(n.node)
     if targets == "all" or targets == ["all"]:
@@ -345,6 +345,8 @@ def run_screen(
     workers = (os.cpu_count() or 1) if workers is None else int(workers)
     if workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
+    if chunk_size is not None and chunk_size < 1:
+        raise InputError(f"the chunk size must be at least 1 condition, got {chunk_size}")
     store = _prepare_store(out, resume) if out is not None else None
     ids = [spec.condition_id(c) for c in canonical]
     done = store.done_ids() if store is not None else set()
