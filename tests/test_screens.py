@@ -219,6 +219,23 @@ def test_existing_results_are_left_untouched(tmp_path):
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
+def test_resume_refuses_a_folder_of_another_screen_and_leaves_it_untouched(tmp_path):
+    out = tmp_path / "s.parquet"
+    run_screen("bone", ["ko:OPG"], end=28, readouts=["bone_volume"], workers=1, out=out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(InputError, match=r"holds another screen \(readouts \['bone_volume'\] there"):
+        run_screen("bone", ["ko:OPG"], end=28, readouts=["osteoclasts"], workers=1, out=out, resume=True)
+    args = ["--knockouts", "OPG", "--end", "84", "--readouts", "bone_volume", "--out", str(out), "--resume"]
+    bad = subprocess.run(_cli("screen", "bone", *args), capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "end 28.0 there, 84.0 here" in bad.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    # the same screen resumes, and the Parquet dataset reads without the manifest
+    table = run_screen("bone", ["ko:OPG", "ko:CTSK"], end=28, readouts=["bone_volume"], workers=1, out=out,
+                       resume=True)
+    assert list(table.perturbation) == ["ko:OPG", "ko:CTSK"]
+    assert len(pd.read_parquet(out)) == 2
+
+
 def test_unwritable_output_exits_2(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")

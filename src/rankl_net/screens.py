@@ -13,7 +13,8 @@ Execution
 * With ``out``, results stream to a Parquet dataset (a folder of ``part-*.parquet`` files, each
   written atomically when its chunk finishes). ``resume=True`` reads what is there, skips every
   condition already written and writes the rest to new files: nothing is computed or written
-  twice, and an interrupted screen resumed gives the same table as an uninterrupted one.
+  twice, and an interrupted screen resumed gives the same table as an uninterrupted one. The
+  folder's ``_screen.json`` records the screen's settings; resuming with others is refused.
 * A condition whose integration fails becomes rows with status ``failed`` and the integrator's
   message; the screen goes on.
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import math
 import os
 import sys
@@ -210,17 +212,49 @@ class ParquetStore:
         return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
 
 
-def _prepare_store(out: Path, resume: bool) -> ParquetStore:
+# what a screen folder holds, written when the screen starts; Parquet readers skip "_" files
+MANIFEST = "_screen.json"
+
+
+def _manifest(spec: ScreenSpec) -> dict:
+    return {"model": spec.model, "context": spec.context, "end": spec.end,
+            "background": spec.background, "readouts": list(spec.readouts)}
+
+
+def _check_resumable(out: Path, spec: ScreenSpec) -> None:
+    """A folder continued with --resume must hold the same screen (model, context, end time,
+    background, readouts): otherwise its conditions would count as done with other results."""
+    path = out / MANIFEST
+    if not path.is_file():
+        return
+    try:
+        held = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise InputError(f"{path} is unreadable; choose another --out") from None
+    wanted = _manifest(spec)
+    differ = [f"{k} {held.get(k)!r} there, {v!r} here" for k, v in wanted.items() if held.get(k) != v]
+    if differ:
+        raise InputError(f"{out} holds another screen ({'; '.join(differ)}); resume it with the same "
+                         "settings or choose another --out")
+
+
+def _prepare_store(out: Path, resume: bool, spec: ScreenSpec) -> ParquetStore:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out} exists and is not a screen folder; choose another --out")
     if out.is_dir() and any(out.iterdir()) and not resume:
         raise InputError(f"{out} already holds results; pass --resume to continue it or choose another --out")
+    if out.is_dir():
+        _check_resumable(out, spec)
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / f".write-test-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()
+        if not (out / MANIFEST).exists():
+            tmp = out / f".tmp-manifest-{os.getpid()}"
+            tmp.write_text(json.dumps(_manifest(spec), indent=1) + "\n", encoding="utf-8")
+            os.replace(tmp, out / MANIFEST)
     except OSError as exc:
         raise InputError(f"cannot write results to {out}: {exc.strerror}") from None
     for stale in out.glob(".tmp-*"):
@@ -347,7 +381,7 @@ def run_screen(
         raise InputError(f"--workers must be at least 1, got {workers}")
     if chunk_size is not None and chunk_size < 1:
         raise InputError(f"the chunk size must be at least 1 condition, got {chunk_size}")
-    store = _prepare_store(out, resume) if out is not None else None
+    store = _prepare_store(out, resume, spec) if out is not None else None
     ids = [spec.condition_id(c) for c in canonical]
     done = store.done_ids() if store is not None else set()
     pending = [k for k, i in enumerate(ids) if i not in done]
@@ -371,13 +405,11 @@ def run_screen(
 
 def order_table(table: pd.DataFrame, ids: Sequence[str], readouts: Sequence[str]) -> pd.DataFrame:
     """Rows in the order of the conditions and readouts given (a deterministic table)."""
-    position = {cid: i for i, cid in enumerate(ids)}
-    rpos = {r: i for i, r in enumerate(readouts)}
-    table = table[table["condition_id"].isin(position)].copy()
-    table["_c"] = table["condition_id"].map(position)
-    table["_r"] = table["readout"].map(rpos)
-    table = table.sort_values(["_c", "_r"]).drop(columns=["_c", "_r"]).reset_index(drop=True)
-    return table.astype(SCHEMA_TYPES)
+    condition = pd.Index(ids).get_indexer(table["condition_id"])
+    readout = pd.Index(readouts).get_indexer(table["readout"])
+    keep = np.flatnonzero((condition >= 0) & (readout >= 0))  # only this screen's rows
+    order = keep[np.lexsort((readout[keep], condition[keep]))]
+    return table.take(order).reset_index(drop=True).astype(SCHEMA_TYPES)
 
 
 def parse_levels(text: str) -> np.ndarray:
