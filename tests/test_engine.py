@@ -180,3 +180,9 @@ def test_absolute_tolerances_stay_fixed_at_the_baseline_through_doses():
     changes = to_changes(parse_spec("drug:zoledronate=4mg+drug:zoledronate=4mg@1500d"), eng)
     eng.final_values(changes, end=1600, readouts=["ctx"])
     assert list(eng.rr.integrator.getAbsoluteToleranceVector()) == baseline
+
+
+def test_a_dense_output_grid_costs_memory_linear_in_its_points(bone_mouse):
+    # matching the integrator's rows to the grid pairwise would need 1e10 comparisons here
+    frame = bone_mouse.simulate("set:pth=6@5", end=10, points=100_000, readouts=["bone_volume"])
+    assert len(frame) == 100_000 and frame["time"].iloc[-1] == 10.0

@@ -256,3 +256,9 @@ def test_pair_matrix_is_symmetric_with_singles_on_the_diagonal():
     rows = table[(table.perturbation == "ko:OPG") & (table.readout == "bone_volume")]
     single = rows.log2_fold_change.iloc[0]
     assert m.loc["ko:OPG", "ko:OPG"] == single
+
+
+def test_a_bad_end_time_leaves_no_results_folder(tmp_path):
+    with pytest.raises(InputError, match="end time"):
+        run_screen("bone", ["ko:OPG"], end=-1, readouts=READ, workers=1, out=tmp_path / "s")
+    assert not (tmp_path / "s").exists()

@@ -459,7 +459,10 @@ class Engine:
             rows.append(res[1:] if rows else res)  # a piece's first row is the last of the one before
         data = np.vstack(rows)
         # rows at change times that are not output times are dropped
-        on_grid = np.isclose(data[:, 0][:, None], grid[None, :], rtol=0.0, atol=close).any(axis=1)
+        # (the nearest grid time of each row, found by bisection: memory linear in the points)
+        right = np.clip(np.searchsorted(grid, data[:, 0]), 1, len(grid) - 1)
+        nearest = np.minimum(np.abs(grid[right] - data[:, 0]), np.abs(grid[right - 1] - data[:, 0]))
+        on_grid = nearest <= close
         data = data[on_grid]
         if len(data) != len(grid):
             raise SimulationError(f"{self.name}: the integrator returned {len(data)} of {len(grid)} times")
