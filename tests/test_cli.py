@@ -76,6 +76,8 @@ def test_simulate_writes_csv_and_plot(tmp_path):
         (["simulate", "bone", "-p", "kd:OPG=2"], "between 0 and 1"),
         (["simulate", "bone", "--context", "rat"], "unknown context"),
         (["simulate", "bone", "--end", "-5"], "end time"),
+        (["simulate", "bone", "--readouts", ","], "names no readout"),
+        (["phenotypes", "--out", "lines.png"], "overwritten by the figure"),
     ],
 )
 def test_bad_input_exits_2_with_a_message_and_no_traceback(args, needle):

@@ -102,6 +102,25 @@ def _writable(path: Path) -> Path:
     return path
 
 
+def _readout_list(text: str | None) -> list[str] | None:
+    """Names of ``--readouts A,B`` (None: the model's readouts); a list naming none is bad input."""
+    if text is None:
+        return None
+    names = [r.strip() for r in text.split(",") if r.strip()]
+    if not names:
+        raise InputError("--readouts names no readout; give names separated by commas, or leave the "
+                         "option out for the model's readouts")
+    return names
+
+
+def _table_path(ctx, param, value: Path | None) -> Path | None:
+    """A table's --out: its figure goes beside it as .png, so the table cannot be a .png itself."""
+    if value is not None and value.suffix.lower() == ".png":
+        raise click.BadParameter(f"{value} would be overwritten by the figure written beside the "
+                                 "table; give the table a .csv name")
+    return value
+
+
 def _table_out_option(default: str):
     """The --out option of a command that writes a checked table and its figure."""
     return click.option(
@@ -109,6 +128,7 @@ def _table_out_option(default: str):
         type=click.Path(path_type=Path),
         default=Path(default),
         show_default=True,
+        callback=_table_path,
         help="CSV table; a PNG with the same stem is written beside it.",
     )
 
@@ -182,7 +202,7 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
         _writable(out)
     if plot is not None:
         _writable(plot)
-    selected = [r.strip() for r in readouts.split(",") if r.strip()] if readouts else None
+    selected = _readout_list(readouts)
     if model.lower().endswith(".xml") or Path(model).is_file():
         from .exchange import load_any, simulate_any
 
@@ -411,7 +431,7 @@ def screen_cmd(model, knockouts, pairs, conditions_file, background, context, en
     else:
         lines = Path(conditions_file).read_text(encoding="utf-8").splitlines()
         conditions = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
-    selected = [r.strip() for r in readouts.split(",") if r.strip()] if readouts else None
+    selected = _readout_list(readouts)
     start = time.perf_counter()
     table = run_screen(model, conditions, background=background, context=context, end=end, readouts=selected,
                        workers=workers, scheduler=scheduler, out=out, resume=resume, chunk_size=chunk_size)
@@ -431,7 +451,7 @@ def screen_cmd(model, knockouts, pairs, conditions_file, background, context, en
 @click.option("--context", default=None, help="Species context: mouse or human.")
 @click.option("--end", type=float, default=None, help="Time of the readouts, in the model's time unit.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Local processes.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
+@click.option("--out", type=click.Path(path_type=Path), default=None, callback=_table_path,
               help="CSV of the series; the fits go to *_fits.csv and the figure to *.png beside it.")
 def dose_response_cmd(model, perturb, levels, readouts, background, context, end, workers, out) -> None:
     """A dose-response series of one perturbation with a Hill fit per readout."""
@@ -445,7 +465,7 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
         _writable(out)
     values = parse_levels(levels)
     specs = dose_conditions(perturb, values)
-    selected = [r.strip() for r in readouts.split(",") if r.strip()] if readouts else None
+    selected = _readout_list(readouts)
     table = run_screen(model, specs, background=background, context=context, end=end, readouts=selected,
                        workers=workers)
     level_of = dict(zip(specs, values, strict=True))
