@@ -469,10 +469,14 @@ class Engine:
         data[:, 0] = grid  # change times within round-off of an output time report that time
         return grid, data
 
-    def _start(self, changes: Changes, end: float, readouts: Sequence[str]) -> None:
-        """Check the end time, apply the time-0 changes and select time and ``readouts``."""
+    def check_end(self, end: float) -> None:
+        """Refuse an end time (model time units) that is not a positive finite number."""
         if not (end > 0 and math.isfinite(end)):
             raise InputError(f"end time must be a positive number of {self.time_unit}s, got {end}")
+
+    def _start(self, changes: Changes, end: float, readouts: Sequence[str]) -> None:
+        """Check the end time, apply the time-0 changes and select time and ``readouts``."""
+        self.check_end(end)
         self.apply(changes)
         keys = ["time", *(self._key(r) for r in readouts)]
         if keys != self._selections:

@@ -102,6 +102,7 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
     if not conditions:
         raise InputError("the screen has no conditions")
     engine = load(spec.model, spec.context)
+    engine.check_end(spec.end)
     engine.check_readouts(spec.readouts)
     background = parse_spec(spec.background) if spec.background else []
     canonical, effects = [], []
@@ -375,8 +376,6 @@ def run_screen(
     spec = ScreenSpec(model, context, float(end if end is not None else info.default_end),
                       tuple(readouts or info.readouts), condition_spec(parse_spec("+".join(background)))
                       if background else "")
-    if not (spec.end > 0 and math.isfinite(spec.end)):  # before a results folder is made
-        raise InputError(f"end time must be a positive number, got {spec.end}")
     canonical, effects = _validate(spec, conditions)
     workers = (os.cpu_count() or 1) if workers is None else int(workers)
     if workers < 1:
