@@ -102,6 +102,68 @@ def test_unwritable_output_exits_2_and_writes_nothing(tmp_path):
     assert target.read_text(encoding="utf-8") == "keep"
 
 
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["simulate", "bone", "--end", "1", "--plot", "{tmp}/curves.txt"], "figure's file name ends in"),
+        (["simulate", "bone", "--end", "1", "--plot", "{tmp}/curves"], "figure's file name ends in"),
+        (["simulate", "bone", "--end", "1", "--out", "{tmp}/t.png", "--plot", "{tmp}/t.png"], "same file"),
+        (["export", "bone", "--format", "omex", "--out", "{tmp}/keep/x.omex"], "keep is a file"),
+        (["export", "bone", "--format", "petab", "--out", "{tmp}/keep"], "keep is a file"),
+        (["dose-response", "bone", "--perturb", "inh:P38", "--levels", "0:1:9", "--out", "{tmp}/d.csv"],
+         "d_fits.csv is a folder"),
+        (["dose-response", "bone", "--perturb", "inh:P38", "--levels", "0,0.5,1"], "at least 5"),
+        (["dose-response", "bone", "--perturb", "inh:P38", "--levels", "0,0,0,0,0,0"], "at least 5"),
+        (["phenotypes", "--out", "{tmp}/lines.csv"], "lines.png is a folder"),
+    ],
+)
+def test_outputs_are_checked_before_any_work(tmp_path, args, needle):
+    (tmp_path / "keep").write_text("keep")
+    (tmp_path / "d_fits.csv").mkdir()
+    (tmp_path / "lines.png").mkdir()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    out = run(*(a.format(tmp=tmp_path) for a in args))
+    assert out.returncode == 2, out.stderr
+    assert needle in out.stderr and "Traceback" not in out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
+    assert (tmp_path / "keep").read_text(encoding="utf-8") == "keep"
+
+
+def test_out_dash_is_standard_output(tmp_path):
+    out = run("simulate", "bone", "--end", "7", "--points", "3", "--readouts", "ctx", "--out", "-",
+              cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert list(pd.read_csv(io.StringIO(out.stdout)).columns) == ["time", "ctx"]
+    assert not (tmp_path / "-").exists()
+
+
+def test_an_experiment_file_is_checked_whole_before_any_runs(tmp_path):
+    good = ('[[experiments]]\nid = "first"\ntitle = "t"\nmodel = "bone"\nend = 7\nreadouts = ["ctx"]\n'
+            'conditions = [{ label = "a", spec = "" }]\n')
+    bad = good.replace('"first"', '"second"').replace('["ctx"]', '["ctxx"]')
+    spec = tmp_path / "two.toml"
+    spec.write_text(good + bad, encoding="utf-8")
+    results = tmp_path / "results"
+    out = run("experiment", str(spec), "--out", str(results))
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "experiment second" in out.stderr and "Did you mean 'ctx'" in out.stderr
+    assert not results.exists()  # the first experiment did not run either
+    empty = tmp_path / "empty.toml"
+    empty.write_text("# nothing yet\n", encoding="utf-8")
+    out = run("experiment", str(empty), "--out", str(results))
+    assert out.returncode == 2 and "defines no experiment" in out.stderr
+
+
+def test_sbml_without_an_encoding_declaration_is_read_as_utf8(tmp_path):
+    text = (paths.SBML / "osteoclastogenesis.xml").read_text(encoding="utf-8")
+    bare = tmp_path / "bare.xml"
+    bare.write_text(text.replace(' encoding="UTF-8"', "", 1), encoding="utf-8")
+    assert "encoding" not in bare.read_text(encoding="utf-8").splitlines()[0]
+    tables = [run("simulate", str(f), "--end", "2", "--points", "3", "--readouts", "nfkb_nuclear").stdout
+              for f in (paths.SBML / "osteoclastogenesis.xml", bare)]
+    assert tables[0] == tables[1] and "nfkb_nuclear" in tables[0]
+
+
 def test_phenotypes_prints_and_writes_the_table(tmp_path):
     out = run("phenotypes", "--out", str(tmp_path / "p.csv"))
     assert out.returncode == 0, out.stdout + out.stderr

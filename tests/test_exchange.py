@@ -167,6 +167,25 @@ def test_sbml_export_is_the_shipped_file_and_formats_are_checked(tmp_path):
 
 
 # ------------------------------------------------------------------------- SED-ML, OMEX, COPASI
+def test_omex_export_is_byte_reproducible(tmp_path):
+    first = ex.export("osteoclastogenesis", "omex", tmp_path / "a.omex").paths[0]
+    second = ex.export("osteoclastogenesis", "omex", tmp_path / "b.omex").paths[0]
+    assert first.read_bytes() == second.read_bytes()
+    with zipfile.ZipFile(first) as archive:  # no wall-clock time in it (zip times have 2 s steps)
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_an_archive_libcombine_cannot_write_is_an_input_error(tmp_path, monkeypatch):
+    import libcombine
+
+    def refuse(self, name):  # what libcombine does on a folder it cannot write to (/proc)
+        raise RuntimeError("Error creating zip in file!")
+
+    monkeypatch.setattr(libcombine.CombineArchive, "writeToFile", refuse)
+    with pytest.raises(InputError, match="cannot write the COMBINE archive"):
+        ex.write_omex(ex.experiment_spec("osteoclastogenesis"), tmp_path / "x.omex")
+
+
 def test_sedml_export_is_valid_l1v4_next_to_its_model(tmp_path):
     out = ex.export("osteoclastogenesis", "sedml", tmp_path / "ocg.sedml")
     sedml_path, model_path = out.paths

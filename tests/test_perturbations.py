@@ -19,6 +19,9 @@ from rankl_net.perturbations import condition_spec, resolve_node, to_changes
         ("set:pth=6@10", [SetValue("pth", 6.0, 10.0, None)]),
         ("set:pth=6@10-20", [SetValue("pth", 6.0, 10.0, 20.0)]),
         ("ko:NFKB1+ko:NFKB2", [Knockout("NFKB1"), Knockout("NFKB2")]),
+        # exponents: the minus of 1e-05 is not the window's dash, and no '+' (it joins specs)
+        ("set:pth=6@1e-05-2", [SetValue("pth", 6.0, 1e-5, 2.0)]),
+        ("set:pth=1e20", [SetValue("pth", 1e20)]),
     ],
 )
 def test_parse_spec(spec, expected):
@@ -40,6 +43,11 @@ def test_parse_spec(spec, expected):
         ("kd:OPG=abc", "not a number"),
         ("set:pth=1@20-10", "0 <= T0 < T1"),
         ("inh:P38=0.5@3", "only set:"),
+        ("set:pth=1@nan", "finite"),
+        ("set:pth=1@inf", "finite"),
+        ("set:pth=1@7-nan", "finite"),
+        ("set:pth=1@7-", "cannot read the time window"),
+        ("set:pth=1@-1", "cannot read the time window"),
     ],
 )
 def test_bad_specs_are_rejected_with_a_reason(spec, message):

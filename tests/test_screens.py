@@ -193,16 +193,20 @@ def test_epistasis_is_zero_for_multiplicative_effects():
     (["--knockouts", ","], "empty"),
     (["--knockouts", "all", "--scheduler", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler"),
     (["--knockouts", "OPG", "--chunk-size", "-1"], "chunk size must be at least 1"),
+    (["--knockouts", "OPG", "--workers", "2", "--scheduler", "tcp://127.0.0.1:9"], "not both"),
+    (["--knockouts", "OPG,RANKL,OPG"], "'ko:OPG' more than once"),
 ])
 def test_screen_bad_input_exits_2(tmp_path, args, needle):
-    out = subprocess.run(_cli("screen", "bone", *args, "--out", str(tmp_path / "o.parquet")),
+    results = tmp_path / "o.parquet"
+    out = subprocess.run(_cli("screen", "bone", *args, "--out", str(results)),
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2, out.stderr
     assert needle in out.stderr and "Traceback" not in out.stderr
+    assert not results.exists()  # refused before the results folder is made
 
 
 def test_dose_response_fraction_outside_0_1_exits_2(tmp_path):
-    out = subprocess.run(_cli("dose-response", "bone", "--perturb", "inh:P38", "--levels", "0:1.5:4"),
+    out = subprocess.run(_cli("dose-response", "bone", "--perturb", "inh:P38", "--levels", "0:1.5:5"),
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "between 0 and 1" in out.stderr
 

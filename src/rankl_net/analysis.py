@@ -21,13 +21,19 @@ def hill(x: np.ndarray, baseline: float, emax: float, ic50: float, h: float) -> 
     return baseline * (1.0 - emax * xh / (1.0 + xh))
 
 
+# four parameters and at least one degree of freedom for the confidence intervals
+MIN_HILL_LEVELS = 5
+
+
 def fit_hill(
     levels: Sequence[float], responses: Sequence[float], confidence: float = 0.95
 ) -> dict[str, float]:
     """Least-squares Hill fit with confidence intervals from the parameter covariance.
 
     Returns baseline, emax, ic50 (same unit as ``levels``), hill, their lower/upper bounds
-    (``*_lo``/``*_hi``; IC50 and Hill bounds on the log scale) and the residual RMS.
+    (``*_lo``/``*_hi``; IC50 and Hill bounds on the log scale) and the residual RMS. All are NaN
+    when the data cannot fix four parameters: fewer than ``MIN_HILL_LEVELS`` distinct levels, no
+    positive level, or a flat response.
     """
     x = np.asarray(levels, float)
     y = np.asarray(responses, float)
@@ -35,7 +41,7 @@ def fit_hill(
     x, y = x[ok], y[ok]
     nan = {k: math.nan for k in ("baseline", "emax", "ic50", "hill", "baseline_lo", "baseline_hi", "emax_lo",
                                  "emax_hi", "ic50_lo", "ic50_hi", "hill_lo", "hill_hi", "rms")}
-    if len(x) < 5 or np.ptp(y) == 0:
+    if len(np.unique(x)) < MIN_HILL_LEVELS or np.ptp(y) == 0:
         return nan
     y0 = float(y[np.argmin(x)])
     positive = x[x > 0]

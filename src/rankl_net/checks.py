@@ -51,10 +51,33 @@ def read_sbml_document(path: Path) -> libsbml.SBMLDocument:
     if b"<sbml" not in text[:10000]:
         raise InputError(f"{path}: XML but not SBML (no <sbml> element)")
     doc = libsbml.readSBMLFromString(text.decode("utf-8", errors="replace"))
+    # XML without encoding="..." is UTF-8 by the XML standard (and was read as such): no error
+    log = doc.getErrorLog()
+    while log.contains(libsbml.MissingXMLEncoding):
+        log.remove(libsbml.MissingXMLEncoding)
     if doc.getModel() is None:
         fatal = [doc.getError(i).getMessage().strip() for i in range(doc.getNumErrors())]
         raise InputError(f"{path}: libSBML could not read a model: {fatal[0] if fatal else 'unknown error'}")
+    if doc.isPackageEnabled("comp"):
+        # flattened by libSBML before anything else: libRoadRunner 2.10's own loading of a
+        # hierarchical model drops the assignment rule of a submodel parameter that the top
+        # model replaces ("Global parameter ... is missing a value")
+        flatten_comp(doc, base=path.parent, name=str(path))
     return doc
+
+
+def flatten_comp(doc: libsbml.SBMLDocument, base: Path | None = None, name: str = "the model") -> None:
+    """Flatten a hierarchical (SBML ``comp``) document in place with libSBML's converter;
+    ``base`` is the folder that external model definitions are relative to."""
+    props = libsbml.ConversionProperties()
+    props.addOption("flatten comp", True)
+    props.addOption("leavePorts", False)
+    if base is not None:
+        props.addOption("basePath", str(base))
+    if doc.convert(props) != libsbml.LIBSBML_OPERATION_SUCCESS:
+        errors = [doc.getError(i).getMessage().strip() for i in range(doc.getNumErrors())
+                  if doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR]
+        raise InputError(f"{name}: libSBML cannot flatten its submodels: {'; '.join(errors[:3])}")
 
 
 def sbml_consistency(doc: libsbml.SBMLDocument) -> tuple[Check, Check]:
@@ -186,17 +209,10 @@ def dynamic_checks(engine, end: float, steady_engine_factory=None) -> list[Check
     scale = np.maximum(np.abs(x).max(axis=0), 1e-30)
     negative = [s for s, lo, sc in zip(species, x.min(axis=0), scale, strict=True) if lo < -1e-9 * sc]
     out.append(Check("non_negativity", not negative, f"{len(negative)} species go negative", tuple(negative)))
-    if not engine.reaction_ids:  # rate rules only: no stoichiometry, no conservation laws
-        n, rows = np.zeros((0, 0)), []
-    else:
-        matrix = engine.rr.getFullStoichiometryMatrix()
-        n, rows = np.asarray(matrix, float), list(matrix.rownames)
-    if not n.size:
+    laws, rows = engine.conservation_laws()
+    if not rows:  # rate rules only: no stoichiometry, no conservation laws
         out.append(Check("conservation", True, "0 conservation laws (no reactions)"))
     else:
-        u, sv, _ = np.linalg.svd(n)
-        rank = int((sv > 1e-10 * max(sv.max(), 1.0)).sum())
-        laws = u[:, rank:].T
         xs = frame[rows].to_numpy() if all(r in frame for r in rows) else None
         if len(laws) and xs is not None:
             totals = xs @ laws.T

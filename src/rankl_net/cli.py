@@ -85,21 +85,50 @@ def main() -> None:
     """Models of the RANKL-RANK-OPG system: simulate knockouts, transgenic lines and inhibitors."""
 
 
-def _writable(path: Path) -> Path:
-    """Check that ``path`` can be written before any work is done."""
-    path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create the folder of {path}: {exc.strerror}") from None
-    if path.is_dir():
-        raise InputError(f"{path} is a folder; give a file name")
-    import os
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"cannot write to {parent}")
+
+def _writable(path: Path, *, folder: bool = False) -> Path:
+    """Check, before any work is done, that the file ``path`` (or, with ``folder``, files in the
+    folder ``path``) can be written; its folder is created."""
+    path = Path(path)
+    if str(path) == "-":
+        raise InputError("'-' is not an output file here; give a file name")
+    target = path if folder else (path.parent if str(path.parent) else Path("."))
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        in_the_way = next(p for p in (target, *target.parents) if p.exists() and not p.is_dir())
+        raise InputError(f"cannot write {path}: {in_the_way} is a file, not a folder") from None
+    except OSError as exc:
+        raise InputError(f"cannot create the folder {target}: {exc.strerror}") from None
+    if not folder and path.is_dir():
+        raise InputError(f"{path} is a folder; give a file name")
+    import tempfile
+
+    try:  # a real write: permissions, read-only file systems and full disks all show here
+        with tempfile.TemporaryFile(dir=target):
+            pass
+    except OSError as exc:
+        raise InputError(f"cannot write to {target}: {exc.strerror}") from None
     return path
+
+
+def _writable_figure(path: Path) -> Path:
+    """Check a figure's path: writable, and a suffix matplotlib writes (.png, .pdf or .svg)."""
+    if Path(path).suffix.lower() not in FIGURE_SUFFIXES:
+        raise InputError(f"{path}: a figure's file name ends in {', '.join(FIGURE_SUFFIXES)}")
+    return _writable(path)
+
+
+def _writable_table(out: Path, *side: str) -> list[Path]:
+    """Check a table's path and the files written beside it (``side``: name endings such as
+    "_fits.csv", or ".png" for its figure); returns them in that order."""
+    paths = [_writable(out)]
+    for ending in side:
+        beside = out.with_suffix(ending) if ending.startswith(".") else out.with_name(out.stem + ending)
+        paths.append(_writable(beside))
+    return paths
 
 
 def _readout_list(text: str | None) -> list[str] | None:
@@ -181,10 +210,12 @@ def models_cmd() -> None:
 @click.option("--points", type=int, default=101, show_default=True, help="Number of output time points.")
 @click.option("--readouts", default=None, help="Comma-separated readouts (default: the model's readouts).")
 @click.option(
-    "--out", type=click.Path(path_type=Path), default=None, help="Write the table to this CSV file."
+    "--out", type=click.Path(path_type=Path), default=None,
+    help="Write the table to this CSV file (default, or '-': stdout)."
 )
 @click.option(
-    "--plot", type=click.Path(path_type=Path), default=None, help="Also write a PNG of the time courses."
+    "--plot", type=click.Path(path_type=Path), default=None,
+    help="Also write a figure of the time courses (.png, .pdf or .svg)."
 )
 @click.option(
     "--baseline",
@@ -198,10 +229,14 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
     """Simulate MODEL (a shipped model name or an SBML FILE.xml) with perturbations from time 0."""
     from .plots import time_course_figure
 
+    if out is not None and str(out) == "-":
+        out = None  # the table goes to stdout, as without --out
     if out is not None:
         _writable(out)
     if plot is not None:
-        _writable(plot)
+        _writable_figure(plot)
+        if out is not None and plot.resolve() == out.resolve():
+            raise InputError(f"--out and --plot are the same file ({out}); give them different names")
     selected = _readout_list(readouts)
     if model.lower().endswith(".xml") or Path(model).is_file():
         from .exchange import load_any, simulate_any
@@ -251,14 +286,15 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
 def export_cmd(model, fmt, out, context, experiment) -> None:
     """Export MODEL as SBML, SBML L2V4, Antimony, hierarchical SBML (comp), SED-ML, a COMBINE
     archive or a PEtab problem."""
+    from .catalog import get_model
     from .exchange import export
 
+    get_model(model)
+    _writable(out, folder=fmt == "petab")
     if fmt == "comp":
-        from .catalog import get_model
         from .comp import comp_sbml
 
-        get_model(model)
-        _writable(out).write_text(comp_sbml(model), encoding="utf-8")
+        out.write_text(comp_sbml(model), encoding="utf-8")
         click.echo(f"wrote {out}")
         return
     result = export(model, fmt, out, context=context, experiment=experiment)
@@ -275,7 +311,7 @@ def phenotypes_cmd(out: Path) -> None:
     from .experiments import AGE_DAYS, run_phenotypes
     from .plots import phenotype_figure
 
-    _writable(out)
+    _writable_table(out, ".png")
     start = time.perf_counter()
     table = run_phenotypes()
     elapsed = time.perf_counter() - start
@@ -302,12 +338,14 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
     """Run the comparison experiments of FILE (e.g. experiments/tumour.toml) and check their
     expected outcomes."""
     from .catalog import get_model
-    from .comparisons import final_table, read_comparisons, run_comparison
+    from .comparisons import check_comparison, final_table, read_comparisons, run_comparison
     from .plots import comparison_figure
 
     if not Path(file).is_file():
         raise InputError(f"{file}: no such experiment file")
     experiments = read_comparisons(file)
+    if not experiments:
+        raise InputError(f"{file} defines no experiment (each starts with [[experiments]])")
     if only:
         known = {e.id for e in experiments}
         for name in only:
@@ -316,7 +354,9 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
 
                 raise unknown_name("experiment", name, known)
         experiments = [e for e in experiments if e.id in only]
-    _writable(Path(out) / "x.csv")
+    for exp in experiments:  # every one checked before the first runs
+        check_comparison(exp)
+    _writable(out, folder=True)
     failed = 0
     for exp in experiments:
         result = run_comparison(exp)
@@ -457,13 +497,17 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     """A dose-response series of one perturbation with a Hill fit per readout."""
     import pandas as pd
 
-    from .analysis import fit_hill
+    from .analysis import MIN_HILL_LEVELS, fit_hill
     from .plots import dose_response_figure
     from .screens import dose_conditions, parse_levels, run_screen
 
     if out is not None:
-        _writable(out)
+        out, fits_path, figure_path = _writable_table(out, "_fits.csv", ".png")
     values = parse_levels(levels)
+    distinct = len(set(values.tolist()))
+    if distinct < MIN_HILL_LEVELS or not (values > 0).any():
+        raise InputError(f"--levels {levels} gives {distinct} distinct levels; a Hill fit needs at least "
+                         f"{MIN_HILL_LEVELS}, one of them above 0 (e.g. 0:1:9)")
     specs = dose_conditions(perturb, values)
     selected = _readout_list(readouts)
     table = run_screen(model, specs, background=background, context=context, end=end, readouts=selected,
@@ -477,9 +521,9 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     if out is not None:
         table.to_csv(out, index=False)
-        fits.to_csv(out.with_name(out.stem + "_fits.csv"), index=False)
-        fig = dose_response_figure(table, fits, out.with_suffix(".png"), title=f"{model}: {perturb}")
-        click.echo(f"wrote {out}, {out.with_name(out.stem + '_fits.csv')} and {fig}")
+        fits.to_csv(fits_path, index=False)
+        fig = dose_response_figure(table, fits, figure_path, title=f"{model}: {perturb}")
+        click.echo(f"wrote {out}, {fits_path} and {fig}")
 
 
 @main.command("report")
@@ -502,7 +546,7 @@ def validation_cmd(out: Path) -> None:
     from .plots import validation_figure
     from .validation import validate
 
-    _writable(out)
+    _writable_table(out, ".png")
     table = validate()
     columns = ["id", "regimen", "readout", "metric", "time_d", "predicted", "observed", "tolerance", "passed"]
     _write_checked_table(table, out, validation_figure,
@@ -544,7 +588,7 @@ def regimens_cmd(names: tuple[str, ...], out_dir: Path) -> None:
     for n in names:
         if n not in experiments:
             raise unknown_name("regimen experiment", n, experiments)
-    _writable(out_dir / "x.csv")
+    _writable(out_dir, folder=True)
     for name in names or tuple(experiments):
         exp = experiments[name]
         table = run_experiment(exp)

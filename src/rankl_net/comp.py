@@ -17,6 +17,7 @@ import libsbml
 
 from . import paths
 from .build import INCLUDE
+from .checks import flatten_comp
 from .errors import InputError
 
 UNITS_MODULE = "modules/units.ant"
@@ -79,10 +80,5 @@ def comp_sbml(model_name: str) -> str:
 def flatten(comp_text: str) -> str:
     """Flatten a comp SBML document to plain SBML with libSBML's converter."""
     doc = libsbml.readSBMLFromString(comp_text)
-    props = libsbml.ConversionProperties()
-    props.addOption("flatten comp", True)
-    props.addOption("leavePorts", False)
-    if doc.convert(props) != libsbml.LIBSBML_OPERATION_SUCCESS:
-        errors = [doc.getError(i).getMessage() for i in range(doc.getNumErrors())]
-        raise InputError(f"comp flattening failed: {errors[:3]}")
+    flatten_comp(doc)
     return libsbml.writeSBMLToString(doc)

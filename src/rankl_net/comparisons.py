@@ -38,8 +38,10 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .errors import InputError
+from .engine import load
+from .errors import InputError, first_repeated
 from .model import Model
+from .perturbations import parse_spec, to_changes
 
 RELATIVE = ("lower", "higher", "within")
 ABSOLUTE = ("above", "below")
@@ -145,7 +147,8 @@ def read_comparisons(path: Path = TUMOUR_EXPERIMENTS) -> list[Comparison]:
             conditions = tuple(Condition(c["label"], c.get("spec", "")) for c in entry["conditions"])
             labels = {c.label for c in conditions}
             if len(labels) != len(conditions):
-                raise InputError(f"experiment {exp_id}: condition labels must be unique")
+                raise InputError(f"experiment {exp_id}: condition labels must be unique; "
+                                 f"{first_repeated([c.label for c in conditions])!r} is given twice")
             out.append(
                 Comparison(
                     id=entry["id"],
@@ -168,8 +171,28 @@ def read_comparisons(path: Path = TUMOUR_EXPERIMENTS) -> list[Comparison]:
             raise InputError(f"{Path(path).name}: experiment {exp_id} lacks {exc.args[0]!r}") from None
     ids = [c.id for c in out]
     if len(set(ids)) != len(ids):
-        raise InputError(f"{Path(path).name}: experiment ids must be unique")
+        raise InputError(f"{Path(path).name}: experiment ids must be unique; "
+                         f"{first_repeated(ids)!r} is given twice")
     return out
+
+
+def check_comparison(exp: Comparison) -> None:
+    """Check, without simulating, that ``exp`` can run: its model and context, end time and
+    number of points, readouts, perturbation specs and the times of its expectations."""
+    try:
+        engine = load(exp.model, exp.context)
+        engine.check_end(exp.end)
+        if exp.points < 2:
+            raise InputError(f"points must be at least 2, got {exp.points}")
+        engine.check_readouts([*exp.readouts, *(e.readout for e in exp.expectations)])
+        for c in exp.conditions:
+            if c.spec:
+                to_changes(parse_spec(c.spec), engine)
+        for e in exp.expectations:
+            if not math.isnan(e.at) and not 0 <= e.at <= exp.end:
+                raise InputError(f"an expectation on {e.readout} is taken at {e.at:g}, outside 0-{exp.end:g}")
+    except InputError as exc:
+        raise InputError(f"experiment {exp.id}: {exc}") from None
 
 
 @dataclass

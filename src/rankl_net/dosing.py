@@ -109,13 +109,20 @@ def parse_dose(text: str) -> tuple[float, bool]:
     return value, per_kg
 
 
+def spec_number(x: float) -> str:
+    """Shortest text that reads back as the same float (so a spec round-trips exactly); no '+'
+    in exponents ("1e20", not "1e+20"): '+' joins perturbations."""
+    text = repr(float(x)).replace("e+", "e")
+    return text[:-2] if text.endswith(".0") else text
+
+
 def _fmt(days: float) -> str:
     """Shortest readable duration that parses back to ``days`` exactly."""
     for unit in ("y", "mo", "wk", "d"):
         n = days / DAYS_PER[unit]
         if n == round(n) and n >= 1 and round(n) * DAYS_PER[unit] == days:
             return f"{round(n)}{unit}"
-    return f"{repr(float(days)).removesuffix('.0')}d"
+    return f"{spec_number(days)}d"
 
 
 @dataclass(frozen=True)
@@ -163,7 +170,7 @@ class Regimen:
     @property
     def spec(self) -> str:
         """The CLI spec of this regimen (reads back to an equal Regimen)."""
-        dose = f"{repr(float(self.dose)).removesuffix('.0')}mg" + ("/kg" if self.per_kg else "")
+        dose = f"{spec_number(self.dose)}mg" + ("/kg" if self.per_kg else "")
         text = f"drug:{self.drug}={dose}"
         if self.every is not None:
             text += f"/{_fmt(self.every)}"

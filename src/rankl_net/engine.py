@@ -108,6 +108,29 @@ class Changes:
                 tuple(self.timed), tuple(self.dosing))
 
 
+def stoichiometry(sbml: str) -> tuple[np.ndarray, list[str]]:
+    """Stoichiometry matrix of an SBML model (species x reactions, from the reactions' species
+    references) and the ids of its rows: the species that reactions change (not boundary, not
+    constant, not set by an assignment rule)."""
+    import libsbml
+
+    model = libsbml.readSBMLFromString(sbml).getModel()
+    if model is None or model.getNumReactions() == 0:
+        return np.zeros((0, 0)), []
+    assigned = {r.getVariable() for r in model.getListOfRules() if r.isAssignment()}
+    rows = [sp.getId() for sp in model.getListOfSpecies()
+            if not (sp.getBoundaryCondition() or sp.getConstant() or sp.getId() in assigned)]
+    index = {sid: i for i, sid in enumerate(rows)}
+    n = np.zeros((len(rows), model.getNumReactions()))
+    for j, reaction in enumerate(model.getListOfReactions()):
+        for refs, sign in ((reaction.getListOfReactants(), -1.0), (reaction.getListOfProducts(), 1.0)):
+            for ref in refs:
+                if ref.getSpecies() in index:
+                    value = ref.getStoichiometry() if ref.isSetStoichiometry() else 1.0
+                    n[index[ref.getSpecies()], j] += sign * value
+    return n, rows
+
+
 class Engine:
     """A compiled model with its baseline state.
 
@@ -160,6 +183,7 @@ class Engine:
         self.name = name
         self.time_unit = time_unit
         text = sbml.read_text(encoding="utf-8") if isinstance(sbml, Path) else sbml
+        self._sbml_text = text
         try:
             self.rr = roadrunner.RoadRunner(text)
         except RuntimeError as exc:
@@ -331,11 +355,31 @@ class Engine:
         self._base_boundary = np.array(m.getBoundarySpeciesConcentrations(), float)
         self._base_volumes = np.array(m.getCompartmentVolumes(), float)
 
+    def conservation_laws(self) -> tuple[np.ndarray, list[str]]:
+        """The conservation laws of the reaction network: the rows of the left null space of
+        the stoichiometry matrix (one row per law, dimensionless weights) and the ids of the
+        species its columns refer to (the species that reactions change). No reactions: no
+        rows and no ids.
+
+        Read from the SBML with libSBML: libRoadRunner 2.10 corrupts its heap when its
+        stoichiometry matrix is taken before a steady-state solve with moiety analysis.
+        """
+        n, rows = stoichiometry(self._sbml_text)
+        if not n.size:
+            return np.zeros((0, len(rows))), rows
+        u, sv, _ = np.linalg.svd(n)
+        rank = int((sv > 1e-10 * max(sv.max(), 1.0)).sum())
+        return u[:, rank:].T, rows
+
     def _polish_steady_state(self, exclude: tuple[str, ...]) -> None:
         """Refine the integrated baseline with NLEQ; keep it only if it is a better fixed point."""
         saved = self.rr.saveStateS()
         before = self._state_rates(exclude)
         x0 = self._state()[1]
+        # moiety analysis recompiles the model twice (seconds for the larger models); it only
+        # matters where conservation laws make the Jacobian singular
+        has_laws = len(self.conservation_laws()[0]) > 0
+        self.rr.steadyStateSolver.setValue("auto_moiety_analysis", has_laws)
         try:
             self.rr.steadyState()
             after = self._state_rates(exclude)

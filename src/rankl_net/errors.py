@@ -44,3 +44,14 @@ def unknown_name(kind: str, name: str, valid: Iterable[str]) -> InputError:
     hint = f" Did you mean {close[0]!r}?" if close else ""
     shown = ", ".join(valid) if len(valid) <= 40 else ", ".join(valid[:40]) + ", ..."
     return InputError(f"unknown {kind} {name!r}.{hint} Valid {kind} names: {shown}")
+
+
+def first_repeated(items: Iterable[str]) -> str | None:
+    """The first item that appears a second time in ``items`` (None when all differ), to name
+    it in an error message."""
+    seen: set[str] = set()
+    for item in items:
+        if item in seen:
+            return item
+        seen.add(item)
+    return None

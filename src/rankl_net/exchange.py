@@ -930,10 +930,29 @@ def write_omex(spec: ExperimentSpec, out: Path) -> Path:
     archive.addMetadata(".", desc)
     if out.exists():
         out.unlink()
-    if not ok or not archive.writeToFile(str(out)):
-        raise InputError(f"cannot write the COMBINE archive {out}")
+    try:
+        written = ok and archive.writeToFile(str(out))
+    except RuntimeError:  # libcombine raises on a folder it cannot write to
+        written = False
     archive.cleanUp()
+    if not written:
+        raise InputError(f"cannot write the COMBINE archive {out}")
+    _fix_zip_times(out)
     return out
+
+
+def _fix_zip_times(path: Path) -> None:
+    """Give every member of the zip file ``path`` the same time stamp (1980-01-01, zip's
+    earliest), so that the same archive contents give the same bytes."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as old:
+        members = [(info, old.read(info)) for info in old.infolist()]
+    with zipfile.ZipFile(path, "w") as new:
+        for info, data in members:
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type, fixed.external_attr = info.compress_type, info.external_attr
+            new.writestr(fixed, data)
 
 
 # ============================================================================================ PEtab

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from .annotations import node_table
 from .dosing import Regimen, parse_regimen, resolve_drug
+from .dosing import spec_number as _num
 from .engine import Changes, Dosing, Engine, TimedChange
 from .errors import InputError, unknown_name
 
@@ -107,6 +108,9 @@ class SetValue:
     def __post_init__(self) -> None:
         if not math.isfinite(self.value):
             raise InputError(f"set:{self.target}: the value must be a finite number, got {self.value}")
+        if not math.isfinite(self.start) or (self.end is not None and not math.isfinite(self.end)):
+            raise InputError(f"set:{self.target}: the window's times must be finite numbers, got "
+                             f"{self.start}-{self.end} (leave out -T1 for no end)")
         if self.start < 0 or (self.end is not None and self.end <= self.start):
             raise InputError(
                 f"set:{self.target}: the window must satisfy 0 <= T0 < T1, got {self.start}-{self.end}"
@@ -136,12 +140,6 @@ class Preset:
 Perturbation = Knockout | Knockdown | Overexpression | Inhibition | SetValue | Regimen | Preset
 
 
-def _num(x: float) -> str:
-    """Shortest text that reads back as the same float (so a spec round-trips exactly)."""
-    text = repr(float(x))
-    return text[:-2] if text.endswith(".0") else text
-
-
 def _check_fraction(kind: str, node: str, f: float) -> None:
     if not (math.isfinite(f) and 0.0 <= f <= 1.0):
         raise InputError(f"{kind}:{node}: the fraction must be between 0 and 1, got {f}")
@@ -150,6 +148,8 @@ def _check_fraction(kind: str, node: str, f: float) -> None:
 _SPEC = re.compile(
     r"^(?P<kind>ko|kd|oe|inh|set|preset):(?P<target>[^=\s]+)(?:=(?P<value>[^@\s]+))?(?:@(?P<window>\S+))?$"
 )
+# T0[-T1]; an exponent's minus ("1e-05") belongs to its number, not to the window
+_WINDOW = re.compile(r"^(?P<t0>[^-]*?(?:[eE]-\d+)?)(?:-(?P<t1>.*))?$")
 SPEC_HELP = (
     "ko:X, kd:X=F, oe:X=N, inh:X=F, set:ID=V[@T0[-T1]], drug:NAME=DOSE[/EVERY][*N][@START], "
     "preset:NAME; join several with '+'"
@@ -199,9 +199,12 @@ def _parse_one(part: str, whole: str) -> Perturbation:
         return Inhibition(target, v)
     start, end = 0.0, None
     if window:
-        t0, _, t1 = window.partition("-")
-        start = _number(t0, part)
-        end = _number(t1, part) if t1 else None
+        times = _WINDOW.match(window)
+        if not times or not times["t0"] or times["t1"] == "":
+            raise InputError(f"{part!r}: cannot read the time window {window!r}; write @T0 or @T0-T1 "
+                             "with 0 <= T0 < T1")
+        start = _number(times["t0"], part)
+        end = _number(times["t1"], part) if times["t1"] is not None else None
     return SetValue(target, v, start, end)
 
 

@@ -14,7 +14,8 @@ from .experiments import OC_ABSENT, OC_INCREASED, OSTEOPETROTIC_BV, OSTEOPOROTIC
 
 
 def _save(fig, path: Path, dpi: int = 110) -> Path:
-    """Write ``fig`` as PNG to ``path`` (creating its folder) and release it."""
+    """Write ``fig`` to ``path`` (format from its suffix: .png, .pdf, .svg; creating its folder)
+    and release it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi)
     plt.close(fig)

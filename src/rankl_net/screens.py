@@ -42,7 +42,7 @@ import pandas as pd
 
 from .catalog import get_model
 from .engine import load
-from .errors import InputError, SimulationError
+from .errors import InputError, SimulationError, first_repeated
 from .perturbations import condition_spec, nodes_for, parse_spec, to_changes
 
 COLUMNS = ["condition_id", "perturbation", "background", "readout", "value", "baseline_value",
@@ -111,7 +111,7 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
         effects.append(to_changes(background + perts, engine).key())
         canonical.append(condition_spec(perts))
     if len(set(canonical)) != len(canonical):
-        raise InputError("the screen lists a condition more than once")
+        raise InputError(f"the screen lists the condition {first_repeated(canonical)!r} more than once")
     return canonical, effects
 
 
@@ -295,19 +295,15 @@ def _worker_init() -> None:
     roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
 
 
-def _execute(spec: ScreenSpec, todo: list[tuple[str, str]], *, workers: int, scheduler: str | None,
+def _execute(spec: ScreenSpec, todo: list[tuple[str, str]], *, workers: int, client,
              chunk_size: int | None) -> Iterator[list[dict]]:
-    if scheduler:
-        client = connect(scheduler)
-        try:
-            from distributed import as_completed as dask_completed
+    if client is not None:
+        from distributed import as_completed as dask_completed
 
-            chunks = _chunks(todo, sum(client.nthreads().values()), chunk_size)
-            futures = [client.submit(run_chunk, spec, c, pure=False) for c in chunks]
-            for fut in dask_completed(futures):
-                yield fut.result()
-        finally:
-            client.close()
+        chunks = _chunks(todo, sum(client.nthreads().values()), chunk_size)
+        futures = [client.submit(run_chunk, spec, c, pure=False) for c in chunks]
+        for fut in dask_completed(futures):
+            yield fut.result()
     elif workers <= 1:
         for c in _chunks(todo, 1, chunk_size):
             yield run_chunk(spec, c)
@@ -362,7 +358,8 @@ def run_screen(
     workers
         Processes of the local pool (default: every core; 1 runs in this process).
     scheduler
-        Address of a Dask scheduler (tcp://HOST:PORT); overrides ``workers``.
+        Address of a Dask scheduler (tcp://HOST:PORT); its workers run the screen (give
+        ``workers`` only for the local pool).
     out
         Parquet dataset folder to stream results into.
     resume
@@ -377,29 +374,38 @@ def run_screen(
                       tuple(readouts or info.readouts), condition_spec(parse_spec("+".join(background)))
                       if background else "")
     canonical, effects = _validate(spec, conditions)
+    if scheduler is not None and workers is not None:
+        raise InputError("give --workers for the local pool or --scheduler for a Dask cluster, not both "
+                         "(the cluster's workers run the screen)")
     workers = (os.cpu_count() or 1) if workers is None else int(workers)
     if workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
     if chunk_size is not None and chunk_size < 1:
         raise InputError(f"the chunk size must be at least 1 condition, got {chunk_size}")
-    store = _prepare_store(out, resume, spec) if out is not None else None
-    ids = [spec.condition_id(c) for c in canonical]
-    done = store.done_ids() if store is not None else set()
-    pending = [k for k, i in enumerate(ids) if i not in done]
-    todo, copies = _share_simulations([(ids[k], canonical[k]) for k in pending],
-                                      [effects[k] for k in pending])
-    if todo and scheduler is None:
-        _reference(spec)  # computed once here; forked workers inherit it
-    collected: list[dict] = []
-    with _progress(len(canonical), f"{model} screen") as bar:
-        bar.update(len(canonical) - len(pending))
-        for rows in _execute(spec, todo, workers=workers, scheduler=scheduler, chunk_size=chunk_size):
-            rows = _with_copies(rows, copies)
-            if store is not None:
-                store.write(rows)
-            else:
-                collected.extend(rows)
-            bar.update(len({r["condition_id"] for r in rows}))
+    # connected before the results folder is made: an unreachable scheduler leaves nothing behind
+    client = connect(scheduler) if scheduler else None
+    try:
+        store = _prepare_store(out, resume, spec) if out is not None else None
+        ids = [spec.condition_id(c) for c in canonical]
+        done = store.done_ids() if store is not None else set()
+        pending = [k for k, i in enumerate(ids) if i not in done]
+        todo, copies = _share_simulations([(ids[k], canonical[k]) for k in pending],
+                                          [effects[k] for k in pending])
+        if todo and client is None:
+            _reference(spec)  # computed once here; forked workers inherit it
+        collected: list[dict] = []
+        with _progress(len(canonical), f"{model} screen") as bar:
+            bar.update(len(canonical) - len(pending))
+            for rows in _execute(spec, todo, workers=workers, client=client, chunk_size=chunk_size):
+                rows = _with_copies(rows, copies)
+                if store is not None:
+                    store.write(rows)
+                else:
+                    collected.extend(rows)
+                bar.update(len({r["condition_id"] for r in rows}))
+    finally:
+        if client is not None:
+            client.close()
     table = store.read() if store is not None else pd.DataFrame(collected, columns=COLUMNS)
     return order_table(table, ids, spec.readouts)
 

@@ -67,7 +67,7 @@ def sensitivity(
     readouts: Sequence[str] | None = None,
     context: str | None = None,
     end: float | None = None,
-    workers: int | None = 1,
+    workers: int | None = None,
     scheduler: str | None = None,
     out: Path | None = None,
     resume: bool = False,
@@ -83,6 +83,8 @@ def sensitivity(
     X = sample(prob, method, n, seed)
     specs = ["+".join(f"set:{p}={float(v)!r}" for p, v in zip(prob["names"], row, strict=True)) for row in X]
     unique = list(dict.fromkeys(specs))
+    if workers is None and scheduler is None:
+        workers = 1
     table = run_screen(model, unique, context=context, end=end, readouts=readouts, workers=workers,
                        scheduler=scheduler, out=out, resume=resume)
     rows = []
