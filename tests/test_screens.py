@@ -169,6 +169,14 @@ def test_hill_fit_recovers_known_parameters():
     assert covered_ic50 >= 34 and covered_hill >= 34
 
 
+def test_a_flat_or_short_series_has_no_hill_fit():
+    x = np.linspace(0, 1, 9)
+    flat = 50.0 * (1 - 1e-9 * x)  # integration noise, not a response
+    assert np.isnan(fit_hill(x, flat)["ic50"])
+    assert np.isnan(fit_hill(x[:4], hill(x[:4], 200.0, 0.9, 0.05, 1.7))["ic50"])
+    assert np.isfinite(fit_hill(x, hill(x, 200.0, 0.9, 0.3, 1.7))["ic50"])
+
+
 def test_bliss_excess_is_zero_for_independent_effects():
     for ea, eb in [(0.2, 0.5), (0.0, 0.7), (0.9, 0.9)]:
         independent = 1 - (1 - ea) * (1 - eb)

@@ -81,6 +81,8 @@ def test_unknown_preset_names_the_valid_ones(tumour_mouse, bone_mouse):
         bone_mouse.final("preset:breast", end=1)
     with pytest.raises(InputError, match="takes no value"):
         rankl_net.parse_spec("preset:breast=1")
+    with pytest.raises(InputError, match="set .* to different values"):  # order would decide
+        tumour_mouse.final("preset:breast+preset:prostate", end=1)
 
 
 def test_cli_runs_a_preset_and_rejects_a_bad_one():

@@ -23,6 +23,9 @@ def hill(x: np.ndarray, baseline: float, emax: float, ic50: float, h: float) -> 
 
 # four parameters and at least one degree of freedom for the confidence intervals
 MIN_HILL_LEVELS = 5
+# a response that moves by less than this fraction of its size is flat: below what the
+# integrator resolves (relative tolerance 1e-8), so no IC50 can be read from it
+FLAT_RESPONSE = 1e-6
 
 
 def fit_hill(
@@ -33,7 +36,7 @@ def fit_hill(
     Returns baseline, emax, ic50 (same unit as ``levels``), hill, their lower/upper bounds
     (``*_lo``/``*_hi``; IC50 and Hill bounds on the log scale) and the residual RMS. All are NaN
     when the data cannot fix four parameters: fewer than ``MIN_HILL_LEVELS`` distinct levels, no
-    positive level, or a flat response.
+    positive level, or a flat response (one that moves by at most ``FLAT_RESPONSE`` of its size).
     """
     x = np.asarray(levels, float)
     y = np.asarray(responses, float)
@@ -41,7 +44,7 @@ def fit_hill(
     x, y = x[ok], y[ok]
     nan = {k: math.nan for k in ("baseline", "emax", "ic50", "hill", "baseline_lo", "baseline_hi", "emax_lo",
                                  "emax_hi", "ic50_lo", "ic50_hi", "hill_lo", "hill_hi", "rms")}
-    if len(np.unique(x)) < MIN_HILL_LEVELS or np.ptp(y) == 0:
+    if len(np.unique(x)) < MIN_HILL_LEVELS or np.ptp(y) <= FLAT_RESPONSE * np.abs(y).max():
         return nan
     y0 = float(y[np.argmin(x)])
     positive = x[x > 0]

@@ -303,19 +303,26 @@ def _names(node: Node) -> tuple[str, ...]:
 def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes:
     """Turn perturbations into the parameter and species changes the engine applies.
 
-    Presets are applied first, in the order given; then the other perturbations in order.
+    Presets are applied first (two presets may not set the same symbol to different values);
+    then the other perturbations in order.
     Multipliers compose by product (``kd:X=0.5`` twice is ``x 0.25``); a knockout wins over
     any other change of the same node.
     """
     changes = Changes()
     params = changes.parameters
     presets = [p for p in perturbations if isinstance(p, Preset)]
+    set_by: dict[str, tuple[str, float]] = {}
     for p in presets:
         if not engine.presets:
             raise InputError(f"{p.spec}: {engine.name} has no presets")
         if p.name not in engine.presets:
             raise unknown_name("preset", p.name, engine.presets)
         for sid, v in engine.presets[p.name].items():
+            earlier = set_by.setdefault(sid, (p.name, v))
+            if earlier[1] != v:  # the result would depend on the order of the presets
+                raise InputError(f"preset:{earlier[0]} and {p.spec} set {sid} to different values "
+                                 f"({earlier[1]:g} and {v:g}); give one of them, and set:{sid}=V to "
+                                 "change the value")
             (changes.species if sid in engine.species_ids else params)[sid] = v
     for p in perturbations:
         if isinstance(p, Preset):
