@@ -446,7 +446,8 @@ def calibrate_cmd() -> None:
 @click.argument("model")
 @click.option("--knockouts", default=None, help="'all' or a comma-separated list of nodes to knock out.")
 @click.option("--pairs", is_flag=True, help="Every pair of the knockouts instead of single knockouts.")
-@click.option("--conditions", "conditions_file", type=click.Path(path_type=Path), default=None,
+@click.option("--conditions", "conditions_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              default=None,
               help="A text file with one perturbation spec per line (instead of --knockouts).")
 @click.option("-p", "--perturb", "background", multiple=True, metavar="SPEC",
               help="Background perturbation applied in every condition and in the reference.")

@@ -16,7 +16,8 @@ import antimony
 import libsbml
 
 from . import paths
-from .build import INCLUDE
+from .annotations import annotate
+from .build import INCLUDE, literal_units
 from .checks import flatten_comp
 from .errors import InputError
 
@@ -74,7 +75,30 @@ def comp_sbml(model_name: str) -> str:
     text = antimony.getCompSBMLString(model_name)
     if not text:
         raise InputError(f"{model_name}: Antimony produced no comp SBML: {antimony.getLastError()}")
-    return text
+    return _as_shipped(text, model_name)
+
+
+def _as_shipped(comp_text: str, model_name: str) -> str:
+    """Give every model of the hierarchy what the build gives the flat file: units on literal
+    numbers, the flat file's unit of each parameter (Antimony leaves rule outputs without one),
+    and the names, SBO terms and identifiers.org annotations of the tables."""
+    flat = libsbml.readSBMLFromFile(str(paths.SBML / f"{model_name}.xml")).getModel()
+    doc = libsbml.readSBMLFromString(literal_units(comp_text))
+    plugin = doc.getPlugin("comp")
+    models = [doc.getModel(), *(plugin.getModelDefinition(i) for i in range(plugin.getNumModelDefinitions()))]
+    for model in models:
+        for parameter in model.getListOfParameters():
+            shipped = flat.getParameter(parameter.getId())
+            if parameter.isSetUnits() or shipped is None or not shipped.isSetUnits():
+                continue
+            unit = shipped.getUnits()
+            if model.getUnitDefinition(unit) is None and flat.getUnitDefinition(unit) is not None:
+                model.addUnitDefinition(flat.getUnitDefinition(unit))
+            parameter.setUnits(unit)
+        for species in model.getListOfSpecies():  # metaids are unique across the whole document
+            species.setMetaId(f"meta_{model.getId()}__{species.getId()}")
+        annotate(model)
+    return libsbml.writeSBMLToString(doc)
 
 
 def flatten(comp_text: str) -> str:
