@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -104,8 +105,6 @@ def _writable(path: Path, *, folder: bool = False) -> Path:
         raise InputError(f"cannot create the folder {target}: {exc.strerror}") from None
     if not folder and path.is_dir():
         raise InputError(f"{path} is a folder; give a file name")
-    import tempfile
-
     try:  # a real write: permissions, read-only file systems and full disks all show here
         with tempfile.TemporaryFile(dir=target):
             pass
