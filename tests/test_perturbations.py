@@ -108,3 +108,10 @@ def test_species_id_names_its_node(ocg):
 def test_set_rejects_rule_outputs(bone_mouse):
     with pytest.raises(InputError, match="assignment rule"):
         to_changes(parse_spec("set:rankl_free=5"), bone_mouse.engine)
+
+
+def test_dose_series_specs_read_back_at_large_levels():
+    from rankl_net.screens import dose_conditions
+
+    specs = dose_conditions("set:pth", [0.0, 1e16, 2.5e20])
+    assert [parse_spec(s)[0].value for s in specs] == [0.0, 1e16, 2.5e20]

@@ -445,8 +445,7 @@ def calibrate_cmd() -> None:
 @click.argument("model")
 @click.option("--knockouts", default=None, help="'all' or a comma-separated list of nodes to knock out.")
 @click.option("--pairs", is_flag=True, help="Every pair of the knockouts instead of single knockouts.")
-@click.option("--conditions", "conditions_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              default=None,
+@click.option("--conditions", "conditions_file", type=click.Path(path_type=Path), default=None,
               help="A text file with one perturbation spec per line (instead of --knockouts).")
 @click.option("-p", "--perturb", "background", multiple=True, metavar="SPEC",
               help="Background perturbation applied in every condition and in the reference.")
@@ -469,6 +468,8 @@ def screen_cmd(model, knockouts, pairs, conditions_file, background, context, en
         targets = "all" if knockouts.strip() == "all" else knockouts.split(",")
         conditions = knockout_conditions(model, targets, pairs=pairs, context=context)
     else:
+        if not Path(conditions_file).is_file():
+            raise InputError(f"--conditions {conditions_file}: no such file")
         lines = Path(conditions_file).read_text(encoding="utf-8").splitlines()
         conditions = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
     selected = _readout_list(readouts)

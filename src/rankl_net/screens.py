@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import get_model
+from .dosing import spec_number
 from .engine import load
 from .errors import InputError, SimulationError, first_repeated
 from .perturbations import condition_spec, nodes_for, parse_spec, to_changes
@@ -438,7 +439,7 @@ def dose_conditions(perturb: str, levels: Iterable[float]) -> list[str]:
     kind, sep, target = perturb.partition(":")
     if not sep or kind not in {"inh", "kd", "oe", "set"} or not target or "=" in target:
         raise InputError(f"--perturb takes inh:X, kd:X, oe:X or set:ID without a value, got {perturb!r}")
-    specs = [condition_spec(parse_spec(f"{kind}:{target}={float(v)!r}")) for v in levels]
+    specs = [condition_spec(parse_spec(f"{kind}:{target}={spec_number(v)}")) for v in levels]
     if not specs:
         raise InputError("no levels given")
     return specs

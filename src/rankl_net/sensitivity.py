@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .dosing import spec_number
 from .engine import load
 from .errors import InputError, unknown_name
 from .perturbations import condition_spec, parse_spec
@@ -81,7 +82,8 @@ def sensitivity(
     """
     prob = problem(model, parameters, context)
     X = sample(prob, method, n, seed)
-    specs = ["+".join(f"set:{p}={float(v)!r}" for p, v in zip(prob["names"], row, strict=True)) for row in X]
+    specs = ["+".join(f"set:{p}={spec_number(v)}" for p, v in zip(prob["names"], row, strict=True))
+             for row in X]
     unique = list(dict.fromkeys(specs))
     if workers is None and scheduler is None:
         workers = 1
