@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import rankl_net  # noqa: E402
-from rankl_net import annotations, calibrate, catalog, checks, comparisons, experiments, paths, plots  # noqa: E402
+from rankl_net import annotations, calibrate, catalog, checks, comparisons, experiments, paths, plots, sbml_io  # noqa: E402
 from rankl_net.engine import MAX_DOSES, load  # noqa: E402
 from rankl_net.perturbations import nodes_for  # noqa: E402
 
@@ -426,7 +426,7 @@ def bone(subs: dict[str, str]) -> None:
 
 
 def _parameter_units(sbml: Path) -> dict[str, str]:
-    doc = checks.read_sbml_document(sbml)
+    doc = sbml_io.read_sbml_document(sbml)
     return {p.getId(): p.getUnits() for p in doc.getModel().getListOfParameters()}
 
 
@@ -434,7 +434,7 @@ def _parameter_units(sbml: Path) -> dict[str, str]:
 def provenance(subs: dict[str, str]) -> None:
     sources = annotations.parameter_sources()
     for name in catalog.model_names():
-        doc = checks.read_sbml_document(catalog.get_model(name).sbml_path)
+        doc = sbml_io.read_sbml_document(catalog.get_model(name).sbml_path)
         c = checks.parameter_sources(doc.getModel(), sources)
         model = doc.getModel()
         rules = {r.getVariable() for r in model.getListOfRules() if r.isAssignment()}
@@ -548,7 +548,7 @@ def cli(subs: dict[str, str]) -> None:
     subs["cli_commands"] = ", ".join(f"`{n}`" for n in main.commands)
     points = next(p for p in main.commands["simulate"].params if p.name == "points")
     subs["cli_points_default"] = str(points.default)
-    subs["max_sbml_mib"] = f"{checks.MAX_SBML_BYTES / 2**20:g}"
+    subs["max_sbml_mib"] = f"{sbml_io.MAX_SBML_BYTES / 2**20:g}"
 
     sbml = str(paths.SBML / "bone.xml")
     examples = {
@@ -695,7 +695,7 @@ def tumour(subs: dict[str, str]) -> None:
     bone_ids = set(_parameter_units(catalog.get_model("bone").sbml_path))
     bone_ids |= set(_parameter_units(catalog.get_model("clinical").sbml_path))
     units = _parameter_units(info.sbml_path)
-    doc = checks.read_sbml_document(info.sbml_path)
+    doc = sbml_io.read_sbml_document(info.sbml_path)
     model = doc.getModel()
     assigned = {r.getVariable() for r in model.getListOfRules() if r.isAssignment()}
     sources = annotations.parameter_sources()
@@ -759,7 +759,7 @@ def clinical(subs: dict[str, str]) -> None:
     info = catalog.get_model("clinical")
     bone_ids = set(_parameter_units(catalog.get_model("bone").sbml_path))
     units = _parameter_units(info.sbml_path)
-    model = checks.read_sbml_document(info.sbml_path).getModel()
+    model = sbml_io.read_sbml_document(info.sbml_path).getModel()
     assigned = {r.getVariable() for r in model.getListOfRules() if r.isAssignment()}
     sources = annotations.parameter_sources()
     fitted = {p.id: (g, p) for g in fitting.read_fit_spec() for p in g.parameters}

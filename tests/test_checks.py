@@ -30,3 +30,25 @@ def test_a_negative_species_is_flagged():
 def test_a_model_without_steady_state_is_reported():
     c = _checks("model t\n J: -> A; k\n A = 1; k = 1\nend", steady=True)
     assert not c["steady_state"].passed
+
+
+def test_a_law_across_compartments_of_different_sizes_holds_in_amounts():
+    # A in a cell of size 1 moves to B in a medium of size 10: A + 10 B (concentrations) is
+    # conserved, A + B is not
+    c = _checks("model t\n compartment cell = 1, medium = 10\n species A in cell, B in medium\n"
+                " J: A -> B; cell*k*A\n A = 3; B = 0; k = 0.5\nend")
+    assert c["conservation"].passed, c["conservation"].items
+    assert c["conservation"].message.startswith("1 conservation laws")
+
+
+def test_a_species_set_by_a_rate_rule_is_no_conservation_law():
+    c = _checks("model t\n species C\n A -> B; k*A\n C' = -C\n A = 3; B = 0; C = 1; k = 0.5\nend")
+    assert c["conservation"].passed, c["conservation"].items
+    assert c["conservation"].message.startswith("1 conservation laws")
+
+
+def test_a_law_broken_by_an_event_is_reported():
+    # A -> B conserves A + B; an event that resets A at time 5 breaks it
+    c = _checks("model t\n J: A -> B; k*A\n at time > 5: A = 10\n A = 3; B = 0; k = 0.5\nend")
+    assert not c["conservation"].passed
+    assert c["conservation"].message == "1 conservation laws, 1 broken"

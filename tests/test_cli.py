@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -114,19 +115,73 @@ def test_unwritable_output_exits_2_and_writes_nothing(tmp_path):
          "d_fits.csv is a folder"),
         (["dose-response", "bone", "--perturb", "inh:P38", "--levels", "0,0.5,1"], "at least 5"),
         (["dose-response", "bone", "--perturb", "inh:P38", "--levels", "0,0,0,0,0,0"], "at least 5"),
+        (["dose-response", "bone", "--perturb", "set:k_rankl_production", "--levels", "-4,-3,-2,-1,0"],
+         "no level above 0"),
         (["phenotypes", "--out", "{tmp}/lines.csv"], "lines.png is a folder"),
+        # a refused command creates no folder either
+        (["simulate", "bone", "--out", "{tmp}/new/t.csv", "--plot", "{tmp}/new/t.txt"], "ends in"),
+        (["simulate", "bone", "--out", "{tmp}/dangling"], "which does not exist"),
+        (["simulate", "bone", "--out", "{tmp}/dangling/t.csv"], "which does not exist"),
+        (["export", "bone", "--format", "sedml", "--out", "{tmp}/b.sedml"],
+         "bone_mouse_baseline.xml is a folder"),
+        (["export", "bone", "--format", "sedml", "--context", "human", "--out",
+          "{tmp}/bone_human_baseline.xml"], "the name of the model file"),
+        (["experiment", "experiments/tumour.toml", "--only", "rank_status", "--out", "{tmp}/new"],
+         "rank_status.png is a folder"),
+        (["regimens", "rank_fc_vs_opg_fc", "--out", "{tmp}/new"], "rank_fc_vs_opg_fc.png is a folder"),
     ],
 )
 def test_outputs_are_checked_before_any_work(tmp_path, args, needle):
     (tmp_path / "keep").write_text("keep")
     (tmp_path / "d_fits.csv").mkdir()
     (tmp_path / "lines.png").mkdir()
+    (tmp_path / "bone_mouse_baseline.xml").mkdir()
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    for name in ("rank_status.png", "rank_fc_vs_opg_fc.png"):  # inside a folder to be made
+        if name.split(".")[0] in " ".join(args):
+            (tmp_path / "new" / name).mkdir(parents=True)
     before = sorted(p.name for p in tmp_path.iterdir())
-    out = run(*(a.format(tmp=tmp_path) for a in args))
+    inside = sorted(p.name for p in (tmp_path / "new").iterdir()) if (tmp_path / "new").exists() else None
+    out = run(*(a.format(tmp=tmp_path) for a in args), cwd=paths.ROOT)
     assert out.returncode == 2, out.stderr
     assert needle in out.stderr and "Traceback" not in out.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
+    if inside is not None:
+        assert sorted(p.name for p in (tmp_path / "new").iterdir()) == inside
     assert (tmp_path / "keep").read_text(encoding="utf-8") == "keep"
+
+
+def _make_unwritable(path: Path) -> bool:
+    """Make the existing file ``path`` unwritable (immutable as root, read-only otherwise);
+    False when this file system allows neither."""
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        return True
+    done = subprocess.run(["chattr", "+i", str(path)], capture_output=True)
+    return done.returncode == 0
+
+
+def test_an_existing_file_that_cannot_be_written_is_refused_up_front(tmp_path):
+    figure = tmp_path / "t.png"
+    figure.write_text("keep", encoding="utf-8")
+    if not _make_unwritable(figure):
+        pytest.skip("this file system cannot make a file unwritable to root (chattr +i)")
+    try:  # the figure is written after the table: the table must not be written either
+        out = run("simulate", "bone", "--out", str(tmp_path / "t.csv"), "--plot", str(figure))
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(figure)], check=True)
+    assert out.returncode == 2, out.stderr
+    assert f"cannot write {figure}" in out.stderr and "Traceback" not in out.stderr
+    assert figure.read_text(encoding="utf-8") == "keep"
+    assert not (tmp_path / "t.csv").exists()
+
+
+def test_missing_folders_are_made_when_the_file_is_written(tmp_path):
+    target = tmp_path / "a" / "b" / "t.csv"
+    out = run("simulate", "bone", "--end", "7", "--points", "3", "--readouts", "ctx", "--out", str(target))
+    assert out.returncode == 0, out.stderr
+    assert list(pd.read_csv(target).columns) == ["time", "ctx"]
 
 
 def test_out_dash_is_standard_output(tmp_path):

@@ -8,6 +8,8 @@ import pytest
 
 from rankl_net import catalog, comp
 from rankl_net.engine import Engine
+from rankl_net.errors import InputError
+from rankl_net.sbml_io import read_sbml_document
 
 
 @pytest.mark.parametrize("name", catalog.model_names())
@@ -63,3 +65,53 @@ def test_comp_export_carries_the_annotations_and_units_of_the_flat_file(tmp_path
         assert checks[check].passed, (check, checks[check].message)
     if name in ("osteoclastogenesis", "bone"):  # no pharmacology module (see docs/exchange.md)
         assert checks["sbml_warnings"].passed, checks["sbml_warnings"].items[:3]
+
+
+TOP = """<?xml version="1.0" encoding="UTF-8"?>
+<sbml xmlns="http://www.sbml.org/sbml/level3/version1/core" level="3" version="1"
+      xmlns:comp="http://www.sbml.org/sbml/level3/version1/comp/version1" comp:required="true">
+  <comp:listOfExternalModelDefinitions>
+    <comp:externalModelDefinition comp:id="ext" comp:source="{source}" comp:modelRef="inner"/>
+  </comp:listOfExternalModelDefinitions>
+  <model id="top">
+    <comp:listOfSubmodels><comp:submodel comp:id="sub" comp:modelRef="ext"/></comp:listOfSubmodels>
+  </model>
+</sbml>
+"""
+INNER = """<?xml version="1.0" encoding="UTF-8"?>{doctype}
+<sbml xmlns="http://www.sbml.org/sbml/level3/version1/core" level="3" version="1">
+  <model id="inner">
+    <listOfCompartments><compartment id="cell" size="1" constant="true"/></listOfCompartments>
+    <listOfSpecies>
+      <species id="x" compartment="cell" initialConcentration="2" hasOnlySubstanceUnits="false"
+               boundaryCondition="false" constant="false"/>
+    </listOfSpecies>
+  </model>
+</sbml>
+"""
+
+
+def test_an_external_submodel_file_is_read_and_flattened(tmp_path):
+    (tmp_path / "inner.xml").write_text(INNER.format(doctype=""), encoding="utf-8")
+    (tmp_path / "top.xml").write_text(TOP.format(source="inner.xml"), encoding="utf-8")
+    model = read_sbml_document(tmp_path / "top.xml").getModel()
+    assert [s.getId() for s in model.getListOfSpecies()] == ["sub__x"]
+    assert model.getSpecies("sub__x").getInitialConcentration() == 2
+
+
+@pytest.mark.parametrize(
+    ("source", "inner", "needle"),
+    [
+        ("http://example.org/inner.xml", None, "only local files are read"),
+        ("missing.xml", None, "submodel file missing.xml: no such file"),
+        ("inner.xml", INNER.format(doctype='\n<!DOCTYPE sbml [<!ENTITY e "x">]>'), "DOCTYPE"),
+        ("inner.xml", "not xml", "not an XML file"),
+    ],
+)
+def test_an_external_submodel_file_is_checked_before_libsbml_reads_it(tmp_path, source, inner, needle):
+    if inner is not None:
+        (tmp_path / "inner.xml").write_text(inner, encoding="utf-8")
+    (tmp_path / "top.xml").write_text(TOP.format(source=source), encoding="utf-8")
+    with pytest.raises(InputError, match=needle) as caught:
+        read_sbml_document(tmp_path / "top.xml")
+    assert str(tmp_path / "top.xml") in str(caught.value) and "\n" not in str(caught.value)

@@ -8,7 +8,7 @@ import libsbml
 import numpy as np
 import pytest
 
-from rankl_net import annotations, calibrate, catalog, checks, engine
+from rankl_net import annotations, calibrate, catalog, checks, engine, sbml_io
 from rankl_net.catalog import get_model
 
 MODELS = catalog.model_names()
@@ -17,7 +17,7 @@ MODELS = catalog.model_names()
 @functools.cache
 def _document(name: str) -> libsbml.SBMLDocument:
     # the document must outlive every Model taken from it (libSBML owns the memory)
-    return checks.read_sbml_document(get_model(name).sbml_path)
+    return sbml_io.read_sbml_document(get_model(name).sbml_path)
 
 
 def _model(name: str) -> libsbml.Model:

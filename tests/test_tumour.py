@@ -197,6 +197,15 @@ def test_malformed_experiment_file_is_reported(tmp_path):
         comparisons.read_comparisons(bad)
 
 
+@pytest.mark.parametrize("exp_id", ["../outside", "a/b", "", 7])
+def test_an_experiment_id_must_name_files_inside_the_output_folder(tmp_path, exp_id):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'[[experiments]]\nid = {exp_id!r}\ntitle = "t"\nmodel = "bone"\nend = 1\n'
+                   'readouts = ["ctx"]\nconditions = [{ label = "a", spec = "" }]\n'.replace("'", '"'))
+    with pytest.raises(InputError, match="names its output files"):
+        comparisons.read_comparisons(bad)
+
+
 def test_experiment_command_writes_table_plot_and_checks(tmp_path):
     cmd = [sys.executable, "-m", "rankl_net", "experiment", str(comparisons.TUMOUR_EXPERIMENTS), "--only"]
     out = subprocess.run(cmd + ["vicious_cycle", "--out", str(tmp_path)], capture_output=True, text=True)

@@ -9,6 +9,7 @@ Public API::
     model_names()              -> [str]
 """
 
+from ._version import __version__
 from .catalog import get_model, model_names
 from .dosing import Regimen
 from .errors import InputError, RanklNetError, SimulationError
@@ -26,6 +27,7 @@ from .perturbations import (
 )
 
 __all__ = [
+    "__version__",
     "InputError",
     "Inhibition",
     "Knockdown",
@@ -44,4 +46,3 @@ __all__ = [
     "parse_spec",
     "run_phenotypes",
 ]
-__version__ = "0.1.0"

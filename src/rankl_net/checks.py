@@ -10,9 +10,8 @@ from pathlib import Path
 
 import libsbml
 
-from .errors import InputError
+from .sbml_io import read_sbml_document
 
-MAX_SBML_BYTES = 50 * 1024 * 1024
 # resolvable annotations: identifiers.org (either scheme) and the older MIRIAM URNs
 MIRIAM_PREFIXES = ("https://identifiers.org/", "http://identifiers.org/", "urn:miriam:")
 
@@ -25,59 +24,6 @@ class Check:
     passed: bool
     message: str
     items: tuple[str, ...] = field(default_factory=tuple)
-
-
-def read_sbml_document(path: Path) -> libsbml.SBMLDocument:
-    """Read an SBML file after refusing what is not safe or not SBML.
-
-    Refused before parsing: missing or over-large files, files that do not start like XML,
-    and XML with a DOCTYPE (entity declarations could expand or fetch external content).
-    """
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    size = path.stat().st_size
-    if size > MAX_SBML_BYTES:
-        raise InputError(
-            f"{path}: {size / 1e6:.0f} MB is over the {MAX_SBML_BYTES // 2**20} MiB limit for SBML files"
-        )
-    head = path.read_bytes()[:4096].lstrip(b"\xef\xbb\xbf").lstrip()
-    if not head.startswith(b"<"):
-        raise InputError(f"{path}: not an XML file")
-    text = path.read_bytes()
-    if b"<!DOCTYPE" in text or b"<!ENTITY" in text:
-        raise InputError(
-            f"{path}: XML with a DOCTYPE or entity declarations is refused (no entity expansion)"
-        )
-    if b"<sbml" not in text[:10000]:
-        raise InputError(f"{path}: XML but not SBML (no <sbml> element)")
-    doc = libsbml.readSBMLFromString(text.decode("utf-8", errors="replace"))
-    # XML without encoding="..." is UTF-8 by the XML standard (and was read as such): no error
-    log = doc.getErrorLog()
-    while log.contains(libsbml.MissingXMLEncoding):
-        log.remove(libsbml.MissingXMLEncoding)
-    if doc.getModel() is None:
-        fatal = [doc.getError(i).getMessage().strip() for i in range(doc.getNumErrors())]
-        raise InputError(f"{path}: libSBML could not read a model: {fatal[0] if fatal else 'unknown error'}")
-    if doc.isPackageEnabled("comp"):
-        # flattened by libSBML before anything else: libRoadRunner 2.10's own loading of a
-        # hierarchical model drops the assignment rule of a submodel parameter that the top
-        # model replaces ("Global parameter ... is missing a value")
-        flatten_comp(doc, base=path.parent, name=str(path))
-    return doc
-
-
-def flatten_comp(doc: libsbml.SBMLDocument, base: Path | None = None, name: str = "the model") -> None:
-    """Flatten a hierarchical (SBML ``comp``) document in place with libSBML's converter;
-    ``base`` is the folder that external model definitions are relative to."""
-    props = libsbml.ConversionProperties()
-    props.addOption("flatten comp", True)
-    props.addOption("leavePorts", False)
-    if base is not None:
-        props.addOption("basePath", str(base))
-    if doc.convert(props) != libsbml.LIBSBML_OPERATION_SUCCESS:
-        errors = [doc.getError(i).getMessage().strip() for i in range(doc.getNumErrors())
-                  if doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR]
-        raise InputError(f"{name}: libSBML cannot flatten its submodels: {'; '.join(errors[:3])}")
 
 
 def sbml_consistency(doc: libsbml.SBMLDocument) -> tuple[Check, Check]:

@@ -91,26 +91,37 @@ FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 
 def _writable(path: Path, *, folder: bool = False) -> Path:
     """Check, before any work is done, that the file ``path`` (or, with ``folder``, files in the
-    folder ``path``) can be written; its folder is created."""
+    folder ``path``) can be written. Nothing is created: a refused command leaves nothing behind,
+    and missing folders are made when the file is written (:func:`_with_folder`)."""
     path = Path(path)
     if str(path) == "-":
         raise InputError("'-' is not an output file here; give a file name")
-    target = path if folder else (path.parent if str(path.parent) else Path("."))
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        in_the_way = next(p for p in (target, *target.parents) if p.exists() and not p.is_dir())
-        raise InputError(f"cannot write {path}: {in_the_way} is a file, not a folder") from None
-    except OSError as exc:
-        raise InputError(f"cannot create the folder {target}: {exc.strerror}") from None
+    for p in (path, *path.parents):
+        if p.is_symlink() and not p.exists():
+            raise InputError(f"cannot write {path}: {p} is a link to {os.readlink(p)}, which does not exist")
+    target = path if folder else path.parent
+    existing = next(p for p in (target, *target.parents) if p.exists())  # '.' and '/' always do
+    if not existing.is_dir():
+        raise InputError(f"cannot write {path}: {existing} is a file, not a folder")
     if not folder and path.is_dir():
         raise InputError(f"{path} is a folder; give a file name")
     try:  # a real write: permissions, read-only file systems and full disks all show here
-        with tempfile.TemporaryFile(dir=target):
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as exc:
-        raise InputError(f"cannot write to {target}: {exc.strerror}") from None
+        raise InputError(f"cannot write to {existing}: {exc.strerror}") from None
+    if not folder and path.exists():  # opened for appending, which changes nothing in it
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
+        except OSError as exc:
+            raise InputError(f"cannot write {path}: {exc.strerror}") from None
     return path
+
+
+def _with_folder(path: Path, *, folder: bool = False) -> Path:
+    """``path``, once the folder it goes in (with ``folder``: the folder ``path``) exists."""
+    (Path(path) if folder else Path(path).parent).mkdir(parents=True, exist_ok=True)
+    return Path(path)
 
 
 def _writable_figure(path: Path) -> Path:
@@ -165,7 +176,7 @@ def _write_checked_table(table, out: Path, figure_fn, title: str, columns: list[
                          summary: str) -> None:
     """Write ``table`` (CSV) and its figure, print the chosen columns and a pass count, and exit 1
     when a row fails (``ok_column`` False). ``summary`` is formatted with ``ok`` and ``total``."""
-    table.to_csv(out, index=False)
+    table.to_csv(_with_folder(out), index=False)
     figure = figure_fn(table, out.with_suffix(".png"))
     click.echo(title)
     click.echo(table[columns].to_string(index=False, float_format=lambda x: f"{x:.1f}"))
@@ -256,7 +267,7 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
     if out is None:
         click.echo(frame.to_csv(index=False, float_format="%.6g"), nl=False)
     else:
-        frame.to_csv(out, index=False)
+        frame.to_csv(_with_folder(out), index=False)
         click.echo(f"wrote {out} ({len(frame)} time points, time in {time_unit}s)", err=True)
     if plot is not None:
         label = " + ".join(specs) or "baseline"
@@ -290,10 +301,17 @@ def export_cmd(model, fmt, out, context, experiment) -> None:
 
     get_model(model)
     _writable(out, folder=fmt == "petab")
+    if fmt == "sedml":  # the baseline SBML it refers to goes beside it
+        from .exchange import baseline_file_name
+
+        beside = _writable(out.parent / baseline_file_name(model, context))
+        if beside.resolve() == out.resolve():
+            raise InputError(f"{out} is the name of the model file written beside the SED-ML; "
+                             "give the SED-ML another name")
     if fmt == "comp":
         from .comp import comp_sbml
 
-        out.write_text(comp_sbml(model), encoding="utf-8")
+        _with_folder(out).write_text(comp_sbml(model), encoding="utf-8")
         click.echo(f"wrote {out}")
         return
     result = export(model, fmt, out, context=context, experiment=experiment)
@@ -353,16 +371,15 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
 
                 raise unknown_name("experiment", name, known)
         experiments = [e for e in experiments if e.id in only]
-    for exp in experiments:  # every one checked before the first runs
+    written = {}
+    for exp in experiments:  # every one checked, and its files, before the first runs
         check_comparison(exp)
-    _writable(out, folder=True)
+        written[exp.id] = [_writable(Path(out) / f"{exp.id}{x}") for x in (".csv", "_checks.csv", ".png")]
     failed = 0
     for exp in experiments:
         result = run_comparison(exp)
-        csv_path, checks_path, png_path = (
-            Path(out) / f"{exp.id}{x}" for x in (".csv", "_checks.csv", ".png")
-        )
-        result.time_courses.to_csv(csv_path, index=False)
+        csv_path, checks_path, png_path = written[exp.id]
+        result.time_courses.to_csv(_with_folder(csv_path), index=False)
         result.checks.to_csv(checks_path, index=False)
         unit = get_model(exp.model).time_unit
         context = exp.context or get_model(exp.model).default_context
@@ -506,9 +523,12 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
         out, fits_path, figure_path = _writable_table(out, "_fits.csv", ".png")
     values = parse_levels(levels)
     distinct = len(set(values.tolist()))
-    if distinct < MIN_HILL_LEVELS or not (values > 0).any():
+    if distinct < MIN_HILL_LEVELS:
         raise InputError(f"--levels {levels} gives {distinct} distinct levels; a Hill fit needs at least "
-                         f"{MIN_HILL_LEVELS}, one of them above 0 (e.g. 0:1:9)")
+                         f"{MIN_HILL_LEVELS} (e.g. 0:1:9)")
+    if not (values > 0).any():
+        raise InputError(f"--levels {levels} has no level above 0; a Hill fit needs levels above 0 "
+                         "(e.g. 0:1:9)")
     specs = dose_conditions(perturb, values)
     selected = _readout_list(readouts)
     table = run_screen(model, specs, background=background, context=context, end=end, readouts=selected,
@@ -521,7 +541,7 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     click.echo(f"{perturb} on {model}: Hill fits (IC50 in the unit of the level, 95% intervals)")
     click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     if out is not None:
-        table.to_csv(out, index=False)
+        table.to_csv(_with_folder(out), index=False)
         fits.to_csv(fits_path, index=False)
         fig = dose_response_figure(table, fits, figure_path, title=f"{model}: {perturb}")
         click.echo(f"wrote {out}, {fits_path} and {fig}")
@@ -589,12 +609,14 @@ def regimens_cmd(names: tuple[str, ...], out_dir: Path) -> None:
     for n in names:
         if n not in experiments:
             raise unknown_name("regimen experiment", n, experiments)
-    _writable(out_dir, folder=True)
+    for name in names or tuple(experiments):
+        for ending in (".csv", ".png"):
+            _writable(out_dir / f"{name}{ending}")
     for name in names or tuple(experiments):
         exp = experiments[name]
         table = run_experiment(exp)
         csv = out_dir / f"{name}.csv"
-        table.to_csv(csv, index=False)
+        table.to_csv(_with_folder(csv), index=False)
         figure = regimen_figure(table, exp.title, out_dir / f"{name}.png")
         last = table.groupby("arm", sort=False).tail(1)
         click.echo(f"{exp.title}: at {exp.end:g} days")

@@ -18,8 +18,8 @@ import libsbml
 from . import paths
 from .annotations import annotate
 from .build import INCLUDE, literal_units
-from .checks import flatten_comp
 from .errors import InputError
+from .sbml_io import flatten_comp
 
 UNITS_MODULE = "modules/units.ant"
 _WORD = re.compile(r"\b[A-Za-z_]\w*\b")

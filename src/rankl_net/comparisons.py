@@ -4,7 +4,7 @@ side by side, with expected outcomes stated as a direction and a margin, and the
 File format (TOML)::
 
     [[experiments]]
-    id = "osteolytic_blockade"            # names the output files
+    id = "osteolytic_blockade"            # names the output files: letters, digits, _ - .
     title = "..."
     model = "bone_tumour"
     context = "mouse"
@@ -31,6 +31,7 @@ threshold), ``below`` (value < threshold). Values are taken at ``at`` (default: 
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,8 @@ from .perturbations import parse_spec, to_changes
 RELATIVE = ("lower", "higher", "within")
 ABSOLUTE = ("above", "below")
 TUMOUR_EXPERIMENTS = paths.EXPERIMENTS / "tumour.toml"
+# an id names the experiment's output files, so it stays inside the output folder
+EXPERIMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,9 @@ def read_comparisons(path: Path = TUMOUR_EXPERIMENTS) -> list[Comparison]:
     out = []
     for i, entry in enumerate(raw.get("experiments", []), start=1):
         exp_id = entry.get("id", f"#{i}")
+        if "id" in entry and not (isinstance(exp_id, str) and EXPERIMENT_ID.fullmatch(exp_id)):
+            raise InputError(f"{Path(path).name}: experiment id {exp_id!r} names its output files; use "
+                             "letters, digits, '_', '-' and '.', starting with a letter or digit")
         try:
             conditions = tuple(Condition(c["label"], c.get("spec", "")) for c in entry["conditions"])
             labels = {c.label for c in conditions}

@@ -110,16 +110,24 @@ class Changes:
 
 def stoichiometry(sbml: str) -> tuple[np.ndarray, list[str]]:
     """Stoichiometry matrix of an SBML model (species x reactions, from the reactions' species
-    references) and the ids of its rows: the species that reactions change (not boundary, not
-    constant, not set by an assignment rule)."""
+    references; it changes amounts) and the ids of its rows: the species that reactions change
+    (not boundary, not constant, not the variable of a rule)."""
     import libsbml
 
-    model = libsbml.readSBMLFromString(sbml).getModel()
+    n, rows, _ = _stoichiometry_of(libsbml.readSBMLFromString(sbml).getModel())
+    return n, rows
+
+
+def _stoichiometry_of(model) -> tuple[np.ndarray, list[str], list[str]]:
+    """:func:`stoichiometry` of a libSBML model, with the compartment of each row's species."""
     if model is None or model.getNumReactions() == 0:
-        return np.zeros((0, 0)), []
-    assigned = {r.getVariable() for r in model.getListOfRules() if r.isAssignment()}
-    rows = [sp.getId() for sp in model.getListOfSpecies()
-            if not (sp.getBoundaryCondition() or sp.getConstant() or sp.getId() in assigned)]
+        return np.zeros((0, 0)), [], []
+    # a species set by a rule is not changed by reactions (SBML forbids both), whatever the
+    # references say; a species with a rate rule would otherwise be a spurious law of its own
+    ruled = {r.getVariable() for r in model.getListOfRules() if r.isAssignment() or r.isRate()}
+    kept = [sp for sp in model.getListOfSpecies()
+            if not (sp.getBoundaryCondition() or sp.getConstant() or sp.getId() in ruled)]
+    rows = [sp.getId() for sp in kept]
     index = {sid: i for i, sid in enumerate(rows)}
     n = np.zeros((len(rows), model.getNumReactions()))
     for j, reaction in enumerate(model.getListOfReactions()):
@@ -128,7 +136,7 @@ def stoichiometry(sbml: str) -> tuple[np.ndarray, list[str]]:
                 if ref.getSpecies() in index:
                     value = ref.getStoichiometry() if ref.isSetStoichiometry() else 1.0
                     n[index[ref.getSpecies()], j] += sign * value
-    return n, rows
+    return n, rows, [sp.getCompartment() for sp in kept]
 
 
 class Engine:
@@ -356,20 +364,25 @@ class Engine:
         self._base_volumes = np.array(m.getCompartmentVolumes(), float)
 
     def conservation_laws(self) -> tuple[np.ndarray, list[str]]:
-        """The conservation laws of the reaction network: the rows of the left null space of
-        the stoichiometry matrix (one row per law, dimensionless weights) and the ids of the
-        species its columns refer to (the species that reactions change). No reactions: no
-        rows and no ids.
+        """The conservation laws of the reaction network, as weights on the concentrations the
+        engine reports: one row per law, one column per species of the returned ids (the
+        species that reactions change). The laws are the left null space of the stoichiometry
+        matrix, which conserves amounts; each weight is multiplied by the size of its species'
+        compartment at the baseline, so the laws hold for concentrations as long as the
+        compartments keep their size. No reactions: no rows and no ids.
 
         Read from the SBML with libSBML: libRoadRunner 2.10 corrupts its heap when its
         stoichiometry matrix is taken before a steady-state solve with moiety analysis.
         """
-        n, rows = stoichiometry(self._sbml_text)
+        import libsbml
+
+        n, rows, compartments = _stoichiometry_of(libsbml.readSBMLFromString(self._sbml_text).getModel())
         if not n.size:
             return np.zeros((0, len(rows))), rows
         u, sv, _ = np.linalg.svd(n)
         rank = int((sv > 1e-10 * max(sv.max(), 1.0)).sum())
-        return u[:, rank:].T, rows
+        sizes = np.array([self.baseline.get(c, float(self.rr[c])) for c in compartments])
+        return u[:, rank:].T * sizes, rows
 
     def _polish_steady_state(self, exclude: tuple[str, ...]) -> None:
         """Refine the integrated baseline with NLEQ; keep it only if it is a better fixed point."""

@@ -3,7 +3,7 @@
 Three jobs (ARCHITECTURE, "Exchange"):
 
 * **Any SBML file in** (:func:`load_any`, :func:`generic_changes`, :func:`simulate_any`). A file
-  (SBML Level 2 or 3) is read through :func:`rankl_net.checks.read_sbml_document`, which refuses
+  (SBML Level 2 or 3) is read through :func:`rankl_net.sbml_io.read_sbml_document`, which refuses
   unsafe or non-SBML input, and compiled once. By default its baseline is the model's own
   initial state at time 0 (what COPASI and tellurium simulate), because many published models
   never settle (oscillators) or are driven by events at fixed times; ``preequilibrate=True``
@@ -46,9 +46,8 @@ import libsbml
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from .catalog import ModelInfo, get_model
-from .checks import read_sbml_document
 from .engine import Changes, Engine, configure_integrator, load
 from .errors import InputError, SimulationError, unknown_name
 from .perturbations import (
@@ -64,6 +63,7 @@ from .perturbations import (
     resolve_node,
     to_changes,
 )
+from .sbml_io import read_sbml_document
 
 FORMATS = ("sbml", "sbml-l2v4", "antimony", "sedml", "omex", "petab")
 """Export formats of :func:`export`."""
@@ -895,8 +895,14 @@ def sedml_text(spec: ExperimentSpec, model_file: str) -> str:
     return text
 
 
+def baseline_file_name(model_name: str, context: str | None = None) -> str:
+    """Name of the baseline SBML file a SED-ML export of ``model_name`` refers to and writes
+    beside itself (``context``: "mouse" or "human"; default: the model's)."""
+    return f"{model_name}_{context or get_model(model_name).default_context}_baseline.xml"
+
+
 def _baseline_file_name(spec: ExperimentSpec) -> str:
-    return f"{spec.model}_{spec.context}_baseline.xml"
+    return baseline_file_name(spec.model, spec.context)
 
 
 def write_omex(spec: ExperimentSpec, out: Path) -> Path:

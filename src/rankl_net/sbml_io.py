@@ -1,0 +1,108 @@
+"""Reading SBML files safely: size, XML and DOCTYPE checks before libSBML parses anything, and
+hierarchical (``comp``) models flattened, with every external model file they name checked the
+same way first. The lowest layer above libSBML: it imports nothing else of rankl-net's but its
+errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import libsbml
+
+from .errors import InputError
+
+MAX_SBML_BYTES = 50 * 1024 * 1024
+
+
+def _safe_sbml_text(path: Path, what: str) -> str:
+    """The text of the SBML file ``path`` (``what`` names it in messages), after refusing
+    missing or over-large files, non-XML, XML with a DOCTYPE or entity declarations (which
+    could expand or fetch external content) and XML that is not SBML."""
+    if not path.is_file():
+        raise InputError(f"{what}: no such file")
+    size = path.stat().st_size
+    if size > MAX_SBML_BYTES:
+        raise InputError(
+            f"{what}: {size / 1e6:.0f} MB is over the {MAX_SBML_BYTES // 2**20} MiB limit for SBML files"
+        )
+    text = path.read_bytes()
+    if not text[:4096].lstrip(b"\xef\xbb\xbf").lstrip().startswith(b"<"):
+        raise InputError(f"{what}: not an XML file")
+    if b"<!DOCTYPE" in text or b"<!ENTITY" in text:
+        raise InputError(f"{what}: XML with a DOCTYPE or entity declarations is refused "
+                         "(no entity expansion)")
+    if b"<sbml" not in text[:10000]:
+        raise InputError(f"{what}: XML but not SBML (no <sbml> element)")
+    return text.decode("utf-8", errors="replace")
+
+
+def _parse(text: str) -> libsbml.SBMLDocument:
+    doc = libsbml.readSBMLFromString(text)
+    # XML without encoding="..." is UTF-8 by the XML standard (and was read as such): no error
+    log = doc.getErrorLog()
+    while log.contains(libsbml.MissingXMLEncoding):
+        log.remove(libsbml.MissingXMLEncoding)
+    return doc
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def _check_external_models(doc: libsbml.SBMLDocument, base: Path, name: str, seen: set[Path]) -> None:
+    """Check every file the ``comp`` external model definitions of ``doc`` name (and those they
+    name in turn): local files only, each passing the checks of :func:`read_sbml_document`."""
+    plugin = doc.getPlugin("comp")
+    if plugin is None:
+        return
+    for emd in plugin.getListOfExternalModelDefinitions():
+        source = emd.getSource()
+        uri = urlparse(source)
+        if uri.scheme not in ("", "file") or uri.netloc not in ("", "localhost"):
+            raise InputError(f"{name}: the submodel definition {emd.getId()!r} refers to {source}; only "
+                             "local files are read (copy it beside the model)")
+        path = (base / unquote(uri.path)).resolve()
+        if path in seen:
+            continue
+        seen.add(path)
+        external = _parse(_safe_sbml_text(path, f"{name}: submodel file {source}"))
+        if external.isPackageEnabled("comp"):
+            _check_external_models(external, path.parent, name, seen)
+
+
+def flatten_comp(doc: libsbml.SBMLDocument, base: Path | None = None, name: str = "the model") -> None:
+    """Flatten a hierarchical (SBML ``comp``) document in place with libSBML's converter;
+    ``base`` is the folder that external model definitions are relative to (default: the
+    working folder). The external files are checked before libSBML reads them."""
+    _check_external_models(doc, Path(base) if base is not None else Path("."), name, set())
+    props = libsbml.ConversionProperties()
+    props.addOption("flatten comp", True)
+    props.addOption("leavePorts", False)
+    if base is not None:
+        props.addOption("basePath", str(base))
+    if doc.convert(props) != libsbml.LIBSBML_OPERATION_SUCCESS:
+        errors = [_one_line(doc.getError(i).getMessage()) for i in range(doc.getNumErrors())
+                  if doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR]
+        raise InputError(f"{name}: libSBML cannot flatten its submodels: {'; '.join(errors[:3])}")
+
+
+def read_sbml_document(path: Path) -> libsbml.SBMLDocument:
+    """Read an SBML file after refusing what is not safe or not SBML.
+
+    Refused before parsing: missing or over-large files (over ``MAX_SBML_BYTES``), files that do
+    not start like XML, and XML with a DOCTYPE (entity declarations could expand or fetch
+    external content). A hierarchical (``comp``) model is returned flattened; the external
+    model files it names must be local files that pass the same checks.
+    """
+    path = Path(path)
+    doc = _parse(_safe_sbml_text(path, str(path)))
+    if doc.getModel() is None:
+        fatal = [_one_line(doc.getError(i).getMessage()) for i in range(doc.getNumErrors())]
+        raise InputError(f"{path}: libSBML could not read a model: {fatal[0] if fatal else 'unknown error'}")
+    if doc.isPackageEnabled("comp"):
+        # flattened by libSBML before anything else: libRoadRunner 2.10's own loading of a
+        # hierarchical model drops the assignment rule of a submodel parameter that the top
+        # model replaces ("Global parameter ... is missing a value")
+        flatten_comp(doc, base=path.parent, name=str(path))
+    return doc
