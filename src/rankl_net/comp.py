@@ -81,7 +81,10 @@ def comp_sbml(model_name: str) -> str:
 def _as_shipped(comp_text: str, model_name: str) -> str:
     """Give every model of the hierarchy what the build gives the flat file: units on literal
     numbers, the flat file's unit of each parameter (Antimony leaves rule outputs without one),
-    and the names, SBO terms and identifiers.org annotations of the tables."""
+    the flat file's kind of each species (amount or concentration, with its substance unit:
+    Antimony's top-model copy of a linked ``substanceOnly`` species, which replaces the
+    module's, is a concentration), and the names, SBO terms and identifiers.org annotations of
+    the tables."""
     flat = libsbml.readSBMLFromFile(str(paths.SBML / f"{model_name}.xml")).getModel()
     doc = libsbml.readSBMLFromString(literal_units(comp_text))
     plugin = doc.getPlugin("comp")
@@ -91,14 +94,40 @@ def _as_shipped(comp_text: str, model_name: str) -> str:
             shipped = flat.getParameter(parameter.getId())
             if parameter.isSetUnits() or shipped is None or not shipped.isSetUnits():
                 continue
-            unit = shipped.getUnits()
-            if model.getUnitDefinition(unit) is None and flat.getUnitDefinition(unit) is not None:
-                model.addUnitDefinition(flat.getUnitDefinition(unit))
-            parameter.setUnits(unit)
-        for species in model.getListOfSpecies():  # metaids are unique across the whole document
-            species.setMetaId(f"meta_{model.getId()}__{species.getId()}")
+            parameter.setUnits(_unit_of_flat(shipped.getUnits(), model, flat))
+        for species in model.getListOfSpecies():
+            shipped = flat.getSpecies(species.getId())
+            if shipped is not None:
+                _same_kind(species, shipped, model, flat)
+            species.setMetaId(f"meta_{model.getId()}__{species.getId()}")  # unique in the document
         annotate(model)
     return libsbml.writeSBMLToString(doc)
+
+
+def _same_kind(species: libsbml.Species, shipped: libsbml.Species, model, flat: libsbml.Model) -> None:
+    """Make ``species`` (in ``model``) an amount or a concentration as ``shipped`` is in the flat
+    model, with its substance unit and its initial value in the same form."""
+    species.setHasOnlySubstanceUnits(shipped.getHasOnlySubstanceUnits())
+    if shipped.isSetSubstanceUnits():
+        species.setSubstanceUnits(_unit_of_flat(shipped.getSubstanceUnits(), model, flat))
+    if shipped.isSetInitialAmount():
+        species.setInitialAmount(shipped.getInitialAmount())
+    elif shipped.isSetInitialConcentration():
+        species.setInitialConcentration(shipped.getInitialConcentration())
+
+
+def _unit_of_flat(unit: str, model, flat: libsbml.Model) -> str:
+    """``unit``, defined in ``model`` as the flat model defines it (Antimony leaves some unit
+    definitions of the top model empty)."""
+    shipped = flat.getUnitDefinition(unit)
+    if shipped is not None:
+        own = model.getUnitDefinition(unit)
+        if own is not None and not libsbml.UnitDefinition.areIdentical(own, shipped):
+            model.removeUnitDefinition(unit)
+            own = None
+        if own is None:
+            model.addUnitDefinition(shipped)
+    return unit
 
 
 def flatten(comp_text: str) -> str:
