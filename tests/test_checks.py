@@ -52,3 +52,10 @@ def test_a_law_broken_by_an_event_is_reported():
     c = _checks("model t\n J: A -> B; k*A\n at time > 5: A = 10\n A = 3; B = 0; k = 0.5\nend")
     assert not c["conservation"].passed
     assert c["conservation"].message == "1 conservation laws, 1 broken"
+
+
+def test_a_law_holds_in_a_compartment_that_grows():
+    # the amounts A + B stay at 10 while the cell grows and their concentrations fall
+    c = _checks("model t\n compartment cell = 1\n species A in cell, B in cell\n cell' = 0.3\n"
+                " J: A -> B; cell*k*A\n A = 6; B = 4; k = 0.5\nend")
+    assert c["conservation"].passed, c["conservation"].items

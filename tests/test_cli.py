@@ -122,6 +122,7 @@ def test_unwritable_output_exits_2_and_writes_nothing(tmp_path):
         (["simulate", "bone", "--out", "{tmp}/new/t.csv", "--plot", "{tmp}/new/t.txt"], "ends in"),
         (["simulate", "bone", "--out", "{tmp}/dangling"], "which does not exist"),
         (["simulate", "bone", "--out", "{tmp}/dangling/t.csv"], "which does not exist"),
+        (["screen", "bone", "--knockouts", "OPG", "--out", "{tmp}/dangling"], "which does not exist"),
         (["export", "bone", "--format", "sedml", "--out", "{tmp}/b.sedml"],
          "bone_mouse_baseline.xml is a folder"),
         (["export", "bone", "--format", "sedml", "--context", "human", "--out",
@@ -151,30 +152,32 @@ def test_outputs_are_checked_before_any_work(tmp_path, args, needle):
     assert (tmp_path / "keep").read_text(encoding="utf-8") == "keep"
 
 
-def _make_unwritable(path: Path) -> bool:
-    """Make the existing file ``path`` unwritable (immutable as root, read-only otherwise);
-    False when this file system allows neither."""
+def _make_unwritable(path: Path, flag: str) -> bool:
+    """Make the existing file ``path`` unwritable: as root with ``chattr`` ``flag`` (+i
+    immutable, +a append-only), otherwise read-only; False when this file system cannot."""
     if os.geteuid() != 0:
         path.chmod(0o444)
         return True
-    done = subprocess.run(["chattr", "+i", str(path)], capture_output=True)
-    return done.returncode == 0
+    return subprocess.run(["chattr", flag, str(path)], capture_output=True).returncode == 0
 
 
-def test_an_existing_file_that_cannot_be_written_is_refused_up_front(tmp_path):
+@pytest.mark.parametrize("flag", ["+i", "+a"])
+@pytest.mark.parametrize("through", ["", "new/../"])  # a '..' after a folder still to be made
+def test_an_existing_file_that_cannot_be_written_is_refused_up_front(tmp_path, flag, through):
     figure = tmp_path / "t.png"
     figure.write_text("keep", encoding="utf-8")
-    if not _make_unwritable(figure):
-        pytest.skip("this file system cannot make a file unwritable to root (chattr +i)")
+    if not _make_unwritable(figure, flag):
+        pytest.skip(f"this file system cannot make a file unwritable to root (chattr {flag})")
     try:  # the figure is written after the table: the table must not be written either
-        out = run("simulate", "bone", "--out", str(tmp_path / "t.csv"), "--plot", str(figure))
+        out = run("simulate", "bone", "--out", str(tmp_path / "t.csv"),
+                  "--plot", f"{tmp_path}/{through}t.png")
     finally:
         if os.geteuid() == 0:
-            subprocess.run(["chattr", "-i", str(figure)], check=True)
+            subprocess.run(["chattr", "-" + flag[1:], str(figure)], check=True)
     assert out.returncode == 2, out.stderr
     assert f"cannot write {figure}" in out.stderr and "Traceback" not in out.stderr
     assert figure.read_text(encoding="utf-8") == "keep"
-    assert not (tmp_path / "t.csv").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.png"]
 
 
 def test_missing_folders_are_made_when_the_file_is_written(tmp_path):
@@ -182,6 +185,46 @@ def test_missing_folders_are_made_when_the_file_is_written(tmp_path):
     out = run("simulate", "bone", "--end", "7", "--points", "3", "--readouts", "ctx", "--out", str(target))
     assert out.returncode == 0, out.stderr
     assert list(pd.read_csv(target).columns) == ["time", "ctx"]
+    # the '..' of a part still to be made is collapsed: no folder is made for it
+    out = run("simulate", "bone", "--end", "7", "--points", "3", "--readouts", "ctx",
+              "--out", f"{tmp_path}/c/../u.csv")
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "u.csv").is_file() and not (tmp_path / "c").exists()
+
+
+def test_a_named_pipe_takes_the_table(tmp_path):
+    pipe = tmp_path / "table.csv"
+    os.mkfifo(pipe)
+    with subprocess.Popen(["cat", str(pipe)], stdout=subprocess.PIPE, text=True) as reader:
+        out = run("simulate", "bone", "--end", "7", "--points", "3", "--readouts", "ctx", "--out", str(pipe))
+        received = reader.communicate(timeout=60)[0]
+    assert out.returncode == 0, out.stderr
+    assert list(pd.read_csv(io.StringIO(received)).columns) == ["time", "ctx"]
+
+
+def test_a_petab_folder_is_checked_file_by_file_before_any_work(tmp_path):
+    (tmp_path / "problem" / "problem.yaml").mkdir(parents=True)
+    out = run("export", "bone", "--format", "petab", "--out", str(tmp_path / "problem"))
+    assert out.returncode == 2 and "problem.yaml is a folder" in out.stderr, out.stderr
+    assert [p.name for p in (tmp_path / "problem").iterdir()] == ["problem.yaml"]
+
+
+def test_experiments_that_would_write_the_same_file_are_refused(tmp_path):
+    one = ('[[experiments]]\nid = "{id}"\ntitle = "t"\nmodel = "bone"\nend = 7\nreadouts = ["ctx"]\n'
+           'conditions = [{{ label = "a", spec = "" }}]\n')
+    spec = tmp_path / "two.toml"
+    spec.write_text(one.format(id="a") + one.format(id="a_checks"), encoding="utf-8")
+    out = run("experiment", str(spec), "--out", str(tmp_path / "results"))
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "experiments a and a_checks would both write" in out.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_version_is_the_package_version():
+    import rankl_net
+
+    out = run("--version")
+    assert out.returncode == 0 and out.stdout.split()[-1] == rankl_net.__version__
 
 
 def test_out_dash_is_standard_output(tmp_path):

@@ -126,3 +126,24 @@ def test_an_external_submodel_file_is_checked_before_libsbml_reads_it(tmp_path, 
     with pytest.raises(InputError, match=needle) as caught:
         read_sbml_document(tmp_path / "top.xml")
     assert str(tmp_path / "top.xml") in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["c%20d.xml", "q.xml#part", "r.xml?x=1"])
+def test_an_external_file_name_is_taken_literally_as_libsbml_takes_it(tmp_path, name):
+    # what is checked is the file libSBML opens: no percent-decoding, '#' and '?' in the name
+    doctype = '\n<!DOCTYPE sbml [<!ENTITY e "x">]>'
+    (tmp_path / name).write_text(INNER.format(doctype=doctype), encoding="utf-8")
+    (tmp_path / "top.xml").write_text(TOP.format(source=name), encoding="utf-8")
+    with pytest.raises(InputError, match="DOCTYPE"):
+        read_sbml_document(tmp_path / "top.xml")
+    (tmp_path / name).write_text(INNER.format(doctype=""), encoding="utf-8")
+    assert read_sbml_document(tmp_path / "top.xml").getModel().getSpecies("sub__x") is not None
+
+
+@pytest.mark.parametrize("form", ["file:{name}", "file://{folder}/{name}", "file://localhost{folder}/{name}",
+                                  "{folder}/{name}"])
+def test_an_external_file_may_be_named_by_a_file_uri_or_an_absolute_path(tmp_path, form):
+    (tmp_path / "inner.xml").write_text(INNER.format(doctype=""), encoding="utf-8")
+    source = form.format(folder=tmp_path, name="inner.xml")
+    (tmp_path / "top.xml").write_text(TOP.format(source=source), encoding="utf-8")
+    assert read_sbml_document(tmp_path / "top.xml").getModel().getSpecies("sub__x") is not None

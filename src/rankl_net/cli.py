@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from ._version import __version__
 from .errors import InputError, RanklNetError
 
 
@@ -81,7 +82,7 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="rankl-net")
+@click.version_option(version=__version__, prog_name="rankl-net")
 def main() -> None:
     """Models of the RANKL-RANK-OPG system: simulate knockouts, transgenic lines and inhibitors."""
 
@@ -89,32 +90,47 @@ def main() -> None:
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 
 
+def _lexical(path: Path) -> Path:
+    """``path`` with the ``..`` and ``.`` of its part below the nearest existing folder
+    collapsed: that part does not exist yet, so the file system would resolve it the same way
+    once its folders are made."""
+    parts = path.parts
+    for i in range(len(parts), 0, -1):
+        head = Path(*parts[:i])
+        if head.exists() or head.is_symlink():
+            return head if i == len(parts) else head / os.path.normpath(Path(*parts[i:]))
+    return Path(os.path.normpath(path))
+
+
 def _writable(path: Path, *, folder: bool = False) -> Path:
     """Check, before any work is done, that the file ``path`` (or, with ``folder``, files in the
-    folder ``path``) can be written. Nothing is created: a refused command leaves nothing behind,
-    and missing folders are made when the file is written (:func:`_with_folder`)."""
-    path = Path(path)
+    folder ``path``) can be written, and return it with the ``..`` of its missing part collapsed
+    (write to that). Nothing is created: a refused command leaves nothing behind, and missing
+    folders are made when the file is written (:func:`_with_folder`)."""
     if str(path) == "-":
         raise InputError("'-' is not an output file here; give a file name")
+    path = _lexical(Path(path))
     for p in (path, *path.parents):
         if p.is_symlink() and not p.exists():
             raise InputError(f"cannot write {path}: {p} is a link to {os.readlink(p)}, which does not exist")
+    if not folder and path.is_dir():
+        raise InputError(f"{path} is a folder; give a file name")
+    if not folder and path.exists():
+        if path.is_file():  # opened for writing, neither truncated nor appended to
+            try:
+                os.close(os.open(path, os.O_WRONLY))
+            except OSError as exc:
+                raise InputError(f"cannot write {path}: {exc.strerror}") from None
+        return path  # a pipe or a device (/dev/null, /dev/fd/N) is written as it is
     target = path if folder else path.parent
     existing = next(p for p in (target, *target.parents) if p.exists())  # '.' and '/' always do
     if not existing.is_dir():
         raise InputError(f"cannot write {path}: {existing} is a file, not a folder")
-    if not folder and path.is_dir():
-        raise InputError(f"{path} is a folder; give a file name")
     try:  # a real write: permissions, read-only file systems and full disks all show here
         with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as exc:
         raise InputError(f"cannot write to {existing}: {exc.strerror}") from None
-    if not folder and path.exists():  # opened for appending, which changes nothing in it
-        try:
-            os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
-        except OSError as exc:
-            raise InputError(f"cannot write {path}: {exc.strerror}") from None
     return path
 
 
@@ -242,9 +258,9 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
     if out is not None and str(out) == "-":
         out = None  # the table goes to stdout, as without --out
     if out is not None:
-        _writable(out)
+        out = _writable(out)
     if plot is not None:
-        _writable_figure(plot)
+        plot = _writable_figure(plot)
         if out is not None and plot.resolve() == out.resolve():
             raise InputError(f"--out and --plot are the same file ({out}); give them different names")
     selected = _readout_list(readouts)
@@ -300,7 +316,12 @@ def export_cmd(model, fmt, out, context, experiment) -> None:
     from .exchange import export
 
     get_model(model)
-    _writable(out, folder=fmt == "petab")
+    out = _writable(out, folder=fmt == "petab")
+    if fmt == "petab":  # and every file it writes in the folder
+        from .exchange import petab_file_names
+
+        for name in petab_file_names(model).values():
+            _writable(out / name)
     if fmt == "sedml":  # the baseline SBML it refers to goes beside it
         from .exchange import baseline_file_name
 
@@ -328,7 +349,7 @@ def phenotypes_cmd(out: Path) -> None:
     from .experiments import AGE_DAYS, run_phenotypes
     from .plots import phenotype_figure
 
-    _writable_table(out, ".png")
+    out = _writable_table(out, ".png")[0]
     start = time.perf_counter()
     table = run_phenotypes()
     elapsed = time.perf_counter() - start
@@ -375,6 +396,13 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
     for exp in experiments:  # every one checked, and its files, before the first runs
         check_comparison(exp)
         written[exp.id] = [_writable(Path(out) / f"{exp.id}{x}") for x in (".csv", "_checks.csv", ".png")]
+    writer = {}
+    for exp_id, files in written.items():
+        for path in files:
+            if path in writer:
+                raise InputError(f"experiments {writer[path]} and {exp_id} would both write {path}; "
+                                 "rename one of them")
+            writer[path] = exp_id
     failed = 0
     for exp in experiments:
         result = run_comparison(exp)
@@ -481,6 +509,7 @@ def screen_cmd(model, knockouts, pairs, conditions_file, background, context, en
 
     if (knockouts is None) == (conditions_file is None):
         raise InputError("give either --knockouts all|X,Y,... or --conditions FILE")
+    out = _writable(out, folder=True)
     if knockouts is not None:
         targets = "all" if knockouts.strip() == "all" else knockouts.split(",")
         conditions = knockout_conditions(model, targets, pairs=pairs, context=context)
@@ -555,8 +584,7 @@ def report_cmd(results: Path, out: Path | None) -> None:
     """Write an HTML report (summary table, knockout bars, pairwise heatmaps) of a screen."""
     from .report import write_report
 
-    out = out or Path(str(results).rstrip("/")).with_suffix(".html")
-    _writable(out)
+    out = _writable(out or Path(str(results).rstrip("/")).with_suffix(".html"))
     click.echo(f"wrote {write_report(results, out)}")
 
 
@@ -567,7 +595,7 @@ def validation_cmd(out: Path) -> None:
     from .plots import validation_figure
     from .validation import validate
 
-    _writable_table(out, ".png")
+    out = _writable_table(out, ".png")[0]
     table = validate()
     columns = ["id", "regimen", "readout", "metric", "time_d", "predicted", "observed", "tolerance", "passed"]
     _write_checked_table(table, out, validation_figure,
@@ -609,15 +637,13 @@ def regimens_cmd(names: tuple[str, ...], out_dir: Path) -> None:
     for n in names:
         if n not in experiments:
             raise unknown_name("regimen experiment", n, experiments)
-    for name in names or tuple(experiments):
-        for ending in (".csv", ".png"):
-            _writable(out_dir / f"{name}{ending}")
-    for name in names or tuple(experiments):
+    written = {name: [_writable(out_dir / f"{name}{x}") for x in (".csv", ".png")]
+               for name in names or tuple(experiments)}
+    for name, (csv, png) in written.items():
         exp = experiments[name]
         table = run_experiment(exp)
-        csv = out_dir / f"{name}.csv"
         table.to_csv(_with_folder(csv), index=False)
-        figure = regimen_figure(table, exp.title, out_dir / f"{name}.png")
+        figure = regimen_figure(table, exp.title, png)
         last = table.groupby("arm", sort=False).tail(1)
         click.echo(f"{exp.title}: at {exp.end:g} days")
         dosed = dosed_drugs(exp)

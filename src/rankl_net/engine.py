@@ -363,13 +363,12 @@ class Engine:
         self._base_boundary = np.array(m.getBoundarySpeciesConcentrations(), float)
         self._base_volumes = np.array(m.getCompartmentVolumes(), float)
 
-    def conservation_laws(self) -> tuple[np.ndarray, list[str]]:
-        """The conservation laws of the reaction network, as weights on the concentrations the
-        engine reports: one row per law, one column per species of the returned ids (the
-        species that reactions change). The laws are the left null space of the stoichiometry
-        matrix, which conserves amounts; each weight is multiplied by the size of its species'
-        compartment at the baseline, so the laws hold for concentrations as long as the
-        compartments keep their size. No reactions: no rows and no ids.
+    def conservation_laws(self) -> tuple[np.ndarray, list[str], list[str]]:
+        """The conservation laws of the reaction network: the rows of the left null space of the
+        stoichiometry matrix (one row per law, dimensionless weights on species *amounts*:
+        the engine's concentrations times their compartments' sizes), the ids of the species
+        its columns refer to (the species that reactions change) and each one's compartment.
+        No reactions: no rows and no ids.
 
         Read from the SBML with libSBML: libRoadRunner 2.10 corrupts its heap when its
         stoichiometry matrix is taken before a steady-state solve with moiety analysis.
@@ -378,11 +377,10 @@ class Engine:
 
         n, rows, compartments = _stoichiometry_of(libsbml.readSBMLFromString(self._sbml_text).getModel())
         if not n.size:
-            return np.zeros((0, len(rows))), rows
+            return np.zeros((0, len(rows))), rows, compartments
         u, sv, _ = np.linalg.svd(n)
         rank = int((sv > 1e-10 * max(sv.max(), 1.0)).sum())
-        sizes = np.array([self.baseline.get(c, float(self.rr[c])) for c in compartments])
-        return u[:, rank:].T * sizes, rows
+        return u[:, rank:].T, rows, compartments
 
     def _polish_steady_state(self, exclude: tuple[str, ...]) -> None:
         """Refine the integrated baseline with NLEQ; keep it only if it is a better fixed point."""

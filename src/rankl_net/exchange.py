@@ -967,6 +967,19 @@ def _noise_sd(values: np.ndarray) -> float:
     return max(0.05 * peak, 1e-12)
 
 
+def petab_file_names(model_name: str) -> dict[str, str]:
+    """The files :func:`write_petab` writes in its folder, by role."""
+    return {
+        "model": f"{model_name}.xml",
+        "conditions": "conditions.tsv",
+        "observables": "observables.tsv",
+        "measurements": "measurements.tsv",
+        "parameters": "parameters.tsv",
+        "problem": "problem.yaml",
+        "readme": "README.md",
+    }
+
+
 def write_petab(
     model_name: str,
     out: Path,
@@ -1124,15 +1137,7 @@ def write_petab(
         )
     par_df = pd.DataFrame(par_rows)
 
-    files = {
-        "model": out / f"{model_name}.xml",
-        "conditions": out / "conditions.tsv",
-        "observables": out / "observables.tsv",
-        "measurements": out / "measurements.tsv",
-        "parameters": out / "parameters.tsv",
-        "problem": out / "problem.yaml",
-        "readme": out / "README.md",
-    }
+    files = {role: out / name for role, name in petab_file_names(model_name).items()}
     shutil.copyfile(info.sbml_path, files["model"])
     cond_df.to_csv(files["conditions"], sep="\t", index=False, na_rep="NaN", float_format="%.17g")
     obs_df.to_csv(files["observables"], sep="\t", index=False)

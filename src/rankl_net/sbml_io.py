@@ -5,8 +5,8 @@ errors."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 import libsbml
 
@@ -50,6 +50,22 @@ def _one_line(message: str) -> str:
     return " ".join(message.split())
 
 
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _local_file(source: str) -> str | None:
+    """The file name libSBML opens for a ``comp:source`` (taken literally, as libSBML takes it:
+    no percent-decoding, '?' and '#' part of the name), or None for anything but a local file."""
+    if source.startswith("file:"):
+        rest = source[len("file:"):]
+        if rest.startswith("//localhost/"):
+            return rest[len("//localhost"):]
+        if rest.startswith("///"):
+            return rest[2:]
+        return None if rest.startswith("//") else rest
+    return None if _SCHEME.match(source) else source
+
+
 def _check_external_models(doc: libsbml.SBMLDocument, base: Path, name: str, seen: set[Path]) -> None:
     """Check every file the ``comp`` external model definitions of ``doc`` name (and those they
     name in turn): local files only, each passing the checks of :func:`read_sbml_document`."""
@@ -58,11 +74,11 @@ def _check_external_models(doc: libsbml.SBMLDocument, base: Path, name: str, see
         return
     for emd in plugin.getListOfExternalModelDefinitions():
         source = emd.getSource()
-        uri = urlparse(source)
-        if uri.scheme not in ("", "file") or uri.netloc not in ("", "localhost"):
+        local = _local_file(source)
+        if local is None:
             raise InputError(f"{name}: the submodel definition {emd.getId()!r} refers to {source}; only "
                              "local files are read (copy it beside the model)")
-        path = (base / unquote(uri.path)).resolve()
+        path = (base / local).resolve()
         if path in seen:
             continue
         seen.add(path)
