@@ -123,6 +123,10 @@ def test_unwritable_output_exits_2_and_writes_nothing(tmp_path):
         (["simulate", "bone", "--out", "{tmp}/dangling"], "which does not exist"),
         (["simulate", "bone", "--out", "{tmp}/dangling/t.csv"], "which does not exist"),
         (["screen", "bone", "--knockouts", "OPG", "--out", "{tmp}/dangling"], "which does not exist"),
+        (["phenotypes", "--out", "/dev/stdout"], "is not an output file here"),
+        (["export", "bone", "--format", "sbml", "--out", "models/sbml/bone.xml"],
+         "shipped model file itself"),
+        (["report", "/"], "give --out"),
         (["export", "bone", "--format", "sedml", "--out", "{tmp}/b.sedml"],
          "bone_mouse_baseline.xml is a folder"),
         (["export", "bone", "--format", "sedml", "--context", "human", "--out",
@@ -190,6 +194,19 @@ def test_missing_folders_are_made_when_the_file_is_written(tmp_path):
               "--out", f"{tmp_path}/c/../u.csv")
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "u.csv").is_file() and not (tmp_path / "c").exists()
+    # a '..' after an existing link is the file system's: the parent of the link's target
+    (tmp_path / "target" / "deep").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "target" / "deep")
+    out = run("simulate", "bone", "--end", "7", "--points", "3", "--readouts", "ctx",
+              "--out", f"{tmp_path}/d/../link/../v.csv")
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "target" / "v.csv").is_file() and not (tmp_path / "d").exists()
+
+
+def test_dev_stdout_is_standard_output(tmp_path):
+    out = run("simulate", "bone", "--end", "7", "--points", "3", "--readouts", "ctx", "--out", "/dev/stdout")
+    assert out.returncode == 0, out.stderr
+    assert list(pd.read_csv(io.StringIO(out.stdout)).columns) == ["time", "ctx"]
 
 
 def test_a_named_pipe_takes_the_table(tmp_path):

@@ -186,3 +186,22 @@ def test_a_dense_output_grid_costs_memory_linear_in_its_points(bone_mouse):
     # matching the integrator's rows to the grid pairwise would need 1e10 comparisons here
     frame = bone_mouse.simulate("set:pth=6@5", end=10, points=100_000, readouts=["bone_volume"])
     assert len(frame) == 100_000 and frame["time"].iloc[-1] == 10.0
+
+
+def test_a_compartment_sized_by_a_rule_is_left_to_it_and_the_baseline_restored():
+    sbml = antimony_to_sbml("model t\n compartment V; V := 1 + time\n species A in V = 1, B in V = 0\n"
+                            " J: A -> B; k*A*V\n k = 0.5\nend")
+    eng = engine.Engine(sbml, name="t", preequilibrate=False)
+    first = eng.simulate(end=1, points=3, readouts=["A", "V"])
+    again = eng.simulate(end=1, points=3, readouts=["A", "V"])  # from the restored baseline
+    assert first["A"].iloc[0] == 1.0 and first["V"].tolist() == [1.0, 1.5, 2.0]
+    pd.testing.assert_frame_equal(again, first)
+
+
+def test_a_boundary_species_is_restored_with_the_baseline():
+    sbml = antimony_to_sbml("model t\n species $S = 2, A = 0\n J: $S -> A; k*S\n S' = -S\n k = 0.5\nend")
+    eng = engine.Engine(sbml, name="t", preequilibrate=False)
+    first = eng.simulate(end=1, points=3, readouts=["S", "A"])
+    again = eng.simulate(end=1, points=3, readouts=["S", "A"])
+    assert first["S"].iloc[0] == 2.0 and first["S"].iloc[-1] < 1.3
+    pd.testing.assert_frame_equal(again, first)

@@ -145,7 +145,11 @@ def dynamic_checks(engine, end: float, steady_engine_factory=None) -> list[Check
     from .errors import InputError, SimulationError
 
     species = list(engine.rr.model.getFloatingSpeciesIds())
-    laws, rows, compartments = engine.conservation_laws()
+    try:
+        laws, rows, compartments = engine.conservation_laws()
+        unchecked = ""
+    except ValueError as exc:  # stoichiometry computed by the model: no fixed laws to check
+        laws, rows, compartments, unchecked = np.zeros((0, 0)), [], [], str(exc)
     sizes = list(dict.fromkeys(compartments))  # read along the run: a size may change
     out = []
     try:
@@ -157,7 +161,9 @@ def dynamic_checks(engine, end: float, steady_engine_factory=None) -> list[Check
     scale = np.maximum(np.abs(x).max(axis=0), 1e-30)
     negative = [s for s, lo, sc in zip(species, x.min(axis=0), scale, strict=True) if lo < -1e-9 * sc]
     out.append(Check("non_negativity", not negative, f"{len(negative)} species go negative", tuple(negative)))
-    if not rows:  # rate rules only: no stoichiometry, no conservation laws
+    if unchecked:
+        out.append(Check("conservation", True, f"not checked: {unchecked}"))
+    elif not rows:  # rate rules only: no stoichiometry, no conservation laws
         out.append(Check("conservation", True, "0 conservation laws (no reactions)"))
     elif len(laws):
         # the laws conserve amounts: concentrations times their compartment's size at each time

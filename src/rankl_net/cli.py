@@ -91,15 +91,27 @@ FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
 
 
 def _lexical(path: Path) -> Path:
-    """``path`` with the ``..`` and ``.`` of its part below the nearest existing folder
-    collapsed: that part does not exist yet, so the file system would resolve it the same way
-    once its folders are made."""
-    parts = path.parts
-    for i in range(len(parts), 0, -1):
-        head = Path(*parts[:i])
-        if head.exists() or head.is_symlink():
-            return head if i == len(parts) else head / os.path.normpath(Path(*parts[i:]))
-    return Path(os.path.normpath(path))
+    """``path`` with each ``..`` that cancels a folder still to be made collapsed, as the file
+    system will resolve it once the folder exists; a ``..`` after an existing folder (which may
+    be a link) is left to the file system."""
+    head = Path(path.anchor) if path.is_absolute() else Path(".")
+    missing: list[str] = []
+    for part in path.parts[1 if path.is_absolute() else 0:]:
+        if part == ".":
+            continue
+        if missing:
+            if part == "..":
+                missing.pop()
+            else:
+                missing.append(part)
+        elif (head / part).exists() or (head / part).is_symlink():
+            head = head / part
+        else:
+            missing.append(part)
+    return head.joinpath(*missing)
+
+
+STDOUT_NAMES = ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
 
 
 def _writable(path: Path, *, folder: bool = False) -> Path:
@@ -107,8 +119,9 @@ def _writable(path: Path, *, folder: bool = False) -> Path:
     folder ``path``) can be written, and return it with the ``..`` of its missing part collapsed
     (write to that). Nothing is created: a refused command leaves nothing behind, and missing
     folders are made when the file is written (:func:`_with_folder`)."""
-    if str(path) == "-":
-        raise InputError("'-' is not an output file here; give a file name")
+    if str(path) == "-" or str(path) in STDOUT_NAMES:
+        raise InputError(f"'{path}' is not an output file here (standard output carries the messages); "
+                         "give a file name")
     path = _lexical(Path(path))
     for p in (path, *path.parents):
         if p.is_symlink() and not p.exists():
@@ -255,7 +268,7 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
     """Simulate MODEL (a shipped model name or an SBML FILE.xml) with perturbations from time 0."""
     from .plots import time_course_figure
 
-    if out is not None and str(out) == "-":
+    if out is not None and (str(out) == "-" or str(out) in STDOUT_NAMES):
         out = None  # the table goes to stdout, as without --out
     if out is not None:
         out = _writable(out)
@@ -315,8 +328,10 @@ def export_cmd(model, fmt, out, context, experiment) -> None:
     from .catalog import get_model
     from .exchange import export
 
-    get_model(model)
+    shipped = get_model(model).sbml_path
     out = _writable(out, folder=fmt == "petab")
+    if out.exists() and out.resolve() == shipped.resolve():
+        raise InputError(f"{out} is the shipped model file itself; give another name")
     if fmt == "petab":  # and every file it writes in the folder
         from .exchange import petab_file_names
 
@@ -584,7 +599,12 @@ def report_cmd(results: Path, out: Path | None) -> None:
     """Write an HTML report (summary table, knockout bars, pairwise heatmaps) of a screen."""
     from .report import write_report
 
-    out = _writable(out or Path(str(results).rstrip("/")).with_suffix(".html"))
+    if out is None:  # beside the results, named after them
+        results_path = Path(results).resolve()
+        if not results_path.name:
+            raise InputError(f"{results}: give --out FILE.html for results at the root of the file system")
+        out = results_path.with_suffix(".html")
+    out = _writable(out)
     click.echo(f"wrote {write_report(results, out)}")
 
 

@@ -110,8 +110,9 @@ class Changes:
 
 def stoichiometry(sbml: str) -> tuple[np.ndarray, list[str]]:
     """Stoichiometry matrix of an SBML model (species x reactions, from the reactions' species
-    references; it changes amounts) and the ids of its rows: the species that reactions change
-    (not boundary, not constant, not the variable of a rule)."""
+    references and conversion factors; it changes amounts) and the ids of its rows: the species
+    that reactions change (not boundary, not constant, not the variable of a rule). Raises
+    ValueError when a stoichiometry or a conversion factor is computed by the model."""
     import libsbml
 
     n, rows, _ = _stoichiometry_of(libsbml.readSBMLFromString(sbml).getModel())
@@ -129,13 +130,26 @@ def _stoichiometry_of(model) -> tuple[np.ndarray, list[str], list[str]]:
             if not (sp.getBoundaryCondition() or sp.getConstant() or sp.getId() in ruled)]
     rows = [sp.getId() for sp in kept]
     index = {sid: i for i, sid in enumerate(rows)}
+    computed = ruled | {a.getSymbol() for a in model.getListOfInitialAssignments()}
     n = np.zeros((len(rows), model.getNumReactions()))
     for j, reaction in enumerate(model.getListOfReactions()):
         for refs, sign in ((reaction.getListOfReactants(), -1.0), (reaction.getListOfProducts(), 1.0)):
             for ref in refs:
-                if ref.getSpecies() in index:
-                    value = ref.getStoichiometry() if ref.isSetStoichiometry() else 1.0
-                    n[index[ref.getSpecies()], j] += sign * value
+                if ref.getSpecies() not in index:
+                    continue
+                if ref.isSetId() and ref.getId() in computed:
+                    raise ValueError(f"the stoichiometry of {ref.getSpecies()} in {reaction.getId()} is "
+                                     "computed by a rule or an initial assignment")
+                value = ref.getStoichiometry() if ref.isSetStoichiometry() else 1.0
+                n[index[ref.getSpecies()], j] += sign * value
+    # a conversion factor scales what the reactions do to a species' amount
+    for i, sp in enumerate(kept):
+        factor = sp.getConversionFactor() or model.getConversionFactor()
+        if factor:
+            parameter = model.getParameter(factor)
+            if parameter is None or not parameter.getConstant() or factor in computed:
+                raise ValueError(f"the conversion factor {factor} of {sp.getId()} is not a constant value")
+            n[i] *= parameter.getValue()
     return n, rows, [sp.getCompartment() for sp in kept]
 
 
@@ -359,16 +373,21 @@ class Engine:
         settable = [i for i, p in enumerate(ids) if p not in self.assigned_ids]
         self._settable = np.array(settable, dtype=np.int32)
         self._base_params = np.array(m.getGlobalParameterValues(), float)[self._settable]
-        self._base_species = np.array(m.getFloatingSpeciesConcentrations(), float)
+        # floating species as amounts, the state itself: a concentration would be read against
+        # the size its compartment has when it is set (a rule-sized one is still at its last size)
+        self._base_species = np.array(m.getFloatingSpeciesAmounts(), float)
         self._base_boundary = np.array(m.getBoundarySpeciesConcentrations(), float)
-        self._base_volumes = np.array(m.getCompartmentVolumes(), float)
+        # compartments sized by a rule are left to it (libRoadRunner refuses to set them)
+        free = [i for i, c in enumerate(m.getCompartmentIds()) if c not in self.assigned_ids]
+        self._free_compartments = np.array(free, dtype=np.int32)
+        self._base_volumes = np.array(m.getCompartmentVolumes(), float)[self._free_compartments]
 
     def conservation_laws(self) -> tuple[np.ndarray, list[str], list[str]]:
         """The conservation laws of the reaction network: the rows of the left null space of the
         stoichiometry matrix (one row per law, dimensionless weights on species *amounts*:
         the engine's concentrations times their compartments' sizes), the ids of the species
         its columns refer to (the species that reactions change) and each one's compartment.
-        No reactions: no rows and no ids.
+        No reactions: no rows and no ids. Raises ValueError as :func:`stoichiometry` does.
 
         Read from the SBML with libSBML: libRoadRunner 2.10 corrupts its heap when its
         stoichiometry matrix is taken before a steady-state solve with moiety analysis.
@@ -389,7 +408,10 @@ class Engine:
         x0 = self._state()[1]
         # moiety analysis recompiles the model twice (seconds for the larger models); it only
         # matters where conservation laws make the Jacobian singular
-        has_laws = len(self.conservation_laws()[0]) > 0
+        try:
+            has_laws = len(self.conservation_laws()[0]) > 0
+        except ValueError:  # a stoichiometry the model computes: let the solver find out
+            has_laws = True
         self.rr.steadyStateSolver.setValue("auto_moiety_analysis", has_laws)
         try:
             self.rr.steadyState()
@@ -410,11 +432,12 @@ class Engine:
             self._selections = []
             return
         m = self.rr.model
-        m.setCompartmentVolumes(self._base_volumes)
+        if len(self._free_compartments):
+            m.setCompartmentVolumes(self._free_compartments, self._base_volumes)
         m.setGlobalParameterValues(self._settable, self._base_params)
-        if len(self._base_boundary):
+        if len(self._base_boundary):  # (libRoadRunner 2.10 binds no setBoundarySpeciesAmounts for arrays)
             m.setBoundarySpeciesConcentrations(self._base_boundary)
-        m.setFloatingSpeciesConcentrations(self._base_species)
+        m.setFloatingSpeciesAmounts(self._base_species)
         m.setTime(0.0)
 
     # ------------------------------------------------------------- simulation

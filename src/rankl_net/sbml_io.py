@@ -19,6 +19,8 @@ def _safe_sbml_text(path: Path, what: str) -> str:
     """The text of the SBML file ``path`` (``what`` names it in messages), after refusing
     missing or over-large files, non-XML, XML with a DOCTYPE or entity declarations (which
     could expand or fetch external content) and XML that is not SBML."""
+    if path.is_dir():
+        raise InputError(f"{what}: a folder, not an SBML file")
     if not path.is_file():
         raise InputError(f"{what}: no such file")
     size = path.stat().st_size
@@ -56,7 +58,9 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 def _local_file(source: str) -> str | None:
     """The file name libSBML opens for a ``comp:source`` (taken literally, as libSBML takes it:
     no percent-decoding, '?' and '#' part of the name), or None for anything but a local file."""
-    if source.startswith("file:"):
+    if not source:
+        return None
+    if source[:5].lower() == "file:":  # a scheme's name is case-insensitive
         rest = source[len("file:"):]
         if rest.startswith("//localhost/"):
             return rest[len("//localhost"):]
