@@ -108,19 +108,12 @@ class Changes:
                 tuple(self.timed), tuple(self.dosing))
 
 
-def stoichiometry(sbml: str) -> tuple[np.ndarray, list[str]]:
-    """Stoichiometry matrix of an SBML model (species x reactions, from the reactions' species
-    references and conversion factors; it changes amounts) and the ids of its rows: the species
-    that reactions change (not boundary, not constant, not the variable of a rule). Raises
-    ValueError when a stoichiometry or a conversion factor is computed by the model."""
-    import libsbml
-
-    n, rows, _ = _stoichiometry_of(libsbml.readSBMLFromString(sbml).getModel())
-    return n, rows
-
-
 def _stoichiometry_of(model) -> tuple[np.ndarray, list[str], list[str]]:
-    """:func:`stoichiometry` of a libSBML model, with the compartment of each row's species."""
+    """Stoichiometry matrix of a libSBML model (species x reactions, from the reactions' species
+    references and conversion factors; it changes amounts), the ids of its rows (the species
+    that reactions change: not boundary, not constant, not the variable of a rule) and each
+    row's compartment. Raises ValueError when a stoichiometry or a conversion factor is
+    computed by the model."""
     if model is None or model.getNumReactions() == 0:
         return np.zeros((0, 0)), [], []
     # a species set by a rule is not changed by reactions (SBML forbids both), whatever the
@@ -387,7 +380,8 @@ class Engine:
         stoichiometry matrix (one row per law, dimensionless weights on species *amounts*:
         the engine's concentrations times their compartments' sizes), the ids of the species
         its columns refer to (the species that reactions change) and each one's compartment.
-        No reactions: no rows and no ids. Raises ValueError as :func:`stoichiometry` does.
+        No reactions: no rows and no ids. Raises ValueError when a stoichiometry or a
+        conversion factor is computed by the model.
 
         Read from the SBML with libSBML: libRoadRunner 2.10 corrupts its heap when its
         stoichiometry matrix is taken before a steady-state solve with moiety analysis.
