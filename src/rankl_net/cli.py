@@ -407,17 +407,15 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
 
                 raise unknown_name("experiment", name, known)
         experiments = [e for e in experiments if e.id in only]
-    written = {}
+    written, writer = {}, {}
     for exp in experiments:  # every one checked, and its files, before the first runs
         check_comparison(exp)
         written[exp.id] = [_writable(Path(out) / f"{exp.id}{x}") for x in (".csv", "_checks.csv", ".png")]
-    writer = {}
-    for exp_id, files in written.items():
-        for path in files:
+        for path in written[exp.id]:
             if path in writer:
-                raise InputError(f"experiments {writer[path]} and {exp_id} would both write {path}; "
+                raise InputError(f"experiments {writer[path]} and {exp.id} would both write {path}; "
                                  "rename one of them")
-            writer[path] = exp_id
+            writer[path] = exp.id
     failed = 0
     for exp in experiments:
         result = run_comparison(exp)
