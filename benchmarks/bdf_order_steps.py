@@ -1,9 +1,12 @@
-"""Why a ``bone`` screen condition takes the steps it takes: CVODE's BDF order and the NF-kB loop.
+"""Why a ``bone`` screen condition takes the steps it takes: CVODE's BDF order, its
+stability-limit detection and the NF-kB loop.
 
 Prints the complex eigenvalues of the ``bone`` model's Jacobian at the mouse baseline (the
 damped NF-kB/IkBa oscillation of the signalling module), then, for the conditions of the
-all-pairs knockout screen that take the most steps, the number of CVODE steps over 84 days at
-each maximum BDF order, and the mean time per condition of the whole screen at each order.
+all-pairs knockout screen that take the most steps at libRoadRunner's default (maximum order 5,
+no stability-limit detection), the number of CVODE steps over 84 days at maximum orders 5, 4
+and 3 without the detection and at order 5 with it (the engine's setting), and the mean time per
+condition of the whole screen in each setting.
 """
 
 from __future__ import annotations
@@ -12,11 +15,14 @@ import time
 
 import numpy as np
 
+from rankl_net import cvode, screens
 from rankl_net import engine as engine_mod
-from rankl_net import screens
 from rankl_net.perturbations import parse_spec, to_changes
 
 END = 84.0
+# (label, maximum BDF order, stability-limit detection)
+SETTINGS = (("order 5", 5, False), ("order 4", 4, False), ("order 3", 3, False),
+            ("5 + STALD", 5, True))
 
 
 def main() -> None:
@@ -30,35 +36,35 @@ def main() -> None:
           + ", ".join(f"{e.real:g} ± {e.imag:g}i" for e in oscillatory))
     conds = screens.knockout_conditions("bone", "all", pairs=True, context="mouse")
     changes = [to_changes(parse_spec(c), eng) for c in conds]
+    rr.timeCourseSelections = ["time", "bone_volume"]
     integrator = rr.integrator
     default_order = integrator.maximum_bdf_order
-    orders = (5, 4, 3)
-    steps = {}
-    mean_ms = {}
-    for order in orders:  # the screen through the engine, timed
-        integrator.maximum_bdf_order = order
-        start = time.perf_counter()
-        for ch in changes:
-            eng.final_values(ch, end=END, readouts=["bone_volume", "osteoclasts"])
-        mean_ms[order] = 1e3 * (time.perf_counter() - start) / len(changes)
-    rr.timeCourseSelections = ["time"]  # then every step reported, to count them
-    integrator.variable_step_size = True
-    for order in orders:
-        integrator.maximum_bdf_order = order
-        counts = []
-        for ch in changes:
-            eng.apply(ch)
-            counts.append(len(rr.simulate(0, END)) - 1)
-        steps[order] = np.array(counts)
-    integrator.variable_step_size = False
-    integrator.maximum_bdf_order = default_order
-    worst = np.argsort(-steps[default_order])[:8]
-    print(f"\nCVODE steps over {END:g} days, by maximum BDF order")
-    print(f"{'condition':28s}" + "".join(f"{'order ' + str(o):>10s}" for o in orders))
+    steps, mean_ms = {}, {}
+    try:
+        for label, order, detection in SETTINGS:
+            integrator.maximum_bdf_order = order
+            counts, seconds = [], 0.0
+            for ch in changes:  # as the engine runs a condition, with the setting under test
+                eng.apply(ch)
+                cvode.set_stability_limit_detection(rr.integrator, detection)
+                start = time.perf_counter()
+                rr.simulate(0, END, 2)
+                seconds += time.perf_counter() - start
+                counts.append(cvode.steps_of_last_run(rr.integrator))
+            steps[label] = np.array(counts)
+            mean_ms[label] = 1e3 * seconds / len(changes)
+    finally:
+        integrator.maximum_bdf_order = default_order
+        cvode.set_stability_limit_detection(rr.integrator)
+    labels = [s[0] for s in SETTINGS]
+    worst = np.argsort(-steps[labels[0]])[:8]
+    print(f"\nCVODE steps over {END:g} days, by maximum BDF order and stability-limit detection (STALD)")
+    print(f"{'condition':28s}" + "".join(f"{label:>11s}" for label in labels))
     for i in worst:
-        print(f"{conds[i]:28s}" + "".join(f"{steps[o][i]:10d}" for o in orders))
-    print(f"{'mean over the screen':28s}" + "".join(f"{steps[o].mean():10.0f}" for o in orders))
-    print(f"{'ms per condition':28s}" + "".join(f"{mean_ms[o]:10.2f}" for o in orders))
+        print(f"{conds[i]:28s}" + "".join(f"{steps[label][i]:11d}" for label in labels))
+    print(f"{'mean over the screen':28s}" + "".join(f"{steps[label].mean():11.0f}" for label in labels))
+    print(f"{'largest over the screen':28s}" + "".join(f"{steps[label].max():11d}" for label in labels))
+    print(f"{'ms per condition':28s}" + "".join(f"{mean_ms[label]:11.2f}" for label in labels))
 
 
 if __name__ == "__main__":

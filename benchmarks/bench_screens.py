@@ -8,7 +8,8 @@ a pair of knockouts at time 0, readouts after 84 days):
 (c) the loop most users write with tellurium: load the model for each condition, find the
     baseline by integration, apply the knockouts, simulate;
 (d) the best hand-written libRoadRunner loop: compile once, keep the baseline as value arrays,
-    restore them, set values, simulate;
+    restore them, set values, simulate (libRoadRunner's CVODE settings: it has no setting for
+    CVODE's stability-limit detection, which the engine switches on);
 (e) COPASI through basico on the same SBML (compile once; restore the baseline, set values,
     time course), when basico is installed.
 
@@ -18,9 +19,12 @@ with 1,000 and with 10,000 conditions.
 Prints conditions per second and ratios (rankl-net serial, all cores and the hand-written loop:
 medians of eleven runs in rotation, with the engine alone in one process and in one forked
 process per core, which shows the parallel speed-up the machine allows at the time); the CVODE
-steps rankl-net and the hand-written loop take over the screen, and the time each spends per
-condition around the integration (the same screen over a thousandth of a day); and where the
-tellurium loop spends its time per condition (loading, pre-equilibrating, simulating).
+steps rankl-net and the hand-written loop take over the screen; the hand-written loop again
+with the stability-limit detection switched on through ``rankl_net.cvode`` (the same
+integration as the engine's, so the ratio is rankl-net's own cost around it), and the time each
+spends per condition around the integration (the same screen over a thousandth of a day); and
+where the tellurium loop spends its time per condition (loading, pre-equilibrating,
+simulating).
 ``--quick`` runs fewer conditions for the slow peers and for the memory runs (a smoke test;
 record figures from a full run).
 """
@@ -37,8 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from rankl_net import cvode, screens
 from rankl_net import engine as engine_mod
-from rankl_net import screens
 from rankl_net.catalog import get_model
 from rankl_net.perturbations import parse_spec, to_changes
 
@@ -58,10 +62,11 @@ def time_rankl_net(conds: list[str], workers: int, end: float = END) -> float:
     return time.perf_counter() - start
 
 
-def hand_loop(conds: list[str], end: float = END):
+def hand_loop(conds: list[str], end: float = END, detection: bool = False):
     """The best loop we know how to write on libRoadRunner alone: compile once, find the
     baseline, keep it as value arrays; per condition restore them (microseconds, where
-    ``loadStateS`` rebuilds the model), set the knockouts, simulate. Returns a timed run."""
+    ``loadStateS`` rebuilds the model), set the knockouts, simulate. ``detection``: CVODE's
+    stability-limit detection switched on, as the engine does. Returns a timed run."""
     import numpy as np
     import roadrunner
 
@@ -69,6 +74,8 @@ def hand_loop(conds: list[str], end: float = END):
     changes = [to_changes(parse_spec(c), eng) for c in conds]
     rr = roadrunner.RoadRunner(str(get_model("bone").sbml_path))
     engine_mod.configure_integrator(rr.integrator)
+    if detection:  # the integrator lives as long as rr: once is enough
+        cvode.set_stability_limit_detection(rr.integrator)
     rr.tissue_time_scale = 8.0
     rr.simulate(0, 5000, 2)
     rr.model.setTime(0.0)
@@ -101,23 +108,23 @@ def hand_loop(conds: list[str], end: float = END):
 
 
 def cvode_steps(rr, changes, prepare) -> int:
-    """CVODE steps summed over the conditions (each output row of a variable-step run is a step)."""
-    rr.integrator.variable_step_size = True
-    try:
-        total = 0
-        for ch in changes:
-            prepare(ch)
-            total += len(rr.simulate(0, END)) - 1
-        return total
-    finally:
-        rr.integrator.variable_step_size = False
+    """CVODE steps summed over the conditions."""
+    total = 0
+    for ch in changes:
+        prepare(ch)
+        rr.simulate(0, END, 2)
+        total += cvode.steps_of_last_run(rr.integrator)
+    return total
 
 
 def rankl_net_steps(conds: list[str]) -> int:
     """CVODE steps of the engine over the distinct conditions it simulates."""
     eng = engine_mod.load("bone", "mouse")
-    distinct = {ch.key(): ch for ch in (to_changes(parse_spec(c), eng) for c in conds)}
-    return cvode_steps(eng.rr, list(distinct.values()), eng.apply)
+    total = 0
+    for ch in {ch.key(): ch for ch in (to_changes(parse_spec(c), eng) for c in conds)}.values():
+        eng.final_values(ch, end=END, readouts=READOUTS)
+        total += cvode.steps_of_last_run(eng.rr.integrator)
+    return total
 
 
 def in_rotation(runners: dict, repeats: int = 11) -> dict[str, float]:
@@ -163,7 +170,8 @@ def engine_loops(conds: list[str], processes: int):
 def serial_hand_and_pool(conds: list[str], cores: int, end: float = END) -> dict[str, float]:
     """rankl-net serial, the hand-written loop and rankl-net on ``cores`` processes, with the
     engine alone in one and in ``cores`` forked processes, in rotation."""
-    runners = {"serial": lambda: time_rankl_net(conds, 1, end), "hand": hand_loop(conds, end)}
+    runners = {"serial": lambda: time_rankl_net(conds, 1, end), "hand": hand_loop(conds, end),
+               "hand + detection": hand_loop(conds, end, detection=True)}
     if cores > 1:
         runners["all cores"] = lambda: time_rankl_net(conds, cores, end)
         runners["engine, 1 process"] = engine_loops(conds, 1)
@@ -258,7 +266,8 @@ def main() -> None:
     timed = serial_hand_and_pool(conds, cores)
     serial_time, hand_time = timed["serial"], timed["hand"]
     all_cores_time = timed.get("all cores", serial_time)
-    steps = {"rankl-net": rankl_net_steps(conds), "hand-written loop": hand_loop(conds).steps()}
+    steps = {"rankl-net": rankl_net_steps(conds), "hand-written loop": hand_loop(conds).steps(),
+             "with detection": hand_loop(conds, detection=True).steps()}
     # all but the integration: the same screens over a thousandth of a day
     overhead = [1e6 * t / len(conds) for t in serial_hand_and_pool(conds, 1, OVERHEAD_END).values()]
     ceiling = timed["engine, 1 process"] / timed["engine, forked"] if cores > 1 else 1.0
@@ -267,6 +276,7 @@ def main() -> None:
         (f"rankl-net all cores ({cores})", len(conds), all_cores_time),
         ("tellurium loop (load per condition)", len(subset), tellurium_time),
         ("hand-written libRoadRunner loop", len(conds), hand_time),
+        ("  the same + stability-limit detection", len(conds), timed["hand + detection"]),
     ]
     basico_time = run_basico_loop(subset)
     serial_rate = rate(rows[0][1], rows[0][2])
@@ -282,8 +292,9 @@ def main() -> None:
           f"{cores} forked processes vs in one (what the machine allows): {ceiling:.2f}x")
     distinct = len({to_changes(parse_spec(c), engine_mod.load("bone", "mouse")).key() for c in conds})
     print(f"CVODE steps over the screen: rankl-net {steps['rankl-net']} ({distinct} distinct conditions), "
-          f"hand-written loop {steps['hand-written loop']} ({len(conds)}); ratio "
-          f"{steps['rankl-net'] / steps['hand-written loop']:.2f}")
+          f"hand-written loop {steps['hand-written loop']} ({len(conds)}; ratio "
+          f"{steps['rankl-net'] / steps['hand-written loop']:.2f}), the same loop with the "
+          f"stability-limit detection {steps['with detection']}")
     print(f"time per condition around the integration ({OVERHEAD_END:g} days simulated): rankl-net "
           f"{overhead[0]:.0f} us, hand-written loop {overhead[1]:.0f} us")
     per_condition = {k: 1e3 * v / len(subset) for k, v in tellurium_phases.items()}

@@ -50,7 +50,13 @@ def test_without_tumour_knockout_phenotypes_are_those_of_bone(bone_mouse, tumour
     specs = [spec] if spec else []
     a = bone_mouse.simulate(*specs, end=84, points=8, readouts=SHARED)
     b = tumour_mouse.simulate(*specs, end=84, points=8, readouts=SHARED)
-    np.testing.assert_allclose(b.to_numpy(), a.to_numpy(), rtol=1e-6, atol=1e-12)
+    # relative to each readout's largest value over the run (ctx and p1np are changes from the
+    # baseline that cross zero), and within the integrator's absolute tolerance near zero:
+    # 1e-12 of the baseline value (as the engine sets it per state), no less than 1e-12
+    scale = [1.0, *(max(abs(bone_mouse.engine.baseline[r]), 1.0) for r in SHARED)]
+    atol = bone_mouse.engine.absolute_tolerance * np.array(scale)
+    off = np.abs(b.to_numpy() - a.to_numpy()) > 1e-6 * np.abs(a.to_numpy()).max(axis=0) + atol
+    assert not off.any(), f"bone {a.to_numpy()[off]} vs bone_tumour {b.to_numpy()[off]}"
 
 
 def test_without_tumour_the_tumour_readouts_stay_at_zero(tumour_mouse):

@@ -14,6 +14,9 @@ Rules (ARCHITECTURE, "Engine rules"):
   change times.
 * CVODE's absolute tolerances are set per state once, at the baseline, so a restart (a dose, a
   timed change) never rescales them to the state of the moment.
+* CVODE's stability-limit detection is on for every run (:mod:`rankl_net.cvode`): without it,
+  a fast damped oscillation holds BDF orders 3-5 at their stability limit long after it has
+  died out.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import pandas as pd
 import roadrunner
 
 from .catalog import ModelInfo, get_model
+from .cvode import set_stability_limit_detection
 from .errors import InputError, SimulationError, unknown_name
 
 roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
@@ -205,6 +209,8 @@ class Engine:
             raise InputError(f"{name}: libRoadRunner cannot load the model: {exc}") from None
         configure_integrator(self.rr.integrator, absolute=absolute_tolerance)
         self.absolute_tolerance = absolute_tolerance
+        # True where CVODE's stability-limit detection could be switched on (see cvode.py)
+        self.stability_limit_detection = set_stability_limit_detection(self.rr.integrator)
         m = self.rr.model
         self.species_ids: tuple[str, ...] = tuple(m.getFloatingSpeciesIds()) + tuple(
             m.getBoundarySpeciesIds()
@@ -291,7 +297,7 @@ class Engine:
 
     def _integrate(self, duration: float) -> None:
         try:
-            self.rr.simulate(self.rr.model.getTime(), self.rr.model.getTime() + duration, 2)
+            self._run(self.rr.model.getTime(), self.rr.model.getTime() + duration, 2)
         except RuntimeError as exc:
             raise SimulationError(
                 f"{self.name}: pre-equilibration failed: {_integrator_message(exc)}"
@@ -501,7 +507,7 @@ class Engine:
             # (start, end, points) form, which integrates faster than an explicit times array
             self._start(changes, end, readouts)
             try:
-                last = np.asarray(self.rr.simulate(0.0, float(end), 2))[-1, 1:]
+                last = np.asarray(self._run(0.0, float(end), 2))[-1, 1:]
             except RuntimeError as exc:
                 raise self._integration_failed(exc) from None
         return {r: float(v) for r, v in zip(readouts, last, strict=True)}
@@ -561,11 +567,17 @@ class Engine:
         # be smaller than the spacing of doubles at a late t0 ("t + h = t"), never at 0
         shift = t0 if self._clock_free else 0.0
         try:
-            res = np.array(self.rr.simulate(times=np.asarray(times, float) - shift))
+            res = np.array(self._run(times=np.asarray(times, float) - shift))
         except RuntimeError as exc:
             raise self._integration_failed(exc) from None
         res[:, 0] += shift
         return res
+
+    def _run(self, *args, **kwargs):
+        """libRoadRunner's simulate() with CVODE's stability-limit detection on (switched on
+        again for each run: loading a state gives libRoadRunner a new integrator)."""
+        set_stability_limit_detection(self.rr.integrator)
+        return self.rr.simulate(*args, **kwargs)
 
     def _integration_failed(self, exc: BaseException) -> SimulationError:
         return SimulationError(f"{self.name}: integration failed: {_integrator_message(exc)}")
