@@ -16,15 +16,15 @@ a pair of knockouts at time 0, readouts after 84 days):
 Then peak memory (max RSS of a fresh process) of a serial rankl-net screen streaming to Parquet
 with 1,000 and with 10,000 conditions.
 
-Prints conditions per second and ratios (rankl-net serial, all cores and the hand-written loop:
-medians of eleven runs in rotation, with the engine alone in one process and in one forked
-process per core, which shows the parallel speed-up the machine allows at the time); the CVODE
-steps rankl-net and the hand-written loop take over the screen; the hand-written loop again
-with the stability-limit detection switched on through ``rankl_net.cvode`` (the same
-integration as the engine's, so the ratio is rankl-net's own cost around it), and the time each
-spends per condition around the integration (the same screen over a thousandth of a day); and
-where the tellurium loop spends its time per condition (loading, pre-equilibrating,
-simulating).
+Prints conditions per second and ratios (rankl-net serial, all cores, the hand-written loop
+and the tellurium loop: medians of eleven runs in rotation, with the engine alone in one process
+and in one forked process per core, which shows the parallel speed-up the machine allows at the
+time); the CVODE steps rankl-net and the hand-written loop take over the screen; the
+hand-written loop again with the stability-limit detection switched on through
+``rankl_net.cvode`` (the same integration as the engine's, so the ratio is rankl-net's own cost
+around it), and the time each spends per condition around the integration (the same screen over
+a thousandth of a day); and where the tellurium loop spends its time per condition (loading,
+pre-equilibrating, simulating).
 ``--quick`` runs fewer conditions for the slow peers and for the memory runs (a smoke test;
 record figures from a full run).
 """
@@ -167,44 +167,59 @@ def engine_loops(conds: list[str], processes: int):
     return run
 
 
-def serial_hand_and_pool(conds: list[str], cores: int, end: float = END) -> dict[str, float]:
-    """rankl-net serial, the hand-written loop and rankl-net on ``cores`` processes, with the
-    engine alone in one and in ``cores`` forked processes, in rotation."""
+def serial_hand_and_pool(conds: list[str], cores: int, end: float = END,
+                         tellurium_conds: list[str] | None = None) -> dict[str, float]:
+    """rankl-net serial, the hand-written loop (without and with the stability-limit detection)
+    and rankl-net on ``cores`` processes, with the engine alone in one and in ``cores`` forked
+    processes and the tellurium loop over ``tellurium_conds``, in rotation."""
     runners = {"serial": lambda: time_rankl_net(conds, 1, end), "hand": hand_loop(conds, end),
                "hand + detection": hand_loop(conds, end, detection=True)}
     if cores > 1:
         runners["all cores"] = lambda: time_rankl_net(conds, cores, end)
         runners["engine, 1 process"] = engine_loops(conds, 1)
         runners["engine, forked"] = engine_loops(conds, cores)
-    return in_rotation(runners)
+    if tellurium_conds:
+        runners["tellurium"] = tellurium_loop(tellurium_conds)
+    timed = in_rotation(runners)
+    if tellurium_conds:  # seconds per condition in each phase
+        loop, n = runners["tellurium"], runners["tellurium"].runs * len(tellurium_conds)
+        timed["tellurium phases"] = {k: v / n for k, v in loop.phases.items()}
+    return timed
 
 
-def run_tellurium_loop(conds: list[str]) -> tuple[float, dict[str, float]]:
-    """Wall time of the loop, and the seconds it spends in each phase (summed over conditions)."""
+def tellurium_loop(conds: list[str]):
+    """The loop most users write with tellurium. Returns a timed run; its ``phases`` sum the
+    seconds spent in each phase over every run, and ``runs`` counts the runs."""
     import tellurium as te
 
     eng = engine_mod.load("bone", "mouse")
     changes = [to_changes(parse_spec(c), eng) for c in conds]
     sbml = get_model("bone").sbml_path.read_text(encoding="utf-8")
     phases = dict.fromkeys(("load", "pre-equilibrate", "simulate"), 0.0)
-    start = time.perf_counter()
-    for ch in changes:
-        t0 = time.perf_counter()
-        r = te.loadSBMLModel(sbml)
-        t1 = time.perf_counter()
-        r.tissue_time_scale = 8.0
-        r.simulate(0, 5000, 2)
-        r.bone_volume = 100.0
-        for k, v in ch.parameters.items():
-            r[k] = v
-        for k, v in ch.species.items():
-            r[f"[{k}]"] = v
-        t2 = time.perf_counter()
-        r.simulate(0, END, 2, selections=["time", "bone_volume", "[osteoclasts]"])
-        t3 = time.perf_counter()
-        for phase, seconds in zip(phases, (t1 - t0, t2 - t1, t3 - t2), strict=True):
-            phases[phase] += seconds
-    return time.perf_counter() - start, phases
+
+    def run() -> float:
+        start = time.perf_counter()
+        for ch in changes:
+            t0 = time.perf_counter()
+            r = te.loadSBMLModel(sbml)
+            t1 = time.perf_counter()
+            r.tissue_time_scale = 8.0
+            r.simulate(0, 5000, 2)
+            r.bone_volume = 100.0
+            for k, v in ch.parameters.items():
+                r[k] = v
+            for k, v in ch.species.items():
+                r[f"[{k}]"] = v
+            t2 = time.perf_counter()
+            r.simulate(0, END, 2, selections=["time", "bone_volume", "[osteoclasts]"])
+            t3 = time.perf_counter()
+            for phase, seconds in zip(phases, (t1 - t0, t2 - t1, t3 - t2), strict=True):
+                phases[phase] += seconds
+        run.runs += 1
+        return time.perf_counter() - start
+
+    run.phases, run.runs = phases, 0
+    return run
 
 
 def run_basico_loop(conds: list[str]) -> float | None:
@@ -262,8 +277,7 @@ def main() -> None:
     subset = conds[: 20 if args.quick else 60]
     engine_mod.load("bone", "mouse")  # compile outside the timings
     cores = os.cpu_count() or 1
-    tellurium_time, tellurium_phases = run_tellurium_loop(subset)
-    timed = serial_hand_and_pool(conds, cores)
+    timed = serial_hand_and_pool(conds, cores, tellurium_conds=subset)
     serial_time, hand_time = timed["serial"], timed["hand"]
     all_cores_time = timed.get("all cores", serial_time)
     steps = {"rankl-net": rankl_net_steps(conds), "hand-written loop": hand_loop(conds).steps(),
@@ -274,7 +288,7 @@ def main() -> None:
     rows = [
         ("rankl-net serial", len(conds), serial_time),
         (f"rankl-net all cores ({cores})", len(conds), all_cores_time),
-        ("tellurium loop (load per condition)", len(subset), tellurium_time),
+        ("tellurium loop (load per condition)", len(subset), timed["tellurium"]),
         ("hand-written libRoadRunner loop", len(conds), hand_time),
         ("  the same + stability-limit detection", len(conds), timed["hand + detection"]),
     ]
@@ -297,7 +311,7 @@ def main() -> None:
           f"stability-limit detection {steps['with detection']}")
     print(f"time per condition around the integration ({OVERHEAD_END:g} days simulated): rankl-net "
           f"{overhead[0]:.0f} us, hand-written loop {overhead[1]:.0f} us")
-    per_condition = {k: 1e3 * v / len(subset) for k, v in tellurium_phases.items()}
+    per_condition = {k: 1e3 * v for k, v in timed["tellurium phases"].items()}
     print("tellurium loop per condition: " + ", ".join(f"{k} {v:.1f} ms" for k, v in per_condition.items())
           + f"; rankl-net serial: {1e3 / serial_rate:.1f} ms")
     # the same CVODE integration is in both: a runner that only integrates, at the peer's cost
