@@ -62,6 +62,8 @@ class ModelInfo:
     absolute_tolerance
         CVODE's absolute tolerance for this model (None: the engine's default); see
         :class:`rankl_net.engine.Engine`.
+    stability_limit_detection
+        Integrate with CVODE's stability-limit detection (see :mod:`rankl_net.cvode`).
     """
 
     name: str
@@ -75,6 +77,7 @@ class ModelInfo:
     reset_at_start: dict[str, float] = field(default_factory=dict)
     presets: dict[str, Preset] = field(default_factory=dict)
     absolute_tolerance: float | None = None
+    stability_limit_detection: bool = False
 
     @property
     def sbml_path(self) -> Path:
@@ -102,6 +105,7 @@ def _catalog() -> dict[str, ModelInfo]:
                 for k, p in entry.get("presets", {}).items()
             },
             absolute_tolerance=entry.get("absolute_tolerance"),
+            stability_limit_detection=bool(entry.get("stability_limit_detection", False)),
         )
     return out
 

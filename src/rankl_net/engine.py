@@ -14,14 +14,15 @@ Rules (ARCHITECTURE, "Engine rules"):
   change times.
 * CVODE's absolute tolerances are set per state once, at the baseline, so a restart (a dose, a
   timed change) never rescales them to the state of the moment.
-* CVODE's stability-limit detection is on for every run (:mod:`rankl_net.cvode`): without it,
-  a fast damped oscillation holds BDF orders 3-5 at their stability limit long after it has
-  died out.
+* CVODE's stability-limit detection is set for every run as the model asks
+  (:mod:`rankl_net.cvode`; on for the shipped models whose fast damped oscillation would
+  otherwise hold BDF orders 3-5 at their stability limit long after it has died out).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -182,6 +183,10 @@ class Engine:
         CVODE's absolute tolerance: of a state that is zero at the baseline, in concentration
         units; of any other state, this fraction of its baseline value (libRoadRunner's
         scaling, fixed at the baseline: see ``_fix_absolute_tolerances``).
+    stability_limit_detection
+        Integrate with CVODE's stability-limit detection (:mod:`rankl_net.cvode`); False
+        (default): as libRoadRunner sets CVODE. Where it cannot be switched on, a warning, and
+        the attribute of the same name is False.
     """
 
     def __init__(
@@ -198,6 +203,7 @@ class Engine:
         preequilibrate: bool = True,
         presets: Mapping[str, Mapping[str, float]] | None = None,
         absolute_tolerance: float = ABSOLUTE_TOLERANCE,
+        stability_limit_detection: bool = False,
     ) -> None:
         self.name = name
         self.time_unit = time_unit
@@ -209,8 +215,13 @@ class Engine:
             raise InputError(f"{name}: libRoadRunner cannot load the model: {exc}") from None
         configure_integrator(self.rr.integrator, absolute=absolute_tolerance)
         self.absolute_tolerance = absolute_tolerance
-        # True where CVODE's stability-limit detection could be switched on (see cvode.py)
-        self.stability_limit_detection = set_stability_limit_detection(self.rr.integrator)
+        # set for every run (_run), the baseline's search included
+        self.stability_limit_detection = stability_limit_detection and set_stability_limit_detection(
+            self.rr.integrator)
+        if stability_limit_detection and not self.stability_limit_detection:
+            warnings.warn(f"{name}: CVODE's stability-limit detection cannot be switched on with this "
+                          "build of libRoadRunner; integrating with its default settings",
+                          RuntimeWarning, stacklevel=2)
         m = self.rr.model
         self.species_ids: tuple[str, ...] = tuple(m.getFloatingSpeciesIds()) + tuple(
             m.getBoundarySpeciesIds()
@@ -574,9 +585,9 @@ class Engine:
         return res
 
     def _run(self, *args, **kwargs):
-        """libRoadRunner's simulate() with CVODE's stability-limit detection on (switched on
-        again for each run: loading a state gives libRoadRunner a new integrator)."""
-        set_stability_limit_detection(self.rr.integrator)
+        """libRoadRunner's simulate() with CVODE's stability-limit detection as the engine has it
+        (set again for each run: loading a state gives libRoadRunner a new CVODE memory)."""
+        set_stability_limit_detection(self.rr.integrator, self.stability_limit_detection)
         return self.rr.simulate(*args, **kwargs)
 
     def _integration_failed(self, exc: BaseException) -> SimulationError:
@@ -669,4 +680,5 @@ def load(model: str, context: str | None = None) -> Engine:
         preequilibration_time=preeq_time,
         presets={k: p.values for k, p in info.presets.items()},
         absolute_tolerance=info.absolute_tolerance or ABSOLUTE_TOLERANCE,
+        stability_limit_detection=info.stability_limit_detection,
     )
