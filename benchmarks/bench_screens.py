@@ -182,8 +182,9 @@ def serial_hand_and_pool(conds: list[str], cores: int, end: float = END,
         runners["tellurium"] = tellurium_loop(tellurium_conds)
     timed = in_rotation(runners)
     if tellurium_conds:  # seconds per condition in each phase
-        loop, n = runners["tellurium"], runners["tellurium"].runs * len(tellurium_conds)
-        timed["tellurium phases"] = {k: v / n for k, v in loop.phases.items()}
+        loop = runners["tellurium"]
+        conditions_run = loop.runs * len(tellurium_conds)
+        timed["tellurium phases"] = {k: v / conditions_run for k, v in loop.phases.items()}
     return timed
 
 
