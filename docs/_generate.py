@@ -196,6 +196,7 @@ def osteoclastogenesis(subs: dict[str, str]) -> None:
         frame,
         OUT / "osteoclastogenesis_time_course.png",
         time_unit="hour",
+        units=model.info.unit_labels(frame.columns[1:]),
         title=f"osteoclastogenesis ({model.context}): RANKL {fmt(rankl, 4)} pM "
         f"(about {fmt(rankl / PM_PER_NG_PER_ML, 3)} ng/mL) from time 0",
     )
@@ -666,7 +667,8 @@ def screens_example(subs: dict[str, str]) -> None:
     fit = fit_hill(dose["level"], dose["value"])
     fits = pd.DataFrame([{"readout": "nfatc1", **fit}])
     plots.dose_response_figure(dose, fits, OUT / "screen_dose.png",
-                               title="osteoclastogenesis: inh:CALCINEURIN")
+                               title="osteoclastogenesis: inh:CALCINEURIN",
+                               units=catalog.get_model("osteoclastogenesis").unit_labels(["nfatc1"]))
     subs["dose_ic50"] = fmt(fit["ic50"])
     subs["dose_ic50_lo"] = fmt(fit["ic50_lo"])
     subs["dose_ic50_hi"] = fmt(fit["ic50_hi"])
@@ -718,7 +720,8 @@ def tumour(subs: dict[str, str]) -> None:
         unit = catalog.get_model(exp.model).time_unit
         context = exp.context or catalog.get_model(exp.model).default_context
         plots.comparison_figure(result.time_courses, list(exp.readouts), OUT / f"tumour_{exp.id}.png",
-                                title=f"{exp.title} ({exp.model}, {context})", time_unit=unit)
+                                title=f"{exp.title} ({exp.model}, {context})", time_unit=unit,
+                                units=catalog.get_model(exp.model).unit_labels(exp.readouts))
         final = comparisons.final_table(result)
         spec = {c.label: c.spec for c in exp.conditions}
         write(

@@ -13,7 +13,7 @@ PACKAGE = Path(rankl_net.__file__).parent
 
 LAYERS = [
     # foundations: no rankl-net imports but these
-    {"errors", "paths", "_version", "analysis", "cvode"},
+    {"errors", "paths", "_version", "analysis", "cvode", "units"},
     # files and data: SBML reading, the catalog, annotations, dose units
     {"sbml_io", "catalog", "annotations", "dosing"},
     # building the SBML, checking it, the engine that simulates it

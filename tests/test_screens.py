@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 
 from rankl_net import InputError, screens
 from rankl_net.analysis import bliss_excess, combination_matrix, epistasis, fit_hill, hill, hsa_excess
+from rankl_net.engine import load
 from rankl_net.screens import run_screen
 
 READ = ["bone_volume", "osteoclasts"]
@@ -241,6 +243,17 @@ def test_resume_refuses_a_folder_of_another_screen_and_leaves_it_untouched(tmp_p
     bad = subprocess.run(_cli("screen", "bone", *args), capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "end 28.0 there, 84.0 here" in bad.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    # a folder integrated otherwise (here: without the stability-limit detection) is another screen
+    manifest = json.loads((out / "_screen.json").read_text(encoding="utf-8"))
+    engine = load("bone", "mouse")
+    rtol = engine.rr.integrator.getValue("relative_tolerance")
+    assert manifest["integrator"] == {"relative_tolerance": rtol,
+                                      "stability_limit_detection": engine.stability_limit_detection}
+    other = dict(manifest, integrator={**manifest["integrator"], "stability_limit_detection": False})
+    (out / "_screen.json").write_text(json.dumps(other), encoding="utf-8")
+    with pytest.raises(InputError, match="integrator .*'stability_limit_detection': False.* there"):
+        run_screen("bone", ["ko:OPG"], end=28, readouts=["bone_volume"], workers=1, out=out, resume=True)
+    (out / "_screen.json").write_text(json.dumps(manifest), encoding="utf-8")
     # the same screen resumes, and the Parquet dataset reads without the manifest
     table = run_screen("bone", ["ko:OPG", "ko:CTSK"], end=28, readouts=["bone_volume"], workers=1, out=out,
                        resume=True)

@@ -24,7 +24,7 @@ import antimony
 import libsbml
 
 from . import annotations as ann
-from . import paths
+from . import paths, units
 from .errors import InputError
 
 INCLUDE = re.compile(r"^\s*//\s*@include\s+(\S+)\s*$")
@@ -85,41 +85,20 @@ def literal_units(sbml_text: str) -> str:
     return _MATH_BLOCK.sub(fix, sbml_text)
 
 
-def _unit_signature(ud: libsbml.UnitDefinition) -> tuple:
-    ud = libsbml.UnitDefinition.convertToSI(ud)
-    libsbml.UnitDefinition.simplify(ud)
-    units = [(u.getKind(), u.getExponent(), round(u.getMultiplier() * 10 ** u.getScale(), 12))
-             for u in ud.getListOfUnits()]
-    return tuple(sorted(units))
-
-
 def _unit_id_for(model: libsbml.Model, derived: libsbml.UnitDefinition) -> str:
-    """Find (or create) a unit definition identical to ``derived``, after conversion to SI."""
-    if derived.getNumUnits() == 0 or (
-        derived.getNumUnits() == 1 and derived.getUnit(0).getKind() == libsbml.UNIT_KIND_DIMENSIONLESS
-    ):
+    """Find (or create) a unit definition identical to ``derived``, after conversion to SI.
+    A scaled dimensionless unit (percent: 0.01 dimensionless) is not ``dimensionless``."""
+    want = units.signature(derived)
+    if want == units.DIMENSIONLESS:
         return "dimensionless"
-    want = _unit_signature(derived)
-    for ud in model.getListOfUnitDefinitions():
-        if _unit_signature(ud) == want:
-            return ud.getId()
-    if _unit_signature(_base("dimensionless")) == want:
-        return "dimensionless"
+    named = units.name_of(model, derived)
+    if named is not None:
+        return named
     new = model.createUnitDefinition()
     new.setId(f"unit_{len(model.getListOfUnitDefinitions())}")
     for u in derived.getListOfUnits():
         new.addUnit(u)
     return new.getId()
-
-
-def _base(kind: str) -> libsbml.UnitDefinition:
-    ud = libsbml.UnitDefinition(3, 2)
-    u = ud.createUnit()
-    u.setKind(libsbml.UnitKind_forName(kind))
-    u.setExponent(1)
-    u.setScale(0)
-    u.setMultiplier(1)
-    return ud
 
 
 def _set_rule_units(model: libsbml.Model) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from . import paths
+from . import paths, units
 from .errors import unknown_name
 
 
@@ -83,6 +83,13 @@ class ModelInfo:
     def sbml_path(self) -> Path:
         """The generated SBML file."""
         return paths.SBML / f"{self.name}.xml"
+
+    def unit_labels(self, readouts) -> dict[str, str]:
+        """The unit of each readout as the model reports it, for axes (:func:`rankl_net.units.label`)."""
+        import libsbml
+
+        document = libsbml.readSBMLFromFile(str(self.sbml_path))
+        return units.labels(document.getModel(), readouts)
 
 
 @cache

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import libsbml
 
+from . import units
 from .sbml_io import read_sbml_document
 
 # resolvable annotations: identifiers.org (either scheme) and the older MIRIAM URNs
@@ -73,6 +74,32 @@ def parameter_units(model: libsbml.Model) -> Check:
     )
 
 
+def rule_units(model: libsbml.Model) -> Check:
+    """The value of every rule is in the unit its variable declares, scale included (libSBML's
+    unit checks compare kinds and exponents only: a percent declared dimensionless passes them).
+    Rules with undeclared units in their maths, and variables without a declared unit, are
+    left out."""
+    model.populateListFormulaUnitsData()
+    wrong, compared = [], 0
+    for rule in model.getListOfRules():
+        variable = model.getElementBySId(rule.getVariable())
+        has_units = isinstance(variable, libsbml.Parameter | libsbml.Compartment)
+        undeclared = has_units and not variable.isSetUnits()
+        if rule.isAlgebraic() or variable is None or undeclared or rule.containsUndeclaredUnits():
+            continue
+        declared = variable.getDerivedUnitDefinition()
+        if rule.isRate():
+            declared = units.per_time(model, declared) if declared is not None else None
+        computed = rule.getDerivedUnitDefinition()
+        if declared is None or computed is None:
+            continue
+        compared += 1
+        if units.signature(declared) != units.signature(computed):
+            wrong.append(rule.getVariable())
+    return Check("rule_units", not wrong, f"{compared - len(wrong)}/{compared} rules in their declared units",
+                 tuple(wrong))
+
+
 def parameter_sources(model: libsbml.Model, sources: dict[str, dict[str, str]]) -> Check:
     """Every parameter that holds a value (not a rule output) has a recorded source."""
     rule_vars = {r.getVariable() for r in model.getListOfRules() if r.isAssignment()}
@@ -123,7 +150,8 @@ def static_checks(path: Path, sources: dict[str, dict[str, str]] | None = None) 
     doc = read_sbml_document(path)
     model = doc.getModel()
     errors, warnings = sbml_consistency(doc)
-    out = [errors, warnings, species_annotations(model), parameter_units(model), orphans(model)]
+    out = [errors, warnings, species_annotations(model), parameter_units(model), rule_units(model),
+           orphans(model)]
     if sources is not None:
         out.append(parameter_sources(model, sources))
     return out

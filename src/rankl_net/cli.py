@@ -170,6 +170,19 @@ def _writable_table(out: Path, *side: str) -> list[Path]:
     return paths
 
 
+def _units_of(model: str, readouts) -> dict[str, str]:
+    """The unit of each readout of MODEL (a shipped model name or an SBML file), for axes."""
+    from .units import labels
+
+    if model.lower().endswith(".xml") or Path(model).is_file():
+        from .sbml_io import read_sbml_document
+
+        return labels(read_sbml_document(Path(model)).getModel(), readouts)
+    from .catalog import get_model
+
+    return get_model(model).unit_labels(readouts)
+
+
 def _readout_list(text: str | None) -> list[str] | None:
     """Names of ``--readouts A,B`` (None: the model's readouts); a list naming none is bad input."""
     if text is None:
@@ -300,7 +313,8 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
         click.echo(f"wrote {out} ({len(frame)} time points, time in {time_unit}s)", err=True)
     if plot is not None:
         label = " + ".join(specs) or "baseline"
-        time_course_figure(frame, plot, title=f"{title}: {label}", time_unit=time_unit)
+        time_course_figure(frame, plot, title=f"{title}: {label}", time_unit=time_unit,
+                           units=_units_of(model, frame.columns[1:]))
         click.echo(f"wrote {plot}", err=True)
 
 
@@ -425,7 +439,8 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
         unit = get_model(exp.model).time_unit
         context = exp.context or get_model(exp.model).default_context
         comparison_figure(result.time_courses, list(exp.readouts), png_path,
-                          title=f"{exp.title} ({exp.model}, {context})", time_unit=unit)
+                          title=f"{exp.title} ({exp.model}, {context})", time_unit=unit,
+                          units=_units_of(exp.model, exp.readouts))
         click.echo(f"== {exp.id}: {exp.title}")
         click.echo(f"readouts at {exp.end:g} {unit}s:")
         click.echo(final_table(result).to_string(float_format=lambda x: f"{x:.4g}"))
@@ -585,7 +600,8 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     if out is not None:
         table.to_csv(_with_folder(out), index=False)
         fits.to_csv(fits_path, index=False)
-        fig = dose_response_figure(table, fits, figure_path, title=f"{model}: {perturb}")
+        fig = dose_response_figure(table, fits, figure_path, title=f"{model}: {perturb}",
+                                   units=_units_of(model, fits["readout"]))
         click.echo(f"wrote {out}, {fits_path} and {fig}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib
@@ -48,8 +49,10 @@ def phenotype_figure(table: pd.DataFrame, path: Path) -> Path:
     return _save(fig, path, dpi=120)
 
 
-def time_course_figure(frame: pd.DataFrame, path: Path, *, title: str, time_unit: str) -> Path:
-    """One small panel per readout of a simulated time course."""
+def time_course_figure(frame: pd.DataFrame, path: Path, *, title: str, time_unit: str,
+                       units: Mapping[str, str] | None = None) -> Path:
+    """One small panel per readout of a simulated time course; ``units``: the unit of each
+    readout for its y axis (:func:`rankl_net.units.labels`)."""
     cols = [c for c in frame.columns if c != "time"]
     n = len(cols)
     ncol = min(3, n)
@@ -59,6 +62,7 @@ def time_course_figure(frame: pd.DataFrame, path: Path, *, title: str, time_unit
         ax.plot(frame["time"], frame[col], lw=1.5)
         ax.set_title(col, fontsize=10)
         ax.set_xlabel(time_unit)
+        _unit_axis(ax, col, units)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     fig.suptitle(title)
@@ -66,8 +70,16 @@ def time_course_figure(frame: pd.DataFrame, path: Path, *, title: str, time_unit
     return _save(fig, path)
 
 
-def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *, title: str) -> Path:
-    """Dose-response points with their Hill fits, one panel per readout."""
+def _unit_axis(ax, readout: str, units: Mapping[str, str] | None) -> None:
+    """Label the y axis with the readout's unit, where it is known."""
+    if units and units.get(readout):
+        ax.set_ylabel(units[readout])
+
+
+def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *, title: str,
+                         units: Mapping[str, str] | None = None) -> Path:
+    """Dose-response points with their Hill fits, one panel per readout (``units``: as for
+    :func:`time_course_figure`)."""
     import numpy as np
 
     from .analysis import hill
@@ -87,6 +99,7 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
             ax.set_xscale("symlog", linthresh=float(positive.min()))
         ax.set_title(r, fontsize=10)
         ax.set_xlabel("level")
+        _unit_axis(ax, r, units)
         ax.legend(fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
@@ -123,11 +136,11 @@ def bar_figure(series: pd.Series, path: Path, *, title: str, label: str) -> Path
 
 
 def comparison_figure(courses: pd.DataFrame, readouts: list[str], path: Path, *, title: str,
-                      time_unit: str) -> Path:
+                      time_unit: str, units: Mapping[str, str] | None = None) -> Path:
     """Time courses of a comparison experiment: one panel per readout, one line per condition.
 
     ``courses`` is the tidy table of :func:`rankl_net.comparisons.run_comparison` (condition,
-    time, readout, value).
+    time, readout, value); ``units`` as for :func:`time_course_figure`.
     """
     n = len(readouts)
     ncol = min(3, n)
@@ -141,6 +154,7 @@ def comparison_figure(courses: pd.DataFrame, readouts: list[str], path: Path, *,
             ax.plot(line["time"], line["value"], lw=1.5, label=label)
         ax.set_title(readout, fontsize=10)
         ax.set_xlabel(time_unit)
+        _unit_axis(ax, readout, units)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     handles, names = axes.flat[0].get_legend_handles_labels()

@@ -14,7 +14,8 @@ Execution
   written atomically when its chunk finishes). ``resume=True`` reads what is there, skips every
   condition already written and writes the rest to new files: nothing is computed or written
   twice, and an interrupted screen resumed gives the same table as an uninterrupted one. The
-  folder's ``_screen.json`` records the screen's settings; resuming with others is refused.
+  folder's ``_screen.json`` records the screen's settings and the integrator's (relative
+  tolerance, stability-limit detection); resuming with others is refused.
 * A condition whose integration fails becomes rows with status ``failed`` and the integrator's
   message; the screen goes on.
 
@@ -219,13 +220,19 @@ MANIFEST = "_screen.json"
 
 
 def _manifest(spec: ScreenSpec) -> dict:
+    engine = load(spec.model, spec.context)
+    # rows integrated otherwise (a machine without the stability-limit detection) would differ
+    # at the integrator's tolerance: a screen is resumed only with the same integration
+    integrator = {"relative_tolerance": float(engine.rr.integrator.getValue("relative_tolerance")),
+                  "stability_limit_detection": engine.stability_limit_detection}
     return {"model": spec.model, "context": spec.context, "end": spec.end,
-            "background": spec.background, "readouts": list(spec.readouts)}
+            "background": spec.background, "readouts": list(spec.readouts), "integrator": integrator}
 
 
 def _check_resumable(out: Path, spec: ScreenSpec) -> None:
     """A folder continued with --resume must hold the same screen (model, context, end time,
-    background, readouts): otherwise its conditions would count as done with other results."""
+    background, readouts, integrator settings): otherwise its conditions would count as done
+    with other results."""
     path = out / MANIFEST
     if not path.is_file():
         return
