@@ -198,6 +198,19 @@ def test_a_compartment_sized_by_a_rule_is_left_to_it_and_the_baseline_restored()
     pd.testing.assert_frame_equal(again, first)
 
 
+def test_species_set_by_rules_are_left_to_them_and_the_baseline_restored():
+    # a floating and a boundary species computed by assignment rules: libRoadRunner refuses to
+    # set them, so the restore sets every other species
+    sbml = antimony_to_sbml("model t\n species A = 1, Y, $S = 1, $W\n J: A -> ; k*A*S\n k = 0.5\n"
+                            " Y := 2*A\n W := 3*A\nend")
+    eng = engine.Engine(sbml, name="t", preequilibrate=False)
+    first = eng.simulate(end=2, points=3, readouts=["A", "Y", "W"])
+    again = eng.simulate(end=2, points=3, readouts=["A", "Y", "W"])
+    assert first["A"].iloc[0] == 1.0 and first["A"].iloc[-1] == pytest.approx(math.exp(-1.0), rel=1e-6)
+    assert (first["Y"] == 2 * first["A"]).all() and (first["W"] == 3 * first["A"]).all()
+    pd.testing.assert_frame_equal(again, first)
+
+
 def test_a_boundary_species_is_restored_with_the_baseline():
     sbml = antimony_to_sbml("model t\n species $S = 2, A = 0\n J: $S -> A; k*S\n S' = -S\n k = 0.5\nend")
     eng = engine.Engine(sbml, name="t", preequilibrate=False)

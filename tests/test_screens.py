@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -152,6 +153,19 @@ def test_dask_local_cluster_gives_the_process_pool_table():
     pd.testing.assert_frame_equal(pooled, on_dask, check_exact=True)
 
 
+def test_a_worker_that_would_integrate_otherwise_refuses_the_screen():
+    # a Dask worker on a libRoadRunner build without the stability-limit detection, for example
+    engine = load("bone", "mouse")
+    settings = screens.integration_settings(engine)
+    assert settings["stability_limit_detection"] is engine.stability_limit_detection is True
+    spec = screens.ScreenSpec("bone", "mouse", 28.0, ("bone_volume",),
+                              integration=tuple(settings.items()))
+    assert screens.run_chunk(spec, [("c1", "ko:OPG")])[0]["status"] == "ok"
+    other = replace(spec, integration=tuple({**settings, "stability_limit_detection": False}.items()))
+    with pytest.raises(InputError, match="stability_limit_detection True here, False for the screen"):
+        screens.run_chunk(other, [("c1", "ko:OPG")])
+
+
 def test_hill_fit_recovers_known_parameters():
     x = np.concatenate([[0.0], np.logspace(-3, 1, 24)])
     y = hill(x, 200.0, 0.9, 0.05, 1.7)
@@ -246,13 +260,19 @@ def test_resume_refuses_a_folder_of_another_screen_and_leaves_it_untouched(tmp_p
     # a folder integrated otherwise (here: without the stability-limit detection) is another screen
     manifest = json.loads((out / "_screen.json").read_text(encoding="utf-8"))
     engine = load("bone", "mouse")
-    rtol = engine.rr.integrator.getValue("relative_tolerance")
-    assert manifest["integrator"] == {"relative_tolerance": rtol,
-                                      "stability_limit_detection": engine.stability_limit_detection}
+    assert manifest["integrator"] == {
+        "relative_tolerance": engine.rr.integrator.getValue("relative_tolerance"),
+        "absolute_tolerance": engine.absolute_tolerance,
+        "stability_limit_detection": engine.stability_limit_detection,
+    }
     other = dict(manifest, integrator={**manifest["integrator"], "stability_limit_detection": False})
     (out / "_screen.json").write_text(json.dumps(other), encoding="utf-8")
     with pytest.raises(InputError, match="integrator .*'stability_limit_detection': False.* there"):
         run_screen("bone", ["ko:OPG"], end=28, readouts=["bone_volume"], workers=1, out=out, resume=True)
+    # a folder from before the integrator was recorded resumes as this one
+    (out / "_screen.json").write_text(json.dumps({k: v for k, v in manifest.items() if k != "integrator"}),
+                                      encoding="utf-8")
+    run_screen("bone", ["ko:OPG"], end=28, readouts=["bone_volume"], workers=1, out=out, resume=True)
     (out / "_screen.json").write_text(json.dumps(manifest), encoding="utf-8")
     # the same screen resumes, and the Parquet dataset reads without the manifest
     table = run_screen("bone", ["ko:OPG", "ko:CTSK"], end=28, readouts=["bone_volume"], workers=1, out=out,

@@ -118,3 +118,65 @@ def test_figure_panels_carry_the_unit_of_each_readout(monkeypatch, tmp_path):
             " species x in c\n x = 1\n x has nanomolar\n k = 2\nend")
     sbml.write_text(antimony_to_sbml(text), encoding="utf-8")
     assert cli._units_of(str(sbml), ["x", "k"]) == {"x": "nanomolar", "k": ""}
+
+
+
+_DOCUMENTS = []  # libSBML frees a model with its document: keep them
+
+
+def _level2(body: str, version: int = 4) -> libsbml.Model:
+    """A Level 2 model from the XML of its content."""
+    namespace = "http://www.sbml.org/sbml/level2" + (f"/version{version}" if version > 1 else "")
+    doc = libsbml.readSBMLFromString(f'<?xml version="1.0" encoding="UTF-8"?><sbml xmlns="{namespace}" '
+                                     f'level="2" version="{version}"><model id="m">{body}</model></sbml>')
+    assert doc.getNumErrors(libsbml.LIBSBML_SEV_ERROR) == 0, doc.getErrorLog().toString()
+    _DOCUMENTS.append(doc)
+    return doc.getModel()
+
+
+def _unit(uid: str, *units_xml: str) -> str:
+    return f'<unitDefinition id="{uid}"><listOfUnits>{"".join(units_xml)}</listOfUnits></unitDefinition>'
+
+
+def test_rule_units_reads_a_level_2_models_time_unit():
+    # x' = k x with k per minute: in x per time when time is the minute, not when it is the second
+    def model(time_multiplier: int) -> libsbml.Model:
+        return _level2(
+            "<listOfUnitDefinitions>"
+            + _unit("time", f'<unit kind="second" multiplier="{time_multiplier}"/>')
+            + _unit("per_min", '<unit kind="second" exponent="-1" multiplier="60"/>')
+            + "</listOfUnitDefinitions>"
+            '<listOfCompartments><compartment id="c" size="1"/></listOfCompartments>'
+            '<listOfParameters><parameter id="k" value="0.1" units="per_min"/>'
+            '<parameter id="x" value="1" units="dimensionless" constant="false"/></listOfParameters>'
+            '<listOfRules><rateRule variable="x"><math xmlns="http://www.w3.org/1998/Math/MathML">'
+            "<apply><times/><ci>k</ci><ci>x</ci></apply></math></rateRule></listOfRules>")
+
+    assert checks.rule_units(model(60)).message == "1/1 rules in their declared units"
+    assert checks.rule_units(model(1)).items == ("x",)
+    assert units.label(model(60), "c") == "litre"  # Level 2's default unit of a size
+
+
+def test_rule_units_leaves_out_species_without_declared_units():
+    text = ("model t\n unit mM = 1e-3 mole / litre\n compartment c = 1\n c has litre\n species x in c\n"
+            " x := p\n p = 1\n p has mM\nend")
+    doc = libsbml.readSBMLFromString(antimony_to_sbml(text))
+    model = doc.getModel()
+    model.unsetSubstanceUnits()  # x's substance unit: none
+    assert checks.rule_units(model).message == "0/0 rules in their declared units"
+    model.getSpecies("x").setSubstanceUnits("mole")  # x in mol/L, p in mmol/L
+    assert checks.rule_units(model).items == ("x",)
+
+
+def test_signature_keeps_fractional_exponents_of_a_file():
+    sbml = antimony_to_sbml("model t\n unit sqrt_nM = (1e-9 mole / litre)^0.5\n p = 1\n p has sqrt_nM\nend")
+    doc = libsbml.readSBMLFromString(sbml)  # Level 3: exponents are real numbers
+    kinds, scale = units.signature(doc.getModel().getUnitDefinition("sqrt_nM"))
+    assert kinds == ((libsbml.UNIT_KIND_METRE, -1.5), (libsbml.UNIT_KIND_MOLE, 0.5))
+    assert scale == pytest.approx(1e-3)  # (1e-9 mol / 1e-3 m^3)^0.5
+
+
+def test_units_with_an_offset_equal_none_without_it():
+    definitions = _unit("degC", '<unit kind="kelvin" offset="273.15"/>') + _unit("K", '<unit kind="kelvin"/>')
+    model = _level2(f"<listOfUnitDefinitions>{definitions}</listOfUnitDefinitions>", version=1)
+    assert units.signature(model.getUnitDefinition("degC")) != units.signature(model.getUnitDefinition("K"))

@@ -82,14 +82,11 @@ def rule_units(model: libsbml.Model) -> Check:
     model.populateListFormulaUnitsData()
     wrong, compared = [], 0
     for rule in model.getListOfRules():
-        variable = model.getElementBySId(rule.getVariable())
-        has_units = isinstance(variable, libsbml.Parameter | libsbml.Compartment)
-        undeclared = has_units and not variable.isSetUnits()
-        if rule.isAlgebraic() or variable is None or undeclared or rule.containsUndeclaredUnits():
+        if rule.isAlgebraic() or rule.containsUndeclaredUnits():
             continue
-        declared = variable.getDerivedUnitDefinition()
-        if rule.isRate():
-            declared = units.per_time(model, declared) if declared is not None else None
+        declared = units.declared_unit(model, rule.getVariable())
+        if declared is not None and rule.isRate():
+            declared = units.per_time(model, declared)
         computed = rule.getDerivedUnitDefinition()
         if declared is None or computed is None:
             continue

@@ -194,7 +194,7 @@ class Engine:
         sbml: str | Path,
         *,
         name: str = "model",
-        time_unit: str = "time",
+        time_unit: str = "time unit",
         context_values: Mapping[str, float] | None = None,
         preequilibration: Mapping[str, float] | None = None,
         reset_at_start: Mapping[str, float] | None = None,
@@ -383,13 +383,18 @@ class Engine:
         settable = [i for i, p in enumerate(ids) if p not in self.assigned_ids]
         self._settable = np.array(settable, dtype=np.int32)
         self._base_params = np.array(m.getGlobalParameterValues(), float)[self._settable]
+        # species, and compartments, set by an assignment rule are left to it (libRoadRunner
+        # refuses to set them)
+        def free(ids) -> np.ndarray:
+            return np.array([i for i, sid in enumerate(ids) if sid not in self.assigned_ids], dtype=np.int32)
+
         # floating species as amounts, the state itself: a concentration would be read against
         # the size its compartment has when it is set (a rule-sized one is still at its last size)
-        self._base_species = np.array(m.getFloatingSpeciesAmounts(), float)
-        self._base_boundary = np.array(m.getBoundarySpeciesConcentrations(), float)
-        # compartments sized by a rule are left to it (libRoadRunner refuses to set them)
-        free = [i for i, c in enumerate(m.getCompartmentIds()) if c not in self.assigned_ids]
-        self._free_compartments = np.array(free, dtype=np.int32)
+        self._free_species = free(m.getFloatingSpeciesIds())
+        self._base_species = np.array(m.getFloatingSpeciesAmounts(), float)[self._free_species]
+        self._free_boundary = free(m.getBoundarySpeciesIds())
+        self._base_boundary = np.array(m.getBoundarySpeciesConcentrations(), float)[self._free_boundary]
+        self._free_compartments = free(m.getCompartmentIds())
         self._base_volumes = np.array(m.getCompartmentVolumes(), float)[self._free_compartments]
 
     def conservation_laws(self) -> tuple[np.ndarray, list[str], list[str]]:
@@ -446,9 +451,10 @@ class Engine:
         if len(self._free_compartments):
             m.setCompartmentVolumes(self._free_compartments, self._base_volumes)
         m.setGlobalParameterValues(self._settable, self._base_params)
-        if len(self._base_boundary):  # (libRoadRunner 2.10 binds no setBoundarySpeciesAmounts for arrays)
-            m.setBoundarySpeciesConcentrations(self._base_boundary)
-        m.setFloatingSpeciesAmounts(self._base_species)
+        if len(self._free_boundary):  # (libRoadRunner 2.10 binds no setBoundarySpeciesAmounts for arrays)
+            m.setBoundarySpeciesConcentrations(self._free_boundary, self._base_boundary)
+        if len(self._free_species):
+            m.setFloatingSpeciesAmounts(self._free_species, self._base_species)
         m.setTime(0.0)
 
     # ------------------------------------------------------------- simulation

@@ -122,8 +122,13 @@ def _rule_targets(model: libsbml.Model) -> tuple[set[str], set[str], set[str]]:
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+# what messages call the time unit of a model that declares none ("10 time units")
+UNDECLARED_TIME_UNIT = "time unit"
+
+
 def time_unit_of(doc: libsbml.SBMLDocument) -> str:
-    """The model's time unit as a word ("second", "minute", "hour", "day") or its unit id.
+    """The model's time unit as a word ("second", "minute", "hour", "day"), its unit id, or
+    "time unit" when a Level 3 model declares none.
 
     SBML Level 3 names it in ``model/@timeUnits``; Level 2 redefines the built-in ``time`` unit
     (``second`` when it does not).
@@ -132,7 +137,7 @@ def time_unit_of(doc: libsbml.SBMLDocument) -> str:
     if doc.getLevel() >= 3:
         uid = model.getTimeUnits() if model.isSetTimeUnits() else ""
         if not uid:
-            return "time"
+            return UNDECLARED_TIME_UNIT
     else:
         uid = "time"
     ud = model.getUnitDefinition(uid)
@@ -172,7 +177,7 @@ class FileEngine(Engine):
         sbml_text: str,
         *,
         name: str = "model",
-        time_unit: str = "time",
+        time_unit: str = UNDECLARED_TIME_UNIT,
         preequilibrate: bool = False,
         **kwargs,
     ) -> None:

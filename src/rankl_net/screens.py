@@ -31,10 +31,11 @@ import itertools
 import json
 import math
 import os
+import platform
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -61,6 +62,8 @@ class ScreenSpec:
     end: float
     readouts: tuple[str, ...]
     background: str = ""
+    # the integration every worker must use (:func:`integration_settings`), as (name, value) pairs
+    integration: tuple[tuple[str, object], ...] = ()
 
     def condition_id(self, spec: str) -> str:
         """Deterministic id of a condition: the same inputs give the same id on any machine."""
@@ -156,9 +159,26 @@ def _reference(spec: ScreenSpec) -> dict[str, float]:
     return _REFERENCE[spec]
 
 
+def integration_settings(engine) -> dict[str, object]:
+    """What decides an engine's results beyond the model and the conditions: CVODE's relative
+    and absolute tolerances (the absolute one before its per-state scaling) and whether the
+    stability-limit detection is on (libRoadRunner builds without it integrate otherwise, at
+    the integrator's tolerance)."""
+    return {"relative_tolerance": float(engine.rr.integrator.getValue("relative_tolerance")),
+            "absolute_tolerance": float(engine.absolute_tolerance),
+            "stability_limit_detection": bool(engine.stability_limit_detection)}
+
+
 def run_chunk(spec: ScreenSpec, conditions: Sequence[tuple[str, str]]) -> list[dict]:
-    """Simulate a chunk of (condition_id, spec) pairs; return tidy rows. Runs on a worker."""
+    """Simulate a chunk of (condition_id, spec) pairs; return tidy rows. Runs on a worker, which
+    refuses a screen it would integrate otherwise than the screen's settings say."""
     engine = load(spec.model, spec.context)
+    mine = tuple(integration_settings(engine).items())
+    if spec.integration and mine != spec.integration:
+        differ = ", ".join(f"{k} {v!r} here, {w!r} for the screen"
+                           for (k, v), (_, w) in zip(mine, spec.integration, strict=True) if v != w)
+        raise InputError(f"a worker on {platform.node()} would integrate {spec.model} otherwise than the "
+                         f"screen ({differ}); run the screen on workers with the same libRoadRunner build")
     reference = _reference(spec)
     background = parse_spec(spec.background) if spec.background else []
     rows = []
@@ -220,13 +240,11 @@ MANIFEST = "_screen.json"
 
 
 def _manifest(spec: ScreenSpec) -> dict:
-    engine = load(spec.model, spec.context)
     # rows integrated otherwise (a machine without the stability-limit detection) would differ
     # at the integrator's tolerance: a screen is resumed only with the same integration
-    integrator = {"relative_tolerance": float(engine.rr.integrator.getValue("relative_tolerance")),
-                  "stability_limit_detection": engine.stability_limit_detection}
     return {"model": spec.model, "context": spec.context, "end": spec.end,
-            "background": spec.background, "readouts": list(spec.readouts), "integrator": integrator}
+            "background": spec.background, "readouts": list(spec.readouts),
+            "integrator": dict(spec.integration)}
 
 
 def _check_resumable(out: Path, spec: ScreenSpec) -> None:
@@ -241,6 +259,8 @@ def _check_resumable(out: Path, spec: ScreenSpec) -> None:
     except (OSError, ValueError):
         raise InputError(f"{path} is unreadable; choose another --out") from None
     wanted = _manifest(spec)
+    if "integrator" not in held:  # written before the integrator was recorded: as this one
+        wanted.pop("integrator")
     differ = [f"{k} {held.get(k)!r} there, {v!r} here" for k, v in wanted.items() if held.get(k) != v]
     if differ:
         raise InputError(f"{out} holds another screen ({'; '.join(differ)}); resume it with the same "
@@ -382,6 +402,7 @@ def run_screen(
                       tuple(readouts or info.readouts), condition_spec(parse_spec("+".join(background)))
                       if background else "")
     canonical, effects = _validate(spec, conditions)
+    spec = replace(spec, integration=tuple(integration_settings(load(spec.model, spec.context)).items()))
     if scheduler is not None and workers is not None:
         raise InputError("give --workers for the local pool or --scheduler for a Dask cluster, not both "
                          "(the cluster's workers run the screen)")

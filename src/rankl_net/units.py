@@ -20,9 +20,17 @@ def signature(ud: libsbml.UnitDefinition | None) -> tuple:
     """A unit in SI base units, comparable with ``==``: the (kind, exponent) of each base unit
     and one overall scale (percent: ``((), 0.01)``; ``1e-3 gram/litre`` and ``gram/(1000 litre)``
     alike). Dimensionless factors only scale, so ``dimensionless`` at any power, and no unit at
-    all, is ``((), 1.0)``."""
+    all, is ``((), 1.0)``. Offsets (Level 2 Version 1 only, as in degrees Celsius) are kept as a
+    third item, so such a unit equals none without the same offset."""
     if ud is None:
         return DIMENSIONLESS
+    offsets = tuple(sorted(273.15 if u.getKind() == libsbml.UNIT_KIND_CELSIUS else u.getOffset()
+                           for u in ud.getListOfUnits()
+                           if u.getOffset() or u.getKind() == libsbml.UNIT_KIND_CELSIUS))
+    ud = libsbml.UnitDefinition(ud)
+    for u in ud.getListOfUnits():
+        # a fractional exponent read from a file is dropped by convertToSI unless set this way
+        u.setExponentUnitChecking(u.getExponentAsDouble())
     ud = libsbml.UnitDefinition.convertToSI(ud)
     libsbml.UnitDefinition.simplify(ud)
     kinds, scale = [], 1.0
@@ -30,7 +38,8 @@ def signature(ud: libsbml.UnitDefinition | None) -> tuple:
         scale *= (u.getMultiplier() * 10 ** u.getScale()) ** u.getExponentAsDouble()
         if u.getKind() != libsbml.UNIT_KIND_DIMENSIONLESS:
             kinds.append((u.getKind(), u.getExponentAsDouble()))
-    return tuple(sorted(kinds)), float(f"{scale:.10g}")
+    found = (tuple(sorted(kinds)), float(f"{scale:.10g}"))
+    return found + (offsets,) if offsets else found
 
 
 # the SBML base units a quantity of a biological model is named by (not hertz for 1/second)
@@ -76,28 +85,55 @@ def _format(ud: libsbml.UnitDefinition) -> str:
     return "·".join(above or ["1"]) + "".join(f"/{t}" for t in below)
 
 
+_SIZE_UNITS = {3: "isSetVolumeUnits", 2: "isSetAreaUnits", 1: "isSetLengthUnits"}
+
+
+def _size_declared(model: libsbml.Model, compartment: libsbml.Compartment | None) -> bool:
+    """Whether the compartment's size has a unit: its own, the model's default for its
+    dimensions (Level 3), or SBML's built-in default (Level 2)."""
+    if compartment is None:
+        return False
+    if compartment.isSetUnits():
+        return True
+    dimensions = compartment.getSpatialDimensionsAsDouble()
+    if dimensions not in _SIZE_UNITS:
+        return False
+    return model.getLevel() < 3 or getattr(model, _SIZE_UNITS[int(dimensions)])()
+
+
+def declared_unit(model: libsbml.Model, sid: str) -> libsbml.UnitDefinition | None:
+    """The unit of ``sid`` as the model declares it: a species' concentration (or amount, with
+    only substance units), a compartment's size, a parameter's unit (None: not a symbol with a
+    unit, or its unit, or part of it, is not declared)."""
+    element = model.getElementBySId(sid)
+    level = model.getLevel()
+    if isinstance(element, libsbml.Species):
+        if not (level < 3 or element.isSetSubstanceUnits() or model.isSetSubstanceUnits()):
+            return None  # Level 3 has no default substance unit
+        size = model.getCompartment(element.getCompartment())
+        if not element.getHasOnlySubstanceUnits() and not _size_declared(model, size):
+            return None
+    elif isinstance(element, libsbml.Compartment):
+        if not _size_declared(model, element):
+            return None
+    elif not isinstance(element, libsbml.Parameter) or not element.isSetUnits():
+        return None
+    ud = element.getDerivedUnitDefinition()
+    return ud if ud is not None and ud.getNumUnits() else None
+
+
 def _reported_unit(model: libsbml.Model, sid: str) -> libsbml.UnitDefinition | None:
     """The unit of ``sid`` as the engine reports it: species as concentrations, other symbols as
-    declared (None: not a symbol of the model, or its unit is not declared)."""
+    declared (None: not declared)."""
+    ud = declared_unit(model, sid)
     element = model.getElementBySId(sid)
-    if element is None or not hasattr(element, "getDerivedUnitDefinition"):
+    if ud is None or not isinstance(element, libsbml.Species) or not element.getHasOnlySubstanceUnits():
+        return ud
+    # amount-only species are still reported per volume of their compartment
+    size = model.getCompartment(element.getCompartment())
+    if not _size_declared(model, size):
         return None
-    if isinstance(element, libsbml.Species):
-        declared = model.getLevel() < 3 or element.isSetSubstanceUnits() or model.isSetSubstanceUnits()
-        if not declared:  # Level 3 has no default substance unit
-            return None
-        if not element.getHasOnlySubstanceUnits():
-            return element.getDerivedUnitDefinition()
-        # amount-only species are still reported per volume of their compartment
-        amount = element.getDerivedUnitDefinition()
-        size = model.getCompartment(element.getCompartment())
-        size = size.getDerivedUnitDefinition() if size is not None else None
-        if amount is None or size is None or size.getNumUnits() == 0:
-            return None
-        return libsbml.UnitDefinition.combine(amount, _inverse(size))
-    if isinstance(element, libsbml.Parameter | libsbml.Compartment) and not element.isSetUnits():
-        return None
-    return element.getDerivedUnitDefinition()
+    return libsbml.UnitDefinition.combine(ud, _inverse(size.getDerivedUnitDefinition()))
 
 
 def label(model: libsbml.Model, sid: str) -> str:
@@ -143,9 +179,12 @@ def definition(model: libsbml.Model, uid: str) -> libsbml.UnitDefinition | None:
 
 
 def per_time(model: libsbml.Model, ud: libsbml.UnitDefinition) -> libsbml.UnitDefinition | None:
-    """``ud`` divided by the model's time unit (None: the model declares no time unit)."""
-    uid = model.getTimeUnits() if model.isSetTimeUnits() else ("second" if model.getLevel() < 3 else "")
-    time = definition(model, uid) if uid else None
+    """``ud`` divided by the model's time unit (None: the model declares no time unit). Level 3
+    names it in ``timeUnits``; Level 2 redefines the built-in ``time`` (``second`` when not)."""
+    if model.getLevel() >= 3:
+        time = definition(model, model.getTimeUnits()) if model.isSetTimeUnits() else None
+    else:
+        time = model.getUnitDefinition("time") or definition(model, "second")
     if time is None:
         return None
     return libsbml.UnitDefinition.combine(ud, _inverse(time))
