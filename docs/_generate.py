@@ -668,7 +668,8 @@ def screens_example(subs: dict[str, str]) -> None:
     fits = pd.DataFrame([{"readout": "nfatc1", **fit}])
     plots.dose_response_figure(dose, fits, OUT / "screen_dose.png",
                                title="osteoclastogenesis: inh:CALCINEURIN",
-                               units=catalog.get_model("osteoclastogenesis").unit_labels(["nfatc1"]))
+                               units=catalog.get_model("osteoclastogenesis").unit_labels(["nfatc1"]),
+                               level_label=screens.level_label("osteoclastogenesis", "inh:CALCINEURIN"))
     subs["dose_ic50"] = fmt(fit["ic50"])
     subs["dose_ic50_lo"] = fmt(fit["ic50_lo"])
     subs["dose_ic50_hi"] = fmt(fit["ic50_hi"])

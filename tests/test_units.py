@@ -180,3 +180,14 @@ def test_units_with_an_offset_equal_none_without_it():
     definitions = _unit("degC", '<unit kind="kelvin" offset="273.15"/>') + _unit("K", '<unit kind="kelvin"/>')
     model = _level2(f"<listOfUnitDefinitions>{definitions}</listOfUnitDefinitions>", version=1)
     assert units.signature(model.getUnitDefinition("degC")) != units.signature(model.getUnitDefinition("K"))
+
+
+def test_dose_response_levels_say_what_they_measure():
+    from rankl_net.screens import level_label
+
+    assert level_label("bone", "inh:CTSK") == "fraction of CTSK activity inhibited"
+    assert level_label("bone", "kd:OPG") == "fraction of OPG expression kept"
+    assert level_label("bone", "oe:OPG") == "OPG expression (fold)"
+    assert level_label("bone", "set:tissue_time_scale") == "tissue_time_scale (dimensionless)"
+    assert level_label("clinical", "set:ctx_background") == "ctx_background (dimensionless)"
+    assert level_label("bone", "set:marker_percent") == "marker_percent (%)"

@@ -574,7 +574,7 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
 
     from .analysis import MIN_HILL_LEVELS, fit_hill
     from .plots import dose_response_figure
-    from .screens import dose_conditions, parse_levels, run_screen
+    from .screens import dose_conditions, level_label, parse_levels, run_screen
 
     if out is not None:
         out, fits_path, figure_path = _writable_table(out, "_fits.csv", ".png")
@@ -601,7 +601,8 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
         table.to_csv(_with_folder(out), index=False)
         fits.to_csv(fits_path, index=False)
         fig = dose_response_figure(table, fits, figure_path, title=f"{model}: {perturb}",
-                                   units=_units_of(model, fits["readout"]))
+                                   units=_units_of(model, fits["readout"]),
+                                   level_label=level_label(model, perturb))
         click.echo(f"wrote {out}, {fits_path} and {fig}")
 
 

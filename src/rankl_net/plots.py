@@ -77,9 +77,10 @@ def _unit_axis(ax, readout: str, units: Mapping[str, str] | None) -> None:
 
 
 def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *, title: str,
-                         units: Mapping[str, str] | None = None) -> Path:
+                         units: Mapping[str, str] | None = None, level_label: str = "level") -> Path:
     """Dose-response points with their Hill fits, one panel per readout (``units``: as for
-    :func:`time_course_figure`)."""
+    :func:`time_course_figure`; ``level_label``: what the levels measure, for the x axis,
+    :func:`rankl_net.screens.level_label`)."""
     import numpy as np
 
     from .analysis import hill
@@ -98,7 +99,7 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
         if len(positive) and positive.max() / positive.min() > 100:
             ax.set_xscale("symlog", linthresh=float(positive.min()))
         ax.set_title(r, fontsize=10)
-        ax.set_xlabel("level")
+        ax.set_xlabel(level_label)
         _unit_axis(ax, r, units)
         ax.legend(fontsize=7)
     fig.suptitle(title)
