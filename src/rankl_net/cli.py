@@ -62,10 +62,23 @@ def _silence_if_closed(stream) -> None:
         os.close(devnull)
 
 
+def _integrator_log_off() -> None:
+    """Silence libRoadRunner's and SUNDIALS' own log lines on standard error: a failed
+    integration reaches the user as one message that carries the integrator's, and the raw log
+    would repeat it in pieces. SUNDIALS reads its log files from the environment when an
+    integrator is made (a user's own setting wins)."""
+    import roadrunner
+
+    for stream in ("ERROR", "WARNING"):
+        os.environ.setdefault(f"SUNLOGGER_{stream}_FILENAME", os.devnull)
+    roadrunner.Logger.disableLogging()
+
+
 class _Group(click.Group):
     """Turns rankl-net errors into a message and an exit code, never a traceback."""
 
     def invoke(self, ctx: click.Context):
+        _integrator_log_off()
         try:
             with _native_stdout_to_stderr():
                 return super().invoke(ctx)
@@ -561,7 +574,8 @@ def screen_cmd(model, knockouts, pairs, conditions_file, background, context, en
 @click.argument("model")
 @click.option("--perturb", required=True, help="inh:X, kd:X, oe:X or set:ID (the level is the value).")
 @click.option("--levels", required=True, help="A:B:N (N evenly spaced levels) or a comma-separated list.")
-@click.option("--readout", "readouts", default=None, help="Readout(s), comma-separated (default: all).")
+@click.option("--readouts", "--readout", "readouts", default=None,
+              help="Comma-separated readouts (default: the model's).")
 @click.option("-p", "background", multiple=True, metavar="SPEC", help="Background perturbation.")
 @click.option("--context", default=None, help="Species context: mouse or human.")
 @click.option("--end", type=float, default=None, help="Time of the readouts, in the model's time unit.")
