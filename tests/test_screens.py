@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -183,6 +184,51 @@ def test_hill_fit_recovers_known_parameters():
         covered_ic50 += fit["ic50_lo"] < 0.05 < fit["ic50_hi"]
         covered_hill += fit["hill_lo"] < 1.7 < fit["hill_hi"]
     assert covered_ic50 >= 34 and covered_hill >= 34
+
+
+def test_hill_fit_of_a_change_from_zero_recovers_known_parameters():
+    # a readout that is a percent change (baseline 0, falling to -70): the effect is absolute
+    x = np.concatenate([[0.0], np.logspace(-3, 1, 24)])
+    y = hill(x, 0.0, 70.0, 0.05, 1.7, fractional=False)
+    assert y[0] == 0.0 and y[-1] == pytest.approx(-70.0, rel=1e-3)
+    fit = fit_hill(x, y)
+    assert fit["emax_scale"] == "absolute"
+    assert fit["ic50"] == pytest.approx(0.05, rel=1e-4) and fit["hill"] == pytest.approx(1.7, rel=1e-4)
+    assert fit["emax"] == pytest.approx(70.0, rel=1e-4) and fit["baseline"] == pytest.approx(0.0, abs=1e-6)
+    assert fit_hill(x, hill(x, 200.0, 0.9, 0.05, 1.7))["emax_scale"] == "fraction"
+    noise = 1e-14 * np.random.default_rng(0).standard_normal(len(x))  # a readout that does not move
+    assert np.isnan(fit_hill(x, noise)["ic50"])
+
+
+def test_report_of_a_pairs_screen_has_its_heatmap_and_epistasis(tmp_path):
+    from rankl_net.report import write_report
+
+    nodes = ["OPG", "CTSK", "P38"]
+    singles, pairs = (screens.knockout_conditions("bone", nodes, pairs=p) for p in (False, True))
+    conds = singles + pairs
+    run_screen("bone", conds, end=28, readouts=["bone_volume"], workers=1, out=tmp_path / "p.parquet")
+    page = write_report(tmp_path / "p.parquet", tmp_path / "p.html").read_text(encoding="utf-8")
+    assert "bone_volume: single perturbations" in page and "bone_volume: pairs" in page
+    assert "Strongest epistasis" in page and page.count("<img ") == 2
+    assert "Dose-response" not in page
+
+
+def test_report_of_a_dose_response_table_fits_its_series(tmp_path):
+    from rankl_net.report import write_report
+
+    levels = np.concatenate([[0.0], np.logspace(-3, 0, 12)])
+    specs = screens.dose_conditions("inh:P38", levels)
+    table = pd.DataFrame({"condition_id": [f"c{i}" for i in range(len(levels))], "level": levels,
+                          "perturbation": specs, "background": "", "readout": "osteoclasts",
+                          "value": hill(levels, 200.0, 0.9, 0.05, 1.7), "baseline_value": 200.0,
+                          "log2_fold_change": 0.0, "status": "ok", "message": ""})
+    table.to_csv(tmp_path / "d.csv", index=False)
+    page = write_report(tmp_path / "d.csv", tmp_path / "d.html").read_text(encoding="utf-8")
+    assert "Dose-response and Hill fits" in page and page.count("<img ") == 1
+    fits = pd.read_html(io.StringIO(page))[-1]
+    assert list(fits["readout"]) == ["osteoclasts"] and fits["emax_scale"].tolist() == ["fraction"]
+    assert fits["ic50"].iloc[0] == pytest.approx(0.05, rel=1e-3)
+    assert fits["hill"].iloc[0] == pytest.approx(1.7, rel=1e-3)
 
 
 def test_a_flat_or_short_series_has_no_hill_fit():

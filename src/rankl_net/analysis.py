@@ -10,15 +10,20 @@ import pandas as pd
 from scipy import optimize, stats
 
 
-def hill(x: np.ndarray, baseline: float, emax: float, ic50: float, h: float) -> np.ndarray:
-    """Response to a dose ``x``: ``baseline * (1 - emax * x^h / (ic50^h + x^h))``.
+def hill(x: np.ndarray, baseline: float, emax: float, ic50: float, h: float, *,
+         fractional: bool = True) -> np.ndarray:
+    """Response to a dose ``x``: ``baseline * (1 - emax * x^h / (ic50^h + x^h))``, or with
+    ``fractional=False`` ``baseline - emax * x^h / (ic50^h + x^h)``.
 
-    ``emax`` is the maximal fractional effect (positive: inhibition, negative: induction);
-    ``ic50`` is in the unit of ``x``; ``h`` is the Hill coefficient.
+    ``emax`` is the maximal effect (positive: inhibition, negative: induction): a fraction of the
+    baseline, or with ``fractional=False`` in the unit of the response (for responses that are
+    changes from a reference, such as a percent change, whose baseline may be zero); ``ic50`` is
+    in the unit of ``x``; ``h`` is the Hill coefficient.
     """
     x = np.asarray(x, float)
     xh = np.power(np.clip(x, 0, None) / ic50, h)
-    return baseline * (1.0 - emax * xh / (1.0 + xh))
+    occupancy = xh / (1.0 + xh)
+    return baseline * (1.0 - emax * occupancy) if fractional else baseline - emax * occupancy
 
 
 # four parameters and at least one degree of freedom for the confidence intervals
@@ -34,34 +39,48 @@ def fit_hill(
     """Least-squares Hill fit with confidence intervals from the parameter covariance.
 
     Returns baseline, emax, ic50 (same unit as ``levels``), hill, their lower/upper bounds
-    (``*_lo``/``*_hi``; IC50 and Hill bounds on the log scale) and the residual RMS. All are NaN
-    when the data cannot fix four parameters: fewer than ``MIN_HILL_LEVELS`` distinct levels, no
-    positive level, or a flat response (one that moves by at most ``FLAT_RESPONSE`` of its size).
+    (``*_lo``/``*_hi``; IC50 and Hill bounds on the log scale), the residual RMS and
+    ``emax_scale``: "fraction" when every response is positive (emax a fraction of the
+    baseline, at most 1: the response cannot fall below zero), "absolute" otherwise (a change
+    from a reference, such as a percent change: emax in the unit of the response; see
+    :func:`hill`). The numbers are NaN when the data cannot fix four parameters: fewer than
+    ``MIN_HILL_LEVELS`` distinct levels, no positive level, or a flat response (one that moves
+    by at most ``FLAT_RESPONSE`` of its size).
     """
     x = np.asarray(levels, float)
     y = np.asarray(responses, float)
     ok = np.isfinite(x) & np.isfinite(y)
     x, y = x[ok], y[ok]
+    fractional = bool(len(y)) and bool(np.all(y > 0))
     nan = {k: math.nan for k in ("baseline", "emax", "ic50", "hill", "baseline_lo", "baseline_hi", "emax_lo",
                                  "emax_hi", "ic50_lo", "ic50_hi", "hill_lo", "hill_hi", "rms")}
-    if len(np.unique(x)) < MIN_HILL_LEVELS or np.ptp(y) <= FLAT_RESPONSE * np.abs(y).max():
+    nan["emax_scale"] = "fraction" if fractional else "absolute"
+    if len(np.unique(x)) < MIN_HILL_LEVELS:
+        return nan
+    # a change from a reference (absolute scale) may sit at zero: its size is at least 1 (one
+    # part in a million of a percent change is integration noise)
+    size = np.abs(y).max() if fractional else max(np.abs(y).max(), 1.0)
+    if np.ptp(y) <= FLAT_RESPONSE * size:
         return nan
     y0 = float(y[np.argmin(x)])
     positive = x[x > 0]
     span = y[np.argmax(x)] - y0
-    emax0 = -span / y0 if y0 else 0.5
 
     def model(xx, b, e, log_ic50, log_h):
-        return hill(xx, b, e, math.exp(log_ic50), math.exp(log_h))
+        return hill(xx, b, e, math.exp(log_ic50), math.exp(log_h), fractional=fractional)
 
     if not len(positive):
         return nan
-    # a response cannot fall below zero (emax <= 1) and the IC50 must lie within 100-fold of the
-    # tested levels: without saturation the unbounded fit runs off to infinity
+    # the IC50 must lie within 100-fold of the tested levels: without saturation the unbounded
+    # fit runs off to infinity; a positive response cannot fall below zero (emax <= 1)
     lo_ic, hi_ic = math.log(positive.min() / 100), math.log(positive.max() * 100)
-    lower = [-np.inf, -100.0, lo_ic, math.log(0.1)]
-    upper = [np.inf, 1.0, hi_ic, math.log(20.0)]
-    guess = [y0, float(np.clip(emax0, -99, 0.99)), float(np.log(np.median(positive))), 0.0]
+    if fractional:
+        emax_bounds, emax0 = (-100.0, 1.0), float(np.clip(-span / y0, -99, 0.99))
+    else:
+        emax_bounds, emax0 = (-np.inf, np.inf), float(-span)
+    lower = [-np.inf, emax_bounds[0], lo_ic, math.log(0.1)]
+    upper = [np.inf, emax_bounds[1], hi_ic, math.log(20.0)]
+    guess = [y0, emax0, float(np.log(np.median(positive))), 0.0]
     try:
         p, cov = optimize.curve_fit(model, x, y, p0=guess, bounds=(lower, upper), maxfev=20000)
     except (RuntimeError, ValueError):
@@ -79,7 +98,7 @@ def fit_hill(
         "emax_lo": p[1] - t * se[1], "emax_hi": p[1] + t * se[1],
         "ic50_lo": exp(p[2] - t * se[2]), "ic50_hi": exp(p[2] + t * se[2]),
         "hill_lo": exp(p[3] - t * se[3]), "hill_hi": exp(p[3] + t * se[3]),
-        "rms": rms,
+        "rms": rms, "emax_scale": nan["emax_scale"],
     }
 
 

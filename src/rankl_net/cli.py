@@ -608,8 +608,9 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     table.insert(2, "level", table["perturbation"].map(level_of))
     fits = pd.DataFrame([{"readout": r, **fit_hill(sub["level"], sub["value"])}
                          for r, sub in table.groupby("readout", sort=False)])
-    shown = fits[["readout", "ic50", "ic50_lo", "ic50_hi", "hill", "emax", "rms"]]
-    click.echo(f"{perturb} on {model}: Hill fits (IC50 in the unit of the level, 95% intervals)")
+    shown = fits[["readout", "ic50", "ic50_lo", "ic50_hi", "hill", "emax", "emax_scale", "rms"]]
+    click.echo(f"{perturb} on {model}: Hill fits (IC50 in the unit of the level, 95% intervals; emax a "
+               "fraction of the baseline, or in the readout's unit for readouts that are changes)")
     click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     if out is not None:
         table.to_csv(_with_folder(out), index=False)

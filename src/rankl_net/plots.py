@@ -93,7 +93,9 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
         fit = fits.set_index("readout").loc[r]
         if np.isfinite(fit["ic50"]):
             x = np.linspace(sub["level"].min(), sub["level"].max(), 200)
-            ax.plot(x, hill(x, fit["baseline"], fit["emax"], fit["ic50"], fit["hill"]), "-", lw=1.2,
+            curve = hill(x, fit["baseline"], fit["emax"], fit["ic50"], fit["hill"],
+                         fractional=fit.get("emax_scale", "fraction") == "fraction")
+            ax.plot(x, curve, "-", lw=1.2,
                     label=f"Hill fit: IC50 {fit['ic50']:.3g}, n {fit['hill']:.2g}")
         positive = sub.loc[sub["level"] > 0, "level"]
         if len(positive) and positive.max() / positive.min() > 100:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .analysis import pair_matrix, pairwise_epistasis
+from .analysis import fit_hill, pair_matrix, pairwise_epistasis
 from .errors import InputError
-from .plots import bar_figure, heatmap_figure
+from .plots import bar_figure, dose_response_figure, heatmap_figure
+from .screens import level_label
 
 
 def read_results(path: Path) -> pd.DataFrame:
@@ -30,9 +31,24 @@ def _img(path: Path) -> str:
     return f'<img src="data:image/png;base64,{data}" style="max-width:100%">'
 
 
+def _dose_response(ok: pd.DataFrame, folder: Path) -> list[str]:
+    """The Hill fits of a dose-response table (``rankl-net dose-response --out``: a ``level``
+    column), its figure and its fits table."""
+    fits = pd.DataFrame([{"readout": r, **fit_hill(sub["level"], sub["value"])}
+                         for r, sub in ok.groupby("readout", sort=False)])
+    series = sorted({p.partition("=")[0] for p in ok["perturbation"]})
+    label = level_label(None, series[0]) if len(series) == 1 else "level"
+    figure = dose_response_figure(ok, fits, folder / "dose-response.png", title=" / ".join(series),
+                                  level_label=label)
+    shown = fits[["readout", "ic50", "ic50_lo", "ic50_hi", "hill", "emax", "emax_scale", "rms"]]
+    return ["<h2>Dose-response and Hill fits</h2>", _img(figure),
+            shown.to_html(index=False, float_format=lambda x: f"{x:.4g}")]
+
+
 def write_report(results: Path, out: Path) -> Path:
     """Write ``out`` (HTML): counts by status, per-readout figures of the knockout effects,
-    pairwise heatmaps and epistasis when the screen holds pairs."""
+    pairwise heatmaps and epistasis when the screen holds pairs; for a dose-response table, the
+    series with its Hill fits."""
     table = read_results(results)
     required = {"perturbation", "readout", "log2_fold_change", "status"}
     if not required <= set(table.columns):
@@ -45,8 +61,11 @@ def write_report(results: Path, out: Path) -> Path:
         parts += ["<h2>Failed conditions</h2>",
                   failed[["perturbation", "message"]].drop_duplicates().to_html(index=False)]
     ok = table[table["status"] == "ok"]
+    dose = "level" in ok.columns
     with tempfile.TemporaryDirectory() as tmp:
-        for readout, sub in ok.groupby("readout", sort=False):
+        if dose and len(ok):
+            parts += _dose_response(ok, Path(tmp))
+        for readout, sub in ([] if dose else ok.groupby("readout", sort=False)):
             singles = sub[~sub["perturbation"].str.contains(r"\+")]
             if len(singles):
                 s = singles.set_index("perturbation")["log2_fold_change"].sort_values()

@@ -462,13 +462,13 @@ def parse_levels(text: str) -> np.ndarray:
         raise InputError(f"cannot read levels {text!r}: use A:B:N (N >= 2) or a comma list") from None
 
 
-def level_label(model: str, perturb: str) -> str:
+def level_label(model: str | None, perturb: str) -> str:
     """What the levels of a dose series (``inh:X``, ``kd:X``, ``oe:X``, ``set:ID``) measure, for
     an axis: the inhibited fraction of X's activity, the kept fraction of its expression, its
-    fold expression, or the value of ID in its unit."""
+    fold expression, or the value of ID in its unit (the unit left out when ``model`` is None)."""
     kind, _, target = perturb.partition(":")
     if kind == "set":
-        unit = get_model(model).unit_labels([target])[target]
+        unit = get_model(model).unit_labels([target])[target] if model else ""
         return f"{target} ({unit})" if unit else target
     return {"inh": f"fraction of {target} activity inhibited", "kd": f"fraction of {target} expression kept",
             "oe": f"{target} expression (fold)"}.get(kind, "level")
