@@ -231,6 +231,40 @@ def test_report_of_a_dose_response_table_fits_its_series(tmp_path):
     assert fits["hill"].iloc[0] == pytest.approx(1.7, rel=1e-3)
 
 
+def test_report_of_a_combination_matrix_has_its_bliss_excess(tmp_path):
+    from rankl_net.report import write_report
+
+    levels = (0.5, 0.9)
+    conds = [f"inh:P38={x}" for x in levels] + [f"inh:CTSK={y}" for y in levels]
+    conds += [f"inh:P38={x}+inh:CTSK={y}" for x in levels for y in levels]
+    table = run_screen("bone", conds, end=28, readouts=["osteoclasts"], workers=1)
+    table.to_csv(tmp_path / "m.csv", index=False)
+    page = write_report(tmp_path / "m.csv", tmp_path / "m.html").read_text(encoding="utf-8")
+    assert "osteoclasts: Bliss excess of inh:P38 with inh:CTSK" in page and page.count("<img ") == 1
+    shown = next(t for t in pd.read_html(io.StringIO(page)) if "bliss_excess" in t.columns)
+    assert len(shown) == 4 and list(shown.columns[:3]) == ["readout", "inh:P38", "inh:CTSK"]
+    value = dict(zip(table["perturbation"], table["value"], strict=True))
+    effect = {k: 1 - v / table["baseline_value"].iloc[0] for k, v in value.items()}
+    for row in shown.itertuples(index=False):
+        a, b = f"inh:P38={row[1]:g}", f"inh:CTSK={row[2]:g}"
+        expected = effect[f"{a}+{b}"] - (effect[a] + effect[b] - effect[a] * effect[b])
+        assert row.bliss_excess == pytest.approx(expected, rel=2e-3, abs=1e-3)  # shown with 3 digits
+
+
+def test_report_of_a_sensitivity_table_ranks_the_parameters(tmp_path):
+    from rankl_net.report import write_report
+
+    indices = pd.DataFrame({"parameter": ["k_a", "k_b", "k_a", "k_b"], "readout": ["x", "x", "y", "y"],
+                            "S1": [0.1, 0.6, 0.3, 0.2], "S1_conf": 0.05, "ST": [0.2, 0.7, 0.4, 0.3],
+                            "ST_conf": 0.05})
+    indices.to_csv(tmp_path / "s.csv", index=False)
+    page = write_report(tmp_path / "s.csv", tmp_path / "s.html").read_text(encoding="utf-8")
+    assert "x: sensitivity" in page and "y: sensitivity" in page and page.count("<img ") == 2
+    with pytest.raises(InputError, match="nor a sensitivity table"):
+        indices.drop(columns=["S1", "ST"]).to_csv(tmp_path / "t.csv", index=False)
+        write_report(tmp_path / "t.csv", tmp_path / "t.html")
+
+
 def test_a_flat_or_short_series_has_no_hill_fit():
     x = np.linspace(0, 1, 9)
     flat = 50.0 * (1 - 1e-9 * x)  # integration noise, not a response

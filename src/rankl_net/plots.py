@@ -109,13 +109,16 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
     return _save(fig, path)
 
 
-def heatmap_figure(matrix: pd.DataFrame, path: Path, *, title: str, label: str) -> Path:
-    """A symmetric heatmap (e.g. pairwise-knockout log2 fold change or epistasis)."""
+def heatmap_figure(matrix: pd.DataFrame, path: Path, *, title: str, label: str,
+                   min_range: float = 0.0) -> Path:
+    """A heatmap on a diverging scale centred at zero (e.g. pairwise-knockout log2 fold change,
+    epistasis, Bliss excess); the scale spans at least ``min_range`` either side, so that
+    values at integration noise show as white, not as full colour."""
     import numpy as np
 
-    fig, ax = plt.subplots(figsize=(0.42 * len(matrix) + 2.5, 0.42 * len(matrix) + 1.8))
+    fig, ax = plt.subplots(figsize=(0.42 * len(matrix.columns) + 2.5, 0.42 * len(matrix) + 1.8))
     values = matrix.to_numpy(float)
-    lim = np.nanmax(np.abs(values)) if np.isfinite(values).any() else 1.0
+    lim = max(np.nanmax(np.abs(values)) if np.isfinite(values).any() else 1.0, min_range)
     im = ax.imshow(values, cmap="RdBu_r", vmin=-lim, vmax=lim)
     ax.set_xticks(range(len(matrix.columns)), matrix.columns, rotation=90, fontsize=8)
     ax.set_yticks(range(len(matrix.index)), matrix.index, fontsize=8)

@@ -1,4 +1,6 @@
-"""One-file HTML report of a screen: summary table and figures embedded as PNG."""
+"""One-file HTML report, figures embedded as PNG, of a screen (knockouts and their pairs), a
+dose-response series (``rankl-net dose-response --out``), a two-agent combination matrix or a
+sensitivity table (:func:`rankl_net.sensitivity.sensitivity`, saved as CSV or Parquet)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .analysis import fit_hill, pair_matrix, pairwise_epistasis
+from .analysis import combination_matrix, fit_hill, pair_matrix, pairwise_epistasis
 from .errors import InputError
 from .plots import bar_figure, dose_response_figure, heatmap_figure
 from .screens import level_label
@@ -45,14 +47,95 @@ def _dose_response(ok: pd.DataFrame, folder: Path) -> list[str]:
             shown.to_html(index=False, float_format=lambda x: f"{x:.4g}")]
 
 
+# heatmap scales span at least this either side of zero (1 % of the baseline; log2 fold change
+# 0.01 is 0.7 %): differences at integration noise show as white
+SHOWN_RANGE = 0.01
+# a dose series or matrix: perturbations with a level
+_LEVELLED = ("inh", "kd", "oe", "set")
+
+
+def _two_agent_levels(perturbations: pd.Series) -> tuple[str, str, list[tuple[float, float]]] | None:
+    """The two agents of a combination matrix (``inh:A=x+inh:B=y`` with the single agents at
+    their levels) and each condition's (level of A, level of B); None: not such a screen."""
+    agents: list[str] = []
+    levels = []
+    for spec in perturbations:
+        level = {}
+        for part in spec.split("+"):
+            agent, sep, value = part.partition("=")
+            if not sep or agent.partition(":")[0] not in _LEVELLED:
+                return None
+            if agent not in agents:
+                agents.append(agent)
+            try:
+                level[agent] = float(value)
+            except ValueError:
+                return None
+        levels.append(level)
+    if len(agents) != 2:
+        return None
+    a, b = agents
+    return a, b, [(lv.get(a, 0.0), lv.get(b, 0.0)) for lv in levels]
+
+
+def _combinations(ok: pd.DataFrame, folder: Path) -> list[str]:
+    """Bliss excess heatmaps of a two-agent dose matrix (one per readout with a positive
+    baseline: the effects are fractions of it), and its table of Bliss and HSA excess."""
+    found = _two_agent_levels(ok["perturbation"])
+    if found is None:
+        return []
+    a, b, levels = found
+    level_of = dict(zip(ok["perturbation"], levels, strict=True))
+    parts, tables = [], []
+    for readout, sub in ok.groupby("readout", sort=False):
+        baseline = float(sub["baseline_value"].iloc[0])
+        if not baseline > 0:
+            continue
+        values = dict(zip(sub["perturbation"].map(level_of), sub["value"], strict=True))
+        rows = combination_matrix(values, baseline)
+        if not len(rows):
+            continue
+        matrix = rows.pivot(index="level_a", columns="level_b", values="bliss_excess")
+        matrix.index = [f"{a}={x:g}" for x in matrix.index]
+        matrix.columns = [f"{b}={x:g}" for x in matrix.columns]
+        parts += [f"<h2>{html.escape(readout)}: Bliss excess of {html.escape(a)} with {html.escape(b)}</h2>",
+                  _img(heatmap_figure(matrix, folder / f"{readout}-bliss.png", title=readout,
+                                      label="Bliss excess (fraction of baseline)", min_range=SHOWN_RANGE))]
+        tables.append(rows.assign(readout=readout))
+    if tables:
+        parts += ["<h2>Combination effects (fractions of the baseline)</h2>",
+                  pd.concat(tables)[["readout", "level_a", "level_b", "effect", "bliss_excess", "hsa_excess"]]
+                  .rename(columns={"level_a": a, "level_b": b})
+                  .to_html(index=False, float_format=lambda x: f"{x:.3g}")]
+    return parts
+
+
+def _sensitivity(table: pd.DataFrame, folder: Path) -> list[str]:
+    """Bar charts of the sensitivity indices of :func:`rankl_net.sensitivity.sensitivity`
+    (total-order Sobol' ST, or Morris mu*) per readout, and the full table."""
+    index, label = (("ST", "total-order Sobol' index ST") if "ST" in table.columns
+                    else ("mu_star", "Morris mu* (readout units)"))
+    parts = []
+    for readout, sub in table.groupby("readout", sort=False):
+        ranked = sub.set_index("parameter")[index].sort_values(ascending=False)
+        parts += [f"<h2>{html.escape(readout)}: sensitivity</h2>",
+                  _img(bar_figure(ranked, folder / f"{readout}-sensitivity.png", title=readout, label=label))]
+    return parts + ["<h2>Indices</h2>", table.to_html(index=False, float_format=lambda x: f"{x:.3g}")]
+
+
 def write_report(results: Path, out: Path) -> Path:
     """Write ``out`` (HTML): counts by status, per-readout figures of the knockout effects,
     pairwise heatmaps and epistasis when the screen holds pairs; for a dose-response table, the
     series with its Hill fits."""
     table = read_results(results)
+    if {"parameter", "readout"} <= set(table.columns) and ({"ST", "mu_star"} & set(table.columns)):
+        with tempfile.TemporaryDirectory() as tmp:
+            title = f"<h1>Sensitivity report: {html.escape(str(results))}</h1>"
+            return _write_page(out, [title, *_sensitivity(table, Path(tmp))])
     required = {"perturbation", "readout", "log2_fold_change", "status"}
     if not required <= set(table.columns):
-        raise InputError(f"{results}: not a rankl-net screen table (needs columns {sorted(required)})")
+        raise InputError(f"{results}: not a rankl-net screen table (needs columns {sorted(required)}) "
+                         "nor a sensitivity table (parameter, readout, ST or mu_star)")
     parts = [f"<h1>Screen report: {html.escape(str(results))}</h1>",
              "<h2>Summary</h2>", table.groupby(["readout", "status"]).size().rename("conditions")
              .reset_index().to_html(index=False)]
@@ -65,7 +148,9 @@ def write_report(results: Path, out: Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         if dose and len(ok):
             parts += _dose_response(ok, Path(tmp))
-        for readout, sub in ([] if dose else ok.groupby("readout", sort=False)):
+        combination = [] if dose or not len(ok) else _combinations(ok, Path(tmp))
+        parts += combination
+        for readout, sub in ([] if dose or combination else ok.groupby("readout", sort=False)):
             singles = sub[~sub["perturbation"].str.contains(r"\+")]
             if len(singles):
                 s = singles.set_index("perturbation")["log2_fold_change"].sort_values()
@@ -77,15 +162,19 @@ def write_report(results: Path, out: Path) -> Path:
                 title = f"{html.escape(readout)}: pairs (log2 fold change; singles on the diagonal)"
                 parts += [f"<h2>{title}</h2>",
                           _img(heatmap_figure(m, Path(tmp) / f"{readout}-pairs.png", title=readout,
-                                              label="log2 fold change"))]
+                                              label="log2 fold change", min_range=SHOWN_RANGE))]
         epi = pairwise_epistasis(table)
         if len(epi):
             parts += ["<h2>Strongest epistasis</h2>",
                       epi.reindex(epi["epistasis"].abs().sort_values(ascending=False).index)
                       .head(20).to_html(index=False, float_format=lambda x: f"{x:.3g}")]
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("<!doctype html><meta charset='utf-8'><title>rankl-net screen report</title>"
-                       "<body style='font-family:sans-serif;max-width:1100px;margin:auto'>"
-                       + "\n".join(parts) + "</body>", encoding="utf-8")
+        return _write_page(out, parts)
+
+
+def _write_page(out: Path, parts: list[str]) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("<!doctype html><meta charset='utf-8'><title>rankl-net report</title>"
+                   "<body style='font-family:sans-serif;max-width:1100px;margin:auto'>"
+                   + "\n".join(parts) + "</body>", encoding="utf-8")
     return out
