@@ -664,7 +664,7 @@ def screens_example(subs: dict[str, str]) -> None:
     specs = screens.dose_conditions("inh:CALCINEURIN", levels)
     dose = screens.run_screen("osteoclastogenesis", specs, readouts=["nfatc1"], workers=1)
     dose.insert(2, "level", dose["perturbation"].map(dict(zip(specs, levels, strict=True))))
-    fit = fit_hill(dose["level"], dose["value"])
+    fit = fit_hill(dose["level"], dose["value"], reference=dose["baseline_value"].iloc[0])
     fits = pd.DataFrame([{"readout": "nfatc1", **fit}])
     plots.dose_response_figure(dose, fits, OUT / "screen_dose.png",
                                title="osteoclastogenesis: inh:CALCINEURIN",

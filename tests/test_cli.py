@@ -16,9 +16,10 @@ from rankl_net.build import antimony_to_sbml
 from rankl_net.errors import SimulationError
 
 
-def run(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rankl_net", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300, env={**os.environ, **env} if env else None)
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "rankl_net", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 def test_models_lists_every_model_with_readouts():
@@ -49,13 +50,15 @@ def test_simulate_prints_a_table_with_time_and_readouts():
     assert frame["bone_volume"].iloc[-1] < 90
 
 
-def test_a_failed_integration_is_one_message_without_the_integrators_log(tmp_path):
+def test_a_failed_integration_is_one_message_without_the_integrators_error_log(tmp_path):
     blow = tmp_path / "blow.xml"  # dx/dt = x^2, x(0) = 1: no solution past t = 1
     blow.write_text(antimony_to_sbml("model blow\n J0: -> x; k * x^2\n x = 1; k = 1\nend"), encoding="utf-8")
     out = run("simulate", str(blow), "--end", "10")
     assert out.returncode == SimulationError.exit_code and out.stdout == ""
-    assert out.stderr.startswith("error: blow.xml: integration failed: CVODE Error: CV_CONV_FAILURE")
-    assert out.stderr.count("\n") == 1, out.stderr  # not SUNDIALS' or libRoadRunner's log lines
+    lines = out.stderr.splitlines()
+    assert lines[-1].startswith("error: blow.xml: integration failed: CVODE Error: CV_CONV_FAILURE")
+    # SUNDIALS' error log and libRoadRunner's would repeat the message in pieces
+    assert not [ln for ln in lines if "[ERROR]" in ln or "CV_CONV_FAILURE, Function" in ln]
 
 
 def test_dose_response_takes_readouts_as_simulate_does(tmp_path):
@@ -384,7 +387,6 @@ def test_export_unknown_model_exits_2(tmp_path):
 def test_integrator_warnings_never_enter_a_table_on_stdout(tmp_path):
     # a fast reaction switched on late by an SBML event: CVODE restarts at t = 1e6 with a first
     # step below what the time can resolve, and SUNDIALS prints "t + h = t" warnings on C stdout
-    # when asked to (the command line silences them unless the environment says otherwise)
     sbml = antimony_to_sbml("""model late_switch
         compartment C = 1
         species A in C = 1, B in C = 0
@@ -395,11 +397,9 @@ def test_integrator_warnings_never_enter_a_table_on_stdout(tmp_path):
         end""", "late_switch")
     model = tmp_path / "late_switch.xml"
     model.write_text(sbml, encoding="utf-8")
-    out = run("simulate", str(model), "--end", "2e6", "--points", "5",
-              env={"SUNLOGGER_WARNING_FILENAME": "stdout"})
+    out = run("simulate", str(model), "--end", "2e6", "--points", "5")
     assert out.returncode == 0, out.stderr
-    assert "t + h = t" in out.stderr  # the warnings happened, and went to stderr
-    assert "t + h = t" not in run("simulate", str(model), "--end", "2e6", "--points", "5").stderr
+    assert "t + h = t" in out.stderr  # the warnings happened (no message carries them), on stderr
     frame = pd.read_csv(io.StringIO(out.stdout))
     assert list(frame.columns) == ["time", "A", "B"]
     assert len(frame) == 5 and frame.dtypes.map(pd.api.types.is_numeric_dtype).all()

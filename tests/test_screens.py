@@ -198,6 +198,13 @@ def test_hill_fit_of_a_change_from_zero_recovers_known_parameters():
     assert fit_hill(x, hill(x, 200.0, 0.9, 0.05, 1.7))["emax_scale"] == "fraction"
     noise = 1e-14 * np.random.default_rng(0).standard_normal(len(x))  # a readout that does not move
     assert np.isnan(fit_hill(x, noise)["ic50"])
+    # the form follows the readout, not the levels tested: a percent change that only rises is
+    # still a change (reference about 0), a concentration that reaches 0 still a fraction
+    rising = hill(x, 0.0, -400.0, 0.05, 1.7, fractional=False)[1:]
+    assert np.all(rising > 0) and fit_hill(x[1:], rising, reference=-2e-7)["emax_scale"] == "absolute"
+    assert fit_hill(x[1:], rising, reference=-2e-7)["emax"] == pytest.approx(-400.0, rel=1e-3)
+    to_zero = hill(x, 50.0, 1.0, 0.05, 1.7)
+    assert fit_hill(x, to_zero, reference=50.0)["emax_scale"] == "fraction"
 
 
 def test_report_of_a_pairs_screen_has_its_heatmap_and_epistasis(tmp_path):
@@ -237,18 +244,36 @@ def test_report_of_a_combination_matrix_has_its_bliss_excess(tmp_path):
     levels = (0.5, 0.9)
     conds = [f"inh:P38={x}" for x in levels] + [f"inh:CTSK={y}" for y in levels]
     conds += [f"inh:P38={x}+inh:CTSK={y}" for x in levels for y in levels]
-    table = run_screen("bone", conds, end=28, readouts=["osteoclasts"], workers=1)
+    table = run_screen("bone", conds, end=28, readouts=["osteoclasts", "bone_volume", "ctx"], workers=1,
+                       background=["oe:OPG=1.2"])
     table.to_csv(tmp_path / "m.csv", index=False)
     page = write_report(tmp_path / "m.csv", tmp_path / "m.html").read_text(encoding="utf-8")
-    assert "osteoclasts: Bliss excess of inh:P38 with inh:CTSK" in page and page.count("<img ") == 1
+    assert "Background, in every condition and in the baseline: oe:OPG=1.2" in page
+    assert "osteoclasts: Bliss excess of inh:P38 with inh:CTSK" in page and page.count("<img ") == 2
+    assert "Not shown: ctx" in page  # a percent change: no fraction of it
     shown = next(t for t in pd.read_html(io.StringIO(page)) if "bliss_excess" in t.columns)
-    assert len(shown) == 4 and list(shown.columns[:3]) == ["readout", "inh:P38", "inh:CTSK"]
-    value = dict(zip(table["perturbation"], table["value"], strict=True))
-    effect = {k: 1 - v / table["baseline_value"].iloc[0] for k, v in value.items()}
-    for row in shown.itertuples(index=False):
-        a, b = f"inh:P38={row[1]:g}", f"inh:CTSK={row[2]:g}"
-        expected = effect[f"{a}+{b}"] - (effect[a] + effect[b] - effect[a] * effect[b])
-        assert row.bliss_excess == pytest.approx(expected, rel=2e-3, abs=1e-3)  # shown with 3 digits
+    assert len(shown) == 8 and list(shown.columns[:3]) == ["readout", "inh:P38", "inh:CTSK"]
+    for readout, sign in (("osteoclasts", 1), ("bone_volume", -1)):  # bone volume rises
+        sub = table[table["readout"] == readout]
+        fold = dict(zip(sub["perturbation"], sub["value"] / sub["baseline_value"], strict=True))
+        for row in shown[shown["readout"] == readout].itertuples(index=False):
+            a, b = f"inh:P38={row[1]:g}", f"inh:CTSK={row[2]:g}"
+            # Bliss: the single agents' folds multiply; above 0 is stronger than that, either way
+            expected = sign * (fold[a] * fold[b] - fold[f"{a}+{b}"])
+            assert row.bliss_excess == pytest.approx(expected, rel=2e-3, abs=1e-3)  # shown with 3 digits
+            strongest = min(fold[a], fold[b]) if sign > 0 else max(fold[a], fold[b])
+            assert row.hsa_excess == pytest.approx(sign * (strongest - fold[f"{a}+{b}"]), rel=2e-3, abs=1e-3)
+
+
+def test_a_knockdown_matrix_is_not_read_as_a_combination(tmp_path):
+    # kd:X=0 is a complete knockdown, not an absent agent: no Bliss excess from such a screen
+    from rankl_net.report import write_report
+
+    conds = ["kd:RANKL=0.5", "kd:RANKL=0", "inh:P38=0.5", "kd:RANKL=0.5+inh:P38=0.5",
+             "kd:RANKL=0+inh:P38=0.5"]
+    run_screen("bone", conds, end=28, readouts=["osteoclasts"], workers=1, out=tmp_path / "k.parquet")
+    page = write_report(tmp_path / "k.parquet", tmp_path / "k.html").read_text(encoding="utf-8")
+    assert "Bliss" not in page and "osteoclasts: single perturbations" in page
 
 
 def test_report_of_a_sensitivity_table_ranks_the_parameters(tmp_path):
@@ -284,6 +309,17 @@ def test_bliss_excess_is_zero_for_independent_effects():
     assert len(matrix) == 4
     np.testing.assert_allclose(matrix["bliss_excess"], 0.0, atol=1e-12)
     assert (matrix["hsa_excess"] > 0).all()
+
+
+def test_combination_matrix_is_zero_for_independent_agents_either_way():
+    # independent agents multiply the readout's fold of baseline, whether they lower or raise it
+    for fa, fb, rising in [(0.5, 0.8, False), (1.5, 1.2, True)]:
+        rows = combination_matrix({(1.0, 0.0): 100 * fa, (0.0, 1.0): 100 * fb, (1.0, 1.0): 100 * fa * fb},
+                                  100.0, rising=rising)
+        assert rows["bliss_excess"].iloc[0] == pytest.approx(0.0, abs=1e-12)
+        # the combination beats the stronger agent by the weaker one's share
+        stronger, weaker = (min(fa, fb), max(fa, fb)) if not rising else (max(fa, fb), min(fa, fb))
+        assert rows["hsa_excess"].iloc[0] == pytest.approx(abs(stronger * weaker - stronger), rel=1e-12)
 
 
 def test_epistasis_is_zero_for_multiplicative_effects():
@@ -349,7 +385,11 @@ def test_resume_refuses_a_folder_of_another_screen_and_leaves_it_untouched(tmp_p
     (out / "_screen.json").write_text(json.dumps(other), encoding="utf-8")
     with pytest.raises(InputError, match="integrator .*'stability_limit_detection': False.* there"):
         run_screen("bone", ["ko:OPG"], end=28, readouts=["bone_volume"], workers=1, out=out, resume=True)
-    # a folder from before the integrator was recorded resumes as this one
+    # a folder from before (some of) the integrator's settings were recorded resumes on the others
+    recorded = {k: v for k, v in manifest["integrator"].items() if k != "absolute_tolerance"}
+    older = {**manifest, "integrator": recorded}
+    (out / "_screen.json").write_text(json.dumps(older), encoding="utf-8")
+    run_screen("bone", ["ko:OPG"], end=28, readouts=["bone_volume"], workers=1, out=out, resume=True)
     (out / "_screen.json").write_text(json.dumps({k: v for k, v in manifest.items() if k != "integrator"}),
                                       encoding="utf-8")
     run_screen("bone", ["ko:OPG"], end=28, readouts=["bone_volume"], workers=1, out=out, resume=True)

@@ -34,24 +34,32 @@ FLAT_RESPONSE = 1e-6
 
 
 def fit_hill(
-    levels: Sequence[float], responses: Sequence[float], confidence: float = 0.95
+    levels: Sequence[float], responses: Sequence[float], confidence: float = 0.95,
+    reference: float | None = None,
 ) -> dict[str, float]:
     """Least-squares Hill fit with confidence intervals from the parameter covariance.
 
     Returns baseline, emax, ic50 (same unit as ``levels``), hill, their lower/upper bounds
     (``*_lo``/``*_hi``; IC50 and Hill bounds on the log scale), the residual RMS and
-    ``emax_scale``: "fraction" when every response is positive (emax a fraction of the
-    baseline, at most 1: the response cannot fall below zero), "absolute" otherwise (a change
-    from a reference, such as a percent change: emax in the unit of the response; see
-    :func:`hill`). The numbers are NaN when the data cannot fix four parameters: fewer than
-    ``MIN_HILL_LEVELS`` distinct levels, no positive level, or a flat response (one that moves
-    by at most ``FLAT_RESPONSE`` of its size).
+    ``emax_scale``: "fraction" for a readout that is a positive quantity (emax a fraction of
+    the baseline, at most 1: the response cannot fall below zero), "absolute" for a change from
+    a reference, such as a percent change, which is zero without the perturbation (emax in the
+    unit of the response; see :func:`hill`). ``reference``, the readout without the perturbation
+    (a screen's ``baseline_value``), decides which: positive, "fraction"; otherwise (about zero
+    or below), "absolute". Without it, "fraction" when every response is positive. The numbers
+    are NaN when the data cannot fix four parameters: fewer than ``MIN_HILL_LEVELS`` distinct
+    levels, no positive level, or a flat response (one that moves by at most ``FLAT_RESPONSE``
+    of its size).
     """
     x = np.asarray(levels, float)
     y = np.asarray(responses, float)
     ok = np.isfinite(x) & np.isfinite(y)
     x, y = x[ok], y[ok]
-    fractional = bool(len(y)) and bool(np.all(y > 0))
+    if reference is not None and np.isfinite(reference):
+        # a change from a reference sits at zero without the perturbation (up to integration noise)
+        fractional = reference > FLAT_RESPONSE * max(np.abs(y).max(initial=0.0), abs(reference))
+    else:
+        fractional = bool(len(y)) and bool(np.all(y > 0))
     nan = {k: math.nan for k in ("baseline", "emax", "ic50", "hill", "baseline_lo", "baseline_hi", "emax_lo",
                                  "emax_hi", "ic50_lo", "ic50_hi", "hill_lo", "hill_hi", "rms")}
     nan["emax_scale"] = "fraction" if fractional else "absolute"
@@ -140,13 +148,22 @@ def pairwise_epistasis(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["a", "b", "readout", "log2_fold_change", "epistasis"])
 
 
-def combination_matrix(values: Mapping[tuple[float, float], float], baseline: float) -> pd.DataFrame:
+def combination_matrix(values: Mapping[tuple[float, float], float], baseline: float,
+                       rising: bool = False) -> pd.DataFrame:
     """Bliss and HSA excess for a dose matrix of two agents.
 
     ``values`` maps (level_a, level_b) to the readout; (0, 0) need not be present (``baseline``
-    is the no-drug value). Returns one row per combination with both agents present.
+    is the no-drug value). Effects are fractions of the baseline in the direction the readout
+    moves: ``1 - value / baseline`` (inhibition) or, with ``rising``, ``value / baseline - 1``
+    (for a readout that the agents raise, such as bone volume under resorption inhibitors).
+    Bliss independence multiplies the single agents' folds of the baseline, so the Bliss excess
+    is the combination's effect minus ``a + b - a b`` (``a + b + a b`` when rising); the
+    highest-single-agent (HSA) excess is its effect minus the stronger single agent's. Above 0:
+    the combination is stronger than expected. Returns one row per combination with both agents
+    present.
     """
-    eff = {k: float(fractional_effect(v, baseline)) for k, v in values.items()}
+    sign = -1.0 if rising else 1.0
+    eff = {k: sign * float(fractional_effect(v, baseline)) for k, v in values.items()}
     rows = []
     for (a, b), e in sorted(eff.items()):
         if a == 0 or b == 0:
@@ -154,7 +171,8 @@ def combination_matrix(values: Mapping[tuple[float, float], float], baseline: fl
         ea, eb = eff.get((a, 0.0)), eff.get((0.0, b))
         if ea is None or eb is None:
             continue
-        rows.append({"level_a": a, "level_b": b, "effect": e, "bliss_excess": bliss_excess(ea, eb, e),
+        expected = ea + eb - sign * ea * eb  # Bliss: the single agents' folds multiply
+        rows.append({"level_a": a, "level_b": b, "effect": e, "bliss_excess": e - expected,
                      "hsa_excess": hsa_excess(ea, eb, e)})
     return pd.DataFrame(rows)
 

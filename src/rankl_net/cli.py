@@ -63,14 +63,14 @@ def _silence_if_closed(stream) -> None:
 
 
 def _integrator_log_off() -> None:
-    """Silence libRoadRunner's and SUNDIALS' own log lines on standard error: a failed
-    integration reaches the user as one message that carries the integrator's, and the raw log
-    would repeat it in pieces. SUNDIALS reads its log files from the environment when an
+    """Silence libRoadRunner's log and SUNDIALS' error log: a failed integration reaches the
+    user as one message that carries the integrator's, and the raw logs would repeat it in
+    pieces. SUNDIALS' warnings (a step below what the time resolves, on a run that goes on) are
+    kept: no message carries them. SUNDIALS reads its log files from the environment when an
     integrator is made (a user's own setting wins)."""
     import roadrunner
 
-    for stream in ("ERROR", "WARNING"):
-        os.environ.setdefault(f"SUNLOGGER_{stream}_FILENAME", os.devnull)
+    os.environ.setdefault("SUNLOGGER_ERROR_FILENAME", os.devnull)
     roadrunner.Logger.disableLogging()
 
 
@@ -606,7 +606,8 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
                        workers=workers)
     level_of = dict(zip(specs, values, strict=True))
     table.insert(2, "level", table["perturbation"].map(level_of))
-    fits = pd.DataFrame([{"readout": r, **fit_hill(sub["level"], sub["value"])}
+    fits = pd.DataFrame([{"readout": r, **fit_hill(sub["level"], sub["value"],
+                                                   reference=sub["baseline_value"].iloc[0])}
                          for r, sub in table.groupby("readout", sort=False)])
     shown = fits[["readout", "ic50", "ic50_lo", "ic50_hi", "hill", "emax", "emax_scale", "rms"]]
     click.echo(f"{perturb} on {model}: Hill fits (IC50 in the unit of the level, 95% intervals; emax a "

@@ -9,6 +9,7 @@ import html
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .analysis import combination_matrix, fit_hill, pair_matrix, pairwise_epistasis
@@ -36,7 +37,8 @@ def _img(path: Path) -> str:
 def _dose_response(ok: pd.DataFrame, folder: Path) -> list[str]:
     """The Hill fits of a dose-response table (``rankl-net dose-response --out``: a ``level``
     column), its figure and its fits table."""
-    fits = pd.DataFrame([{"readout": r, **fit_hill(sub["level"], sub["value"])}
+    fits = pd.DataFrame([{"readout": r, **fit_hill(sub["level"], sub["value"],
+                                                   reference=sub["baseline_value"].iloc[0])}
                          for r, sub in ok.groupby("readout", sort=False)])
     series = sorted({p.partition("=")[0] for p in ok["perturbation"]})
     label = level_label(None, series[0]) if len(series) == 1 else "level"
@@ -50,20 +52,18 @@ def _dose_response(ok: pd.DataFrame, folder: Path) -> list[str]:
 # heatmap scales span at least this either side of zero (1 % of the baseline; log2 fold change
 # 0.01 is 0.7 %): differences at integration noise show as white
 SHOWN_RANGE = 0.01
-# a dose series or matrix: perturbations with a level
-_LEVELLED = ("inh", "kd", "oe", "set")
-
-
 def _two_agent_levels(perturbations: pd.Series) -> tuple[str, str, list[tuple[float, float]]] | None:
-    """The two agents of a combination matrix (``inh:A=x+inh:B=y`` with the single agents at
-    their levels) and each condition's (level of A, level of B); None: not such a screen."""
+    """The two inhibitors of a combination matrix (``inh:A=x+inh:B=y`` with the single agents at
+    their levels) and each condition's (level of A, level of B), an absent agent at level 0,
+    which is what ``inh:A=0`` means; None: not such a screen. (Other perturbations have no
+    level that means absent: ``kd:X=0`` is a complete knockdown.)"""
     agents: list[str] = []
     levels = []
     for spec in perturbations:
         level = {}
         for part in spec.split("+"):
             agent, sep, value = part.partition("=")
-            if not sep or agent.partition(":")[0] not in _LEVELLED:
+            if not sep or not agent.startswith("inh:"):
                 return None
             if agent not in agents:
                 agents.append(agent)
@@ -79,20 +79,28 @@ def _two_agent_levels(perturbations: pd.Series) -> tuple[str, str, list[tuple[fl
 
 
 def _combinations(ok: pd.DataFrame, folder: Path) -> list[str]:
-    """Bliss excess heatmaps of a two-agent dose matrix (one per readout with a positive
-    baseline: the effects are fractions of it), and its table of Bliss and HSA excess."""
+    """Bliss excess heatmaps of a two-inhibitor dose matrix (one per readout with a positive
+    baseline: the effects are fractions of it, in the direction the readout moves), and its
+    table of Bliss and HSA excess."""
     found = _two_agent_levels(ok["perturbation"])
     if found is None:
         return []
     a, b, levels = found
     level_of = dict(zip(ok["perturbation"], levels, strict=True))
-    parts, tables = [], []
+    parts = ["<p>Effects are fractions of the readout without the agents (the background alone): "
+             "1 - value / baseline for a readout the agents lower, value / baseline - 1 for one they "
+             "raise. A Bliss or highest-single-agent excess above 0 means the combination acts more "
+             "strongly than expected, in that direction.</p>"]
+    tables, skipped = [], []
     for readout, sub in ok.groupby("readout", sort=False):
         baseline = float(sub["baseline_value"].iloc[0])
         if not baseline > 0:
+            skipped.append(readout)
             continue
         values = dict(zip(sub["perturbation"].map(level_of), sub["value"], strict=True))
-        rows = combination_matrix(values, baseline)
+        singles = [v for (x, y), v in values.items() if (x == 0) != (y == 0)]
+        rising = bool(singles) and bool(np.median(singles) > baseline)
+        rows = combination_matrix(values, baseline, rising=rising)
         if not len(rows):
             continue
         matrix = rows.pivot(index="level_a", columns="level_b", values="bliss_excess")
@@ -102,6 +110,9 @@ def _combinations(ok: pd.DataFrame, folder: Path) -> list[str]:
                   _img(heatmap_figure(matrix, folder / f"{readout}-bliss.png", title=readout,
                                       label="Bliss excess (fraction of baseline)", min_range=SHOWN_RANGE))]
         tables.append(rows.assign(readout=readout))
+    if skipped:
+        parts.append(f"<p>Not shown: {html.escape(', '.join(skipped))}, changes from a reference (zero "
+                     "without the agents), of which a fraction cannot be taken.</p>")
     if tables:
         parts += ["<h2>Combination effects (fractions of the baseline)</h2>",
                   pd.concat(tables)[["readout", "level_a", "level_b", "effect", "bliss_excess", "hsa_excess"]]
@@ -124,9 +135,10 @@ def _sensitivity(table: pd.DataFrame, folder: Path) -> list[str]:
 
 
 def write_report(results: Path, out: Path) -> Path:
-    """Write ``out`` (HTML): counts by status, per-readout figures of the knockout effects,
-    pairwise heatmaps and epistasis when the screen holds pairs; for a dose-response table, the
-    series with its Hill fits."""
+    """Write ``out`` (HTML): the background, counts by status, per-readout figures of the
+    knockout effects, pairwise heatmaps and epistasis when the screen holds pairs; for a
+    dose-response table, the series with its Hill fits; for a two-inhibitor dose matrix, its
+    Bliss excess; for a sensitivity table, its indices."""
     table = read_results(results)
     if {"parameter", "readout"} <= set(table.columns) and ({"ST", "mu_star"} & set(table.columns)):
         with tempfile.TemporaryDirectory() as tmp:
@@ -136,7 +148,10 @@ def write_report(results: Path, out: Path) -> Path:
     if not required <= set(table.columns):
         raise InputError(f"{results}: not a rankl-net screen table (needs columns {sorted(required)}) "
                          "nor a sensitivity table (parameter, readout, ST or mu_star)")
+    background = set(table["background"].dropna().astype(str)) if "background" in table else set()
     parts = [f"<h1>Screen report: {html.escape(str(results))}</h1>",
+             *[f"<p>Background, in every condition and in the baseline: {html.escape(b)}</p>"
+               for b in sorted(background - {""})],
              "<h2>Summary</h2>", table.groupby(["readout", "status"]).size().rename("conditions")
              .reset_index().to_html(index=False)]
     failed = table[table["status"] != "ok"]

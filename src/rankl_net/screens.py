@@ -259,8 +259,13 @@ def _check_resumable(out: Path, spec: ScreenSpec) -> None:
     except (OSError, ValueError):
         raise InputError(f"{path} is unreadable; choose another --out") from None
     wanted = _manifest(spec)
-    if "integrator" not in held:  # written before the integrator was recorded: as this one
+    # a folder written before (some of) the integrator's settings were recorded: compared on
+    # those it records
+    recorded = held.get("integrator")
+    if not isinstance(recorded, dict):
         wanted.pop("integrator")
+    else:
+        wanted["integrator"] = {k: v for k, v in wanted["integrator"].items() if k in recorded}
     differ = [f"{k} {held.get(k)!r} there, {v!r} here" for k, v in wanted.items() if held.get(k) != v]
     if differ:
         raise InputError(f"{out} holds another screen ({'; '.join(differ)}); resume it with the same "
