@@ -52,6 +52,8 @@ def _dose_response(ok: pd.DataFrame, folder: Path) -> list[str]:
 # heatmap scales span at least this either side of zero (1 % of the baseline; log2 fold change
 # 0.01 is 0.7 %): differences at integration noise show as white
 SHOWN_RANGE = 0.01
+
+
 def _two_agent_levels(perturbations: pd.Series) -> tuple[str, str, list[tuple[float, float]]] | None:
     """The two inhibitors of a combination matrix (``inh:A=x+inh:B=y`` with the single agents at
     their levels) and each condition's (level of A, level of B), an absent agent at level 0,
