@@ -110,6 +110,14 @@ def fit_hill(
     }
 
 
+def hill_fits(series: pd.DataFrame) -> pd.DataFrame:
+    """:func:`fit_hill` of each readout of a dose-response table (columns ``readout``, ``level``,
+    ``value``, ``baseline_value``: the readout without the perturbation), one row per readout."""
+    return pd.DataFrame([{"readout": r, **fit_hill(sub["level"], sub["value"],
+                                                   reference=sub["baseline_value"].iloc[0])}
+                         for r, sub in series.groupby("readout", sort=False)])
+
+
 def fractional_effect(value: np.ndarray | float, baseline: float) -> np.ndarray | float:
     """Fractional inhibition ``1 - value / baseline`` (0: no effect, 1: complete)."""
     return 1.0 - np.asarray(value, float) / baseline

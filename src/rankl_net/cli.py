@@ -584,9 +584,8 @@ def screen_cmd(model, knockouts, pairs, conditions_file, background, context, en
               help="CSV of the series; the fits go to *_fits.csv and the figure to *.png beside it.")
 def dose_response_cmd(model, perturb, levels, readouts, background, context, end, workers, out) -> None:
     """A dose-response series of one perturbation with a Hill fit per readout."""
-    import pandas as pd
 
-    from .analysis import MIN_HILL_LEVELS, fit_hill
+    from .analysis import MIN_HILL_LEVELS, hill_fits
     from .plots import dose_response_figure
     from .screens import dose_conditions, level_label, parse_levels, run_screen
 
@@ -606,9 +605,7 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
                        workers=workers)
     level_of = dict(zip(specs, values, strict=True))
     table.insert(2, "level", table["perturbation"].map(level_of))
-    fits = pd.DataFrame([{"readout": r, **fit_hill(sub["level"], sub["value"],
-                                                   reference=sub["baseline_value"].iloc[0])}
-                         for r, sub in table.groupby("readout", sort=False)])
+    fits = hill_fits(table)
     shown = fits[["readout", "ic50", "ic50_lo", "ic50_hi", "hill", "emax", "emax_scale", "rms"]]
     click.echo(f"{perturb} on {model}: Hill fits (IC50 in the unit of the level, 95% intervals; emax a "
                "fraction of the baseline, or in the readout's unit for readouts that are changes)")

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .analysis import combination_matrix, fit_hill, pair_matrix, pairwise_epistasis
+from .analysis import combination_matrix, hill_fits, pair_matrix, pairwise_epistasis
 from .errors import InputError
 from .plots import bar_figure, dose_response_figure, heatmap_figure
 from .screens import level_label
@@ -37,9 +37,7 @@ def _img(path: Path) -> str:
 def _dose_response(ok: pd.DataFrame, folder: Path) -> list[str]:
     """The Hill fits of a dose-response table (``rankl-net dose-response --out``: a ``level``
     column), its figure and its fits table."""
-    fits = pd.DataFrame([{"readout": r, **fit_hill(sub["level"], sub["value"],
-                                                   reference=sub["baseline_value"].iloc[0])}
-                         for r, sub in ok.groupby("readout", sort=False)])
+    fits = hill_fits(ok)
     series = sorted({p.partition("=")[0] for p in ok["perturbation"]})
     label = level_label(None, series[0]) if len(series) == 1 else "level"
     figure = dose_response_figure(ok, fits, folder / "dose-response.png", title=" / ".join(series),
