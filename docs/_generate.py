@@ -640,7 +640,7 @@ def quickstart(subs: dict[str, str]) -> None:
 def screens_example(subs: dict[str, str]) -> None:
     """The worked example of the screens page: knockout pairs, a dose series, sensitivity."""
     from rankl_net import screens
-    from rankl_net.analysis import fit_hill, pair_matrix, pairwise_epistasis
+    from rankl_net.analysis import hill_fits, pair_matrix, pairwise_epistasis
     from rankl_net.sensitivity import sensitivity
 
     targets = ["RANKL", "OPG", "TRAF6", "FOS", "NFKB1", "NFKB2", "CTSK", "P38"]
@@ -664,8 +664,8 @@ def screens_example(subs: dict[str, str]) -> None:
     specs = screens.dose_conditions("inh:CALCINEURIN", levels)
     dose = screens.run_screen("osteoclastogenesis", specs, readouts=["nfatc1"], workers=1)
     dose.insert(2, "level", dose["perturbation"].map(dict(zip(specs, levels, strict=True))))
-    fit = fit_hill(dose["level"], dose["value"], reference=dose["baseline_value"].iloc[0])
-    fits = pd.DataFrame([{"readout": "nfatc1", **fit}])
+    fits = hill_fits(dose)
+    fit = fits.iloc[0]
     plots.dose_response_figure(dose, fits, OUT / "screen_dose.png",
                                title="osteoclastogenesis: inh:CALCINEURIN",
                                units=catalog.get_model("osteoclastogenesis").unit_labels(["nfatc1"]),

@@ -65,7 +65,11 @@ def test_dose_response_takes_readouts_as_simulate_does(tmp_path):
     args = ["dose-response", "bone", "--perturb", "inh:CTSK", "--levels", "0:1:5", "--out"]
     out = run(*args, str(tmp_path / "d.csv"), "--readouts", "bone_volume,ctx")
     assert out.returncode == 0, out.stderr
-    assert list(pd.read_csv(tmp_path / "d_fits.csv")["readout"]) == ["bone_volume", "ctx"]
+    fits = pd.read_csv(tmp_path / "d_fits.csv")
+    assert list(fits["readout"]) == ["bone_volume", "ctx"]
+    # CTSK inhibition does not saturate bone volume within 0-1: said, not printed as an IC50
+    assert fits["quality"].tolist() == ["ambiguous", "ambiguous"]
+    assert "bone_volume: ambiguous fit: IC50 at the top of its range" in out.stdout
     out = run(*args, str(tmp_path / "e.csv"), "--readout", "osteoclasts")  # the older spelling
     assert out.returncode == 0, out.stderr
     assert list(pd.read_csv(tmp_path / "e_fits.csv")["readout"]) == ["osteoclasts"]

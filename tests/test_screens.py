@@ -218,6 +218,20 @@ def test_report_of_a_pairs_screen_has_its_heatmap_and_epistasis(tmp_path):
     assert "bone_volume: single perturbations" in page and "bone_volume: pairs" in page
     assert "Strongest epistasis" in page and page.count("<img ") == 2
     assert "Dose-response" not in page
+    assert "<p>Model: bone</p>" in page  # from the folder's manifest
+
+
+def test_the_report_finds_the_model_and_its_units(tmp_path):
+    from rankl_net import report
+
+    table = pd.DataFrame({"model": ["bone"], "readout": ["bone_volume"]})
+    assert report.model_of(tmp_path, table) == "bone"
+    assert report.model_of(tmp_path, table.drop(columns="model")) is None  # no manifest either
+    (tmp_path / screens.MANIFEST).write_text('{"model": "osteoclastogenesis"}', encoding="utf-8")
+    assert report.model_of(tmp_path, table.drop(columns="model")) == "osteoclastogenesis"
+    assert report.model_of(tmp_path, pd.concat([table, table.assign(model="clinical")])) is None
+    assert report._units("bone", ["bone_volume", "osteoclasts"]) == {"bone_volume": "%", "osteoclasts": "pM"}
+    assert report._units("model.xml", ["x"]) == {} and report._units(None, ["x"]) == {}
 
 
 def test_report_of_a_dose_response_table_fits_its_series(tmp_path):
@@ -229,11 +243,17 @@ def test_report_of_a_dose_response_table_fits_its_series(tmp_path):
                           "perturbation": specs, "background": "", "readout": "osteoclasts",
                           "value": hill(levels, 200.0, 0.9, 0.05, 1.7), "baseline_value": 200.0,
                           "log2_fold_change": 0.0, "status": "ok", "message": ""})
-    table.to_csv(tmp_path / "d.csv", index=False)
+    # a readout that rises in a straight line: no plateau, so no IC50 to read
+    line = table.assign(readout="bone_volume", value=100.0 + 40.0 * levels, baseline_value=100.0)
+    pd.concat([table, line]).to_csv(tmp_path / "d.csv", index=False)
     page = write_report(tmp_path / "d.csv", tmp_path / "d.html").read_text(encoding="utf-8")
     assert "Dose-response and Hill fits" in page and page.count("<img ") == 1
     fits = pd.read_html(io.StringIO(page))[-1]
-    assert list(fits["readout"]) == ["osteoclasts"] and fits["emax_scale"].tolist() == ["fraction"]
+    assert list(fits["readout"]) == ["osteoclasts", "bone_volume"]
+    assert fits["emax_scale"].tolist() == ["fraction"] * 2
+    assert fits["quality"].tolist() == ["ok", "ambiguous"]
+    assert "<li>bone_volume: ambiguous fit: IC50 at the top of its range" in page
+    assert "<li>osteoclasts" not in page
     assert fits["ic50"].iloc[0] == pytest.approx(0.05, rel=1e-3)
     assert fits["hill"].iloc[0] == pytest.approx(1.7, rel=1e-3)
 
@@ -265,15 +285,41 @@ def test_report_of_a_combination_matrix_has_its_bliss_excess(tmp_path):
             assert row.hsa_excess == pytest.approx(sign * (strongest - fold[f"{a}+{b}"]), rel=2e-3, abs=1e-3)
 
 
-def test_a_knockdown_matrix_is_not_read_as_a_combination(tmp_path):
-    # kd:X=0 is a complete knockdown, not an absent agent: no Bliss excess from such a screen
+def test_a_knockdown_matrix_is_read_with_full_expression_as_the_absent_level(tmp_path):
+    # kd:X=0 is a complete knockdown, a level like any other; the agent is absent at kd:X=1
     from rankl_net.report import write_report
 
     conds = ["kd:RANKL=0.5", "kd:RANKL=0", "inh:P38=0.5", "kd:RANKL=0.5+inh:P38=0.5",
              "kd:RANKL=0+inh:P38=0.5"]
-    run_screen("bone", conds, end=28, readouts=["osteoclasts"], workers=1, out=tmp_path / "k.parquet")
+    table = run_screen("bone", conds, end=28, readouts=["osteoclasts"], workers=1, out=tmp_path / "k.parquet")
     page = write_report(tmp_path / "k.parquet", tmp_path / "k.html").read_text(encoding="utf-8")
-    assert "Bliss" not in page and "osteoclasts: single perturbations" in page
+    assert "osteoclasts: Bliss excess of kd:RANKL with inh:P38" in page
+    shown = next(t for t in pd.read_html(io.StringIO(page)) if "bliss_excess" in t.columns)
+    assert sorted(shown["kd:RANKL"]) == [0.0, 0.5] and set(shown["inh:P38"]) == {0.5}
+    fold = dict(zip(table["perturbation"], table["value"] / table["baseline_value"], strict=True))
+    for row in shown.itertuples(index=False):
+        a, b = f"kd:RANKL={row[1]:g}", f"inh:P38={row[2]:g}"
+        expected = fold[a] * fold[b] - fold[f"{a}+{b}"]  # osteoclasts fall: effects are inhibition
+        assert row.bliss_excess == pytest.approx(expected, rel=2e-3, abs=1e-3)
+
+
+@pytest.mark.parametrize("conds", [
+    ["set:pth=2", "inh:P38=0.5", "set:pth=2+inh:P38=0.5"],  # set: has no absent level
+    ["inh:P38=0.5", "inh:CTSK=0.5", "kd:RANKL=0.5", "inh:P38=0.5+inh:CTSK=0.5+kd:RANKL=0.5"],  # three
+])
+def test_the_report_says_when_a_combination_screen_has_no_bliss_analysis(tmp_path, conds):
+    from rankl_net.report import write_report
+
+    table = pd.DataFrame({"condition_id": [f"c{i}" for i in range(len(conds))], "perturbation": conds,
+                          "background": "", "readout": "osteoclasts", "value": 1.0, "baseline_value": 2.0,
+                          "log2_fold_change": -1.0, "status": "ok", "message": ""})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    page = write_report(tmp_path / "t.csv", tmp_path / "t.html").read_text(encoding="utf-8")
+    assert "No Bliss analysis: the report reads dose matrices of two agents" in page
+    assert "osteoclasts: single perturbations" in page
+    knockouts = table.assign(perturbation=["ko:OPG", "ko:CTSK", "ko:OPG+ko:CTSK", "ko:P38"][:len(conds)])
+    knockouts.to_csv(tmp_path / "k.csv", index=False)
+    assert "No Bliss" not in write_report(tmp_path / "k.csv", tmp_path / "k.html").read_text(encoding="utf-8")
 
 
 def test_report_of_a_sensitivity_table_ranks_the_parameters(tmp_path):
@@ -294,8 +340,29 @@ def test_a_flat_or_short_series_has_no_hill_fit():
     x = np.linspace(0, 1, 9)
     flat = 50.0 * (1 - 1e-9 * x)  # integration noise, not a response
     assert np.isnan(fit_hill(x, flat)["ic50"])
-    assert np.isnan(fit_hill(x[:4], hill(x[:4], 200.0, 0.9, 0.05, 1.7))["ic50"])
+    assert (fit_hill(x, flat)["quality"], fit_hill(x, flat)["note"][:13]) == ("none", "flat response")
+    short = fit_hill(x[:4], hill(x[:4], 200.0, 0.9, 0.05, 1.7))
+    assert np.isnan(short["ic50"]) and short["note"] == "4 distinct levels; a Hill fit needs at least 5"
     assert np.isfinite(fit_hill(x, hill(x, 200.0, 0.9, 0.3, 1.7))["ic50"])
+    assert fit_hill(-x, hill(x, 200.0, 0.9, 0.3, 1.7))["note"] == "no level above 0"
+
+
+def test_a_series_that_does_not_fix_its_hill_parameters_is_called_ambiguous():
+    x = np.linspace(0, 1, 9)
+    assert fit_hill(x, hill(x, 200.0, 0.9, 0.3, 1.7))["quality"] == "ok"
+    # a straight line has no plateau: the IC50 runs to the top of its range
+    line = fit_hill(x, 100.0 + 40.0 * x)
+    assert line["quality"] == "ambiguous" and "does not saturate" in line["note"]
+    assert line["ic50"] == pytest.approx(100.0, rel=1e-3)  # 100 times the highest level
+    # complete from the lowest level: any IC50 below it fits, the one found is extrapolated
+    at_once = fit_hill(x, np.where(x > 0, 20.0, 200.0))
+    assert at_once["quality"] == "ambiguous" and "below the lowest level above 0 (0.125)" in at_once["note"]
+    assert fit_hill(x, hill(x, 200.0, 0.9, 3.0, 1.7))["note"].startswith("IC50 3 above the highest level 1")
+    # an IC50 within the levels, but with noise of a fifth of the effect: an interval of decades
+    noisy = hill(x, 200.0, 0.9, 0.3, 1.7) + 40.0 * np.random.default_rng(0).standard_normal(len(x))
+    wide = fit_hill(x, noisy)
+    assert x[1] < wide["ic50"] < 1.0 and wide["ic50_hi"] / wide["ic50_lo"] > 100
+    assert wide["quality"] == "ambiguous" and "IC50 interval spans" in wide["note"]
 
 
 def test_bliss_excess_is_zero_for_independent_effects():
@@ -309,6 +376,16 @@ def test_bliss_excess_is_zero_for_independent_effects():
     assert len(matrix) == 4
     np.testing.assert_allclose(matrix["bliss_excess"], 0.0, atol=1e-12)
     assert (matrix["hsa_excess"] > 0).all()
+
+
+def test_combination_matrix_takes_the_absent_level_of_each_agent():
+    # knockdown (kept fraction, absent at 1) with an inhibitor (absent at 0), independent
+    values = {(0.5, 0.0): 50.0, (1.0, 0.4): 60.0, (0.5, 0.4): 30.0, (0.0, 0.0): 0.0, (0.0, 0.4): 0.0}
+    rows = combination_matrix(values, 100.0, absent=(1.0, 0.0))
+    assert rows[["level_a", "level_b"]].values.tolist() == [[0.0, 0.4], [0.5, 0.4]]
+    np.testing.assert_allclose(rows["bliss_excess"], 0.0, atol=1e-12)
+    # read with 0 as absent for both, the same matrix pairs other conditions
+    assert combination_matrix(values, 100.0)["level_a"].tolist() == [0.5]
 
 
 def test_combination_matrix_is_zero_for_independent_agents_either_way():

@@ -31,6 +31,23 @@ MIN_HILL_LEVELS = 5
 # a response that moves by less than this fraction of its size is flat: below what the
 # integrator resolves (relative tolerance 1e-8), so no IC50 can be read from it
 FLAT_RESPONSE = 1e-6
+# a fitted IC50 lies within this factor of the tested levels (without saturation the
+# unbounded fit runs off to infinity)
+IC50_REACH = 100.0
+# the Hill coefficient's range in a fit
+HILL_RANGE = (0.1, 20.0)
+# an IC50 whose 95 % interval is wider than this (hi / lo) is not fixed by the series
+AMBIGUOUS_IC50_SPAN = 100.0
+
+
+def is_flat(responses: Sequence[float], fractional: bool = True) -> bool:
+    """Whether ``responses`` move by at most ``FLAT_RESPONSE`` of their size: integration noise,
+    from which no IC50 can be read. The size of a change from a reference (``fractional=False``,
+    which may sit at zero) is at least 1 in its unit: one part in a million of a percent change
+    is noise."""
+    y = np.asarray(responses, float)
+    size = np.abs(y).max(initial=0.0)
+    return bool(np.ptp(y) <= FLAT_RESPONSE * (size if fractional else max(size, 1.0))) if len(y) else True
 
 
 def fit_hill(
@@ -50,6 +67,12 @@ def fit_hill(
     are NaN when the data cannot fix four parameters: fewer than ``MIN_HILL_LEVELS`` distinct
     levels, no positive level, or a flat response (one that moves by at most ``FLAT_RESPONSE``
     of its size).
+
+    ``quality`` says how far to trust the numbers: "ok"; "ambiguous" when the series does not
+    fix them (the IC50 or the Hill coefficient at the edge of its range, which is what a series
+    that does not saturate within the tested levels gives, or an IC50 interval wider than
+    ``AMBIGUOUS_IC50_SPAN``-fold); "none" when there is no fit. ``note`` says why, in words
+    ("" for "ok").
     """
     x = np.asarray(levels, float)
     y = np.asarray(responses, float)
@@ -60,16 +83,17 @@ def fit_hill(
         fractional = reference > FLAT_RESPONSE * max(np.abs(y).max(initial=0.0), abs(reference))
     else:
         fractional = bool(len(y)) and bool(np.all(y > 0))
-    nan = {k: math.nan for k in ("baseline", "emax", "ic50", "hill", "baseline_lo", "baseline_hi", "emax_lo",
-                                 "emax_hi", "ic50_lo", "ic50_hi", "hill_lo", "hill_hi", "rms")}
-    nan["emax_scale"] = "fraction" if fractional else "absolute"
+    scale = "fraction" if fractional else "absolute"
+
+    def no_fit(why: str) -> dict:
+        return {**dict.fromkeys(("baseline", "emax", "ic50", "hill", "baseline_lo", "baseline_hi", "emax_lo",
+                                 "emax_hi", "ic50_lo", "ic50_hi", "hill_lo", "hill_hi", "rms"), math.nan),
+                "emax_scale": scale, "quality": "none", "note": why}
+
     if len(np.unique(x)) < MIN_HILL_LEVELS:
-        return nan
-    # a change from a reference (absolute scale) may sit at zero: its size is at least 1 (one
-    # part in a million of a percent change is integration noise)
-    size = np.abs(y).max() if fractional else max(np.abs(y).max(), 1.0)
-    if np.ptp(y) <= FLAT_RESPONSE * size:
-        return nan
+        return no_fit(f"{len(np.unique(x))} distinct levels; a Hill fit needs at least {MIN_HILL_LEVELS}")
+    if is_flat(y, fractional):
+        return no_fit(f"flat response: it moves by at most {FLAT_RESPONSE:g} of its size")
     y0 = float(y[np.argmin(x)])
     positive = x[x > 0]
     span = y[np.argmax(x)] - y0
@@ -78,21 +102,21 @@ def fit_hill(
         return hill(xx, b, e, math.exp(log_ic50), math.exp(log_h), fractional=fractional)
 
     if not len(positive):
-        return nan
-    # the IC50 must lie within 100-fold of the tested levels: without saturation the unbounded
-    # fit runs off to infinity; a positive response cannot fall below zero (emax <= 1)
-    lo_ic, hi_ic = math.log(positive.min() / 100), math.log(positive.max() * 100)
+        return no_fit("no level above 0")
+    # the IC50 within IC50_REACH of the tested levels; a positive response cannot fall below
+    # zero (emax <= 1)
+    lo_ic, hi_ic = math.log(positive.min() / IC50_REACH), math.log(positive.max() * IC50_REACH)
     if fractional:
         emax_bounds, emax0 = (-100.0, 1.0), float(np.clip(-span / y0, -99, 0.99))
     else:
         emax_bounds, emax0 = (-np.inf, np.inf), float(-span)
-    lower = [-np.inf, emax_bounds[0], lo_ic, math.log(0.1)]
-    upper = [np.inf, emax_bounds[1], hi_ic, math.log(20.0)]
+    lower = [-np.inf, emax_bounds[0], lo_ic, math.log(HILL_RANGE[0])]
+    upper = [np.inf, emax_bounds[1], hi_ic, math.log(HILL_RANGE[1])]
     guess = [y0, emax0, float(np.log(np.median(positive))), 0.0]
     try:
         p, cov = optimize.curve_fit(model, x, y, p0=guess, bounds=(lower, upper), maxfev=20000)
-    except (RuntimeError, ValueError):
-        return nan
+    except (RuntimeError, ValueError) as exc:
+        return no_fit(f"the least-squares fit failed: {exc}")
     dof = max(1, len(x) - 4)
     t = stats.t.ppf(0.5 + confidence / 2, dof)
     se = np.sqrt(np.clip(np.diag(cov), 0, None)) if np.all(np.isfinite(cov)) else np.full(4, math.nan)
@@ -100,14 +124,59 @@ def fit_hill(
     def exp(v: float) -> float:
         return math.exp(v) if v < 700 else math.inf
 
-    return {
+    fit = {
         "baseline": p[0], "emax": p[1], "ic50": exp(p[2]), "hill": exp(p[3]),
         "baseline_lo": p[0] - t * se[0], "baseline_hi": p[0] + t * se[0],
         "emax_lo": p[1] - t * se[1], "emax_hi": p[1] + t * se[1],
         "ic50_lo": exp(p[2] - t * se[2]), "ic50_hi": exp(p[2] + t * se[2]),
         "hill_lo": exp(p[3] - t * se[3]), "hill_hi": exp(p[3] + t * se[3]),
-        "rms": rms, "emax_scale": nan["emax_scale"],
+        "rms": rms, "emax_scale": scale,
     }
+    why = _ambiguity(p[2], p[3], (positive.min(), positive.max()), 2 * t * se[2])
+    return {**fit, "quality": "ambiguous" if why else "ok", "note": why}
+
+
+
+def _ambiguity(log_ic50: float, log_hill: float, tested: tuple[float, float], log_ic50_span: float) -> str:
+    """Why a Hill fit's numbers are not fixed by its series, in words ("": they are). ``tested``:
+    the lowest and highest positive levels; ``log_ic50_span``: the width of the IC50's interval,
+    log(hi / lo). A parameter at the edge of its range stopped there,
+    it was not found; an IC50 beyond the tested levels is extrapolated."""
+    edge = 1e-3  # log units: within 0.1 % of a bound
+    low, high = math.log(tested[0]), math.log(tested[1])
+    reasons = []
+    if log_ic50 >= high + math.log(IC50_REACH) - edge:
+        reasons.append(f"IC50 at the top of its range ({IC50_REACH:g} times the highest level): the series "
+                       "does not saturate within the tested levels")
+    elif log_ic50 <= low - math.log(IC50_REACH) + edge:
+        reasons.append(f"IC50 at the bottom of its range (the lowest level above 0 / {IC50_REACH:g}): the "
+                       "response is complete from the lowest level")
+    elif log_ic50 > high:
+        reasons.append(f"IC50 {math.exp(log_ic50):.3g} above the highest level {tested[1]:g}: extrapolated")
+    elif log_ic50 < low:
+        reasons.append(f"IC50 {math.exp(log_ic50):.3g} below the lowest level above 0 ({tested[0]:g}): "
+                       "extrapolated")
+    if any(abs(log_hill - math.log(b)) < edge for b in HILL_RANGE):
+        reasons.append(f"Hill coefficient at the edge of its range {HILL_RANGE[0]:g}-{HILL_RANGE[1]:g}")
+    if reasons:
+        return "; ".join(reasons)
+    if math.isnan(log_ic50_span):
+        return "no confidence interval: the parameters' covariance is singular"
+    if log_ic50_span > math.log(AMBIGUOUS_IC50_SPAN):
+        fold = f"{math.exp(log_ic50_span):.3g}-fold" if log_ic50_span < 700 else "beyond 1e300-fold"
+        return f"the IC50 interval spans {fold} (more than {AMBIGUOUS_IC50_SPAN:g})"
+    return ""
+
+
+# the columns of a fits table worth showing a reader, with the notes of :func:`fit_notes`
+HILL_SUMMARY = ["readout", "ic50", "ic50_lo", "ic50_hi", "hill", "emax", "emax_scale", "rms", "quality"]
+
+
+def fit_notes(fits: pd.DataFrame) -> list[str]:
+    """One line per fit that is not "ok" in a table of :func:`hill_fits`: the readout, the
+    fit's quality and why."""
+    said = {"ambiguous": "ambiguous fit", "none": "no fit"}
+    return [f"{r.readout}: {said[r.quality]}: {r.note}" for r in fits.itertuples() if r.quality != "ok"]
 
 
 def hill_fits(series: pd.DataFrame) -> pd.DataFrame:
@@ -157,13 +226,16 @@ def pairwise_epistasis(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def combination_matrix(values: Mapping[tuple[float, float], float], baseline: float,
-                       rising: bool = False) -> pd.DataFrame:
+                       rising: bool = False, absent: tuple[float, float] = (0.0, 0.0)) -> pd.DataFrame:
     """Bliss and HSA excess for a dose matrix of two agents.
 
-    ``values`` maps (level_a, level_b) to the readout; (0, 0) need not be present (``baseline``
-    is the no-drug value). Effects are fractions of the baseline in the direction the readout
-    moves: ``1 - value / baseline`` (inhibition) or, with ``rising``, ``value / baseline - 1``
-    (for a readout that the agents raise, such as bone volume under resorption inhibitors).
+    ``values`` maps (level_a, level_b) to the readout; a level equal to the agent's ``absent``
+    level (0 for a dose or an inhibited fraction, 1 for a knockdown's kept fraction or a fold
+    expression) means the agent is not given; (absent, absent) need not be present
+    (``baseline`` is the value without either agent). Effects are fractions of the baseline in
+    the direction the readout moves: ``1 - value / baseline`` (inhibition) or, with ``rising``,
+    ``value / baseline - 1`` (for a readout that the agents raise, such as bone volume under
+    resorption inhibitors).
     Bliss independence multiplies the single agents' folds of the baseline, so the Bliss excess
     is the combination's effect minus ``a + b - a b`` (``a + b + a b`` when rising); the
     highest-single-agent (HSA) excess is its effect minus the stronger single agent's. Above 0:
@@ -173,10 +245,11 @@ def combination_matrix(values: Mapping[tuple[float, float], float], baseline: fl
     sign = -1.0 if rising else 1.0
     eff = {k: sign * float(fractional_effect(v, baseline)) for k, v in values.items()}
     rows = []
+    none_a, none_b = absent
     for (a, b), e in sorted(eff.items()):
-        if a == 0 or b == 0:
+        if a == none_a or b == none_b:
             continue
-        ea, eb = eff.get((a, 0.0)), eff.get((0.0, b))
+        ea, eb = eff.get((a, none_b)), eff.get((none_a, b))
         if ea is None or eb is None:
             continue
         expected = ea + eb - sign * ea * eb  # Bliss: the single agents' folds multiply

@@ -585,7 +585,7 @@ def screen_cmd(model, knockouts, pairs, conditions_file, background, context, en
 def dose_response_cmd(model, perturb, levels, readouts, background, context, end, workers, out) -> None:
     """A dose-response series of one perturbation with a Hill fit per readout."""
 
-    from .analysis import MIN_HILL_LEVELS, hill_fits
+    from .analysis import HILL_SUMMARY, MIN_HILL_LEVELS, fit_notes, hill_fits
     from .plots import dose_response_figure
     from .screens import dose_conditions, level_label, parse_levels, run_screen
 
@@ -605,11 +605,13 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
                        workers=workers)
     level_of = dict(zip(specs, values, strict=True))
     table.insert(2, "level", table["perturbation"].map(level_of))
+    table.insert(0, "model", model)  # for the units of `rankl-net report`'s figure
     fits = hill_fits(table)
-    shown = fits[["readout", "ic50", "ic50_lo", "ic50_hi", "hill", "emax", "emax_scale", "rms"]]
     click.echo(f"{perturb} on {model}: Hill fits (IC50 in the unit of the level, 95% intervals; emax a "
                "fraction of the baseline, or in the readout's unit for readouts that are changes)")
-    click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    click.echo(fits[HILL_SUMMARY].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    for line in fit_notes(fits):
+        click.echo(line)
     if out is not None:
         table.to_csv(_with_folder(out), index=False)
         fits.to_csv(fits_path, index=False)

@@ -83,7 +83,7 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
     :func:`rankl_net.screens.level_label`)."""
     import numpy as np
 
-    from .analysis import hill
+    from .analysis import hill, is_flat
 
     readouts = list(dict.fromkeys(table["readout"]))
     fig, axes = plt.subplots(1, len(readouts), figsize=(4.2 * len(readouts), 3.4), squeeze=False)
@@ -91,12 +91,24 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
         sub = table[table["readout"] == r]
         ax.plot(sub["level"], sub["value"], "o", ms=4, label="simulated")
         fit = fits.set_index("readout").loc[r]
+        fractional = fit.get("emax_scale", "fraction") == "fraction"
+        if is_flat(sub["value"], fractional):
+            # a flat response: an axis zoomed to its integration noise would show a slope. The
+            # axis spans 5 % of the value, or of 1 for a change from a reference (about 0)
+            centre = float(sub["value"].mean())
+            half = 0.05 * (abs(centre) if fractional else max(abs(centre), 1.0)) or 1.0
+            ax.set_ylim(centre - half, centre + half)
+            ax.ticklabel_format(axis="y", useOffset=False)
         if np.isfinite(fit["ic50"]):
             x = np.linspace(sub["level"].min(), sub["level"].max(), 200)
             curve = hill(x, fit["baseline"], fit["emax"], fit["ic50"], fit["hill"],
-                         fractional=fit.get("emax_scale", "fraction") == "fraction")
-            ax.plot(x, curve, "-", lw=1.2,
-                    label=f"Hill fit: IC50 {fit['ic50']:.3g}, n {fit['hill']:.2g}")
+                         fractional=fractional)
+            # an ambiguous fit (IC50 or n at the edge of its range) is drawn dashed, its numbers
+            # not given: the series does not fix them
+            ambiguous = fit.get("quality", "ok") == "ambiguous"
+            ax.plot(x, curve, "--" if ambiguous else "-", lw=1.2,
+                    label="Hill fit (ambiguous)" if ambiguous
+                    else f"Hill fit: IC50 {fit['ic50']:.3g}, n {fit['hill']:.2g}")
         positive = sub.loc[sub["level"] > 0, "level"]
         if len(positive) and positive.max() / positive.min() > 100:
             ax.set_xscale("symlog", linthresh=float(positive.min()))

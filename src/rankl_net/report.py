@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .analysis import combination_matrix, hill_fits, pair_matrix, pairwise_epistasis
+from .analysis import HILL_SUMMARY, combination_matrix, fit_notes, hill_fits, pair_matrix, pairwise_epistasis
+from .catalog import get_model, model_names
 from .errors import InputError
 from .plots import bar_figure, dose_response_figure, heatmap_figure
-from .screens import level_label
+from .screens import MANIFEST, level_label
 
 
 def read_results(path: Path) -> pd.DataFrame:
@@ -34,17 +36,40 @@ def _img(path: Path) -> str:
     return f'<img src="data:image/png;base64,{data}" style="max-width:100%">'
 
 
-def _dose_response(ok: pd.DataFrame, folder: Path) -> list[str]:
+def model_of(results: Path, table: pd.DataFrame) -> str | None:
+    """The shipped model a result table comes from: its ``model`` column (a dose-response
+    table) or its screen folder's manifest; None when neither names one model."""
+    if "model" in table.columns:
+        names = table["model"].dropna().astype(str).unique()
+        return str(names[0]) if len(names) == 1 else None
+    manifest = Path(results) / MANIFEST
+    try:
+        name = json.loads(manifest.read_text(encoding="utf-8")).get("model")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) else None
+
+
+def _units(model: str | None, readouts) -> dict[str, str]:
+    """The unit of each readout of a shipped ``model``, for axes ({} for another model: the
+    figures then carry no units)."""
+    if model is None or model not in model_names():
+        return {}
+    return get_model(model).unit_labels(readouts)
+
+
+def _dose_response(ok: pd.DataFrame, folder: Path, model: str | None) -> list[str]:
     """The Hill fits of a dose-response table (``rankl-net dose-response --out``: a ``level``
     column), its figure and its fits table."""
     fits = hill_fits(ok)
     series = sorted({p.partition("=")[0] for p in ok["perturbation"]})
-    label = level_label(None, series[0]) if len(series) == 1 else "level"
+    label = level_label(model, series[0]) if len(series) == 1 else "level"
     figure = dose_response_figure(ok, fits, folder / "dose-response.png", title=" / ".join(series),
-                                  level_label=label)
-    shown = fits[["readout", "ic50", "ic50_lo", "ic50_hi", "hill", "emax", "emax_scale", "rms"]]
+                                  level_label=label, units=_units(model, fits["readout"]))
+    notes = [f"<li>{html.escape(line)}</li>" for line in fit_notes(fits)]
     return ["<h2>Dose-response and Hill fits</h2>", _img(figure),
-            shown.to_html(index=False, float_format=lambda x: f"{x:.4g}")]
+            fits[HILL_SUMMARY].to_html(index=False, float_format=lambda x: f"{x:.4g}"),
+            *(["<ul>", *notes, "</ul>"] if notes else [])]
 
 
 # heatmap scales span at least this either side of zero (1 % of the baseline; log2 fold change
@@ -52,18 +77,22 @@ def _dose_response(ok: pd.DataFrame, folder: Path) -> list[str]:
 SHOWN_RANGE = 0.01
 
 
+# the level of a perturbation that leaves its target as it is: what "agent absent" means in a
+# dose matrix (ko: and set: have none; a drug: regimen's dose is not one number)
+ABSENT_LEVEL = {"inh": 0.0, "kd": 1.0, "oe": 1.0}
+
+
 def _two_agent_levels(perturbations: pd.Series) -> tuple[str, str, list[tuple[float, float]]] | None:
-    """The two inhibitors of a combination matrix (``inh:A=x+inh:B=y`` with the single agents at
-    their levels) and each condition's (level of A, level of B), an absent agent at level 0,
-    which is what ``inh:A=0`` means; None: not such a screen. (Other perturbations have no
-    level that means absent: ``kd:X=0`` is a complete knockdown.)"""
+    """The two agents of a combination matrix (``inh:A=x+kd:B=y`` with the single agents at
+    their levels) and each condition's (level of A, level of B), an agent left out at its
+    :data:`ABSENT_LEVEL`; None: not such a screen."""
     agents: list[str] = []
     levels = []
     for spec in perturbations:
         level = {}
         for part in spec.split("+"):
             agent, sep, value = part.partition("=")
-            if not sep or not agent.startswith("inh:"):
+            if not sep or agent.partition(":")[0] not in ABSENT_LEVEL:
                 return None
             if agent not in agents:
                 agents.append(agent)
@@ -75,17 +104,31 @@ def _two_agent_levels(perturbations: pd.Series) -> tuple[str, str, list[tuple[fl
     if len(agents) != 2:
         return None
     a, b = agents
-    return a, b, [(lv.get(a, 0.0), lv.get(b, 0.0)) for lv in levels]
+    none_a, none_b = (ABSENT_LEVEL[x.partition(":")[0]] for x in agents)
+    return a, b, [(lv.get(a, none_a), lv.get(b, none_b)) for lv in levels]
+
+
+def _not_a_matrix(perturbations: pd.Series) -> list[str]:
+    """A note for a screen that combines perturbations at levels but is not a two-agent matrix
+    the report can read (nothing for a screen of knockouts and their pairs)."""
+    combined = [p for p in perturbations if "+" in p and "=" in p]
+    if not combined:
+        return []
+    kinds = ", ".join(f"{k}: (absent at {v:g})" for k, v in ABSENT_LEVEL.items())
+    return [f"<p>No Bliss analysis: the report reads dose matrices of two agents, each given as {kinds}, "
+            f"with the single agents; this screen (for example {html.escape(combined[0])}) is shown as "
+            "single perturbations and pairs.</p>"]
 
 
 def _combinations(ok: pd.DataFrame, folder: Path) -> list[str]:
-    """Bliss excess heatmaps of a two-inhibitor dose matrix (one per readout with a positive
+    """Bliss excess heatmaps of a two-agent dose matrix (one per readout with a positive
     baseline: the effects are fractions of it, in the direction the readout moves), and its
     table of Bliss and HSA excess."""
     found = _two_agent_levels(ok["perturbation"])
     if found is None:
         return []
     a, b, levels = found
+    absent = (ABSENT_LEVEL[a.partition(":")[0]], ABSENT_LEVEL[b.partition(":")[0]])
     level_of = dict(zip(ok["perturbation"], levels, strict=True))
     parts = ["<p>Effects are fractions of the readout without the agents (the background alone): "
              "1 - value / baseline for a readout the agents lower, value / baseline - 1 for one they "
@@ -98,9 +141,9 @@ def _combinations(ok: pd.DataFrame, folder: Path) -> list[str]:
             skipped.append(readout)
             continue
         values = dict(zip(sub["perturbation"].map(level_of), sub["value"], strict=True))
-        singles = [v for (x, y), v in values.items() if (x == 0) != (y == 0)]
+        singles = [v for (x, y), v in values.items() if (x == absent[0]) != (y == absent[1])]
         rising = bool(singles) and bool(np.median(singles) > baseline)
-        rows = combination_matrix(values, baseline, rising=rising)
+        rows = combination_matrix(values, baseline, rising=rising, absent=absent)
         if not len(rows):
             continue
         matrix = rows.pivot(index="level_a", columns="level_b", values="bliss_excess")
@@ -137,7 +180,7 @@ def _sensitivity(table: pd.DataFrame, folder: Path) -> list[str]:
 def write_report(results: Path, out: Path) -> Path:
     """Write ``out`` (HTML): the background, counts by status, per-readout figures of the
     knockout effects, pairwise heatmaps and epistasis when the screen holds pairs; for a
-    dose-response table, the series with its Hill fits; for a two-inhibitor dose matrix, its
+    dose-response table, the series with its Hill fits; for a two-agent dose matrix, its
     Bliss excess; for a sensitivity table, its indices."""
     table = read_results(results)
     if {"parameter", "readout"} <= set(table.columns) and ({"ST", "mu_star"} & set(table.columns)):
@@ -149,7 +192,9 @@ def write_report(results: Path, out: Path) -> Path:
         raise InputError(f"{results}: not a rankl-net screen table (needs columns {sorted(required)}) "
                          "nor a sensitivity table (parameter, readout, ST or mu_star)")
     background = set(table["background"].dropna().astype(str)) if "background" in table else set()
+    model = model_of(results, table)
     parts = [f"<h1>Screen report: {html.escape(str(results))}</h1>",
+             *([f"<p>Model: {html.escape(model)}</p>"] if model else []),
              *[f"<p>Background, in every condition and in the baseline: {html.escape(b)}</p>"
                for b in sorted(background - {""})],
              "<h2>Summary</h2>", table.groupby(["readout", "status"]).size().rename("conditions")
@@ -162,9 +207,9 @@ def write_report(results: Path, out: Path) -> Path:
     dose = "level" in ok.columns
     with tempfile.TemporaryDirectory() as tmp:
         if dose and len(ok):
-            parts += _dose_response(ok, Path(tmp))
+            parts += _dose_response(ok, Path(tmp), model)
         combination = [] if dose or not len(ok) else _combinations(ok, Path(tmp))
-        parts += combination
+        parts += combination or ([] if dose else _not_a_matrix(ok["perturbation"]))
         for readout, sub in ([] if dose or combination else ok.groupby("readout", sort=False)):
             singles = sub[~sub["perturbation"].str.contains(r"\+")]
             if len(singles):
