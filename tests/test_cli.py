@@ -67,9 +67,13 @@ def test_dose_response_takes_readouts_as_simulate_does(tmp_path):
     assert out.returncode == 0, out.stderr
     fits = pd.read_csv(tmp_path / "d_fits.csv")
     assert list(fits["readout"]) == ["bone_volume", "ctx"]
-    # CTSK inhibition does not saturate bone volume within 0-1: said, not printed as an IC50
+    # CTSK inhibition does not saturate bone volume within 0-1: said, and the IC50's bound is not
+    # printed as an estimate (the fits file keeps it, with at_bound naming it)
     assert fits["quality"].tolist() == ["ambiguous", "ambiguous"]
     assert "bone_volume: ambiguous fit: IC50 at the top of its range" in out.stdout
+    assert fits["at_bound"].str.contains("ic50").all() and fits["ic50"].tolist() == pytest.approx([100.0] * 2)
+    printed = next(ln.split() for ln in out.stdout.splitlines() if ln.split()[:1] == ["bone_volume"])
+    assert printed[1:4] == ["NaN", "NaN", "NaN"]
     out = run(*args, str(tmp_path / "e.csv"), "--readout", "osteoclasts")  # the older spelling
     assert out.returncode == 0, out.stderr
     assert list(pd.read_csv(tmp_path / "e_fits.csv")["readout"]) == ["osteoclasts"]

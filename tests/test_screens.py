@@ -16,7 +16,16 @@ import pandas as pd
 import pytest
 
 from rankl_net import InputError, screens
-from rankl_net.analysis import bliss_excess, combination_matrix, epistasis, fit_hill, hill, hsa_excess
+from rankl_net.analysis import (
+    bliss_excess,
+    combination_matrix,
+    epistasis,
+    fit_hill,
+    fit_summary,
+    hill,
+    hsa_excess,
+    is_flat,
+)
 from rankl_net.engine import load
 from rankl_net.screens import run_screen
 
@@ -230,8 +239,16 @@ def test_the_report_finds_the_model_and_its_units(tmp_path):
     (tmp_path / screens.MANIFEST).write_text('{"model": "osteoclastogenesis"}', encoding="utf-8")
     assert report.model_of(tmp_path, table.drop(columns="model")) == "osteoclastogenesis"
     assert report.model_of(tmp_path, pd.concat([table, table.assign(model="clinical")])) is None
-    assert report._units("bone", ["bone_volume", "osteoclasts"]) == {"bone_volume": "%", "osteoclasts": "pM"}
-    assert report._units("model.xml", ["x"]) == {} and report._units(None, ["x"]) == {}
+    # a model that is not shipped names the report, and its figures go without units
+    levels = np.concatenate([[0.0], np.logspace(-3, 0, 12)])
+    series = pd.DataFrame({"model": "oldmodel", "condition_id": [f"c{i}" for i in range(len(levels))],
+                           "level": levels, "perturbation": screens.dose_conditions("set:pth", levels),
+                           "background": "", "readout": "osteoclasts",
+                           "value": hill(levels, 200.0, 0.9, 0.05, 1.7), "baseline_value": 200.0,
+                           "log2_fold_change": 0.0, "status": "ok", "message": ""})
+    series.to_csv(tmp_path / "d.csv", index=False)
+    page = report.write_report(tmp_path / "d.csv", tmp_path / "d.html").read_text(encoding="utf-8")
+    assert "<p>Model: oldmodel</p>" in page and "Dose-response and Hill fits" in page
 
 
 def test_report_of_a_dose_response_table_fits_its_series(tmp_path):
@@ -270,7 +287,7 @@ def test_report_of_a_combination_matrix_has_its_bliss_excess(tmp_path):
     page = write_report(tmp_path / "m.csv", tmp_path / "m.html").read_text(encoding="utf-8")
     assert "Background, in every condition and in the baseline: oe:OPG=1.2" in page
     assert "osteoclasts: Bliss excess of inh:P38 with inh:CTSK" in page and page.count("<img ") == 2
-    assert "Not shown: ctx" in page  # a percent change: no fraction of it
+    assert "No Bliss analysis of ctx" in page  # a percent change: no fraction of it
     shown = next(t for t in pd.read_html(io.StringIO(page)) if "bliss_excess" in t.columns)
     assert len(shown) == 8 and list(shown.columns[:3]) == ["readout", "inh:P38", "inh:CTSK"]
     for readout, sign in (("osteoclasts", 1), ("bone_volume", -1)):  # bone volume rises
@@ -306,6 +323,8 @@ def test_a_knockdown_matrix_is_read_with_full_expression_as_the_absent_level(tmp
 @pytest.mark.parametrize("conds", [
     ["set:pth=2", "inh:P38=0.5", "set:pth=2+inh:P38=0.5"],  # set: has no absent level
     ["inh:P38=0.5", "inh:CTSK=0.5", "kd:RANKL=0.5", "inh:P38=0.5+inh:CTSK=0.5+kd:RANKL=0.5"],  # three
+    # an agent twice in a condition acts twice (kd 0.5 twice keeps 0.25): it has no one level
+    ["kd:RANKL=0.5", "inh:P38=0.5", "kd:RANKL=0.5+inh:P38=0.5", "kd:RANKL=0.5+kd:RANKL=0.5+inh:P38=0.5"],
 ])
 def test_the_report_says_when_a_combination_screen_has_no_bliss_analysis(tmp_path, conds):
     from rankl_net.report import write_report
@@ -343,6 +362,10 @@ def test_a_flat_or_short_series_has_no_hill_fit():
     assert (fit_hill(x, flat)["quality"], fit_hill(x, flat)["note"][:13]) == ("none", "flat response")
     short = fit_hill(x[:4], hill(x[:4], 200.0, 0.9, 0.05, 1.7))
     assert np.isnan(short["ic50"]) and short["note"] == "4 distinct levels; a Hill fit needs at least 5"
+    failed = np.where(x > 0.4, np.nan, hill(x, 200.0, 0.9, 0.05, 1.7))  # five levels failed
+    assert fit_hill(x, failed)["note"] == ("4 distinct levels with a finite response (of 9); "
+                                           "a Hill fit needs at least 5")
+    assert is_flat(np.where(x > 0.9, np.nan, flat)) and not is_flat([1.0, 2.0, np.nan])
     assert np.isfinite(fit_hill(x, hill(x, 200.0, 0.9, 0.3, 1.7))["ic50"])
     assert fit_hill(-x, hill(x, 200.0, 0.9, 0.3, 1.7))["note"] == "no level above 0"
 
@@ -354,6 +377,12 @@ def test_a_series_that_does_not_fix_its_hill_parameters_is_called_ambiguous():
     line = fit_hill(x, 100.0 + 40.0 * x)
     assert line["quality"] == "ambiguous" and "does not saturate" in line["note"]
     assert line["ic50"] == pytest.approx(100.0, rel=1e-3)  # 100 times the highest level
+    assert line["at_bound"] in ("ic50", "ic50,hill")
+    # shown to a reader, a bound is not an estimate: left empty
+    shown = fit_summary(pd.DataFrame([{"readout": "line", **line},
+                                      {"readout": "ok", **fit_hill(x, hill(x, 200.0, 0.9, 0.3, 1.7))}]))
+    assert shown[["ic50", "ic50_lo", "ic50_hi"]].iloc[0].isna().all()
+    assert shown["ic50"].iloc[1] == pytest.approx(0.3, rel=1e-6)
     # complete from the lowest level: any IC50 below it fits, the one found is extrapolated
     at_once = fit_hill(x, np.where(x > 0, 20.0, 200.0))
     assert at_once["quality"] == "ambiguous" and "below the lowest level above 0 (0.125)" in at_once["note"]
@@ -376,6 +405,19 @@ def test_bliss_excess_is_zero_for_independent_effects():
     assert len(matrix) == 4
     np.testing.assert_allclose(matrix["bliss_excess"], 0.0, atol=1e-12)
     assert (matrix["hsa_excess"] > 0).all()
+
+
+def test_a_screen_of_two_agents_without_combinations_shows_its_single_perturbations(tmp_path):
+    from rankl_net.report import write_report
+
+    conds = ["kd:RANKL=0.5", "kd:RANKL=0.2", "kd:TRAF6=0.5"]
+    table = pd.DataFrame({"condition_id": ["a", "b", "c"], "perturbation": conds, "background": "",
+                          "readout": "osteoclasts", "value": [1.0, 0.5, 1.5], "baseline_value": 2.0,
+                          "log2_fold_change": [-1.0, -2.0, -0.415], "status": "ok", "message": ""})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    page = write_report(tmp_path / "t.csv", tmp_path / "t.html").read_text(encoding="utf-8")
+    assert "osteoclasts: single perturbations" in page and page.count("<img ") == 1
+    assert "Bliss" not in page
 
 
 def test_combination_matrix_takes_the_absent_level_of_each_agent():
@@ -504,3 +546,26 @@ def test_a_bad_end_time_leaves_no_results_folder(tmp_path):
     with pytest.raises(InputError, match="end time"):
         run_screen("bone", ["ko:OPG"], end=-1, readouts=READ, workers=1, out=tmp_path / "s")
     assert not (tmp_path / "s").exists()
+
+
+def test_dose_response_figure_draws_ambiguous_fits_dashed_and_flat_series_plainly(monkeypatch, tmp_path):
+    from rankl_net import plots
+    from rankl_net.analysis import hill_fits
+
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path, dpi=110: figures.append(fig) or path)
+    x = np.linspace(0, 1, 9)
+    series = {"sigmoid": hill(x, 200.0, 0.9, 0.3, 1.7), "line": 100.0 + 40.0 * x,
+              "flat": 1.8e-3 * (1 + 1e-12 * np.sin(7 * x))}  # integration noise about a value
+    table = pd.concat([pd.DataFrame({"readout": r, "level": x, "value": y, "baseline_value": y[0]})
+                       for r, y in series.items()])
+    fits = hill_fits(table)
+    assert fits["quality"].tolist() == ["ok", "ambiguous", "none"]
+    plots.dose_response_figure(table, fits, tmp_path / "d.png", title="t")
+    sigmoid, line, flat = figures[0].axes
+    assert [ln.get_linestyle() for ln in sigmoid.lines[1:]] == ["-"]
+    assert "IC50 0.3" in sigmoid.lines[1].get_label()
+    assert [ln.get_linestyle() for ln in line.lines[1:]] == ["--"]
+    assert line.lines[1].get_label() == "Hill fit (ambiguous)"
+    assert len(flat.lines) == 1  # the points, no fit
+    assert flat.get_ylim() == pytest.approx((1.8e-3 * 0.95, 1.8e-3 * 1.05), rel=1e-9)

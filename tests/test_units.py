@@ -103,21 +103,22 @@ def test_labels_of_a_file_without_names_for_its_units():
 
 
 def test_figure_panels_carry_the_unit_of_each_readout(monkeypatch, tmp_path):
-    from rankl_net import cli, plots
+    from rankl_net import plots
     from rankl_net.model import Model
+    from rankl_net.screens import readout_units
 
     figures = []
     monkeypatch.setattr(plots, "_save", lambda fig, path, dpi=110: figures.append(fig) or path)
     frame = Model("bone").simulate(end=1.0, points=3, readouts=["osteoclasts", "ctx", "tissue_time_scale"])
     plots.time_course_figure(frame, tmp_path / "t.png", title="t", time_unit="day",
-                             units=cli._units_of("bone", frame.columns[1:]))
+                             units=readout_units("bone", frame.columns[1:]))
     assert [ax.get_ylabel() for ax in figures[0].axes] == ["pM", "%", "dimensionless"]
 
     sbml = tmp_path / "file.xml"  # an SBML file: its own unit names
     text = ("model f\n unit nanomolar = 1e-9 mole / litre\n compartment c = 1\n c has litre\n"
             " species x in c\n x = 1\n x has nanomolar\n k = 2\nend")
     sbml.write_text(antimony_to_sbml(text), encoding="utf-8")
-    assert cli._units_of(str(sbml), ["x", "k"]) == {"x": "nanomolar", "k": ""}
+    assert readout_units(str(sbml), ["x", "k"]) == {"x": "nanomolar", "k": ""}
 
 
 
@@ -191,3 +192,15 @@ def test_dose_response_levels_say_what_they_measure():
     assert level_label("bone", "set:tissue_time_scale") == "tissue_time_scale (dimensionless)"
     assert level_label("clinical", "set:ctx_background") == "ctx_background (dimensionless)"
     assert level_label("bone", "set:marker_percent") == "marker_percent (%)"
+    # a model that is not shipped (a table from elsewhere): the parameter without a unit
+    assert level_label("oldmodel", "set:pth") == "pth" and level_label(None, "set:pth") == "pth"
+
+
+def test_readout_units_come_from_a_model_name_or_an_sbml_file():
+    from rankl_net.catalog import get_model
+    from rankl_net.screens import readout_units
+
+    wanted = {"bone_volume": "%", "osteoclasts": "pM"}
+    assert readout_units("bone", list(wanted)) == wanted
+    assert readout_units(str(get_model("bone").sbml_path), list(wanted)) == wanted
+    assert readout_units("oldmodel", ["x"]) == {} and readout_units(None, ["x"]) == {}

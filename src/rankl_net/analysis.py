@@ -46,6 +46,7 @@ def is_flat(responses: Sequence[float], fractional: bool = True) -> bool:
     which may sit at zero) is at least 1 in its unit: one part in a million of a percent change
     is noise."""
     y = np.asarray(responses, float)
+    y = y[np.isfinite(y)]  # a failed level says nothing of the others
     size = np.abs(y).max(initial=0.0)
     return bool(np.ptp(y) <= FLAT_RESPONSE * (size if fractional else max(size, 1.0))) if len(y) else True
 
@@ -69,14 +70,18 @@ def fit_hill(
     of its size).
 
     ``quality`` says how far to trust the numbers: "ok"; "ambiguous" when the series does not
-    fix them (the IC50 or the Hill coefficient at the edge of its range, which is what a series
-    that does not saturate within the tested levels gives, or an IC50 interval wider than
-    ``AMBIGUOUS_IC50_SPAN``-fold); "none" when there is no fit. ``note`` says why, in words
-    ("" for "ok").
+    fix them: the IC50 at the edge of its range (``IC50_REACH`` times beyond the tested levels,
+    which is what a series that does not saturate within them gives) or extrapolated beyond the
+    tested levels, the Hill coefficient at the edge of ``HILL_RANGE``, an IC50 interval wider
+    than ``AMBIGUOUS_IC50_SPAN``-fold, or no interval at all (a singular covariance); "none"
+    when there is no fit. ``note`` says why, in words ("" for "ok"); ``at_bound`` names the
+    parameters that stopped at the edge of their range ("ic50", "hill", both comma-separated,
+    or ""): their values are bounds, not estimates (see :func:`fit_summary`).
     """
     x = np.asarray(levels, float)
     y = np.asarray(responses, float)
     ok = np.isfinite(x) & np.isfinite(y)
+    tested = len(np.unique(x[np.isfinite(x)]))
     x, y = x[ok], y[ok]
     if reference is not None and np.isfinite(reference):
         # a change from a reference sits at zero without the perturbation (up to integration noise)
@@ -88,10 +93,12 @@ def fit_hill(
     def no_fit(why: str) -> dict:
         return {**dict.fromkeys(("baseline", "emax", "ic50", "hill", "baseline_lo", "baseline_hi", "emax_lo",
                                  "emax_hi", "ic50_lo", "ic50_hi", "hill_lo", "hill_hi", "rms"), math.nan),
-                "emax_scale": scale, "quality": "none", "note": why}
+                "emax_scale": scale, "quality": "none", "note": why, "at_bound": ""}
 
-    if len(np.unique(x)) < MIN_HILL_LEVELS:
-        return no_fit(f"{len(np.unique(x))} distinct levels; a Hill fit needs at least {MIN_HILL_LEVELS}")
+    distinct = len(np.unique(x))
+    if distinct < MIN_HILL_LEVELS:
+        failed = f" with a finite response (of {tested})" if distinct < tested else ""
+        return no_fit(f"{distinct} distinct levels{failed}; a Hill fit needs at least {MIN_HILL_LEVELS}")
     if is_flat(y, fractional):
         return no_fit(f"flat response: it moves by at most {FLAT_RESPONSE:g} of its size")
     y0 = float(y[np.argmin(x)])
@@ -121,6 +128,7 @@ def fit_hill(
     t = stats.t.ppf(0.5 + confidence / 2, dof)
     se = np.sqrt(np.clip(np.diag(cov), 0, None)) if np.all(np.isfinite(cov)) else np.full(4, math.nan)
     rms = float(np.sqrt(np.mean((model(x, *p) - y) ** 2)))
+
     def exp(v: float) -> float:
         return math.exp(v) if v < 700 else math.inf
 
@@ -132,25 +140,28 @@ def fit_hill(
         "hill_lo": exp(p[3] - t * se[3]), "hill_hi": exp(p[3] + t * se[3]),
         "rms": rms, "emax_scale": scale,
     }
-    why = _ambiguity(p[2], p[3], (positive.min(), positive.max()), 2 * t * se[2])
-    return {**fit, "quality": "ambiguous" if why else "ok", "note": why}
+    why, at_bound = _ambiguity(p[2], p[3], (positive.min(), positive.max()), 2 * t * se[2])
+    return {**fit, "quality": "ambiguous" if why else "ok", "note": why, "at_bound": at_bound}
 
 
-
-def _ambiguity(log_ic50: float, log_hill: float, tested: tuple[float, float], log_ic50_span: float) -> str:
-    """Why a Hill fit's numbers are not fixed by its series, in words ("": they are). ``tested``:
-    the lowest and highest positive levels; ``log_ic50_span``: the width of the IC50's interval,
-    log(hi / lo). A parameter at the edge of its range stopped there,
-    it was not found; an IC50 beyond the tested levels is extrapolated."""
+def _ambiguity(log_ic50: float, log_hill: float, tested: tuple[float, float],
+               log_ic50_span: float) -> tuple[str, str]:
+    """Why a Hill fit's numbers are not fixed by its series, in words ("": they are), and the
+    parameters at the edge of their range ("ic50", "hill", "ic50,hill" or ""). ``tested``: the
+    lowest and highest positive levels; ``log_ic50_span``: the width of the IC50's interval,
+    log(hi / lo). A parameter at the edge of its range stopped there, it was not found; an
+    IC50 beyond the tested levels is extrapolated."""
     edge = 1e-3  # log units: within 0.1 % of a bound
     low, high = math.log(tested[0]), math.log(tested[1])
-    reasons = []
+    reasons, at_bound = [], []
     if log_ic50 >= high + math.log(IC50_REACH) - edge:
         reasons.append(f"IC50 at the top of its range ({IC50_REACH:g} times the highest level): the series "
                        "does not saturate within the tested levels")
+        at_bound.append("ic50")
     elif log_ic50 <= low - math.log(IC50_REACH) + edge:
         reasons.append(f"IC50 at the bottom of its range (the lowest level above 0 / {IC50_REACH:g}): the "
                        "response is complete from the lowest level")
+        at_bound.append("ic50")
     elif log_ic50 > high:
         reasons.append(f"IC50 {math.exp(log_ic50):.3g} above the highest level {tested[1]:g}: extrapolated")
     elif log_ic50 < low:
@@ -158,18 +169,28 @@ def _ambiguity(log_ic50: float, log_hill: float, tested: tuple[float, float], lo
                        "extrapolated")
     if any(abs(log_hill - math.log(b)) < edge for b in HILL_RANGE):
         reasons.append(f"Hill coefficient at the edge of its range {HILL_RANGE[0]:g}-{HILL_RANGE[1]:g}")
-    if reasons:
-        return "; ".join(reasons)
-    if math.isnan(log_ic50_span):
-        return "no confidence interval: the parameters' covariance is singular"
-    if log_ic50_span > math.log(AMBIGUOUS_IC50_SPAN):
+        at_bound.append("hill")
+    if not reasons and math.isnan(log_ic50_span):
+        reasons.append("no confidence interval: the parameters' covariance is singular")
+    elif not reasons and log_ic50_span > math.log(AMBIGUOUS_IC50_SPAN):
         fold = f"{math.exp(log_ic50_span):.3g}-fold" if log_ic50_span < 700 else "beyond 1e300-fold"
-        return f"the IC50 interval spans {fold} (more than {AMBIGUOUS_IC50_SPAN:g})"
-    return ""
+        reasons.append(f"the IC50 interval spans {fold} (more than {AMBIGUOUS_IC50_SPAN:g})")
+    return "; ".join(reasons), ",".join(at_bound)
 
 
 # the columns of a fits table worth showing a reader, with the notes of :func:`fit_notes`
 HILL_SUMMARY = ["readout", "ic50", "ic50_lo", "ic50_hi", "hill", "emax", "emax_scale", "rms", "quality"]
+
+
+def fit_summary(fits: pd.DataFrame) -> pd.DataFrame:
+    """The ``HILL_SUMMARY`` columns of a table of :func:`hill_fits`, for a reader: an IC50 or a
+    Hill coefficient that stopped at the edge of its range (``at_bound``) is left empty (NaN),
+    since its value is the bound, not an estimate."""
+    shown = fits[HILL_SUMMARY].copy()
+    at_bound = fits["at_bound"].fillna("").astype(str).str.split(",")
+    shown.loc[at_bound.map(lambda names: "ic50" in names), ["ic50", "ic50_lo", "ic50_hi"]] = np.nan
+    shown.loc[at_bound.map(lambda names: "hill" in names), "hill"] = np.nan
+    return shown
 
 
 def fit_notes(fits: pd.DataFrame) -> list[str]:

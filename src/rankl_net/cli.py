@@ -183,19 +183,6 @@ def _writable_table(out: Path, *side: str) -> list[Path]:
     return paths
 
 
-def _units_of(model: str, readouts) -> dict[str, str]:
-    """The unit of each readout of MODEL (a shipped model name or an SBML file), for axes."""
-    from .units import labels
-
-    if model.lower().endswith(".xml") or Path(model).is_file():
-        from .sbml_io import read_sbml_document
-
-        return labels(read_sbml_document(Path(model)).getModel(), readouts)
-    from .catalog import get_model
-
-    return get_model(model).unit_labels(readouts)
-
-
 def _readout_list(text: str | None) -> list[str] | None:
     """Names of ``--readouts A,B`` (None: the model's readouts); a list naming none is bad input."""
     if text is None:
@@ -325,9 +312,11 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
         frame.to_csv(_with_folder(out), index=False)
         click.echo(f"wrote {out} ({len(frame)} time points, time in {time_unit}s)", err=True)
     if plot is not None:
+        from .screens import readout_units
+
         label = " + ".join(specs) or "baseline"
         time_course_figure(frame, plot, title=f"{title}: {label}", time_unit=time_unit,
-                           units=_units_of(model, frame.columns[1:]))
+                           units=readout_units(model, frame.columns[1:]))
         click.echo(f"wrote {plot}", err=True)
 
 
@@ -443,6 +432,8 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
                 raise InputError(f"experiments {writer[path]} and {exp.id} would both write {path}; "
                                  "rename one of them")
             writer[path] = exp.id
+    from .screens import readout_units
+
     failed = 0
     for exp in experiments:
         result = run_comparison(exp)
@@ -453,7 +444,7 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
         context = exp.context or get_model(exp.model).default_context
         comparison_figure(result.time_courses, list(exp.readouts), png_path,
                           title=f"{exp.title} ({exp.model}, {context})", time_unit=unit,
-                          units=_units_of(exp.model, exp.readouts))
+                          units=readout_units(exp.model, exp.readouts))
         click.echo(f"== {exp.id}: {exp.title}")
         click.echo(f"readouts at {exp.end:g} {unit}s:")
         click.echo(final_table(result).to_string(float_format=lambda x: f"{x:.4g}"))
@@ -585,9 +576,9 @@ def screen_cmd(model, knockouts, pairs, conditions_file, background, context, en
 def dose_response_cmd(model, perturb, levels, readouts, background, context, end, workers, out) -> None:
     """A dose-response series of one perturbation with a Hill fit per readout."""
 
-    from .analysis import HILL_SUMMARY, MIN_HILL_LEVELS, fit_notes, hill_fits
+    from .analysis import MIN_HILL_LEVELS, fit_notes, fit_summary, hill_fits
     from .plots import dose_response_figure
-    from .screens import dose_conditions, level_label, parse_levels, run_screen
+    from .screens import dose_conditions, level_label, parse_levels, readout_units, run_screen
 
     if out is not None:
         out, fits_path, figure_path = _writable_table(out, "_fits.csv", ".png")
@@ -609,14 +600,14 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     fits = hill_fits(table)
     click.echo(f"{perturb} on {model}: Hill fits (IC50 in the unit of the level, 95% intervals; emax a "
                "fraction of the baseline, or in the readout's unit for readouts that are changes)")
-    click.echo(fits[HILL_SUMMARY].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    click.echo(fit_summary(fits).to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     for line in fit_notes(fits):
         click.echo(line)
     if out is not None:
         table.to_csv(_with_folder(out), index=False)
         fits.to_csv(fits_path, index=False)
         fig = dose_response_figure(table, fits, figure_path, title=f"{model}: {perturb}",
-                                   units=_units_of(model, fits["readout"]),
+                                   units=readout_units(model, fits["readout"]),
                                    level_label=level_label(model, perturb))
         click.echo(f"wrote {out}, {fits_path} and {fig}")
 

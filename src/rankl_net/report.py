@@ -13,11 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .analysis import HILL_SUMMARY, combination_matrix, fit_notes, hill_fits, pair_matrix, pairwise_epistasis
-from .catalog import get_model, model_names
+from .analysis import combination_matrix, fit_notes, fit_summary, hill_fits, pair_matrix, pairwise_epistasis
 from .errors import InputError
 from .plots import bar_figure, dose_response_figure, heatmap_figure
-from .screens import MANIFEST, level_label
+from .screens import MANIFEST, level_label, readout_units
 
 
 def read_results(path: Path) -> pd.DataFrame:
@@ -37,8 +36,8 @@ def _img(path: Path) -> str:
 
 
 def model_of(results: Path, table: pd.DataFrame) -> str | None:
-    """The shipped model a result table comes from: its ``model`` column (a dose-response
-    table) or its screen folder's manifest; None when neither names one model."""
+    """The model a result table comes from, as the screen named it: its ``model`` column (a
+    dose-response table) or its screen folder's manifest; None when neither names one model."""
     if "model" in table.columns:
         names = table["model"].dropna().astype(str).unique()
         return str(names[0]) if len(names) == 1 else None
@@ -50,14 +49,6 @@ def model_of(results: Path, table: pd.DataFrame) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _units(model: str | None, readouts) -> dict[str, str]:
-    """The unit of each readout of a shipped ``model``, for axes ({} for another model: the
-    figures then carry no units)."""
-    if model is None or model not in model_names():
-        return {}
-    return get_model(model).unit_labels(readouts)
-
-
 def _dose_response(ok: pd.DataFrame, folder: Path, model: str | None) -> list[str]:
     """The Hill fits of a dose-response table (``rankl-net dose-response --out``: a ``level``
     column), its figure and its fits table."""
@@ -65,10 +56,10 @@ def _dose_response(ok: pd.DataFrame, folder: Path, model: str | None) -> list[st
     series = sorted({p.partition("=")[0] for p in ok["perturbation"]})
     label = level_label(model, series[0]) if len(series) == 1 else "level"
     figure = dose_response_figure(ok, fits, folder / "dose-response.png", title=" / ".join(series),
-                                  level_label=label, units=_units(model, fits["readout"]))
+                                  level_label=label, units=readout_units(model, fits["readout"]))
     notes = [f"<li>{html.escape(line)}</li>" for line in fit_notes(fits)]
     return ["<h2>Dose-response and Hill fits</h2>", _img(figure),
-            fits[HILL_SUMMARY].to_html(index=False, float_format=lambda x: f"{x:.4g}"),
+            fit_summary(fits).to_html(index=False, float_format=lambda x: f"{x:.4g}"),
             *(["<ul>", *notes, "</ul>"] if notes else [])]
 
 
@@ -82,17 +73,19 @@ SHOWN_RANGE = 0.01
 ABSENT_LEVEL = {"inh": 0.0, "kd": 1.0, "oe": 1.0}
 
 
-def _two_agent_levels(perturbations: pd.Series) -> tuple[str, str, list[tuple[float, float]]] | None:
+def _two_agent_levels(perturbations: pd.Series) -> tuple[str, str, tuple[float, float],
+                                                        list[tuple[float, float]]] | None:
     """The two agents of a combination matrix (``inh:A=x+kd:B=y`` with the single agents at
-    their levels) and each condition's (level of A, level of B), an agent left out at its
-    :data:`ABSENT_LEVEL`; None: not such a screen."""
+    their levels), the level at which each is absent (:data:`ABSENT_LEVEL`) and each condition's
+    (level of A, level of B), an agent left out at its absent level; None: not such a screen
+    (an agent given twice in one condition, as in a loading dose, has no single level)."""
     agents: list[str] = []
     levels = []
     for spec in perturbations:
         level = {}
         for part in spec.split("+"):
             agent, sep, value = part.partition("=")
-            if not sep or agent.partition(":")[0] not in ABSENT_LEVEL:
+            if not sep or agent.partition(":")[0] not in ABSENT_LEVEL or agent in level:
                 return None
             if agent not in agents:
                 agents.append(agent)
@@ -104,8 +97,8 @@ def _two_agent_levels(perturbations: pd.Series) -> tuple[str, str, list[tuple[fl
     if len(agents) != 2:
         return None
     a, b = agents
-    none_a, none_b = (ABSENT_LEVEL[x.partition(":")[0]] for x in agents)
-    return a, b, [(lv.get(a, none_a), lv.get(b, none_b)) for lv in levels]
+    absent = (ABSENT_LEVEL[a.partition(":")[0]], ABSENT_LEVEL[b.partition(":")[0]])
+    return a, b, absent, [(lv.get(a, absent[0]), lv.get(b, absent[1])) for lv in levels]
 
 
 def _not_a_matrix(perturbations: pd.Series) -> list[str]:
@@ -115,20 +108,18 @@ def _not_a_matrix(perturbations: pd.Series) -> list[str]:
     if not combined:
         return []
     kinds = ", ".join(f"{k}: (absent at {v:g})" for k, v in ABSENT_LEVEL.items())
-    return [f"<p>No Bliss analysis: the report reads dose matrices of two agents, each given as {kinds}, "
-            f"with the single agents; this screen (for example {html.escape(combined[0])}) is shown as "
-            "single perturbations and pairs.</p>"]
+    return [f"<p>No Bliss analysis: the report reads dose matrices of two agents, each given once per "
+            f"condition as {kinds}, with the single agents; this screen (for example "
+            f"{html.escape(combined[0])}) is shown as its single perturbations, and as pairs where it "
+            "has pairs.</p>"]
 
 
-def _combinations(ok: pd.DataFrame, folder: Path) -> list[str]:
-    """Bliss excess heatmaps of a two-agent dose matrix (one per readout with a positive
-    baseline: the effects are fractions of it, in the direction the readout moves), and its
-    table of Bliss and HSA excess."""
-    found = _two_agent_levels(ok["perturbation"])
-    if found is None:
-        return []
-    a, b, levels = found
-    absent = (ABSENT_LEVEL[a.partition(":")[0]], ABSENT_LEVEL[b.partition(":")[0]])
+def _combinations(ok: pd.DataFrame, found: tuple, folder: Path) -> tuple[list[str], bool]:
+    """Bliss excess heatmaps of a two-agent dose matrix (``found``: :func:`_two_agent_levels`),
+    one per readout with a positive baseline (the effects are fractions of it, in the direction
+    the readout moves), and its table of Bliss and HSA excess. Returns them and whether any
+    readout was analysed (not when the screen holds no combination with both single agents)."""
+    a, b, absent, levels = found
     level_of = dict(zip(ok["perturbation"], levels, strict=True))
     parts = ["<p>Effects are fractions of the readout without the agents (the background alone): "
              "1 - value / baseline for a readout the agents lower, value / baseline - 1 for one they "
@@ -153,15 +144,14 @@ def _combinations(ok: pd.DataFrame, folder: Path) -> list[str]:
                   _img(heatmap_figure(matrix, folder / f"{readout}-bliss.png", title=readout,
                                       label="Bliss excess (fraction of baseline)", min_range=SHOWN_RANGE))]
         tables.append(rows.assign(readout=readout))
-    if skipped:
-        parts.append(f"<p>Not shown: {html.escape(', '.join(skipped))}, changes from a reference (zero "
-                     "without the agents), of which a fraction cannot be taken.</p>")
-    if tables:
-        parts += ["<h2>Combination effects (fractions of the baseline)</h2>",
-                  pd.concat(tables)[["readout", "level_a", "level_b", "effect", "bliss_excess", "hsa_excess"]]
-                  .rename(columns={"level_a": a, "level_b": b})
-                  .to_html(index=False, float_format=lambda x: f"{x:.3g}")]
-    return parts
+    note = ([f"<p>No Bliss analysis of {html.escape(', '.join(skipped))}: changes from a reference "
+             "(zero without the agents), of which a fraction cannot be taken.</p>"] if skipped else [])
+    if not tables:
+        return note, False
+    return [*parts, *note, "<h2>Combination effects (fractions of the baseline)</h2>",
+            pd.concat(tables)[["readout", "level_a", "level_b", "effect", "bliss_excess", "hsa_excess"]]
+            .rename(columns={"level_a": a, "level_b": b})
+            .to_html(index=False, float_format=lambda x: f"{x:.3g}")], True
 
 
 def _sensitivity(table: pd.DataFrame, folder: Path) -> list[str]:
@@ -208,9 +198,14 @@ def write_report(results: Path, out: Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         if dose and len(ok):
             parts += _dose_response(ok, Path(tmp), model)
-        combination = [] if dose or not len(ok) else _combinations(ok, Path(tmp))
-        parts += combination or ([] if dose else _not_a_matrix(ok["perturbation"]))
-        for readout, sub in ([] if dose or combination else ok.groupby("readout", sort=False)):
+        matrix = None if dose or not len(ok) else _two_agent_levels(ok["perturbation"])
+        analysed = False
+        if matrix is not None:
+            combination, analysed = _combinations(ok, matrix, Path(tmp))
+            parts += combination
+        elif not dose:
+            parts += _not_a_matrix(ok["perturbation"])
+        for readout, sub in ([] if dose or analysed else ok.groupby("readout", sort=False)):
             singles = sub[~sub["perturbation"].str.contains(r"\+")]
             if len(singles):
                 s = singles.set_index("perturbation")["log2_fold_change"].sort_values()

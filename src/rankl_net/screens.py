@@ -42,11 +42,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .catalog import get_model
+from .catalog import get_model, model_names
 from .dosing import spec_number
 from .engine import load
 from .errors import InputError, SimulationError, first_repeated
 from .perturbations import condition_spec, nodes_for, parse_spec, to_changes
+from .sbml_io import read_sbml_document
+from .units import labels
 
 COLUMNS = ["condition_id", "perturbation", "background", "readout", "value", "baseline_value",
            "log2_fold_change", "status", "message"]
@@ -467,13 +469,24 @@ def parse_levels(text: str) -> np.ndarray:
         raise InputError(f"cannot read levels {text!r}: use A:B:N (N >= 2) or a comma list") from None
 
 
+def readout_units(model: str | None, readouts: Iterable[str]) -> dict[str, str]:
+    """The unit of each readout (or parameter) of ``model``, a shipped model name or an SBML
+    file, for axes (:func:`rankl_net.units.label`); {} when ``model`` is None or neither."""
+    if model is None:
+        return {}
+    if Path(model).is_file():  # a file before a model's name, as `simulate` reads them
+        return labels(read_sbml_document(Path(model)).getModel(), readouts)
+    return get_model(model).unit_labels(readouts) if model in model_names() else {}
+
+
 def level_label(model: str | None, perturb: str) -> str:
     """What the levels of a dose series (``inh:X``, ``kd:X``, ``oe:X``, ``set:ID``) measure, for
     an axis: the inhibited fraction of X's activity, the kept fraction of its expression, its
-    fold expression, or the value of ID in its unit (the unit left out when ``model`` is None)."""
+    fold expression, or the value of ID in its unit (left out when :func:`readout_units` has
+    none)."""
     kind, _, target = perturb.partition(":")
     if kind == "set":
-        unit = get_model(model).unit_labels([target])[target] if model else ""
+        unit = readout_units(model, [target]).get(target, "")
         return f"{target} ({unit})" if unit else target
     return {"inh": f"fraction of {target} activity inhibited", "kd": f"fraction of {target} expression kept",
             "oe": f"{target} expression (fold)"}.get(kind, "level")
