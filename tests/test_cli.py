@@ -119,7 +119,7 @@ def test_bad_input_exits_2_with_a_message_and_no_traceback(args, needle):
 
 
 def test_integration_failure_exits_3():
-    out = run("simulate", "osteoclastogenesis", "-p", "set:k_nfkb_import=-1e12", "--end", "72")
+    out = run("simulate", "osteoclastogenesis", "-p", "set:k_nfkb_import=1e30", "--end", "72")
     assert out.returncode == 3
     assert "integration failed" in out.stderr
     assert "Traceback" not in out.stderr
@@ -137,6 +137,8 @@ def test_unwritable_output_exits_2_and_writes_nothing(tmp_path):
     ("args", "needle"),
     [
         (["simulate", "bone", "--end", "1", "--plot", "{tmp}/curves.txt"], "figure's file name ends in"),
+        (["simulate", "bone", "--end", "1", "--points", "100000000"], "points must be from 2 to 1,000,000"),
+        (["simulate", "bone", "--end", "1", "--readouts", "ctx,ctx"], "'ctx' is listed more than once"),
         (["simulate", "bone", "--end", "1", "--plot", "{tmp}/curves"], "figure's file name ends in"),
         (["simulate", "bone", "--end", "1", "--out", "{tmp}/t.png", "--plot", "{tmp}/t.png"], "same file"),
         (["export", "bone", "--format", "omex", "--out", "{tmp}/keep/x.omex"], "keep is a file"),

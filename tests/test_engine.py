@@ -102,7 +102,7 @@ def test_failed_nleq_polish_leaves_a_usable_baseline():
 
 def test_integration_failure_is_a_simulation_error(ocg):
     with pytest.raises(rankl_net.SimulationError, match="integration failed"):
-        ocg.simulate("set:k_nfkb_import=-1e12", end=72, points=3, readouts=["nfatc1"])
+        ocg.simulate("set:k_nfkb_import=1e30", end=72, points=3, readouts=["nfatc1"])
     # the next condition is unaffected
     assert ocg.final(end=72, readouts=["nfatc1"])["nfatc1"] > 0
 

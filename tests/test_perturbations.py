@@ -115,3 +115,33 @@ def test_dose_series_specs_read_back_at_large_levels():
 
     specs = dose_conditions("set:pth", [0.0, 1e16, 2.5e20])
     assert [parse_spec(s)[0].value for s in specs] == [0.0, 1e16, 2.5e20]
+
+
+def test_set_refuses_negative_amounts_and_rates(bone_mouse, tmp_path):
+    engine = bone_mouse.engine
+    species = engine.species_ids[0]
+    with pytest.raises(InputError, match=f"{species} is a species and cannot be negative"):
+        to_changes(parse_spec(f"set:{species}=-1"), engine)
+    with pytest.raises(InputError, match="pth is a rate, amount or fraction in bone"):
+        to_changes(parse_spec("set:pth=-5"), engine)
+    with pytest.raises(InputError, match="cannot be negative"):
+        to_changes(parse_spec("set:pth=-5@10"), engine)  # timed too
+    assert to_changes(parse_spec("set:pth=0"), engine).parameters == {"pth": 0.0}
+    # an SBML file of someone else's: parameters may be negative, species may not
+    from rankl_net.build import antimony_to_sbml
+    from rankl_net.engine import Engine
+
+    text = "model f\n compartment c = 1\n species x in c\n x = 1\n g = -0.5\n J0: x -> ; g * x * 0.01\nend"
+    other = Engine(antimony_to_sbml(text), name="f", preequilibrate=False)
+    assert to_changes(parse_spec("set:g=-2"), other).parameters == {"g": -2.0}
+    with pytest.raises(InputError, match="x is a species and cannot be negative"):
+        to_changes(parse_spec("set:x=-2"), other)
+    with pytest.raises(InputError, match="c is a compartment's size and cannot be negative"):
+        to_changes(parse_spec("set:c=-2"), other)
+
+
+def test_a_set_value_of_a_quantity_reset_at_time_0_is_its_starting_value(bone_mouse):
+    # bone volume starts each condition at 100 %, unless the condition says otherwise
+    frame = bone_mouse.simulate("set:bone_volume=50", end=1, points=2, readouts=["bone_volume"])
+    assert frame["bone_volume"].iloc[0] == 50.0
+    assert bone_mouse.simulate(end=1, points=2, readouts=["bone_volume"])["bone_volume"].iloc[0] == 100.0

@@ -103,10 +103,10 @@ def test_process_pool_gives_the_serial_table():
 
 
 def test_integration_failure_becomes_a_failed_row_and_the_screen_goes_on(tmp_path):
-    conds = ["inh:P38=0.5", "set:k_nfkb_import=-1e12", "ko:FOS"]
+    conds = ["inh:P38=0.5", "set:k_nfkb_import=1e30", "ko:FOS"]
     table = run_screen("osteoclastogenesis", conds, readouts=["nfatc1"], workers=1, out=tmp_path / "s")
     status = dict(zip(table.perturbation, table.status, strict=True))
-    assert status == {"inh:P38=0.5": "ok", "set:k_nfkb_import=-1000000000000": "failed", "ko:FOS": "ok"}
+    assert status == {"inh:P38=0.5": "ok", "set:k_nfkb_import=1e30": "failed", "ko:FOS": "ok"}
     failed = table[table.status == "failed"].iloc[0]
     assert np.isnan(failed.value) and "integration failed" in failed.message
 
@@ -454,6 +454,8 @@ def test_epistasis_is_zero_for_multiplicative_effects():
     (["--knockouts", "OPG", "--chunk-size", "-1"], "chunk size must be at least 1"),
     (["--knockouts", "OPG", "--workers", "2", "--scheduler", "tcp://127.0.0.1:9"], "not both"),
     (["--knockouts", "OPG,RANKL,OPG"], "'ko:OPG' more than once"),
+    (["--knockouts", "OPG", "--readouts", "bone_volume,bone_volume"], "'bone_volume' is listed more"),
+    (["--knockouts", "OPG", "--scheduler", ""], "--scheduler is empty"),
 ])
 def test_screen_bad_input_exits_2(tmp_path, args, needle):
     results = tmp_path / "o.parquet"
@@ -480,6 +482,38 @@ def test_existing_results_are_left_untouched(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_folder_of_other_files_is_not_a_screen_to_resume(tmp_path):
+    out = tmp_path / "notes"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    for resume in (False, True):
+        with pytest.raises(InputError, match="holds other files, not a screen"):
+            run_screen("bone", ["ko:OPG"], end=28, readouts=READ, workers=1, out=out, resume=resume)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_resume_names_a_damaged_part_file_and_leaves_the_folder_untouched(tmp_path):
+    out = tmp_path / "s.parquet"
+    run_screen("bone", ["ko:OPG", "ko:RANKL"], end=28, readouts=READ, workers=1, out=out, chunk_size=1)
+    damaged = sorted(out.glob("part-*.parquet"))[0]
+    damaged.write_bytes(b"not parquet")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    bad = subprocess.run(_cli("screen", "bone", "--knockouts", "OPG,RANKL", "--end", "28", "--readouts",
+                              ",".join(READ), "--out", str(out), "--resume"),
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert f"{damaged} is not a readable part of this screen" in bad.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_scheduler_without_workers_is_refused(tmp_path):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+        with pytest.raises(InputError, match="has no workers"):
+            screens.connect(cluster.scheduler_address, timeout=0.5)
 
 
 def test_resume_refuses_a_folder_of_another_screen_and_leaves_it_untouched(tmp_path):
@@ -569,3 +603,19 @@ def test_dose_response_figure_draws_ambiguous_fits_dashed_and_flat_series_plainl
     assert line.lines[1].get_label() == "Hill fit (ambiguous)"
     assert len(flat.lines) == 1  # the points, no fit
     assert flat.get_ylim() == pytest.approx((1.8e-3 * 0.95, 1.8e-3 * 1.05), rel=1e-9)
+
+
+def test_pairs_with_singles_screen_both(tmp_path):
+    args = ["screen", "bone", "--knockouts", "OPG,CTSK,P38", "--pairs", "--end", "28", "--readouts",
+            "bone_volume", "--workers", "1"]
+    out = subprocess.run(_cli(*args, "--singles", "--out", str(tmp_path / "s")), capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "6 conditions (0 failed) x 1 readout in" in out.stdout
+    table = pd.read_parquet(tmp_path / "s")
+    assert sorted(table["perturbation"]) == sorted(["ko:OPG", "ko:CTSK", "ko:P38", "ko:OPG+ko:CTSK",
+                                                    "ko:OPG+ko:P38", "ko:CTSK+ko:P38"])
+    singles_only = [a for a in args if a != "--pairs"]
+    alone = subprocess.run(_cli(*singles_only, "--singles", "--out", str(tmp_path / "t")),
+                           capture_output=True, text=True, timeout=120)
+    assert alone.returncode == 2 and "--singles adds the single knockouts to --pairs" in alone.stderr

@@ -183,6 +183,11 @@ def _writable_table(out: Path, *side: str) -> list[Path]:
     return paths
 
 
+def _count(n: int, noun: str) -> str:
+    """``n`` and the noun, plural unless n is 1 ("1 condition", "3 conditions")."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _readout_list(text: str | None) -> list[str] | None:
     """Names of ``--readouts A,B`` (None: the model's readouts); a list naming none is bad input."""
     if text is None:
@@ -522,6 +527,8 @@ def calibrate_cmd() -> None:
 @click.argument("model")
 @click.option("--knockouts", default=None, help="'all' or a comma-separated list of nodes to knock out.")
 @click.option("--pairs", is_flag=True, help="Every pair of the knockouts instead of single knockouts.")
+@click.option("--singles", is_flag=True,
+              help="With --pairs, the single knockouts too (for epistasis and the heatmap diagonal).")
 @click.option("--conditions", "conditions_file", type=click.Path(path_type=Path), default=None,
               help="A text file with one perturbation spec per line (instead of --knockouts).")
 @click.option("-p", "--perturb", "background", multiple=True, metavar="SPEC",
@@ -534,17 +541,22 @@ def calibrate_cmd() -> None:
 @click.option("--chunk-size", type=int, default=None, help="Conditions per task.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Parquet dataset folder.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted screen in --out.")
-def screen_cmd(model, knockouts, pairs, conditions_file, background, context, end, readouts, workers,
+def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, context, end, readouts, workers,
                scheduler, chunk_size, out, resume) -> None:
     """Run a perturbation screen on MODEL and stream the results to a Parquet dataset."""
     from .screens import knockout_conditions, run_screen
 
     if (knockouts is None) == (conditions_file is None):
         raise InputError("give either --knockouts all|X,Y,... or --conditions FILE")
+    if singles and not pairs:
+        raise InputError("--singles adds the single knockouts to --pairs; without --pairs the screen is "
+                         "the singles already")
     out = _writable(out, folder=True)
     if knockouts is not None:
         targets = "all" if knockouts.strip() == "all" else knockouts.split(",")
         conditions = knockout_conditions(model, targets, pairs=pairs, context=context)
+        if singles:
+            conditions = knockout_conditions(model, targets, context=context) + conditions
     else:
         if not Path(conditions_file).is_file():
             raise InputError(f"--conditions {conditions_file}: no such file")
@@ -558,7 +570,8 @@ def screen_cmd(model, knockouts, pairs, conditions_file, background, context, en
     n = table["condition_id"].nunique()
     failed = table.loc[table["status"] != "ok", "condition_id"].nunique()
     n_readouts = table["readout"].nunique()
-    click.echo(f"{n} conditions ({failed} failed) x {n_readouts} readouts in {elapsed:.1f} s; output {out}")
+    click.echo(f"{_count(n, 'condition')} ({failed} failed) x {_count(n_readouts, 'readout')} in "
+               f"{elapsed:.1f} s; output {out}")
 
 
 @main.command("dose-response")

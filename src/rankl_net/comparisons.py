@@ -190,7 +190,7 @@ def check_comparison(exp: Comparison) -> None:
         engine.check_end(exp.end)
         if exp.points < 2:
             raise InputError(f"points must be at least 2, got {exp.points}")
-        engine.check_readouts([*exp.readouts, *(e.readout for e in exp.expectations)])
+        engine.check_readouts(list(dict.fromkeys([*exp.readouts, *(e.readout for e in exp.expectations)])))
         for c in exp.conditions:
             if c.spec:
                 to_changes(parse_spec(c.spec), engine)

@@ -34,11 +34,14 @@ import roadrunner
 
 from .catalog import ModelInfo, get_model
 from .cvode import set_stability_limit_detection
-from .errors import InputError, SimulationError, unknown_name
+from .errors import InputError, SimulationError, first_repeated, unknown_name
 
 roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
 
 RELATIVE_TOLERANCE = 1e-8
+# output time points of one simulation at most: each holds every readout in memory, and
+# libRoadRunner's own result another copy (10^6 points of 20 readouts: about 320 MB)
+MAX_POINTS = 1_000_000
 ABSOLUTE_TOLERANCE = 1e-12
 # a state below this (in the model's units) at the baseline is round-off of zero
 ROUND_OFF = 1e-20
@@ -167,7 +170,8 @@ class Engine:
     preequilibration
         Parameter values held only while the baseline is found; restored at time 0.
     reset_at_start
-        Values assigned at time 0 of every condition (for example bone volume = 100 %).
+        Values assigned at time 0 of every condition (for example bone volume = 100 %), before
+        the condition's own changes.
     preequilibration_time
         Integration horizon of each pre-equilibration step, in model time units.
     tolerance
@@ -187,6 +191,10 @@ class Engine:
         Integrate with CVODE's stability-limit detection (:mod:`rankl_net.cvode`); False
         (default): as libRoadRunner sets CVODE. Where it cannot be switched on, a warning, and
         the attribute of the same name is False.
+    nonnegative_parameters
+        Refuse a negative value (``set:``) for a parameter that is not negative at the baseline:
+        True for the shipped models, whose parameters are rates, concentrations and fractions.
+        Species and compartments never take negative values.
     """
 
     def __init__(
@@ -204,8 +212,10 @@ class Engine:
         presets: Mapping[str, Mapping[str, float]] | None = None,
         absolute_tolerance: float = ABSOLUTE_TOLERANCE,
         stability_limit_detection: bool = False,
+        nonnegative_parameters: bool = False,
     ) -> None:
         self.name = name
+        self.nonnegative_parameters = nonnegative_parameters
         self.time_unit = time_unit
         text = sbml.read_text(encoding="utf-8") if isinstance(sbml, Path) else sbml
         self._sbml_text = text
@@ -465,11 +475,17 @@ class Engine:
         for r in readouts:
             if r not in self._symbol_set:
                 raise unknown_name("readout", r, self.symbols)
+        if len(set(readouts)) != len(readouts):
+            raise InputError(f"the readout {first_repeated(list(readouts))!r} is listed more than once")
         return list(readouts)
 
     def apply(self, changes: Changes) -> None:
-        """Restore the baseline, then apply the time-0 changes in a fixed order."""
+        """Restore the baseline, reset what the model resets at time 0 (bone volume to 100 %),
+        then apply the time-0 changes in a fixed order: a condition's own value of a reset
+        quantity (``set:bone_volume=50``) is its starting value."""
         self.restore_baseline()
+        for sid, v in self._reset.items():
+            self.set_value(sid, v)
         for sid, v in changes.parameters.items():
             self.set_value(sid, v)
         for sid, v in changes.species.items():
@@ -477,8 +493,6 @@ class Engine:
         for tc in changes.timed:
             if tc.start <= 0.0:
                 self.set_value(tc.target, tc.value)
-        for sid, v in self._reset.items():
-            self.set_value(sid, v)
 
     def simulate(
         self,
@@ -535,8 +549,8 @@ class Engine:
         At a change time that is also an output time, the row holds the value just before the
         change.
         """
-        if points < 2:
-            raise InputError(f"points must be at least 2, got {points}")
+        if not 2 <= points <= MAX_POINTS:
+            raise InputError(f"points must be from 2 to {MAX_POINTS:,}, got {points:,}")
         self._start(changes, end, readouts)
         grid = np.linspace(0.0, float(end), int(points))
         doses = self.dose_table(changes.dosing, end)
@@ -687,4 +701,5 @@ def load(model: str, context: str | None = None) -> Engine:
         presets={k: p.values for k, p in info.presets.items()},
         absolute_tolerance=info.absolute_tolerance or ABSOLUTE_TOLERANCE,
         stability_limit_detection=info.stability_limit_detection,
+        nonnegative_parameters=True,
     )

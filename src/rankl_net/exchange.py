@@ -502,9 +502,9 @@ def baseline_values(model_name: str, context: str | None = None) -> dict[str, fl
 def condition_values(model_name: str, changes: Changes, context: str | None = None) -> dict[str, float]:
     """The time-0 values a condition sets on top of the baseline, in the engine's order.
 
-    Parameters first, then species, then the values the model resets at time 0 (as
-    :meth:`rankl_net.engine.Engine.apply`). Timed changes cannot be written as initial values
-    and raise :class:`InputError`.
+    The values the model resets at time 0 first, then parameters, then species (as
+    :meth:`rankl_net.engine.Engine.apply`: a condition's own value of a reset quantity wins).
+    Timed changes cannot be written as initial values and raise :class:`InputError`.
     """
     if changes.timed:
         specs = ", ".join(f"{t.target}@{t.start:g}" for t in changes.timed)
@@ -513,9 +513,9 @@ def condition_values(model_name: str, changes: Changes, context: str | None = No
             "without a time window"
         )
     info = get_model(model_name)
-    out = dict(changes.parameters)
+    out = dict(info.reset_at_start)
+    out.update(changes.parameters)
     out.update(changes.species)
-    out.update(info.reset_at_start)
     return out
 
 

@@ -300,6 +300,21 @@ def _names(node: Node) -> tuple[str, ...]:
     return (node.node, *node.aliases)
 
 
+def _check_sign(p: SetValue, engine: Engine) -> None:
+    """A negative value of a species or a compartment (or, in a shipped model, of a parameter
+    that is not negative at the baseline) is bad input: the model would run on it to
+    non-physical results."""
+    if p.value >= 0:
+        return
+    if p.target in engine.species_ids or p.target in engine.compartment_ids:
+        what = "a species" if p.target in engine.species_ids else "a compartment's size"
+        raise InputError(f"set:{p.target}={_num(p.value)}: {p.target} is {what} and cannot be "
+                         "negative")
+    if engine.nonnegative_parameters and engine.baseline.get(p.target, 0.0) >= 0:
+        raise InputError(f"set:{p.target}={_num(p.value)}: {p.target} is a rate, amount or fraction "
+                         f"in {engine.name} and cannot be negative")
+
+
 def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes:
     """Turn perturbations into the parameter and species changes the engine applies.
 
@@ -338,6 +353,7 @@ def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes
                 valid = [i for i in engine.parameter_ids + engine.species_ids + engine.compartment_ids
                          if i not in engine.assigned_ids]
                 raise unknown_name("parameter or species", p.target, valid)
+            _check_sign(p, engine)
             if p.start == 0 and p.end is None:
                 bucket = changes.species if p.target in engine.species_ids else params
                 bucket[p.target] = p.value

@@ -214,7 +214,8 @@ def write_report(results: Path, out: Path) -> Path:
                                           label="log2 fold change vs background"))]
             if (sub["perturbation"].str.count(r"\+") == 1).any():
                 m = pair_matrix(sub, readout)
-                title = f"{html.escape(readout)}: pairs (log2 fold change; singles on the diagonal)"
+                diagonal = "; singles on the diagonal" if len(singles) else ""
+                title = f"{html.escape(readout)}: pairs (log2 fold change{diagonal})"
                 parts += [f"<h2>{title}</h2>",
                           _img(heatmap_figure(m, Path(tmp) / f"{readout}-pairs.png", title=readout,
                                               label="log2 fold change", min_range=SHOWN_RANGE))]

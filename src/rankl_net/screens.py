@@ -216,7 +216,11 @@ class ParquetStore:
         """Condition ids already written."""
         ids: set[str] = set()
         for p in self.parts():
-            ids.update(pd.read_parquet(p, columns=["condition_id"])["condition_id"])
+            try:
+                ids.update(pd.read_parquet(p, columns=["condition_id"])["condition_id"])
+            except Exception as exc:  # noqa: BLE001 - any reader failure is a damaged file
+                raise InputError(f"{p} is not a readable part of this screen ({type(exc).__name__}); move "
+                                 "it away and resume again to recompute its conditions") from None
         return ids
 
     def write(self, rows: list[dict]) -> Path:
@@ -278,8 +282,12 @@ def _prepare_store(out: Path, resume: bool, spec: ScreenSpec) -> ParquetStore:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out} exists and is not a screen folder; choose another --out")
-    if out.is_dir() and any(out.iterdir()) and not resume:
-        raise InputError(f"{out} already holds results; pass --resume to continue it or choose another --out")
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / MANIFEST).is_file() and not any(out.glob("part-*.parquet")):
+            raise InputError(f"{out} holds other files, not a screen; choose another --out")
+        if not resume:
+            raise InputError(f"{out} already holds results; pass --resume to continue it or choose another "
+                             "--out")
     if out.is_dir():
         _check_resumable(out, spec)
     try:
@@ -351,13 +359,23 @@ def _execute(spec: ScreenSpec, todo: list[tuple[str, str]], *, workers: int, cli
 
 
 def connect(scheduler: str, timeout: float = 5.0):
-    """A Dask client for ``scheduler`` (tcp://HOST:PORT); unreachable schedulers are bad input."""
+    """A Dask client for ``scheduler`` (tcp://HOST:PORT) with at least one worker, waited for
+    ``timeout`` seconds; an unreachable scheduler, or one without workers, is bad input."""
     from distributed import Client
 
+    if not scheduler.strip():
+        raise InputError("--scheduler is empty; give tcp://HOST:PORT, or leave it out for the local pool")
     try:
-        return Client(scheduler, timeout=f"{timeout}s")
+        client = Client(scheduler, timeout=f"{timeout}s")
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except (OSError, TimeoutError):
+        client.close()
+        raise InputError(f"the Dask scheduler at {scheduler} has no workers (waited {timeout:g} s); start "
+                         f"one with `dask worker {scheduler}`") from None
+    return client
 
 
 def run_screen(
@@ -419,7 +437,7 @@ def run_screen(
     if chunk_size is not None and chunk_size < 1:
         raise InputError(f"the chunk size must be at least 1 condition, got {chunk_size}")
     # connected before the results folder is made: an unreachable scheduler leaves nothing behind
-    client = connect(scheduler) if scheduler else None
+    client = connect(scheduler) if scheduler is not None else None
     try:
         store = _prepare_store(out, resume, spec) if out is not None else None
         ids = [spec.condition_id(c) for c in canonical]
@@ -463,7 +481,8 @@ def parse_levels(text: str) -> np.ndarray:
             n = int(n)
             if n < 2:
                 raise ValueError
-            return np.linspace(float(a), float(b), n)
+            # to 12 significant digits: 0.6, not the 0.6000000000000001 of linspace, in specs
+            return np.array([float(f"{v:.12g}") for v in np.linspace(float(a), float(b), n)])
         return np.array([float(x) for x in text.split(",") if x.strip()])
     except ValueError:
         raise InputError(f"cannot read levels {text!r}: use A:B:N (N >= 2) or a comma list") from None
