@@ -664,12 +664,13 @@ def screens_example(subs: dict[str, str]) -> None:
     specs = screens.dose_conditions("inh:CALCINEURIN", levels)
     dose = screens.run_screen("osteoclastogenesis", specs, readouts=["nfatc1"], workers=1)
     dose.insert(2, "level", dose["perturbation"].map(dict(zip(specs, levels, strict=True))))
-    fits = hill_fits(dose)
+    dose.insert(3, "dose", screens.dose_of("inh:CALCINEURIN", dose["level"]))
+    fits = hill_fits(dose, anchored=screens.anchored("inh:CALCINEURIN"))
     fit = fits.iloc[0]
     plots.dose_response_figure(dose, fits, OUT / "screen_dose.png",
                                title="osteoclastogenesis: inh:CALCINEURIN",
                                units=catalog.get_model("osteoclastogenesis").unit_labels(["nfatc1"]),
-                               level_label=screens.level_label("osteoclastogenesis", "inh:CALCINEURIN"))
+                               dose_label=screens.dose_label("osteoclastogenesis", "inh:CALCINEURIN"))
     subs["dose_ic50"] = fmt(fit["ic50"])
     subs["dose_ic50_lo"] = fmt(fit["ic50_lo"])
     subs["dose_ic50_hi"] = fmt(fit["ic50_hi"])

@@ -79,6 +79,18 @@ def test_dose_response_takes_readouts_as_simulate_does(tmp_path):
     assert list(pd.read_csv(tmp_path / "e_fits.csv")["readout"]) == ["osteoclasts"]
 
 
+def test_a_knockdown_series_is_fitted_on_the_fraction_removed(tmp_path):
+    out = run("dose-response", "bone", "--perturb", "kd:RANKL", "--levels", "0:1:6", "--readouts",
+              "osteoclasts", "--out", str(tmp_path / "k.csv"))
+    assert out.returncode == 0, out.stderr
+    assert "IC50 as a dose: fraction of RANKL expression removed" in out.stdout
+    series, fits = pd.read_csv(tmp_path / "k.csv"), pd.read_csv(tmp_path / "k_fits.csv")
+    assert series["dose"].tolist() == pytest.approx((1 - series["level"]).tolist())
+    # dose 0 (all RANKL kept) is the readout without the knockdown: the fit's baseline
+    assert fits["baseline"].iloc[0] == series["baseline_value"].iloc[0]
+    assert 0 < fits["ic50"].iloc[0] < 1 and fits["emax"].iloc[0] == pytest.approx(1.0, abs=0.01)
+
+
 def test_simulate_writes_csv_and_plot(tmp_path):
     out = run(
         "simulate",
@@ -148,7 +160,7 @@ def test_unwritable_output_exits_2_and_writes_nothing(tmp_path):
         (["dose-response", "bone", "--perturb", "inh:P38", "--levels", "0,0.5,1"], "at least 5"),
         (["dose-response", "bone", "--perturb", "inh:P38", "--levels", "0,0,0,0,0,0"], "at least 5"),
         (["dose-response", "bone", "--perturb", "set:k_rankl_production", "--levels", "-4,-3,-2,-1,0"],
-         "no level above 0"),
+         "no dose above 0"),
         (["phenotypes", "--out", "{tmp}/lines.csv"], "lines.png is a folder"),
         # a refused command creates no folder either
         (["simulate", "bone", "--out", "{tmp}/new/t.csv", "--plot", "{tmp}/new/t.txt"], "ends in"),

@@ -361,13 +361,13 @@ def test_a_flat_or_short_series_has_no_hill_fit():
     assert np.isnan(fit_hill(x, flat)["ic50"])
     assert (fit_hill(x, flat)["quality"], fit_hill(x, flat)["note"][:13]) == ("none", "flat response")
     short = fit_hill(x[:4], hill(x[:4], 200.0, 0.9, 0.05, 1.7))
-    assert np.isnan(short["ic50"]) and short["note"] == "4 distinct levels; a Hill fit needs at least 5"
+    assert np.isnan(short["ic50"]) and short["note"] == "4 distinct doses; a Hill fit needs at least 5"
     failed = np.where(x > 0.4, np.nan, hill(x, 200.0, 0.9, 0.05, 1.7))  # five levels failed
-    assert fit_hill(x, failed)["note"] == ("4 distinct levels with a finite response (of 9); "
+    assert fit_hill(x, failed)["note"] == ("4 distinct doses with a finite response (of 9); "
                                            "a Hill fit needs at least 5")
     assert is_flat(np.where(x > 0.9, np.nan, flat)) and not is_flat([1.0, 2.0, np.nan])
     assert np.isfinite(fit_hill(x, hill(x, 200.0, 0.9, 0.3, 1.7))["ic50"])
-    assert fit_hill(-x, hill(x, 200.0, 0.9, 0.3, 1.7))["note"] == "no level above 0"
+    assert fit_hill(-x, hill(x, 200.0, 0.9, 0.3, 1.7))["note"] == "no dose above 0"
 
 
 def test_a_series_that_does_not_fix_its_hill_parameters_is_called_ambiguous():
@@ -385,13 +385,35 @@ def test_a_series_that_does_not_fix_its_hill_parameters_is_called_ambiguous():
     assert shown["ic50"].iloc[1] == pytest.approx(0.3, rel=1e-6)
     # complete from the lowest level: any IC50 below it fits, the one found is extrapolated
     at_once = fit_hill(x, np.where(x > 0, 20.0, 200.0))
-    assert at_once["quality"] == "ambiguous" and "below the lowest level above 0 (0.125)" in at_once["note"]
-    assert fit_hill(x, hill(x, 200.0, 0.9, 3.0, 1.7))["note"].startswith("IC50 3 above the highest level 1")
-    # an IC50 within the levels, but with noise of a fifth of the effect: an interval of decades
-    noisy = hill(x, 200.0, 0.9, 0.3, 1.7) + 40.0 * np.random.default_rng(0).standard_normal(len(x))
-    wide = fit_hill(x, noisy)
-    assert x[1] < wide["ic50"] < 1.0 and wide["ic50_hi"] / wide["ic50_lo"] > 100
+    assert at_once["quality"] == "ambiguous" and "below the lowest dose above 0 (0.125)" in at_once["note"]
+    assert fit_hill(x, hill(x, 200.0, 0.9, 3.0, 1.7))["note"].startswith("IC50 3 above the highest dose 1")
+    # an IC50 within five doses, with noise of 2 % of the effect: one degree of freedom leaves
+    # an interval over 100-fold
+    few = np.array([0.0, 0.1, 0.3, 0.6, 1.0])
+    noisy = hill(few, 200.0, 0.9, 0.3, 1.7) + 4.0 * np.random.default_rng(2).standard_normal(len(few))
+    wide = fit_hill(few, noisy)
+    assert few[1] < wide["ic50"] < 1.0 and wide["ic50_hi"] / wide["ic50_lo"] > 100
     assert wide["quality"] == "ambiguous" and "IC50 interval spans" in wide["note"]
+    # a response that is not a Hill curve of the dose (activity falling linearly, then a step)
+    bent = np.where(x < 0.5, 200.0 * (1 - x), 20.0)
+    assert "not a Hill curve of the dose" in fit_hill(x, bent)["note"]
+
+
+def test_an_anchored_fit_fixes_the_baseline_at_the_reference():
+    x = np.linspace(0, 1, 9)
+    y = hill(x, 200.0, 0.9, 0.3, 1.7) + np.array([3.0, -2, 1, 0, -1, 2, -3, 1, 0])  # noise at dose 0 too
+    free, fixed = fit_hill(x, y, reference=200.0), fit_hill(x, y, reference=200.0, anchored=True)
+    assert free["baseline"] != 200.0 and fixed["baseline"] == 200.0
+    assert fixed["baseline_lo"] == fixed["baseline_hi"] == 200.0
+    assert fixed["ic50"] == pytest.approx(0.3, rel=0.05) and fixed["hill"] == pytest.approx(1.7, rel=0.1)
+    # a knockdown series, fitted on the fraction removed (1 - kept fraction), dose 0 the reference
+    kept = np.linspace(0, 1, 9)
+    osteoclasts = hill(1 - kept, 2.0, 1.0, 0.25, 2.0)
+    fit = fit_hill(screens.dose_of("kd:RANKL", kept), osteoclasts, reference=2.0, anchored=True)
+    assert fit["ic50"] == pytest.approx(0.25, rel=1e-4) and fit["emax"] == pytest.approx(1.0, rel=1e-4)
+    np.testing.assert_allclose(screens.dose_of("oe:OPG", [1.0, 3.0]), [0.0, 2.0])
+    np.testing.assert_allclose(screens.dose_of("set:pth", [1.0, 3.0]), [1.0, 3.0])
+    assert screens.anchored("kd:RANKL") and not screens.anchored("set:pth")
 
 
 def test_bliss_excess_is_zero_for_independent_effects():

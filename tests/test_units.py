@@ -183,17 +183,17 @@ def test_units_with_an_offset_equal_none_without_it():
     assert units.signature(model.getUnitDefinition("degC")) != units.signature(model.getUnitDefinition("K"))
 
 
-def test_dose_response_levels_say_what_they_measure():
-    from rankl_net.screens import level_label
+def test_doses_say_what_they_measure():
+    from rankl_net.screens import dose_label
 
-    assert level_label("bone", "inh:CTSK") == "fraction of CTSK activity inhibited"
-    assert level_label("bone", "kd:OPG") == "fraction of OPG expression kept"
-    assert level_label("bone", "oe:OPG") == "OPG expression (fold)"
-    assert level_label("bone", "set:tissue_time_scale") == "tissue_time_scale (dimensionless)"
-    assert level_label("clinical", "set:ctx_background") == "ctx_background (dimensionless)"
-    assert level_label("bone", "set:marker_percent") == "marker_percent (%)"
+    assert dose_label("bone", "inh:CTSK") == "fraction of CTSK activity inhibited"
+    assert dose_label("bone", "kd:OPG") == "fraction of OPG expression removed"
+    assert dose_label("bone", "oe:OPG") == "OPG expression added (fold - 1)"
+    assert dose_label("bone", "set:tissue_time_scale") == "tissue_time_scale (dimensionless)"
+    assert dose_label("clinical", "set:ctx_background") == "ctx_background (dimensionless)"
+    assert dose_label("bone", "set:marker_percent") == "marker_percent (%)"
     # a model that is not shipped (a table from elsewhere): the parameter without a unit
-    assert level_label("oldmodel", "set:pth") == "pth" and level_label(None, "set:pth") == "pth"
+    assert dose_label("oldmodel", "set:pth") == "pth" and dose_label(None, "set:pth") == "pth"
 
 
 def test_readout_units_come_from_a_model_name_or_an_sbml_file():

@@ -38,6 +38,8 @@ IC50_REACH = 100.0
 HILL_RANGE = (0.1, 20.0)
 # an IC50 whose 95 % interval is wider than this (hi / lo) is not fixed by the series
 AMBIGUOUS_IC50_SPAN = 100.0
+# a fit whose RMS residual exceeds this fraction of the response's range does not describe it
+POOR_FIT = 0.05
 
 
 def is_flat(responses: Sequence[float], fractional: bool = True) -> bool:
@@ -53,9 +55,14 @@ def is_flat(responses: Sequence[float], fractional: bool = True) -> bool:
 
 def fit_hill(
     levels: Sequence[float], responses: Sequence[float], confidence: float = 0.95,
-    reference: float | None = None,
+    reference: float | None = None, anchored: bool = False,
 ) -> dict[str, float]:
     """Least-squares Hill fit with confidence intervals from the parameter covariance.
+
+    ``levels`` are doses: 0 is no dose. With ``anchored`` (dose 0 leaves the model as it is:
+    inhibition, knockdown, overexpression), the baseline is not fitted but fixed at
+    ``reference``, the readout without the perturbation, which is known exactly; then three
+    parameters are fitted and the baseline's interval is the reference itself.
 
     Returns baseline, emax, ic50 (same unit as ``levels``), hill, their lower/upper bounds
     (``*_lo``/``*_hi``; IC50 and Hill bounds on the log scale), the residual RMS and
@@ -72,8 +79,10 @@ def fit_hill(
     ``quality`` says how far to trust the numbers: "ok"; "ambiguous" when the series does not
     fix them: the IC50 at the edge of its range (``IC50_REACH`` times beyond the tested levels,
     which is what a series that does not saturate within them gives) or extrapolated beyond the
-    tested levels, the Hill coefficient at the edge of ``HILL_RANGE``, an IC50 interval wider
-    than ``AMBIGUOUS_IC50_SPAN``-fold, or no interval at all (a singular covariance); "none"
+    tested levels, the Hill coefficient at the edge of ``HILL_RANGE``, an RMS residual over
+    ``POOR_FIT`` of the response's range (the response is not a Hill curve of the dose), an
+    IC50 interval wider than ``AMBIGUOUS_IC50_SPAN``-fold, or no interval at all (a singular
+    covariance); "none"
     when there is no fit. ``note`` says why, in words ("" for "ok"); ``at_bound`` names the
     parameters that stopped at the edge of their range ("ic50", "hill", both comma-separated,
     or ""): their values are bounds, not estimates (see :func:`fit_summary`).
@@ -98,7 +107,7 @@ def fit_hill(
     distinct = len(np.unique(x))
     if distinct < MIN_HILL_LEVELS:
         failed = f" with a finite response (of {tested})" if distinct < tested else ""
-        return no_fit(f"{distinct} distinct levels{failed}; a Hill fit needs at least {MIN_HILL_LEVELS}")
+        return no_fit(f"{distinct} distinct doses{failed}; a Hill fit needs at least {MIN_HILL_LEVELS}")
     if is_flat(y, fractional):
         return no_fit(f"flat response: it moves by at most {FLAT_RESPONSE:g} of its size")
     y0 = float(y[np.argmin(x)])
@@ -109,7 +118,7 @@ def fit_hill(
         return hill(xx, b, e, math.exp(log_ic50), math.exp(log_h), fractional=fractional)
 
     if not len(positive):
-        return no_fit("no level above 0")
+        return no_fit("no dose above 0")
     # the IC50 within IC50_REACH of the tested levels; a positive response cannot fall below
     # zero (emax <= 1)
     lo_ic, hi_ic = math.log(positive.min() / IC50_REACH), math.log(positive.max() * IC50_REACH)
@@ -120,11 +129,21 @@ def fit_hill(
     lower = [-np.inf, emax_bounds[0], lo_ic, math.log(HILL_RANGE[0])]
     upper = [np.inf, emax_bounds[1], hi_ic, math.log(HILL_RANGE[1])]
     guess = [y0, emax0, float(np.log(np.median(positive))), 0.0]
+    fixed = anchored and reference is not None and bool(np.isfinite(reference))
     try:
-        p, cov = optimize.curve_fit(model, x, y, p0=guess, bounds=(lower, upper), maxfev=20000)
+        if fixed:  # the baseline is the reference: three parameters, their covariance padded
+            def model3(xx, e, log_ic50, log_h):
+                return model(xx, reference, e, log_ic50, log_h)
+
+            p3, cov3 = optimize.curve_fit(model3, x, y, p0=guess[1:], bounds=(lower[1:], upper[1:]),
+                                          maxfev=20000)
+            p, cov = np.concatenate([[float(reference)], p3]), np.zeros((4, 4))
+            cov[1:, 1:] = cov3
+        else:
+            p, cov = optimize.curve_fit(model, x, y, p0=guess, bounds=(lower, upper), maxfev=20000)
     except (RuntimeError, ValueError) as exc:
         return no_fit(f"the least-squares fit failed: {exc}")
-    dof = max(1, len(x) - 4)
+    dof = max(1, len(x) - (3 if fixed else 4))
     t = stats.t.ppf(0.5 + confidence / 2, dof)
     se = np.sqrt(np.clip(np.diag(cov), 0, None)) if np.all(np.isfinite(cov)) else np.full(4, math.nan)
     rms = float(np.sqrt(np.mean((model(x, *p) - y) ** 2)))
@@ -140,36 +159,41 @@ def fit_hill(
         "hill_lo": exp(p[3] - t * se[3]), "hill_hi": exp(p[3] + t * se[3]),
         "rms": rms, "emax_scale": scale,
     }
-    why, at_bound = _ambiguity(p[2], p[3], (positive.min(), positive.max()), 2 * t * se[2])
+    why, at_bound = _ambiguity(p[2], p[3], (positive.min(), positive.max()), 2 * t * se[2],
+                               rms / float(np.ptp(y)))
     return {**fit, "quality": "ambiguous" if why else "ok", "note": why, "at_bound": at_bound}
 
 
 def _ambiguity(log_ic50: float, log_hill: float, tested: tuple[float, float],
-               log_ic50_span: float) -> tuple[str, str]:
+               log_ic50_span: float, misfit: float) -> tuple[str, str]:
     """Why a Hill fit's numbers are not fixed by its series, in words ("": they are), and the
     parameters at the edge of their range ("ic50", "hill", "ic50,hill" or ""). ``tested``: the
-    lowest and highest positive levels; ``log_ic50_span``: the width of the IC50's interval,
-    log(hi / lo). A parameter at the edge of its range stopped there, it was not found; an
-    IC50 beyond the tested levels is extrapolated."""
+    lowest and highest positive doses; ``log_ic50_span``: the width of the IC50's interval,
+    log(hi / lo); ``misfit``: the RMS residual as a fraction of the response's range. A
+    parameter at the edge of its range stopped there, it was not found; an IC50 beyond the
+    tested doses is extrapolated."""
     edge = 1e-3  # log units: within 0.1 % of a bound
     low, high = math.log(tested[0]), math.log(tested[1])
     reasons, at_bound = [], []
     if log_ic50 >= high + math.log(IC50_REACH) - edge:
-        reasons.append(f"IC50 at the top of its range ({IC50_REACH:g} times the highest level): the series "
-                       "does not saturate within the tested levels")
+        reasons.append(f"IC50 at the top of its range ({IC50_REACH:g} times the highest dose): the series "
+                       "does not saturate within the tested doses")
         at_bound.append("ic50")
     elif log_ic50 <= low - math.log(IC50_REACH) + edge:
-        reasons.append(f"IC50 at the bottom of its range (the lowest level above 0 / {IC50_REACH:g}): the "
-                       "response is complete from the lowest level")
+        reasons.append(f"IC50 at the bottom of its range (the lowest dose above 0 / {IC50_REACH:g}): the "
+                       "response is complete from the lowest dose")
         at_bound.append("ic50")
     elif log_ic50 > high:
-        reasons.append(f"IC50 {math.exp(log_ic50):.3g} above the highest level {tested[1]:g}: extrapolated")
+        reasons.append(f"IC50 {math.exp(log_ic50):.3g} above the highest dose {tested[1]:g}: extrapolated")
     elif log_ic50 < low:
-        reasons.append(f"IC50 {math.exp(log_ic50):.3g} below the lowest level above 0 ({tested[0]:g}): "
+        reasons.append(f"IC50 {math.exp(log_ic50):.3g} below the lowest dose above 0 ({tested[0]:g}): "
                        "extrapolated")
     if any(abs(log_hill - math.log(b)) < edge for b in HILL_RANGE):
         reasons.append(f"Hill coefficient at the edge of its range {HILL_RANGE[0]:g}-{HILL_RANGE[1]:g}")
         at_bound.append("hill")
+    if misfit > POOR_FIT:
+        reasons.append(f"the Hill curve misses the series by {100 * misfit:.2g} % of its range (RMS): the "
+                       "response is not a Hill curve of the dose")
     if not reasons and math.isnan(log_ic50_span):
         reasons.append("no confidence interval: the parameters' covariance is singular")
     elif not reasons and log_ic50_span > math.log(AMBIGUOUS_IC50_SPAN):
@@ -200,10 +224,12 @@ def fit_notes(fits: pd.DataFrame) -> list[str]:
     return [f"{r.readout}: {said[r.quality]}: {r.note}" for r in fits.itertuples() if r.quality != "ok"]
 
 
-def hill_fits(series: pd.DataFrame) -> pd.DataFrame:
-    """:func:`fit_hill` of each readout of a dose-response table (columns ``readout``, ``level``,
-    ``value``, ``baseline_value``: the readout without the perturbation), one row per readout."""
-    return pd.DataFrame([{"readout": r, **fit_hill(sub["level"], sub["value"],
+def hill_fits(series: pd.DataFrame, anchored: bool = False) -> pd.DataFrame:
+    """:func:`fit_hill` of each readout of a dose-response table (columns ``readout``, ``dose``
+    or else ``level``, ``value``, ``baseline_value``: the readout without the perturbation), one
+    row per readout; ``anchored``: as for :func:`fit_hill`."""
+    dose = "dose" if "dose" in series.columns else "level"
+    return pd.DataFrame([{"readout": r, **fit_hill(sub[dose], sub["value"], anchored=anchored,
                                                    reference=sub["baseline_value"].iloc[0])}
                          for r, sub in series.groupby("readout", sort=False)])
 

@@ -587,11 +587,24 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
 @click.option("--out", type=click.Path(path_type=Path), default=None, callback=_table_path,
               help="CSV of the series; the fits go to *_fits.csv and the figure to *.png beside it.")
 def dose_response_cmd(model, perturb, levels, readouts, background, context, end, workers, out) -> None:
-    """A dose-response series of one perturbation with a Hill fit per readout."""
+    """A dose-response series of one perturbation with a Hill fit per readout.
 
+    Doses are measured from the level that leaves the target as it is: the fraction inhibited
+    (inh:), the fraction of expression removed (kd:, 1 - level), the expression added (oe:,
+    level - 1); for set: the value itself. For inh:, kd: and oe: the fit's baseline is the
+    readout without the perturbation.
+    """
     from .analysis import MIN_HILL_LEVELS, fit_notes, fit_summary, hill_fits
     from .plots import dose_response_figure
-    from .screens import dose_conditions, level_label, parse_levels, readout_units, run_screen
+    from .screens import (
+        anchored,
+        dose_conditions,
+        dose_label,
+        dose_of,
+        parse_levels,
+        readout_units,
+        run_screen,
+    )
 
     if out is not None:
         out, fits_path, figure_path = _writable_table(out, "_fits.csv", ".png")
@@ -600,19 +613,21 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     if distinct < MIN_HILL_LEVELS:
         raise InputError(f"--levels {levels} gives {distinct} distinct levels; a Hill fit needs at least "
                          f"{MIN_HILL_LEVELS} (e.g. 0:1:9)")
-    if not (values > 0).any():
-        raise InputError(f"--levels {levels} has no level above 0; a Hill fit needs levels above 0 "
-                         "(e.g. 0:1:9)")
     specs = dose_conditions(perturb, values)
+    if not (dose_of(perturb, values) > 0).any():
+        raise InputError(f"--levels {levels} has no dose above 0 ({dose_label(None, perturb)}); a Hill fit "
+                         "needs levels that perturb (e.g. 0:1:9)")
     selected = _readout_list(readouts)
     table = run_screen(model, specs, background=background, context=context, end=end, readouts=selected,
                        workers=workers)
     level_of = dict(zip(specs, values, strict=True))
     table.insert(2, "level", table["perturbation"].map(level_of))
+    table.insert(3, "dose", dose_of(perturb, table["level"]))
     table.insert(0, "model", model)  # for the units of `rankl-net report`'s figure
-    fits = hill_fits(table)
-    click.echo(f"{perturb} on {model}: Hill fits (IC50 in the unit of the level, 95% intervals; emax a "
-               "fraction of the baseline, or in the readout's unit for readouts that are changes)")
+    fits = hill_fits(table, anchored=anchored(perturb))
+    label = dose_label(model, perturb)
+    click.echo(f"{perturb} on {model}: Hill fits (IC50 as a dose: {label}; 95% intervals; emax a fraction "
+               "of the baseline, or in the readout's unit for readouts that are changes)")
     click.echo(fit_summary(fits).to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     for line in fit_notes(fits):
         click.echo(line)
@@ -620,8 +635,7 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
         table.to_csv(_with_folder(out), index=False)
         fits.to_csv(fits_path, index=False)
         fig = dose_response_figure(table, fits, figure_path, title=f"{model}: {perturb}",
-                                   units=readout_units(model, fits["readout"]),
-                                   level_label=level_label(model, perturb))
+                                   units=readout_units(model, fits["readout"]), dose_label=label)
         click.echo(f"wrote {out}, {fits_path} and {fig}")
 
 

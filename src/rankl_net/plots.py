@@ -76,20 +76,30 @@ def _unit_axis(ax, readout: str, units: Mapping[str, str] | None) -> None:
         ax.set_ylabel(units[readout])
 
 
+# dose-response panels per row of a figure
+PANELS_PER_ROW = 4
+
+
 def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *, title: str,
-                         units: Mapping[str, str] | None = None, level_label: str = "level") -> Path:
-    """Dose-response points with their Hill fits, one panel per readout (``units``: as for
-    :func:`time_course_figure`; ``level_label``: what the levels measure, for the x axis,
-    :func:`rankl_net.screens.level_label`)."""
+                         units: Mapping[str, str] | None = None, dose_label: str = "dose") -> Path:
+    """Dose-response points with their Hill fits, one panel per readout, at most
+    ``PANELS_PER_ROW`` to a row, against the table's ``dose`` (or else ``level``) column
+    (``units``: as for :func:`time_course_figure`; ``dose_label``: what the doses measure, for
+    the x axis, :func:`rankl_net.screens.dose_label`)."""
     import numpy as np
 
     from .analysis import hill, is_flat
 
     readouts = list(dict.fromkeys(table["readout"]))
-    fig, axes = plt.subplots(1, len(readouts), figsize=(4.2 * len(readouts), 3.4), squeeze=False)
-    for ax, r in zip(axes.flat, readouts, strict=True):
+    dose = "dose" if "dose" in table.columns else "level"
+    columns = min(len(readouts), PANELS_PER_ROW)
+    rows = -(-len(readouts) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), squeeze=False)
+    for ax in axes.flat[len(readouts):]:
+        ax.set_visible(False)
+    for ax, r in zip(axes.flat, readouts, strict=False):
         sub = table[table["readout"] == r]
-        ax.plot(sub["level"], sub["value"], "o", ms=4, label="simulated")
+        ax.plot(sub[dose], sub["value"], "o", ms=4, label="simulated")
         fit = fits.set_index("readout").loc[r]
         fractional = fit.get("emax_scale", "fraction") == "fraction"
         if is_flat(sub["value"], fractional):
@@ -100,7 +110,7 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
             ax.set_ylim(centre - half, centre + half)
             ax.ticklabel_format(axis="y", useOffset=False)
         if np.isfinite(fit["ic50"]):
-            x = np.linspace(sub["level"].min(), sub["level"].max(), 200)
+            x = np.linspace(sub[dose].min(), sub[dose].max(), 200)
             curve = hill(x, fit["baseline"], fit["emax"], fit["ic50"], fit["hill"],
                          fractional=fractional)
             # an ambiguous fit (IC50 or n at the edge of its range) is drawn dashed, its numbers
@@ -109,11 +119,11 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
             ax.plot(x, curve, "--" if ambiguous else "-", lw=1.2,
                     label="Hill fit (ambiguous)" if ambiguous
                     else f"Hill fit: IC50 {fit['ic50']:.3g}, n {fit['hill']:.2g}")
-        positive = sub.loc[sub["level"] > 0, "level"]
+        positive = sub.loc[sub[dose] > 0, dose]
         if len(positive) and positive.max() / positive.min() > 100:
             ax.set_xscale("symlog", linthresh=float(positive.min()))
         ax.set_title(r, fontsize=10)
-        ax.set_xlabel(level_label)
+        ax.set_xlabel(dose_label)
         _unit_axis(ax, r, units)
         ax.legend(fontsize=7)
     fig.suptitle(title)

@@ -16,7 +16,7 @@ import pandas as pd
 from .analysis import combination_matrix, fit_notes, fit_summary, hill_fits, pair_matrix, pairwise_epistasis
 from .errors import InputError
 from .plots import bar_figure, dose_response_figure, heatmap_figure
-from .screens import MANIFEST, level_label, readout_units
+from .screens import MANIFEST, NEUTRAL_LEVEL, anchored, dose_label, dose_of, readout_units
 
 
 def read_results(path: Path) -> pd.DataFrame:
@@ -52,11 +52,14 @@ def model_of(results: Path, table: pd.DataFrame) -> str | None:
 def _dose_response(ok: pd.DataFrame, folder: Path, model: str | None) -> list[str]:
     """The Hill fits of a dose-response table (``rankl-net dose-response --out``: a ``level``
     column), its figure and its fits table."""
-    fits = hill_fits(ok)
     series = sorted({p.partition("=")[0] for p in ok["perturbation"]})
-    label = level_label(model, series[0]) if len(series) == 1 else "level"
+    perturb = series[0] if len(series) == 1 else ""
+    if "dose" not in ok.columns:  # a table written before doses were recorded
+        ok = ok.assign(dose=dose_of(perturb, ok["level"]))
+    fits = hill_fits(ok, anchored=anchored(perturb))
     figure = dose_response_figure(ok, fits, folder / "dose-response.png", title=" / ".join(series),
-                                  level_label=label, units=readout_units(model, fits["readout"]))
+                                  dose_label=dose_label(model, perturb) if perturb else "dose",
+                                  units=readout_units(model, fits["readout"]))
     notes = [f"<li>{html.escape(line)}</li>" for line in fit_notes(fits)]
     return ["<h2>Dose-response and Hill fits</h2>", _img(figure),
             fit_summary(fits).to_html(index=False, float_format=lambda x: f"{x:.4g}"),
@@ -68,15 +71,10 @@ def _dose_response(ok: pd.DataFrame, folder: Path, model: str | None) -> list[st
 SHOWN_RANGE = 0.01
 
 
-# the level of a perturbation that leaves its target as it is: what "agent absent" means in a
-# dose matrix (ko: and set: have none; a drug: regimen's dose is not one number)
-ABSENT_LEVEL = {"inh": 0.0, "kd": 1.0, "oe": 1.0}
-
-
 def _two_agent_levels(perturbations: pd.Series) -> tuple[str, str, tuple[float, float],
                                                         list[tuple[float, float]]] | None:
     """The two agents of a combination matrix (``inh:A=x+kd:B=y`` with the single agents at
-    their levels), the level at which each is absent (:data:`ABSENT_LEVEL`) and each condition's
+    their levels), the level at which each is absent (:data:`NEUTRAL_LEVEL`) and each condition's
     (level of A, level of B), an agent left out at its absent level; None: not such a screen
     (an agent given twice in one condition, as in a loading dose, has no single level)."""
     agents: list[str] = []
@@ -85,7 +83,7 @@ def _two_agent_levels(perturbations: pd.Series) -> tuple[str, str, tuple[float, 
         level = {}
         for part in spec.split("+"):
             agent, sep, value = part.partition("=")
-            if not sep or agent.partition(":")[0] not in ABSENT_LEVEL or agent in level:
+            if not sep or agent.partition(":")[0] not in NEUTRAL_LEVEL or agent in level:
                 return None
             if agent not in agents:
                 agents.append(agent)
@@ -97,7 +95,7 @@ def _two_agent_levels(perturbations: pd.Series) -> tuple[str, str, tuple[float, 
     if len(agents) != 2:
         return None
     a, b = agents
-    absent = (ABSENT_LEVEL[a.partition(":")[0]], ABSENT_LEVEL[b.partition(":")[0]])
+    absent = (NEUTRAL_LEVEL[a.partition(":")[0]], NEUTRAL_LEVEL[b.partition(":")[0]])
     return a, b, absent, [(lv.get(a, absent[0]), lv.get(b, absent[1])) for lv in levels]
 
 
@@ -107,7 +105,7 @@ def _not_a_matrix(perturbations: pd.Series) -> list[str]:
     combined = [p for p in perturbations if "+" in p and "=" in p]
     if not combined:
         return []
-    kinds = ", ".join(f"{k}: (absent at {v:g})" for k, v in ABSENT_LEVEL.items())
+    kinds = ", ".join(f"{k}: (absent at {v:g})" for k, v in NEUTRAL_LEVEL.items())
     return [f"<p>No Bliss analysis: the report reads dose matrices of two agents, each given once per "
             f"condition as {kinds}, with the single agents; this screen (for example "
             f"{html.escape(combined[0])}) is shown as its single perturbations, and as pairs where it "

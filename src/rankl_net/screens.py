@@ -498,17 +498,40 @@ def readout_units(model: str | None, readouts: Iterable[str]) -> dict[str, str]:
     return get_model(model).unit_labels(readouts) if model in model_names() else {}
 
 
-def level_label(model: str | None, perturb: str) -> str:
-    """What the levels of a dose series (``inh:X``, ``kd:X``, ``oe:X``, ``set:ID``) measure, for
-    an axis: the inhibited fraction of X's activity, the kept fraction of its expression, its
-    fold expression, or the value of ID in its unit (left out when :func:`readout_units` has
-    none)."""
+# the level of a perturbation that leaves its target as it is (ko: and set: have none): doses
+# are measured from it, and in a combination matrix an agent at it is absent
+NEUTRAL_LEVEL = {"inh": 0.0, "kd": 1.0, "oe": 1.0}
+
+
+def dose_of(perturb: str, levels: Iterable[float]) -> np.ndarray:
+    """The dose of each level of a dose series, measured from the level that leaves the target
+    as it is (:data:`NEUTRAL_LEVEL`): for ``inh:X`` the fraction of activity inhibited (the
+    level), for ``kd:X`` the fraction of expression removed (1 - level), for ``oe:X`` the
+    expression added (level - 1, in folds of the normal expression); for ``set:ID`` the value
+    itself."""
+    neutral = NEUTRAL_LEVEL.get(perturb.partition(":")[0])
+    values = np.asarray(list(levels), float)
+    return values if neutral is None else np.abs(values - neutral)
+
+
+def anchored(perturb: str) -> bool:
+    """Whether dose 0 of a series of ``perturb`` leaves the model as it is, so the response at
+    dose 0 is the readout without the perturbation (``inh:``, ``kd:``, ``oe:``; not ``set:``,
+    whose dose 0 is a value of 0)."""
+    return perturb.partition(":")[0] in NEUTRAL_LEVEL
+
+
+def dose_label(model: str | None, perturb: str) -> str:
+    """What the doses of a series (:func:`dose_of`) measure, for an axis: the inhibited
+    fraction of X's activity, the removed fraction of its expression, the added expression, or
+    the value of ID in its unit (left out when :func:`readout_units` has none)."""
     kind, _, target = perturb.partition(":")
     if kind == "set":
         unit = readout_units(model, [target]).get(target, "")
         return f"{target} ({unit})" if unit else target
-    return {"inh": f"fraction of {target} activity inhibited", "kd": f"fraction of {target} expression kept",
-            "oe": f"{target} expression (fold)"}.get(kind, "level")
+    return {"inh": f"fraction of {target} activity inhibited",
+            "kd": f"fraction of {target} expression removed",
+            "oe": f"{target} expression added (fold - 1)"}.get(kind, "level")
 
 
 def dose_conditions(perturb: str, levels: Iterable[float]) -> list[str]:
