@@ -3,6 +3,7 @@ behaviours of BIOLOGY.md, each as a direction with a margin."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -203,6 +204,29 @@ def test_malformed_experiment_file_is_reported(tmp_path):
         comparisons.read_comparisons(bad)
 
 
+@pytest.mark.parametrize(("typo", "message"), [
+    ('contxt = "human"\n', "experiment x: unknown key 'contxt'. Did you mean 'context'?"),
+    ('conditions = [{ label = "a", specs = "" }]\n', "a condition: unknown key 'specs'. Did you mean"),
+    ('expectations = [{ readout = "ctx", condition = "a", relation = "below", threshold = 0, margn = 1 }]\n',
+     "an expectation: unknown key 'margn'. Did you mean 'margin'?"),
+    ('experiment = 1\n', "unknown key 'experiment'"),
+])
+def test_a_misspelled_key_in_an_experiment_file_is_refused(tmp_path, typo, message):
+    # a key the reader does not know would otherwise leave its default in place, silently
+    text = ('[[experiments]]\nid = "x"\ntitle = "t"\nmodel = "bone"\nend = 1\nreadouts = ["ctx"]\n'
+            'conditions = [{ label = "a", spec = "" }]\n')
+    if typo.startswith("conditions"):
+        text = text.replace('conditions = [{ label = "a", spec = "" }]\n', typo)
+    elif typo.startswith("experiment ="):
+        text = typo + text
+    else:
+        text += typo
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text)
+    with pytest.raises(InputError, match=re.escape(message)):
+        comparisons.read_comparisons(bad)
+
+
 @pytest.mark.parametrize("exp_id", ["../outside", "a/b", "", 7])
 def test_an_experiment_id_must_name_files_inside_the_output_folder(tmp_path, exp_id):
     bad = tmp_path / "bad.toml"
@@ -220,6 +244,12 @@ def test_experiment_command_writes_table_plot_and_checks(tmp_path):
         assert (tmp_path / name).stat().st_size > 0
     bad = subprocess.run(cmd + ["vicious"], capture_output=True, text=True)
     assert bad.returncode == 2 and "Did you mean 'vicious_cycle'" in bad.stderr
+    # a check at its own time (at = 21) says so: the table above it is at the end time
+    gct = subprocess.run(cmd + ["giant_cell_tumour_denosumab", "--out", str(tmp_path)], capture_output=True,
+                         text=True)
+    assert gct.returncode == 0, gct.stdout + gct.stderr
+    assert "readouts at 168 days:" in gct.stdout
+    assert [ln for ln in gct.stdout.splitlines() if "denosumab_serum" in ln and " at 21 days: " in ln]
 
 
 # ---------------------------------------------------------------------------------- immunity

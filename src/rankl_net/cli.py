@@ -456,7 +456,8 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
         for row in result.checks.itertuples():
             mark = "ok  " if row.passed else "FAIL"
             change = "" if math.isnan(row.relative_change) else f" ({100 * row.relative_change:+.1f} %)"
-            click.echo(f"{mark} {row.condition}: {row.expectation}: {row.value:.4g}{change}")
+            when = "" if row.time == exp.end else f" at {row.time:g} {unit}s"  # not the table's time
+            click.echo(f"{mark} {row.condition}: {row.expectation}{when}: {row.value:.4g}{change}")
         failed += int((~result.checks["passed"]).sum()) if len(result.checks) else 0
         click.echo(f"wrote {csv_path}, {checks_path.name} and {png_path.name}\n")
     total = sum(len(e.expectations) for e in experiments)

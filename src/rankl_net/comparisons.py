@@ -40,7 +40,7 @@ import pandas as pd
 
 from . import paths
 from .engine import load
-from .errors import InputError, first_repeated
+from .errors import InputError, first_repeated, unknown_name
 from .model import Model
 from .perturbations import parse_spec, to_changes
 
@@ -108,7 +108,27 @@ class Comparison:
         raise InputError(f"experiment {self.id}: no condition {label!r}")
 
 
+# the keys each table of an experiment file may hold: any other is a typing error, which would
+# otherwise fall back silently to a default (`contxt = "human"` running in the default context)
+FILE_KEYS = ("experiments",)
+EXPERIMENT_KEYS = ("id", "title", "model", "context", "end", "readouts", "conditions", "expectations",
+                   "points", "source", "note", "tags")
+CONDITION_KEYS = ("label", "spec")
+EXPECTATION_KEYS = ("readout", "condition", "relation", "reference", "margin", "threshold", "at", "source",
+                    "note")
+
+
+def _known_keys(where: str, table: object, allowed: tuple[str, ...]) -> None:
+    """Refuse a key of ``table`` that is not in ``allowed``, with the closest allowed key."""
+    if not isinstance(table, dict):
+        raise InputError(f"{where}: expected a table of keys, got {table!r}")
+    for key in table:
+        if key not in allowed:
+            raise InputError(f"{where}: {unknown_name('key', key, allowed)}")
+
+
 def _expectation(exp_id: str, raw: dict, labels: set[str]) -> Expectation:
+    _known_keys(f"experiment {exp_id}, an expectation", raw, EXPECTATION_KEYS)
     try:
         e = Expectation(
             readout=raw["readout"],
@@ -143,13 +163,18 @@ def read_comparisons(path: Path = TUMOUR_EXPERIMENTS) -> list[Comparison]:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
+    _known_keys(Path(path).name, raw, FILE_KEYS)
     out = []
     for i, entry in enumerate(raw.get("experiments", []), start=1):
+        name = entry.get("id", f"#{i}") if isinstance(entry, dict) else f"#{i}"
+        _known_keys(f"{Path(path).name}: experiment {name}", entry, EXPERIMENT_KEYS)
         exp_id = entry.get("id", f"#{i}")
         if "id" in entry and not (isinstance(exp_id, str) and EXPERIMENT_ID.fullmatch(exp_id)):
             raise InputError(f"{Path(path).name}: experiment id {exp_id!r} names its output files; use "
                              "letters, digits, '_', '-' and '.', starting with a letter or digit")
         try:
+            for c in entry["conditions"]:
+                _known_keys(f"experiment {exp_id}, a condition", c, CONDITION_KEYS)
             conditions = tuple(Condition(c["label"], c.get("spec", "")) for c in entry["conditions"])
             labels = {c.label for c in conditions}
             if len(labels) != len(conditions):
