@@ -663,7 +663,7 @@ def screens_example(subs: dict[str, str]) -> None:
     levels = np.linspace(0, 1, 11)
     specs = screens.dose_conditions("inh:CALCINEURIN", levels)
     dose = screens.run_screen("osteoclastogenesis", specs, readouts=["nfatc1"], workers=1)
-    dose.insert(2, "level", dose["perturbation"].map(dict(zip(specs, levels, strict=True))))
+    dose.insert(2, "level", screens.levels_of(dose["perturbation"]))
     dose.insert(3, "dose", screens.dose_of("inh:CALCINEURIN", dose["level"]))
     fits = hill_fits(dose, anchored=screens.anchored("inh:CALCINEURIN"))
     fit = fits.iloc[0]

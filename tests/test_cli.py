@@ -114,6 +114,10 @@ def test_simulate_writes_csv_and_plot(tmp_path):
     ("args", "needle"),
     [
         (["simulate", "boen"], "Did you mean 'bone'"),
+        (["simulate", "nosuch.xml"], "nosuch.xml: no such file"),  # before asking for --end
+        (["simulate", "bone", "--baseline", "initial"], "--baseline applies to an SBML file"),
+        (["export", "bone", "--format", "sbml", "--context", "human", "--out", "x.xml"],
+         "--context applies to the sedml, omex, petab exports"),
         (["simulate", "bone", "-p", "ko:OPGG"], "Did you mean 'OPG'"),
         (["simulate", "bone", "--readouts", "osteoclast"], "Did you mean 'osteoclasts'"),
         (["simulate", "bone", "-p", "kd:OPG=2"], "between 0 and 1"),

@@ -475,7 +475,7 @@ def test_epistasis_is_zero_for_multiplicative_effects():
     (["--knockouts", "all", "--scheduler", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler"),
     (["--knockouts", "OPG", "--chunk-size", "-1"], "chunk size must be at least 1"),
     (["--knockouts", "OPG", "--workers", "2", "--scheduler", "tcp://127.0.0.1:9"], "not both"),
-    (["--knockouts", "OPG,RANKL,OPG"], "'ko:OPG' more than once"),
+    (["--knockouts", "OPG,RANKL,OPG"], "names OPG more than once"),
     (["--knockouts", "OPG", "--readouts", "bone_volume,bone_volume"], "'bone_volume' is listed more"),
     (["--knockouts", "OPG", "--scheduler", ""], "--scheduler is empty"),
 ])
@@ -535,7 +535,7 @@ def test_a_scheduler_without_workers_is_refused(tmp_path):
 
     with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
         with pytest.raises(InputError, match="has no workers"):
-            screens.connect(cluster.scheduler_address, timeout=0.5)
+            screens.connect(cluster.scheduler_address, worker_timeout=0.5)
 
 
 def test_resume_refuses_a_folder_of_another_screen_and_leaves_it_untouched(tmp_path):
@@ -641,3 +641,44 @@ def test_pairs_with_singles_screen_both(tmp_path):
     alone = subprocess.run(_cli(*singles_only, "--singles", "--out", str(tmp_path / "t")),
                            capture_output=True, text=True, timeout=120)
     assert alone.returncode == 2 and "--singles adds the single knockouts to --pairs" in alone.stderr
+
+
+def test_nodes_are_named_by_their_ids_whatever_the_user_calls_them():
+    # Tnfrsf11b is the gene of OPG, Mapk14 of p38: the same knockout, one spec and one id
+    with pytest.raises(InputError, match=r"names OPG more than once \(OPG, Tnfrsf11b\)"):
+        screens.knockout_conditions("bone", ["OPG", "Tnfrsf11b"], pairs=True)
+    with pytest.raises(InputError, match="'ko:OPG' more than once"):
+        run_screen("bone", ["ko:OPG", "ko:Tnfrsf11b"], end=28, readouts=["osteoclasts"], workers=1)
+    table = run_screen("bone", ["ko:Tnfrsf11b", "inh:Mapk14=0.5"], end=28, readouts=["osteoclasts"],
+                       workers=1)
+    assert table["perturbation"].tolist() == ["ko:OPG", "inh:P38=0.5"]
+    np.testing.assert_array_equal(screens.levels_of(["inh:P38=0.5", "kd:RANKL=1e-09"]), [0.5, 1e-9])
+
+
+def test_a_dose_series_named_by_a_gene_symbol_has_its_levels(tmp_path):
+    out = subprocess.run(_cli("dose-response", "bone", "--perturb", "inh:Mapk14", "--levels", "0:1:5",
+                              "--readouts", "osteoclasts", "--out", str(tmp_path / "d.csv")),
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    series = pd.read_csv(tmp_path / "d.csv")
+    assert series["level"].tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert series["perturbation"].iloc[1] == "inh:P38=0.25"
+    assert pd.read_csv(tmp_path / "d_fits.csv")["quality"].iloc[0] != "none"
+
+
+def test_levels_and_doses_are_free_of_round_off_and_keep_their_ends():
+    assert screens.parse_levels("0:1:6").tolist() == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert screens.dose_conditions("inh:P38", screens.parse_levels("0:1:6"))[3] == "inh:P38=0.6"
+    # the ends as typed, even past 12 digits
+    assert screens.parse_levels("0:0.9999999999999:5")[-1] == 0.9999999999999
+    assert screens.parse_levels("0.1234567890123456:1:2")[0] == 0.1234567890123456
+    assert screens.dose_of("kd:RANKL", [0.7, 0.8]).tolist() == [0.3, 0.2]
+
+
+def test_a_sensitivity_range_below_zero_of_a_rate_is_refused():
+    from rankl_net.sensitivity import problem
+
+    with pytest.raises(InputError, match="pth: the range -1:3 reaches below 0"):
+        problem("bone", {"pth": (-1.0, 3.0)})
+    assert problem("bone", {"pth": (0.0, 3.0)})["bounds"] == [[0.0, 3.0]]
+

@@ -210,8 +210,9 @@ def test_malformed_experiment_file_is_reported(tmp_path):
     ('expectations = [{ readout = "ctx", condition = "a", relation = "below", threshold = 0, margn = 1 }]\n',
      "an expectation: unknown key 'margn'. Did you mean 'margin'?"),
     ('experiment = 1\n', "unknown key 'experiment'"),
+    ('points = 2000000\n', "points must be from 2 to 1,000,000"),
 ])
-def test_a_misspelled_key_in_an_experiment_file_is_refused(tmp_path, typo, message):
+def test_a_misspelled_key_or_a_bad_value_in_an_experiment_file_is_refused(tmp_path, typo, message):
     # a key the reader does not know would otherwise leave its default in place, silently
     text = ('[[experiments]]\nid = "x"\ntitle = "t"\nmodel = "bone"\nend = 1\nreadouts = ["ctx"]\n'
             'conditions = [{ label = "a", spec = "" }]\n')
@@ -224,7 +225,8 @@ def test_a_misspelled_key_in_an_experiment_file_is_refused(tmp_path, typo, messa
     bad = tmp_path / "bad.toml"
     bad.write_text(text)
     with pytest.raises(InputError, match=re.escape(message)):
-        comparisons.read_comparisons(bad)
+        for experiment in comparisons.read_comparisons(bad):
+            comparisons.check_comparison(experiment)  # what is checked before any experiment runs
 
 
 @pytest.mark.parametrize("exp_id", ["../outside", "a/b", "", 7])

@@ -26,7 +26,7 @@ def hill(x: np.ndarray, baseline: float, emax: float, ic50: float, h: float, *,
     return baseline * (1.0 - emax * occupancy) if fractional else baseline - emax * occupancy
 
 
-# four parameters and at least one degree of freedom for the confidence intervals
+# four parameters (three when anchored) and at least one degree of freedom for the intervals
 MIN_HILL_LEVELS = 5
 # a response that moves by less than this fraction of its size is flat: below what the
 # integrator resolves (relative tolerance 1e-8), so no IC50 can be read from it
@@ -72,8 +72,8 @@ def fit_hill(
     unit of the response; see :func:`hill`). ``reference``, the readout without the perturbation
     (a screen's ``baseline_value``), decides which: positive, "fraction"; otherwise (about zero
     or below), "absolute". Without it, "fraction" when every response is positive. The numbers
-    are NaN when the data cannot fix four parameters: fewer than ``MIN_HILL_LEVELS`` distinct
-    levels, no positive level, or a flat response (one that moves by at most ``FLAT_RESPONSE``
+    are NaN when the data cannot fix the parameters: fewer than ``MIN_HILL_LEVELS`` distinct
+    doses, no positive dose, or a flat response (one that moves by at most ``FLAT_RESPONSE``
     of its size).
 
     ``quality`` says how far to trust the numbers: "ok"; "ambiguous" when the series does not

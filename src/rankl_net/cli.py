@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from ._version import __version__
 from .errors import InputError, RanklNetError
@@ -264,7 +265,8 @@ def models_cmd() -> None:
 )
 @click.option("--context", default=None, help="Species context: mouse or human (default: the model's).")
 @click.option("--end", type=float, default=None, help="End time in the model's time unit.")
-@click.option("--points", type=int, default=101, show_default=True, help="Number of output time points.")
+@click.option("--points", type=int, default=101, show_default=True,
+              help="Number of output time points (2 to 1,000,000).")
 @click.option("--readouts", default=None, help="Comma-separated readouts (default: the model's readouts).")
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None,
@@ -295,6 +297,8 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
         if out is not None and plot.resolve() == out.resolve():
             raise InputError(f"--out and --plot are the same file ({out}); give them different names")
     selected = _readout_list(readouts)
+    if model.lower().endswith(".xml") and not Path(model).is_file():
+        raise InputError(f"{model}: no such file")
     if model.lower().endswith(".xml") or Path(model).is_file():
         from .exchange import load_any, simulate_any
 
@@ -308,6 +312,9 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
     else:
         from .model import Model
 
+        if click.get_current_context().get_parameter_source("baseline") != ParameterSource.DEFAULT:
+            raise InputError("--baseline applies to an SBML file; the shipped models start from their "
+                             "steady baseline")
         m = Model(model, context)
         frame = m.simulate(*specs, end=end, points=points, readouts=selected)
         time_unit, title = m.time_unit, f"{model} ({m.context})"
@@ -347,9 +354,10 @@ def export_cmd(model, fmt, out, context, experiment) -> None:
     """Export MODEL as SBML, SBML L2V4, Antimony, hierarchical SBML (comp), SED-ML, a COMBINE
     archive or a PEtab problem."""
     from .catalog import get_model
-    from .exchange import export
+    from .exchange import check_context_format, export
 
     shipped = get_model(model).sbml_path
+    check_context_format(fmt, context)
     out = _writable(out, folder=fmt == "petab")
     if out.exists() and out.resolve() == shipped.resolve():
         raise InputError(f"{out} is the shipped model file itself; give another name")
@@ -539,11 +547,13 @@ def calibrate_cmd() -> None:
 @click.option("--readouts", default=None, help="Comma-separated readouts (default: the model's).")
 @click.option("--workers", type=int, default=None, help="Local processes (default: every core).")
 @click.option("--scheduler", default=None, help="Dask scheduler address, tcp://HOST:PORT.")
+@click.option("--worker-timeout", type=click.FloatRange(min=0), default=60.0, show_default=True,
+              help="Seconds to wait for the scheduler's first worker.")
 @click.option("--chunk-size", type=int, default=None, help="Conditions per task.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Parquet dataset folder.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted screen in --out.")
 def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, context, end, readouts, workers,
-               scheduler, chunk_size, out, resume) -> None:
+               scheduler, worker_timeout, chunk_size, out, resume) -> None:
     """Run a perturbation screen on MODEL and stream the results to a Parquet dataset."""
     from .screens import knockout_conditions, run_screen
 
@@ -566,7 +576,8 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     selected = _readout_list(readouts)
     start = time.perf_counter()
     table = run_screen(model, conditions, background=background, context=context, end=end, readouts=selected,
-                       workers=workers, scheduler=scheduler, out=out, resume=resume, chunk_size=chunk_size)
+                       workers=workers, scheduler=scheduler, worker_timeout=worker_timeout, out=out,
+                       resume=resume, chunk_size=chunk_size)
     elapsed = time.perf_counter() - start
     n = table["condition_id"].nunique()
     failed = table.loc[table["status"] != "ok", "condition_id"].nunique()
@@ -602,6 +613,7 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
         dose_conditions,
         dose_label,
         dose_of,
+        levels_of,
         parse_levels,
         readout_units,
         run_screen,
@@ -621,8 +633,8 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     selected = _readout_list(readouts)
     table = run_screen(model, specs, background=background, context=context, end=end, readouts=selected,
                        workers=workers)
-    level_of = dict(zip(specs, values, strict=True))
-    table.insert(2, "level", table["perturbation"].map(level_of))
+    # the screen names nodes by their ids (inh:Mapk14 is inh:P38): levels read from its specs
+    table.insert(2, "level", levels_of(table["perturbation"]))
     table.insert(3, "dose", dose_of(perturb, table["level"]))
     table.insert(0, "model", model)  # for the units of `rankl-net report`'s figure
     fits = hill_fits(table, anchored=anchored(perturb))

@@ -39,7 +39,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .engine import load
+from .engine import check_points, load
 from .errors import InputError, first_repeated, unknown_name
 from .model import Model
 from .perturbations import parse_spec, to_changes
@@ -213,8 +213,7 @@ def check_comparison(exp: Comparison) -> None:
     try:
         engine = load(exp.model, exp.context)
         engine.check_end(exp.end)
-        if exp.points < 2:
-            raise InputError(f"points must be at least 2, got {exp.points}")
+        check_points(exp.points)
         engine.check_readouts(list(dict.fromkeys([*exp.readouts, *(e.readout for e in exp.expectations)])))
         for c in exp.conditions:
             if c.spec:

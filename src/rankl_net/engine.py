@@ -511,7 +511,7 @@ class Engine:
         end
             End time, in model time units.
         points
-            Number of output time points, evenly spaced from 0 to ``end`` (at least 2).
+            Number of output time points, evenly spaced from 0 to ``end`` (2 to ``MAX_POINTS``).
         readouts
             Model quantities to report.
 
@@ -549,8 +549,7 @@ class Engine:
         At a change time that is also an output time, the row holds the value just before the
         change.
         """
-        if not 2 <= points <= MAX_POINTS:
-            raise InputError(f"points must be from 2 to {MAX_POINTS:,}, got {points:,}")
+        check_points(points)
         self._start(changes, end, readouts)
         grid = np.linspace(0.0, float(end), int(points))
         doses = self.dose_table(changes.dosing, end)
@@ -670,6 +669,12 @@ def configure_integrator(
 def _integrator_message(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def check_points(points: int) -> None:
+    """Refuse a number of output time points outside 2 to ``MAX_POINTS``."""
+    if not 2 <= points <= MAX_POINTS:
+        raise InputError(f"points must be from 2 to {MAX_POINTS:,}, got {points:,}")
 
 
 @cache

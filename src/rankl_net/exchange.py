@@ -1254,6 +1254,18 @@ class ExportResult:
     notes: tuple[str, ...] = ()
 
 
+# the formats that carry a context's values (a simulation experiment or a PEtab problem); the
+# model files themselves hold the model's own values, every context in its model card
+CONTEXT_FORMATS = ("sedml", "omex", "petab")
+
+
+def check_context_format(fmt: str, context: str | None) -> None:
+    """Refuse a context for a format that cannot carry it (it would be ignored)."""
+    if context is not None and fmt not in CONTEXT_FORMATS:
+        raise InputError(f"--context applies to the {', '.join(CONTEXT_FORMATS)} exports; the {fmt} export "
+                         "is the model with its own values (export sedml or omex for a context's baseline)")
+
+
 def export(
     model_name: str,
     fmt: str,
@@ -1293,6 +1305,7 @@ def export(
     info = get_model(model_name)
     if fmt not in FORMATS:
         raise unknown_name("export format", fmt, FORMATS)
+    check_context_format(fmt, context)
     if context is not None and context not in info.contexts:
         raise unknown_name("context", context, info.contexts)
     out = Path(out)

@@ -300,19 +300,25 @@ def _names(node: Node) -> tuple[str, ...]:
     return (node.node, *node.aliases)
 
 
+def nonnegative(target: str, engine: Engine) -> bool:
+    """Whether ``target`` cannot take a negative value: a species or a compartment, or in a
+    shipped model any parameter (rates, concentrations, fractions), unless the model itself
+    gives it a negative value at the baseline."""
+    if engine.baseline.get(target, 0.0) < 0:
+        return False
+    return (target in engine.species_ids or target in engine.compartment_ids
+            or engine.nonnegative_parameters)
+
+
 def _check_sign(p: SetValue, engine: Engine) -> None:
-    """A negative value of a species or a compartment (or, in a shipped model, of a parameter
-    that is not negative at the baseline) is bad input: the model would run on it to
-    non-physical results."""
-    if p.value >= 0:
+    """A negative value of what :func:`nonnegative` says cannot be negative is bad input: the
+    model would run on it to non-physical results."""
+    if p.value >= 0 or not nonnegative(p.target, engine):
         return
-    if p.target in engine.species_ids or p.target in engine.compartment_ids:
-        what = "a species" if p.target in engine.species_ids else "a compartment's size"
-        raise InputError(f"set:{p.target}={_num(p.value)}: {p.target} is {what} and cannot be "
-                         "negative")
-    if engine.nonnegative_parameters and engine.baseline.get(p.target, 0.0) >= 0:
-        raise InputError(f"set:{p.target}={_num(p.value)}: {p.target} is a rate, amount or fraction "
-                         f"in {engine.name} and cannot be negative")
+    what = ("a species" if p.target in engine.species_ids
+            else "a compartment's size" if p.target in engine.compartment_ids
+            else f"a rate, amount or fraction in {engine.name}")
+    raise InputError(f"set:{p.target}={_num(p.value)}: {p.target} is {what} and cannot be negative")
 
 
 def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes:

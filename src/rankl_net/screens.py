@@ -46,7 +46,7 @@ from .catalog import get_model, model_names
 from .dosing import spec_number
 from .engine import load
 from .errors import InputError, SimulationError, first_repeated
-from .perturbations import condition_spec, nodes_for, parse_spec, to_changes
+from .perturbations import condition_spec, nodes_for, parse_spec, resolve_node, to_changes
 from .sbml_io import read_sbml_document
 from .units import labels
 
@@ -91,11 +91,17 @@ def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pai
     if targets == "all" or targets == ["all"]:
         chosen = available
     else:
-        chosen = [t.strip() for t in targets if t.strip()]
-        if not chosen:
+        named = [t.strip() for t in targets if t.strip()]
+        if not named:
             raise InputError("the knockout list is empty")
-        for t in chosen:
+        for t in named:
             to_changes(parse_spec(f"ko:{t}"), engine)  # unknown names fail here, with a suggestion
+        # each node by its id: a gene symbol or protein name is the same knockout
+        chosen = [resolve_node(t, engine).node for t in named]
+        if len(set(chosen)) != len(chosen):
+            node = first_repeated(chosen)
+            names = [t for t, n in zip(named, chosen, strict=True) if n == node]
+            raise InputError(f"the knockout list names {node} more than once ({', '.join(names)})")
     if pairs:
         if len(chosen) < 2:
             raise InputError("--pairs needs at least two knockout targets")
@@ -114,7 +120,9 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
     background = parse_spec(spec.background) if spec.background else []
     canonical, effects = [], []
     for c in conditions:
-        perts = parse_spec(c)
+        # nodes by their ids (ko:Tnfrsf11b is ko:OPG), so that a condition has one spec and id
+        perts = [replace(p, node=resolve_node(p.node, engine).node) if hasattr(p, "node") else p
+                 for p in parse_spec(c)]
         effects.append(to_changes(background + perts, engine).key())
         canonical.append(condition_spec(perts))
     if len(set(canonical)) != len(canonical):
@@ -358,9 +366,11 @@ def _execute(spec: ScreenSpec, todo: list[tuple[str, str]], *, workers: int, cli
                 yield fut.result()
 
 
-def connect(scheduler: str, timeout: float = 5.0):
-    """A Dask client for ``scheduler`` (tcp://HOST:PORT) with at least one worker, waited for
-    ``timeout`` seconds; an unreachable scheduler, or one without workers, is bad input."""
+def connect(scheduler: str, timeout: float = 5.0, worker_timeout: float = 60.0):
+    """A Dask client for ``scheduler`` (tcp://HOST:PORT), reached within ``timeout`` seconds,
+    with at least one worker within ``worker_timeout`` seconds (an adaptive cluster or a batch
+    queue may start its workers late); an unreachable scheduler, or one without workers, is bad
+    input."""
     from distributed import Client
 
     if not scheduler.strip():
@@ -370,11 +380,12 @@ def connect(scheduler: str, timeout: float = 5.0):
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     try:
-        client.wait_for_workers(1, timeout=timeout)
+        client.wait_for_workers(1, timeout=worker_timeout)
     except (OSError, TimeoutError):
         client.close()
-        raise InputError(f"the Dask scheduler at {scheduler} has no workers (waited {timeout:g} s); start "
-                         f"one with `dask worker {scheduler}`") from None
+        raise InputError(f"the Dask scheduler at {scheduler} has no workers (waited {worker_timeout:g} s); "
+                         f"start one with `dask worker {scheduler}`, or wait longer with --worker-timeout"
+                         ) from None
     return client
 
 
@@ -388,6 +399,7 @@ def run_screen(
     readouts: Sequence[str] | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    worker_timeout: float = 60.0,
     out: Path | None = None,
     resume: bool = False,
     chunk_size: int | None = None,
@@ -413,6 +425,8 @@ def run_screen(
     scheduler
         Address of a Dask scheduler (tcp://HOST:PORT); its workers run the screen (give
         ``workers`` only for the local pool).
+    worker_timeout
+        Seconds to wait for the scheduler's first worker before refusing the screen.
     out
         Parquet dataset folder to stream results into.
     resume
@@ -437,7 +451,7 @@ def run_screen(
     if chunk_size is not None and chunk_size < 1:
         raise InputError(f"the chunk size must be at least 1 condition, got {chunk_size}")
     # connected before the results folder is made: an unreachable scheduler leaves nothing behind
-    client = connect(scheduler) if scheduler is not None else None
+    client = connect(scheduler, worker_timeout=worker_timeout) if scheduler is not None else None
     try:
         store = _prepare_store(out, resume, spec) if out is not None else None
         ids = [spec.condition_id(c) for c in canonical]
@@ -473,6 +487,11 @@ def order_table(table: pd.DataFrame, ids: Sequence[str], readouts: Sequence[str]
     return table.take(order).reset_index(drop=True).astype(SCHEMA_TYPES)
 
 
+def _round12(values: np.ndarray) -> np.ndarray:
+    """``values`` to 12 significant digits: arithmetic's last-digit noise removed."""
+    return np.array([float(f"{v:.12g}") for v in values])
+
+
 def parse_levels(text: str) -> np.ndarray:
     """Levels ``A:B:N`` (N evenly spaced values from A to B) or a comma-separated list."""
     try:
@@ -481,8 +500,11 @@ def parse_levels(text: str) -> np.ndarray:
             n = int(n)
             if n < 2:
                 raise ValueError
-            # to 12 significant digits: 0.6, not the 0.6000000000000001 of linspace, in specs
-            return np.array([float(f"{v:.12g}") for v in np.linspace(float(a), float(b), n)])
+            # the ends as given; the points between to 12 significant digits (0.6, not the
+            # 0.6000000000000001 of linspace, in specs)
+            values = _round12(np.linspace(float(a), float(b), n))
+            values[[0, -1]] = float(a), float(b)
+            return values
         return np.array([float(x) for x in text.split(",") if x.strip()])
     except ValueError:
         raise InputError(f"cannot read levels {text!r}: use A:B:N (N >= 2) or a comma list") from None
@@ -511,7 +533,8 @@ def dose_of(perturb: str, levels: Iterable[float]) -> np.ndarray:
     itself."""
     neutral = NEUTRAL_LEVEL.get(perturb.partition(":")[0])
     values = np.asarray(list(levels), float)
-    return values if neutral is None else np.abs(values - neutral)
+    # 1 - 0.7 is 0.30000000000000004: the dose to 12 significant digits
+    return values if neutral is None else _round12(np.abs(values - neutral))
 
 
 def anchored(perturb: str) -> bool:
@@ -532,6 +555,12 @@ def dose_label(model: str | None, perturb: str) -> str:
     return {"inh": f"fraction of {target} activity inhibited",
             "kd": f"fraction of {target} expression removed",
             "oe": f"{target} expression added (fold - 1)"}.get(kind, "level")
+
+
+def levels_of(perturbations: Iterable[str]) -> np.ndarray:
+    """The level of each condition of a dose series (``inh:P38=0.5`` gives 0.5), read back from
+    its spec, which holds it exactly."""
+    return np.array([float(spec.partition("=")[2]) for spec in perturbations])
 
 
 def dose_conditions(perturb: str, levels: Iterable[float]) -> list[str]:

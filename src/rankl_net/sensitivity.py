@@ -15,7 +15,7 @@ import pandas as pd
 from .dosing import spec_number
 from .engine import load
 from .errors import InputError, unknown_name
-from .perturbations import condition_spec, parse_spec
+from .perturbations import condition_spec, nonnegative, parse_spec
 from .screens import run_screen
 
 METHODS = ("sobol", "morris")
@@ -31,6 +31,9 @@ def problem(model: str, parameters: Mapping[str, tuple[float, float]], context: 
             raise unknown_name("parameter", pid, engine.parameter_ids)
         if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
             raise InputError(f"{pid}: the range must be finite with low < high, got {lo}:{hi}")
+        if lo < 0 and nonnegative(pid, engine):
+            raise InputError(f"{pid}: the range {lo:g}:{hi:g} reaches below 0, and {pid} cannot be negative "
+                             f"in {engine.name}")
     bounds = [list(b) for b in parameters.values()]
     return {"num_vars": len(parameters), "names": list(parameters), "bounds": bounds}
 
