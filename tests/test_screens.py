@@ -142,6 +142,21 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
                                   expected.sort_values(key).reset_index(drop=True), check_exact=True)
 
 
+def test_an_interrupted_screen_says_how_to_continue(tmp_path):
+    part = tmp_path / "part.parquet"
+    args = ["screen", "bone", "--knockouts", "all", "--pairs", "--readouts", "bone_volume", "--end", "84",
+            "--workers", "1", "--chunk-size", "4", "--out", str(part)]
+    proc = subprocess.Popen(_cli(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(part.glob("part-*.parquet"))) < 2:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)  # Ctrl-C
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and "Traceback" not in err
+    assert f"interrupted: the conditions finished so far are in {part}; run the same command" in err
+    assert "with --resume to continue" in err
+
+
 def test_resume_recomputes_nothing(tmp_path, monkeypatch):
     conds = screens.knockout_conditions("bone", ["OPG", "RANKL", "CTSK"])
     first = run_screen("bone", conds, end=28, readouts=READ, workers=1, out=tmp_path / "r")

@@ -575,9 +575,14 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
         conditions = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
     selected = _readout_list(readouts)
     start = time.perf_counter()
-    table = run_screen(model, conditions, background=background, context=context, end=end, readouts=selected,
-                       workers=workers, scheduler=scheduler, worker_timeout=worker_timeout, out=out,
-                       resume=resume, chunk_size=chunk_size)
+    try:
+        table = run_screen(model, conditions, background=background, context=context, end=end,
+                           readouts=selected, workers=workers, scheduler=scheduler,
+                           worker_timeout=worker_timeout, out=out, resume=resume, chunk_size=chunk_size)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: the conditions finished so far are in {out}; run the same command with "
+                   "--resume to continue", err=True)
+        raise
     elapsed = time.perf_counter() - start
     n = table["condition_id"].nunique()
     failed = table.loc[table["status"] != "ok", "condition_id"].nunique()
