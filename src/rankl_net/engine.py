@@ -194,7 +194,8 @@ class Engine:
     nonnegative_parameters
         Refuse a negative value (``set:``) for a parameter that is not negative at the baseline:
         True for the shipped models, whose parameters are rates, concentrations and fractions.
-        Species and compartments never take negative values.
+        Species and compartments are refused negative values in any model, unless the model
+        starts them below zero (:func:`rankl_net.perturbations.nonnegative`).
     """
 
     def __init__(
