@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import roadrunner
@@ -95,7 +97,10 @@ def test_piecewise_dosing_equals_sbml_events(clinical):
     doses = engine.dose_table(changes.dosing, end)
     rr = roadrunner.RoadRunner(sbml_with_dose_events(engine.rr.getCurrentSBML(), doses))
     rr.integrator.relative_tolerance = 1e-10
-    rr.integrator.absolute_tolerance = 1e-16
+    # the engine's absolute tolerances (one per state, fixed at the baseline) a hundred times
+    # tighter: libRoadRunner's own scaling of a scalar tolerance by each state's current value
+    # leaves states at round-off after a dose with none, and CVODE fails there
+    rr.integrator.absolute_tolerance = list(np.array(engine.rr.integrator.getAbsoluteToleranceVector()) / 100)
     engine.apply(changes)  # baseline state, then time-0 changes
     # the events model starts from the engine's state at time 0 (before the time-0 doses):
     # as initial values, so that resetting fires the time-0 event
@@ -158,7 +163,10 @@ def test_fit_reproduces_the_generated_parameters():
         committed |= read_references(paths.ANTIMONY / "generated" / name)
     assert set(values) <= set(committed)
     for pid, value in values.items():
-        assert value == pytest.approx(committed[pid], rel=1e-3), pid
+        # within one unit of the last digit written: another CPU may round the integration
+        # differently, which the fit carries to that digit
+        last_digit = 10.0 ** (math.floor(math.log10(abs(committed[pid]))) - fitting.SIGNIFICANT_DIGITS + 1)
+        assert abs(value - committed[pid]) <= last_digit * (1 + 1e-9), (pid, value, committed[pid])
 
 
 def test_every_drug_has_a_regimen_experiment():

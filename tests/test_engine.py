@@ -22,6 +22,37 @@ def test_load_compiles_once_per_model_and_context():
     assert engine.load("bone", "mouse") is not engine.load("bone", "human")
 
 
+
+def test_a_model_built_with_values_starts_from_their_steady_state(bone_mouse):
+    """values= finds the baseline with the values (twice the OPG production: more free OPG from
+    time 0 on, and a steady state); set: at time 0 starts from the shipped baseline instead; the
+    shared engine of the shipped model is left as it was."""
+    shipped = bone_mouse.engine.baseline["opg_free"]
+    doubled = 2 * bone_mouse.engine.baseline["k_opg_production"]
+    built = rankl_net.load_model("bone", "mouse", values={"k_opg_production": doubled})
+    assert built.engine is not bone_mouse.engine
+    assert built.engine.baseline["opg_free"] > 1.5 * shipped
+    course = built.simulate(end=84, points=3, readouts=["opg_free"])["opg_free"]
+    assert course.iloc[0] == built.engine.baseline["opg_free"]
+    assert course.iloc[-1] == pytest.approx(course.iloc[0], rel=1e-6)
+    acute = bone_mouse.simulate(f"set:k_opg_production={doubled}", end=84, points=3, readouts=["opg_free"])
+    assert acute["opg_free"].iloc[0] == shipped
+    assert engine.load("bone", "mouse").baseline["opg_free"] == shipped
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"nosuch": 1.0}, "nosuch"),
+        ({"opg_free": 1.0}, "not a parameter"),
+        ({"k_opg_production": -1.0}, "at least 0"),
+        ({"k_opg_production": math.nan}, "finite"),
+    ],
+)
+def test_bad_values_before_the_baseline_are_input_errors(values, message):
+    with pytest.raises(rankl_net.InputError, match=message):
+        rankl_net.load_model("bone", "mouse", values=values)
+
 def test_a_perturbation_never_recompiles(bone_mouse, monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("the model was reloaded")

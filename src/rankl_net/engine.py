@@ -689,6 +689,24 @@ def load(model: str, context: str | None = None) -> Engine:
     context
         Species context ("mouse" or "human"); None: the model's default context.
     """
+    return build(model, context)
+
+
+def build(model: str, context: str | None = None, values: Mapping[str, float] | None = None) -> Engine:
+    """A new engine of a shipped model in a context (not shared with :func:`load`).
+
+    Parameters
+    ----------
+    model
+        Name of a shipped model (see ``rankl-net models``).
+    context
+        Species context ("mouse" or "human"); None: the model's default context.
+    values
+        Parameter values (in the model's units) applied before the baseline is found, on top of
+        the context's: the model as if it had been built with them, each condition starting
+        from the steady state they give. (A ``set:`` perturbation instead changes a value at
+        time 0 of a condition, from the baseline of the values the model was built with.)
+    """
     info: ModelInfo = get_model(model)
     context = context or info.default_context
     if context not in info.contexts:
@@ -696,11 +714,15 @@ def load(model: str, context: str | None = None) -> Engine:
     if not info.sbml_path.exists():
         raise InputError(f"{info.sbml_path} is missing: run `rankl-net build`")
     preeq_time = 1000.0 if info.time_unit == "hour" else 5000.0
-    return Engine(
+    values = dict(values or {})
+    for sid, v in values.items():
+        if not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
+            raise InputError(f"{model}: the value of {sid} must be a finite number of at least 0, got {v!r}")
+    engine = Engine(
         info.sbml_path,
         name=f"{model} ({context})",
         time_unit=info.time_unit,
-        context_values=info.contexts[context],
+        context_values=dict(info.contexts[context]) | values,
         preequilibration=info.preequilibration,
         reset_at_start=info.reset_at_start,
         preequilibration_time=preeq_time,
@@ -709,3 +731,8 @@ def load(model: str, context: str | None = None) -> Engine:
         stability_limit_detection=info.stability_limit_detection,
         nonnegative_parameters=True,
     )
+    not_parameters = [sid for sid in values if sid not in engine.parameter_ids or sid in engine.assigned_ids]
+    if not_parameters:
+        raise InputError(f"{model}: {', '.join(not_parameters)} is not a parameter the model holds constant; "
+                         "values before the baseline apply to parameters (set: perturbs species at time 0)")
+    return engine

@@ -4,8 +4,11 @@
 ``experiments/clinical_validation.tsv`` they are fitted to. Each group is fitted by bounded least
 squares (``scipy.optimize.least_squares``) on residuals ``(predicted - observed) / tolerance``,
 in order, each with the current values of the other groups; the passes over the groups repeat
-until no value moves, so the result depends on the fit specification and the validation table
-only, never on the values the models were last built with. The values are written to the generated
+until no value moves. Every simulation starts from the baseline of the model with the fitted
+parameters at their ``start`` values, each trial value applied at time 0, so the result depends
+on the fit specification, the validation table and the model sources only, never on the values
+the models were last built with (those leave a trace of round-off in the baseline, which the
+fit would amplify in its last digits). The values are written to the generated
 Antimony files (``models/antimony/generated/clinical_fit.ant``, or the file a parameter names),
 after which the models are rebuilt (``rankl-net build``).
 """
@@ -22,6 +25,7 @@ from scipy.optimize import least_squares
 
 from . import paths
 from .errors import SimulationError
+from .model import Model
 from .validation import Predictor, read_facts
 
 FIT_SPEC = paths.EXPERIMENTS / "fits" / "clinical.toml"
@@ -74,10 +78,11 @@ def fit(path: Path = FIT_SPEC, progress=print) -> dict[str, float]:
     facts = {f.id: f for f in read_facts()}
     groups = read_fit_spec(path)
     values = {p.id: p.start for g in groups for p in g.parameters}
+    model = Model("clinical", context="human", values=values)
     for n in range(1, MAX_PASSES + 1):
         before = dict(values)
         for group in groups:
-            fitted, sol = _fit_group(group, [facts[t] for t in group.targets], values)
+            fitted, sol = _fit_group(group, [facts[t] for t in group.targets], values, model)
             values |= fitted
             progress(
                 f"pass {n}, {group.name}: {', '.join(f'{k}={v:g}' for k, v in fitted.items())} "
@@ -88,9 +93,9 @@ def fit(path: Path = FIT_SPEC, progress=print) -> dict[str, float]:
     raise SimulationError(f"the fit did not converge in {MAX_PASSES} passes over the groups")
 
 
-def _fit_group(group: FitGroup, targets: list, values: dict[str, float]):
+def _fit_group(group: FitGroup, targets: list, values: dict[str, float], model: Model):
     """Bounded least squares of one group from its entries in ``values``, every other
-    parameter held at its entry there."""
+    parameter held at its entry there; ``model`` simulates the facts."""
     ps = group.parameters
 
     def to_x(p: FitParameter, v: float) -> float:
@@ -100,7 +105,7 @@ def _fit_group(group: FitGroup, targets: list, values: dict[str, float]):
         return {p.id: (math.exp(xi) if p.log else float(xi)) for p, xi in zip(ps, x, strict=True)}
 
     def residuals(x: np.ndarray) -> np.ndarray:
-        predictor = Predictor(parameters=values | from_x(x))
+        predictor = Predictor(model, parameters=values | from_x(x))
         return np.array([(predictor.predict(f) - f.observed) / f.tolerance for f in targets])
 
     lb = np.array([to_x(p, p.lower) for p in ps])

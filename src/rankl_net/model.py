@@ -10,13 +10,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import pandas as pd
 
 from .catalog import ModelInfo, get_model
-from .engine import Engine, load
+from .engine import Engine, build, load
 from .errors import InputError
 from .perturbations import Perturbation, condition_spec, parse_spec, to_changes
 
@@ -32,16 +32,27 @@ class Model:
         A shipped model name (``rankl-net models`` lists them).
     context
         "mouse" or "human"; None: the model's default.
+    values
+        Parameter values (in the model's units) applied before the baseline is found: the model
+        as if built with them (compiled anew for this object). None: the shipped values, with
+        the model compiled once per process. A ``set:`` perturbation instead changes a value at
+        time 0 of a condition, starting from the shipped baseline.
     """
 
-    def __init__(self, name: str, context: str | None = None) -> None:
+    def __init__(
+        self, name: str, context: str | None = None, values: Mapping[str, float] | None = None
+    ) -> None:
         self.info: ModelInfo = get_model(name)
         self.context = context or self.info.default_context
-        self.engine: Engine = load(name, self.context)
+        self.values = dict(values or {})
+        self.engine: Engine = (
+            build(name, self.context, self.values) if self.values else load(name, self.context)
+        )
         self._active: list[Perturbation] = []
 
     def __repr__(self) -> str:
-        return f"Model({self.info.name!r}, context={self.context!r})"
+        values = f", values={self.values!r}" if self.values else ""
+        return f"Model({self.info.name!r}, context={self.context!r}{values})"
 
     @property
     def readouts(self) -> tuple[str, ...]:
@@ -123,6 +134,7 @@ class Model:
         return condition_spec(self._active)
 
 
-def load_model(name: str, context: str | None = None) -> Model:
-    """Load a shipped model (compiled once per process and context)."""
-    return Model(name, context)
+def load_model(name: str, context: str | None = None, values: Mapping[str, float] | None = None) -> Model:
+    """Load a shipped model (compiled once per process and context; with ``values``, parameter
+    values applied before the baseline is found, compiled anew: see :class:`Model`)."""
+    return Model(name, context, values)
