@@ -134,6 +134,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
     done_before = set(pd.read_parquet(part)["condition_id"])
     resumed = subprocess.run(_cli(*args, "--out", str(part), "--resume"), capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
+    assert f"{len(done_before)} of them from the earlier run" in resumed.stdout
     got = pd.read_parquet(part)
     assert not got.duplicated(["condition_id", "readout"]).any()  # nothing written twice
     assert done_before <= set(got["condition_id"])
@@ -165,6 +166,7 @@ def test_resume_recomputes_nothing(tmp_path, monkeypatch):
     again = run_screen("bone", conds, end=28, readouts=READ, workers=1, out=tmp_path / "r", resume=True)
     assert calls == []
     pd.testing.assert_frame_equal(first, again, check_exact=True)
+    assert (first.attrs["resumed"], again.attrs["resumed"]) == (0, len(conds))
 
 
 def test_dask_local_cluster_gives_the_process_pool_table():

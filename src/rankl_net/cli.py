@@ -587,7 +587,9 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     n = table["condition_id"].nunique()
     failed = table.loc[table["status"] != "ok", "condition_id"].nunique()
     n_readouts = table["readout"].nunique()
-    click.echo(f"{_count(n, 'condition')} ({failed} failed) x {_count(n_readouts, 'readout')} in "
+    resumed = table.attrs.get("resumed", 0)
+    kept = f", {resumed} of them from the earlier run" if resume else ""
+    click.echo(f"{_count(n, 'condition')} ({failed} failed{kept}) x {_count(n_readouts, 'readout')} in "
                f"{elapsed:.1f} s; output {out}")
 
 

@@ -475,7 +475,9 @@ def run_screen(
         if client is not None:
             client.close()
     table = store.read() if store is not None else pd.DataFrame(collected, columns=COLUMNS)
-    return order_table(table, ids, spec.readouts)
+    table = order_table(table, ids, spec.readouts)
+    table.attrs["resumed"] = len(canonical) - len(pending)  # conditions read back from out, not run
+    return table
 
 
 def order_table(table: pd.DataFrame, ids: Sequence[str], readouts: Sequence[str]) -> pd.DataFrame:
