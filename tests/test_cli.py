@@ -49,6 +49,20 @@ def test_simulate_prints_a_table_with_time_and_readouts():
     assert frame["bone_volume"].iloc[0] == pytest.approx(100)
     assert frame["bone_volume"].iloc[-1] < 90
 
+    assert "note:" not in out.stderr  # ko:OPG changes the readouts
+
+
+def test_simulate_says_when_a_perturbation_changes_no_readout():
+    """The culture makes no OPG, so oe:OPG scales nothing; a timed change after the end acts on
+    nothing either. A perturbation that does act gets no note."""
+    culture = run("simulate", "osteoclastogenesis", "-p", "oe:OPG=10", "--end", "72", "--points", "4")
+    assert culture.returncode == 0, culture.stderr
+    assert "note: oe:OPG=10 leaves every readout as it is without perturbation over 72 hours" in (
+        culture.stderr)
+    late = run("simulate", "bone", "-p", "set:pth=6@100-200", "--end", "84", "--points", "3")
+    assert "note: set:pth=6@100-200 leaves every readout" in late.stderr
+    added = run("simulate", "osteoclastogenesis", "-p", "set:opg_input=100", "--end", "72", "--points", "4")
+    assert added.returncode == 0 and "note:" not in added.stderr
 
 def test_a_failed_integration_is_one_message_without_the_integrators_error_log(tmp_path):
     blow = tmp_path / "blow.xml"  # dx/dt = x^2, x(0) = 1: no solution past t = 1
