@@ -20,6 +20,8 @@ LAYERS = [
     {"build", "checks", "engine"},
     # perturbations on the engine; model files derived from the sources
     {"perturbations", "comp", "calibrate"},
+    # any SBML file as an engine, with generic perturbations
+    {"sbml_files"},
     # the user-facing model; screens over the engine
     {"model", "screens"},
     # experiments defined as data, global sensitivity

@@ -2,7 +2,8 @@
 
 Three jobs (ARCHITECTURE, "Exchange"):
 
-* **Any SBML file in** (:func:`load_any`, :func:`generic_changes`, :func:`simulate_any`). A file
+* **Any SBML file in** (:func:`load_any`, :func:`generic_changes`, :func:`simulate_any`, defined
+  in :mod:`rankl_net.sbml_files`, where screens use them too, and importable from here). A file
   (SBML Level 2 or 3) is read through :func:`rankl_net.sbml_io.read_sbml_document`, which refuses
   unsafe or non-SBML input, and compiled once. By default its baseline is the model's own
   initial state at time 0 (what COPASI and tellurium simulate), because many published models
@@ -37,7 +38,7 @@ import math
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,22 +49,27 @@ import pandas as pd
 
 from ._version import __version__
 from .catalog import ModelInfo, get_model
-from .engine import Changes, Engine, configure_integrator, load
+from .engine import Changes, configure_integrator, load
 from .errors import InputError, SimulationError, unknown_name
 from .perturbations import (
-    Inhibition,
-    Knockdown,
-    Knockout,
-    Overexpression,
     Perturbation,
-    Preset,
-    SetValue,
-    nodes_for,
     parse_spec,
-    resolve_node,
     to_changes,
 )
-from .sbml_io import read_sbml_document
+from .sbml_files import (  # noqa: F401 (any SBML file in: their home is sbml_files)
+    UNDECLARED_TIME_UNIT,
+    FileEngine,
+    GenericCondition,
+    _as_perturbations,
+    _rule_targets,
+    _species_value_attribute,
+    generic_changes,
+    knockout_sbml,
+    load_any,
+    simulate_any,
+    state_sbml,
+    time_unit_of,
+)
 
 FORMATS = ("sbml", "sbml-l2v4", "antimony", "sedml", "omex", "petab")
 """Export formats of :func:`export`."""
@@ -104,356 +110,7 @@ _KISAO_MAX_STEPS = "KISAO:0000415"
 _TIME_SYMBOL = "urn:sedml:symbol:time"
 
 
-# =============================================================================== any SBML file in
-def _rule_targets(model: libsbml.Model) -> tuple[set[str], set[str], set[str]]:
-    """Ids set by (assignment rules, rate rules, algebraic rules)."""
-    assign, rate, algebraic = set(), set(), set()
-    for r in model.getListOfRules():
-        if r.isAssignment():
-            assign.add(r.getVariable())
-        elif r.isRate():
-            rate.add(r.getVariable())
-        else:
-            # the formula string, not the AST: see _rewrite_min_max on libSBML/libSED-ML proxies
-            algebraic |= set(_IDENTIFIER.findall(r.getFormula() or ""))
-    return assign, rate, algebraic
-
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-# what messages call the time unit of a model that declares none ("10 time units")
-UNDECLARED_TIME_UNIT = "time unit"
-
-
-def time_unit_of(doc: libsbml.SBMLDocument) -> str:
-    """The model's time unit as a word ("second", "minute", "hour", "day"), its unit id, or
-    "time unit" when a Level 3 model declares none.
-
-    SBML Level 3 names it in ``model/@timeUnits``; Level 2 redefines the built-in ``time`` unit
-    (``second`` when it does not).
-    """
-    model = doc.getModel()
-    if doc.getLevel() >= 3:
-        uid = model.getTimeUnits() if model.isSetTimeUnits() else ""
-        if not uid:
-            return UNDECLARED_TIME_UNIT
-    else:
-        uid = "time"
-    ud = model.getUnitDefinition(uid)
-    if ud is None:
-        return "second" if uid == "time" else uid
-    if ud.getNumUnits() == 1 and ud.getUnit(0).getKind() == libsbml.UNIT_KIND_SECOND:
-        u = ud.getUnit(0)
-        if u.getExponent() == 1:
-            seconds = u.getMultiplier() * 10 ** u.getScale()
-            for word, s in (("second", 1.0), ("minute", 60.0), ("hour", 3600.0), ("day", 86400.0)):
-                if math.isclose(seconds, s, rel_tol=1e-9):
-                    return word
-    return uid
-
-
-class FileEngine(Engine):
-    """An :class:`~rankl_net.engine.Engine` for any SBML file, with a choice of baseline.
-
-    Parameters
-    ----------
-    sbml_text
-        SBML text (Level 2 or 3).
-    name
-        Name used in messages (usually the file name).
-    time_unit
-        Unit of the model's time axis.
-    preequilibrate
-        True: the baseline is the steady state reached by integration (as for the shipped
-        models; fails with :class:`SimulationError` for oscillators). False (default): the
-        baseline is the model's initial state at time 0, as COPASI and tellurium start.
-    **kwargs
-        Passed on to :class:`~rankl_net.engine.Engine`.
-    """
-
-    def __init__(
-        self,
-        sbml_text: str,
-        *,
-        name: str = "model",
-        time_unit: str = UNDECLARED_TIME_UNIT,
-        preequilibrate: bool = False,
-        **kwargs,
-    ) -> None:
-        self.sbml_text = sbml_text
-        doc = libsbml.readSBMLFromString(sbml_text)
-        _, _, algebraic = _rule_targets(doc.getModel())
-        self.algebraic_symbols = frozenset(algebraic)
-        self._knockouts: dict[frozenset[str], FileEngine] = {}
-        super().__init__(sbml_text, name=name, time_unit=time_unit, preequilibrate=preequilibrate, **kwargs)
-
-    def knockout(self, species: Iterable[str]) -> FileEngine:
-        """The engine with ``species`` held at zero, compiled once per set of species.
-
-        The clamped model (:func:`knockout_sbml`) starts from this engine's baseline, written
-        into it as initial values (:func:`state_sbml`), with the knocked-out species at zero.
-        """
-        key = frozenset(species)
-        if key not in self._knockouts:
-            self._knockouts[key] = FileEngine(
-                knockout_sbml(state_sbml(self), sorted(key)),
-                name=f"{self.name} [{'+'.join(f'ko:{s}' for s in sorted(key))}]",
-                time_unit=self.time_unit,
-                preequilibrate=False,
-            )
-        return self._knockouts[key]
-
-
-def state_sbml(engine: FileEngine) -> str:
-    """The engine's SBML with its baseline written as initial values.
-
-    Compartment sizes, parameter values and species initial values (concentrations, or
-    amounts for species declared by amount) take the baseline's values; initial assignments to
-    them are removed. Quantities computed by assignment rules are left to their rules.
-    """
-    doc = libsbml.readSBMLFromString(engine.sbml_text)
-    model = doc.getModel()
-    skip = engine.assigned_ids
-    for c in model.getListOfCompartments():
-        if c.getId() not in skip and c.getId() in engine.baseline:
-            c.setSize(engine.baseline[c.getId()])
-            model.removeInitialAssignment(c.getId())
-    for p in model.getListOfParameters():
-        if p.getId() not in skip and p.getId() in engine.baseline:
-            p.setValue(engine.baseline[p.getId()])
-            model.removeInitialAssignment(p.getId())
-    for sp in model.getListOfSpecies():
-        if sp.getId() not in skip and sp.getId() in engine.baseline:
-            attr, value = _species_value_attribute(sp, engine.baseline[sp.getId()], model)
-            if attr == "initialAmount":
-                sp.setInitialAmount(value)
-            else:
-                sp.setInitialConcentration(value)
-            model.removeInitialAssignment(sp.getId())
-    return libsbml.writeSBMLToString(doc)
-
-
-def load_any(path: str | Path, *, preequilibrate: bool = False) -> FileEngine:
-    """Load any SBML file (Level 2 or 3) into an engine, after the safety checks.
-
-    Parameters
-    ----------
-    path
-        An SBML file. Files over 50 MiB, non-XML, XML with a DOCTYPE or entity declarations,
-        XML that is not SBML and files libSBML cannot read are refused with :class:`InputError`
-        before anything is compiled.
-    preequilibrate
-        False (default): the baseline (time 0 of every condition) is the model's initial state
-        as the file defines it. True: the steady state reached by integration, as for the
-        shipped models; :class:`SimulationError` if the model does not settle (an oscillator).
-
-    Returns
-    -------
-    FileEngine
-        Compiled once; time is in the model's own time unit (``engine.time_unit``), species in
-        concentration units of the file.
-    """
-    path = Path(path)
-    doc = read_sbml_document(path)
-    fatal = [
-        doc.getError(i)
-        for i in range(doc.getNumErrors())
-        if doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR
-    ]
-    if fatal:
-        e = fatal[0]
-        raise InputError(f"{path}: libSBML read errors, first: {e.getMessage().strip()} (line {e.getLine()})")
-    text = libsbml.writeSBMLToString(doc)
-    return FileEngine(text, name=path.name, time_unit=time_unit_of(doc), preequilibrate=preequilibrate)
-
-
-@dataclass
-class GenericCondition:
-    """One condition on a generic SBML model.
-
-    Attributes
-    ----------
-    knockouts
-        Species held at zero for the whole run (needs the clamped copy of the model).
-    changes
-        Parameter and species changes applied at time 0 (or in a window) on that model.
-    """
-
-    knockouts: tuple[str, ...] = ()
-    changes: Changes = field(default_factory=Changes)
-
-
-def _as_perturbations(perturbations: Iterable[str | Perturbation]) -> list[Perturbation]:
-    out: list[Perturbation] = []
-    for p in perturbations:
-        out.extend(parse_spec(p) if isinstance(p, str) else [p])
-    return out
-
-
-def _node_name(name: str, engine: Engine) -> bool:
-    """Whether ``name`` is an annotated node acting on ``engine``'s model."""
-    if not nodes_for(engine):
-        return False
-    try:
-        resolve_node(name, engine)
-    except InputError:
-        return False
-    return True
-
-
-def generic_changes(perturbations: Iterable[str | Perturbation], engine: FileEngine) -> GenericCondition:
-    """Turn perturbations into a condition on any SBML model.
-
-    Semantics on a file without node annotations (``X`` is a species id of the file):
-
-    * ``ko:X``: species ``X`` is held at zero for the whole run: it is set to 0 and made a
-      constant boundary species of a modified copy of the model (rules and event assignments
-      that would change it are dropped), so reactions that consume or produce it no longer
-      change it, and every rate that depends on it sees 0. The run starts from the same
-      baseline as wild type, with ``X = 0``.
-    * ``oe:X=N``: the species' value at time 0 (its initial amount, or its baseline value
-      with ``preequilibrate``) is multiplied by ``N`` (N >= 1); the model's dynamics then act
-      on it as usual.
-    * ``set:ID=V[@T0[-T1]]``: as on the shipped models, any parameter, compartment or species
-      not computed by an assignment rule, in the model's own units.
-
-    Names that are nodes of ``models/annotations/nodes.tsv`` acting on this model (a shipped
-    model's file) keep the shipped semantics (expression multipliers); ``kd:`` and ``inh:``
-    need such a node.
-
-    Parameters
-    ----------
-    perturbations
-        Specs (``"ko:MKKK"``, ``"oe:x1=2"``, ``"set:k1=0.5@10-20"``) or Perturbation objects.
-    engine
-        The engine from :func:`load_any`.
-
-    Returns
-    -------
-    GenericCondition
-        The knocked-out species and the changes on the (clamped) model. A knockout wins over
-        any other change of the same species.
-    """
-    perts = _as_perturbations(perturbations)
-    node_perts: list[Perturbation] = []
-    knockouts: list[str] = []
-    factors: dict[str, float] = {}
-    sets: list[SetValue] = []
-    species_ids = list(engine.species_ids)
-    for p in perts:
-        if isinstance(p, Preset):
-            raise InputError(f"{p.spec}: presets belong to the shipped models, not to an SBML file")
-        if isinstance(p, SetValue):
-            if p.target in engine.assigned_ids:
-                raise InputError(
-                    f"{p.spec}: {p.target} is computed by an assignment rule in {engine.name} "
-                    "and cannot be set; set one of its inputs"
-                )
-            sets.append(p)
-            continue
-        if _node_name(p.node, engine):
-            node_perts.append(p)
-            continue
-        if isinstance(p, (Knockdown, Inhibition)):
-            raise InputError(
-                f"{p.spec}: kd: and inh: need an annotated node; on a generic SBML model use "
-                f"ko:SPECIES, oe:SPECIES=N or set:ID=V ({engine.name} has no node {p.node!r})"
-            )
-        if p.node not in species_ids:
-            raise unknown_name("species", p.node, species_ids)
-        if p.node in engine.algebraic_symbols:
-            raise InputError(f"{p.spec}: {p.node} appears in an algebraic rule and cannot be clamped")
-        if isinstance(p, Knockout):
-            knockouts.append(p.node)
-        elif isinstance(p, Overexpression):
-            if p.node in engine.assigned_ids:
-                raise InputError(f"{p.spec}: {p.node} is computed by an assignment rule and cannot be scaled")
-            factors[p.node] = factors.get(p.node, 1.0) * p.factor
-    changes = to_changes(node_perts + sets, engine)
-    ko = set(knockouts)
-    for sid, f in factors.items():
-        changes.species[sid] = changes.species.get(sid, engine.baseline[sid]) * f
-    if ko:
-        changes.species = {k: v for k, v in changes.species.items() if k not in ko}
-        changes.parameters = {k: v for k, v in changes.parameters.items() if k not in ko}
-        changes.timed = [t for t in changes.timed if t.target not in ko]
-    return GenericCondition(tuple(sorted(ko)), changes)
-
-
-def simulate_any(
-    engine: FileEngine,
-    *perturbations: str | Perturbation,
-    end: float,
-    points: int = 101,
-    readouts: Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """Simulate a generic SBML model under perturbations (see :func:`generic_changes`).
-
-    Parameters
-    ----------
-    engine
-        From :func:`load_any`.
-    perturbations
-        Specs or Perturbation objects, all starting at time 0 unless a ``set:`` window says
-        otherwise.
-    end
-        End time, in the model's time unit (``engine.time_unit``).
-    points
-        Number of evenly spaced output times from 0 to ``end``.
-    readouts
-        Quantities to report; default: every species, as concentrations.
-
-    Returns
-    -------
-    DataFrame with ``time`` and one column per readout.
-    """
-    cond = generic_changes(perturbations, engine)
-    eng = engine.knockout(cond.knockouts) if cond.knockouts else engine
-    return eng.simulate(cond.changes, end=end, points=points, readouts=list(readouts or engine.species_ids))
-
-
-def knockout_sbml(sbml_text: str, species: Sequence[str]) -> str:
-    """A copy of the model with each of ``species`` held at zero.
-
-    Each species gets initial value 0, ``boundaryCondition="true"`` and ``constant="true"``;
-    its initial assignment, assignment or rate rule and event assignments are removed (an event
-    left without assignments is removed in Level 2, where one is required). Reactions keep
-    their stoichiometry: they still consume and produce their other species, at rates that see
-    the clamped species at 0.
-    """
-    doc = libsbml.readSBMLFromString(sbml_text)
-    model = doc.getModel()
-    for sid in species:
-        s = model.getSpecies(sid)
-        if s is None:
-            raise unknown_name("species", sid, [x.getId() for x in model.getListOfSpecies()])
-        if s.isSetInitialAmount() or (not s.isSetInitialConcentration() and s.getHasOnlySubstanceUnits()):
-            s.setInitialAmount(0.0)
-        else:
-            s.setInitialConcentration(0.0)
-        s.setBoundaryCondition(True)
-        s.setConstant(True)
-        model.removeInitialAssignment(sid)
-        model.removeRuleByVariable(sid)
-        for i in reversed(range(model.getNumEvents())):
-            ev = model.getEvent(i)
-            ev.removeEventAssignment(sid)
-            if ev.getNumEventAssignments() == 0 and doc.getLevel() < 3:
-                model.removeEvent(i)
-    return libsbml.writeSBMLToString(doc)
-
-
 # ===================================================================== the baseline as SBML values
-def _species_value_attribute(s: libsbml.Species, conc: float, model: libsbml.Model) -> tuple[str, float]:
-    """The attribute (initialConcentration or initialAmount) and value that give ``conc``."""
-    if s.isSetInitialAmount() or (not s.isSetInitialConcentration() and s.getHasOnlySubstanceUnits()):
-        comp = model.getCompartment(s.getCompartment())
-        size = comp.getSize() if comp is not None and comp.isSetSize() else 1.0
-        return "initialAmount", conc * size
-    return "initialConcentration", conc
-
-
 def _sbml_value_changes(
     model: libsbml.Model, values: Mapping[str, float]
 ) -> list[tuple[str, str, str, float]]:
