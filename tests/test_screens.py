@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rankl_net import InputError, screens
+from rankl_net import InputError, paths, screens
 from rankl_net.analysis import (
     bliss_excess,
     combination_matrix,
@@ -26,6 +26,7 @@ from rankl_net.analysis import (
     hsa_excess,
     is_flat,
 )
+from rankl_net.build import antimony_to_sbml
 from rankl_net.engine import load
 from rankl_net.screens import run_screen
 
@@ -169,7 +170,7 @@ def test_resume_recomputes_nothing(tmp_path, monkeypatch):
     assert (first.attrs["resumed"], again.attrs["resumed"]) == (0, len(conds))
 
 
-def test_dask_local_cluster_gives_the_process_pool_table():
+def test_dask_local_cluster_gives_the_process_pool_table(tmp_path):
     distributed = pytest.importorskip("distributed")
     conds = screens.knockout_conditions("bone", ["OPG", "RANKL", "CTSK", "FOS", "TRAF6"])
     pooled = run_screen("bone", conds, end=84, readouts=READ, workers=2)
@@ -177,7 +178,14 @@ def test_dask_local_cluster_gives_the_process_pool_table():
                                   dashboard_address=None) as cluster:
         on_dask = run_screen("bone", conds, end=84, readouts=READ, scheduler=cluster.scheduler_address,
                              chunk_size=2)
+        # an SBML file: the workers compile the text the screen carries (they have no copy of it)
+        path = _cascade(tmp_path)
+        file_conds = screens.knockout_conditions(path, "all", pairs=True)
+        file_pooled = run_screen(path, file_conds, end=4, baseline="steady", workers=2)
+        file_on_dask = run_screen(path, file_conds, end=4, baseline="steady",
+                                  scheduler=cluster.scheduler_address, chunk_size=1)
     pd.testing.assert_frame_equal(pooled, on_dask, check_exact=True)
+    pd.testing.assert_frame_equal(file_pooled, file_on_dask, check_exact=True)
 
 
 def test_a_worker_that_would_integrate_otherwise_refuses_the_screen():
@@ -699,3 +707,119 @@ def test_a_sensitivity_range_below_zero_of_a_rate_is_refused():
         problem("bone", {"pth": (-1.0, 3.0)})
     assert problem("bone", {"pth": (0.0, 3.0)})["bounds"] == [[0.0, 3.0]]
 
+
+
+# ------------------------------------------------------------------------------ an SBML file
+CASCADE = """model cascade
+ made: -> x; k0
+ converted: x -> y; k1 * x
+ removed: y -> ; k2 * y
+ k0 = 1; k1 = 1; k2 = 0.5
+ x = 0; y = 0
+end"""
+
+
+def _cascade(folder, text: str = CASCADE) -> str:
+    """A two-species cascade; its steady state is x = k0/k1 = 1, y = k0/k2 = 2."""
+    path = folder / "cascade.xml"
+    path.write_text(antimony_to_sbml(text), encoding="utf-8")
+    return str(path)
+
+
+def test_a_screen_on_an_sbml_file_takes_its_generic_perturbations(tmp_path):
+    """From the steady state, ko:x leaves y to decay, y(t) = 2 exp(-k2 t); oe:y=2 doubles y at
+    time 0, y(t) = 2 + 2 exp(-k2 t); set:k0=2 doubles both steady values."""
+    path = _cascade(tmp_path)
+    assert screens.knockout_conditions(path, "all") == ["ko:x", "ko:y"]
+    assert screens.knockout_conditions(path, ["x", "y"], pairs=True) == ["ko:x+ko:y"]
+    t = 4.0
+    table = run_screen(path, ["ko:x", "oe:y=2", "set:k0=2"], end=t, baseline="steady", workers=1)
+    y = table[table.readout == "y"].set_index("perturbation")
+    assert y["baseline_value"].tolist() == pytest.approx([2.0] * 3, rel=1e-6)
+    assert y.loc["ko:x", "value"] == pytest.approx(2 * np.exp(-0.5 * t), rel=1e-6)
+    assert y.loc["oe:y=2", "value"] == pytest.approx(2 + 2 * np.exp(-0.5 * t), rel=1e-6)
+    assert table.loc[table.readout == "x", "value"].tolist() == pytest.approx([0.0, 1.0, 2.0 - np.exp(-t)],
+                                                                               abs=1e-6)
+    # from the file's initial state (x = y = 0) instead: the knockout of x leaves y at 0
+    initial = run_screen(path, ["ko:x"], end=t, readouts=["y"], workers=1)
+    assert initial["value"].tolist() == [0.0] and initial["baseline_value"].iloc[0] > 1
+    # the pool gives the same table
+    pd.testing.assert_frame_equal(table, run_screen(path, ["ko:x", "oe:y=2", "set:k0=2"], end=t,
+                                                    baseline="steady", workers=2), check_exact=True)
+
+
+def test_a_file_screen_is_identified_by_the_files_content(tmp_path):
+    """Two files of the same name with other rate constants give other condition ids, and a
+    folder of one is not resumed with the other."""
+    first = run_screen(_cascade(tmp_path), ["ko:x"], end=4, workers=1, out=tmp_path / "r")
+    other = tmp_path / "other"
+    other.mkdir()
+    changed = _cascade(other, CASCADE.replace("k2 = 0.5", "k2 = 0.25"))
+    second = run_screen(changed, ["ko:x"], end=4, workers=1)
+    assert first["condition_id"].iloc[0] != second["condition_id"].iloc[0]
+    held = json.loads((tmp_path / "r" / "_screen.json").read_text())
+    assert held["model"] == "cascade.xml" and len(held["sbml_sha256"]) == 64
+    before = sorted(p.name for p in (tmp_path / "r").iterdir())
+    with pytest.raises(InputError, match="sbml_sha256"):
+        run_screen(changed, ["ko:x"], end=4, workers=1, out=tmp_path / "r", resume=True)
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == before
+    again = run_screen(_cascade(tmp_path), ["ko:x"], end=4, workers=1, out=tmp_path / "r", resume=True)
+    assert again.attrs["resumed"] == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"context": "mouse"}, "--context applies to the shipped models"),
+        ({"end": None}, "--end is required for an SBML file"),
+        ({"baseline": "settled"}, "use one of initial, steady"),
+        ({"conditions": ["kd:x=0.5"]}, "kd: and inh: need an annotated node"),
+        ({"conditions": ["ko:z"]}, "unknown species 'z'"),
+        ({"readouts": ["z"]}, "z"),
+    ],
+)
+def test_bad_input_on_an_sbml_file(tmp_path, kwargs, message):
+    args = {"conditions": ["ko:x"], "end": 4.0} | kwargs
+    conditions = args.pop("conditions")
+    with pytest.raises(InputError, match=message):
+        run_screen(_cascade(tmp_path), conditions, workers=1, out=tmp_path / "r", **args)
+    assert not (tmp_path / "r").exists()
+
+
+def test_screen_and_dose_response_commands_on_an_sbml_file(tmp_path):
+    path = _cascade(tmp_path)
+    ok = subprocess.run(_cli("screen", path, "--knockouts", "all", "--pairs", "--singles", "--end", "4",
+                             "--baseline", "steady", "--out", str(tmp_path / "s")),
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    table = pd.read_parquet(tmp_path / "s")
+    assert sorted(table["perturbation"].unique()) == ["ko:x", "ko:x+ko:y", "ko:y"]
+    dr = subprocess.run(_cli("dose-response", path, "--perturb", "set:k1", "--levels", "0.1,0.3,1,3,10",
+                             "--end", "20", "--readouts", "x", "--out", str(tmp_path / "d.csv")),
+                        capture_output=True, text=True)
+    assert dr.returncode == 0, dr.stderr
+    series = pd.read_csv(tmp_path / "d.csv")
+    k1 = series["dose"].to_numpy()  # from the file's initial state x = 0: x(t) = k0/k1 (1 - exp(-k1 t))
+    assert series["value"].to_numpy() == pytest.approx((1 - np.exp(-k1 * 20)) / k1, rel=1e-6)
+    refused = subprocess.run(_cli("screen", "bone", "--knockouts", "OPG", "--baseline", "steady",
+                                  "--out", str(tmp_path / "b")), capture_output=True, text=True)
+    assert refused.returncode == 2 and "--baseline applies to an SBML file" in refused.stderr
+    assert not (tmp_path / "b").exists()
+
+
+CORPUS = paths.ROOT.parent / "shared" / "sbml-corpus"
+
+
+@pytest.mark.skipif(not (CORPUS / "BIOMD0000000010_Kholodenko2000.xml").is_file(),
+                    reason="needs ../shared/sbml-corpus beside the checkout")
+def test_a_knockout_screen_of_a_published_model():
+    """Kholodenko 2000's MAPK cascade: without the first kinase (MKKK) no MAPK is doubly
+    phosphorylated; every species knockout runs."""
+    path = CORPUS / "BIOMD0000000010_Kholodenko2000.xml"
+    conds = screens.knockout_conditions(path, "all")
+    table = run_screen(path, conds, end=3000, workers=2)
+    assert (table["status"] == "ok").all()
+    assert len(table) == len(conds) * 8  # every species is a readout
+    mapk_pp = table[table.readout == "MAPK_PP"].set_index("perturbation")
+    assert mapk_pp["baseline_value"].iloc[0] > 1
+    assert abs(mapk_pp.loc["ko:MKKK", "value"]) < 1e-6

@@ -573,9 +573,14 @@ def calibrate_cmd() -> None:
 @click.option("--chunk-size", type=int, default=None, help="Conditions per task.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Parquet dataset folder.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted screen in --out.")
+@click.option("--baseline", type=click.Choice(["initial", "steady"]), default=None,
+              help="For an SBML FILE: start from the file's initial state (default) or from the steady "
+              "state reached by integration.")
 def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, context, end, readouts, workers,
-               scheduler, worker_timeout, chunk_size, out, resume) -> None:
-    """Run a perturbation screen on MODEL and stream the results to a Parquet dataset."""
+               scheduler, worker_timeout, chunk_size, out, resume, baseline) -> None:
+    """Run a perturbation screen on MODEL (a shipped model name or an SBML FILE.xml) and stream the
+    results to a Parquet dataset. On a file, ko:SPECIES holds a species at zero, oe:SPECIES=N
+    scales it at time 0 and set:ID=V sets any value; --knockouts all is every species."""
     from .screens import knockout_conditions, run_screen
 
     if (knockouts is None) == (conditions_file is None):
@@ -586,9 +591,9 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     out = _writable(out, folder=True)
     if knockouts is not None:
         targets = "all" if knockouts.strip() == "all" else knockouts.split(",")
-        conditions = knockout_conditions(model, targets, pairs=pairs, context=context)
+        conditions = knockout_conditions(model, targets, pairs=pairs, context=context, baseline=baseline)
         if singles:
-            conditions = knockout_conditions(model, targets, context=context) + conditions
+            conditions = knockout_conditions(model, targets, context=context, baseline=baseline) + conditions
     else:
         if not Path(conditions_file).is_file():
             raise InputError(f"--conditions {conditions_file}: no such file")
@@ -599,7 +604,8 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     try:
         table = run_screen(model, conditions, background=background, context=context, end=end,
                            readouts=selected, workers=workers, scheduler=scheduler,
-                           worker_timeout=worker_timeout, out=out, resume=resume, chunk_size=chunk_size)
+                           worker_timeout=worker_timeout, out=out, resume=resume, chunk_size=chunk_size,
+                           baseline=baseline)
     except KeyboardInterrupt:
         click.echo(f"interrupted: the conditions finished so far are in {out}; run the same command with "
                    "--resume to continue", err=True)
@@ -626,8 +632,13 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
 @click.option("--workers", type=int, default=1, show_default=True, help="Local processes.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, callback=_table_path,
               help="CSV of the series; the fits go to *_fits.csv and the figure to *.png beside it.")
-def dose_response_cmd(model, perturb, levels, readouts, background, context, end, workers, out) -> None:
-    """A dose-response series of one perturbation with a Hill fit per readout.
+@click.option("--baseline", type=click.Choice(["initial", "steady"]), default=None,
+              help="For an SBML FILE: start from the file's initial state (default) or from the steady "
+              "state reached by integration.")
+def dose_response_cmd(model, perturb, levels, readouts, background, context, end, workers, out,
+                      baseline) -> None:
+    """A dose-response series of one perturbation on MODEL (a shipped model name or an SBML
+    FILE.xml, with oe:SPECIES or set:ID) with a Hill fit per readout.
 
     Doses are measured from the level that leaves the target as it is: the fraction inhibited
     (inh:), the fraction of expression removed (kd:, 1 - level), the expression added (oe:,
@@ -660,7 +671,7 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
                          "needs levels that perturb (e.g. 0:1:9)")
     selected = _readout_list(readouts)
     table = run_screen(model, specs, background=background, context=context, end=end, readouts=selected,
-                       workers=workers)
+                       workers=workers, baseline=baseline)
     # the screen names nodes by their ids (inh:Mapk14 is inh:P38): levels read from its specs
     table.insert(2, "level", levels_of(table["perturbation"]))
     table.insert(3, "dose", dose_of(perturb, table["level"]))

@@ -119,23 +119,31 @@ class FileEngine(Engine):
         _, _, algebraic = _rule_targets(doc.getModel())
         self.algebraic_symbols = frozenset(algebraic)
         self._knockouts: dict[frozenset[str], FileEngine] = {}
+        self._state_text: str | None = None  # the baseline as SBML (state_sbml), once needed
         super().__init__(sbml_text, name=name, time_unit=time_unit, preequilibrate=preequilibrate, **kwargs)
 
-    def knockout(self, species: Iterable[str]) -> FileEngine:
+    def knockout(self, species: Iterable[str], *, remember: bool = True) -> FileEngine:
         """The engine with ``species`` held at zero, compiled once per set of species.
 
         The clamped model (:func:`knockout_sbml`) starts from this engine's baseline, written
         into it as initial values (:func:`state_sbml`), with the knocked-out species at zero.
+        ``remember=False`` compiles it without keeping it (a screen of many knockouts would
+        otherwise hold a compiled model for each).
         """
         key = frozenset(species)
-        if key not in self._knockouts:
-            self._knockouts[key] = FileEngine(
-                knockout_sbml(state_sbml(self), sorted(key)),
-                name=f"{self.name} [{'+'.join(f'ko:{s}' for s in sorted(key))}]",
-                time_unit=self.time_unit,
-                preequilibrate=False,
-            )
-        return self._knockouts[key]
+        if key in self._knockouts:
+            return self._knockouts[key]
+        if self._state_text is None:
+            self._state_text = state_sbml(self)
+        clamped = FileEngine(
+            knockout_sbml(self._state_text, sorted(key)),
+            name=f"{self.name} [{'+'.join(f'ko:{s}' for s in sorted(key))}]",
+            time_unit=self.time_unit,
+            preequilibrate=False,
+        )
+        if remember:
+            self._knockouts[key] = clamped
+        return clamped
 
 
 def state_sbml(engine: FileEngine) -> str:

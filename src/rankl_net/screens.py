@@ -2,7 +2,9 @@
 
 A screen is a list of conditions (perturbation specs) applied on top of a background
 (perturbations common to all, e.g. an inhibitor). Each condition is simulated from the
-baseline to ``end`` and its readouts at ``end`` are compared with the background alone.
+baseline to ``end`` and its readouts at ``end`` are compared with the background alone. The
+model is a shipped model or any SBML file, whose conditions take the generic perturbations of
+:func:`rankl_net.sbml_files.generic_changes`.
 
 Execution
 ---------
@@ -20,8 +22,9 @@ Execution
   message; the screen goes on.
 
 The result is a tidy table: one row per condition and readout with ``condition_id`` (a hash of
-the model, context, end time, background and condition spec), ``perturbation``, ``background``,
-``readout``, ``value``, ``baseline_value``, ``log2_fold_change``, ``status`` and ``message``.
+the model, context, end time, background and condition spec, and a file's content),
+``perturbation``, ``background``, ``readout``, ``value``, ``baseline_value``,
+``log2_fold_change``, ``status`` and ``message``.
 """
 
 from __future__ import annotations
@@ -35,10 +38,11 @@ import platform
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
+import libsbml
 import numpy as np
 import pandas as pd
 
@@ -47,6 +51,7 @@ from .dosing import spec_number
 from .engine import load
 from .errors import InputError, SimulationError, first_repeated
 from .perturbations import condition_spec, nodes_for, parse_spec, resolve_node, to_changes
+from .sbml_files import FileEngine, generic_changes, load_any, time_unit_of
 from .sbml_io import read_sbml_document
 from .units import labels
 
@@ -59,45 +64,113 @@ SCHEMA_TYPES = {"value": "float64", "baseline_value": "float64", "log2_fold_chan
 class ScreenSpec:
     """Everything that defines a screen except its list of conditions."""
 
-    model: str
-    context: str
+    model: str  # a shipped model's name, or an SBML file's name
+    context: str  # a shipped model's context; for a file, its baseline ("initial" or "steady")
     end: float
     readouts: tuple[str, ...]
     background: str = ""
     # the integration every worker must use (:func:`integration_settings`), as (name, value) pairs
     integration: tuple[tuple[str, object], ...] = ()
+    # an SBML file's text (as rankl_net.sbml_files.load_any read it) and its SHA-256: workers
+    # compile the text, so a Dask worker needs no copy of the file
+    sbml_digest: str = ""
+    sbml: str = field(default="", compare=False, repr=False)
+
+    @property
+    def is_file(self) -> bool:
+        """Whether the screen runs on an SBML file rather than a shipped model."""
+        return bool(self.sbml_digest)
 
     def condition_id(self, spec: str) -> str:
         """Deterministic id of a condition: the same inputs give the same id on any machine."""
         key = f"{self.model}|{self.context}|{self.end!r}|{self.background}|{spec}"
+        if self.sbml_digest:  # the file's content, not only its name
+            key += f"|{self.sbml_digest}"
         return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+FILE_BASELINES = ("initial", "steady")  # of an SBML file: its initial state, or the steady state
+
+
+def is_sbml_file(model: str | Path) -> bool:
+    """Whether ``model`` names an SBML file (``*.xml``, or any existing file) rather than a shipped
+    model, as ``rankl-net simulate`` reads its MODEL argument."""
+    return str(model).lower().endswith(".xml") or Path(model).is_file()
+
+
+_FILE_ENGINES: dict[tuple[str, str], FileEngine] = {}
+
+
+def _engine(spec: ScreenSpec):
+    """The compiled model of a screen, once per process: a shipped model's engine, or the
+    file's, compiled from the text the screen carries."""
+    if not spec.is_file:
+        return load(spec.model, spec.context)
+    key = (spec.sbml_digest, spec.context)
+    if key not in _FILE_ENGINES:
+        unit = time_unit_of(libsbml.readSBMLFromString(spec.sbml))
+        _FILE_ENGINES[key] = FileEngine(spec.sbml, name=spec.model, time_unit=unit,
+                                        preequilibrate=spec.context == "steady")
+    return _FILE_ENGINES[key]
+
+
+def _final_values(spec: ScreenSpec, engine, perturbations: list) -> dict[str, float]:
+    """Readouts at ``spec.end`` under ``perturbations`` (background included). On a file,
+    knockouts hold species at zero in a clamped copy of the model, compiled for this condition
+    and not kept."""
+    if not spec.is_file:
+        return engine.final_values(to_changes(perturbations, engine), end=spec.end, readouts=spec.readouts)
+    cond = generic_changes(perturbations, engine)
+    run = engine.knockout(cond.knockouts, remember=False) if cond.knockouts else engine
+    return run.final_values(cond.changes, end=spec.end, readouts=spec.readouts)
+
+
+def _effect(spec: ScreenSpec, engine, perturbations: list) -> tuple:
+    """What ``perturbations`` change in the model, as a comparable key (validates them)."""
+    if not spec.is_file:
+        return to_changes(perturbations, engine).key()
+    cond = generic_changes(perturbations, engine)
+    return (cond.knockouts, cond.changes.key())
+
+
 def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pairs: bool = False,
-                        context: str | None = None) -> list[str]:
+                        context: str | None = None, baseline: str | None = None) -> list[str]:
     """Knockout specs: every single knockout of ``targets``, or every pair of them with ``pairs``.
 
-    "all" is every node with an expression parameter whose knockout differs from those of the
-    nodes before it: a node that knocks out the same thing as an earlier one (NFKB, the activity
-    node of RELA) would only repeat that node's rows.
+    On a shipped model, "all" is every node with an expression parameter whose knockout differs
+    from those of the nodes before it: a node that knocks out the same thing as an earlier one
+    (NFKB, the activity node of RELA) would only repeat that node's rows. On an SBML file
+    (``model`` a path; ``baseline`` as in :func:`run_screen`), "all" is every species that can
+    be held at zero (not one an algebraic rule constrains).
     """
-    engine = load(model, context)
-    available, seen = [], set()
-    for n in nodes_for(engine).values():
-        effect = to_changes(parse_spec(f"ko:{n.node}"), engine).key() if n.expression else None
-        if effect is not None and effect not in seen:
-            seen.add(effect)
-            available.append(n.node)
+    if is_sbml_file(model):
+        engine = _file_engine(model, baseline)
+        available = [sid for sid in engine.species_ids if sid not in engine.algebraic_symbols]
+
+        def resolve(name: str) -> str:
+            return generic_changes([f"ko:{name}"], engine).knockouts[0]  # unknown names fail here
+    else:
+        if baseline is not None:
+            raise InputError("--baseline applies to an SBML file; the shipped models start from their "
+                             "steady baseline")
+        engine = load(model, context)
+        available, seen = [], set()
+        for n in nodes_for(engine).values():
+            effect = to_changes(parse_spec(f"ko:{n.node}"), engine).key() if n.expression else None
+            if effect is not None and effect not in seen:
+                seen.add(effect)
+                available.append(n.node)
+
+        def resolve(name: str) -> str:
+            to_changes(parse_spec(f"ko:{name}"), engine)  # unknown names fail here, with a suggestion
+            return resolve_node(name, engine).node  # a gene symbol or protein name is the same knockout
     if targets == "all" or targets == ["all"]:
         chosen = available
     else:
         named = [t.strip() for t in targets if t.strip()]
         if not named:
             raise InputError("the knockout list is empty")
-        for t in named:
-            to_changes(parse_spec(f"ko:{t}"), engine)  # unknown names fail here, with a suggestion
-        # each node by its id: a gene symbol or protein name is the same knockout
-        chosen = [resolve_node(t, engine).node for t in named]
+        chosen = [resolve(t) for t in named]
         if len(set(chosen)) != len(chosen):
             node = first_repeated(chosen)
             names = [t for t, n in zip(named, chosen, strict=True) if n == node]
@@ -109,21 +182,36 @@ def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pai
     return [f"ko:{t}" for t in chosen]
 
 
+def _file_engine(path: str | Path, baseline: str | None) -> FileEngine:
+    """The engine of an SBML file for a screen (read with the checks of ``rankl-net validate``),
+    registered so that this process and its forked workers compile it once."""
+    baseline = baseline or FILE_BASELINES[0]
+    if baseline not in FILE_BASELINES:
+        raise InputError(f"--baseline {baseline!r}: use one of {', '.join(FILE_BASELINES)}")
+    if not Path(path).is_file():
+        raise InputError(f"{path}: no such file")
+    engine = load_any(Path(path), preequilibrate=baseline == "steady")
+    key = (hashlib.sha256(engine.sbml_text.encode()).hexdigest(), baseline)
+    return _FILE_ENGINES.setdefault(key, engine)
+
+
 def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], list[tuple]]:
     """Parse every condition up front so bad input fails before any work. Returns the canonical
     specs and, for each, the key of what it changes in the model (:meth:`Changes.key`)."""
     if not conditions:
         raise InputError("the screen has no conditions")
-    engine = load(spec.model, spec.context)
+    engine = _engine(spec)
     engine.check_end(spec.end)
     engine.check_readouts(spec.readouts)
     background = parse_spec(spec.background) if spec.background else []
     canonical, effects = [], []
     for c in conditions:
-        # nodes by their ids (ko:Tnfrsf11b is ko:OPG), so that a condition has one spec and id
-        perts = [replace(p, node=resolve_node(p.node, engine).node) if hasattr(p, "node") else p
-                 for p in parse_spec(c)]
-        effects.append(to_changes(background + perts, engine).key())
+        perts = parse_spec(c)
+        if not spec.is_file:
+            # nodes by their ids (ko:Tnfrsf11b is ko:OPG), so that a condition has one spec and id
+            perts = [replace(p, node=resolve_node(p.node, engine).node) if hasattr(p, "node") else p
+                     for p in perts]
+        effects.append(_effect(spec, engine, background + perts))
         canonical.append(condition_spec(perts))
     if len(set(canonical)) != len(canonical):
         raise InputError(f"the screen lists the condition {first_repeated(canonical)!r} more than once")
@@ -163,9 +251,8 @@ _REFERENCE: dict[ScreenSpec, dict[str, float]] = {}
 def _reference(spec: ScreenSpec) -> dict[str, float]:
     """Readouts of the background alone at ``end`` (computed once per worker)."""
     if spec not in _REFERENCE:
-        engine = load(spec.model, spec.context)
-        changes = to_changes(parse_spec(spec.background) if spec.background else [], engine)
-        _REFERENCE[spec] = engine.final_values(changes, end=spec.end, readouts=spec.readouts)
+        background = parse_spec(spec.background) if spec.background else []
+        _REFERENCE[spec] = _final_values(spec, _engine(spec), background)
     return _REFERENCE[spec]
 
 
@@ -182,7 +269,7 @@ def integration_settings(engine) -> dict[str, object]:
 def run_chunk(spec: ScreenSpec, conditions: Sequence[tuple[str, str]]) -> list[dict]:
     """Simulate a chunk of (condition_id, spec) pairs; return tidy rows. Runs on a worker, which
     refuses a screen it would integrate otherwise than the screen's settings say."""
-    engine = load(spec.model, spec.context)
+    engine = _engine(spec)
     mine = tuple(integration_settings(engine).items())
     if spec.integration and mine != spec.integration:
         differ = ", ".join(f"{k} {v!r} here, {w!r} for the screen"
@@ -194,8 +281,7 @@ def run_chunk(spec: ScreenSpec, conditions: Sequence[tuple[str, str]]) -> list[d
     rows = []
     for cid, cspec in conditions:
         try:
-            values = engine.final_values(to_changes(background + parse_spec(cspec), engine),
-                                         end=spec.end, readouts=spec.readouts)
+            values = _final_values(spec, engine, background + parse_spec(cspec))
             status, message = "ok", ""
         except SimulationError as exc:
             values = {r: math.nan for r in spec.readouts}
@@ -256,9 +342,12 @@ MANIFEST = "_screen.json"
 def _manifest(spec: ScreenSpec) -> dict:
     # rows integrated otherwise (a machine without the stability-limit detection) would differ
     # at the integrator's tolerance: a screen is resumed only with the same integration
-    return {"model": spec.model, "context": spec.context, "end": spec.end,
+    held = {"model": spec.model, "context": spec.context, "end": spec.end,
             "background": spec.background, "readouts": list(spec.readouts),
             "integrator": dict(spec.integration)}
+    if spec.is_file:  # the file's content: a changed file is another screen
+        held["sbml_sha256"] = spec.sbml_digest
+    return held
 
 
 def _check_resumable(out: Path, spec: ScreenSpec) -> None:
@@ -403,23 +492,27 @@ def run_screen(
     out: Path | None = None,
     resume: bool = False,
     chunk_size: int | None = None,
+    baseline: str | None = None,
 ) -> pd.DataFrame:
     """Run a screen and return its tidy result table (see the module docstring).
 
     Parameters
     ----------
     model
-        A shipped model name.
+        A shipped model name, or the path of an SBML file (``*.xml``), whose conditions take the
+        generic perturbations of :func:`rankl_net.sbml_files.generic_changes` (``ko:SPECIES``,
+        ``oe:SPECIES=N``, ``set:ID=V``).
     conditions
         Perturbation specs, one per condition ("ko:OPG", "ko:NFKB1+ko:NFKB2", "inh:P38=0.5").
     background
         Specs applied in every condition and in the reference.
     context
-        "mouse" or "human" (default: the model's).
+        "mouse" or "human" (default: the model's); shipped models only.
     end
-        Time at which readouts are taken, in the model's time unit (default: the catalog's).
+        Time at which readouts are taken, in the model's time unit (default: the catalog's;
+        required for a file).
     readouts
-        Readouts (default: the model's readouts).
+        Readouts (default: the model's readouts; for a file, every species).
     workers
         Processes of the local pool (default: every core; 1 runs in this process).
     scheduler
@@ -434,14 +527,31 @@ def run_screen(
     chunk_size
         Conditions per task (default: shrinking tasks, at most 64 conditions, the last ones
         short so that the workers finish together).
+    baseline
+        For an SBML file: "initial" (default; the file's initial state at time 0) or "steady"
+        (the steady state reached by integration), as ``rankl-net simulate --baseline``.
     """
-    info = get_model(model)
-    context = context or info.default_context
-    spec = ScreenSpec(model, context, float(end if end is not None else info.default_end),
-                      tuple(readouts or info.readouts), condition_spec(parse_spec("+".join(background)))
-                      if background else "")
+    background_spec = condition_spec(parse_spec("+".join(background))) if background else ""
+    if is_sbml_file(model):
+        if context is not None:
+            raise InputError("--context applies to the shipped models, not to an SBML file")
+        if end is None:
+            raise InputError(f"--end is required for an SBML file (in the time unit of {Path(model).name})")
+        engine = _file_engine(model, baseline)
+        digest = hashlib.sha256(engine.sbml_text.encode()).hexdigest()
+        spec = ScreenSpec(Path(model).name, baseline or FILE_BASELINES[0], float(end),
+                          tuple(readouts or engine.species_ids), background_spec,
+                          sbml_digest=digest, sbml=engine.sbml_text)
+    else:
+        if baseline is not None:
+            raise InputError("--baseline applies to an SBML file; the shipped models start from their "
+                             "steady baseline")
+        info = get_model(model)
+        context = context or info.default_context
+        spec = ScreenSpec(model, context, float(end if end is not None else info.default_end),
+                          tuple(readouts or info.readouts), background_spec)
     canonical, effects = _validate(spec, conditions)
-    spec = replace(spec, integration=tuple(integration_settings(load(spec.model, spec.context)).items()))
+    spec = replace(spec, integration=tuple(integration_settings(_engine(spec)).items()))
     if scheduler is not None and workers is not None:
         raise InputError("give --workers for the local pool or --scheduler for a Dask cluster, not both "
                          "(the cluster's workers run the screen)")
@@ -462,7 +572,7 @@ def run_screen(
         if todo and client is None:
             _reference(spec)  # computed once here; forked workers inherit it
         collected: list[dict] = []
-        with _progress(len(canonical), f"{model} screen") as bar:
+        with _progress(len(canonical), f"{spec.model} screen") as bar:
             bar.update(len(canonical) - len(pending))
             for rows in _execute(spec, todo, workers=workers, client=client, chunk_size=chunk_size):
                 rows = _with_copies(rows, copies)
@@ -548,12 +658,15 @@ def anchored(perturb: str) -> bool:
 
 def dose_label(model: str | None, perturb: str) -> str:
     """What the doses of a series (:func:`dose_of`) measure, for an axis: the inhibited
-    fraction of X's activity, the removed fraction of its expression, the added expression, or
-    the value of ID in its unit (left out when :func:`readout_units` has none)."""
+    fraction of X's activity, the removed fraction of its expression, the added expression (on
+    an SBML file, the species added at time 0), or the value of ID in its unit (left out when
+    :func:`readout_units` has none)."""
     kind, _, target = perturb.partition(":")
     if kind == "set":
         unit = readout_units(model, [target]).get(target, "")
         return f"{target} ({unit})" if unit else target
+    if kind == "oe" and model is not None and is_sbml_file(model):  # a species scaled at time 0
+        return f"{target} added at time 0 (fold - 1)"
     return {"inh": f"fraction of {target} activity inhibited",
             "kd": f"fraction of {target} expression removed",
             "oe": f"{target} expression added (fold - 1)"}.get(kind, "level")
