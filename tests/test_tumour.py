@@ -51,11 +51,14 @@ def test_without_tumour_knockout_phenotypes_are_those_of_bone(bone_mouse, tumour
     specs = [spec] if spec else []
     a = bone_mouse.simulate(*specs, end=84, points=8, readouts=SHARED)
     b = tumour_mouse.simulate(*specs, end=84, points=8, readouts=SHARED)
-    # relative to each readout's largest value over the run (ctx and p1np are changes from the
-    # baseline that cross zero), and within the integrator's absolute tolerance near zero:
-    # 1e-12 of the baseline value (as the engine sets it per state), no less than 1e-12
+    # the two models take different steps (bone_tumour has more states), so they agree to the
+    # global error of the integration, which grows to a multiple of the local tolerances: a
+    # hundred times the relative tolerance (1e-8) of each readout's largest value over the run
+    # (ctx and p1np are changes from the baseline that cross zero), and a hundred times the
+    # absolute tolerance near zero (1e-12 of the baseline value, as the engine sets it per
+    # state, no less than 1e-12; OPG after its knockout is such a zero)
     scale = [1.0, *(max(abs(bone_mouse.engine.baseline[r]), 1.0) for r in SHARED)]
-    atol = bone_mouse.engine.absolute_tolerance * np.array(scale)
+    atol = 100 * bone_mouse.engine.absolute_tolerance * np.array(scale)
     off = np.abs(b.to_numpy() - a.to_numpy()) > 1e-6 * np.abs(a.to_numpy()).max(axis=0) + atol
     assert not off.any(), f"bone {a.to_numpy()[off]} vs bone_tumour {b.to_numpy()[off]}"
 

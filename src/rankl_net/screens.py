@@ -148,7 +148,8 @@ def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pai
         available = [sid for sid in engine.species_ids if sid not in engine.algebraic_symbols]
 
         def resolve(name: str) -> str:
-            return generic_changes([f"ko:{name}"], engine).knockouts[0]  # unknown names fail here
+            knocked = generic_changes([f"ko:{name}"], engine).knockouts  # unknown names fail here
+            return knocked[0] if knocked else name  # a node of a shipped model's file: its expression
     else:
         if baseline is not None:
             raise InputError("--baseline applies to an SBML file; the shipped models start from their "
