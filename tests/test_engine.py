@@ -125,6 +125,31 @@ def test_timed_change_equals_a_change_made_by_hand_at_that_time(ocg):
     assert timed["nfatc1"].iloc[72] > timed["nfatc1"].iloc[48]  # and rises again
 
 
+
+def test_a_closing_window_returns_a_parameter_to_its_value_outside_windows(bone_mouse):
+    """Outside its window a parameter has the condition's time-0 value (the knockout's 0, the
+    time-0 set:), not the shipped baseline; of overlapping windows the one opened last holds
+    while open; a rate-rule state (bone volume) set in a window is left to evolve after it."""
+    def course(spec, readout):
+        frame = bone_mouse.simulate(spec, end=40, points=9, readouts=[readout])  # every 5 days
+        return dict(zip(frame["time"], frame[readout], strict=True))
+
+    ko = course("ko:OPG+set:OPG_expr=0.5@10-20", "OPG_expr")
+    assert (ko[5.0], ko[15.0], ko[25.0]) == (0.0, 0.5, 0.0)
+    pth = course("set:pth=6+set:pth=1@10-20", "pth")
+    assert (pth[5.0], pth[15.0], pth[25.0]) == (6.0, 1.0, 6.0)
+    overlap = course("set:pth=6@10-20+set:pth=2@15-30", "pth")
+    assert [overlap[t] for t in (5.0, 15.0, 20.0, 25.0, 35.0)] == [3.0, 6.0, 2.0, 2.0, 3.0]
+    # the window opened last closes first: the earlier one, still open, holds again
+    nested = course("set:pth=6@10-30+set:pth=2@15-20", "pth")
+    assert [nested[t] for t in (15.0, 20.0, 25.0, 35.0)] == [6.0, 2.0, 6.0, 3.0]
+    after = course("ko:OPG+set:bone_volume=50@10-20", "bone_volume")
+    plain = course("ko:OPG", "bone_volume")
+    days = (20.0, 25.0, 30.0, 35.0, 40.0)  # evolving from about 46 %, below the run without the window
+    assert after[20.0] < 50 and all(after[a] > after[b] for a, b in zip(days, days[1:], strict=False))
+    assert all(after[t] < plain[t] for t in days)
+
+
 def test_failed_nleq_polish_leaves_a_usable_baseline():
     eng = rankl_net.load_model("osteoclastogenesis").engine
     assert all(v == v for v in eng.baseline.values())  # no NaN

@@ -242,6 +242,9 @@ class Engine:
         self.reaction_ids: tuple[str, ...] = tuple(m.getReactionIds())
         # quantities computed by assignment rules: readable, never settable
         self.assigned_ids: frozenset[str] = frozenset(self.rr.getAssignmentRuleIds())
+        # the state: species and quantities integrated by rate rules (a timed change sets them
+        # and leaves them to evolve)
+        self._state_ids: frozenset[str] = frozenset(self.species_ids) | frozenset(self.rr.getRateRuleIds())
         # True when no math reads the model time, so a piece of integration may start at 0
         self._clock_free = TIME_CSYMBOL not in text
         self._context = dict(context_values or {})
@@ -560,7 +563,7 @@ class Engine:
         close = 1e-9 * max(1.0, float(end))
         rows = []
         for t0, t1 in zip(breaks[:-1], breaks[1:], strict=True):
-            self._apply_timed(changes.timed, t0)
+            self._apply_timed(changes, t0)
             for sid, amount in doses.get(t0, ()):
                 self.rr[sid] = self.rr[sid] + amount  # species amount, not concentration
             inside = grid[(grid > t0 + close) & (grid < t1 - close)]
@@ -639,20 +642,34 @@ class Engine:
                 table.setdefault(float(t), []).append((d.species, float(d.amount)))
         return table
 
-    def _apply_timed(self, timed: Sequence[TimedChange], t: float) -> None:
-        """At a break time: close the windows ending at ``t``, then open those starting at ``t``.
-
-        A parameter returns to its baseline value when its window closes; a species is left to
-        evolve from where it is.
+    def _apply_timed(self, changes: Changes, t: float) -> None:
+        """At a break time ``t`` > 0, each quantity whose window opens or closes at ``t`` takes
+        the value of the latest-opened window still open after ``t`` (of two opened together,
+        the one given last) or, when none is, its value outside windows: the condition's time-0
+        value (``ko:OPG`` sets OPG_expr to 0), else its baseline value. A state (a species, or a
+        quantity a rate rule integrates, such as bone volume) is set when its window opens and
+        then left to evolve: a closing window does not reset it.
         """
         if t <= 0:
             return
-        for tc in timed:
-            if tc.end is not None and math.isclose(tc.end, t) and tc.target not in self.species_ids:
-                self.set_value(tc.target, self.baseline[tc.target])
-        for tc in timed:
-            if math.isclose(tc.start, t):
-                self.set_value(tc.target, tc.value)
+        timed = changes.timed
+        touched = dict.fromkeys(tc.target for tc in timed if math.isclose(tc.start, t)
+                                or (tc.end is not None and math.isclose(tc.end, t)))
+        for target in touched:
+            windows = [tc for tc in timed if tc.target == target]
+            if target in self._state_ids:
+                opening = [tc for tc in windows if math.isclose(tc.start, t)]
+                if opening:
+                    self.set_value(target, opening[-1].value)
+                continue
+            latest = None
+            for tc in windows:
+                opened = tc.start < t or math.isclose(tc.start, t)
+                still_open = tc.end is None or (tc.end > t and not math.isclose(tc.end, t))
+                if opened and still_open and (latest is None or tc.start >= latest.start):
+                    latest = tc
+            held = changes.parameters.get(target, self.baseline[target])
+            self.set_value(target, held if latest is None else latest.value)
 
 
 def configure_integrator(
