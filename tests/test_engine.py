@@ -45,6 +45,7 @@ def test_a_model_built_with_values_starts_from_their_steady_state(bone_mouse):
     [
         ({"nosuch": 1.0}, "nosuch"),
         ({"opg_free": 1.0}, "not a parameter"),
+        ({"bone_volume": 50.0}, "not a parameter"),  # integrated by a rate rule, reset at time 0
         ({"k_opg_production": -1.0}, "at least 0"),
         ({"k_opg_production": math.nan}, "finite"),
     ],

@@ -775,6 +775,7 @@ def test_a_file_screen_is_identified_by_the_files_content(tmp_path):
         ({"baseline": "settled"}, "use one of initial, steady"),
         ({"conditions": ["kd:x=0.5"]}, "kd: and inh: need an annotated node"),
         ({"conditions": ["ko:z"]}, "unknown species 'z'"),
+        ({"conditions": ["drug:denosumab=60mg"]}, "drug regimens belong to the shipped models"),
         ({"readouts": ["z"]}, "z"),
     ],
 )

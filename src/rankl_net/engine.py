@@ -720,9 +720,13 @@ def build(model: str, context: str | None = None, values: Mapping[str, float] | 
         Species context ("mouse" or "human"); None: the model's default context.
     values
         Parameter values (in the model's units) applied before the baseline is found, on top of
-        the context's: the model as if it had been built with them, each condition starting
-        from the steady state they give. (A ``set:`` perturbation instead changes a value at
-        time 0 of a condition, from the baseline of the values the model was built with.)
+        the context's, so that each condition starts from the steady state they give. (A
+        ``set:`` perturbation instead changes a value at time 0 of a condition, from the
+        baseline of the values the model was built with.) What the model resets at time 0
+        (bone volume to 100 %) is still reset, and readouts that are changes from the baseline
+        (``ctx``, ``p1np``) keep the shipped references: a value that moves the steady tissue
+        (``pth``) starts a transient from there. Quantities a rate rule integrates and those
+        reset at time 0 are not parameters here.
     """
     info: ModelInfo = get_model(model)
     context = context or info.default_context
@@ -748,8 +752,9 @@ def build(model: str, context: str | None = None, values: Mapping[str, float] | 
         stability_limit_detection=info.stability_limit_detection,
         nonnegative_parameters=True,
     )
-    not_parameters = [sid for sid in values if sid not in engine.parameter_ids or sid in engine.assigned_ids]
+    not_parameters = [sid for sid in values if sid not in engine.parameter_ids or sid in engine.assigned_ids
+                      or sid in engine._state_ids or sid in info.reset_at_start]
     if not_parameters:
         raise InputError(f"{model}: {', '.join(not_parameters)} is not a parameter the model holds constant; "
-                         "values before the baseline apply to parameters (set: perturbs species at time 0)")
+                         "values before the baseline apply to parameters (set: changes a state at time 0)")
     return engine

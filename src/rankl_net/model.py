@@ -33,10 +33,11 @@ class Model:
     context
         "mouse" or "human"; None: the model's default.
     values
-        Parameter values (in the model's units) applied before the baseline is found: the model
-        as if built with them (compiled anew for this object). None: the shipped values, with
-        the model compiled once per process. A ``set:`` perturbation instead changes a value at
-        time 0 of a condition, starting from the shipped baseline.
+        Parameter values (in the model's units) applied before the baseline is found, so that
+        every condition starts from the steady state they give (the model compiled anew for
+        this object; see :func:`rankl_net.engine.build` for what stays as shipped). None: the
+        shipped values, with the model compiled once per process. A ``set:`` perturbation
+        instead changes a value at time 0 of a condition, starting from the shipped baseline.
     """
 
     def __init__(

@@ -20,6 +20,7 @@ from pathlib import Path
 import libsbml
 import pandas as pd
 
+from .dosing import Regimen
 from .engine import Changes, Engine
 from .errors import InputError, unknown_name
 from .perturbations import (
@@ -285,6 +286,9 @@ def generic_changes(perturbations: Iterable[str | Perturbation], engine: FileEng
     for p in perts:
         if isinstance(p, Preset):
             raise InputError(f"{p.spec}: presets belong to the shipped models, not to an SBML file")
+        if isinstance(p, Regimen):
+            raise InputError(f"{p.spec}: drug regimens belong to the shipped models with pharmacology "
+                             "(clinical, bone_tumour), not to an SBML file; a bolus is set:SPECIES=V@T")
         if isinstance(p, SetValue):
             if p.target in engine.assigned_ids:
                 raise InputError(
