@@ -94,3 +94,20 @@ def test_a_stoichiometry_set_by_an_initial_assignment_is_not_checked():
 
     c = _checks_of_sbml(_edited(edit))
     assert c["conservation"].passed and c["conservation"].message.startswith("not checked: the stoichiometry")
+
+
+def test_a_rate_constant_recorded_as_a_multiplier_has_no_source():
+    """parameters.tsv records multipliers (1 = wild type) with a label instead of a source; a
+    rate constant given that label is flagged, and one without any source too."""
+    from rankl_net.checks import MULTIPLIER_SOURCE, parameter_sources
+
+    model = libsbml.readSBMLFromString(
+        antimony_to_sbml("model t\n J: -> A; k_a_act * A_act\n A = 0; k_a_act = 20; A_act = 1; k_b = 2\nend")
+    ).getModel()
+    label = {"source": f"{MULTIPLIER_SOURCE}: 1 = wild type"}
+    right = {"A_act": label, "k_a_act": {"source": "hand-tuned"}, "k_b": {"source": "a paper"}}
+    assert parameter_sources(model, right).passed
+    wrong = parameter_sources(model, right | {"k_a_act": label})
+    assert not wrong.passed and wrong.items == ("k_a_act",)
+    unsourced = parameter_sources(model, {"A_act": label, "k_a_act": {"source": "hand-tuned"}})
+    assert not unsourced.passed and unsourced.items == ("k_b",)

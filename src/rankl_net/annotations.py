@@ -78,7 +78,8 @@ def parameter_sbo(pid: str, model: libsbml.Model) -> str:
     """The SBO term of a parameter, from its role (multiplier, rate constant, ...)."""
     if model.getRule(pid) is not None:
         return SBO_OBSERVABLE
-    if pid.endswith("_expr") or pid.endswith("_act"):
+    # perturbation multipliers (TRAF6_act, OPG_expr); k_traf6_act is a rate constant
+    if pid.endswith(("_expr", "_act")) and not pid.startswith("k_"):
         return SBO_MULTIPLIER
     if pid.startswith("n_"):
         return SBO_HILL

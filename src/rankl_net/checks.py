@@ -97,16 +97,23 @@ def rule_units(model: libsbml.Model) -> Check:
                  tuple(wrong))
 
 
+MULTIPLIER_SOURCE = "perturbation multiplier"  # how parameters.tsv labels ko/kd/oe/inh multipliers
+
+
 def parameter_sources(model: libsbml.Model, sources: dict[str, dict[str, str]]) -> Check:
-    """Every parameter that holds a value (not a rule output) has a recorded source."""
+    """Every parameter that holds a value (not a rule output) has a recorded source, and a
+    parameter recorded as a perturbation multiplier is 1 (wild type): a rate constant given
+    that label would have no provenance."""
     rule_vars = {r.getVariable() for r in model.getListOfRules() if r.isAssignment()}
-    missing = [
-        p.getId()
-        for p in model.getListOfParameters()
-        if p.getId() not in rule_vars and not sources.get(p.getId(), {}).get("source")
-    ]
+    held = [p for p in model.getListOfParameters() if p.getId() not in rule_vars]
+    missing = [p.getId() for p in held if not sources.get(p.getId(), {}).get("source")]
+    mislabelled = [p.getId() for p in held
+                   if sources.get(p.getId(), {}).get("source", "").startswith(MULTIPLIER_SOURCE)
+                   and p.getValue() != 1.0]
     return Check(
-        "parameter_sources", not missing, f"{len(missing)} parameters without a source", tuple(missing)
+        "parameter_sources", not missing and not mislabelled,
+        f"{len(missing)} parameters without a source, {len(mislabelled)} recorded as a multiplier "
+        "with a value other than 1", tuple(missing + mislabelled)
     )
 
 
