@@ -170,11 +170,23 @@ def test_integration_failure_is_a_simulation_error(ocg):
         ({"end": -1}, "end time"),
         ({"end": 10, "points": 1}, "points"),
         ({"end": 10, "readouts": ["osteoclast"]}, "Did you mean 'osteoclasts'"),
+        ({"end": 10, "points": 2.5}, "points must be a whole number"),
     ],
 )
 def test_bad_simulation_arguments(bone_mouse, kwargs, message):
     with pytest.raises(rankl_net.InputError, match=message):
         bone_mouse.simulate(**kwargs)
+
+
+@pytest.mark.parametrize("bad", [["ko:OPG", "ko:RANK"], None, 5])
+def test_a_perturbation_that_is_neither_spec_nor_object_is_an_input_error(bone_mouse, bad):
+    with pytest.raises(rankl_net.InputError, match="a perturbation is a spec such as 'ko:OPG'"):
+        bone_mouse.simulate(bad, end=10)
+
+
+def test_readouts_given_as_a_string_are_names_not_letters(bone_mouse):
+    assert bone_mouse.final(end=10, readouts="bone_volume").index.tolist() == ["bone_volume"]
+    assert bone_mouse.final(end=10, readouts="bone_volume, ctx").index.tolist() == ["bone_volume", "ctx"]
 
 
 def test_a_state_at_round_off_does_not_stall_the_integrator():

@@ -690,7 +690,9 @@ def _integrator_message(exc: BaseException) -> str:
 
 
 def check_points(points: int) -> None:
-    """Refuse a number of output time points outside 2 to ``MAX_POINTS``."""
+    """Refuse a number of output time points that is not a whole number from 2 to ``MAX_POINTS``."""
+    if isinstance(points, bool) or not isinstance(points, int | np.integer):
+        raise InputError(f"points must be a whole number, got {points!r}")
     if not 2 <= points <= MAX_POINTS:
         raise InputError(f"points must be from 2 to {MAX_POINTS:,}, got {points:,}")
 

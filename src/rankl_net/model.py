@@ -68,8 +68,23 @@ class Model:
     def _perturbations(self, specs: Sequence[PerturbationLike]) -> list[Perturbation]:
         out = list(self._active)
         for s in specs:
-            out.extend(parse_spec(s) if isinstance(s, str) else [s])
+            if isinstance(s, str):
+                out.extend(parse_spec(s))
+            elif isinstance(s, Perturbation.__args__):
+                out.append(s)
+            else:
+                hint = " (pass them as separate arguments, simulate('ko:OPG', 'ko:RANK'))" if isinstance(
+                    s, list | tuple) else ""
+                raise InputError(f"a perturbation is a spec such as 'ko:OPG' or a Perturbation object, got "
+                                 f"{type(s).__name__} {s!r}{hint}")
         return out
+
+    def _readouts(self, readouts: Sequence[str] | str | None) -> list[str]:
+        if readouts is None:
+            return list(self.readouts)
+        if isinstance(readouts, str):  # "bone_volume" or "bone_volume,ctx", as on the command line
+            return [r.strip() for r in readouts.split(",") if r.strip()]
+        return list(readouts)
 
     def simulate(
         self,
@@ -90,7 +105,8 @@ class Model:
         points
             Number of evenly spaced output times, including 0 and ``end``.
         readouts
-            Quantities to report (default: the model's readouts).
+            Quantities to report (default: the model's readouts); a string is one name or a
+            comma-separated list.
 
         Returns
         -------
@@ -102,7 +118,7 @@ class Model:
             changes,
             end=self.info.default_end if end is None else end,
             points=points,
-            readouts=list(readouts or self.readouts),
+            readouts=self._readouts(readouts),
         )
 
     def final(
