@@ -261,9 +261,12 @@ def models_cmd() -> None:
     "specs",
     multiple=True,
     metavar="SPEC",
-    help="Perturbation: ko:X, kd:X=F, oe:X=N, inh:X=F, set:ID=V[@T0[-T1]] (repeatable; '+' joins).",
+    help="Perturbation: ko:X, kd:X=F, oe:X=N, inh:X=F, set:ID=V[@T0[-T1]], drug:NAME=DOSE[/EVERY...], "
+    "preset:NAME (repeatable; '+' joins).",
 )
-@click.option("--context", default=None, help="Species context: mouse or human (default: the model's).")
+@click.option("--context", default=None,
+              help="Species context of a shipped model: mouse or human, mouse_huRANKL for the drug models "
+              "(default: the model's).")
 @click.option("--end", type=float, default=None, help="End time in the model's time unit.")
 @click.option("--points", type=int, default=101, show_default=True,
               help="Number of output time points (2 to 1,000,000).")
@@ -378,7 +381,7 @@ def export_cmd(model, fmt, out, context, experiment) -> None:
     from .exchange import check_context_format, export
 
     shipped = get_model(model).sbml_path
-    check_context_format(fmt, context)
+    check_context_format(fmt, context, experiment)
     out = _writable(out, folder=fmt == "petab")
     if out.exists() and out.resolve() == shipped.resolve():
         raise InputError(f"{out} is the shipped model file itself; give another name")

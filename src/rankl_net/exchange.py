@@ -916,11 +916,17 @@ class ExportResult:
 CONTEXT_FORMATS = ("sedml", "omex", "petab")
 
 
-def check_context_format(fmt: str, context: str | None) -> None:
-    """Refuse a context for a format that cannot carry it (it would be ignored)."""
+EXPERIMENT_FORMATS = ("sedml", "omex")
+
+
+def check_context_format(fmt: str, context: str | None, experiment: str = "baseline") -> None:
+    """Refuse a context or an experiment for a format that cannot carry it (it would be ignored)."""
     if context is not None and fmt not in CONTEXT_FORMATS:
         raise InputError(f"--context applies to the {', '.join(CONTEXT_FORMATS)} exports; the {fmt} export "
                          "is the model with its own values (export sedml or omex for a context's baseline)")
+    if experiment != "baseline" and fmt not in EXPERIMENT_FORMATS:
+        raise InputError(f"--experiment {experiment} applies to the {' and '.join(EXPERIMENT_FORMATS)} "
+                         f"exports; the {fmt} export holds no experiment")
 
 
 def export(
@@ -962,7 +968,7 @@ def export(
     info = get_model(model_name)
     if fmt not in FORMATS:
         raise unknown_name("export format", fmt, FORMATS)
-    check_context_format(fmt, context)
+    check_context_format(fmt, context, experiment)
     if context is not None and context not in info.contexts:
         raise unknown_name("context", context, info.contexts)
     out = Path(out)
