@@ -54,6 +54,7 @@ def test_regimen_spec_units(spec, dose, every, count, start, per_kg):
         ("drug:denosumab=60mg/6mo*two", "whole number"),
         ("drug:denosumab=-60mg", "dose"),
         ("drug:denosumab=60mg*3", "interval"),
+        ("drug:denosumab=60mg@-1d", "cannot be negative"),
     ],
 )
 def test_bad_regimens_are_input_errors(spec, fragment):

@@ -5,7 +5,7 @@ A regimen is ``drug:NAME=DOSE[/EVERY][*N][@START]``:
 * ``DOSE``: a number with ``mg``, ``ug`` (or ``µg``, ``mcg``), ``ng`` or ``g``, optionally per
   kilogram of body weight (``1mg/kg``; the model's ``body_weight`` parameter, kg);
 * ``EVERY``: the dosing interval, a number with ``h``, ``d``, ``wk``, ``mo`` (365.25/12 days)
-  or ``y`` (365.25 days); without it, a single dose;
+  or ``y`` (365.25 days), or without a unit in the model's time unit; without it, a single dose;
 * ``N``: the number of doses (default: every interval until the end of the simulation);
 * ``START``: the time of the first dose (default 0), with a unit or in the model's time unit.
 
@@ -92,6 +92,8 @@ def parse_duration(text: str, default_unit: str = "d", *, what: str = "time") ->
     """A duration such as ``6mo``, ``4wk``, ``10d``, ``12h`` or ``10`` (``default_unit``), in days."""
     m = _QUANTITY.match(text)
     unit = (m["unit"] or default_unit) if m else ""
+    if text.strip().startswith("-") and _QUANTITY.match(text.strip()[1:]):
+        raise InputError(f"{what} {text!r}: a time of dosing cannot be negative")
     if not m or unit not in DAYS_PER:
         raise InputError(f"{what} {text!r}: expected a number with a unit among h, d, wk, mo, y")
     return float(m["x"]) * DAYS_PER[unit]
