@@ -57,7 +57,8 @@ def time_course_figure(frame: pd.DataFrame, path: Path, *, title: str, time_unit
     n = len(cols)
     ncol = min(3, n)
     nrow = (n + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 2.8 * nrow), squeeze=False)
+    # constrained layout leaves room for the figure title above any number of rows
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 2.8 * nrow), squeeze=False, layout="constrained")
     for ax, col in zip(axes.flat, cols, strict=False):
         ax.plot(frame["time"], frame[col], lw=1.5)
         ax.set_title(col, fontsize=10)
@@ -66,7 +67,6 @@ def time_course_figure(frame: pd.DataFrame, path: Path, *, title: str, time_unit
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     fig.suptitle(title)
-    fig.tight_layout()
     return _save(fig, path)
 
 
@@ -94,7 +94,8 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
     dose = "dose" if "dose" in table.columns else "level"
     columns = min(len(readouts), PANELS_PER_ROW)
     rows = -(-len(readouts) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), squeeze=False,
+                             layout="constrained")
     for ax in axes.flat[len(readouts):]:
         ax.set_visible(False)
     for ax, r in zip(axes.flat, readouts, strict=False):
@@ -127,7 +128,6 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
         _unit_axis(ax, r, units)
         ax.legend(fontsize=7)
     fig.suptitle(title)
-    fig.tight_layout()
     return _save(fig, path)
 
 
