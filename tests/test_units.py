@@ -82,8 +82,8 @@ def test_labels_name_units_as_a_person_reads_them():
     doc = libsbml.readSBMLFromFile(str(get_model("clinical").sbml_path))
     got = units.labels(doc.getModel(), ["osteoclasts", "ctx", "formation", "tissue_time_scale",
                                        "denosumab_serum", "no_such_id"])
-    assert got == {"osteoclasts": "pM", "ctx": "%", "formation": "percent_per_day",
-                   "tissue_time_scale": "dimensionless", "denosumab_serum": "ug_per_ml", "no_such_id": ""}
+    assert got == {"osteoclasts": "pM", "ctx": "%", "formation": "%/day",
+                   "tissue_time_scale": "dimensionless", "denosumab_serum": "µg/mL", "no_such_id": ""}
 
 
 def test_labels_of_a_file_without_names_for_its_units():

@@ -138,8 +138,8 @@ def _reported_unit(model: libsbml.Model, sid: str) -> libsbml.UnitDefinition | N
 
 def label(model: libsbml.Model, sid: str) -> str:
     """The unit a quantity of the model is reported in, for a person: the model's own name for it
-    (``pM``, ``percent_per_day``), ``%`` for percent, ``dimensionless``, or the unit written out;
-    "" when the model does not declare it."""
+    (``pM``; the shipped models' ``ug_per_ml`` as ``µg/mL``), ``%`` for percent,
+    ``dimensionless``, or the unit written out; "" when the model does not declare it."""
     return labels(model, [sid])[sid]
 
 
@@ -147,6 +147,12 @@ def labels(model: libsbml.Model, ids) -> dict[str, str]:
     """:func:`label` of each id."""
     model.populateListFormulaUnitsData()  # libSBML caches derived units: derive them anew
     return {sid: _label(model, sid) for sid in ids}
+
+
+# how the shipped models' unit ids read on an axis
+_READABLE = {"ug_per_ml": "µg/mL", "percent_per_day": "%/day", "per_day": "1/day", "per_hour": "1/hour",
+             "pmol_unit": "pmol", "pmol_per_day": "pmol/day", "pM_per_day": "pM/day",
+             "pM_per_hour": "pM/hour", "litre_per_day": "L/day", "kilogram_unit": "kg"}
 
 
 def _label(model: libsbml.Model, sid: str) -> str:
@@ -158,7 +164,8 @@ def _label(model: libsbml.Model, sid: str) -> str:
         return "dimensionless"
     if want == PERCENT:
         return "%"
-    return name_of(model, ud) or _MOLAR.get(want) or _format(ud)
+    name = name_of(model, ud)
+    return _READABLE.get(name, name) if name else (_MOLAR.get(want) or _format(ud))
 
 
 
