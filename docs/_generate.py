@@ -315,6 +315,10 @@ def bone(subs: dict[str, str]) -> None:
     subs["human_turnover_pct_yr"] = fmt(bh["resorption"] * 365.25, 3)
     subs["mouse_turnover_pct_yr"] = fmt(bm["resorption"] * 365.25, 3)
     subs["bone_reset"] = ", ".join(f"`{k}` = {v:g}" for k, v in info.reset_at_start.items())
+    # bone volume has no ceiling: an osteopetrotic line over years
+    no_rankl = mouse.simulate("ko:RANKL", end=3652.5, points=11, readouts=["bone_volume"])["bone_volume"]
+    subs["ko_rankl_bv_1y"] = f"{no_rankl.iloc[1]:.0f}"
+    subs["ko_rankl_bv_10y"] = f"{no_rankl.iloc[-1]:.0f}"
 
     # baseline of both contexts
     quantities = [
