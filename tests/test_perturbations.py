@@ -138,6 +138,8 @@ def test_set_refuses_negative_amounts_and_rates(bone_mouse, tmp_path):
         to_changes(parse_spec("set:x=-2"), other)
     with pytest.raises(InputError, match="c is a compartment's size and cannot be negative"):
         to_changes(parse_spec("set:c=-2"), other)
+    with pytest.raises(InputError, match="c is a compartment, whose size must be above zero"):
+        to_changes(parse_spec("set:c=0"), other)
     # a species the file itself starts below zero may be set below zero
     signed = Engine(antimony_to_sbml(text.replace("x = 1", "x = -1")), name="g", preequilibrate=False)
     assert to_changes(parse_spec("set:x=-2"), signed).species == {"x": -2.0}

@@ -312,7 +312,10 @@ def nonnegative(target: str, engine: Engine) -> bool:
 
 def _check_sign(p: SetValue, engine: Engine) -> None:
     """A negative value of what :func:`nonnegative` says cannot be negative is bad input: the
-    model would run on it to non-physical results."""
+    model would run on it to non-physical results; so is a compartment of size zero."""
+    if (p.value == 0 and p.target in engine.compartment_ids and engine.baseline.get(p.target, 1.0) > 0):
+        raise InputError(f"set:{p.target}=0: {p.target} is a compartment, whose size must be above zero "
+                         "(its species' concentrations would be infinite)")
     if p.value >= 0 or not nonnegative(p.target, engine):
         return
     what = ("a species" if p.target in engine.species_ids
