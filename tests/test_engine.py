@@ -48,11 +48,22 @@ def test_a_model_built_with_values_starts_from_their_steady_state(bone_mouse):
         ({"bone_volume": 50.0}, "not a parameter"),  # integrated by a rate rule, reset at time 0
         ({"k_opg_production": -1.0}, "at least 0"),
         ({"k_opg_production": math.nan}, "finite"),
+        ({"k_opg_production": True}, "finite number"),
     ],
 )
 def test_bad_values_before_the_baseline_are_input_errors(values, message):
     with pytest.raises(rankl_net.InputError, match=message):
         rankl_net.load_model("bone", "mouse", values=values)
+
+
+def test_values_before_the_baseline_take_numpy_numbers_and_refuse_held_ones():
+    import numpy as np
+
+    built = rankl_net.load_model("bone", "mouse", values={"k_opg_production": np.float32(4e5)})
+    assert built.engine.baseline["k_opg_production"] == 4e5
+    # the culture's RANKL is held at 0 while its baseline is found (models/catalog.toml)
+    with pytest.raises(rankl_net.InputError, match="rankl_input is held at the catalog's value"):
+        rankl_net.load_model("osteoclastogenesis", values={"rankl_input": 5.0})
 
 def test_a_perturbation_never_recompiles(bone_mouse, monkeypatch):
     def forbidden(*args, **kwargs):
@@ -150,6 +161,22 @@ def test_a_closing_window_returns_a_parameter_to_its_value_outside_windows(bone_
     assert after[20.0] < 50 and all(after[a] > after[b] for a, b in zip(days, days[1:], strict=False))
     assert all(after[t] < plain[t] for t in days)
 
+
+
+def test_a_boundary_species_set_in_a_window_returns_after_it():
+    """A boundary species is held by the model, not integrated: like a parameter, it returns to
+    its value outside the window when the window closes."""
+    from rankl_net.build import antimony_to_sbml
+    from rankl_net.engine import Engine
+
+    text = ("model b\n compartment c = 1\n species $s in c, x in c\n J0: -> x; k0 * s\n"
+            " s = 1; x = 0; k0 = 1\nend")
+    engine = Engine(antimony_to_sbml(text), name="b", preequilibrate=False)
+    changes = to_changes(parse_spec("set:s=5@2-4"), engine)
+    frame = engine.simulate(changes, end=8, points=9, readouts=["s", "x"])
+    s = dict(zip(frame["time"], frame["s"], strict=True))
+    assert (s[1.0], s[3.0], s[5.0], s[8.0]) == (1.0, 5.0, 1.0, 1.0)
+    assert frame["x"].iloc[-1] == pytest.approx(8 + 4 * 2, rel=1e-6)  # 1 per unit time, 5 for 2 units
 
 def test_failed_nleq_polish_leaves_a_usable_baseline():
     eng = rankl_net.load_model("osteoclastogenesis").engine

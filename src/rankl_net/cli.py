@@ -300,10 +300,12 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
         if out is not None and plot.resolve() == out.resolve():
             raise InputError(f"--out and --plot are the same file ({out}); give them different names")
     selected = _readout_list(readouts)
-    if model.lower().endswith(".xml") and not Path(model).is_file():
+    from .sbml_files import is_sbml_file
+
+    if is_sbml_file(model) and not Path(model).is_file():
         raise InputError(f"{model}: no such file")
-    if model.lower().endswith(".xml") or Path(model).is_file():
-        from .exchange import load_any, simulate_any
+    if is_sbml_file(model):
+        from .sbml_files import load_any, simulate_any
 
         if context is not None:
             raise InputError("--context applies to the shipped models, not to an SBML file")
@@ -328,9 +330,6 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
         def unperturbed():
             return m.simulate(end=end, points=points, readouts=selected)
 
-    if specs and _same_courses(frame, unperturbed()):
-        click.echo(f"note: {' + '.join(specs)} leaves every readout as it is without perturbation over "
-                   f"{frame['time'].iloc[-1]:g} {time_unit}s", err=True)
     if out is None:
         click.echo(frame.to_csv(index=False, float_format="%.6g"), nl=False)
     else:
@@ -343,13 +342,26 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
         time_course_figure(frame, plot, title=f"{title}: {label}", time_unit=time_unit,
                            units=readout_units(model, frame.columns[1:]))
         click.echo(f"wrote {plot}", err=True)
+    if specs and points <= NOTE_POINTS and _same_courses(frame, unperturbed):
+        click.echo(f"note: {' + '.join(specs)} leaves every readout as it is without perturbation over "
+                   f"{frame['time'].iloc[-1]:g} {time_unit}s", err=True)
 
 
-def _same_courses(a, b) -> bool:
-    """Whether two time-course tables (time, then readouts) agree within the integration's
-    accuracy: relative 1e-7, or 1e-9 of a readout's largest magnitude."""
+# simulate compares its result with the unperturbed run (a second simulation) up to this many
+# output times; a longer grid is left without the note
+NOTE_POINTS = 10_001
+
+
+def _same_courses(a, unperturbed) -> bool:
+    """Whether a time-course table (time, then readouts) agrees with the one ``unperturbed()``
+    returns within the integration's accuracy: relative 1e-7, or 1e-9 of a readout's largest
+    magnitude. A comparison that cannot be made (the unperturbed run fails) is no agreement."""
     import numpy as np
 
+    try:
+        b = unperturbed()
+    except RanklNetError:
+        return False
     return all(
         np.allclose(a[c].to_numpy(), b[c].to_numpy(), rtol=1e-7, atol=1e-9 * float(np.abs(b[c]).max()))
         for c in a.columns[1:]
@@ -366,7 +378,8 @@ def _same_courses(a, b) -> bool:
     help="Export format.",
 )
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="File (a folder for petab).")
-@click.option("--context", default=None, help="Species context: mouse or human (default: the model's).")
+@click.option("--context", default=None,
+              help="Species context: mouse, human or mouse_huRANKL (default: the model's).")
 @click.option(
     "--experiment",
     type=click.Choice(["baseline", "genetic_lines"]),
@@ -566,7 +579,8 @@ def calibrate_cmd() -> None:
               help="A text file with one perturbation spec per line (instead of --knockouts).")
 @click.option("-p", "--perturb", "background", multiple=True, metavar="SPEC",
               help="Background perturbation applied in every condition and in the reference.")
-@click.option("--context", default=None, help="Species context: mouse or human.")
+@click.option("--context", default=None,
+              help="Species context of a shipped model: mouse or human, mouse_huRANKL for the drug models.")
 @click.option("--end", type=float, default=None, help="Time of the readouts, in the model's time unit.")
 @click.option("--readouts", default=None, help="Comma-separated readouts (default: the model's).")
 @click.option("--workers", type=int, default=None, help="Local processes (default: every core).")
@@ -618,7 +632,7 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     failed = table.loc[table["status"] != "ok", "condition_id"].nunique()
     n_readouts = table["readout"].nunique()
     resumed = table.attrs.get("resumed", 0)
-    kept = f", {resumed} of them from the earlier run" if resume else ""
+    kept = f"; {resumed} read from the earlier run" if resume else ""
     click.echo(f"{_count(n, 'condition')} ({failed} failed{kept}) x {_count(n_readouts, 'readout')} in "
                f"{elapsed:.1f} s; output {out}")
 
@@ -630,7 +644,8 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
 @click.option("--readouts", "--readout", "readouts", default=None,
               help="Comma-separated readouts (default: the model's).")
 @click.option("-p", "background", multiple=True, metavar="SPEC", help="Background perturbation.")
-@click.option("--context", default=None, help="Species context: mouse or human.")
+@click.option("--context", default=None,
+              help="Species context of a shipped model: mouse or human, mouse_huRANKL for the drug models.")
 @click.option("--end", type=float, default=None, help="Time of the readouts, in the model's time unit.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Local processes.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, callback=_table_path,

@@ -93,7 +93,7 @@ def parse_duration(text: str, default_unit: str = "d", *, what: str = "time") ->
     m = _QUANTITY.match(text)
     unit = (m["unit"] or default_unit) if m else ""
     if text.strip().startswith("-") and _QUANTITY.match(text.strip()[1:]):
-        raise InputError(f"{what} {text!r}: a time of dosing cannot be negative")
+        raise InputError(f"{what} {text!r}: cannot be negative")
     if not m or unit not in DAYS_PER:
         raise InputError(f"{what} {text!r}: expected a number with a unit among h, d, wk, mo, y")
     return float(m["x"]) * DAYS_PER[unit]

@@ -22,6 +22,7 @@ Rules (ARCHITECTURE, "Engine rules"):
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -242,9 +243,10 @@ class Engine:
         self.reaction_ids: tuple[str, ...] = tuple(m.getReactionIds())
         # quantities computed by assignment rules: readable, never settable
         self.assigned_ids: frozenset[str] = frozenset(self.rr.getAssignmentRuleIds())
-        # the state: species and quantities integrated by rate rules (a timed change sets them
-        # and leaves them to evolve)
-        self._state_ids: frozenset[str] = frozenset(self.species_ids) | frozenset(self.rr.getRateRuleIds())
+        # the state: floating species and quantities integrated by rate rules (a timed change sets
+        # them and leaves them to evolve; a boundary species is held, like a parameter)
+        self._state_ids: frozenset[str] = (frozenset(m.getFloatingSpeciesIds())
+                                           | frozenset(self.rr.getRateRuleIds()))
         # True when no math reads the model time, so a piece of integration may start at 0
         self._clock_free = TIME_CSYMBOL not in text
         self._context = dict(context_values or {})
@@ -646,9 +648,10 @@ class Engine:
         """At a break time ``t`` > 0, each quantity whose window opens or closes at ``t`` takes
         the value of the latest-opened window still open after ``t`` (of two opened together,
         the one given last) or, when none is, its value outside windows: the condition's time-0
-        value (``ko:OPG`` sets OPG_expr to 0), else its baseline value. A state (a species, or a
-        quantity a rate rule integrates, such as bone volume) is set when its window opens and
-        then left to evolve: a closing window does not reset it.
+        value (``ko:OPG`` sets OPG_expr to 0), else its baseline value. A state (a floating
+        species, or a quantity a rate rule integrates, such as bone volume) is set when its
+        window opens and then left to evolve: a closing window does not reset it. A boundary
+        species is held, like a parameter.
         """
         if t <= 0:
             return
@@ -668,7 +671,7 @@ class Engine:
                 still_open = tc.end is None or (tc.end > t and not math.isclose(tc.end, t))
                 if opened and still_open and (latest is None or tc.start >= latest.start):
                     latest = tc
-            held = changes.parameters.get(target, self.baseline[target])
+            held = changes.parameters.get(target, changes.species.get(target, self.baseline[target]))
             self.set_value(target, held if latest is None else latest.value)
 
 
@@ -727,8 +730,9 @@ def build(model: str, context: str | None = None, values: Mapping[str, float] | 
         baseline of the values the model was built with.) What the model resets at time 0
         (bone volume to 100 %) is still reset, and readouts that are changes from the baseline
         (``ctx``, ``p1np``) keep the shipped references: a value that moves the steady tissue
-        (``pth``) starts a transient from there. Quantities a rate rule integrates and those
-        reset at time 0 are not parameters here.
+        (``pth``) starts a transient from there. Quantities a rate rule integrates, those reset
+        at time 0 and those held while the baseline is found (the culture's ``rankl_input``)
+        are refused.
     """
     info: ModelInfo = get_model(model)
     context = context or info.default_context
@@ -739,8 +743,13 @@ def build(model: str, context: str | None = None, values: Mapping[str, float] | 
     preeq_time = 1000.0 if info.time_unit == "hour" else 5000.0
     values = dict(values or {})
     for sid, v in values.items():
-        if not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0:
             raise InputError(f"{model}: the value of {sid} must be a finite number of at least 0, got {v!r}")
+        values[sid] = float(v)
+    held = [sid for sid in values if sid in info.preequilibration]
+    if held:
+        raise InputError(f"{model}: {', '.join(held)} is held at the catalog's value while the baseline "
+                         "is found (models/catalog.toml); change it in a condition with set:")
     engine = Engine(
         info.sbml_path,
         name=f"{model} ({context})",

@@ -56,6 +56,12 @@ def _rule_targets(model: libsbml.Model) -> tuple[set[str], set[str], set[str]]:
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+def is_sbml_file(model: str | Path) -> bool:
+    """Whether ``model`` names an SBML file (``*.xml``, or any existing file) rather than a shipped
+    model: how the command line reads a MODEL argument."""
+    return str(model).lower().endswith(".xml") or Path(model).is_file()
+
+
 # what messages call the time unit of a model that declares none ("10 time units")
 UNDECLARED_TIME_UNIT = "time unit"
 
@@ -233,7 +239,7 @@ def _as_perturbations(perturbations: Iterable[str | Perturbation]) -> list[Pertu
     return out
 
 
-def _node_name(name: str, engine: Engine) -> bool:
+def is_node(name: str, engine: Engine) -> bool:
     """Whether ``name`` is an annotated node acting on ``engine``'s model."""
     if not nodes_for(engine):
         return False
@@ -297,7 +303,7 @@ def generic_changes(perturbations: Iterable[str | Perturbation], engine: FileEng
                 )
             sets.append(p)
             continue
-        if _node_name(p.node, engine):
+        if is_node(p.node, engine):
             node_perts.append(p)
             continue
         if isinstance(p, (Knockdown, Inhibition)):

@@ -51,7 +51,7 @@ from .dosing import spec_number
 from .engine import load
 from .errors import InputError, SimulationError, first_repeated
 from .perturbations import condition_spec, nodes_for, parse_spec, resolve_node, to_changes
-from .sbml_files import FileEngine, generic_changes, load_any, time_unit_of
+from .sbml_files import FileEngine, generic_changes, is_node, is_sbml_file, load_any, time_unit_of
 from .sbml_io import read_sbml_document
 from .units import labels
 
@@ -90,12 +90,6 @@ class ScreenSpec:
 
 
 FILE_BASELINES = ("initial", "steady")  # of an SBML file: its initial state, or the steady state
-
-
-def is_sbml_file(model: str | Path) -> bool:
-    """Whether ``model`` names an SBML file (``*.xml``, or any existing file) rather than a shipped
-    model, as ``rankl-net simulate`` reads its MODEL argument."""
-    return str(model).lower().endswith(".xml") or Path(model).is_file()
 
 
 _FILE_ENGINES: dict[tuple[str, str], FileEngine] = {}
@@ -143,13 +137,18 @@ def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pai
     (``model`` a path; ``baseline`` as in :func:`run_screen`), "all" is every species that can
     be held at zero (not one an algebraic rule constrains).
     """
+    if isinstance(targets, str) and targets != "all":  # "OPG" or "OPG,RANKL", as on the command line
+        targets = targets.split(",")
     if is_sbml_file(model):
-        engine = _file_engine(model, baseline)
+        if context is not None:
+            raise InputError("--context applies to the shipped models, not to an SBML file")
+        engine = _file_engine(model, baseline)[0]
         available = [sid for sid in engine.species_ids if sid not in engine.algebraic_symbols]
 
         def resolve(name: str) -> str:
             knocked = generic_changes([f"ko:{name}"], engine).knockouts  # unknown names fail here
-            return knocked[0] if knocked else name  # a node of a shipped model's file: its expression
+            # a node of a shipped model's file (its expression is knocked out) by its id
+            return knocked[0] if knocked else resolve_node(name, engine).node
     else:
         if baseline is not None:
             raise InputError("--baseline applies to an SBML file; the shipped models start from their "
@@ -183,17 +182,20 @@ def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pai
     return [f"ko:{t}" for t in chosen]
 
 
-def _file_engine(path: str | Path, baseline: str | None) -> FileEngine:
-    """The engine of an SBML file for a screen (read with the checks of ``rankl-net validate``),
-    registered so that this process and its forked workers compile it once."""
+def _file_engine(path: str | Path, baseline: str | None) -> tuple[FileEngine, str]:
+    """The engine of an SBML file for a screen (read with the checks of ``rankl-net validate``)
+    and the SHA-256 of the file's bytes, registered so that this process and its forked workers
+    compile it once."""
     baseline = baseline or FILE_BASELINES[0]
     if baseline not in FILE_BASELINES:
         raise InputError(f"--baseline {baseline!r}: use one of {', '.join(FILE_BASELINES)}")
     if not Path(path).is_file():
         raise InputError(f"{path}: no such file")
     engine = load_any(Path(path), preequilibrate=baseline == "steady")
-    key = (hashlib.sha256(engine.sbml_text.encode()).hexdigest(), baseline)
-    return _FILE_ENGINES.setdefault(key, engine)
+    # the file as written, not libSBML's rewriting of it: the same file gives the same ids
+    # whatever the libSBML version
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return _FILE_ENGINES.setdefault((digest, baseline), engine), digest
 
 
 def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], list[tuple]]:
@@ -207,11 +209,11 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
     background = parse_spec(spec.background) if spec.background else []
     canonical, effects = [], []
     for c in conditions:
-        perts = parse_spec(c)
-        if not spec.is_file:
-            # nodes by their ids (ko:Tnfrsf11b is ko:OPG), so that a condition has one spec and id
-            perts = [replace(p, node=resolve_node(p.node, engine).node) if hasattr(p, "node") else p
-                     for p in perts]
+        # nodes by their ids (ko:Tnfrsf11b is ko:OPG), so that a condition has one spec and id; on
+        # a file, species ids stay as they are and nodes (of a shipped model's file) by their ids
+        perts = [replace(p, node=resolve_node(p.node, engine).node)
+                 if hasattr(p, "node") and (not spec.is_file or is_node(p.node, engine)) else p
+                 for p in parse_spec(c)]
         effects.append(_effect(spec, engine, background + perts))
         canonical.append(condition_spec(perts))
     if len(set(canonical)) != len(canonical):
@@ -538,8 +540,7 @@ def run_screen(
             raise InputError("--context applies to the shipped models, not to an SBML file")
         if end is None:
             raise InputError(f"--end is required for an SBML file (in the time unit of {Path(model).name})")
-        engine = _file_engine(model, baseline)
-        digest = hashlib.sha256(engine.sbml_text.encode()).hexdigest()
+        engine, digest = _file_engine(model, baseline)
         spec = ScreenSpec(Path(model).name, baseline or FILE_BASELINES[0], float(end),
                           tuple(readouts or engine.species_ids), background_spec,
                           sbml_digest=digest, sbml=engine.sbml_text)
