@@ -837,11 +837,11 @@ def clinical(subs: dict[str, str]) -> None:
                                                       readouts=["ctx", "p1np"])
     subs["dmab_ctx_nadir"] = f"{-first['ctx'].min():.0f}"
     subs["dmab_p1np_nadir"] = f"{-first['p1np'].min():.0f}"
-    # one zoledronic acid infusion over years: what the single surface pool cannot hold
+    # one zoledronic acid infusion over years
     zol = rankl_net.load_model("clinical")
     zol5 = zol.simulate("drug:zoledronate=5mg", end=1095, points=4, readouts=["ctx"]).set_index("time")["ctx"]
     subs["zol5_ctx_month12"] = f"{zol5.loc[365.0]:.0f}"
-    subs["zol5_ctx_month36"] = f"{zol5.loc[1095.0]:+.0f}"
+    subs["zol5_ctx_month36"] = f"{zol5.loc[1095.0]:.0f}"
     zol4 = zol.final("drug:zoledronate=4mg", end=365, readouts=["bmd_lumbar_spine"])["bmd_lumbar_spine"]
     subs["zol4_bmd_spine_1y"] = f"{zol4:.1f}"
 
