@@ -62,6 +62,19 @@ def test_bad_regimens_are_input_errors(spec, fragment):
         parse_spec(spec)
 
 
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("denosumab", "60mg"), "dose is a number"),
+        (("denosumab", 60.0, "6mo"), "every is a number"),
+        (("denosumab", 60.0, 182.6, 2.5), "count is a whole number"),
+    ],
+)
+def test_a_regimen_built_from_strings_is_an_input_error(args, fragment):
+    with pytest.raises(InputError, match=fragment):
+        Regimen(*args)
+
 def test_drug_on_a_model_without_pharmacology_is_an_input_error():
     bone = load_model("bone")
     with pytest.raises(InputError, match="no pharmacology"):

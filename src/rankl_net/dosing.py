@@ -21,6 +21,7 @@ the molar mass the model carries, and is added to the drug's dose species at the
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import tomllib
 from dataclasses import dataclass
@@ -156,6 +157,15 @@ class Regimen:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "drug", resolve_drug(self.drug).name)
+        for name in ("dose", "every", "start"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+                raise InputError(f"drug:{self.drug}: {name} is a number (mg for the dose, days for times), "
+                                 f"got {value!r}; a spec with units reads with "
+                                 "parse_spec('drug:NAME=60mg/6mo')")
+        count = self.count
+        if count is not None and (isinstance(count, bool) or not isinstance(count, numbers.Integral)):
+            raise InputError(f"drug:{self.drug}: count is a whole number of doses, got {self.count!r}")
         if not (math.isfinite(self.dose) and self.dose > 0):
             raise InputError(f"drug:{self.drug}: the dose must be a finite number of mg above zero, "
                              f"got {self.dose}")
