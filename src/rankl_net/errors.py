@@ -42,7 +42,7 @@ def unknown_name(kind: str, name: str, valid: Iterable[str]) -> InputError:
         lowered = {v.lower(): v for v in valid}
         close = [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.5)]
     hint = f" Did you mean {close[0]!r}?" if close else ""
-    shown = ", ".join(valid) if len(valid) <= 40 else ", ".join(valid[:40]) + ", ..."
+    shown = ", ".join(valid[:40]) + (f", ... ({len(valid) - 40} more)" if len(valid) > 40 else "")
     return InputError(f"unknown {kind} {name!r}.{hint} Valid {kind} names: {shown}")
 
 
