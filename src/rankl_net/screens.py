@@ -444,7 +444,9 @@ def _execute(spec: ScreenSpec, todo: list[tuple[str, str]], *, workers: int, cli
         from distributed import as_completed as dask_completed
 
         chunks = _chunks(todo, sum(client.nthreads().values()), chunk_size)
-        futures = [client.submit(run_chunk, spec, c, pure=False) for c in chunks]
+        # sent to the cluster once, not with every task (a file screen carries the SBML text)
+        shared = client.scatter(spec, broadcast=True)
+        futures = [client.submit(run_chunk, shared, c, pure=False) for c in chunks]
         for fut in dask_completed(futures):
             yield fut.result()
     elif workers <= 1:
