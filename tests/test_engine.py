@@ -198,6 +198,7 @@ def test_integration_failure_is_a_simulation_error(ocg):
         ({"end": 10, "points": 1}, "points"),
         ({"end": 10, "readouts": ["osteoclast"]}, "Did you mean 'osteoclasts'"),
         ({"end": 10, "points": 2.5}, "points must be a whole number"),
+        ({"end": "84"}, "end time must be a number of days"),
     ],
 )
 def test_bad_simulation_arguments(bone_mouse, kwargs, message):

@@ -354,3 +354,13 @@ def test_a_model_that_blows_up_is_a_simulation_error(tmp_path):
         ex.simulate_any(eng, end=10, points=11)
     # the failure left the baseline intact
     assert ex.simulate_any(eng, end=0.5, points=2)["x"].iloc[-1] == pytest.approx(2.0, rel=1e-6)
+
+
+
+@needs_corpus
+def test_a_reaction_local_parameter_is_named_as_such():
+    from rankl_net.exchange import load_any, simulate_any
+
+    engine = load_any(CORPUS / "BIOMD0000000010_Kholodenko2000.xml")
+    with pytest.raises(InputError, match="V1 is a parameter local to reaction J0"):
+        simulate_any(engine, "set:V1=5", end=10)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rankl_net import InputError, paths, screens
+from rankl_net import InputError, SimulationError, paths, screens
 from rankl_net.analysis import (
     bliss_excess,
     combination_matrix,
@@ -840,3 +840,31 @@ def test_knockout_lists_name_nodes_once_on_a_shipped_models_file_and_read_a_stri
     assert screens.knockout_conditions("bone", "OPG,RANKL") == ["ko:OPG", "ko:RANKL"]
     with pytest.raises(InputError, match="--context applies to the shipped models"):
         screens.knockout_conditions(path, "all", context="mouse")
+
+
+
+def test_every_species_of_a_shipped_models_file_is_its_own_knockout(tmp_path):
+    """On bone.xml, `--knockouts all` is every species (rankl_membrane and rankl_soluble are two
+    species, not the RANKL node twice), and a species id holds that species at zero."""
+    path = paths.SBML / "bone.xml"
+    conds = screens.knockout_conditions(path, "all")
+    assert {"ko:rankl_membrane", "ko:rankl_soluble"} <= set(conds)
+    table = run_screen(path, ["ko:rankl_membrane", "ko:rankl_soluble"], end=10, readouts="rankl_membrane",
+                       workers=1)
+    assert table.set_index("perturbation").loc["ko:rankl_membrane", "value"] == 0.0
+    assert table.set_index("perturbation").loc["ko:rankl_soluble", "value"] > 0
+
+
+def test_a_reference_the_model_cannot_run_leaves_no_folder(tmp_path):
+    out = tmp_path / "r"
+    with pytest.raises(SimulationError):
+        run_screen("bone", ["ko:OPG"], end=1e300, readouts=READ, workers=1, out=out)
+    assert not out.exists()
+
+
+def test_run_screen_reads_strings_as_one_spec_or_a_list_of_readouts():
+    table = run_screen("bone", "ko:OPG", background="inh:P38=0.5", end=28,
+                       readouts="bone_volume, osteoclasts", workers=1)
+    assert table["perturbation"].unique().tolist() == ["ko:OPG"]
+    assert table["readout"].tolist() == ["bone_volume", "osteoclasts"]
+    assert table["background"].unique().tolist() == ["inh:P38=0.5"]

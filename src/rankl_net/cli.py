@@ -614,7 +614,7 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     else:
         if not Path(conditions_file).is_file():
             raise InputError(f"--conditions {conditions_file}: no such file")
-        lines = Path(conditions_file).read_text(encoding="utf-8").splitlines()
+        lines = Path(conditions_file).read_text(encoding="utf-8-sig").splitlines()  # a BOM is no spec
         conditions = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
     selected = _readout_list(readouts)
     start = time.perf_counter()
@@ -787,5 +787,5 @@ def regimens_cmd(names: tuple[str, ...], out_dir: Path) -> None:
         dosed = dosed_drugs(exp)
         idle = [c for c in serum_readouts() if c.removesuffix("_serum") not in dosed]
         shown = last.drop(columns=["experiment", *idle])
-        click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+        click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.6g}"))  # 1095.75 days as such
         click.echo(f"wrote {csv} and {figure}\n")

@@ -585,6 +585,8 @@ class Engine:
 
     def check_end(self, end: float) -> None:
         """Refuse an end time (model time units) that is not a positive finite number."""
+        if isinstance(end, bool) or not isinstance(end, numbers.Real):
+            raise InputError(f"end time must be a number of {self.time_unit}s, got {end!r}")
         if not (end > 0 and math.isfinite(end)):
             raise InputError(f"end time must be a positive number of {self.time_unit}s, got {end}")
 

@@ -240,8 +240,9 @@ def _as_perturbations(perturbations: Iterable[str | Perturbation]) -> list[Pertu
 
 
 def is_node(name: str, engine: Engine) -> bool:
-    """Whether ``name`` is an annotated node acting on ``engine``'s model."""
-    if not nodes_for(engine):
+    """Whether ``name`` is an annotated node acting on ``engine``'s model (a species id of the
+    model is a species: ``ko:rankl_membrane`` holds that species at zero)."""
+    if not nodes_for(engine) or name in engine.species_ids:
         return False
     try:
         resolve_node(name, engine)
@@ -321,6 +322,9 @@ def generic_changes(perturbations: Iterable[str | Perturbation], engine: FileEng
             if p.node in engine.assigned_ids:
                 raise InputError(f"{p.spec}: {p.node} is computed by an assignment rule and cannot be scaled")
             factors[p.node] = factors.get(p.node, 1.0) * p.factor
+    for p in sets:
+        if p.target not in engine.symbols:
+            _refuse_local_parameter(p, engine)
     changes = to_changes(node_perts + sets, engine)
     ko = set(knockouts)
     for sid, f in factors.items():
@@ -330,6 +334,19 @@ def generic_changes(perturbations: Iterable[str | Perturbation], engine: FileEng
         changes.parameters = {k: v for k, v in changes.parameters.items() if k not in ko}
         changes.timed = [t for t in changes.timed if t.target not in ko]
     return GenericCondition(tuple(sorted(ko)), changes)
+
+
+def _refuse_local_parameter(p: SetValue, engine: FileEngine) -> None:
+    """A set: of a parameter that is local to a reaction says so (libRoadRunner sets global
+    parameters, compartments and species)."""
+    model = libsbml.readSBMLFromString(engine.sbml_text).getModel()
+    owners = [r.getId() for r in model.getListOfReactions() if r.isSetKineticLaw()
+              and (r.getKineticLaw().getParameter(p.target) is not None
+                   or r.getKineticLaw().getLocalParameter(p.target) is not None)]
+    if owners:
+        raise InputError(f"{p.spec}: {p.target} is a parameter local to reaction {', '.join(owners)} of "
+                         f"{engine.name}; set: changes global parameters, compartments and species (make "
+                         f"{p.target} global in the file to change it)")
 
 
 def simulate_any(

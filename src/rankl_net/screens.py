@@ -536,6 +536,11 @@ def run_screen(
         For an SBML file: "initial" (default; the file's initial state at time 0) or "steady"
         (the steady state reached by integration), as ``rankl-net simulate --baseline``.
     """
+    # one string is one spec (or a comma-separated list of readouts), as on the command line
+    conditions = [conditions] if isinstance(conditions, str) else conditions
+    background = [background] if isinstance(background, str) else background
+    if isinstance(readouts, str):
+        readouts = [r.strip() for r in readouts.split(",") if r.strip()]
     background_spec = condition_spec(parse_spec("+".join(background))) if background else ""
     if is_sbml_file(model):
         if context is not None:
@@ -567,14 +572,14 @@ def run_screen(
     # connected before the results folder is made: an unreachable scheduler leaves nothing behind
     client = connect(scheduler, worker_timeout=worker_timeout) if scheduler is not None else None
     try:
+        # the reference first: a background or end time the model cannot run leaves no folder
+        _reference(spec)  # (forked workers inherit it)
         store = _prepare_store(out, resume, spec) if out is not None else None
         ids = [spec.condition_id(c) for c in canonical]
         done = store.done_ids() if store is not None else set()
         pending = [k for k, i in enumerate(ids) if i not in done]
         todo, copies = _share_simulations([(ids[k], canonical[k]) for k in pending],
                                           [effects[k] for k in pending])
-        if todo and client is None:
-            _reference(spec)  # computed once here; forked workers inherit it
         collected: list[dict] = []
         with _progress(len(canonical), f"{spec.model} screen") as bar:
             bar.update(len(canonical) - len(pending))
