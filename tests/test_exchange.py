@@ -105,7 +105,7 @@ def test_preequilibrate_is_an_option_and_oscillators_have_no_steady_baseline():
     assert settled.baseline["x1"] != pytest.approx(11.0)
     flat = ex.simulate_any(settled, end=10, points=3, readouts=["x1", "x2"])
     assert flat["x1"].to_numpy() == pytest.approx(settled.baseline["x1"], rel=1e-6)
-    with pytest.raises(SimulationError):
+    with pytest.raises(SimulationError, match="no steady baseline; an SBML file can start from its initial"):
         ex.load_any(CORPUS / "BIOMD0000000010_Kholodenko2000.xml", preequilibrate=True)
 
 

@@ -327,7 +327,9 @@ class Engine:
             self._run(self.rr.model.getTime(), self.rr.model.getTime() + duration, 2)
         except RuntimeError as exc:
             raise SimulationError(
-                f"{self.name}: pre-equilibration failed: {_integrator_message(exc)}"
+                f"{self.name}: pre-equilibration failed: {_integrator_message(exc)} (a model that "
+                "oscillates or grows without bound has no steady baseline; an SBML file can start from "
+                "its initial state, --baseline initial)"
             ) from None
 
     def _find_baseline(self) -> None:
