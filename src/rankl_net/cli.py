@@ -300,17 +300,13 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
         if out is not None and plot.resolve() == out.resolve():
             raise InputError(f"--out and --plot are the same file ({out}); give them different names")
     selected = _readout_list(readouts)
-    from .sbml_files import is_sbml_file
+    from .sbml_files import check_model_arguments
 
-    if is_sbml_file(model) and not Path(model).is_file():
-        raise InputError(f"{model}: no such file")
-    if is_sbml_file(model):
+    given = click.get_current_context().get_parameter_source("baseline") != ParameterSource.DEFAULT
+    if check_model_arguments(model, context=context, baseline=baseline if given else None, end=end,
+                             needs_end=True):
         from .sbml_files import load_any, simulate_any
 
-        if context is not None:
-            raise InputError("--context applies to the shipped models, not to an SBML file")
-        if end is None:
-            raise InputError(f"--end is required for an SBML file (in the time unit of {Path(model).name})")
         engine = load_any(Path(model), preequilibrate=baseline == "steady")
         frame = simulate_any(engine, *specs, end=end, points=points, readouts=selected)
         time_unit, title = engine.time_unit, Path(model).name
@@ -320,9 +316,6 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
     else:
         from .model import Model
 
-        if click.get_current_context().get_parameter_source("baseline") != ParameterSource.DEFAULT:
-            raise InputError("--baseline applies to an SBML file; the shipped models start from their "
-                             "steady baseline")
         m = Model(model, context)
         frame = m.simulate(*specs, end=end, points=points, readouts=selected)
         time_unit, title = m.time_unit, f"{model} ({m.context})"

@@ -706,15 +706,8 @@ def check_points(points: int) -> None:
 
 @cache
 def load(model: str, context: str | None = None) -> Engine:
-    """The engine of a shipped model in a context, compiled once per process.
-
-    Parameters
-    ----------
-    model
-        Name of a shipped model (see ``rankl-net models``).
-    context
-        Species context ("mouse" or "human"); None: the model's default context.
-    """
+    """The engine of a shipped model in a context (parameters as for :func:`build`), compiled once
+    per process and shared by every caller."""
     return build(model, context)
 
 

@@ -62,6 +62,25 @@ def is_sbml_file(model: str | Path) -> bool:
     return str(model).lower().endswith(".xml") or Path(model).is_file()
 
 
+def check_model_arguments(model: str | Path, *, context: str | None = None, baseline: str | None = None,
+                          end: float | None = None, needs_end: bool = False) -> bool:
+    """Refuse the options that do not apply to MODEL (a context for a file, ``--baseline`` for a
+    shipped model, a file without ``end`` where one is needed, a file that is missing); return
+    whether MODEL is an SBML file."""
+    if is_sbml_file(model):
+        if not Path(model).is_file():
+            raise InputError(f"{model}: no such file")
+        if context is not None:
+            raise InputError("--context applies to the shipped models, not to an SBML file")
+        if needs_end and end is None:
+            raise InputError(f"--end is required for an SBML file (in the time unit of {Path(model).name})")
+        return True
+    if baseline is not None:
+        raise InputError("--baseline applies to an SBML file; the shipped models start from their "
+                         "steady baseline")
+    return False
+
+
 # what messages call the time unit of a model that declares none ("10 time units")
 UNDECLARED_TIME_UNIT = "time unit"
 

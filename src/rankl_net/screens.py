@@ -51,7 +51,15 @@ from .dosing import spec_number
 from .engine import load
 from .errors import InputError, SimulationError, first_repeated
 from .perturbations import condition_spec, nodes_for, parse_spec, resolve_node, to_changes
-from .sbml_files import FileEngine, generic_changes, is_node, is_sbml_file, load_any, time_unit_of
+from .sbml_files import (
+    FileEngine,
+    check_model_arguments,
+    generic_changes,
+    is_node,
+    is_sbml_file,
+    load_any,
+    time_unit_of,
+)
 from .sbml_io import read_sbml_document
 from .units import labels
 
@@ -139,9 +147,7 @@ def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pai
     """
     if isinstance(targets, str) and targets != "all":  # "OPG" or "OPG,RANKL", as on the command line
         targets = targets.split(",")
-    if is_sbml_file(model):
-        if context is not None:
-            raise InputError("--context applies to the shipped models, not to an SBML file")
+    if check_model_arguments(model, context=context, baseline=baseline):
         engine = _file_engine(model, baseline)[0]
         available = [sid for sid in engine.species_ids if sid not in engine.algebraic_symbols]
 
@@ -150,9 +156,6 @@ def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pai
             # a node of a shipped model's file (its expression is knocked out) by its id
             return knocked[0] if knocked else resolve_node(name, engine).node
     else:
-        if baseline is not None:
-            raise InputError("--baseline applies to an SBML file; the shipped models start from their "
-                             "steady baseline")
         engine = load(model, context)
         available, seen = [], set()
         for n in nodes_for(engine).values():
@@ -191,11 +194,12 @@ def _file_engine(path: str | Path, baseline: str | None) -> tuple[FileEngine, st
         raise InputError(f"--baseline {baseline!r}: use one of {', '.join(FILE_BASELINES)}")
     if not Path(path).is_file():
         raise InputError(f"{path}: no such file")
-    engine = load_any(Path(path), preequilibrate=baseline == "steady")
     # the file as written, not libSBML's rewriting of it: the same file gives the same ids
-    # whatever the libSBML version
+    # whatever the libSBML version, and is read and compiled once (knockout lists, then the screen)
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    return _FILE_ENGINES.setdefault((digest, baseline), engine), digest
+    if (digest, baseline) not in _FILE_ENGINES:
+        _FILE_ENGINES[(digest, baseline)] = load_any(Path(path), preequilibrate=baseline == "steady")
+    return _FILE_ENGINES[(digest, baseline)], digest
 
 
 def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], list[tuple]]:
@@ -542,19 +546,12 @@ def run_screen(
     if isinstance(readouts, str):
         readouts = [r.strip() for r in readouts.split(",") if r.strip()]
     background_spec = condition_spec(parse_spec("+".join(background))) if background else ""
-    if is_sbml_file(model):
-        if context is not None:
-            raise InputError("--context applies to the shipped models, not to an SBML file")
-        if end is None:
-            raise InputError(f"--end is required for an SBML file (in the time unit of {Path(model).name})")
+    if check_model_arguments(model, context=context, baseline=baseline, end=end, needs_end=True):
         engine, digest = _file_engine(model, baseline)
         spec = ScreenSpec(Path(model).name, baseline or FILE_BASELINES[0], float(end),
                           tuple(readouts or engine.species_ids), background_spec,
                           sbml_digest=digest, sbml=engine.sbml_text)
     else:
-        if baseline is not None:
-            raise InputError("--baseline applies to an SBML file; the shipped models start from their "
-                             "steady baseline")
         info = get_model(model)
         context = context or info.default_context
         spec = ScreenSpec(model, context, float(end if end is not None else info.default_end),
