@@ -155,6 +155,14 @@ def test_a_closing_window_returns_a_parameter_to_its_value_outside_windows(bone_
     # the window opened last closes first: the earlier one, still open, holds again
     nested = course("set:pth=6@10-30+set:pth=2@15-20", "pth")
     assert [nested[t] for t in (15.0, 20.0, 25.0, 35.0)] == [6.0, 2.0, 6.0, 3.0]
+    # a window acts as the same set: untimed, in its place: multipliers after it scale it, an
+    # untimed set: of the same parameter changes only the value outside it
+    scaled = course("set:OPG_expr=2@10-20+oe:OPG=3", "OPG_expr")
+    assert (scaled[5.0], scaled[15.0], scaled[25.0]) == (3.0, 6.0, 3.0)
+    assert course("set:OPG_expr=2@10-20+ko:OPG", "OPG_expr")[15.0] == 0.0
+    assert course("oe:OPG=3+set:OPG_expr=2@10-20", "OPG_expr")[15.0] == 2.0
+    untimed_after = course("set:pth=6@10-20+set:pth=1", "pth")
+    assert (untimed_after[5.0], untimed_after[15.0], untimed_after[25.0]) == (1.0, 6.0, 1.0)
     after = course("ko:OPG+set:bone_volume=50@10-20", "bone_volume")
     plain = course("ko:OPG", "bone_volume")
     days = (20.0, 25.0, 30.0, 35.0, 40.0)  # evolving from about 46 %, below the run without the window

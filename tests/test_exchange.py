@@ -129,6 +129,9 @@ def test_a_shipped_model_file_keeps_the_node_semantics():
     cond = ex.generic_changes(["ko:OPG", "oe:TNFSF11=2"], eng)
     assert cond.knockouts == ()
     assert cond.changes.parameters == {"OPG_expr": 0.0, "RANKL_expr": 2.0}
+    # set: and the node perturbations keep their order, as on the shipped model
+    assert ex.generic_changes(["set:OPG_expr=2", "oe:OPG=3"], eng).changes.parameters == {"OPG_expr": 6.0}
+    assert ex.generic_changes(["oe:OPG=3", "set:OPG_expr=2"], eng).changes.parameters == {"OPG_expr": 2.0}
 
 
 # ------------------------------------------------------------------------------------- round trips

@@ -26,7 +26,7 @@ import math
 import re
 import weakref
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .annotations import node_table
 from .dosing import Regimen, parse_regimen, resolve_drug
@@ -330,7 +330,10 @@ def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes
     Presets are applied first (two presets may not set the same symbol to different values);
     then the other perturbations in order.
     Multipliers compose by product (``kd:X=0.5`` twice is ``x 0.25``); a knockout wins over
-    any other change of the same node.
+    any other change of the same node. A ``set:`` with a window acts in its window as it would
+    without one: the multipliers listed after it scale it (``set:OPG_expr=2@10-20+oe:OPG=3`` is
+    6 in the window); an untimed ``set:`` of the same quantity changes its value outside the
+    window only, wherever it is listed.
     """
     changes = Changes()
     params = changes.parameters
@@ -378,6 +381,7 @@ def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes
                 )
             for pid in node.activity:
                 params[pid] = params.get(pid, engine.baseline[pid]) * (1.0 - p.fraction)
+                _scale_windows(changes, pid, 1.0 - p.fraction)
             continue
         if not node.expression:
             raise InputError(
@@ -389,10 +393,18 @@ def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes
             factor = p.fraction if isinstance(p, Knockdown) else p.factor
         for pid in node.expression:
             params[pid] = params.get(pid, engine.baseline[pid]) * factor
+            _scale_windows(changes, pid, factor)
         if isinstance(p, Knockout):
             for sid in node.species:
                 changes.species[sid] = 0.0
     return changes
+
+
+def _scale_windows(changes: Changes, pid: str, factor: float) -> None:
+    """Multiply the windows set on ``pid`` so far by ``factor``, as the multiplier scales the
+    value an untimed ``set:`` before it gave."""
+    changes.timed[:] = [replace(tc, value=tc.value * factor) if tc.target == pid else tc
+                        for tc in changes.timed]
 
 
 MG_TO_PMOL_TIMES_G_PER_MOL = 1e9  # 1 mg = 1e-3 g; 1 mol = 1e12 pmol

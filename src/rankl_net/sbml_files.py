@@ -304,6 +304,7 @@ def generic_changes(perturbations: Iterable[str | Perturbation], engine: FileEng
         any other change of the same species.
     """
     perts = _as_perturbations(perturbations)
+    # node perturbations and set:, in the order given: set: replaces what is listed before it
     node_perts: list[Perturbation] = []
     knockouts: list[str] = []
     factors: dict[str, float] = {}
@@ -322,6 +323,7 @@ def generic_changes(perturbations: Iterable[str | Perturbation], engine: FileEng
                     "and cannot be set; set one of its inputs"
                 )
             sets.append(p)
+            node_perts.append(p)
             continue
         if is_node(p.node, engine):
             node_perts.append(p)
@@ -344,7 +346,7 @@ def generic_changes(perturbations: Iterable[str | Perturbation], engine: FileEng
     for p in sets:
         if p.target not in engine.symbols:
             _refuse_local_parameter(p, engine)
-    changes = to_changes(node_perts + sets, engine)
+    changes = to_changes(node_perts, engine)
     ko = set(knockouts)
     for sid, f in factors.items():
         changes.species[sid] = changes.species.get(sid, engine.baseline[sid]) * f
