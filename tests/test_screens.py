@@ -531,6 +531,35 @@ def test_existing_results_are_left_untouched(tmp_path):
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
+def test_a_folder_another_screen_is_writing_to_is_refused_and_left_untouched(tmp_path):
+    """Two screens writing to one folder would compute the same conditions twice (duplicated
+    rows) and remove each other's part files in progress: the second is refused while the first
+    holds the folder's lock, and may write once the first process has ended."""
+    out = tmp_path / "s.parquet"
+    run_screen("bone", ["ko:OPG"], end=28, readouts=READ, workers=1, out=out)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from filelock import FileLock; "
+         "lock = FileLock(sys.argv[1]); lock.acquire(); print('held', flush=True); time.sleep(120)",
+         str(out / screens.LOCK)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        before = {p.name: p.read_bytes() for p in out.iterdir()}
+        with pytest.raises(InputError, match="another screen is writing to"):
+            run_screen("bone", ["ko:OPG", "ko:RANKL"], end=28, readouts=READ, workers=1, out=out,
+                       resume=True)
+        command = _cli("screen", "bone", "--knockouts", "RANKL", "--end", "28", "--readouts",
+                       ",".join(READ), "--out", str(out), "--resume")
+        busy = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert busy.returncode == 2 and "another screen is writing to" in busy.stderr
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    finally:
+        holder.kill()
+        holder.wait()
+    table = run_screen("bone", ["ko:OPG", "ko:RANKL"], end=28, readouts=READ, workers=1, out=out,
+                       resume=True)
+    assert table.attrs["resumed"] == 1 and len(table) == 2 * len(READ)
+
+
 def test_a_folder_of_other_files_is_not_a_screen_to_resume(tmp_path):
     out = tmp_path / "notes"
     out.mkdir()

@@ -45,6 +45,7 @@ from pathlib import Path
 import libsbml
 import numpy as np
 import pandas as pd
+from filelock import FileLock, Timeout
 
 from .catalog import get_model, model_names
 from .dosing import spec_number
@@ -306,8 +307,14 @@ def run_chunk(spec: ScreenSpec, conditions: Sequence[tuple[str, str]]) -> list[d
 class ParquetStore:
     """A folder of Parquet part files, each written atomically (temporary name, then rename)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lock: FileLock | None = None) -> None:
         self.path = Path(path)
+        self.lock = lock  # held while the screen writes; released by close()
+
+    def close(self) -> None:
+        """Release the folder's lock (another screen may then write to it)."""
+        if self.lock is not None:
+            self.lock.release()
 
     def parts(self) -> list[Path]:
         """Completed part files."""
@@ -344,6 +351,7 @@ class ParquetStore:
 
 # what a screen folder holds, written when the screen starts; Parquet readers skip "_" files
 MANIFEST = "_screen.json"
+LOCK = "_screen.lock"  # locked by the screen writing to the folder
 
 
 def _manifest(spec: ScreenSpec) -> dict:
@@ -386,7 +394,7 @@ def _prepare_store(out: Path, resume: bool, spec: ScreenSpec) -> ParquetStore:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out} exists and is not a screen folder; choose another --out")
-    if out.is_dir() and any(out.iterdir()):
+    if out.is_dir() and any(p.name != LOCK for p in out.iterdir()):
         if not (out / MANIFEST).is_file() and not any(out.glob("part-*.parquet")):
             raise InputError(f"{out} holds other files, not a screen; choose another --out")
         if not resume:
@@ -399,15 +407,28 @@ def _prepare_store(out: Path, resume: bool, spec: ScreenSpec) -> ParquetStore:
         probe = out / f".write-test-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()
+    except OSError as exc:
+        raise InputError(f"cannot write results to {out}: {exc.strerror}") from None
+    # one screen writes to a folder at a time: two would both compute what neither has written
+    # (duplicated rows) and remove each other's part files in progress. The operating system
+    # releases the lock when its process ends, killed or not.
+    lock = FileLock(out / LOCK, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise InputError(f"another screen is writing to {out}; wait for it to end (then --resume adds "
+                         "what it left out) or choose another --out") from None
+    try:
         if not (out / MANIFEST).exists():
             tmp = out / f".tmp-manifest-{os.getpid()}"
             tmp.write_text(json.dumps(_manifest(spec), indent=1) + "\n", encoding="utf-8")
             os.replace(tmp, out / MANIFEST)
     except OSError as exc:
+        lock.release()
         raise InputError(f"cannot write results to {out}: {exc.strerror}") from None
     for stale in out.glob(".tmp-*"):
         stale.unlink()  # a chunk interrupted mid-write; its conditions are recomputed
-    return ParquetStore(out)
+    return ParquetStore(out, lock)
 
 
 # --------------------------------------------------------------------------------- executors
@@ -568,6 +589,7 @@ def run_screen(
         raise InputError(f"the chunk size must be at least 1 condition, got {chunk_size}")
     # connected before the results folder is made: an unreachable scheduler leaves nothing behind
     client = connect(scheduler, worker_timeout=worker_timeout) if scheduler is not None else None
+    store = None
     try:
         # the reference first: a background or end time the model cannot run leaves no folder
         _reference(spec)  # (forked workers inherit it)
@@ -587,10 +609,12 @@ def run_screen(
                 else:
                     collected.extend(rows)
                 bar.update(len({r["condition_id"] for r in rows}))
+        table = store.read() if store is not None else pd.DataFrame(collected, columns=COLUMNS)
     finally:
         if client is not None:
             client.close()
-    table = store.read() if store is not None else pd.DataFrame(collected, columns=COLUMNS)
+        if store is not None:
+            store.close()
     table = order_table(table, ids, spec.readouts)
     table.attrs["resumed"] = len(canonical) - len(pending)  # conditions read back from out, not run
     return table
