@@ -427,6 +427,27 @@ def test_public_sbml_file_validates_and_takes_timed_set_and_knockout(tmp_path, s
     assert pd.read_csv(io.StringIO(plain.stdout))[timed].iloc[2] != pytest.approx(frame[timed].iloc[2])
 
 
+def test_a_shipped_models_file_says_it_runs_as_a_file_not_as_the_model(tmp_path):
+    """Simulated as a file, a shipped model's SBML starts from the file's initial values with its
+    own (human) parameter values, not from the mouse baseline of `simulate bone`: a note says so
+    (for a copy too, recognised by content), and nothing is said of a file of one's own."""
+    copy = tmp_path / "mine.xml"
+    copy.write_bytes((paths.SBML / "bone.xml").read_bytes())
+    out = run("simulate", str(copy), "--end", "1", "--points", "2", "--readouts", "ctx")
+    assert out.returncode == 0, out.stderr
+    assert "mine.xml is the SBML of the shipped model bone" in out.stderr
+    assert "initial values, not the model's baseline" in out.stderr and "human context" in out.stderr
+    assert "`rankl-net simulate bone`" in out.stderr and "mouse context" in out.stderr
+    # the note is right: the file's time 0 is not the baseline (CTX far from 0 % change)
+    assert abs(pd.read_csv(io.StringIO(out.stdout))["ctx"].iloc[0]) > 10
+    steady = run("simulate", str(copy), "--end", "1", "--points", "2", "--readouts", "ctx",
+                 "--baseline", "steady")
+    assert "a steady state found with the file's values" in steady.stderr
+    copy.write_text(copy.read_text(encoding="utf-8").replace('name="', 'name="my ', 1), encoding="utf-8")
+    mine = run("simulate", str(copy), "--end", "1", "--points", "2", "--readouts", "ctx")
+    assert mine.returncode == 0 and "shipped model" not in mine.stderr
+
+
 def test_simulate_file_needs_an_end_time():
     out = run("simulate", str(paths.SBML / "bone.xml"))
     assert out.returncode == 2 and "--end is required" in out.stderr

@@ -307,6 +307,7 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
                              needs_end=True):
         from .sbml_files import load_any, simulate_any
 
+        _note_shipped_file(model, baseline)
         engine = load_any(Path(model), preequilibrate=baseline == "steady")
         frame = simulate_any(engine, *specs, end=end, points=points, readouts=selected)
         time_unit, title = engine.time_unit, Path(model).name
@@ -338,6 +339,29 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
     if specs and points <= NOTE_POINTS and _same_courses(frame, unperturbed):
         click.echo(f"note: {' + '.join(specs)} leaves every readout as it is without perturbation over "
                    f"{frame['time'].iloc[-1]:g} {time_unit}s", err=True)
+
+
+def _note_shipped_file(model: str, baseline: str | None) -> None:
+    """Say so when an SBML file is a shipped model's: as a file it runs from the file's own
+    state and values, not from the model's pre-equilibrated baseline in its default context."""
+    from .catalog import get_model
+    from .sbml_files import is_sbml_file, shipped_model_of
+
+    if not is_sbml_file(model) or not Path(model).is_file():
+        return
+    name = shipped_model_of(model)
+    if name is None:
+        return
+    info = get_model(name)
+    own = [c for c, values in info.contexts.items() if not values]  # contexts that change nothing
+    start = ("a steady state found with the file's values as they are" if baseline == "steady"
+             else "the file's initial values, not the model's baseline")
+    values = f" (those of the {' and '.join(own)} context{'s' if len(own) > 1 else ''})" if own else ""
+    command = click.get_current_context().info_name
+    click.echo(f"note: {Path(model).name} is the SBML of the shipped model {name}; as a file it runs from "
+               f"{start}, with the file's parameter values{values}. `rankl-net {command} {name}` (the "
+               f"name, not the file) starts from the model's pre-equilibrated baseline in the "
+               f"{info.default_context} context (--context chooses another).", err=True)
 
 
 # simulate compares its result with the unperturbed run (a second simulation) up to this many
@@ -610,6 +634,7 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
         lines = Path(conditions_file).read_text(encoding="utf-8-sig").splitlines()  # a BOM is no spec
         conditions = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
     selected = _readout_list(readouts)
+    _note_shipped_file(model, baseline)
     start = time.perf_counter()
     try:
         table = run_screen(model, conditions, background=background, context=context, end=end,
@@ -681,6 +706,7 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
         raise InputError(f"--levels {levels} has no dose above 0 ({dose_label(None, perturb)}); a Hill fit "
                          "needs levels that perturb (e.g. 0:1:9)")
     selected = _readout_list(readouts)
+    _note_shipped_file(model, baseline)
     table = run_screen(model, specs, background=background, context=context, end=end, readouts=selected,
                        workers=workers, baseline=baseline)
     # the screen names nodes by their ids (inh:Mapk14 is inh:P38): levels read from its specs

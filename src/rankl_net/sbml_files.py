@@ -81,6 +81,18 @@ def check_model_arguments(model: str | Path, *, context: str | None = None, base
     return False
 
 
+def shipped_model_of(path: str | Path) -> str | None:
+    """The name of the shipped model whose SBML file has the same content as ``path``, else None."""
+    from .catalog import get_model, model_names
+
+    content = Path(path).read_bytes()
+    for name in model_names():
+        shipped = get_model(name).sbml_path
+        if shipped.stat().st_size == len(content) and shipped.read_bytes() == content:
+            return name
+    return None
+
+
 # what messages call the time unit of a model that declares none ("10 time units")
 UNDECLARED_TIME_UNIT = "time unit"
 
