@@ -242,6 +242,25 @@ def test_cross_check_of_the_documented_experiment():
     assert cc.table().shape == (2, len(get_model("osteoclastogenesis").readouts))
 
 
+@pytest.mark.parametrize("specs", [(), ("ko:OPG",)], ids=["baseline", "ko_OPG"])
+def test_cross_check_of_bone_near_zero_readouts(specs):
+    """The documented bone checks: CTX stays about 0 % change at baseline and free OPG falls
+    from 3 pM to 1e-22 pM after ko:OPG; each is measured against its size (100 %, the wild-type
+    OPG), not against values the integrators' absolute tolerances decide."""
+    cc = ex.cross_check("bone", *specs, end=84, points=29)
+    assert cc.agrees, cc.table()
+
+
+def test_compare_frames_measures_a_readout_against_its_magnitude():
+    t = np.linspace(0, 1, 5)
+    a = pd.DataFrame({"time": t, "ctx": [2.25e-7] * 5})  # a percent change that stays about 0
+    b = a.assign(ctx=2.5e-7)
+    assert ex.compare_frames(a, b)["ctx"] > 1e-4  # on its own scale, a disagreement
+    assert ex.compare_frames(a, b, magnitudes={"ctx": 100.0})["ctx"] < 1e-5
+    c = a.assign(ctx=2e-2)  # a real difference, 0.02 percentage points of 100 %
+    assert ex.compare_frames(a, c, magnitudes={"ctx": 100.0})["ctx"] > 1e-4
+
+
 @needs_corpus
 def test_cross_check_of_a_corpus_model_with_an_event():
     # Hoffmann 2002: IKK stimulus by an event at t = 2000 min

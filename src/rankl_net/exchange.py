@@ -49,7 +49,7 @@ import pandas as pd
 
 from ._version import __version__
 from .catalog import ModelInfo, get_model
-from .engine import Changes, configure_integrator, load
+from .engine import RELATIVE_TOLERANCE, Changes, configure_integrator, load
 from .errors import InputError, SimulationError, unknown_name
 from .perturbations import (
     Perturbation,
@@ -80,8 +80,10 @@ EXPERIMENTS = ("baseline", "genetic_lines")
 CROSS_CHECK_RTOL = 1e-4
 """Relative tolerance of the cross-simulator comparisons."""
 
-CROSS_CHECK_FLOOR = 1e-6
-"""Values below this fraction of a readout's peak are compared against that fraction of the peak."""
+CROSS_CHECK_FLOOR = RELATIVE_TOLERANCE / CROSS_CHECK_RTOL
+"""Values below this fraction (1e-4) of a readout's size are compared against that fraction of
+it: there, an agreement at 1e-4 is one to the engine's relative tolerance (1e-8) of the size,
+the accuracy its integration promises for a value that has fallen far below its size."""
 
 CROSS_CHECK_ABSOLUTE = 1e-6
 """Values below this (model units, e.g. pM) are compared against it: at rtol 1e-4 an absolute
@@ -1013,19 +1015,25 @@ def compare_frames(
     *,
     floor: float = CROSS_CHECK_FLOOR,
     absolute: float = CROSS_CHECK_ABSOLUTE,
+    magnitudes: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
-    """Largest scaled deviation per readout: max |a - b| / max(|b|, floor * max|b|, absolute).
+    """Largest scaled deviation per readout: max |a - b| / max(|b|, floor * max(max|b|, m), absolute),
+    with ``m`` the readout's magnitude from ``magnitudes`` (0 when not given).
 
     Parameters
     ----------
     ours, theirs
         Time courses with the same ``time`` column (``theirs`` is the reference ``b``).
     floor
-        Fraction of a readout's peak below which values are measured against that fraction
-        of the peak (default one millionth).
+        Fraction of a readout's size (its peak, or its magnitude if larger) below which values
+        are measured against that fraction of the size (default 1e-4).
     absolute
         Magnitude, in the readout's model unit, below which values are measured against it
         (default 1e-6).
+    magnitudes
+        A typical size of each readout in its unit, when its course can stay far below it: the
+        wild-type baseline of a species a knockout removes, or 100 for a percent change from
+        baseline, which is about 0 without perturbation (default: none).
 
     Returns
     -------
@@ -1046,7 +1054,8 @@ def compare_frames(
         if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
             out[col] = math.inf
             continue
-        scale = np.maximum(np.abs(b), max(floor * float(np.max(np.abs(b))), absolute))
+        size = max(float(np.max(np.abs(b))), abs((magnitudes or {}).get(col, 0.0)))
+        scale = np.maximum(np.abs(b), max(floor * size, absolute))
         diff = np.abs(a - b)
         with np.errstate(invalid="ignore", divide="ignore"):
             rel = np.where(diff == 0, 0.0, diff / np.where(scale > 0, scale, 1.0))
@@ -1167,6 +1176,7 @@ def _cross(
     readouts: Sequence[str],
     simulators: Sequence[str],
     rtol: float,
+    magnitudes: Mapping[str, float] | None = None,
 ) -> CrossCheck:
     runners = {"tellurium": simulate_tellurium, "copasi": simulate_copasi}
     frames = {"roadrunner": reference}
@@ -1175,7 +1185,7 @@ def _cross(
         if name not in runners:
             raise unknown_name("simulator", name, runners)
         frames[name] = runners[name](sbml_text, end=end, points=points, readouts=readouts)
-        deviations[name] = compare_frames(frames[name], reference)
+        deviations[name] = compare_frames(frames[name], reference, magnitudes=magnitudes)
     return CrossCheck(frames, deviations, rtol)
 
 
@@ -1223,8 +1233,14 @@ def cross_check(
     changes = to_changes(_as_perturbations(perturbations), eng)
     reference = eng.simulate(changes, end=end, points=points, readouts=readouts)
     text = baseline_sbml(model_name, context, changes)
+    # each readout measured against its size in the wild type (a percent change against the
+    # whole, 100 %): a species a knockout removes, or a marker that stays at 0 % change, is
+    # otherwise compared at the integrators' absolute tolerances
+    units = info.unit_labels(readouts)
+    magnitudes = {r: 100.0 if units.get(r) == "%" else abs(eng.baseline.get(r, 0.0)) for r in readouts}
     return _cross(
-        reference, text, end=end, points=points, readouts=readouts, simulators=simulators, rtol=rtol
+        reference, text, end=end, points=points, readouts=readouts, simulators=simulators, rtol=rtol,
+        magnitudes=magnitudes,
     )
 
 
