@@ -211,9 +211,11 @@ def osteoclastogenesis(subs: dict[str, str]) -> None:
         ),
     )
     nfkb = frame["nfkb_nuclear"].to_numpy()
-    i_peak = int(np.argmax(nfkb))
-    subs["ocg_nfkb_peak_h"] = fmt(float(frame["time"].iloc[i_peak]), 2)
-    subs["ocg_nfkb_peak_fold"] = fmt(nfkb[i_peak] / nfkb[0], 2)
+    # the first peak on a fine grid (the figure's half-hour grid misses its time)
+    early = model.simulate(end=3, points=3001, readouts=["nfkb_nuclear"])
+    i_peak = int(np.argmax(early["nfkb_nuclear"].to_numpy()))
+    subs["ocg_nfkb_peak_h"] = fmt(float(early["time"].iloc[i_peak]), 2)
+    subs["ocg_nfkb_peak_fold"] = fmt(float(early["nfkb_nuclear"].iloc[i_peak]) / nfkb[0], 3)
     subs["ocg_nfkb_plateau_fold"] = fmt(nfkb[-1] / nfkb[0], 2)
     nfat = frame["nfatc1"].to_numpy()
     subs["ocg_nfatc1_fold_24"] = fmt(float(frame.loc[frame["time"] == 24, "nfatc1"].iloc[0]) / nfat[0], 2)
@@ -308,6 +310,10 @@ def bone(subs: dict[str, str]) -> None:
     kd = bh["koff_rankl_opg"] / bh["kon_rankl_opg"]
     subs["bone_kd_pm"] = fmt(kd, 3)
     subs["ctsk_independent_pct"] = fmt(100 * bh["ctsk_independent_resorption"], 3)
+    subs["ctx_background_pct"] = fmt(100 * bh["ctx_background"], 3)
+    subs["ctx_floor_pct"] = fmt(100 * (1 - bh["ctx_background"]), 3)
+    subs["K_oca_activity"] = fmt(bh["K_oca_activity"], 3)
+    subs["oca_activity_max_fold"] = fmt(1 + bh["K_oca_activity"], 3)
     subs["obu_tgfb_independent_pct"] = fmt(100 * bh["obu_tgfb_independent"], 3)
     subs["oca_apoptosis_tgfb_pct"] = fmt(100 * bh["oca_apoptosis_tgfb_share"], 3)
     subs["oca_apoptosis_intrinsic_pct"] = fmt(100 * (1 - bh["oca_apoptosis_tgfb_share"]), 3)
@@ -484,6 +490,11 @@ def nodes(subs: dict[str, str]) -> None:
         ),
     )
     subs["node_count"] = str(len(rows))
+    table = annotations.node_table()
+    subs["nodes_without_activity"] = ", ".join(code(r["node"]) for r in table if not r["activity"])
+    ctsk = next(r for r in table if r["node"] == "CTSK")["activity"].split(",")
+    subs["ctsk_inh_models"] = ", ".join(code(n) for n, e in engines.items()
+                                        if all(p in e.parameter_ids for p in ctsk))
 
 
 # ------------------------------------------------------------------------------ contexts
@@ -660,7 +671,15 @@ def screens_example(subs: dict[str, str]) -> None:
     plots.heatmap_figure(m, OUT / "screen_pairs.png", title="pairwise knockouts (singles on the diagonal)",
                          label="log2 fold change")
     epi = pairwise_epistasis(table)
-    epi = epi.reindex(epi["epistasis"].abs().sort_values(ascending=False).index).head(5)
+    epi = epi.reindex(epi["epistasis"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+    nfkb = epi.index[(epi["a"] == "ko:NFKB1") & (epi["b"] == "ko:NFKB2")][0]
+    subs["p50_p52_epistasis"] = fmt(epi.loc[nfkb, "epistasis"])
+    rank = nfkb + 1
+    suffix = "th" if 10 <= rank % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(rank % 10, "th")
+    subs["p50_p52_rank"] = f"{rank}{suffix}"
+    subs["screen_pairs"] = str(len(epi))
+    subs["p50_p52_singles"] = " and ".join(fmt(single[f"ko:{n}"]) for n in ("NFKB1", "NFKB2"))
+    epi = epi.head(5)
     write("screen_epistasis.md", md_table(["a", "b", "log2 fold change", "epistasis"],
                                           [[code(r.a), code(r.b), fmt(r.log2_fold_change), fmt(r.epistasis)]
                                            for r in epi.itertuples()]))

@@ -84,6 +84,24 @@ def test_a_drug_on_an_sbml_file_is_refused(tmp_path):
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "drug regimens belong to the shipped models" in out.stderr
 
+def test_a_file_without_a_steady_baseline_points_to_its_initial_state(tmp_path):
+    """--baseline steady on a growing model: simulate, screen and dose-response say the file can
+    start from its initial state (--baseline initial); validate, which has no such option, says
+    only that no steady state is reached."""
+    grow = tmp_path / "grow.xml"
+    grow.write_text(antimony_to_sbml("model grow\n J0: -> x; k * x\n x = 1; k = 0.1\nend"), encoding="utf-8")
+    for args in (["simulate", str(grow), "--end", "1"],
+                 ["screen", str(grow), "--knockouts", "x", "--end", "1", "--out", str(tmp_path / "s")],
+                 ["dose-response", str(grow), "--perturb", "set:k", "--levels", "0:0.2:5", "--end", "1"]):
+        out = run(*args, "--baseline", "steady")
+        assert out.returncode == SimulationError.exit_code, (args, out.stderr)
+        assert "no steady baseline" in out.stderr and "--baseline initial" in out.stderr, out.stderr
+    assert not (tmp_path / "s").exists()
+    checked = run("validate", str(grow))
+    assert "steady_state" in checked.stdout and "no steady state reached" in checked.stdout
+    assert "--baseline" not in checked.stdout + checked.stderr
+
+
 def test_a_failed_integration_is_one_message_without_the_integrators_error_log(tmp_path):
     blow = tmp_path / "blow.xml"  # dx/dt = x^2, x(0) = 1: no solution past t = 1
     blow.write_text(antimony_to_sbml("model blow\n J0: -> x; k * x^2\n x = 1; k = 1\nend"), encoding="utf-8")

@@ -22,7 +22,7 @@ from rankl_net.build import antimony_to_sbml as build_antimony
 from rankl_net.catalog import get_model
 from rankl_net.checks import sbml_consistency, static_checks
 from rankl_net.engine import Engine, load
-from rankl_net.errors import InputError, SimulationError
+from rankl_net.errors import InputError, PreequilibrationError, SimulationError
 
 CORPUS = Path(paths.ROOT).parent / "shared" / "sbml-corpus"
 CORPUS_FILES = sorted(CORPUS.glob("*.xml")) if CORPUS.is_dir() else []
@@ -105,7 +105,7 @@ def test_preequilibrate_is_an_option_and_oscillators_have_no_steady_baseline():
     assert settled.baseline["x1"] != pytest.approx(11.0)
     flat = ex.simulate_any(settled, end=10, points=3, readouts=["x1", "x2"])
     assert flat["x1"].to_numpy() == pytest.approx(settled.baseline["x1"], rel=1e-6)
-    with pytest.raises(SimulationError, match="no steady baseline; an SBML file can start from its initial"):
+    with pytest.raises(PreequilibrationError, match="oscillates or grows without bound has no steady"):
         ex.load_any(CORPUS / "BIOMD0000000010_Kholodenko2000.xml", preequilibrate=True)
 
 

@@ -18,7 +18,7 @@ import click
 from click.core import ParameterSource
 
 from ._version import __version__
-from .errors import InputError, RanklNetError
+from .errors import InputError, PreequilibrationError, RanklNetError
 
 
 @contextmanager
@@ -308,7 +308,8 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
         from .sbml_files import load_any, simulate_any
 
         _note_shipped_file(model, baseline)
-        engine = load_any(Path(model), preequilibrate=baseline == "steady")
+        with _initial_baseline_hint(model):
+            engine = load_any(Path(model), preequilibrate=baseline == "steady")
         frame = simulate_any(engine, *specs, end=end, points=points, readouts=selected)
         time_unit, title = engine.time_unit, Path(model).name
 
@@ -339,6 +340,20 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
     if specs and points <= NOTE_POINTS and _same_courses(frame, unperturbed):
         click.echo(f"note: {' + '.join(specs)} leaves every readout as it is without perturbation over "
                    f"{frame['time'].iloc[-1]:g} {time_unit}s", err=True)
+
+
+@contextmanager
+def _initial_baseline_hint(model: str) -> Iterator[None]:
+    """A file with no steady baseline (--baseline steady) may start from its initial state: say so."""
+    try:
+        yield
+    except PreequilibrationError as exc:
+        from .sbml_files import is_sbml_file
+
+        if not is_sbml_file(model):
+            raise
+        raise PreequilibrationError(f"{exc}; an SBML file can start from its initial state: "
+                                    "--baseline initial") from None
 
 
 def _note_shipped_file(model: str, baseline: str | None) -> None:
@@ -451,11 +466,13 @@ def phenotypes_cmd(out: Path) -> None:
     start = time.perf_counter()
     table = run_phenotypes()
     elapsed = time.perf_counter() - start
+    per_model = table["model"].value_counts(sort=False)
+    runs = ", ".join(f"{_count(n, 'line')} on {m}" for m, n in per_model.items())
     columns = ["line", "perturbation", "bone_volume_pct_wt", "osteoclasts_pct_wt", "phenotype",
                "expected_phenotype", "osteoclasts", "expected_osteoclasts", "agrees", "source"]
     _write_checked_table(
         table, out, phenotype_figure,
-        f"Mouse genetic lines vs wild type at {AGE_DAYS:g} days (bone model, mouse context)",
+        f"Mouse genetic lines vs wild type at {AGE_DAYS:g} days: {runs}",
         columns, "agrees", "{ok}/{total} lines agree with the literature; " + f"{elapsed:.1f} s",
     )
 
@@ -625,9 +642,11 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     out = _writable(out, folder=True)
     if knockouts is not None:
         targets = "all" if knockouts.strip() == "all" else knockouts.split(",")
-        conditions = knockout_conditions(model, targets, pairs=pairs, context=context, baseline=baseline)
-        if singles:
-            conditions = knockout_conditions(model, targets, context=context, baseline=baseline) + conditions
+        with _initial_baseline_hint(model):
+            conditions = knockout_conditions(model, targets, pairs=pairs, context=context, baseline=baseline)
+            if singles:
+                singles_first = knockout_conditions(model, targets, context=context, baseline=baseline)
+                conditions = singles_first + conditions
     else:
         if not Path(conditions_file).is_file():
             raise InputError(f"--conditions {conditions_file}: no such file")
@@ -637,10 +656,11 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     _note_shipped_file(model, baseline)
     start = time.perf_counter()
     try:
-        table = run_screen(model, conditions, background=background, context=context, end=end,
-                           readouts=selected, workers=workers, scheduler=scheduler,
-                           worker_timeout=worker_timeout, out=out, resume=resume, chunk_size=chunk_size,
-                           baseline=baseline)
+        with _initial_baseline_hint(model):
+            table = run_screen(model, conditions, background=background, context=context, end=end,
+                               readouts=selected, workers=workers, scheduler=scheduler,
+                               worker_timeout=worker_timeout, out=out, resume=resume,
+                               chunk_size=chunk_size, baseline=baseline)
     except KeyboardInterrupt:
         click.echo(f"interrupted: the conditions finished so far are in {out}; run the same command with "
                    "--resume to continue", err=True)
@@ -707,8 +727,9 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
                          "needs levels that perturb (e.g. 0:1:9)")
     selected = _readout_list(readouts)
     _note_shipped_file(model, baseline)
-    table = run_screen(model, specs, background=background, context=context, end=end, readouts=selected,
-                       workers=workers, baseline=baseline)
+    with _initial_baseline_hint(model):
+        table = run_screen(model, specs, background=background, context=context, end=end,
+                           readouts=selected, workers=workers, baseline=baseline)
     # the screen names nodes by their ids (inh:Mapk14 is inh:P38): levels read from its specs
     table.insert(2, "level", levels_of(table["perturbation"]))
     table.insert(3, "dose", dose_of(perturb, table["level"]))

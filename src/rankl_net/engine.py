@@ -35,7 +35,7 @@ import roadrunner
 
 from .catalog import ModelInfo, get_model
 from .cvode import set_stability_limit_detection
-from .errors import InputError, SimulationError, first_repeated, unknown_name
+from .errors import InputError, PreequilibrationError, SimulationError, first_repeated, unknown_name
 
 roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
 
@@ -326,10 +326,9 @@ class Engine:
         try:
             self._run(self.rr.model.getTime(), self.rr.model.getTime() + duration, 2)
         except RuntimeError as exc:
-            raise SimulationError(
+            raise PreequilibrationError(
                 f"{self.name}: pre-equilibration failed: {_integrator_message(exc)} (a model that "
-                "oscillates or grows without bound has no steady baseline; an SBML file can start from "
-                "its initial state, --baseline initial)"
+                "oscillates or grows without bound has no steady baseline)"
             ) from None
 
     def _find_baseline(self) -> None:
@@ -359,7 +358,7 @@ class Engine:
                 break
             horizon *= 2
         else:
-            raise SimulationError(
+            raise PreequilibrationError(
                 f"{self.name}: no steady baseline: the relative rate of change is still "
                 f"{self._state_rates(exclude):.3g} per {self.time_unit} after long integration"
             )

@@ -24,6 +24,11 @@ class SimulationError(RanklNetError, RuntimeError):
     exit_code = 3
 
 
+class PreequilibrationError(SimulationError):
+    """No steady baseline was reached by integration (exit 3): the model oscillates, grows
+    without bound, or its integration failed on the way."""
+
+
 def unknown_name(kind: str, name: str, valid: Iterable[str]) -> InputError:
     """Build an :class:`InputError` for an unknown name, with a close-match suggestion.
 
