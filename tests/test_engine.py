@@ -171,6 +171,19 @@ def test_a_closing_window_returns_a_parameter_to_its_value_outside_windows(bone_
 
 
 
+def test_changes_at_one_time_apply_in_the_order_of_time_0(bone_mouse):
+    """Parameters and compartments first, then species, whatever the order of the list: a
+    species set together with its compartment's size keeps the concentration given, at T as at 0."""
+    def after(spec, t):
+        frame = bone_mouse.simulate(spec, end=t + 0.05, points=2, readouts=["osteoclasts"])
+        return float(frame["osteoclasts"].iloc[-1])
+
+    at_0 = after("set:osteoclasts=0.01+set:bone_marrow=2", 0.0)
+    at_5 = [after(spec, 5.0) for spec in ("set:osteoclasts=0.01@5+set:bone_marrow=2@5",
+                                          "set:bone_marrow=2@5+set:osteoclasts=0.01@5")]
+    assert at_5[0] == at_5[1] == pytest.approx(at_0, rel=1e-6)
+
+
 def test_a_boundary_species_set_in_a_window_returns_after_it():
     """A boundary species is held by the model, not integrated: like a parameter, it returns to
     its value outside the window when the window closes."""

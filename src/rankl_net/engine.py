@@ -661,7 +661,9 @@ class Engine:
         timed = changes.timed
         touched = dict.fromkeys(tc.target for tc in timed if math.isclose(tc.start, t)
                                 or (tc.end is not None and math.isclose(tc.end, t)))
-        for target in touched:
+        # in the order of time 0: parameters and compartments, then species (a species set
+        # together with its compartment's size keeps the concentration given)
+        for target in sorted(touched, key=lambda sid: sid in self._species_set):
             windows = [tc for tc in timed if tc.target == target]
             if target in self._state_ids:
                 opening = [tc for tc in windows if math.isclose(tc.start, t)]
