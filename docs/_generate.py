@@ -470,6 +470,7 @@ def nodes(subs: dict[str, str]) -> None:
                 ", ".join(f"`{x}`" for x in row["expression"].split(",") if x) or "-",
                 ", ".join(f"`{x}`" for x in row["activity"].split(",") if x) or "-",
                 ", ".join(f"`{x}`" for x in row["species"].split(",") if x) or "-",
+                ", ".join(f"`{x}`" for x in row["complexes"].split(",") if x) or "-",
                 ", ".join(models) or "-",
                 row["description"],
             ]
@@ -483,6 +484,7 @@ def nodes(subs: dict[str, str]) -> None:
                 "expression (ko, kd, oe)",
                 "activity (inh)",
                 "set to 0 by ko",
+                "complexes set to 0 by ko",
                 "models",
                 "description",
             ],

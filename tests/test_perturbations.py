@@ -70,7 +70,18 @@ def test_unknown_node_suggests_a_close_match(bone_mouse):
 def test_knockout_zeroes_expression_and_species(bone_mouse):
     changes = to_changes(parse_spec("ko:RANKL"), bone_mouse.engine)
     assert changes.parameters == {"RANKL_expr": 0.0}
-    assert changes.species == {"rankl_membrane": 0.0, "rankl_soluble": 0.0}
+    # free RANKL and the complexes that hold it: none lingers or is released after the knockout
+    assert changes.species == {"rankl_membrane": 0.0, "rankl_soluble": 0.0, "rankl_opg": 0.0,
+                               "RANK_bound": 0.0}
+
+
+def test_a_knocked_out_product_is_not_released_from_its_complexes(bone_mouse):
+    """OPG-/- has no OPG: none is freed from the RANKL-OPG complex of the wild-type baseline;
+    a complex id still names its own node (RANK_bound is RANK's), not the knocked-out partner."""
+    frame = bone_mouse.simulate("ko:OPG", end=2, points=9, readouts=["opg_free", "rankl_opg"])
+    assert (frame[["opg_free", "rankl_opg"]].abs() < 1e-9).all().all()
+    assert resolve_node("RANK_bound", bone_mouse.engine).node == "RANK"
+    assert to_changes(parse_spec("ko:RANK"), bone_mouse.engine).species == {"RANK_bound": 0.0}
 
 
 def test_multipliers_compose_by_product(bone_mouse):
@@ -150,3 +161,13 @@ def test_a_set_value_of_a_quantity_reset_at_time_0_is_its_starting_value(bone_mo
     frame = bone_mouse.simulate("set:bone_volume=50", end=1, points=2, readouts=["bone_volume"])
     assert frame["bone_volume"].iloc[0] == 50.0
     assert bone_mouse.simulate(end=1, points=2, readouts=["bone_volume"])["bone_volume"].iloc[0] == 100.0
+
+
+def test_every_complex_of_the_node_table_is_a_species_of_a_shipped_model():
+    """A misspelt complex id would be skipped silently (a model without it is not an error)."""
+    from rankl_net import annotations, catalog
+    from rankl_net.engine import load
+
+    species = {s for name in catalog.model_names() for s in load(name).species_ids}
+    listed = {c for row in annotations.node_table() for c in row["complexes"].split(",") if c}
+    assert listed and listed <= species, listed - species

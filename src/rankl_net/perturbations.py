@@ -231,6 +231,8 @@ class Node:
     expression: tuple[str, ...]
     activity: tuple[str, ...]
     species: tuple[str, ...]
+    # complexes holding the node's product, set to 0 by ko like its species (they do not name it)
+    complexes: tuple[str, ...] = ()
 
 
 def _split(cell: str) -> tuple[str, ...]:
@@ -257,7 +259,8 @@ def _build_nodes(engine: Engine) -> dict[str, Node]:
         if not (expr or act):
             continue
         sp = tuple(s for s in _split(row["species"]) if s in species)
-        out[row["node"]] = Node(row["node"], _split(row["aliases"]), expr, act, sp)
+        cx = tuple(s for s in _split(row["complexes"]) if s in species)
+        out[row["node"]] = Node(row["node"], _split(row["aliases"]), expr, act, sp, cx)
     return out
 
 
@@ -395,7 +398,7 @@ def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes
             params[pid] = params.get(pid, engine.baseline[pid]) * factor
             _scale_windows(changes, pid, factor)
         if isinstance(p, Knockout):
-            for sid in node.species:
+            for sid in (*node.species, *node.complexes):
                 changes.species[sid] = 0.0
     return changes
 
