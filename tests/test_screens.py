@@ -897,3 +897,35 @@ def test_run_screen_reads_strings_as_one_spec_or_a_list_of_readouts():
     assert table["perturbation"].unique().tolist() == ["ko:OPG"]
     assert table["readout"].tolist() == ["bone_volume", "osteoclasts"]
     assert table["background"].unique().tolist() == ["inh:P38=0.5"]
+
+
+def test_a_conditions_file_is_read_with_its_line_numbers_and_bad_files_exit_2(tmp_path):
+    """A bad condition names its line; a byte-order mark, comments and blank lines are skipped; a
+    file that is not UTF-8 text, a folder, or --pairs with a conditions file exit 2 without a
+    traceback and leave no results folder."""
+    good = tmp_path / "good.txt"
+    good.write_bytes("\ufeffko:OPG\n# a comment\n\n  ko:RANKL\n".encode())
+    out = subprocess.run(_cli("screen", "bone", "--conditions", str(good), "--end", "5", "--readouts",
+                              "bone_volume", "--out", str(tmp_path / "ok")),
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert set(pd.read_parquet(tmp_path / "ok")["perturbation"]) == {"ko:OPG", "ko:RANKL"}
+
+    bad = tmp_path / "bad.txt"
+    bad.write_text("ko:OPG\n# a comment\n\nko:FOO\nkd:OPG=0.5\n", encoding="utf-8")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes(b"ko:OPG\n\xff\xfeko:RANK\n")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    cases = [
+        ([str(bad)], f"--conditions {bad}, line 4: condition 2 of 3 (ko:FOO): unknown node 'FOO'"),
+        ([str(latin)], "is not UTF-8 text"),
+        ([str(folder)], "is a folder"),
+        ([str(bad), "--pairs"], "--pairs and --singles apply to --knockouts"),
+    ]
+    for args, message in cases:
+        result = subprocess.run(_cli("screen", "bone", "--end", "5", "--out", str(tmp_path / "no"),
+                                     "--conditions", *args), capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2 and message in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+    assert not (tmp_path / "no").exists()

@@ -636,10 +636,14 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
 
     if (knockouts is None) == (conditions_file is None):
         raise InputError("give either --knockouts all|X,Y,... or --conditions FILE")
+    if conditions_file is not None and (pairs or singles):
+        raise InputError("--pairs and --singles apply to --knockouts; a --conditions file lists each "
+                         "condition (write a pair as ko:A+ko:B)")
     if singles and not pairs:
         raise InputError("--singles adds the single knockouts to --pairs; without --pairs the screen is "
                          "the singles already")
     out = _writable(out, folder=True)
+    lines: list[int] = []  # the file's line of each condition
     if knockouts is not None:
         targets = "all" if knockouts.strip() == "all" else knockouts.split(",")
         with _initial_baseline_hint(model):
@@ -648,10 +652,7 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
                 singles_first = knockout_conditions(model, targets, context=context, baseline=baseline)
                 conditions = singles_first + conditions
     else:
-        if not Path(conditions_file).is_file():
-            raise InputError(f"--conditions {conditions_file}: no such file")
-        lines = Path(conditions_file).read_text(encoding="utf-8-sig").splitlines()  # a BOM is no spec
-        conditions = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+        conditions, lines = _read_conditions(Path(conditions_file))
     selected = _readout_list(readouts)
     _note_shipped_file(model, baseline)
     start = time.perf_counter()
@@ -661,6 +662,11 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
                                readouts=selected, workers=workers, scheduler=scheduler,
                                worker_timeout=worker_timeout, out=out, resume=resume,
                                chunk_size=chunk_size, baseline=baseline)
+    except InputError as exc:
+        k = getattr(exc, "condition_index", None)
+        if k is None or not lines:
+            raise
+        raise InputError(f"--conditions {conditions_file}, line {lines[k]}: {exc}") from None
     except KeyboardInterrupt:
         click.echo(f"interrupted: the conditions finished so far are in {out}; run the same command with "
                    "--resume to continue", err=True)
@@ -673,6 +679,28 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     kept = f"; {resumed} read from the earlier run" if resume else ""
     click.echo(f"{_count(n, 'condition')} ({failed} failed{kept}) x {_count(n_readouts, 'readout')} in "
                f"{elapsed:.1f} s; output {out}")
+
+
+def _read_conditions(path: Path) -> tuple[list[str], list[int]]:
+    """The conditions of a --conditions file (one spec per line; blank lines and lines starting
+    with # skipped) and the line number of each."""
+    if not path.exists():
+        raise InputError(f"--conditions {path}: no such file")
+    if path.is_dir():
+        raise InputError(f"--conditions {path} is a folder; give a text file with one condition per line")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark is no spec
+    except UnicodeDecodeError as exc:
+        raise InputError(f"--conditions {path} is not UTF-8 text (byte {exc.start}); give a text file "
+                         "with one condition per line") from None
+    except OSError as exc:
+        raise InputError(f"--conditions {path}: cannot read it ({exc.strerror})") from None
+    conditions, lines = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip() and not line.lstrip().startswith("#"):
+            conditions.append(line.strip())
+            lines.append(number)
+    return conditions, lines
 
 
 @main.command("dose-response")

@@ -213,13 +213,21 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
     engine.check_readouts(spec.readouts)
     background = parse_spec(spec.background) if spec.background else []
     canonical, effects = [], []
-    for c in conditions:
-        # nodes by their ids (ko:Tnfrsf11b is ko:OPG), so that a condition has one spec and id; on
-        # a file, species ids stay as they are and nodes (of a shipped model's file) by their ids
-        perts = [replace(p, node=resolve_node(p.node, engine).node)
-                 if hasattr(p, "node") and (not spec.is_file or is_node(p.node, engine)) else p
-                 for p in parse_spec(c)]
-        effects.append(_effect(spec, engine, background + perts))
+    for k, c in enumerate(conditions):
+        try:
+            # nodes by their ids (ko:Tnfrsf11b is ko:OPG), so that a condition has one spec and id;
+            # on a file, species ids stay as they are and nodes (of a shipped model's file) by
+            # their ids
+            perts = [replace(p, node=resolve_node(p.node, engine).node)
+                     if hasattr(p, "node") and (not spec.is_file or is_node(p.node, engine)) else p
+                     for p in parse_spec(c)]
+            effects.append(_effect(spec, engine, background + perts))
+        except InputError as exc:
+            if len(conditions) == 1:
+                raise
+            error = InputError(f"condition {k + 1} of {len(conditions)} ({c}): {exc}")
+            error.condition_index = k  # for the command line, which knows the file's lines
+            raise error from None
         canonical.append(condition_spec(perts))
     if len(set(canonical)) != len(canonical):
         raise InputError(f"the screen lists the condition {first_repeated(canonical)!r} more than once")
