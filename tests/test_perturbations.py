@@ -43,6 +43,9 @@ def test_parse_spec(spec, expected):
         ("kd:OPG=abc", "not a number"),
         ("set:pth=1@20-10", "0 <= T0 < T1"),
         ("inh:P38=0.5@3", "only set:"),
+        ("ko:OPG@10", "only set: takes a time window"),  # not an unknown node 'OPG@10'
+        ("set:pth=6@1e400", r"finite numbers, got @inf \("),
+        ("set:pth=6@5-1e400", "got @5-inf"),
         ("set:pth=1@nan", "finite"),
         ("set:pth=1@inf", "finite"),
         ("set:pth=1@7-nan", "finite"),

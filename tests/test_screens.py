@@ -75,6 +75,10 @@ def test_all_knockouts_lists_each_distinct_knockout_once(bone_mouse):
     # NFKB (the activity node of RELA) knocks out what RELA knocks out; explicit lists keep it
     assert "ko:RELA" in conds and "ko:NFKB" not in conds
     assert screens.knockout_conditions("bone", ["RELA", "NFKB"]) == ["ko:RELA", "ko:NFKB"]
+    # the keyword in any case, and only by itself
+    assert screens.knockout_conditions("bone", "ALL") == screens.knockout_conditions("bone", ["All"]) == conds
+    with pytest.raises(InputError, match="'all' lists every knockout by itself"):
+        screens.knockout_conditions("bone", "all,OPG")
 
 
 def test_conditions_that_change_the_model_identically_are_simulated_once(monkeypatch, tmp_path):

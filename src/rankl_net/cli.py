@@ -645,7 +645,7 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     out = _writable(out, folder=True)
     lines: list[int] = []  # the file's line of each condition
     if knockouts is not None:
-        targets = "all" if knockouts.strip() == "all" else knockouts.split(",")
+        targets = knockouts.split(",")  # "all" (any case) is every knockout
         with _initial_baseline_hint(model):
             conditions = knockout_conditions(model, targets, pairs=pairs, context=context, baseline=baseline)
             if singles:

@@ -109,8 +109,9 @@ class SetValue:
         if not math.isfinite(self.value):
             raise InputError(f"set:{self.target}: the value must be a finite number, got {self.value}")
         if not math.isfinite(self.start) or (self.end is not None and not math.isfinite(self.end)):
+            window = f"{self.start:g}" + ("" if self.end is None else f"-{self.end:g}")
             raise InputError(f"set:{self.target}: the window's times must be finite numbers, got "
-                             f"{self.start}-{self.end} (leave out -T1 for no end)")
+                             f"@{window} (leave out -T1 for no end)")
         if self.start < 0 or (self.end is not None and self.end <= self.start):
             raise InputError(
                 f"set:{self.target}: the window must satisfy 0 <= T0 < T1, got {self.start}-{self.end}"
@@ -146,7 +147,7 @@ def _check_fraction(kind: str, node: str, f: float) -> None:
 
 
 _SPEC = re.compile(
-    r"^(?P<kind>ko|kd|oe|inh|set|preset):(?P<target>[^=\s]+)(?:=(?P<value>[^@\s]+))?(?:@(?P<window>\S+))?$"
+    r"^(?P<kind>ko|kd|oe|inh|set|preset):(?P<target>[^=@\s]+)(?:=(?P<value>[^@\s]+))?(?:@(?P<window>\S+))?$"
 )
 # T0[-T1]; an exponent's minus ("1e-05") belongs to its number, not to the window
 _WINDOW = re.compile(r"^(?P<t0>[^-]*?(?:[eE]-\d+)?)(?:-(?P<t1>.*))?$")

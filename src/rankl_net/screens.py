@@ -146,8 +146,12 @@ def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pai
     (``model`` a path; ``baseline`` as in :func:`run_screen`), "all" is every species that can
     be held at zero (not one an algebraic rule constrains).
     """
-    if isinstance(targets, str) and targets != "all":  # "OPG" or "OPG,RANKL", as on the command line
+    if isinstance(targets, str):  # "all", "OPG" or "OPG,RANKL", as on the command line
         targets = targets.split(",")
+    if any(t.strip().casefold() == "all" for t in targets):
+        if len(targets) > 1:
+            raise InputError("'all' lists every knockout by itself; give it alone, or name the knockouts")
+        targets = "all"
     if check_model_arguments(model, context=context, baseline=baseline):
         engine = _file_engine(model, baseline)[0]
         available = [sid for sid in engine.species_ids if sid not in engine.algebraic_symbols]
@@ -168,7 +172,7 @@ def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pai
         def resolve(name: str) -> str:
             to_changes(parse_spec(f"ko:{name}"), engine)  # unknown names fail here, with a suggestion
             return resolve_node(name, engine).node  # a gene symbol or protein name is the same knockout
-    if targets == "all" or targets == ["all"]:
+    if targets == "all":
         chosen = available
     else:
         named = [t.strip() for t in targets if t.strip()]
