@@ -555,6 +555,9 @@ def test_a_folder_another_screen_is_writing_to_is_refused_and_left_untouched(tmp
                        ",".join(READ), "--out", str(out), "--resume")
         busy = subprocess.run(command, capture_output=True, text=True, timeout=120)
         assert busy.returncode == 2 and "another screen is writing to" in busy.stderr
+        # without --resume too: the folder is busy, which matters before what it holds
+        with pytest.raises(InputError, match="another screen is writing to"):
+            run_screen("bone", ["ko:RANKL"], end=28, readouts=READ, workers=1, out=out)
         assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     finally:
         holder.kill()

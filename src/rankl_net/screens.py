@@ -402,10 +402,27 @@ def _check_resumable(out: Path, spec: ScreenSpec) -> None:
                          "settings or choose another --out")
 
 
+def _lock(out: Path) -> FileLock:
+    """The folder's lock, held. One screen writes to a folder at a time: two would both compute
+    what neither has written (duplicated rows) and remove each other's part files in progress.
+    The operating system releases the lock when its process ends, killed or not."""
+    lock = FileLock(out / LOCK, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise InputError(f"another screen is writing to {out}; wait for it to end (then --resume adds "
+                         "what it left out) or choose another --out") from None
+    except OSError as exc:
+        raise InputError(f"cannot write results to {out}: {exc.strerror}") from None
+    return lock
+
+
 def _prepare_store(out: Path, resume: bool, spec: ScreenSpec) -> ParquetStore:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out} exists and is not a screen folder; choose another --out")
+    if (out / LOCK).is_file():  # a screen's folder: first, whether one is writing to it now
+        _lock(out).release()
     if out.is_dir() and any(p.name != LOCK for p in out.iterdir()):
         if not (out / MANIFEST).is_file() and not any(out.glob("part-*.parquet")):
             raise InputError(f"{out} holds other files, not a screen; choose another --out")
@@ -421,15 +438,7 @@ def _prepare_store(out: Path, resume: bool, spec: ScreenSpec) -> ParquetStore:
         probe.unlink()
     except OSError as exc:
         raise InputError(f"cannot write results to {out}: {exc.strerror}") from None
-    # one screen writes to a folder at a time: two would both compute what neither has written
-    # (duplicated rows) and remove each other's part files in progress. The operating system
-    # releases the lock when its process ends, killed or not.
-    lock = FileLock(out / LOCK, timeout=0)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise InputError(f"another screen is writing to {out}; wait for it to end (then --resume adds "
-                         "what it left out) or choose another --out") from None
+    lock = _lock(out)
     try:
         if not (out / MANIFEST).exists():
             tmp = out / f".tmp-manifest-{os.getpid()}"
