@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -146,6 +147,40 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
     key = ["condition_id", "readout"]
     pd.testing.assert_frame_equal(got.sort_values(key).reset_index(drop=True),
                                   expected.sort_values(key).reset_index(drop=True), check_exact=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads child processes from Linux /proc")
+def test_the_workers_of_a_killed_screen_end_with_it(tmp_path):
+    """SIGKILL of the screen alone (an out-of-memory or batch-system kill): its pool's workers
+    do not wait for work forever."""
+    part = tmp_path / "part.parquet"
+    args = ["screen", "bone", "--knockouts", "all", "--pairs", "--readouts", "bone_volume", "--end", "84",
+            "--workers", "2", "--chunk-size", "4", "--out", str(part)]
+    proc = subprocess.Popen(_cli(*args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not list(part.glob("part-*.parquet")):
+            time.sleep(0.05)
+        children = [int(c) for c in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        assert len(children) >= 2  # the pool is running
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.time() + 30
+        while time.time() < deadline and any(_alive(c) for c in children):
+            time.sleep(0.1)
+        assert not any(_alive(c) for c in children)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group, if the test failed
 
 
 def test_an_interrupted_screen_says_how_to_continue(tmp_path):

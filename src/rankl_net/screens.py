@@ -36,6 +36,7 @@ import math
 import os
 import platform
 import sys
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
@@ -482,6 +483,27 @@ def _worker_init() -> None:
     import roadrunner
 
     roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
+    _exit_with_parent()
+
+
+PARENT_CHECK = 0.5  # seconds between a worker's checks that the screen that started it still runs
+
+
+def _exit_with_parent() -> None:
+    """End this worker when the screen's process ends. A screen killed outright (SIGKILL, an
+    out-of-memory kill, a batch system's time limit) cannot stop its pool, and the forked
+    workers, which hold the pool's pipes open themselves, would wait for work forever."""
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_CHECK)
+            if os.getppid() != parent:  # adopted by init: the screen has gone
+                os._exit(1)
+
+    threading.Thread(target=watch, name="rankl-net-parent-watch", daemon=True).start()
 
 
 def _execute(spec: ScreenSpec, todo: list[tuple[str, str]], *, workers: int, client,
