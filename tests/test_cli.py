@@ -516,3 +516,19 @@ def test_a_reader_that_stops_early_gets_no_error_message():
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 1
     assert err.decode() == ""
+
+
+def test_ctrl_c_is_one_line_and_exit_code_1(monkeypatch):
+    """An interrupted command says so in one line (not click's "Aborted!") and exits 1."""
+    from click.testing import CliRunner
+
+    from rankl_net import cli
+    from rankl_net.model import Model
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Model, "simulate", interrupted)
+    result = CliRunner().invoke(cli.main, ["simulate", "bone", "--end", "1"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == "interrupted" and "Aborted!" not in result.output

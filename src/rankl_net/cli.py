@@ -90,6 +90,10 @@ class _Group(click.Group):
             # the reader of stdout stopped early (a pager, `head`): nothing more to say
             _silence_if_closed(sys.stdout)
             sys.exit(1)
+        except KeyboardInterrupt:
+            # Ctrl-C: one line instead of click's blank line and "Aborted!"
+            click.echo("\ninterrupted", err=True)
+            sys.exit(1)
         except OSError as exc:
             click.echo(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
             sys.exit(2)
@@ -668,9 +672,9 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
             raise
         raise InputError(f"--conditions {conditions_file}, line {lines[k]}: {exc}") from None
     except KeyboardInterrupt:
-        click.echo(f"interrupted: the conditions finished so far are in {out}; run the same command with "
-                   "--resume to continue", err=True)
-        raise
+        click.echo(f"\ninterrupted: the conditions finished so far are in {out}; run the same command "
+                   "with --resume to continue", err=True)
+        sys.exit(1)
     elapsed = time.perf_counter() - start
     n = table["condition_id"].nunique()
     failed = table.loc[table["status"] != "ok", "condition_id"].nunique()
