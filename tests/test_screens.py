@@ -556,6 +556,7 @@ def test_dose_response_fraction_outside_0_1_exits_2(tmp_path):
     out = subprocess.run(_cli("dose-response", "bone", "--perturb", "inh:P38", "--levels", "0:1.5:5"),
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "between 0 and 1" in out.stderr
+    assert "the level 1.125 of inh:P38 (inh:P38=1.125) is out of range" in out.stderr  # which level
 
 
 def test_existing_results_are_left_untouched(tmp_path):

@@ -756,7 +756,13 @@ def dose_conditions(perturb: str, levels: Iterable[float]) -> list[str]:
     kind, sep, target = perturb.partition(":")
     if not sep or kind not in {"inh", "kd", "oe", "set"} or not target or "=" in target:
         raise InputError(f"--perturb takes inh:X, kd:X, oe:X or set:ID without a value, got {perturb!r}")
-    specs = [condition_spec(parse_spec(f"{kind}:{target}={spec_number(v)}")) for v in levels]
+    specs = []
+    for v in levels:
+        spec = f"{kind}:{target}={spec_number(v)}"
+        try:
+            specs.append(condition_spec(parse_spec(spec)))
+        except InputError as exc:  # a level outside the perturbation's range
+            raise InputError(f"the level {v:g} of {perturb} ({spec}) is out of range: {exc}") from None
     if not specs:
         raise InputError("no levels given")
     return specs
