@@ -169,11 +169,16 @@ def listing_markdown(sbml: str) -> str:
         f"substance: `{m.getSubstanceUnits()}`; volume: `{m.getVolumeUnits()}`.",
         "",
     ]
-    lines += ["## Species", "", "| id | name | initial (pM) | SBO | identifiers |", "|---|---|---|---|---|"]
+    lines += ["## Compartments", "", "| id | name | size | unit | SBO |", "|---|---|---|---|---|"]
+    for c in m.getListOfCompartments():
+        lines.append(f"| `{c.getId()}` | {c.getName()} | {_fmt(c.getSize())} | {c.getUnits()} | "
+                     f"{c.getSBOTermID()} |")
+    lines += ["", "## Species", "", "| id | compartment | name | initial (pM) | SBO | identifiers |",
+              "|---|---|---|---|---|---|"]
     for s in m.getListOfSpecies():
         row = sp_table.get(s.getId(), {})
         lines.append(
-            f"| `{s.getId()}` | {s.getName()} | {_fmt(s.getInitialConcentration())} | "
+            f"| `{s.getId()}` | `{s.getCompartment()}` | {s.getName()} | {_fmt(s.getInitialConcentration())} | "
             f"{s.getSBOTermID()} | {row.get('identifiers', '')} |"
         )
     lines += ["", "## Parameters", "", "| id | value | unit | source |", "|---|---|---|---|"]

@@ -7,7 +7,7 @@ spec                    object                      meaning
 ``kd:X=F``              ``Knockdown("X", F)``       expression x F, 0 <= F <= 1
 ``oe:X=N``              ``Overexpression("X", N)``  expression x N, N >= 1
 ``inh:X=F``             ``Inhibition("X", F)``      activity x (1 - F), 0 <= F <= 1
-``set:ID=V[@T0[-T1]]``  ``SetValue(ID, V, T0, T1)`` any parameter or species, optionally from T0
+``set:ID=V[@T0[-T1]]``  ``SetValue(ID, V, T0, T1)`` any parameter, species or compartment, from T0
                                                     (until T1), in model time units
 ``drug:NAME=DOSE...``   ``Regimen(...)``            a dosing regimen (see :mod:`rankl_net.dosing`)
 ``preset:NAME``         ``Preset(NAME)``            a named set of values of the model (a tumour
@@ -98,7 +98,7 @@ class Inhibition:
 
 @dataclass(frozen=True)
 class SetValue:
-    """Set a parameter or species to ``value`` from ``start`` until ``end`` (model time units)."""
+    """Set a parameter, species or compartment to ``value`` from ``start`` until ``end`` (model time units)."""
 
     target: str
     value: float
@@ -368,7 +368,7 @@ def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes
             if p.target not in engine.symbols or p.target in engine.reaction_ids:
                 valid = [i for i in engine.parameter_ids + engine.species_ids + engine.compartment_ids
                          if i not in engine.assigned_ids]
-                raise unknown_name("parameter or species", p.target, valid)
+                raise unknown_name("parameter, species or compartment", p.target, valid)
             _check_sign(p, engine)
             if p.start == 0 and p.end is None:
                 bucket = changes.species if p.target in engine.species_ids else params
