@@ -336,3 +336,11 @@ def test_a_boundary_species_is_restored_with_the_baseline():
     again = eng.simulate(end=1, points=3, readouts=["S", "A"])
     assert first["S"].iloc[0] == 2.0 and first["S"].iloc[-1] < 1.3
     pd.testing.assert_frame_equal(again, first)
+
+
+def test_final_is_named_after_its_time(bone_mouse):
+    """Model.final is the last row by readout, named after its time (not the row's index)."""
+    last = bone_mouse.final("ko:OPG", end=10, readouts=["bone_volume", "osteoclasts"])
+    assert last.name == 10.0 and list(last.index) == ["bone_volume", "osteoclasts"]
+    course = bone_mouse.simulate("ko:OPG", end=10, points=2, readouts=["bone_volume", "osteoclasts"])
+    assert last.tolist() == course.iloc[-1][["bone_volume", "osteoclasts"]].tolist()

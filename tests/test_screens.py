@@ -542,6 +542,8 @@ def test_epistasis_is_zero_for_multiplicative_effects():
     (["--knockouts", "OPG,RANKL,OPG"], "names OPG more than once"),
     (["--knockouts", "OPG", "--readouts", "bone_volume,bone_volume"], "'bone_volume' is listed more"),
     (["--knockouts", "OPG", "--scheduler", ""], "--scheduler is empty"),
+    (["--knockouts", "OPG", "--worker-timeout", "5"], "--worker-timeout applies to a Dask cluster"),
+    (["--knockouts", "all,OPG"], "'all' lists every knockout by itself"),
 ])
 def test_screen_bad_input_exits_2(tmp_path, args, needle):
     results = tmp_path / "o.parquet"

@@ -178,8 +178,8 @@ def listing_markdown(sbml: str) -> str:
     for s in m.getListOfSpecies():
         row = sp_table.get(s.getId(), {})
         lines.append(
-            f"| `{s.getId()}` | `{s.getCompartment()}` | {s.getName()} | {_fmt(s.getInitialConcentration())} | "
-            f"{s.getSBOTermID()} | {row.get('identifiers', '')} |"
+            f"| `{s.getId()}` | `{s.getCompartment()}` | {s.getName()} | "
+            f"{_fmt(s.getInitialConcentration())} | {s.getSBOTermID()} | {row.get('identifiers', '')} |"
         )
     lines += ["", "## Parameters", "", "| id | value | unit | source |", "|---|---|---|---|"]
     rule_vars = {r.getVariable() for r in m.getListOfRules()}

@@ -640,6 +640,10 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
 
     if (knockouts is None) == (conditions_file is None):
         raise InputError("give either --knockouts all|X,Y,... or --conditions FILE")
+    source = click.get_current_context().get_parameter_source("worker_timeout")
+    if source != ParameterSource.DEFAULT and scheduler is None:
+        raise InputError("--worker-timeout applies to a Dask cluster (--scheduler); the local pool starts "
+                         "its workers itself")
     if conditions_file is not None and (pairs or singles):
         raise InputError("--pairs and --singles apply to --knockouts; a --conditions file lists each "
                          "condition (write a pair as ko:A+ko:B)")

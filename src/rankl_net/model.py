@@ -127,9 +127,11 @@ class Model:
         end: float | None = None,
         readouts: Sequence[str] | None = None,
     ) -> pd.Series:
-        """Readout values at ``end`` under ``perturbations``."""
+        """Readout values at ``end`` (model time units; default: the model's) under
+        ``perturbations``, by readout, in the readouts' units; the Series is named after the time."""
         frame = self.simulate(*perturbations, end=end, points=2, readouts=readouts)
-        return frame.iloc[-1].drop("time")
+        last = frame.iloc[-1]
+        return last.drop("time").rename(float(last["time"]))
 
     @contextmanager
     def perturbed(self, *perturbations: PerturbationLike) -> Iterator[Model]:

@@ -98,7 +98,8 @@ class Inhibition:
 
 @dataclass(frozen=True)
 class SetValue:
-    """Set a parameter, species or compartment to ``value`` from ``start`` until ``end`` (model time units)."""
+    """Set a parameter, species or compartment to ``value`` from ``start`` until ``end`` (model
+    time units)."""
 
     target: str
     value: float
