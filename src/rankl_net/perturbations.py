@@ -160,6 +160,8 @@ SPEC_HELP = (
 
 def _number(text: str, spec: str) -> float:
     try:
+        if "_" in text:  # Python's digit grouping (1_000) is not part of the spec grammar
+            raise ValueError
         return float(text)
     except ValueError:
         raise InputError(f"{spec!r}: {text!r} is not a number (valid forms: {SPEC_HELP})") from None
