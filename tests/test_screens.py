@@ -974,3 +974,11 @@ def test_a_conditions_file_is_read_with_its_line_numbers_and_bad_files_exit_2(tm
         assert result.returncode == 2 and message in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr
     assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc, a folder that takes no files")
+def test_a_folder_that_takes_no_files_is_named_with_the_path_asked_for():
+    out = subprocess.run(_cli("screen", "bone", "--knockouts", "OPG", "--end", "5", "--out",
+                              "/proc/rankl-net-screen"), capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert "cannot write /proc/rankl-net-screen: the folder /proc does not accept new files" in out.stderr

@@ -160,8 +160,9 @@ def _writable(path: Path, *, folder: bool = False) -> Path:
     try:  # a real write: permissions, read-only file systems and full disks all show here
         with tempfile.TemporaryFile(dir=existing):
             pass
-    except OSError as exc:
-        raise InputError(f"cannot write to {existing}: {exc.strerror}") from None
+    except OSError as exc:  # a special file system (/proc) says ENOENT of the folder that exists
+        raise InputError(f"cannot write {path}: the folder {existing} does not accept new files "
+                         f"({exc.strerror})") from None
     return path
 
 
