@@ -160,6 +160,7 @@ def test_a_closing_window_returns_a_parameter_to_its_value_outside_windows(bone_
     scaled = course("set:OPG_expr=2@10-20+oe:OPG=3", "OPG_expr")
     assert (scaled[5.0], scaled[15.0], scaled[25.0]) == (3.0, 6.0, 3.0)
     assert course("set:OPG_expr=2@10-20+ko:OPG", "OPG_expr")[15.0] == 0.0
+    assert course("set:opg_free=5@10-20+ko:OPG", "opg_free")[15.0] == 0.0  # a species window too
     assert course("oe:OPG=3+set:OPG_expr=2@10-20", "OPG_expr")[15.0] == 2.0
     untimed_after = course("set:pth=6@10-20+set:pth=1", "pth")
     assert (untimed_after[5.0], untimed_after[15.0], untimed_after[25.0]) == (1.0, 6.0, 1.0)

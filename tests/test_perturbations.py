@@ -42,6 +42,7 @@ def test_parse_spec(spec, expected):
         ("ko:OPG=1", "takes no value"),
         ("kd:OPG=abc", "not a number"),
         ("set:pth=1_000", "not a number"),
+        ("set:pth=\u0663", "not a number"),  # an Arabic-Indic 3
         ("set:pth=1@20-10", "0 <= T0 < T1"),
         ("inh:P38=0.5@3", "only set:"),
         ("ko:OPG@10", "only set: takes a time window"),  # not an unknown node 'OPG@10'

@@ -198,6 +198,41 @@ def test_an_interrupted_screen_says_how_to_continue(tmp_path):
     assert "with --resume to continue" in err and "Aborted!" not in err
 
 
+def test_ctrl_c_stops_a_pool_screen_at_once_and_frees_its_folder(tmp_path):
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) on a screen with a
+    worker pool: the chunks not started are dropped, not computed and thrown away (the whole
+    screen takes about half a minute here), no worker prints a traceback, and the folder's lock
+    is free for --resume."""
+    from filelock import FileLock
+
+    conditions = tmp_path / "conditions.txt"
+    specs = [f"set:pth={3 + k / 1000:g}" for k in range(8000)]
+    conditions.write_text("\n".join(specs) + "\n", encoding="utf-8")
+    part = tmp_path / "part.parquet"
+    args = ["screen", "bone", "--conditions", str(conditions), "--readouts", "bone_volume", "--end", "3650",
+            "--workers", "2", "--chunk-size", "2", "--out", str(part)]
+    proc = subprocess.Popen(_cli(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and len(list(part.glob("part-*.parquet"))) < 3:
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        interrupted = time.time()
+        _, err = proc.communicate(timeout=120)
+        stopped_after = time.time() - interrupted
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 1 and "Traceback" not in err, err
+    assert "interrupted: the conditions finished so far are in" in err
+    assert stopped_after < 10, stopped_after
+    assert len(list(part.glob("part-*.parquet"))) < 4000 - 100  # most chunks were never computed
+    lock = FileLock(part / screens.LOCK, timeout=0)
+    lock.acquire()  # free: --resume may continue the screen
+    lock.release()
+
+
 def test_resume_recomputes_nothing(tmp_path, monkeypatch):
     conds = screens.knockout_conditions("bone", ["OPG", "RANKL", "CTSK"])
     first = run_screen("bone", conds, end=28, readouts=READ, workers=1, out=tmp_path / "r")
@@ -774,6 +809,13 @@ def test_levels_and_doses_are_free_of_round_off_and_keep_their_ends():
     assert screens.dose_of("kd:RANKL", [0.7, 0.8]).tolist() == [0.3, 0.2]
 
 
+@pytest.mark.parametrize("levels", ["0:1_0:5", "0:1:1_0", "0,\u0663", "0:1:\u0663"])
+def test_levels_are_written_with_ascii_digits(levels):
+    """As in specs: Python's digit grouping and other scripts' digits are not numbers here."""
+    with pytest.raises(InputError, match="cannot read levels"):
+        screens.parse_levels(levels)
+
+
 def test_a_sensitivity_range_below_zero_of_a_rate_is_refused():
     from rankl_net.sensitivity import problem
 
@@ -962,8 +1004,13 @@ def test_a_conditions_file_is_read_with_its_line_numbers_and_bad_files_exit_2(tm
     latin.write_bytes(b"ko:OPG\n\xff\xfeko:RANK\n")
     folder = tmp_path / "folder"
     folder.mkdir()
+    one = tmp_path / "one.txt"
+    one.write_text("# one condition\nko:FOO\n", encoding="utf-8")
     cases = [
         ([str(bad)], f"--conditions {bad}, line 4: condition 2 of 3 (ko:FOO): unknown node 'FOO'"),
+        ([str(one)], f"--conditions {one}, line 2: unknown node 'FOO'"),
+        # a bad background is not blamed on a condition
+        ([str(bad), "-p", "set:NOPE=1"], "error: unknown parameter, species or compartment 'NOPE'"),
         ([str(latin)], "is not UTF-8 text"),
         ([str(folder)], "is a folder"),
         ([str(bad), "--pairs"], "--pairs and --singles apply to --knockouts"),

@@ -705,7 +705,8 @@ def _read_conditions(path: Path) -> tuple[list[str], list[int]]:
     except OSError as exc:
         raise InputError(f"--conditions {path}: cannot read it ({exc.strerror})") from None
     conditions, lines = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # lines as an editor counts them: \n or \r\n (splitlines would also split at form feeds)
+    for number, line in enumerate(text.split("\n"), start=1):
         if line.strip() and not line.lstrip().startswith("#"):
             conditions.append(line.strip())
             lines.append(number)

@@ -112,6 +112,20 @@ def parse_dose(text: str) -> tuple[float, bool]:
     return value, per_kg
 
 
+# a number as specs and level lists write it: ASCII digits, no digit grouping (Python's float()
+# also reads "1_000" and other scripts' digits)
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|nan)",
+                     re.IGNORECASE)
+
+
+def read_number(text: str) -> float:
+    """``text`` as a float, written with ASCII digits (``6``, ``0.5``, ``1e-3``, ``inf``);
+    raises ValueError otherwise."""
+    if not _NUMBER.fullmatch(text.strip()):
+        raise ValueError(f"not a number: {text!r}")
+    return float(text)
+
+
 def spec_number(x: float) -> str:
     """Shortest text that reads back as the same float (so a spec round-trips exactly); no '+'
     in exponents ("1e20", not "1e+20"): '+' joins perturbations."""

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from .annotations import node_table
-from .dosing import Regimen, parse_regimen, resolve_drug
+from .dosing import Regimen, parse_regimen, read_number, resolve_drug
 from .dosing import spec_number as _num
 from .engine import Changes, Dosing, Engine, TimedChange
 from .errors import InputError, unknown_name
@@ -160,9 +160,7 @@ SPEC_HELP = (
 
 def _number(text: str, spec: str) -> float:
     try:
-        if "_" in text:  # Python's digit grouping (1_000) is not part of the spec grammar
-            raise ValueError
-        return float(text)
+        return read_number(text)
     except ValueError:
         raise InputError(f"{spec!r}: {text!r} is not a number (valid forms: {SPEC_HELP})") from None
 
@@ -404,12 +402,13 @@ def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes
         if isinstance(p, Knockout):
             for sid in (*node.species, *node.complexes):
                 changes.species[sid] = 0.0
+                _scale_windows(changes, sid, 0.0)  # a window listed before sets 0, as untimed
     return changes
 
 
 def _scale_windows(changes: Changes, pid: str, factor: float) -> None:
-    """Multiply the windows set on ``pid`` so far by ``factor``, as the multiplier scales the
-    value an untimed ``set:`` before it gave."""
+    """Multiply the windows set on ``pid`` (a parameter, or a species a knockout empties) so far
+    by ``factor``, as the perturbation scales the value an untimed ``set:`` before it gave."""
     changes.timed[:] = [replace(tc, value=tc.value * factor) if tc.target == pid else tc
                         for tc in changes.timed]
 

@@ -35,6 +35,8 @@ import json
 import math
 import os
 import platform
+import re
+import signal
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -49,7 +51,7 @@ import pandas as pd
 from filelock import FileLock, Timeout
 
 from .catalog import get_model, model_names
-from .dosing import spec_number
+from .dosing import read_number, spec_number
 from .engine import load
 from .errors import InputError, SimulationError, first_repeated
 from .perturbations import condition_spec, nodes_for, parse_spec, resolve_node, to_changes
@@ -150,7 +152,7 @@ def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pai
     if isinstance(targets, str):  # "all", "OPG" or "OPG,RANKL", as on the command line
         targets = targets.split(",")
     if any(t.strip().casefold() == "all" for t in targets):
-        if len(targets) > 1:
+        if len([t for t in targets if t.strip()]) > 1:
             raise InputError("'all' lists every knockout by itself; give it alone, or name the knockouts")
         targets = "all"
     if check_model_arguments(model, context=context, baseline=baseline):
@@ -217,6 +219,7 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
     engine.check_end(spec.end)
     engine.check_readouts(spec.readouts)
     background = parse_spec(spec.background) if spec.background else []
+    _effect(spec, engine, background)  # a bad background is its own error, not the first condition's
     canonical, effects = [], []
     for k, c in enumerate(conditions):
         try:
@@ -228,9 +231,8 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
                      for p in parse_spec(c)]
             effects.append(_effect(spec, engine, background + perts))
         except InputError as exc:
-            if len(conditions) == 1:
-                raise
-            error = InputError(f"condition {k + 1} of {len(conditions)} ({c}): {exc}")
+            where = f"condition {k + 1} of {len(conditions)} ({c}): " if len(conditions) > 1 else ""
+            error = InputError(f"{where}{exc}")
             error.condition_index = k  # for the command line, which knows the file's lines
             raise error from None
         canonical.append(condition_spec(perts))
@@ -445,11 +447,11 @@ def _prepare_store(out: Path, resume: bool, spec: ScreenSpec) -> ParquetStore:
             tmp = out / f".tmp-manifest-{os.getpid()}"
             tmp.write_text(json.dumps(_manifest(spec), indent=1) + "\n", encoding="utf-8")
             os.replace(tmp, out / MANIFEST)
+        for stale in out.glob(".tmp-*"):
+            stale.unlink()  # a chunk interrupted mid-write; its conditions are recomputed
     except OSError as exc:
         lock.release()
-        raise InputError(f"cannot write results to {out}: {exc.strerror}") from None
-    for stale in out.glob(".tmp-*"):
-        stale.unlink()  # a chunk interrupted mid-write; its conditions are recomputed
+        raise InputError(f"cannot write results to {out}: {exc.strerror} ({exc.filename})") from None
     return ParquetStore(out, lock)
 
 
@@ -483,6 +485,9 @@ def _worker_init() -> None:
     import roadrunner
 
     roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
+    # Ctrl-C reaches the whole process group: the screen handles it and stops its pool; a worker
+    # interrupted inside the pool's queue would print a traceback or hang the shutdown
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent()
 
 
@@ -515,17 +520,25 @@ def _execute(spec: ScreenSpec, todo: list[tuple[str, str]], *, workers: int, cli
         # sent to the cluster once, not with every task (a file screen carries the SBML text)
         shared = client.scatter(spec, broadcast=True)
         futures = [client.submit(run_chunk, shared, c, pure=False) for c in chunks]
-        for fut in dask_completed(futures):
-            yield fut.result()
+        try:
+            for fut in dask_completed(futures):
+                yield fut.result()
+        finally:  # interrupted or failed: the cluster drops what is left
+            client.cancel(futures)
     elif workers <= 1:
         for c in _chunks(todo, 1, chunk_size):
             yield run_chunk(spec, c)
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"),
-                                 initializer=_worker_init) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"),
+                                   initializer=_worker_init)
+        try:
             futures = [pool.submit(run_chunk, spec, c) for c in _chunks(todo, workers, chunk_size)]
             for fut in as_completed(futures):
                 yield fut.result()
+        finally:
+            # interrupted (Ctrl-C) or failed: the chunks not started are dropped, not computed and
+            # thrown away; the workers end after the chunk they are on
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def connect(scheduler: str, timeout: float = 5.0, worker_timeout: float = 60.0):
@@ -643,21 +656,27 @@ def run_screen(
         todo, copies = _share_simulations([(ids[k], canonical[k]) for k in pending],
                                           [effects[k] for k in pending])
         collected: list[dict] = []
-        with _progress(len(canonical), f"{spec.model} screen") as bar:
-            bar.update(len(canonical) - len(pending))
-            for rows in _execute(spec, todo, workers=workers, client=client, chunk_size=chunk_size):
-                rows = _with_copies(rows, copies)
-                if store is not None:
-                    store.write(rows)
-                else:
-                    collected.extend(rows)
-                bar.update(len({r["condition_id"] for r in rows}))
+        results = _execute(spec, todo, workers=workers, client=client, chunk_size=chunk_size)
+        try:
+            with _progress(len(canonical), f"{spec.model} screen") as bar:
+                bar.update(len(canonical) - len(pending))
+                for rows in results:
+                    rows = _with_copies(rows, copies)
+                    if store is not None:
+                        store.write(rows)
+                    else:
+                        collected.extend(rows)
+                    bar.update(len({r["condition_id"] for r in rows}))
+        finally:
+            results.close()  # stops the pool or cancels the cluster's tasks now, not when collected
         table = store.read() if store is not None else pd.DataFrame(collected, columns=COLUMNS)
     finally:
-        if client is not None:
-            client.close()
-        if store is not None:
-            store.close()
+        try:
+            if client is not None:
+                client.close()
+        finally:
+            if store is not None:
+                store.close()
     table = order_table(table, ids, spec.readouts)
     table.attrs["resumed"] = len(canonical) - len(pending)  # conditions read back from out, not run
     return table
@@ -682,15 +701,18 @@ def parse_levels(text: str) -> np.ndarray:
     try:
         if ":" in text:
             a, b, n = text.split(":")
+            if not re.fullmatch(r"\s*[0-9]+\s*", n):
+                raise ValueError
             n = int(n)
             if n < 2:
                 raise ValueError
             # the ends as given; the points between to 12 significant digits (0.6, not the
             # 0.6000000000000001 of linspace, in specs)
-            values = _round12(np.linspace(float(a), float(b), n))
-            values[[0, -1]] = float(a), float(b)
+            first, last = read_number(a), read_number(b)
+            values = _round12(np.linspace(first, last, n))
+            values[[0, -1]] = first, last
             return values
-        return np.array([float(x) for x in text.split(",") if x.strip()])
+        return np.array([read_number(x) for x in text.split(",") if x.strip()])
     except ValueError:
         raise InputError(f"cannot read levels {text!r}: use A:B:N (N >= 2) or a comma list") from None
 
