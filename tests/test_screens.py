@@ -481,6 +481,9 @@ def test_a_series_that_does_not_fix_its_hill_parameters_is_called_ambiguous():
     shown = fit_summary(pd.DataFrame([{"readout": "line", **line},
                                       {"readout": "ok", **fit_hill(x, hill(x, 200.0, 0.9, 0.3, 1.7))}]))
     assert shown[["ic50", "ic50_lo", "ic50_hi"]].iloc[0].isna().all()
+    # and the Hill coefficient and maximal effect found with it are extrapolations: empty too
+    assert shown[["hill", "emax"]].iloc[0].isna().all() and np.isfinite(line["emax"])
+    assert shown[["hill", "emax"]].iloc[1].notna().all()
     assert shown["ic50"].iloc[1] == pytest.approx(0.3, rel=1e-6)
     # complete from the lowest level: any IC50 below it fits, the one found is extrapolated
     at_once = fit_hill(x, np.where(x > 0, 20.0, 200.0))
