@@ -169,7 +169,7 @@ def test_simulate_writes_csv_and_plot(tmp_path):
         (["simulate", "nosuch.xml"], "nosuch.xml: no such file"),  # before asking for --end
         (["simulate", "bone", "--baseline", "initial"], "--baseline applies to an SBML file"),
         (["export", "bone", "--format", "sbml", "--context", "human", "--out", "x.xml"],
-         "--context applies to the sedml, omex, petab exports"),
+         "--context applies to the sbml-baseline, sedml, omex, petab exports"),
         (["export", "bone", "--format", "petab", "--experiment", "genetic_lines", "--out", "p"],
          "--experiment genetic_lines applies to the sedml and omex exports"),
         (["simulate", "bone", "-p", "ko:OPGG"], "Did you mean 'OPG'"),
@@ -456,6 +456,7 @@ def test_a_shipped_models_file_says_it_runs_as_a_file_not_as_the_model(tmp_path)
     assert "mine.xml is the SBML of the shipped model bone" in out.stderr
     assert "initial values, not the model's baseline" in out.stderr and "human context" in out.stderr
     assert "`rankl-net simulate bone`" in out.stderr and "mouse context" in out.stderr
+    assert "`rankl-net export bone --format sbml-baseline`" in out.stderr
     # the note is right: the file's time 0 is not the baseline (CTX far from 0 % change)
     assert abs(pd.read_csv(io.StringIO(out.stdout))["ctx"].iloc[0]) > 10
     steady = run("simulate", str(copy), "--end", "1", "--points", "2", "--readouts", "ctx",
@@ -471,7 +472,7 @@ def test_simulate_file_needs_an_end_time():
     assert out.returncode == 2 and "--end is required" in out.stderr
 
 
-@pytest.mark.parametrize("fmt", ["sbml", "antimony", "comp", "sbml-l2v4"])
+@pytest.mark.parametrize("fmt", ["sbml", "sbml-baseline", "antimony", "comp", "sbml-l2v4"])
 def test_export_writes_a_readable_model(tmp_path, fmt):
     target = tmp_path / f"bone.{fmt}"
     out = run("export", "bone", "--format", fmt, "--out", str(target))

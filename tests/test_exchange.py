@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from rankl_net import exchange as ex
-from rankl_net import paths
+from rankl_net import load_model, paths
 from rankl_net.build import antimony_to_sbml as build_antimony
 from rankl_net.catalog import get_model
 from rankl_net.checks import sbml_consistency, static_checks
@@ -167,6 +167,22 @@ def test_sbml_export_is_the_shipped_file_and_formats_are_checked(tmp_path):
         ex.export("osteoclastogenesis", "omex", tmp_path / "x.omex", experiment="genetic_lines")
     with pytest.raises(InputError, match="timed changes"):
         ex.cross_check("osteoclastogenesis", "set:rankl_input=0@10", simulators=())
+
+
+@pytest.mark.parametrize("context", ["mouse", "human"])
+def test_sbml_baseline_export_starts_where_the_model_run_by_name_starts(tmp_path, context):
+    """The file another tool loads starts at the context's baseline: simulated as a file from
+    its initial state, a knockout is the shipped model's knockout by name."""
+    out = ex.export("bone", "sbml-baseline", tmp_path / "bone_base.xml", context=context)
+    assert context in out.notes[0]
+    engine = ex.load_any(out.paths[0])  # the file's initial state, no pre-equilibration
+    readouts = ["bone_volume", "osteoclasts", "ctx", "opg_free"]
+    as_file = ex.simulate_any(engine, "ko:OPG", end=84, points=8, readouts=readouts)
+    by_name = load_model("bone", context).simulate("ko:OPG", end=84, points=8, readouts=readouts)
+    assert max(ex.compare_frames(as_file, by_name, magnitudes={"ctx": 100.0}).values()) < 1e-6
+    shipped = ex.simulate_any(ex.load_any(get_model("bone").sbml_path), "ko:OPG", end=84, points=8,
+                              readouts=readouts)
+    assert max(ex.compare_frames(shipped, by_name).values()) > 1e-2  # the shipped file does not
 
 
 # ------------------------------------------------------------------------- SED-ML, OMEX, COPASI

@@ -381,7 +381,8 @@ def _note_shipped_file(model: str, baseline: str | None) -> None:
     click.echo(f"note: {Path(model).name} is the SBML of the shipped model {name}; as a file it runs from "
                f"{start}, with the file's parameter values{values}. `rankl-net {command} {name}` (the "
                f"name, not the file) starts from the model's pre-equilibrated baseline in the "
-               f"{info.default_context} context (--context chooses another).", err=True)
+               f"{info.default_context} context (--context chooses another); `rankl-net export {name} "
+               "--format sbml-baseline` writes a file that starts there.", err=True)
 
 
 # simulate compares its result with the unperturbed run (a second simulation) up to this many
@@ -411,7 +412,7 @@ def _same_courses(a, unperturbed) -> bool:
     "--format",
     "fmt",
     required=True,
-    type=click.Choice(["sbml", "sbml-l2v4", "antimony", "comp", "sedml", "omex", "petab"]),
+    type=click.Choice(["sbml", "sbml-baseline", "sbml-l2v4", "antimony", "comp", "sedml", "omex", "petab"]),
     help="Export format.",
 )
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="File (a folder for petab).")
@@ -425,8 +426,8 @@ def _same_courses(a, unperturbed) -> bool:
     help="For sedml/omex: the model's baseline time course, or the genetic lines (bone model).",
 )
 def export_cmd(model, fmt, out, context, experiment) -> None:
-    """Export MODEL as SBML, SBML L2V4, Antimony, hierarchical SBML (comp), SED-ML, a COMBINE
-    archive or a PEtab problem."""
+    """Export MODEL as SBML (as shipped, or with a context's baseline as initial state), SBML L2V4,
+    Antimony, hierarchical SBML (comp), SED-ML, a COMBINE archive or a PEtab problem."""
     from .catalog import get_model
     from .exchange import check_context_format, export
 

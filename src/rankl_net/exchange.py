@@ -71,7 +71,7 @@ from .sbml_files import (  # noqa: F401 (any SBML file in: their home is sbml_fi
     time_unit_of,
 )
 
-FORMATS = ("sbml", "sbml-l2v4", "antimony", "sedml", "omex", "petab")
+FORMATS = ("sbml", "sbml-baseline", "sbml-l2v4", "antimony", "sedml", "omex", "petab")
 """Export formats of :func:`export`."""
 
 EXPERIMENTS = ("baseline", "genetic_lines")
@@ -915,7 +915,7 @@ class ExportResult:
 
 # the formats that carry a context's values (a simulation experiment or a PEtab problem); the
 # model files themselves hold the model's own values, every context in its model card
-CONTEXT_FORMATS = ("sedml", "omex", "petab")
+CONTEXT_FORMATS = ("sbml-baseline", "sedml", "omex", "petab")
 
 
 EXPERIMENT_FORMATS = ("sedml", "omex")
@@ -924,8 +924,9 @@ EXPERIMENT_FORMATS = ("sedml", "omex")
 def check_context_format(fmt: str, context: str | None, experiment: str = "baseline") -> None:
     """Refuse a context or an experiment for a format that cannot carry it (it would be ignored)."""
     if context is not None and fmt not in CONTEXT_FORMATS:
-        raise InputError(f"--context applies to the {', '.join(CONTEXT_FORMATS)} exports; the {fmt} export "
-                         "is the model with its own values (export sedml or omex for a context's baseline)")
+        raise InputError(f"--context applies to the {', '.join(CONTEXT_FORMATS)} exports; the {fmt} "
+                         "export is the model with its own values (export sbml-baseline, sedml or omex for "
+                         "a context's baseline)")
     if experiment != "baseline" and fmt not in EXPERIMENT_FORMATS:
         raise InputError(f"--experiment {experiment} applies to the {' and '.join(EXPERIMENT_FORMATS)} "
                          f"exports; the {fmt} export holds no experiment")
@@ -988,6 +989,12 @@ def export(
     if fmt == "sbml":
         shutil.copyfile(info.sbml_path, out)
         return ExportResult((out,), ())
+    if fmt == "sbml-baseline":
+        context = context or info.default_context
+        out.write_text(baseline_sbml(model_name, context), encoding="utf-8")
+        return ExportResult((out,), (f"the initial state is the {context} baseline and the parameters are "
+                                     f"the {context} context's: a simulation from time 0 in another tool "
+                                     "is rankl-net's simulation without perturbation",))
     if fmt == "sbml-l2v4":
         text, notes = to_l2v4(sbml_text)
         out.write_text(text, encoding="utf-8")
