@@ -424,34 +424,40 @@ def _prepare_store(out: Path, resume: bool, spec: ScreenSpec) -> ParquetStore:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out} exists and is not a screen folder; choose another --out")
-    if (out / LOCK).is_file():  # a screen's folder: first, whether one is writing to it now
-        _lock(out).release()
-    if out.is_dir() and any(p.name != LOCK for p in out.iterdir()):
-        if not (out / MANIFEST).is_file() and not any(out.glob("part-*.parquet")):
-            raise InputError(f"{out} holds other files, not a screen; choose another --out")
-        if not resume:
-            raise InputError(f"{out} already holds results; pass --resume to continue it or choose another "
-                             "--out")
-    if out.is_dir():
-        _check_resumable(out, spec)
+    # a screen's folder is locked first (whether another screen writes to it matters before what
+    # it holds); a new folder once it exists. Held from then on, released if the folder is refused.
+    lock = _lock(out) if (out / LOCK).is_file() else None
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise InputError(f"cannot write results to {out}: {exc.strerror}") from None
-    lock = _lock(out)
-    try:
-        if not (out / MANIFEST).exists():
-            tmp = out / f".tmp-manifest-{os.getpid()}"
-            tmp.write_text(json.dumps(_manifest(spec), indent=1) + "\n", encoding="utf-8")
-            os.replace(tmp, out / MANIFEST)
-        for stale in out.glob(".tmp-*"):
-            stale.unlink()  # a chunk interrupted mid-write; its conditions are recomputed
-    except OSError as exc:
-        lock.release()
-        raise InputError(f"cannot write results to {out}: {exc.strerror} ({exc.filename})") from None
+        if out.is_dir() and any(p.name != LOCK for p in out.iterdir()):
+            if not (out / MANIFEST).is_file() and not any(out.glob("part-*.parquet")):
+                raise InputError(f"{out} holds other files, not a screen; choose another --out")
+            if not resume:
+                raise InputError(f"{out} already holds results; pass --resume to continue it or choose "
+                                 "another --out")
+        if out.is_dir():
+            _check_resumable(out, spec)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            probe = out / f".write-test-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise InputError(f"cannot write results to {out}: {exc.strerror}") from None
+        if lock is None:
+            lock = _lock(out)
+        try:
+            if not (out / MANIFEST).exists():
+                tmp = out / f".tmp-manifest-{os.getpid()}"
+                tmp.write_text(json.dumps(_manifest(spec), indent=1) + "\n", encoding="utf-8")
+                os.replace(tmp, out / MANIFEST)
+            for stale in out.glob(".tmp-*"):
+                stale.unlink()  # a chunk interrupted mid-write; its conditions are recomputed
+        except OSError as exc:
+            raise InputError(f"cannot write results to {out}: {exc.strerror} ({exc.filename})") from None
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
     return ParquetStore(out, lock)
 
 
