@@ -200,6 +200,49 @@ def test_a_boundary_species_set_in_a_window_returns_after_it():
     assert (s[1.0], s[3.0], s[5.0], s[8.0]) == (1.0, 5.0, 1.0, 1.0)
     assert frame["x"].iloc[-1] == pytest.approx(8 + 4 * 2, rel=1e-6)  # 1 per unit time, 5 for 2 units
 
+def test_a_closing_window_gives_way_to_the_models_own_events():
+    """A parameter that the model's events assign returns, when a window closes, to the value it
+    had when the window opened (an event before the window included); an event that assigns it
+    while the window holds it stands after the window."""
+    from rankl_net.engine import Engine
+
+    text = "model e\n k = 1; x = 0; x' = k\n E1: at time > 15: k = 5\nend"
+    engine = Engine(antimony_to_sbml(text), name="e", preequilibrate=False)
+
+    def k_course(spec):
+        frame = engine.simulate(to_changes(parse_spec(spec), engine), end=30, points=31, readouts=["k"])
+        return dict(zip(frame["time"], frame["k"], strict=True))
+
+    # the event at day 15 falls inside the window: its 5 stands after day 20 (the window's
+    # closing used to put back the time-0 value, 1, undoing the event)
+    inside = k_course("set:k=2@10-20")
+    assert [inside[t] for t in (9.0, 14.0, 21.0, 30.0)] == [1.0, 2.0, 5.0, 5.0]
+    after_event = k_course("set:k=2@17-22")  # the window opens after the event: back to 5
+    assert [after_event[t] for t in (14.0, 16.0, 20.0, 23.0)] == [1.0, 5.0, 2.0, 5.0]
+    before_event = k_course("set:k=2@5-12")  # the window closes before it: back to 1, then 5
+    assert [before_event[t] for t in (10.0, 13.0, 16.0)] == [2.0, 1.0, 5.0]
+
+
+@pytest.mark.parametrize("preequilibrate", [False, True])
+def test_a_piecewise_run_does_not_leak_into_the_next_on_a_model_with_events(preequilibrate):
+    """Models with events restore their baseline with libRoadRunner's loadStateS, which anchors
+    the loaded events at the start of the last integration before it. After a run integrated
+    in pieces (a window, a dose, the pre-equilibration) the next condition's delayed event fired
+    at the wrong time (the piece's start + 3 instead of 15 + 3) and an event's value leaked."""
+    from rankl_net.engine import Engine
+
+    text = ("model d\n compartment c = 1; species S in c; S = 1; k = 1\n"
+            " J0: -> S; 0.1; J1: S -> ; 0.1 * S\n E1: at 3 after time > 15: k = k + 4, S = 10\nend")
+    engine = Engine(antimony_to_sbml(text), name="d", preequilibrate=preequilibrate)
+    read = ["k", "S"]
+    plain = engine.simulate(None, end=30, points=31, readouts=read)
+    assert plain["S"].iloc[17] < 2 < 5 < plain["S"].iloc[19]  # fired at 18
+    for spec in ("set:k=2@17-22", "set:S=3@16-19", "set:k=2@22-30"):
+        engine.simulate(to_changes(parse_spec(spec), engine), end=30, points=31, readouts=read)
+        after = engine.simulate(None, end=30, points=31, readouts=read)
+        pd.testing.assert_frame_equal(after, plain, rtol=1e-9)
+
+
 def test_failed_nleq_polish_leaves_a_usable_baseline():
     eng = rankl_net.load_model("osteoclastogenesis").engine
     assert all(v == v for v in eng.baseline.values())  # no NaN
