@@ -26,6 +26,7 @@ from rankl_net.analysis import (
     hill,
     hsa_excess,
     is_flat,
+    log2_fold_change,
 )
 from rankl_net.build import antimony_to_sbml
 from rankl_net.engine import load
@@ -568,6 +569,29 @@ def test_combination_matrix_is_zero_for_independent_agents_either_way():
 def test_epistasis_is_zero_for_multiplicative_effects():
     assert epistasis(-1.0, 0.5, -0.5) == 0.0
     assert epistasis(-1.0, -1.0, -5.0) == -3.0
+    assert np.isnan(epistasis(-10.0, -1.0, -np.inf))  # a readout taken to zero: not measurable
+
+
+def test_a_log2_fold_change_does_not_measure_integration_noise():
+    """A value a millionth of the baseline or less is zero for a fold change (-inf): a double
+    knockout left osteoclasts at 1e-18 pM or -7e-16 pM, which gave log2 fold changes of -51 or
+    none at all. A baseline at zero (a percent change) has no fold change."""
+    assert log2_fold_change(2.0, 8.0) == -2.0
+    assert log2_fold_change(1e-3 * 1e-5, 1e-3) == pytest.approx(np.log2(1e-5))  # still resolved
+    assert log2_fold_change(1e-18, 1.8e-3) == log2_fold_change(-7e-16, 1.8e-3) == -np.inf
+    assert np.isnan(log2_fold_change(38.7, -1.7e-7))  # a percent change from its zero baseline
+    assert np.isnan(log2_fold_change(-84.7, 0.0)) and np.isnan(log2_fold_change(0.0, 0.0))
+    assert np.isnan(log2_fold_change(-0.5, 1.0)) and np.isnan(log2_fold_change(np.nan, 1.0))
+
+
+def test_a_double_knockout_that_removes_osteoclasts_has_no_epistasis_score(tmp_path):
+    table = run_screen("bone", ["ko:NFATC1", "ko:P38", "ko:P38+ko:NFATC1"], end=84,
+                       readouts=["osteoclasts"], workers=1, out=tmp_path / "s")
+    lfc = dict(zip(table["perturbation"], table["log2_fold_change"], strict=True))
+    assert lfc["ko:NFATC1"] == lfc["ko:P38+ko:NFATC1"] == -np.inf and np.isfinite(lfc["ko:P38"])
+    from rankl_net.analysis import pairwise_epistasis
+
+    assert pairwise_epistasis(table)["epistasis"].isna().all()
 
 
 @pytest.mark.parametrize(("args", "needle"), [

@@ -42,6 +42,22 @@ AMBIGUOUS_IC50_SPAN = 100.0
 POOR_FIT = 0.05
 
 
+def log2_fold_change(value: float, baseline: float) -> float:
+    """log2(value / baseline) of a readout (any unit, the same for both). A value at most
+    ``FLAT_RESPONSE`` of a positive baseline in size counts as zero: -inf (the fold change would
+    measure integration noise, such as osteoclasts at 1e-18 pM after a double knockout). NaN
+    where a fold change has no meaning: a baseline that is not positive beyond that noise (a
+    percent change, which sits at zero), a negative value, or a value that is not a number."""
+    if not (math.isfinite(value) and math.isfinite(baseline)):
+        return math.nan
+    floor = FLAT_RESPONSE * max(abs(value), abs(baseline))
+    if baseline <= floor:
+        return math.nan
+    if abs(value) <= floor:
+        return -math.inf
+    return math.log2(value / baseline) if value > 0 else math.nan
+
+
 def is_flat(responses: Sequence[float], fractional: bool = True) -> bool:
     """Whether ``responses`` move by at most ``FLAT_RESPONSE`` of their size: integration noise,
     from which no IC50 can be read. The size of a change from a reference (``fractional=False``,
@@ -254,7 +270,10 @@ def hsa_excess(effect_a: float, effect_b: float, effect_ab: float) -> float:
 
 def epistasis(lfc_a: float, lfc_b: float, lfc_ab: float) -> float:
     """Pairwise-knockout epistasis on log2 fold changes: ``lfc_ab - (lfc_a + lfc_b)``
-    (0 for multiplicative, independent effects)."""
+    (0 for multiplicative, independent effects). NaN where a fold change is not finite (a
+    readout taken to zero: the size of the interaction cannot be measured)."""
+    if not all(math.isfinite(x) for x in (lfc_a, lfc_b, lfc_ab)):
+        return math.nan
     return lfc_ab - (lfc_a + lfc_b)
 
 

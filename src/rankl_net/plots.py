@@ -140,8 +140,10 @@ def heatmap_figure(matrix: pd.DataFrame, path: Path, *, title: str, label: str,
 
     fig, ax = plt.subplots(figsize=(0.42 * len(matrix.columns) + 2.5, 0.42 * len(matrix) + 1.8))
     values = matrix.to_numpy(float)
-    lim = max(np.nanmax(np.abs(values)) if np.isfinite(values).any() else 1.0, min_range)
-    im = ax.imshow(values, cmap="RdBu_r", vmin=-lim, vmax=lim)
+    finite = np.isfinite(values)
+    lim = max(np.abs(values[finite]).max() if finite.any() else 1.0, min_range)
+    # an infinite log2 fold change (a readout taken to zero) takes the end of the scale
+    im = ax.imshow(np.clip(values, -lim, lim), cmap="RdBu_r", vmin=-lim, vmax=lim)
     ax.set_xticks(range(len(matrix.columns)), matrix.columns, rotation=90, fontsize=8)
     ax.set_yticks(range(len(matrix.index)), matrix.index, fontsize=8)
     fig.colorbar(im, ax=ax, label=label, shrink=0.8)
@@ -151,9 +153,24 @@ def heatmap_figure(matrix: pd.DataFrame, path: Path, *, title: str, label: str,
 
 
 def bar_figure(series: pd.Series, path: Path, *, title: str, label: str) -> Path:
-    """Horizontal bars of one value per condition."""
+    """Horizontal bars of one value per condition; an infinite value (a log2 fold change of a
+    readout taken to zero) is a hatched bar past the largest finite one, marked with its sign."""
+    import numpy as np
+
     fig, ax = plt.subplots(figsize=(6.5, 0.3 * len(series) + 1.4))
-    ax.barh(range(len(series)), series.to_numpy(), color="#4477aa")
+    values = series.to_numpy(float)
+    infinite = np.isinf(values)
+    finite = np.abs(values[np.isfinite(values)])
+    reach = 1.15 * (finite.max() if finite.size and finite.max() > 0 else 1.0)
+    bars = ax.barh(range(len(series)), np.where(infinite, np.sign(values) * reach, values), color="#4477aa")
+    for i in np.flatnonzero(infinite):
+        bars[i].set_hatch("//")
+        bars[i].set_facecolor("white")
+        bars[i].set_edgecolor("#4477aa")
+        ax.annotate("\u2212\u221e" if values[i] < 0 else "+\u221e", (np.sign(values[i]) * reach, i),
+                    ha="right" if values[i] < 0 else "left", va="center", fontsize=8)
+    if infinite.any():
+        ax.margins(x=0.08)  # room for the marks
     ax.set_yticks(range(len(series)), series.index, fontsize=8)
     ax.invert_yaxis()
     ax.axvline(0, color="black", lw=0.8)

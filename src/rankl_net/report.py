@@ -217,7 +217,7 @@ def write_report(results: Path, out: Path) -> Path:
                 parts += [f"<h2>{title}</h2>",
                           _img(heatmap_figure(m, Path(tmp) / f"{readout}-pairs.png", title=readout,
                                               label="log2 fold change", min_range=SHOWN_RANGE))]
-        epi = pairwise_epistasis(table)
+        epi = pairwise_epistasis(table).dropna(subset=["epistasis"])
         if len(epi):
             parts += ["<h2>Strongest epistasis</h2>",
                       epi.reindex(epi["epistasis"].abs().sort_values(ascending=False).index)

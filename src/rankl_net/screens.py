@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 from filelock import FileLock, Timeout
 
+from .analysis import log2_fold_change
 from .catalog import get_model, model_names
 from .dosing import read_number, spec_number
 from .engine import load
@@ -311,7 +312,7 @@ def run_chunk(spec: ScreenSpec, conditions: Sequence[tuple[str, str]]) -> list[d
             status, message = "failed", str(exc)
         for r in spec.readouts:
             v, b = values[r], reference[r]
-            lfc = math.log2(v / b) if (v > 0 and b > 0) else math.nan
+            lfc = log2_fold_change(v, b)
             rows.append({"condition_id": cid, "perturbation": cspec, "background": spec.background,
                          "readout": r, "value": v, "baseline_value": b, "log2_fold_change": lfc,
                          "status": status, "message": message})
