@@ -330,6 +330,29 @@ def test_report_of_a_pairs_screen_has_its_heatmap_and_epistasis(tmp_path):
     assert "<p>Model: bone</p>" in page  # from the folder's manifest
 
 
+def test_report_never_writes_over_results_nor_into_a_screen_folder(tmp_path):
+    """--out must be an HTML file outside the screen's folder: the report once replaced a
+    series CSV or the folder's manifest with HTML, and an HTML file in the folder broke reading
+    it. The default name keeps every part of the results' name (screen.v2 -> screen.v2.html)."""
+    from click.testing import CliRunner
+
+    from rankl_net.cli import main
+
+    folder = tmp_path / "screen.v2"
+    run_screen("bone", ["ko:OPG", "ko:CTSK"], end=28, readouts=["bone_volume"], workers=1, out=folder)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    part = next(folder.glob("part-*.parquet"))
+    for args in (["--out", str(folder / screens.MANIFEST)], ["--out", str(folder / "r.html")],
+                 ["--out", str(part)], ["--out", str(tmp_path / "r.csv")]):
+        result = CliRunner().invoke(main, ["report", str(folder), *args])
+        assert result.exit_code == 2 and ("HTML file" in result.output or "inside the screen folder" in result.output)
+    assert CliRunner().invoke(main, ["report", str(part)]).exit_code == 2  # its default is in the folder
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    (folder / "notes.txt").write_text("a file of the user's", encoding="utf-8")  # not a part of the results
+    assert CliRunner().invoke(main, ["report", str(folder)]).exit_code == 0
+    assert (tmp_path / "screen.v2.html").is_file() and not (tmp_path / "screen.html").exists()
+
+
 def test_the_report_finds_the_model_and_its_units(tmp_path):
     from rankl_net import report
 

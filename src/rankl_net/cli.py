@@ -791,16 +791,26 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
 @main.command("report")
 @click.argument("results", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="HTML file (default: RESULTS with .html).")
+              help="HTML file, ending in .html, outside the screen's folder (default: beside RESULTS, "
+                   "named after it: pairs.parquet -> pairs.html).")
 def report_cmd(results: Path, out: Path | None) -> None:
     """Write an HTML report (summary table, knockout bars, pairwise heatmaps) of a screen."""
     from .report import write_report
+    from .screens import is_screen_folder
 
-    if out is None:  # beside the results, named after them
-        results_path = Path(results).resolve()
+    results_path = Path(results).resolve()
+    if out is None:  # beside the results, named after them (pairs.parquet -> pairs.html)
         if not results_path.name:
             raise InputError(f"{results}: give --out FILE.html for results at the root of the file system")
-        out = results_path.with_suffix(".html")
+        known = results_path.suffix.lower() in (".csv", ".parquet")
+        out = results_path.with_name((results_path.stem if known else results_path.name) + ".html")
+    if Path(out).suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"{out}: a report is an HTML file; give --out a name ending in .html")
+    # a file in a screen's folder would be read as a part of its results, and break them
+    folder = next((f for f in (results_path, *results_path.parents) if is_screen_folder(f)), None)
+    if folder is not None and folder in Path(out).resolve().parents:
+        raise InputError(f"{out} is inside the screen folder {folder}, which holds only the screen's "
+                         "results; give --out a file outside it")
     out = _writable(out)
     click.echo(f"wrote {write_report(results, out)}")
 

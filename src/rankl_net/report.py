@@ -16,7 +16,16 @@ import pandas as pd
 from .analysis import combination_matrix, fit_notes, fit_summary, hill_fits, pair_matrix, pairwise_epistasis
 from .errors import InputError
 from .plots import bar_figure, dose_response_figure, heatmap_figure
-from .screens import MANIFEST, NEUTRAL_LEVEL, anchored, dose_label, dose_of, readout_units
+from .screens import (
+    MANIFEST,
+    NEUTRAL_LEVEL,
+    ParquetStore,
+    anchored,
+    dose_label,
+    dose_of,
+    is_screen_folder,
+    readout_units,
+)
 
 
 def read_results(path: Path) -> pd.DataFrame:
@@ -25,6 +34,8 @@ def read_results(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
     try:
+        if is_screen_folder(path):  # its part files only: other files in the folder are not results
+            return ParquetStore(path).read()
         return pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - any reader failure is a bad input file
         raise InputError(f"{path}: cannot read a screen table: {exc}") from None

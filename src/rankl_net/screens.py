@@ -421,6 +421,12 @@ def _lock(out: Path) -> FileLock:
     return lock
 
 
+def is_screen_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder a screen wrote (its manifest or part files)."""
+    path = Path(path)
+    return path.is_dir() and ((path / MANIFEST).is_file() or any(path.glob("part-*.parquet")))
+
+
 def _prepare_store(out: Path, resume: bool, spec: ScreenSpec) -> ParquetStore:
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -430,7 +436,7 @@ def _prepare_store(out: Path, resume: bool, spec: ScreenSpec) -> ParquetStore:
     lock = _lock(out) if (out / LOCK).is_file() else None
     try:
         if out.is_dir() and any(p.name != LOCK for p in out.iterdir()):
-            if not (out / MANIFEST).is_file() and not any(out.glob("part-*.parquet")):
+            if not is_screen_folder(out):
                 raise InputError(f"{out} holds other files, not a screen; choose another --out")
             if not resume:
                 raise InputError(f"{out} already holds results; pass --resume to continue it or choose "
