@@ -345,7 +345,8 @@ def test_report_never_writes_over_results_nor_into_a_screen_folder(tmp_path):
     for args in (["--out", str(folder / screens.MANIFEST)], ["--out", str(folder / "r.html")],
                  ["--out", str(part)], ["--out", str(tmp_path / "r.csv")]):
         result = CliRunner().invoke(main, ["report", str(folder), *args])
-        assert result.exit_code == 2 and ("HTML file" in result.output or "inside the screen folder" in result.output)
+        assert result.exit_code == 2
+        assert "HTML file" in result.output or "inside the screen folder" in result.output
     assert CliRunner().invoke(main, ["report", str(part)]).exit_code == 2  # its default is in the folder
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
     (folder / "notes.txt").write_text("a file of the user's", encoding="utf-8")  # not a part of the results
