@@ -524,6 +524,12 @@ def test_a_series_that_does_not_fix_its_hill_parameters_is_called_ambiguous():
     # a response that is not a Hill curve of the dose (activity falling linearly, then a step)
     bent = np.where(x < 0.5, 200.0 * (1 - x), 20.0)
     assert "not a Hill curve of the dose" in fit_hill(x, bent)["note"]
+    # a steep rise that has not levelled off: the maximal effect stops at its floor (a rise to
+    # 101 times the baseline) and is named, not shown (it printed emax -100 and "ok")
+    steep = fit_hill(x, 1.0 + 400.0 * x ** 3)
+    assert steep["emax"] == pytest.approx(-100.0, abs=1e-3) and "emax" in steep["at_bound"].split(",")
+    assert steep["quality"] == "ambiguous" and "maximal effect at the edge of its range" in steep["note"]
+    assert np.isnan(fit_summary(pd.DataFrame([{"readout": "steep", **steep}]))["emax"].iloc[0])
 
 
 def test_an_anchored_fit_fixes_the_baseline_at_the_reference():

@@ -97,11 +97,12 @@ def fit_hill(
     which is what a series that does not saturate within them gives) or extrapolated beyond the
     tested levels, the Hill coefficient at the edge of ``HILL_RANGE``, an RMS residual over
     ``POOR_FIT`` of the response's range (the response is not a Hill curve of the dose), an
-    IC50 interval wider than ``AMBIGUOUS_IC50_SPAN``-fold, or no interval at all (a singular
-    covariance); "none"
-    when there is no fit. ``note`` says why, in words ("" for "ok"); ``at_bound`` names the
-    parameters that stopped at the edge of their range ("ic50", "hill", both comma-separated,
-    or ""): their values are bounds, not estimates (see :func:`fit_summary`).
+    IC50 interval wider than ``AMBIGUOUS_IC50_SPAN``-fold, no interval at all (a singular
+    covariance), or a rising response whose maximal effect stopped at its floor (a rise to 101
+    times the baseline); "none" when there is no fit. ``note`` says why, in words ("" for
+    "ok"); ``at_bound`` names the parameters that stopped at the edge of their range ("ic50",
+    "hill", "emax", comma-separated, or ""): their values are bounds, not estimates (see
+    :func:`fit_summary`).
     """
     x = np.asarray(levels, float)
     y = np.asarray(responses, float)
@@ -177,6 +178,13 @@ def fit_hill(
     }
     why, at_bound = _ambiguity(p[2], p[3], (positive.min(), positive.max()), 2 * t * se[2],
                                rms / float(np.ptp(y)))
+    # emax's upper bound (1: the response falls to zero) is a physical limit that a fit may
+    # reach; its lower bound (a rise to 101 times the baseline) only keeps the fit finite
+    if p[1] <= emax_bounds[0] + 1e-3:
+        rise = f"a rise to {1 - emax_bounds[0]:g} times the baseline"
+        why = "; ".join(filter(None, [why, f"maximal effect at the edge of its range ({rise}): "
+                                           "the series does not saturate within the tested doses"]))
+        at_bound = ",".join(filter(None, [at_bound, "emax"]))
     return {**fit, "quality": "ambiguous" if why else "ok", "note": why, "at_bound": at_bound}
 
 
@@ -224,7 +232,8 @@ HILL_SUMMARY = ["readout", "ic50", "ic50_lo", "ic50_hi", "hill", "emax", "emax_s
 
 def fit_summary(fits: pd.DataFrame) -> pd.DataFrame:
     """The ``HILL_SUMMARY`` columns of a table of :func:`hill_fits`, for a reader: an IC50 or a
-    Hill coefficient that stopped at the edge of its range (``at_bound``) is left empty (NaN),
+    Hill coefficient or a maximal effect that stopped at the edge of its range (``at_bound``) is
+    left empty (NaN),
     since its value is the bound, not an estimate; with the IC50 at its bound the Hill
     coefficient and the maximal effect are extrapolations far past the doses and are left empty
     too (:func:`hill_fits` keeps every value)."""
@@ -233,6 +242,7 @@ def fit_summary(fits: pd.DataFrame) -> pd.DataFrame:
     ic50_at_bound = at_bound.map(lambda names: "ic50" in names)
     shown.loc[ic50_at_bound, ["ic50", "ic50_lo", "ic50_hi", "hill", "emax"]] = np.nan
     shown.loc[at_bound.map(lambda names: "hill" in names), "hill"] = np.nan
+    shown.loc[at_bound.map(lambda names: "emax" in names), "emax"] = np.nan
     return shown
 
 
