@@ -20,7 +20,7 @@ from rankl_net import exchange as ex
 from rankl_net import load_model, paths
 from rankl_net.build import antimony_to_sbml as build_antimony
 from rankl_net.catalog import get_model
-from rankl_net.checks import sbml_consistency, static_checks
+from rankl_net.checks import dynamic_checks, sbml_consistency, static_checks
 from rankl_net.engine import Engine, load
 from rankl_net.errors import InputError, PreequilibrationError, SimulationError
 
@@ -377,10 +377,33 @@ def test_xml_that_is_not_sbml_and_a_truncated_file_are_refused(tmp_path):
     text = get_model("osteoclastogenesis").sbml_path.read_bytes()
     cut = tmp_path / "truncated.xml"
     cut.write_bytes(text[: len(text) // 2])
-    _quick_input_error(cut, "could not read|read errors")
+    _quick_input_error(cut, "could not read|not valid SBML")
     binary = tmp_path / "binary.xml"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     _quick_input_error(binary, "not an XML file")
+
+
+def test_a_file_that_breaks_sbml_rules_is_refused_before_it_is_simulated(tmp_path):
+    """A reaction that consumes a species the model does not have was simulated with exit 0 and
+    numbers the file does not define (libRoadRunner reads it its own way); `validate` failed it."""
+    text = build_antimony("model m\n  J0: A -> B; k * A\n  A = 1; B = 0; k = 1\nend", "m")
+    broken = tmp_path / "broken.xml"
+    broken.write_text(text.replace('species="A"', 'species="NOPE"'))
+    with pytest.raises(InputError, match=r"not valid SBML \(libSBML error \d+, line \d+\).*errors in all"):
+        ex.load_any(broken)
+    (tmp_path / "fine.xml").write_text(text)
+    assert ex.load_any(tmp_path / "fine.xml").baseline["A"] == 1.0
+
+
+def test_a_file_without_species_reports_its_rate_rule_variables(tmp_path):
+    """Without species, a run reports what the rate rules integrate (it said "no readouts
+    selected", and `validate` failed the file's simulation)."""
+    path = tmp_path / "decay.xml"
+    path.write_text(build_antimony("model decay\n  p = 1\n  p' = -0.1 * p\nend", "decay"))
+    engine = ex.load_any(path)
+    frame = ex.simulate_any(engine, end=10, points=3)
+    assert list(frame.columns) == ["time", "p"] and frame["p"].iloc[-1] == pytest.approx(np.exp(-1), rel=1e-6)
+    assert {c.name: c.passed for c in dynamic_checks(engine, end=10)}["simulation"]
 
 
 def test_a_model_that_blows_up_is_a_simulation_error(tmp_path):

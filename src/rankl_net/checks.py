@@ -185,7 +185,7 @@ def dynamic_checks(engine, end: float, steady_engine_factory=None) -> list[Check
     sizes = list(dict.fromkeys(compartments))  # read along the run: a size may change
     out = []
     try:
-        frame = engine.simulate(end=end, points=101, readouts=species + sizes)
+        frame = engine.simulate(end=end, points=101, readouts=species + sizes or list(engine.symbols[:1]))
     except (InputError, SimulationError) as exc:
         return [Check("simulation", False, f"does not integrate to {end:g}: {exc}")]
     out.append(Check("simulation", True, f"integrates {end:g} {engine.time_unit}s from its baseline"))

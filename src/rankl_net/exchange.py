@@ -1278,7 +1278,7 @@ def cross_check_file(
         Tolerance of :attr:`CrossCheck.agrees`.
     """
     eng = load_any(path)
-    readouts = list(readouts or eng.species_ids)
+    readouts = list(readouts or eng.default_readouts)
     reference = eng.simulate(end=end, points=points, readouts=readouts)
     return _cross(
         reference, eng.sbml_text, end=end, points=points, readouts=readouts, simulators=simulators, rtol=rtol

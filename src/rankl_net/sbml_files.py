@@ -160,6 +160,15 @@ class FileEngine(Engine):
         self._state_text: str | None = None  # the baseline as SBML (state_sbml), once needed
         super().__init__(sbml_text, name=name, time_unit=time_unit, preequilibrate=preequilibrate, **kwargs)
 
+    @property
+    def default_readouts(self) -> list[str]:
+        """What a run reports when no readouts are named: every species; in a file without
+        species, the quantities its rate rules integrate, else its parameters."""
+        found = list(self.species_ids) or list(self.rr.getRateRuleIds()) or list(self.parameter_ids)
+        if not found:
+            raise InputError(f"{self.name} defines no species, rate rule or parameter: nothing to report")
+        return found
+
     def knockout(self, species: Iterable[str], *, remember: bool = True) -> FileEngine:
         """The engine with ``species`` held at zero, compiled once per set of species.
 
@@ -235,6 +244,12 @@ def load_any(path: str | Path, *, preequilibrate: bool = False) -> FileEngine:
     """
     path = Path(path)
     doc = read_sbml_document(path)
+    # SBML's validity rules, as `rankl-net validate` checks them (units and modelling practice
+    # give warnings only): a reaction whose rate names a species it does not declare would
+    # otherwise be simulated with a meaning the file does not give it
+    doc.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, False)
+    doc.setConsistencyChecks(libsbml.LIBSBML_CAT_MODELING_PRACTICE, False)
+    doc.checkConsistency()
     fatal = [
         doc.getError(i)
         for i in range(doc.getNumErrors())
@@ -242,7 +257,10 @@ def load_any(path: str | Path, *, preequilibrate: bool = False) -> FileEngine:
     ]
     if fatal:
         e = fatal[0]
-        raise InputError(f"{path}: libSBML read errors, first: {e.getMessage().strip()} (line {e.getLine()})")
+        specific = " ".join(e.getMessage().strip().splitlines()[-1].split()).rstrip(".")  # the case
+        more = f"; {len(fatal)} errors in all, `rankl-net validate {path}` lists them" if len(fatal) > 1 else ""
+        raise InputError(f"{path}: not valid SBML (libSBML error {e.getErrorId()}, line {e.getLine()}): "
+                         f"{e.getShortMessage().strip()}: {specific}{more}")
     text = libsbml.writeSBMLToString(doc)
     return FileEngine(text, name=path.name, time_unit=time_unit_of(doc), preequilibrate=preequilibrate)
 
@@ -411,7 +429,7 @@ def simulate_any(
     """
     cond = generic_changes(perturbations, engine)
     eng = engine.knockout(cond.knockouts) if cond.knockouts else engine
-    return eng.simulate(cond.changes, end=end, points=points, readouts=list(readouts or engine.species_ids))
+    return eng.simulate(cond.changes, end=end, points=points, readouts=list(readouts or engine.default_readouts))
 
 
 def knockout_sbml(sbml_text: str, species: Sequence[str]) -> str:

@@ -639,7 +639,7 @@ def run_screen(
     if check_model_arguments(model, context=context, baseline=baseline, end=end, needs_end=True):
         engine, digest = _file_engine(model, baseline)
         spec = ScreenSpec(Path(model).name, baseline or FILE_BASELINES[0], float(end),
-                          tuple(readouts or engine.species_ids), background_spec,
+                          tuple(readouts or engine.default_readouts), background_spec,
                           sbml_digest=digest, sbml=engine.sbml_text)
     else:
         info = get_model(model)
