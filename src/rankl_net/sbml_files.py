@@ -258,7 +258,8 @@ def load_any(path: str | Path, *, preequilibrate: bool = False) -> FileEngine:
     if fatal:
         e = fatal[0]
         specific = " ".join(e.getMessage().strip().splitlines()[-1].split()).rstrip(".")  # the case
-        more = f"; {len(fatal)} errors in all, `rankl-net validate {path}` lists them" if len(fatal) > 1 else ""
+        more = (f"; {len(fatal)} errors in all, `rankl-net validate {path}` lists them"
+                if len(fatal) > 1 else "")
         raise InputError(f"{path}: not valid SBML (libSBML error {e.getErrorId()}, line {e.getLine()}): "
                          f"{e.getShortMessage().strip()}: {specific}{more}")
     text = libsbml.writeSBMLToString(doc)
@@ -429,7 +430,8 @@ def simulate_any(
     """
     cond = generic_changes(perturbations, engine)
     eng = engine.knockout(cond.knockouts) if cond.knockouts else engine
-    return eng.simulate(cond.changes, end=end, points=points, readouts=list(readouts or engine.default_readouts))
+    readouts = list(readouts or engine.default_readouts)
+    return eng.simulate(cond.changes, end=end, points=points, readouts=readouts)
 
 
 def knockout_sbml(sbml_text: str, species: Sequence[str]) -> str:
