@@ -139,8 +139,15 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
     written = len(list(part.glob("part-*.parquet")))
     assert 5 <= written < len(list(full.glob("part-*.parquet")))  # killed mid-run
     done_before = set(pd.read_parquet(part)["condition_id"])
+    # the folder says its screen has not finished, and so does a report of it
+    from rankl_net.report import write_report
+
+    unfinished = "This screen has not finished"
+    assert json.loads((part / screens.MANIFEST).read_text())["finished"] is False
+    assert unfinished in write_report(part, tmp_path / "part.html").read_text(encoding="utf-8")
     resumed = subprocess.run(_cli(*args, "--out", str(part), "--resume"), capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
+    assert unfinished not in write_report(part, tmp_path / "part.html").read_text(encoding="utf-8")
     assert f"; {len(done_before)} read from the earlier run" in resumed.stdout
     got = pd.read_parquet(part)
     assert not got.duplicated(["condition_id", "readout"]).any()  # nothing written twice

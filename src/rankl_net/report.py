@@ -52,12 +52,17 @@ def model_of(results: Path, table: pd.DataFrame) -> str | None:
     if "model" in table.columns:
         names = table["model"].dropna().astype(str).unique()
         return str(names[0]) if len(names) == 1 else None
-    manifest = Path(results) / MANIFEST
-    try:
-        name = json.loads(manifest.read_text(encoding="utf-8")).get("model")
-    except (OSError, ValueError, AttributeError):
-        return None
+    name = _manifest_of(results).get("model")
     return name if isinstance(name, str) else None
+
+
+def _manifest_of(results: Path) -> dict:
+    """The manifest of a screen folder ({} for a file, or a folder without a readable one)."""
+    try:
+        held = json.loads((Path(results) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return held if isinstance(held, dict) else {}
 
 
 def _dose_response(ok: pd.DataFrame, folder: Path, model: str | None) -> list[str]:
@@ -194,6 +199,10 @@ def write_report(results: Path, out: Path) -> Path:
     model = model_of(results, table)
     parts = [f"<h1>Screen report: {html.escape(str(results))}</h1>",
              *([f"<p>Model: {html.escape(model)}</p>"] if model else []),
+             *([f"<p><b>This screen has not finished</b> (it was interrupted, or is still running): the "
+                f"report shows the {table['condition_id'].nunique()} conditions written so far. Run the "
+                "same screen command with --resume to finish it.</p>"]
+               if _manifest_of(results).get("finished") is False else []),
              *[f"<p>Background, in every condition and in the baseline: {html.escape(b)}</p>"
                for b in sorted(background - {""})],
              "<h2>Summary</h2>", table.groupby(["readout", "status"]).size().rename("conditions")

@@ -332,6 +332,17 @@ class ParquetStore:
         if self.lock is not None:
             self.lock.release()
 
+    def mark_finished(self, finished: bool) -> None:
+        """Record in the folder's manifest whether the screen writing it has finished (False from
+        its start or resumption until its last condition is written): a report can then say
+        that a folder holds only part of its screen."""
+        path = self.path / MANIFEST
+        held = json.loads(path.read_text(encoding="utf-8"))
+        held["finished"] = finished
+        tmp = self.path / f".tmp-manifest-{os.getpid()}"
+        tmp.write_text(json.dumps(held, indent=1) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+
     def parts(self) -> list[Path]:
         """Completed part files."""
         return sorted(self.path.glob("part-*.parquet")) if self.path.is_dir() else []
@@ -666,6 +677,8 @@ def run_screen(
         ids = [spec.condition_id(c) for c in canonical]
         done = store.done_ids() if store is not None else set()
         pending = [k for k, i in enumerate(ids) if i not in done]
+        if store is not None and pending:
+            store.mark_finished(False)
         todo, copies = _share_simulations([(ids[k], canonical[k]) for k in pending],
                                           [effects[k] for k in pending])
         collected: list[dict] = []
@@ -680,6 +693,8 @@ def run_screen(
                     else:
                         collected.extend(rows)
                     bar.update(len({r["condition_id"] for r in rows}))
+            if store is not None:
+                store.mark_finished(True)
         finally:
             results.close()  # stops the pool or cancels the cluster's tasks now, not when collected
         table = store.read() if store is not None else pd.DataFrame(collected, columns=COLUMNS)
