@@ -63,6 +63,18 @@ def test_bad_regimens_are_input_errors(spec, fragment):
 
 
 
+def test_a_body_weight_or_volume_of_zero_is_bad_input():
+    """The model divides by them: a zero body weight ended in a CVODE convergence failure (exit 3)."""
+    from rankl_net.engine import load
+    from rankl_net.perturbations import to_changes
+
+    eng = load("clinical", "human")
+    for spec in ("set:body_weight=0", "set:denosumab_vc_ref=0@10-20"):
+        with pytest.raises(InputError, match="mass or volume .* must be above zero"):
+            to_changes(parse_spec(spec), eng)
+    assert to_changes(parse_spec("set:body_weight=50"), eng).parameters["body_weight"] == 50.0
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
@@ -223,3 +235,15 @@ def test_restarting_and_switching_treatment(clinical):
     assert restarted[times[0]] == pytest.approx(stopped[times[0]])  # identical until the restart
     assert stopped[times[0]] > 0 and restarted[times[1]] < -50
     assert switched.loc[730:900].max() < stopped.loc[730:900].max() - 10
+
+
+def test_simulate_says_when_a_counted_regimen_loses_doses_to_the_end():
+    from click.testing import CliRunner
+
+    from rankl_net.cli import main
+
+    args = ["simulate", "clinical", "--end", "365", "--points", "2", "--readouts", "ctx", "-p"]
+    cut = CliRunner().invoke(main, [*args, "drug:denosumab=60mg/6mo*10"])
+    assert cut.exit_code == 0 and "2 of its 10 doses fall within the 365 days simulated" in cut.output
+    whole = CliRunner().invoke(main, [*args, "drug:denosumab=60mg/6mo*2"])
+    assert whole.exit_code == 0 and "doses fall within" not in whole.output

@@ -283,6 +283,17 @@ class Engine:
         return frozenset(self.species_ids)
 
     @cached_property
+    def size_parameters(self) -> frozenset[str]:
+        """Parameters in units of mass or volume (a body weight, a volume of distribution): a
+        model divides by them."""
+        import libsbml
+
+        model = libsbml.readSBMLFromString(self._sbml_text).getModel()
+        return frozenset(p.getId() for p in model.getListOfParameters()
+                         if (ud := p.getDerivedUnitDefinition()) is not None
+                         and (ud.isVariantOfMass() or ud.isVariantOfVolume()))
+
+    @cached_property
     def event_targets(self) -> frozenset[str]:
         """Ids the model's own events assign (empty for a model without events)."""
         if self.rr.model.getNumEvents() == 0:

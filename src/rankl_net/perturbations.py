@@ -321,6 +321,10 @@ def _check_sign(p: SetValue, engine: Engine) -> None:
     if (p.value == 0 and p.target in engine.compartment_ids and engine.baseline.get(p.target, 1.0) > 0):
         raise InputError(f"set:{p.target}=0: {p.target} is a compartment, whose size must be above zero "
                          "(its species' concentrations would be infinite)")
+    if (p.value == 0 and engine.nonnegative_parameters and p.target in engine.size_parameters
+            and engine.baseline.get(p.target, 1.0) > 0):
+        raise InputError(f"set:{p.target}=0: {p.target} is a mass or volume in {engine.name}, which "
+                         "the model divides by: it must be above zero")
     if p.value >= 0 or not nonnegative(p.target, engine):
         return
     what = ("a species" if p.target in engine.species_ids
