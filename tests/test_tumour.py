@@ -273,3 +273,17 @@ def test_dose_times_on_the_output_grid_up_to_round_off(tumour_mouse):
                                   readouts=["osteoclasts"])
     assert len(frame) == 101
     np.testing.assert_allclose(frame["time"], np.linspace(0, 28, 101))
+
+
+def test_a_percent_change_is_compared_as_the_level_it_stands_for():
+    """A 90 % suppression of CTX from +150 %: the level falls from 250 % to at most 25 %; a margin
+    on the change itself accepted anything below +15 %."""
+    expect = comparisons.Expectation("ctx", "treated", "lower", reference="untreated", margin=0.9,
+                                     percent_change=True)
+    assert comparisons.check(expect, -76.0, 150.0)[0]
+    assert not comparisons.check(expect, -70.0, 150.0)[0]
+    assert comparisons.check(expect, -76.0, 150.0)[1] == pytest.approx(24.0 / 250.0 - 1.0)
+    on_the_change = comparisons.Expectation("ctx", "treated", "lower", reference="untreated", margin=0.9)
+    assert comparisons.check(on_the_change, 10.0, 150.0)[0]  # why the level is needed
+    assert all(x.percent_change for e in comparisons.read_comparisons() for x in e.expectations
+               if x.readout in ("ctx", "p1np", "untx") and x.relation in comparisons.RELATIVE)

@@ -25,7 +25,9 @@ File format (TOML)::
 
 Relations: ``lower`` (value <= (1 - margin) x reference), ``higher`` (value >= (1 + margin) x
 reference), ``within`` (|value - reference| <= margin x |reference|), ``above`` (value >
-threshold), ``below`` (value < threshold). Values are taken at ``at`` (default: the end).
+threshold), ``below`` (value < threshold). Values are taken at ``at`` (default: the end). With
+``percent_change = true`` (a readout that is a percent change from baseline, such as CTX) the
+relative relations compare the level it stands for, 100 + value.
 """
 
 from __future__ import annotations
@@ -72,15 +74,17 @@ class Expectation:
     at: float = math.nan
     source: str = ""
     note: str = ""
+    percent_change: bool = False  # the readout is a % change from baseline: compare the level, 100 + it
 
     @property
     def text(self) -> str:
         """The expectation in words, for tables."""
         if self.relation in ABSOLUTE:
             return f"{self.readout} {self.relation} {self.threshold:g}"
+        what = f"{self.readout} level (100 % + change)" if self.percent_change else self.readout
         if self.relation == "within":
-            return f"{self.readout} within {100 * self.margin:g} % of {self.reference}"
-        return f"{self.readout} at least {100 * self.margin:g} % {self.relation} than {self.reference}"
+            return f"{what} within {100 * self.margin:g} % of {self.reference}"
+        return f"{what} at least {100 * self.margin:g} % {self.relation} than {self.reference}"
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,7 @@ EXPERIMENT_KEYS = ("id", "title", "model", "context", "end", "readouts", "condit
                    "points", "source", "note", "tags")
 CONDITION_KEYS = ("label", "spec")
 EXPECTATION_KEYS = ("readout", "condition", "relation", "reference", "margin", "threshold", "at", "source",
-                    "note")
+                    "note", "percent_change")
 
 
 def _known_keys(where: str, table: object, allowed: tuple[str, ...]) -> None:
@@ -140,6 +144,7 @@ def _expectation(exp_id: str, raw: dict, labels: set[str]) -> Expectation:
             at=float(raw.get("at", math.nan)),
             source=raw.get("source", ""),
             note=raw.get("note", ""),
+            percent_change=raw.get("percent_change", False),
         )
     except KeyError as exc:
         raise InputError(f"experiment {exp_id}: an expectation lacks {exc.args[0]!r}") from None
@@ -152,6 +157,9 @@ def _expectation(exp_id: str, raw: dict, labels: set[str]) -> Expectation:
         raise InputError(f"experiment {exp_id}: relation {e.relation!r} needs a reference condition")
     if e.relation in ABSOLUTE and math.isnan(e.threshold):
         raise InputError(f"experiment {exp_id}: relation {e.relation!r} needs a threshold")
+    if not isinstance(e.percent_change, bool):
+        raise InputError(f"experiment {exp_id}: percent_change must be true or false, "
+                         f"got {e.percent_change!r}")
     if not 0.0 <= e.margin < 10.0:
         raise InputError(f"experiment {exp_id}: margin must be a fraction >= 0, got {e.margin}")
     return e
@@ -261,7 +269,12 @@ class ComparisonResult:
 
 
 def check(exp: Expectation, value: float, reference: float) -> tuple[bool, float]:
-    """Whether an expectation holds for ``value`` (and ``reference``); the relative change."""
+    """Whether an expectation holds for ``value`` (and ``reference``); the relative change. A
+    percent change from baseline (``percent_change``) is compared as the level it stands for,
+    100 + value: a margin relative to the change itself would pass a 90 % suppression of CTX that
+    was 146 % above baseline with any CTX below +15 %."""
+    if exp.percent_change and exp.relation in RELATIVE:
+        value, reference = 100.0 + value, 100.0 + reference
     change = (value - reference) / abs(reference) if exp.reference and reference != 0 else math.nan
     if exp.relation == "lower":
         ok = value <= reference - exp.margin * abs(reference) and value < reference
