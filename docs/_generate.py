@@ -700,9 +700,10 @@ def screens_example(subs: dict[str, str]) -> None:
     subs["dose_ic50_lo"] = fmt(fit["ic50_lo"])
     subs["dose_ic50_hi"] = fmt(fit["ic50_hi"])
     subs["dose_hill"] = fmt(fit["hill"])
+    subs["sobol_n"] = "256"
     gsa = sensitivity("bone", {"k_rankl_production": (1e6, 4e6), "k_opg_production": (1e5, 4e5),
-                               "pth": (1.5, 6.0)}, method="sobol", n=32, readouts=["bone_volume"],
-                      context="mouse", end=84, workers=1)
+                               "pth": (1.5, 6.0)}, method="sobol", n=int(subs["sobol_n"]),
+                      readouts=["bone_volume"], context="mouse", end=84, workers=1)
     header = ["parameter", "S1", "S1 95 % half-width", "ST", "ST 95 % half-width"]
     rows = [[code(r.parameter), fmt(r.S1), fmt(r.S1_conf), fmt(r.ST), fmt(r.ST_conf)]
             for r in gsa.itertuples()]

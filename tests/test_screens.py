@@ -888,6 +888,20 @@ def test_a_sensitivity_range_below_zero_of_a_rate_is_refused():
     assert problem("bone", {"pth": (0.0, 3.0)})["bounds"] == [[0.0, 3.0]]
 
 
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"n": -4}, "n must be a whole number of at least 2, got -4"),  # was numpy's "negative dimensions"
+    ({"n": 0}, "at least 2"),  # was "the screen has no conditions"
+    ({"n": 10}, "must be a power of 2 .* got 10: use 8 or 16"),  # gave S1 1.07 > ST
+    ({"n": 8, "readouts": []}, "readouts is empty"),  # was every readout
+    ({"n": 8, "method": "sobel"}, "unknown method 'sobel'"),
+])
+def test_bad_sensitivity_arguments_are_refused_before_any_run(kwargs, message):
+    from rankl_net.sensitivity import sensitivity
+
+    with pytest.raises(InputError, match=message):
+        sensitivity("bone", {"pth": (1.5, 6.0)}, end=10, **kwargs)
+
+
 
 # ------------------------------------------------------------------------------ an SBML file
 CASCADE = """model cascade

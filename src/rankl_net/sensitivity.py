@@ -82,7 +82,20 @@ def sensitivity(
     Returns one row per parameter and readout: for Sobol, ``S1``, ``S1_conf``, ``ST``,
     ``ST_conf``; for Morris, ``mu_star``, ``mu_star_conf``, ``sigma``. Failed samples (integration
     failures) make the analysis of that readout fail with an error naming how many failed.
+    ``n`` is the number of base samples (Sobol': a power of 2; the model runs ``n`` x (number of
+    parameters + 2) times) or of Morris trajectories (runs: ``n`` x (parameters + 1)). Few
+    samples give wide intervals, within which S1 may exceed ST.
     """
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
+        raise InputError(f"n must be a whole number of at least 2, got {n!r}")
+    if method == "sobol" and n & (n - 1):
+        low = 1 << (int(n).bit_length() - 1)
+        raise InputError(f"n for Sobol' indices must be a power of 2 (Saltelli's sequence keeps its "
+                         f"balance only then), got {n}: use {low} or {2 * low}")
+    if readouts is not None and not len(readouts):
+        raise InputError("readouts is empty: name at least one, or leave it out for the model's readouts")
     prob = problem(model, parameters, context)
     X = sample(prob, method, n, seed)
     specs = ["+".join(f"set:{p}={spec_number(v)}" for p, v in zip(prob["names"], row, strict=True))
