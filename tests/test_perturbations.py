@@ -72,6 +72,14 @@ def test_unknown_node_suggests_a_close_match(bone_mouse):
         to_changes(parse_spec("ko:OPGG"), bone_mouse.engine)
 
 
+def test_a_node_of_another_model_names_that_model(bone_mouse):
+    """PTHrP (PTHLH) is a tumour node: on bone the message says where it is (it suggested an
+    unrelated node, 'Did you mean JNK1' for EDN1)."""
+    for name in ("PTHLH", "edn1"):
+        with pytest.raises(InputError, match=f"'{name}' is a node of bone_tumour, not of bone"):
+            to_changes(parse_spec(f"ko:{name}"), bone_mouse.engine)
+
+
 def test_knockout_zeroes_expression_and_species(bone_mouse):
     changes = to_changes(parse_spec("ko:RANKL"), bone_mouse.engine)
     assert changes.parameters == {"RANKL_expr": 0.0}

@@ -27,6 +27,7 @@ import re
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 
 from .annotations import node_table
 from .dosing import Regimen, parse_regimen, read_number, resolve_drug
@@ -279,7 +280,30 @@ def resolve_node(name: str, engine: Engine) -> Node:
     if node is not None:
         return node
     nodes = nodes_for(engine)
+    elsewhere = _models_with_node(name)
+    if elsewhere:
+        raise InputError(f"{name!r} is a node of {', '.join(elsewhere)}, not of {engine.name}; its nodes: "
+                         f"{', '.join(sorted(nodes))}")
     raise unknown_name("node", name, list(nodes) + [a for n in nodes.values() for a in n.aliases])
+
+
+def _models_with_node(name: str) -> list[str]:
+    """The shipped models that have the node called ``name`` (by id or alias, any case)."""
+    from .catalog import get_model, model_names
+
+    for row in node_table():
+        if name.casefold() in (n.casefold() for n in (row["node"], *_split(row["aliases"]))):
+            wanted = set(_split(row["expression"])) | set(_split(row["activity"]))
+            return [m for m in model_names() if wanted & _parameter_ids(get_model(m).sbml_path)]
+    return []
+
+
+@cache
+def _parameter_ids(path) -> frozenset[str]:
+    import libsbml
+
+    model = libsbml.readSBMLFromFile(str(path)).getModel()
+    return frozenset(p.getId() for p in model.getListOfParameters()) if model is not None else frozenset()
 
 
 _Lookup = tuple[dict[str, Node], dict[str, Node]]
