@@ -356,6 +356,12 @@ def test_report_never_writes_over_results_nor_into_a_screen_folder(tmp_path):
         assert "HTML file" in result.output or "inside the screen folder" in result.output
     assert CliRunner().invoke(main, ["report", str(part)]).exit_code == 2  # its default is in the folder
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    from rankl_net.report import read_results
+
+    (tmp_path / "docs").mkdir()  # a folder of other files: said so (it was pyarrow's "magic bytes")
+    (tmp_path / "docs" / "page.md").write_text("# notes", encoding="utf-8")
+    with pytest.raises(InputError, match="is a folder without results"):
+        read_results(tmp_path / "docs")
     (folder / "notes.txt").write_text("a file of the user's", encoding="utf-8")  # not a part of the results
     assert CliRunner().invoke(main, ["report", str(folder)]).exit_code == 0
     assert (tmp_path / "screen.v2.html").is_file() and not (tmp_path / "screen.html").exists()

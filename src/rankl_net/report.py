@@ -33,6 +33,9 @@ def read_results(path: Path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
+    if path.is_dir() and not is_screen_folder(path) and not any(path.glob("*.parquet")):
+        raise InputError(f"{path} is a folder without results: a screen's folder holds {MANIFEST} and "
+                         "part-*.parquet files; give a screen folder or a CSV or Parquet table")
     try:
         if is_screen_folder(path):  # its part files only: other files in the folder are not results
             return ParquetStore(path).read()
