@@ -367,6 +367,18 @@ def test_report_never_writes_over_results_nor_into_a_screen_folder(tmp_path):
     assert (tmp_path / "screen.v2.html").is_file() and not (tmp_path / "screen.html").exists()
 
 
+def test_the_report_draws_a_percent_change_as_its_change(tmp_path):
+    """CTX is a percent change from baseline, which has no fold change: its charts were empty."""
+    from rankl_net.report import write_report
+
+    conds = screens.knockout_conditions("bone", ["OPG", "CTSK"], pairs=True) + ["ko:OPG", "ko:CTSK"]
+    run_screen("bone", conds, end=28, readouts=["ctx", "bone_volume"], workers=1, out=tmp_path / "s")
+    page = write_report(tmp_path / "s", tmp_path / "s.html").read_text(encoding="utf-8")
+    assert "ctx: pairs (change (%); singles on the diagonal)" in page
+    assert "bone_volume: pairs (log2 fold change; singles on the diagonal)" in page
+    assert page.count("<img ") == 4
+
+
 def test_the_report_finds_the_model_and_its_units(tmp_path):
     from rankl_net import report
 

@@ -227,19 +227,25 @@ def write_report(results: Path, out: Path) -> Path:
         elif not dose:
             parts += _not_a_matrix(ok["perturbation"])
         for readout, sub in ([] if dose or analysed else ok.groupby("readout", sort=False)):
+            column, label = "log2_fold_change", "log2 fold change"
+            if sub[column].isna().all() and {"value", "baseline_value"} <= set(sub.columns):
+                # no fold change (a percent change, whose baseline is zero): the change itself
+                unit = readout_units(model, [readout]).get(readout, "")
+                sub = sub.assign(change=sub["value"] - sub["baseline_value"])
+                column, label = "change", f"change{f' ({unit})' if unit else ''}"
             singles = sub[~sub["perturbation"].str.contains(r"\+")]
             if len(singles):
-                s = singles.set_index("perturbation")["log2_fold_change"].sort_values()
+                s = singles.set_index("perturbation")[column].sort_values()
                 parts += [f"<h2>{html.escape(readout)}: single perturbations</h2>",
                           _img(bar_figure(s, Path(tmp) / f"{readout}-single.png", title=readout,
-                                          label="log2 fold change vs background"))]
+                                          label=f"{label} vs background"))]
             if (sub["perturbation"].str.count(r"\+") == 1).any():
-                m = pair_matrix(sub, readout)
+                m = pair_matrix(sub, readout, value=column)
                 diagonal = "; singles on the diagonal" if len(singles) else ""
-                title = f"{html.escape(readout)}: pairs (log2 fold change{diagonal})"
+                title = f"{html.escape(readout)}: pairs ({label}{diagonal})"
                 parts += [f"<h2>{title}</h2>",
                           _img(heatmap_figure(m, Path(tmp) / f"{readout}-pairs.png", title=readout,
-                                              label="log2 fold change", min_range=SHOWN_RANGE))]
+                                              label=label, min_range=SHOWN_RANGE))]
         epi = pairwise_epistasis(table).dropna(subset=["epistasis"])
         if len(epi):
             parts += ["<h2>Strongest epistasis</h2>",
