@@ -533,3 +533,19 @@ def test_ctrl_c_is_one_line_and_exit_code_1(monkeypatch):
     result = CliRunner().invoke(cli.main, ["simulate", "bone", "--end", "1"])
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1] == "interrupted" and "Aborted!" not in result.output
+
+
+def test_a_folder_given_as_the_model_is_named_as_a_folder(tmp_path, monkeypatch):
+    """`simulate /tmp` said "unknown model '/tmp'"; a folder named like a shipped model (./bone)
+    does not hide the model."""
+    from click.testing import CliRunner
+
+    from rankl_net import cli
+
+    result = CliRunner().invoke(cli.main, ["simulate", str(tmp_path), "--end", "1"])
+    assert result.exit_code == 2 and "is a folder, not a model" in result.output
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bone").mkdir()
+    result = CliRunner().invoke(cli.main, ["simulate", "bone", "--end", "1", "--points", "2",
+                                           "--readouts", "ctx"])
+    assert result.exit_code == 0 and result.output.startswith("time,ctx")

@@ -67,6 +67,11 @@ def check_model_arguments(model: str | Path, *, context: str | None = None, base
     """Refuse the options that do not apply to MODEL (a context for a file, ``--baseline`` for a
     shipped model, a file without ``end`` where one is needed, a file that is missing); return
     whether MODEL is an SBML file."""
+    from .catalog import model_names
+
+    if Path(model).is_dir() and str(model) not in model_names():  # a model's name wins over a folder
+        raise InputError(f"{model} is a folder, not a model: give a shipped model's name "
+                         "(`rankl-net models`) or an SBML file")
     if is_sbml_file(model):
         if not Path(model).is_file():
             raise InputError(f"{model}: no such file")
