@@ -124,6 +124,18 @@ def test_generic_specs_that_cannot_apply_are_refused():
     assert cond.changes.species["x2"] == pytest.approx(2 * eng.baseline["x2"])
 
 
+def test_set_on_a_reaction_or_an_event_says_what_it_is(tmp_path):
+    """They said "unknown parameter", suggesting an unrelated one."""
+    path = tmp_path / "ev.xml"
+    text = "model ev\n J0: -> x; k\n k = 1; x = 0\n E1: at time > 5: k = 2\nend"
+    path.write_text(build_antimony(text, "ev"))
+    eng = ex.load_any(path)
+    with pytest.raises(InputError, match="J0 is a reaction of ev.xml"):
+        ex.generic_changes(["set:J0=1"], eng)
+    with pytest.raises(InputError, match="E1 is an event of ev.xml"):
+        ex.generic_changes(["set:E1=1"], eng)
+
+
 def test_a_shipped_model_file_keeps_the_node_semantics():
     eng = ex.load_any(get_model("osteoclastogenesis").sbml_path)
     cond = ex.generic_changes(["ko:OPG", "oe:TNFSF11=2"], eng)

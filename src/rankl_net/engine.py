@@ -294,6 +294,11 @@ class Engine:
                          and (ud.isVariantOfMass() or ud.isVariantOfVolume()))
 
     @cached_property
+    def event_ids(self) -> frozenset[str]:
+        """Ids of the model's events."""
+        return frozenset(self.rr.model.getEventIds()) if self.rr.model.getNumEvents() else frozenset()
+
+    @cached_property
     def event_targets(self) -> frozenset[str]:
         """Ids the model's own events assign (empty for a model without events)."""
         if self.rr.model.getNumEvents() == 0:

@@ -394,7 +394,13 @@ def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes
             if p.target in engine.assigned_ids:
                 raise InputError(f"set:{p.target}: {p.target} is computed by an assignment rule in "
                                  f"{engine.name} and cannot be set; set one of its inputs instead")
-            if p.target not in engine.symbols or p.target in engine.reaction_ids:
+            if p.target in engine.reaction_ids:
+                raise InputError(f"set:{p.target}: {p.target} is a reaction of {engine.name}, whose rate its "
+                                 "kinetic law computes; set one of the law's parameters instead")
+            if p.target in engine.event_ids:
+                raise InputError(f"set:{p.target}: {p.target} is an event of {engine.name}, not a value; set "
+                                 "a quantity it assigns or that its trigger reads instead")
+            if p.target not in engine.symbols:
                 valid = [i for i in engine.parameter_ids + engine.species_ids + engine.compartment_ids
                          if i not in engine.assigned_ids]
                 raise unknown_name("parameter, species or compartment", p.target, valid)
