@@ -305,7 +305,7 @@ class Engine:
             return frozenset()
         import libsbml  # only for models with events
 
-        model = libsbml.readSBMLFromString(self.rr.getCurrentSBML()).getModel()
+        model = libsbml.readSBMLFromString(self._sbml_text).getModel()
         return frozenset(ea.getVariable() for ev in model.getListOfEvents()
                          for ea in ev.getListOfEventAssignments())
 
