@@ -283,12 +283,17 @@ class Engine:
         return frozenset(self.species_ids)
 
     @cached_property
+    def _sbml_document(self):
+        """The model's SBML read with libSBML (for what libRoadRunner does not report), kept."""
+        import libsbml
+
+        return libsbml.readSBMLFromString(self._sbml_text)
+
+    @cached_property
     def size_parameters(self) -> frozenset[str]:
         """Parameters in units of mass or volume (a body weight, a volume of distribution): a
         model divides by them."""
-        import libsbml
-
-        model = libsbml.readSBMLFromString(self._sbml_text).getModel()
+        model = self._sbml_document.getModel()
         return frozenset(p.getId() for p in model.getListOfParameters()
                          if (ud := p.getDerivedUnitDefinition()) is not None
                          and (ud.isVariantOfMass() or ud.isVariantOfVolume()))
@@ -303,9 +308,7 @@ class Engine:
         """Ids the model's own events assign (empty for a model without events)."""
         if self.rr.model.getNumEvents() == 0:
             return frozenset()
-        import libsbml  # only for models with events
-
-        model = libsbml.readSBMLFromString(self._sbml_text).getModel()
+        model = self._sbml_document.getModel()
         return frozenset(ea.getVariable() for ev in model.getListOfEvents()
                          for ea in ev.getListOfEventAssignments())
 
@@ -453,9 +456,7 @@ class Engine:
         Read from the SBML with libSBML: libRoadRunner 2.10 corrupts its heap when its
         stoichiometry matrix is taken before a steady-state solve with moiety analysis.
         """
-        import libsbml
-
-        n, rows, compartments = _stoichiometry_of(libsbml.readSBMLFromString(self._sbml_text).getModel())
+        n, rows, compartments = _stoichiometry_of(self._sbml_document.getModel())
         if not n.size:
             return np.zeros((0, len(rows))), rows, compartments
         u, sv, _ = np.linalg.svd(n)
