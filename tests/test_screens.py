@@ -122,6 +122,12 @@ def _cli(*args):
     return [sys.executable, "-m", "rankl_net", *args]
 
 
+def _ctrl_c_default() -> None:
+    """In the child before it starts: Ctrl-C raises KeyboardInterrupt, as in a terminal, even
+    when the test suite runs as a background job (whose processes start with SIGINT ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
     args = ["screen", "bone", "--knockouts", "all", "--pairs", "--readouts", "bone_volume,osteoclasts",
             "--end", "84", "--workers", "1", "--chunk-size", "4"]
@@ -195,7 +201,8 @@ def test_an_interrupted_screen_says_how_to_continue(tmp_path):
     part = tmp_path / "part.parquet"
     args = ["screen", "bone", "--knockouts", "all", "--pairs", "--readouts", "bone_volume", "--end", "84",
             "--workers", "1", "--chunk-size", "4", "--out", str(part)]
-    proc = subprocess.Popen(_cli(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(_cli(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_ctrl_c_default)
     deadline = time.time() + 120
     while time.time() < deadline and len(list(part.glob("part-*.parquet"))) < 2:
         time.sleep(0.05)
@@ -204,6 +211,23 @@ def test_an_interrupted_screen_says_how_to_continue(tmp_path):
     assert proc.returncode == 1 and "Traceback" not in err
     assert f"interrupted: the conditions finished so far are in {part}; run the same command" in err
     assert "with --resume to continue" in err and "Aborted!" not in err
+
+
+def test_ctrl_c_before_the_results_folder_exists_says_so(tmp_path, monkeypatch):
+    """Interrupted before the folder is made, there is nothing to resume (the message pointed to
+    a folder that did not exist)."""
+    from click.testing import CliRunner
+
+    from rankl_net import cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(screens, "run_screen", interrupted)
+    out = tmp_path / "never"
+    result = CliRunner().invoke(cli.main, ["screen", "bone", "--knockouts", "OPG", "--out", str(out)])
+    assert result.exit_code == 1 and "interrupted before any condition was written" in result.output
+    assert not out.exists()
 
 
 def test_ctrl_c_stops_a_pool_screen_at_once_and_frees_its_folder(tmp_path):
@@ -220,7 +244,7 @@ def test_ctrl_c_stops_a_pool_screen_at_once_and_frees_its_folder(tmp_path):
     args = ["screen", "bone", "--conditions", str(conditions), "--readouts", "bone_volume", "--end", "3650",
             "--workers", "2", "--chunk-size", "2", "--out", str(part)]
     proc = subprocess.Popen(_cli(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_ctrl_c_default)
     try:
         deadline = time.time() + 120
         while time.time() < deadline and len(list(part.glob("part-*.parquet"))) < 3:

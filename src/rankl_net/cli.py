@@ -657,7 +657,7 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     """Run a perturbation screen on MODEL (a shipped model name or an SBML FILE.xml) and stream the
     results to a Parquet dataset. On a file, ko:SPECIES holds a species at zero, oe:SPECIES=N
     scales it at time 0 and set:ID=V sets any value; --knockouts all is every species."""
-    from .screens import ParquetStore, knockout_conditions, run_screen
+    from .screens import knockout_conditions, run_screen
 
     if (knockouts is None) == (conditions_file is None):
         raise InputError("give either --knockouts all|X,Y,... or --conditions FILE")
@@ -697,7 +697,7 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
             raise
         raise InputError(f"--conditions {conditions_file}, line {lines[k]}: {exc}") from None
     except KeyboardInterrupt:
-        if ParquetStore(out).parts():
+        if Path(out).is_dir():  # its manifest is written: the same command needs --resume
             click.echo(f"\ninterrupted: the conditions finished so far are in {out}; run the same command "
                        "with --resume to continue", err=True)
         else:
