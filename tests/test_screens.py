@@ -391,16 +391,35 @@ def test_report_never_writes_over_results_nor_into_a_screen_folder(tmp_path):
     assert (tmp_path / "screen.v2.html").is_file() and not (tmp_path / "screen.html").exists()
 
 
-def test_the_report_draws_a_percent_change_as_its_change(tmp_path):
-    """CTX is a percent change from baseline, which has no fold change: its charts were empty."""
+def test_a_percent_change_readout_has_the_fold_change_of_its_level(tmp_path):
+    """CTX is a percent change from the model's baseline: its fold change is that of the marker
+    level, 100 % + change (it had none, and under a background that raised CTX it had the log2
+    of the change itself, NaN wherever a knockout lowered CTX)."""
+    table = run_screen("bone_tumour", ["ko:OPG", "ko:CTSK", "ko:NFATC1"], background=["preset:breast"],
+                       end=28, readouts=["ctx", "osteoclasts"], workers=1)
+    ctx = table[table["readout"] == "ctx"]
+    expected = np.log2((100 + ctx["value"]) / (100 + ctx["baseline_value"]))
+    assert np.allclose(ctx["log2_fold_change"], expected) and np.isfinite(expected).all()
+    lfc = dict(zip(ctx["perturbation"], ctx["log2_fold_change"], strict=True))
+    assert lfc["ko:NFATC1"] < lfc["ko:CTSK"] < 0  # both were NaN
+    # a background that removed a readout leaves noise on both sides: no fold change of noise
+    gone = run_screen("bone", ["ko:CTSK", "ko:P38"], background=["ko:NFATC1"], end=84,
+                      readouts=["osteoclasts"], workers=1)
+    assert gone["log2_fold_change"].isna().all()
+
+
+def test_the_report_draws_a_readout_without_fold_changes_as_its_change(tmp_path):
+    """A readout whose baseline sits at zero (a percent change in an SBML file, which says
+    nothing of it) has no fold changes: its charts were empty."""
     from rankl_net.report import write_report
 
-    conds = screens.knockout_conditions("bone", ["OPG", "CTSK"], pairs=True) + ["ko:OPG", "ko:CTSK"]
-    run_screen("bone", conds, end=28, readouts=["ctx", "bone_volume"], workers=1, out=tmp_path / "s")
-    page = write_report(tmp_path / "s", tmp_path / "s.html").read_text(encoding="utf-8")
-    assert "ctx: pairs (change (%); singles on the diagonal)" in page
-    assert "bone_volume: pairs (log2 fold change; singles on the diagonal)" in page
-    assert page.count("<img ") == 4
+    perturbations = ["ko:A", "ko:B", "ko:A+ko:B"]
+    table = pd.DataFrame({"condition_id": perturbations, "perturbation": perturbations, "background": "",
+                          "readout": "marker", "value": [-40.0, 20.0, -30.0], "baseline_value": 0.0,
+                          "log2_fold_change": np.nan, "status": "ok", "message": ""})
+    table.to_csv(tmp_path / "s.csv", index=False)
+    page = write_report(tmp_path / "s.csv", tmp_path / "s.html").read_text(encoding="utf-8")
+    assert "marker: pairs (change; singles on the diagonal)" in page and page.count("<img ") == 2
 
 
 def test_the_report_finds_the_model_and_its_units(tmp_path):
@@ -661,6 +680,8 @@ def test_a_log2_fold_change_does_not_measure_integration_noise():
     assert np.isnan(log2_fold_change(38.7, -1.7e-7))  # a percent change from its zero baseline
     assert np.isnan(log2_fold_change(-84.7, 0.0)) and np.isnan(log2_fold_change(0.0, 0.0))
     assert np.isnan(log2_fold_change(-0.5, 1.0)) and np.isnan(log2_fold_change(np.nan, 1.0))
+    # noise against noise, where a background removed the readout (1.8e-3 pM in the model)
+    assert log2_fold_change(1.4e-16, 1e-16) > 0 and np.isnan(log2_fold_change(1.4e-16, 1e-16, scale=1.8e-3))
 
 
 def test_a_double_knockout_that_removes_osteoclasts_has_no_epistasis_score(tmp_path):

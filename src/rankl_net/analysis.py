@@ -42,15 +42,17 @@ AMBIGUOUS_IC50_SPAN = 100.0
 POOR_FIT = 0.05
 
 
-def log2_fold_change(value: float, baseline: float) -> float:
+def log2_fold_change(value: float, baseline: float, scale: float = 0.0) -> float:
     """log2(value / baseline) of a readout (any unit, the same for both). A value at most
-    ``FLAT_RESPONSE`` of a positive baseline in size counts as zero: -inf (the fold change would
-    measure integration noise, such as osteoclasts at 1e-18 pM after a double knockout). NaN
-    where a fold change has no meaning: a baseline that is not positive beyond that noise (a
-    percent change, which sits at zero), a negative value, or a value that is not a number."""
-    if not (math.isfinite(value) and math.isfinite(baseline)):
+    ``FLAT_RESPONSE`` of the larger of the two, or of ``scale`` (the readout's size in the
+    model's own baseline, which a background may have taken to zero), counts as zero: the fold
+    change would measure integration noise, such as osteoclasts at 1e-18 pM after a double
+    knockout. A value at zero against a baseline that is not gives -inf. NaN where a fold change
+    has no meaning: a baseline at zero in that sense (a percent change, which sits at zero; a
+    background that removed the readout), a negative value, or a value that is not a number."""
+    if not (math.isfinite(value) and math.isfinite(baseline) and math.isfinite(scale)):
         return math.nan
-    floor = FLAT_RESPONSE * max(abs(value), abs(baseline))
+    floor = FLAT_RESPONSE * max(abs(value), abs(baseline), abs(scale))
     if baseline <= floor:
         return math.nan
     if abs(value) <= floor:

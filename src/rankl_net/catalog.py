@@ -64,6 +64,9 @@ class ModelInfo:
         :class:`rankl_net.engine.Engine`.
     stability_limit_detection
         Integrate with CVODE's stability-limit detection (see :mod:`rankl_net.cvode`).
+    percent_changes
+        Quantities that are percent changes from the model's own baseline (turnover markers,
+        BMD): 0 there; their fold changes are those of the level they stand for, 100 + value.
     """
 
     name: str
@@ -78,6 +81,7 @@ class ModelInfo:
     presets: dict[str, Preset] = field(default_factory=dict)
     absolute_tolerance: float | None = None
     stability_limit_detection: bool = False
+    percent_changes: tuple[str, ...] = ()
 
     @property
     def sbml_path(self) -> Path:
@@ -113,6 +117,7 @@ def _catalog() -> dict[str, ModelInfo]:
             },
             absolute_tolerance=entry.get("absolute_tolerance"),
             stability_limit_detection=bool(entry.get("stability_limit_detection", False)),
+            percent_changes=tuple(entry.get("percent_changes", ())),
         )
     return out
 

@@ -94,6 +94,12 @@ class ScreenSpec:
         """Whether the screen runs on an SBML file rather than a shipped model."""
         return bool(self.sbml_digest)
 
+    @property
+    def percent_changes(self) -> tuple[str, ...]:
+        """The readouts that are percent changes from the model's baseline (a shipped model's
+        catalog says which); their fold changes are those of 100 % + change."""
+        return () if self.is_file else get_model(self.model).percent_changes
+
     def condition_id(self, spec: str) -> str:
         """Deterministic id of a condition: the same inputs give the same id on any machine."""
         key = f"{self.model}|{self.context}|{self.end!r}|{self.background}|{spec}"
@@ -302,6 +308,7 @@ def run_chunk(spec: ScreenSpec, conditions: Sequence[tuple[str, str]]) -> list[d
                          f"screen ({differ}); run the screen on workers with the same libRoadRunner build")
     reference = _reference(spec)
     background = parse_spec(spec.background) if spec.background else []
+    percent = set(spec.percent_changes)
     rows = []
     for cid, cspec in conditions:
         try:
@@ -312,7 +319,8 @@ def run_chunk(spec: ScreenSpec, conditions: Sequence[tuple[str, str]]) -> list[d
             status, message = "failed", str(exc)
         for r in spec.readouts:
             v, b = values[r], reference[r]
-            lfc = log2_fold_change(v, b)
+            lfc = (log2_fold_change(100.0 + v, 100.0 + b) if r in percent
+                   else log2_fold_change(v, b, scale=engine.baseline.get(r, 0.0)))
             rows.append({"condition_id": cid, "perturbation": cspec, "background": spec.background,
                          "readout": r, "value": v, "baseline_value": b, "log2_fold_change": lfc,
                          "status": status, "message": message})
