@@ -122,3 +122,14 @@ def test_contexts_share_the_steady_state_and_differ_in_speed(bone_mouse, bone_hu
     mouse = bone_mouse.final("ko:OPG", end=28, readouts=["bone_volume"])["bone_volume"]
     human = bone_human.final("ko:OPG", end=28, readouts=["bone_volume"])["bone_volume"]
     assert mouse < human < 100.0
+
+
+@pytest.mark.parametrize("name", catalog.model_names())
+def test_the_percent_changes_of_the_catalog_are_zero_at_the_baseline(name):
+    """What the catalog calls a percent change from baseline is one: 0 (to round-off) in every
+    context's baseline, so its level is 100 % there."""
+    info = get_model(name)
+    for context in info.contexts or [None]:
+        eng = engine.load(name, context)
+        for readout in info.percent_changes:
+            assert abs(eng.baseline[readout]) < 1e-4, (context, readout, eng.baseline[readout])
