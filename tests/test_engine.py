@@ -243,6 +243,19 @@ def test_a_piecewise_run_does_not_leak_into_the_next_on_a_model_with_events(pree
         pd.testing.assert_frame_equal(after, plain, rtol=1e-9)
 
 
+def test_a_delayed_event_pending_at_a_window_still_fires():
+    """A run in pieces restarted the clock at 0 where no math reads the time; a delayed event
+    waits on the clock, so one pending at a break (x > 10 at 10, fires at 13) never fired."""
+    from rankl_net.engine import Engine
+
+    text = "model d\n x = 0; x' = 1; k = 1; q = 0\n E1: at 3 after x > 10: k = 5\nend"
+    engine = Engine(antimony_to_sbml(text), name="d", preequilibrate=False)
+    for spec in (None, "set:q=1@11-12"):
+        changes = to_changes(parse_spec(spec), engine) if spec else None
+        k = engine.simulate(changes, end=20, points=21, readouts=["k"])["k"]
+        assert (k.iloc[12], k.iloc[14]) == (1.0, 5.0), spec
+
+
 def test_failed_nleq_polish_leaves_a_usable_baseline():
     eng = rankl_net.load_model("osteoclastogenesis").engine
     assert all(v == v for v in eng.baseline.values())  # no NaN

@@ -247,8 +247,10 @@ class Engine:
         # them and leaves them to evolve; a boundary species is held, like a parameter)
         self._state_ids: frozenset[str] = (frozenset(m.getFloatingSpeciesIds())
                                            | frozenset(self.rr.getRateRuleIds()))
-        # True when no math reads the model time, so a piece of integration may start at 0
-        self._clock_free = TIME_CSYMBOL not in text
+        # True when no math reads the model time and no event waits on the clock (a delayed
+        # event pending at a break would not fire on a clock restarted at 0), so a piece of
+        # integration may start at 0
+        self._clock_free = TIME_CSYMBOL not in text and m.getNumEvents() == 0
         self._context = dict(context_values or {})
         self._preeq = dict(preequilibration or {})
         self._reset = dict(reset_at_start or {})
