@@ -227,7 +227,13 @@ def state_sbml(engine: FileEngine) -> str:
     return libsbml.writeSBMLToString(doc)
 
 
-def load_any(path: str | Path, *, preequilibrate: bool = False) -> FileEngine:
+# SBML validity rules whose breach leaves the meaning of the model clear, as libRoadRunner and
+# other simulators read it: a species a rate law reads without declaring it a modifier
+# (common in exported models)
+CLEAR_MEANING_ERRORS = frozenset({21121})
+
+
+def load_any(path: str | Path, *, preequilibrate: bool = False, check_rules: bool = True) -> FileEngine:
     """Load any SBML file (Level 2 or 3) into an engine, after the safety checks.
 
     Parameters
@@ -235,11 +241,16 @@ def load_any(path: str | Path, *, preequilibrate: bool = False) -> FileEngine:
     path
         An SBML file. Files over 50 MiB, non-XML, XML with a DOCTYPE or entity declarations,
         XML that is not SBML and files libSBML cannot read are refused with :class:`InputError`
-        before anything is compiled.
+        before anything is compiled; so are files that break SBML's validity rules (a reaction
+        naming a species the model does not have), except where the meaning stays clear
+        (``CLEAR_MEANING_ERRORS``: a species a rate law reads without declaring it a modifier).
     preequilibrate
         False (default): the baseline (time 0 of every condition) is the model's initial state
         as the file defines it. True: the steady state reached by integration, as for the
         shipped models; :class:`SimulationError` if the model does not settle (an oscillator).
+    check_rules
+        False: skip the validity rules (``rankl-net validate`` reports them itself and still
+        tries to simulate the file).
 
     Returns
     -------
@@ -249,16 +260,16 @@ def load_any(path: str | Path, *, preequilibrate: bool = False) -> FileEngine:
     """
     path = Path(path)
     doc = read_sbml_document(path)
-    # SBML's validity rules, as `rankl-net validate` checks them (units and modelling practice
-    # give warnings only): a reaction whose rate names a species it does not declare would
-    # otherwise be simulated with a meaning the file does not give it
-    doc.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, False)
-    doc.setConsistencyChecks(libsbml.LIBSBML_CAT_MODELING_PRACTICE, False)
-    doc.checkConsistency()
+    if check_rules:
+        # units and modelling practice give warnings only
+        doc.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, False)
+        doc.setConsistencyChecks(libsbml.LIBSBML_CAT_MODELING_PRACTICE, False)
+        doc.checkConsistency()
     fatal = [
         doc.getError(i)
         for i in range(doc.getNumErrors())
         if doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR
+        and doc.getError(i).getErrorId() not in CLEAR_MEANING_ERRORS
     ]
     if fatal:
         e = fatal[0]
