@@ -956,7 +956,6 @@ def test_a_sensitivity_range_below_zero_of_a_rate_is_refused():
     ({"n": 0}, "at least 2"),  # was "the screen has no conditions"
     ({"n": 10}, "must be a power of 2 .* got 10: use 8 or 16"),  # gave S1 1.07 > ST
     ({"n": 8, "readouts": []}, "readouts is empty"),  # was every readout
-    ({"n": 8, "method": "sobel"}, "unknown method 'sobel'"),
 ])
 def test_bad_sensitivity_arguments_are_refused_before_any_run(kwargs, message):
     from rankl_net.sensitivity import sensitivity

@@ -282,8 +282,8 @@ def resolve_node(name: str, engine: Engine) -> Node:
     nodes = nodes_for(engine)
     elsewhere = _models_with_node(name)
     if elsewhere:
-        raise InputError(f"{name!r} is a node of {', '.join(elsewhere)}, not of {engine.name}; its nodes: "
-                         f"{', '.join(sorted(nodes))}")
+        raise InputError(f"{name!r} is a node of {', '.join(elsewhere)}, not of {engine.name}, whose "
+                         f"nodes are: {', '.join(sorted(nodes))}")
     raise unknown_name("node", name, list(nodes) + [a for n in nodes.values() for a in n.aliases])
 
 

@@ -144,6 +144,9 @@ def heatmap_figure(matrix: pd.DataFrame, path: Path, *, title: str, label: str,
     lim = max(np.abs(values[finite]).max() if finite.any() else 1.0, min_range)
     # an infinite log2 fold change (a readout taken to zero) takes the end of the scale
     im = ax.imshow(np.clip(values, -lim, lim), cmap="RdBu_r", vmin=-lim, vmax=lim)
+    for i, j in np.argwhere(np.isinf(values)):  # marked, to tell them from the largest finite values
+        ax.text(j, i, "\u2212\u221e" if values[i, j] < 0 else "+\u221e", ha="center", va="center",
+                fontsize=7, color="white")
     ax.set_xticks(range(len(matrix.columns)), matrix.columns, rotation=90, fontsize=8)
     ax.set_yticks(range(len(matrix.index)), matrix.index, fontsize=8)
     fig.colorbar(im, ax=ax, label=label, shrink=0.8)

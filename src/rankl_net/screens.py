@@ -630,7 +630,8 @@ def run_screen(
         Time at which readouts are taken, in the model's time unit (default: the catalog's;
         required for a file).
     readouts
-        Readouts (default: the model's readouts; for a file, every species).
+        Readouts (default: the model's readouts; for a file, every species, or in a file
+        without species what its rate rules integrate, else its parameters).
     workers
         Processes of the local pool (default: every core; 1 runs in this process).
     scheduler

@@ -44,11 +44,15 @@ def sample(prob: dict, method: str, n: int, seed: int = 1) -> np.ndarray:
         from SALib.sample import sobol
 
         return sobol.sample(prob, n, calc_second_order=False, seed=seed)
-    if method == "morris":
-        from SALib.sample import morris
+    _check_method(method)
+    from SALib.sample import morris
 
-        return morris.sample(prob, n, num_levels=4, seed=seed)
-    raise InputError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+    return morris.sample(prob, n, num_levels=4, seed=seed)
+
+
+def _check_method(method: str) -> None:
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
 
 
 def analyse(prob: dict, method: str, X: np.ndarray, Y: np.ndarray, seed: int = 1) -> dict:
@@ -86,8 +90,7 @@ def sensitivity(
     parameters + 2) times) or of Morris trajectories (runs: ``n`` x (parameters + 1)). Few
     samples give wide intervals, within which S1 may exceed ST.
     """
-    if method not in METHODS:
-        raise InputError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+    _check_method(method)
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
         raise InputError(f"n must be a whole number of at least 2, got {n!r}")
     if method == "sobol" and n & (n - 1):
