@@ -115,7 +115,7 @@ def test_inhibition_needs_an_activity(bone_mouse):
 def test_set_rejects_unknown_and_reaction_ids(bone_mouse):
     with pytest.raises(InputError, match="Did you mean 'pth'"):
         to_changes(parse_spec("set:ptth=3"), bone_mouse.engine)
-    with pytest.raises(InputError, match="unknown parameter, species or compartment"):
+    with pytest.raises(InputError, match="oba_apoptosis is a reaction of bone .mouse., whose rate"):
         to_changes(parse_spec("set:oba_apoptosis=3"), bone_mouse.engine)
 
 
