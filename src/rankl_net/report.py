@@ -229,7 +229,7 @@ def write_report(results: Path, out: Path) -> Path:
         for readout, sub in ([] if dose or analysed else ok.groupby("readout", sort=False)):
             column, label = "log2_fold_change", "log2 fold change"
             if sub[column].isna().all() and {"value", "baseline_value"} <= set(sub.columns):
-                # no fold change (a percent change, whose baseline is zero): the change itself
+                # no fold change (a baseline at zero, as a percent change in an SBML file): the change
                 unit = readout_units(model, [readout]).get(readout, "")
                 sub = sub.assign(change=sub["value"] - sub["baseline_value"])
                 column, label = "change", f"change{f' ({unit})' if unit else ''}"
