@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .experiments import OC_ABSENT, OC_INCREASED, OSTEOPETROTIC_BV, OSTEOPOROTIC_BV  # noqa: E402
@@ -86,8 +87,6 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
     ``PANELS_PER_ROW`` to a row, against the table's ``dose`` (or else ``level``) column
     (``units``: as for :func:`time_course_figure`; ``dose_label``: what the doses measure, for
     the x axis, :func:`rankl_net.screens.dose_label`)."""
-    import numpy as np
-
     from .analysis import hill, is_flat
 
     readouts = list(dict.fromkeys(table["readout"]))
@@ -131,13 +130,16 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
     return _save(fig, path)
 
 
+def _infinity(value: float) -> str:
+    """The mark of an infinite value (a log2 fold change of a readout taken to zero)."""
+    return "\u2212\u221e" if value < 0 else "+\u221e"
+
+
 def heatmap_figure(matrix: pd.DataFrame, path: Path, *, title: str, label: str,
                    min_range: float = 0.0) -> Path:
     """A heatmap on a diverging scale centred at zero (e.g. pairwise-knockout log2 fold change,
     epistasis, Bliss excess); the scale spans at least ``min_range`` either side, so that
     values at integration noise show as white, not as full colour."""
-    import numpy as np
-
     fig, ax = plt.subplots(figsize=(0.42 * len(matrix.columns) + 2.5, 0.42 * len(matrix) + 1.8))
     values = matrix.to_numpy(float)
     finite = np.isfinite(values)
@@ -145,7 +147,7 @@ def heatmap_figure(matrix: pd.DataFrame, path: Path, *, title: str, label: str,
     # an infinite log2 fold change (a readout taken to zero) takes the end of the scale
     im = ax.imshow(np.clip(values, -lim, lim), cmap="RdBu_r", vmin=-lim, vmax=lim)
     for i, j in np.argwhere(np.isinf(values)):  # marked, to tell them from the largest finite values
-        ax.text(j, i, "\u2212\u221e" if values[i, j] < 0 else "+\u221e", ha="center", va="center",
+        ax.text(j, i, _infinity(values[i, j]), ha="center", va="center",
                 fontsize=7, color="white")
     ax.set_xticks(range(len(matrix.columns)), matrix.columns, rotation=90, fontsize=8)
     ax.set_yticks(range(len(matrix.index)), matrix.index, fontsize=8)
@@ -158,8 +160,6 @@ def heatmap_figure(matrix: pd.DataFrame, path: Path, *, title: str, label: str,
 def bar_figure(series: pd.Series, path: Path, *, title: str, label: str) -> Path:
     """Horizontal bars of one value per condition; an infinite value (a log2 fold change of a
     readout taken to zero) is a hatched bar past the largest finite one, marked with its sign."""
-    import numpy as np
-
     fig, ax = plt.subplots(figsize=(6.5, 0.3 * len(series) + 1.4))
     values = series.to_numpy(float)
     infinite = np.isinf(values)
@@ -170,7 +170,7 @@ def bar_figure(series: pd.Series, path: Path, *, title: str, label: str) -> Path
         bars[i].set_hatch("//")
         bars[i].set_facecolor("white")
         bars[i].set_edgecolor("#4477aa")
-        ax.annotate("\u2212\u221e" if values[i] < 0 else "+\u221e", (np.sign(values[i]) * reach, i),
+        ax.annotate(_infinity(values[i]), (np.sign(values[i]) * reach, i),
                     ha="right" if values[i] < 0 else "left", va="center", fontsize=8)
     if infinite.any():
         ax.margins(x=0.08)  # room for the marks
