@@ -63,3 +63,16 @@ def test_no_module_imports_from_its_own_or_a_higher_layer():
                 upward.append(f"{path.stem} (layer {LAYER[path.stem]}) imports {imported} "
                               f"(layer {LAYER[imported]})")
     assert not upward, "\n".join(upward)
+
+
+def test_screens_and_command_line_do_not_import_the_heavy_optional_libraries():
+    """The package, its command line and the screens (whose workers are forked copies of the
+    screen's process) leave tellurium, scipy and matplotlib unimported until a feature needs
+    them: each adds tens of MB that every worker's fork and exit would copy and free."""
+    import subprocess
+    import sys
+
+    code = ("import sys, rankl_net, rankl_net.cli, rankl_net.screens; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'tellurium', 'scipy', 'matplotlib'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

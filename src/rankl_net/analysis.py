@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 
 def hill(x: np.ndarray, baseline: float, emax: float, ic50: float, h: float, *,
@@ -149,6 +148,10 @@ def fit_hill(
     upper = [np.inf, emax_bounds[1], hi_ic, math.log(HILL_RANGE[1])]
     guess = [y0, emax0, float(np.log(np.median(positive))), 0.0]
     fixed = anchored and reference is not None and bool(np.isfinite(reference))
+    # imported here: scipy's import costs a quarter of a second and tens of MB that every screen
+    # worker would otherwise carry (and fork) without needing them
+    from scipy import optimize, stats
+
     try:
         if fixed:  # the baseline is the reference: three parameters, their covariance padded
             def model3(xx, e, log_ic50, log_h):
