@@ -563,14 +563,18 @@ def _execute(spec: ScreenSpec, todo: list[tuple[str, str]], *, workers: int, cli
     else:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"),
                                    initializer=_worker_init)
+        done = False
         try:
             futures = [pool.submit(run_chunk, spec, c) for c in _chunks(todo, workers, chunk_size)]
             for fut in as_completed(futures):
                 yield fut.result()
+            done = True
         finally:
-            # interrupted (Ctrl-C) or failed: the chunks not started are dropped, not computed and
-            # thrown away; the workers end after the chunk they are on
-            pool.shutdown(wait=True, cancel_futures=True)
+            # done: the workers only have to exit, which for a process holding a compiled model
+            # takes milliseconds; they do it while the table is built (the pool's thread reaps
+            # them). Interrupted (Ctrl-C) or failed: the chunks not started are dropped, not
+            # computed and thrown away, and the workers end after the chunk they are on.
+            pool.shutdown(wait=not done, cancel_futures=not done)
 
 
 def connect(scheduler: str, timeout: float = 5.0, worker_timeout: float = 60.0):
