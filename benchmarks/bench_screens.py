@@ -18,8 +18,9 @@ with 1,000 and with 10,000 conditions.
 
 Prints conditions per second and ratios (rankl-net serial, all cores, the hand-written loop
 and the tellurium loop: medians of eleven runs in rotation, with the engine alone in one process
-and in one forked process per core, which shows the parallel speed-up the machine allows at the
-time); the CVODE steps rankl-net and the hand-written loop take over the screen; the
+and in one forked process per core, and what forking and reaping a process holding the compiled
+model costs); the tellurium loop runs in a process of its own, so that its imports do not weigh
+on the forks of the pool; the CVODE steps rankl-net and the hand-written loop take over the screen; the
 hand-written loop again with the stability-limit detection switched on through
 ``rankl_net.cvode`` (the same integration as the engine's, so the ratio is rankl-net's own cost
 around it), and the time each spends per condition around the integration (the same screen over
@@ -39,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from multiprocessing import get_context
 from pathlib import Path
 
 from rankl_net import cvode, screens
@@ -179,8 +181,12 @@ def serial_hand_and_pool(conds: list[str], cores: int, end: float = END,
         runners["engine, 1 process"] = engine_loops(conds, 1)
         runners["engine, forked"] = engine_loops(conds, cores)
     if tellurium_conds:
-        runners["tellurium"] = tellurium_loop(tellurium_conds)
-    timed = in_rotation(runners)
+        runners["tellurium"] = in_own_process(tellurium_loop, tellurium_conds)
+    try:
+        timed = in_rotation(runners)
+    finally:
+        if tellurium_conds:
+            runners["tellurium"].close()
     if tellurium_conds:  # seconds per condition in each phase
         loop = runners["tellurium"]
         conditions_run = loop.runs * len(tellurium_conds)
@@ -221,6 +227,50 @@ def tellurium_loop(conds: list[str]):
 
     run.phases, run.runs = phases, 0
     return run
+
+
+def _serve(factory, args: tuple, conn) -> None:
+    """Build a runner with ``factory(*args)`` in this process and run it whenever asked."""
+    run = factory(*args)
+    while conn.recv():
+        conn.send((run(), run.phases, run.runs))
+
+
+def in_own_process(factory, *args):
+    """The runner ``factory(*args)`` built and run in a fresh process of its own (spawned, not
+    forked), timed in the rotation like the others. Its imports stay out of this process, whose
+    pool workers are forked from it: tellurium's import adds tens of MB that every fork and exit
+    of a worker would otherwise copy and free, a cost no user of the pool pays."""
+    ctx = get_context("spawn")
+    here, there = ctx.Pipe()
+    proc = ctx.Process(target=_serve, args=(factory, args, there), daemon=True)
+    proc.start()
+
+    def run() -> float:
+        here.send(True)
+        seconds, run.phases, run.runs = here.recv()
+        return seconds
+
+    def close() -> None:
+        here.send(False)
+        proc.join()
+
+    run.close = close
+    return run
+
+
+def fork_exit_ms(repeats: int = 9) -> float:
+    """Median milliseconds to fork this process, let the child exit at once and reap it: what
+    each forked pool worker costs beyond its work."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        times.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(times)
 
 
 def run_basico_loop(conds: list[str]) -> float | None:
@@ -286,6 +336,7 @@ def main() -> None:
     # all but the integration: the same screens over a thousandth of a day
     overhead = [1e6 * t / len(conds) for t in serial_hand_and_pool(conds, 1, OVERHEAD_END).values()]
     ceiling = timed["engine, 1 process"] / timed["engine, forked"] if cores > 1 else 1.0
+    fork_cost = fork_exit_ms()
     rows = [
         ("rankl-net serial", len(conds), serial_time),
         (f"rankl-net all cores ({cores})", len(conds), all_cores_time),
@@ -304,7 +355,8 @@ def main() -> None:
     if basico_time is None:
         print("COPASI via basico: not installed (pip install copasi-basico)")
     print(f"all cores vs serial: {rate(rows[1][1], rows[1][2]) / serial_rate:.2f}x; the engine alone in "
-          f"{cores} forked processes vs in one (what the machine allows): {ceiling:.2f}x")
+          f"{cores} forked processes vs in one: {ceiling:.2f}x; forking and reaping a process holding "
+          f"the compiled model: {fork_cost:.1f} ms")
     distinct = len({to_changes(parse_spec(c), engine_mod.load("bone", "mouse")).key() for c in conds})
     print(f"CVODE steps over the screen: rankl-net {steps['rankl-net']} ({distinct} distinct conditions), "
           f"hand-written loop {steps['hand-written loop']} ({len(conds)}; ratio "
