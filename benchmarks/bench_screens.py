@@ -17,10 +17,11 @@ Then peak memory (max RSS of a fresh process) of a serial rankl-net screen strea
 with 1,000 and with 10,000 conditions.
 
 Prints conditions per second and ratios (rankl-net serial, all cores, the hand-written loop
-and the tellurium loop: medians of eleven runs in rotation, with the engine alone in one process
-and in one forked process per core, and what forking and reaping a process holding the compiled
-model costs); the tellurium loop runs in a process of its own, so that its imports do not weigh
-on the forks of the pool; the CVODE steps rankl-net and the hand-written loop take over the screen; the
+and the tellurium loop: medians of eleven runs in rotation, with the engine alone doing the same
+work once per core in one process and at once in one forked process per core, and what forking
+and reaping a process holding the compiled model costs); the hand-written and tellurium loops
+run in processes of their own, so that their models and imports do not weigh on the forks of
+the pool; the CVODE steps rankl-net and the hand-written loop take over the screen; the
 hand-written loop again with the stability-limit detection switched on through
 ``rankl_net.cvode`` (the same integration as the engine's, so the ratio is rankl-net's own cost
 around it), and the time each spends per condition around the integration (the same screen over
@@ -36,6 +37,7 @@ import argparse
 import os
 import platform
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -140,32 +142,45 @@ def in_rotation(runners: dict, repeats: int = 11) -> dict[str, float]:
     return {name: statistics.median(t) for name, t in times.items()}
 
 
-def engine_loops(conds: list[str], processes: int):
-    """The engine alone (no screen around it) integrating the conditions in ``processes`` forked
-    processes, each taking a stride of them: the parallel speed-up this machine allows."""
+def engine_loops(conds: list[str], cores: int, forked: bool):
+    """The engine alone (no screen around it) doing the same work, a share of the conditions
+    (every ``cores``-th), ``cores`` times: one after the other in this process, or at once in
+    ``cores`` forked processes. Every process has the same work, so the ratio of the two is a
+    reference for the parallel speed-up on this machine at the time, free of how a screen is
+    split. ``run.busy`` records the work alone (the slowest process's, without the forks and
+    exits around it)."""
     eng = engine_mod.load("bone", "mouse")
-    changes = [to_changes(parse_spec(c), eng) for c in conds]
+    share = [to_changes(parse_spec(c), eng) for c in conds[::cores]]
 
-    def work(part) -> None:
-        for ch in part:
+    def work() -> None:
+        for ch in share:
             eng.final_values(ch, end=END, readouts=READOUTS)
 
     def run() -> float:
         start = time.perf_counter()
-        if processes == 1:
-            work(changes)
-            return time.perf_counter() - start
-        children = []
-        for k in range(processes):
+        if not forked:
+            for _ in range(cores):
+                work()
+            run.busy.append(time.perf_counter() - start)
+            return run.busy[-1]
+        children, (read_end, write_end) = [], os.pipe()
+        for _ in range(cores):
             pid = os.fork()
             if pid == 0:
-                work(changes[k::processes])
+                began = time.perf_counter()
+                work()
+                os.write(write_end, struct.pack("d", time.perf_counter() - began))
                 os._exit(0)
             children.append(pid)
         for pid in children:
             os.waitpid(pid, 0)
-        return time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        run.busy.append(max(struct.unpack("d", os.read(read_end, 8))[0] for _ in children))
+        os.close(read_end)
+        os.close(write_end)
+        return seconds
 
+    run.busy = []
     return run
 
 
@@ -174,19 +189,25 @@ def serial_hand_and_pool(conds: list[str], cores: int, end: float = END,
     """rankl-net serial, the hand-written loop (without and with the stability-limit detection)
     and rankl-net on ``cores`` processes, with the engine alone in one and in ``cores`` forked
     processes and the tellurium loop over ``tellurium_conds``, in rotation."""
-    runners = {"serial": lambda: time_rankl_net(conds, 1, end), "hand": hand_loop(conds, end),
-               "hand + detection": hand_loop(conds, end, detection=True)}
+    # the peers run in processes of their own: their models and imports stay out of this
+    # process, whose pool workers are forked from it
+    runners = {"serial": lambda: time_rankl_net(conds, 1, end), "hand": in_own_process(hand_loop, conds, end),
+               "hand + detection": in_own_process(hand_loop, conds, end, True)}
     if cores > 1:
         runners["all cores"] = lambda: time_rankl_net(conds, cores, end)
-        runners["engine, 1 process"] = engine_loops(conds, 1)
-        runners["engine, forked"] = engine_loops(conds, cores)
+        runners["engine, 1 process"] = engine_loops(conds, cores, forked=False)
+        runners["engine, forked"] = engine_loops(conds, cores, forked=True)
     if tellurium_conds:
         runners["tellurium"] = in_own_process(tellurium_loop, tellurium_conds)
     try:
         timed = in_rotation(runners)
     finally:
-        if tellurium_conds:
-            runners["tellurium"].close()
+        for run in runners.values():
+            if hasattr(run, "close"):
+                run.close()
+    if cores > 1:
+        for name in ("engine, 1 process", "engine, forked"):
+            timed[name.replace("engine", "engine work")] = statistics.median(runners[name].busy)
     if tellurium_conds:  # seconds per condition in each phase
         loop = runners["tellurium"]
         conditions_run = loop.runs * len(tellurium_conds)
@@ -233,14 +254,15 @@ def _serve(factory, args: tuple, conn) -> None:
     """Build a runner with ``factory(*args)`` in this process and run it whenever asked."""
     run = factory(*args)
     while conn.recv():
-        conn.send((run(), run.phases, run.runs))
+        conn.send((run(), getattr(run, "phases", None), getattr(run, "runs", 0)))
 
 
 def in_own_process(factory, *args):
     """The runner ``factory(*args)`` built and run in a fresh process of its own (spawned, not
-    forked), timed in the rotation like the others. Its imports stay out of this process, whose
-    pool workers are forked from it: tellurium's import adds tens of MB that every fork and exit
-    of a worker would otherwise copy and free, a cost no user of the pool pays."""
+    forked), timed in the rotation like the others. Its imports and models stay out of this
+    process, whose pool workers are forked from it: tellurium's import alone adds tens of MB that
+    every fork and exit of a worker would otherwise copy and free, a cost no user of the pool
+    pays."""
     ctx = get_context("spawn")
     here, there = ctx.Pipe()
     proc = ctx.Process(target=_serve, args=(factory, args, there), daemon=True)
@@ -329,14 +351,15 @@ def main() -> None:
     engine_mod.load("bone", "mouse")  # compile outside the timings
     cores = os.cpu_count() or 1
     timed = serial_hand_and_pool(conds, cores, tellurium_conds=subset)
+    fork_cost = fork_exit_ms()
     serial_time, hand_time = timed["serial"], timed["hand"]
     all_cores_time = timed.get("all cores", serial_time)
     steps = {"rankl-net": rankl_net_steps(conds), "hand-written loop": hand_loop(conds).steps(),
              "with detection": hand_loop(conds, detection=True).steps()}
     # all but the integration: the same screens over a thousandth of a day
     overhead = [1e6 * t / len(conds) for t in serial_hand_and_pool(conds, 1, OVERHEAD_END).values()]
-    ceiling = timed["engine, 1 process"] / timed["engine, forked"] if cores > 1 else 1.0
-    fork_cost = fork_exit_ms()
+    reference = timed["engine, 1 process"] / timed["engine, forked"] if cores > 1 else 1.0
+    work_reference = timed["engine work, 1 process"] / timed["engine work, forked"] if cores > 1 else 1.0
     rows = [
         ("rankl-net serial", len(conds), serial_time),
         (f"rankl-net all cores ({cores})", len(conds), all_cores_time),
@@ -355,7 +378,8 @@ def main() -> None:
     if basico_time is None:
         print("COPASI via basico: not installed (pip install copasi-basico)")
     print(f"all cores vs serial: {rate(rows[1][1], rows[1][2]) / serial_rate:.2f}x; the engine alone in "
-          f"{cores} forked processes vs in one: {ceiling:.2f}x; forking and reaping a process holding "
+          f"{cores} forked processes vs in one, the same work in each: {reference:.2f}x (the work alone, "
+          f"without the forks and exits: {work_reference:.2f}x); forking and reaping a process holding "
           f"the compiled model: {fork_cost:.1f} ms")
     distinct = len({to_changes(parse_spec(c), engine_mod.load("bone", "mouse")).key() for c in conds})
     print(f"CVODE steps over the screen: rankl-net {steps['rankl-net']} ({distinct} distinct conditions), "
