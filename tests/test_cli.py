@@ -549,3 +549,57 @@ def test_a_folder_given_as_the_model_is_named_as_a_folder(tmp_path, monkeypatch)
     result = CliRunner().invoke(cli.main, ["simulate", "bone", "--end", "1", "--points", "2",
                                            "--readouts", "ctx"])
     assert result.exit_code == 0 and result.output.startswith("time,ctx")
+
+
+def _last_time(output: str) -> float:
+    """The time of the last row of a simulate table printed to stdout."""
+    return float(output.strip().splitlines()[-1].split(",")[0])
+
+
+@pytest.mark.parametrize(("model", "end", "expected"), [
+    ("bone", "12wk", 84.0),  # days
+    ("osteoclastogenesis", "3d", 72.0),  # hours
+    ("clinical", "6mo", 365.25 / 2),
+    (str(paths.SBML / "bone.xml"), "36h", 1.5),  # a file declaring days
+    ("bone", "84", 84.0),  # a plain number is in the model's unit
+])
+def test_end_takes_a_time_with_a_unit_converted_to_the_models_unit(model, end, expected):
+    from click.testing import CliRunner
+
+    from rankl_net import cli
+
+    result = CliRunner().invoke(
+        cli.main, ["simulate", model, "--end", end, "--points", "2", "--readouts", "NFATC1_act"])
+    assert result.exit_code == 0, result.stderr
+    assert _last_time(result.stdout) == pytest.approx(expected, rel=1e-12)
+
+
+def test_end_with_a_unit_is_refused_for_a_file_without_a_time_unit_and_bad_times(tmp_path):
+    from click.testing import CliRunner
+
+    from rankl_net import cli
+
+    plain = tmp_path / "plain.xml"
+    plain.write_text(antimony_to_sbml("model plain\n J0: -> x; k\n x = 0; k = 1\nend"), encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["simulate", str(plain), "--end", "2d", "--points", "2"])
+    assert result.exit_code == 2 and "plain.xml declares no time unit" in result.output
+    assert "plain number" in result.output
+    result = CliRunner().invoke(cli.main, ["simulate", str(plain), "--end", "2", "--points", "2"])
+    assert result.exit_code == 0 and _last_time(result.output) == 2.0
+    for bad, says in (("2x", "neither a number"), ("-3d", "cannot be negative"), ("d", "neither a number")):
+        result = CliRunner().invoke(cli.main, ["simulate", "bone", "--end", bad])
+        assert result.exit_code == 2 and says in result.output, bad
+
+
+def test_screen_end_with_a_unit_is_recorded_in_the_models_unit(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from rankl_net import cli
+
+    out = tmp_path / "s"
+    result = CliRunner().invoke(cli.main, ["screen", "bone", "--knockouts", "OPG", "--end", "2wk",
+                                           "--readouts", "bone_volume", "--workers", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "_screen.json").read_text(encoding="utf-8"))["end"] == 14.0

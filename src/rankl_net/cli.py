@@ -12,12 +12,14 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 from click.core import ParameterSource
 
 from ._version import __version__
+from .dosing import parse_duration, read_number
 from .errors import InputError, PreequilibrationError, RanklNetError
 
 
@@ -127,6 +129,67 @@ def _lexical(path: Path) -> Path:
         else:
             missing.append(part)
     return head.joinpath(*missing)
+
+
+@dataclass(frozen=True)
+class _TimeWithUnit:
+    """``--end`` given with a unit ("2y"), in seconds; converted once MODEL's time unit is known."""
+
+    text: str
+    seconds: float
+
+
+class EndTime(click.ParamType):
+    """``--end``: a number in the model's time unit, or a time with a unit among h, d, wk, mo, y."""
+
+    name = "TIME"
+
+    def convert(self, value, param, ctx):
+        if value is None or isinstance(value, float | _TimeWithUnit):
+            return value
+        text = str(value).strip()
+        try:
+            return read_number(text)
+        except ValueError:
+            pass
+        try:
+            days = parse_duration(text, default_unit="", what="--end")
+        except InputError:
+            if text.startswith("-"):
+                self.fail(f"{text!r}: a time cannot be negative", param, ctx)
+            self.fail(f"{text!r} is neither a number (in the model's time unit) nor a time with a unit "
+                      "among h, d, wk, mo, y (such as 84d, 12wk or 2y)", param, ctx)
+        return _TimeWithUnit(text, round(days * SECONDS_PER_DAY, 3))
+
+
+END_HELP = " A number in the model's time unit, or a time with a unit: 72h, 84d, 12wk, 6mo, 2y."
+SECONDS_PER_DAY = 86400.0
+# the time units a model can declare that --end converts to
+SECONDS_PER_MODEL_UNIT = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": SECONDS_PER_DAY}
+
+
+def _end_in_model_unit(model: str, end: float | _TimeWithUnit | None) -> float | None:
+    """``--end`` in MODEL's time unit: a plain number is one already; a time with a unit is
+    converted to the unit the shipped model or the SBML file declares."""
+    if not isinstance(end, _TimeWithUnit):
+        return end
+    from .sbml_files import UNDECLARED_TIME_UNIT, is_sbml_file, time_unit_of
+
+    if is_sbml_file(model):
+        if not Path(model).is_file():
+            return None  # refused as a missing file by the model checks, before --end matters
+        from .sbml_io import read_sbml_document
+
+        unit, name = time_unit_of(read_sbml_document(Path(model))), Path(model).name
+    else:
+        from .catalog import get_model
+
+        unit, name = get_model(model).time_unit, model
+    if unit not in SECONDS_PER_MODEL_UNIT:
+        declared = "declares no time unit" if unit == UNDECLARED_TIME_UNIT else f"measures time in {unit!r}"
+        raise InputError(f"--end {end.text}: {name} {declared}, which a time with a unit cannot be converted "
+                         "to; give --end as a plain number in the model's time unit")
+    return end.seconds / SECONDS_PER_MODEL_UNIT[unit]
 
 
 STDOUT_NAMES = ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
@@ -272,7 +335,7 @@ def models_cmd() -> None:
 @click.option("--context", default=None,
               help="Species context of a shipped model: mouse or human, mouse_huRANKL for the drug models "
               "(default: the model's).")
-@click.option("--end", type=float, default=None, help="End time in the model's time unit.")
+@click.option("--end", type=EndTime(), default=None, help="End time." + END_HELP)
 @click.option("--points", type=int, default=101, show_default=True,
               help="Number of output time points (2 to 1,000,000).")
 @click.option("--readouts", default=None, help="Comma-separated readouts (default: the model's readouts).")
@@ -298,6 +361,7 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
 
     if out is not None and (str(out) == "-" or str(out) in STDOUT_NAMES):
         out = None  # the table goes to stdout, as without --out
+    end = _end_in_model_unit(model, end)
     if out is not None:
         out = _writable(out)
     if plot is not None:
@@ -641,7 +705,7 @@ def calibrate_cmd() -> None:
               help="Background perturbation applied in every condition and in the reference.")
 @click.option("--context", default=None,
               help="Species context of a shipped model: mouse or human, mouse_huRANKL for the drug models.")
-@click.option("--end", type=float, default=None, help="Time of the readouts, in the model's time unit.")
+@click.option("--end", type=EndTime(), default=None, help="Time of the readouts." + END_HELP)
 @click.option("--readouts", default=None, help="Comma-separated readouts (default: the model's).")
 @click.option("--workers", type=int, default=None, help="Local processes (default: every core).")
 @click.option("--scheduler", default=None, help="Dask scheduler address, tcp://HOST:PORT.")
@@ -660,6 +724,7 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     scales it at time 0 and set:ID=V sets any value; --knockouts all is every species."""
     from .screens import knockout_conditions, run_screen
 
+    end = _end_in_model_unit(model, end)
     if (knockouts is None) == (conditions_file is None):
         raise InputError("give either --knockouts all|X,Y,... or --conditions FILE")
     source = click.get_current_context().get_parameter_source("worker_timeout")
@@ -746,7 +811,7 @@ def _read_conditions(path: Path) -> tuple[list[str], list[int]]:
 @click.option("-p", "background", multiple=True, metavar="SPEC", help="Background perturbation.")
 @click.option("--context", default=None,
               help="Species context of a shipped model: mouse or human, mouse_huRANKL for the drug models.")
-@click.option("--end", type=float, default=None, help="Time of the readouts, in the model's time unit.")
+@click.option("--end", type=EndTime(), default=None, help="Time of the readouts." + END_HELP)
 @click.option("--workers", type=int, default=1, show_default=True, help="Local processes.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, callback=_table_path,
               help="CSV of the series; the fits go to *_fits.csv and the figure to *.png beside it.")
@@ -776,6 +841,7 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
         run_screen,
     )
 
+    end = _end_in_model_unit(model, end)
     if out is not None:
         out, fits_path, figure_path = _writable_table(out, "_fits.csv", ".png")
     values = parse_levels(levels)
