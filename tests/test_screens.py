@@ -857,6 +857,12 @@ def test_pair_matrix_is_symmetric_with_singles_on_the_diagonal():
     rows = table[(table.perturbation == "ko:OPG") & (table.readout == "bone_volume")]
     single = rows.log2_fold_change.iloc[0]
     assert m.loc["ko:OPG", "ko:OPG"] == single
+    # sorted (as the report draws a folder's table, whose rows come in part-file order): the same
+    # matrix, its perturbations in alphabetical order whatever the order of the rows
+    shuffled = table.sample(frac=1.0, random_state=3)
+    ordered = pair_matrix(shuffled, "bone_volume", sort=True)
+    assert list(ordered.index) == ["ko:CTSK", "ko:FOS", "ko:OPG"] == list(ordered.columns)
+    pd.testing.assert_frame_equal(ordered, m.loc[ordered.index, ordered.columns])
 
 
 def test_a_bad_end_time_leaves_no_results_folder(tmp_path):

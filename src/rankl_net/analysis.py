@@ -342,13 +342,18 @@ def combination_matrix(values: Mapping[tuple[float, float], float], baseline: fl
     return pd.DataFrame(rows)
 
 
-def pair_matrix(table: pd.DataFrame, readout: str, value: str = "log2_fold_change") -> pd.DataFrame:
-    """Symmetric matrix of a pairwise screen: pairs off the diagonal, single perturbations on it."""
+def pair_matrix(table: pd.DataFrame, readout: str, value: str = "log2_fold_change", *,
+                sort: bool = False) -> pd.DataFrame:
+    """Symmetric matrix of a pairwise screen: pairs off the diagonal, single perturbations on it.
+    The perturbations are in the order they first appear in ``table``, or sorted (``sort``: a
+    table read back from a results folder comes in the order of its part files)."""
     sub = table[(table["readout"] == readout) & (table["status"] == "ok")]
     pairs = sub[sub["perturbation"].str.count(r"\+") == 1]
     ab = pairs["perturbation"].str.split("+", expand=True)
     frame = pd.DataFrame({"a": ab[0], "b": ab[1], "v": pairs[value].to_numpy()})
     names = list(dict.fromkeys([*frame["a"], *frame["b"]]))
+    if sort:
+        names.sort(key=lambda n: (n.casefold(), n))
     m = pd.DataFrame(np.nan, index=names, columns=names)
     for a, b, v in frame.itertuples(index=False):
         m.loc[a, b] = m.loc[b, a] = v

@@ -240,7 +240,7 @@ def write_report(results: Path, out: Path) -> Path:
                           _img(bar_figure(s, Path(tmp) / f"{readout}-single.png", title=readout,
                                           label=f"{label} vs background"))]
             if (sub["perturbation"].str.count(r"\+") == 1).any():
-                m = pair_matrix(sub, readout, value=column)
+                m = pair_matrix(sub, readout, value=column, sort=True)
                 diagonal = "; singles on the diagonal" if len(singles) else ""
                 title = f"{html.escape(readout)}: pairs ({label}{diagonal})"
                 parts += [f"<h2>{title}</h2>",
