@@ -556,12 +556,14 @@ def _last_time(output: str) -> float:
     return float(output.strip().splitlines()[-1].split(",")[0])
 
 
+# none of them the model's default end, which a time left unconverted would fall back to
 @pytest.mark.parametrize(("model", "end", "expected"), [
-    ("bone", "12wk", 84.0),  # days
-    ("osteoclastogenesis", "3d", 72.0),  # hours
+    ("bone", "10wk", 70.0),  # days
+    ("osteoclastogenesis", "2D", 48.0),  # hours; units in any case
     ("clinical", "6mo", 365.25 / 2),
     (str(paths.SBML / "bone.xml"), "36h", 1.5),  # a file declaring days
-    ("bone", "84", 84.0),  # a plain number is in the model's unit
+    ("bone", "60", 60.0),  # a plain number is in the model's unit
+    ("bone", "1e-9h", 1e-9 / 24),  # small times keep their digits
 ])
 def test_end_takes_a_time_with_a_unit_converted_to_the_models_unit(model, end, expected):
     from click.testing import CliRunner
@@ -586,9 +588,13 @@ def test_end_with_a_unit_is_refused_for_a_file_without_a_time_unit_and_bad_times
     assert "plain number" in result.output
     result = CliRunner().invoke(cli.main, ["simulate", str(plain), "--end", "2", "--points", "2"])
     assert result.exit_code == 0 and _last_time(result.output) == 2.0
-    for bad, says in (("2x", "neither a number"), ("-3d", "cannot be negative"), ("d", "neither a number")):
+    for bad, says in (("2x", "neither a number"), ("-3d", "cannot be negative"), ("d", "neither a number"),
+                      ("-3x", "neither a number")):
         result = CliRunner().invoke(cli.main, ["simulate", "bone", "--end", bad])
         assert result.exit_code == 2 and says in result.output, bad
+    # not a model: the model checks speak, as with a plain number
+    result = CliRunner().invoke(cli.main, ["simulate", str(tmp_path), "--end", "2d"])
+    assert result.exit_code == 2 and "is a folder, not a model" in result.output
 
 
 def test_screen_end_with_a_unit_is_recorded_in_the_models_unit(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -359,6 +360,27 @@ def test_report_of_a_pairs_screen_has_its_heatmap_and_epistasis(tmp_path):
     assert "Strongest epistasis" in page and page.count("<img ") == 2
     assert "Dose-response" not in page
     assert "<p>Model: bone</p>" in page  # from the folder's manifest
+
+
+def test_report_is_the_same_whatever_the_order_of_the_rows(tmp_path):
+    """A folder's rows come in the order of its part files, which differ between a screen run in
+    one go and one interrupted and resumed. ko:RANK and ko:RANKL tie on every readout, as do
+    their pairs with ko:FOS: the bar charts, heatmaps and epistasis table must not follow the rows."""
+    from rankl_net.report import write_report
+
+    nodes = ["RANKL", "FOS", "RANK", "OPG"]
+    singles, pairs = (screens.knockout_conditions("bone", nodes, pairs=p) for p in (False, True))
+    conds = singles + pairs
+    table = run_screen("bone", conds, end=28, readouts=["bone_volume", "osteoclasts"], workers=1)
+    pages = []
+    for k, seed in enumerate((1, 2)):
+        path = tmp_path / f"t{k}" / "screen.csv"
+        path.parent.mkdir()
+        table.sample(frac=1.0, random_state=seed).to_csv(path, index=False)
+        pages.append(write_report(path, tmp_path / f"t{k}.html").read_text(encoding="utf-8"))
+    assert pages[0].count("<img ") == 4 and "Strongest epistasis" in pages[0]
+    untitled = [re.sub(r"<h1>.*?</h1>", "", page) for page in pages]  # the title names the file
+    assert "<h1>" in pages[0] and untitled[0] == untitled[1]
 
 
 def test_report_never_writes_over_results_nor_into_a_screen_folder(tmp_path):

@@ -19,7 +19,7 @@ import click
 from click.core import ParameterSource
 
 from ._version import __version__
-from .dosing import parse_duration, read_number
+from .dosing import DURATION_UNITS, parse_duration, read_number
 from .errors import InputError, PreequilibrationError, RanklNetError
 
 
@@ -140,7 +140,7 @@ class _TimeWithUnit:
 
 
 class EndTime(click.ParamType):
-    """``--end``: a number in the model's time unit, or a time with a unit among h, d, wk, mo, y."""
+    """``--end``: a number in the model's time unit, or a time with a unit (DURATION_UNITS)."""
 
     name = "TIME"
 
@@ -155,41 +155,45 @@ class EndTime(click.ParamType):
         try:
             days = parse_duration(text, default_unit="", what="--end")
         except InputError:
-            if text.startswith("-"):
+            try:  # a time but for its sign ("-3d", not "-3x")
+                negative = text.startswith("-") and parse_duration(text[1:], default_unit="") >= 0
+            except InputError:
+                negative = False
+            if negative:
                 self.fail(f"{text!r}: a time cannot be negative", param, ctx)
             self.fail(f"{text!r} is neither a number (in the model's time unit) nor a time with a unit "
-                      "among h, d, wk, mo, y (such as 84d, 12wk or 2y)", param, ctx)
-        return _TimeWithUnit(text, round(days * SECONDS_PER_DAY, 3))
+                      f"among {DURATION_UNITS} (such as 84d, 12wk or 2y)", param, ctx)
+        from .sbml_files import SECONDS_PER_TIME_UNIT
+
+        # twelve significant digits: 12wk is 84 days exactly, as a resumed screen compares
+        return _TimeWithUnit(text, float(f"{days * SECONDS_PER_TIME_UNIT['day']:.12g}"))
 
 
-END_HELP = " A number in the model's time unit, or a time with a unit: 72h, 84d, 12wk, 6mo, 2y."
-SECONDS_PER_DAY = 86400.0
-# the time units a model can declare that --end converts to
-SECONDS_PER_MODEL_UNIT = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": SECONDS_PER_DAY}
+END_HELP = f" A number in the model's time unit, or a time with a unit among {DURATION_UNITS} (84d, 2y)."
 
 
 def _end_in_model_unit(model: str, end: float | _TimeWithUnit | None) -> float | None:
     """``--end`` in MODEL's time unit: a plain number is one already; a time with a unit is
-    converted to the unit the shipped model or the SBML file declares."""
+    converted to the unit the shipped model or the SBML file declares (an SBML Level 2 file
+    that declares none counts in seconds, as the specification says)."""
     if not isinstance(end, _TimeWithUnit):
         return end
-    from .sbml_files import UNDECLARED_TIME_UNIT, is_sbml_file, time_unit_of
+    from .catalog import get_model, model_names
+    from .sbml_files import SECONDS_PER_TIME_UNIT, UNDECLARED_TIME_UNIT, is_sbml_file, time_unit_of
 
-    if is_sbml_file(model):
-        if not Path(model).is_file():
-            return None  # refused as a missing file by the model checks, before --end matters
+    if is_sbml_file(model) and Path(model).is_file():
         from .sbml_io import read_sbml_document
 
         unit, name = time_unit_of(read_sbml_document(Path(model))), Path(model).name
-    else:
-        from .catalog import get_model
-
+    elif model in model_names():
         unit, name = get_model(model).time_unit, model
-    if unit not in SECONDS_PER_MODEL_UNIT:
+    else:
+        return None  # not a model: the model checks say what it is, before --end matters
+    if unit not in SECONDS_PER_TIME_UNIT:
         declared = "declares no time unit" if unit == UNDECLARED_TIME_UNIT else f"measures time in {unit!r}"
         raise InputError(f"--end {end.text}: {name} {declared}, which a time with a unit cannot be converted "
                          "to; give --end as a plain number in the model's time unit")
-    return end.seconds / SECONDS_PER_MODEL_UNIT[unit]
+    return end.seconds / SECONDS_PER_TIME_UNIT[unit]
 
 
 STDOUT_NAMES = ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")

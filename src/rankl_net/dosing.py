@@ -89,14 +89,18 @@ def resolve_drug(name: str) -> Drug:
 _QUANTITY = re.compile(r"^\s*(?P<x>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(?P<unit>[^\d\s]*)\s*$")
 
 
+DURATION_UNITS = "h, d, wk, mo, y"  # the units messages name (DAYS_PER also takes their long forms)
+
+
 def parse_duration(text: str, default_unit: str = "d", *, what: str = "time") -> float:
-    """A duration such as ``6mo``, ``4wk``, ``10d``, ``12h`` or ``10`` (``default_unit``), in days."""
+    """A duration such as ``6mo``, ``4wk``, ``10d``, ``12h`` or ``10`` (``default_unit``), in days.
+    Units in any case (``2Y``)."""
     m = _QUANTITY.match(text)
-    unit = (m["unit"] or default_unit) if m else ""
+    unit = (m["unit"] or default_unit).lower() if m else ""
     if text.strip().startswith("-") and _QUANTITY.match(text.strip()[1:]):
         raise InputError(f"{what} {text!r}: cannot be negative")
     if not m or unit not in DAYS_PER:
-        raise InputError(f"{what} {text!r}: expected a number with a unit among h, d, wk, mo, y")
+        raise InputError(f"{what} {text!r}: expected a number with a unit among {DURATION_UNITS}")
     return float(m["x"]) * DAYS_PER[unit]
 
 

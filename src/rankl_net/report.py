@@ -178,7 +178,7 @@ def _sensitivity(table: pd.DataFrame, folder: Path) -> list[str]:
                     else ("mu_star", "Morris mu* (readout units)"))
     parts = []
     for readout, sub in table.groupby("readout", sort=False):
-        ranked = sub.set_index("parameter")[index].sort_values(ascending=False)
+        ranked = sub.set_index("parameter")[index].sort_values(ascending=False, kind="stable")
         parts += [f"<h2>{html.escape(readout)}: sensitivity</h2>",
                   _img(bar_figure(ranked, folder / f"{readout}-sensitivity.png", title=readout, label=label))]
     return parts + ["<h2>Indices</h2>", table.to_html(index=False, float_format=lambda x: f"{x:.3g}")]
@@ -198,6 +198,10 @@ def write_report(results: Path, out: Path) -> Path:
     if not required <= set(table.columns):
         raise InputError(f"{results}: not a rankl-net screen table (needs columns {sorted(required)}) "
                          "nor a sensitivity table (parameter, readout, ST or mu_star)")
+    # a folder's rows come in the order of its part files, which differ between a screen run in
+    # one go and one interrupted and resumed: ordered by perturbation (each condition's readouts
+    # keep their order), the same screen gives the same report, ties included
+    table = table.sort_values("perturbation", kind="stable", ignore_index=True)
     background = set(table["background"].dropna().astype(str)) if "background" in table else set()
     model = model_of(results, table)
     parts = [f"<h1>Screen report: {html.escape(str(results))}</h1>",
@@ -235,7 +239,7 @@ def write_report(results: Path, out: Path) -> Path:
                 column, label = "change", f"change{f' ({unit})' if unit else ''}"
             singles = sub[~sub["perturbation"].str.contains(r"\+")]
             if len(singles):
-                s = singles.set_index("perturbation")[column].sort_values()
+                s = singles.set_index("perturbation")[column].sort_values(kind="stable")
                 parts += [f"<h2>{html.escape(readout)}: single perturbations</h2>",
                           _img(bar_figure(s, Path(tmp) / f"{readout}-single.png", title=readout,
                                           label=f"{label} vs background"))]
@@ -249,7 +253,7 @@ def write_report(results: Path, out: Path) -> Path:
         epi = pairwise_epistasis(table).dropna(subset=["epistasis"])
         if len(epi):
             parts += ["<h2>Strongest epistasis</h2>",
-                      epi.reindex(epi["epistasis"].abs().sort_values(ascending=False).index)
+                      epi.reindex(epi["epistasis"].abs().sort_values(ascending=False, kind="stable").index)
                       .head(20).to_html(index=False, float_format=lambda x: f"{x:.3g}")]
         return _write_page(out, parts)
 

@@ -100,6 +100,8 @@ def shipped_model_of(path: str | Path) -> str | None:
 
 # what messages call the time unit of a model that declares none ("10 time units")
 UNDECLARED_TIME_UNIT = "time unit"
+# the time units time_unit_of names by a word, in seconds
+SECONDS_PER_TIME_UNIT = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 
 
 def time_unit_of(doc: libsbml.SBMLDocument) -> str:
@@ -123,7 +125,7 @@ def time_unit_of(doc: libsbml.SBMLDocument) -> str:
         u = ud.getUnit(0)
         if u.getExponent() == 1:
             seconds = u.getMultiplier() * 10 ** u.getScale()
-            for word, s in (("second", 1.0), ("minute", 60.0), ("hour", 3600.0), ("day", 86400.0)):
+            for word, s in SECONDS_PER_TIME_UNIT.items():
                 if math.isclose(seconds, s, rel_tol=1e-9):
                     return word
     return uid
