@@ -148,8 +148,8 @@ def fit_hill(
     upper = [np.inf, emax_bounds[1], hi_ic, math.log(HILL_RANGE[1])]
     guess = [y0, emax0, float(np.log(np.median(positive))), 0.0]
     fixed = anchored and reference is not None and bool(np.isfinite(reference))
-    # imported here: scipy's import costs a quarter of a second and tens of MB that every screen
-    # worker would otherwise carry (and fork) without needing them
+    # imported here: scipy's import is a large share of a screen's start-up, and tens of MB
+    # that every forked screen worker would carry without needing them
     from scipy import optimize, stats
 
     try:
