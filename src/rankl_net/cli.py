@@ -152,8 +152,8 @@ class EndTime(click.ParamType):
             return read_number(text)
         except ValueError:
             pass
-        try:
-            days = parse_duration(text, default_unit="", what="--end")
+        try:  # "+2d" as "+2" is read
+            days = parse_duration(text.removeprefix("+"), default_unit="", what="--end")
         except InputError:
             try:  # a time but for its sign ("-3d", not "-3x")
                 negative = text.startswith("-") and parse_duration(text[1:], default_unit="") >= 0
@@ -179,21 +179,29 @@ def _end_in_model_unit(model: str, end: float | _TimeWithUnit | None) -> float |
     if not isinstance(end, _TimeWithUnit):
         return end
     from .catalog import get_model, model_names
-    from .sbml_files import SECONDS_PER_TIME_UNIT, UNDECLARED_TIME_UNIT, is_sbml_file, time_unit_of
+    from .sbml_files import (
+        SECONDS_PER_TIME_UNIT,
+        UNDECLARED_TIME_UNIT,
+        is_sbml_file,
+        seconds_per_time_unit,
+        time_unit_of,
+    )
 
     if is_sbml_file(model) and Path(model).is_file():
         from .sbml_io import read_sbml_document
 
-        unit, name = time_unit_of(read_sbml_document(Path(model))), Path(model).name
+        doc = read_sbml_document(Path(model))
+        unit, seconds, name = time_unit_of(doc), seconds_per_time_unit(doc), Path(model).name
     elif model in model_names():
         unit, name = get_model(model).time_unit, model
+        seconds = SECONDS_PER_TIME_UNIT[unit]
     else:
         return None  # not a model: the model checks say what it is, before --end matters
-    if unit not in SECONDS_PER_TIME_UNIT:
+    if seconds is None:
         declared = "declares no time unit" if unit == UNDECLARED_TIME_UNIT else f"measures time in {unit!r}"
         raise InputError(f"--end {end.text}: {name} {declared}, which a time with a unit cannot be converted "
                          "to; give --end as a plain number in the model's time unit")
-    return end.seconds / SECONDS_PER_TIME_UNIT[unit]
+    return end.seconds / seconds
 
 
 STDOUT_NAMES = ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")

@@ -104,9 +104,9 @@ UNDECLARED_TIME_UNIT = "time unit"
 SECONDS_PER_TIME_UNIT = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 
 
-def time_unit_of(doc: libsbml.SBMLDocument) -> str:
-    """The model's time unit as a word ("second", "minute", "hour", "day"), its unit id, or
-    "time unit" when a Level 3 model declares none.
+def _time_unit(doc: libsbml.SBMLDocument) -> tuple[str, float | None]:
+    """The id of the model's time unit ("time unit" when a Level 3 model declares none) and its
+    length in seconds (None when it is not a multiple of the second).
 
     SBML Level 3 names it in ``model/@timeUnits``; Level 2 redefines the built-in ``time`` unit
     (``second`` when it does not).
@@ -115,20 +115,34 @@ def time_unit_of(doc: libsbml.SBMLDocument) -> str:
     if doc.getLevel() >= 3:
         uid = model.getTimeUnits() if model.isSetTimeUnits() else ""
         if not uid:
-            return UNDECLARED_TIME_UNIT
+            return UNDECLARED_TIME_UNIT, None
     else:
         uid = "time"
     ud = model.getUnitDefinition(uid)
     if ud is None:
-        return "second" if uid == "time" else uid
+        return ("second", 1.0) if uid in ("time", "second") else (uid, None)
     if ud.getNumUnits() == 1 and ud.getUnit(0).getKind() == libsbml.UNIT_KIND_SECOND:
         u = ud.getUnit(0)
         if u.getExponent() == 1:
-            seconds = u.getMultiplier() * 10 ** u.getScale()
-            for word, s in SECONDS_PER_TIME_UNIT.items():
-                if math.isclose(seconds, s, rel_tol=1e-9):
-                    return word
+            return uid, u.getMultiplier() * 10 ** u.getScale()
+    return uid, None
+
+
+def time_unit_of(doc: libsbml.SBMLDocument) -> str:
+    """The model's time unit as a word ("second", "minute", "hour", "day"), its unit id, or
+    "time unit" when a Level 3 model declares none (see :func:`_time_unit`)."""
+    uid, seconds = _time_unit(doc)
+    if seconds is not None:
+        for word, s in SECONDS_PER_TIME_UNIT.items():
+            if math.isclose(seconds, s, rel_tol=1e-9):
+                return word
     return uid
+
+
+def seconds_per_time_unit(doc: libsbml.SBMLDocument) -> float | None:
+    """The length of the model's time unit in seconds, or None when it declares none or its unit
+    is not a multiple of the second."""
+    return _time_unit(doc)[1]
 
 
 class FileEngine(Engine):
