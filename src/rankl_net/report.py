@@ -113,7 +113,9 @@ def _two_agent_levels(perturbations: pd.Series) -> tuple[str, str, tuple[float, 
         levels.append(level)
     if len(agents) != 2:
         return None
-    a, b = agents
+    # in the order a combination writes them (inh:P38=x+inh:CTSK=y), whatever the order of rows
+    pair = next((list(lv) for lv in levels if len(lv) == 2), agents)
+    a, b = pair
     absent = (NEUTRAL_LEVEL[a.partition(":")[0]], NEUTRAL_LEVEL[b.partition(":")[0]])
     return a, b, absent, [(lv.get(a, absent[0]), lv.get(b, absent[1])) for lv in levels]
 
