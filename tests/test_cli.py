@@ -389,6 +389,8 @@ def test_phenotypes_prints_and_writes_the_table(tmp_path):
     assert {"line", "expected_phenotype", "phenotype", "source", "agrees"} <= set(table.columns)
     assert (tmp_path / "p.png").exists()
     assert "lines agree with the literature" in out.stdout
+    header = next(line for line in out.stdout.splitlines() if "perturbation" in line).split()
+    assert header[:5] == ["line", "perturbation", "bone_volume_pct_wt", "osteoclasts_pct_wt", "ctx_pct_wt"]
 
 
 @pytest.mark.parametrize("name", ["bone", "osteoclastogenesis"])

@@ -569,8 +569,9 @@ def phenotypes_cmd(out: Path) -> None:
     elapsed = time.perf_counter() - start
     per_model = table["model"].value_counts(sort=False)
     runs = ", ".join(f"{_count(n, 'line')} on {m}" for m, n in per_model.items())
-    columns = ["line", "perturbation", "bone_volume_pct_wt", "osteoclasts_pct_wt", "phenotype",
-               "expected_phenotype", "osteoclasts", "expected_osteoclasts", "agrees", "source"]
+    # CTX shows resorption where osteoclast numbers do not (cathepsin K-/-)
+    columns = ["line", "perturbation", "bone_volume_pct_wt", "osteoclasts_pct_wt", "ctx_pct_wt",
+               "phenotype", "expected_phenotype", "osteoclasts", "expected_osteoclasts", "agrees", "source"]
     _write_checked_table(
         table, out, phenotype_figure,
         f"Mouse genetic lines vs wild type at {AGE_DAYS:g} days: {runs}",
