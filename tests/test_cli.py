@@ -179,6 +179,14 @@ def test_simulate_writes_csv_and_plot(tmp_path):
         (["simulate", "bone", "--end", "-5"], "end time"),
         (["simulate", "bone", "--readouts", ","], "names no readout"),
         (["phenotypes", "--out", "lines.png"], "overwritten by the figure"),
+        (["phenotypes", "--out", "lines.json"], "a table is written as CSV (.csv) or Parquet (.parquet)"),
+        (["simulate", "bone", "-p", "ko:OPG,ko:RANK"],
+         "join perturbations with '+', not ',' (ko:OPG+ko:RANK)"),
+        (["simulate", "bone", "-p", "KO:OPG"], "kinds are written in lower case (ko:OPG)"),
+        (["export", "models/sbml/bone.xml", "--format", "omex", "--out", "x.omex"],
+         "export writes the shipped models (osteoclastogenesis, bone, bone_tumour, clinical)"),
+        (["report", "README.md"], "README.md is not a screen's results; give a screen folder"),
+        (["experiment", "no/such.toml"], "no such experiment file"),
     ],
 )
 def test_bad_input_exits_2_with_a_message_and_no_traceback(args, needle):
@@ -210,7 +218,12 @@ def test_unwritable_output_exits_2_and_writes_nothing(tmp_path):
         (["simulate", "bone", "--end", "1", "--points", "100000000"], "points must be from 2 to 1,000,000"),
         (["simulate", "bone", "--end", "1", "--readouts", "ctx,ctx"], "'ctx' is listed more than once"),
         (["simulate", "bone", "--end", "1", "--plot", "{tmp}/curves"], "figure's file name ends in"),
-        (["simulate", "bone", "--end", "1", "--out", "{tmp}/t.png", "--plot", "{tmp}/t.png"], "same file"),
+        (["simulate", "bone", "--end", "1", "--out", "{tmp}/t.png", "--plot", "{tmp}/t.png"],
+         "a table is written as CSV (.csv) or Parquet (.parquet)"),
+        (["dose-response", "bone", "--perturb", "inh:P38", "--levels", "0:1:9", "--out", "{tmp}/d.xlsx"],
+         "a table is written as CSV (.csv) or Parquet (.parquet)"),
+        (["screen", "bone", "--knockouts", "OPG", "--out", "{tmp}/s.csv"],
+         "a screen writes a Parquet dataset"),
         (["export", "bone", "--format", "omex", "--out", "{tmp}/keep/x.omex"], "keep is a file"),
         (["export", "bone", "--format", "petab", "--out", "{tmp}/keep"], "keep is a file"),
         (["dose-response", "bone", "--perturb", "inh:P38", "--levels", "0:1:9", "--out", "{tmp}/d.csv"],
@@ -222,7 +235,7 @@ def test_unwritable_output_exits_2_and_writes_nothing(tmp_path):
         (["phenotypes", "--out", "{tmp}/lines.csv"], "lines.png is a folder"),
         # a refused command creates no folder either
         (["simulate", "bone", "--out", "{tmp}/new/t.csv", "--plot", "{tmp}/new/t.txt"], "ends in"),
-        (["simulate", "bone", "--out", "{tmp}/dangling"], "which does not exist"),
+        (["simulate", "bone", "--out", "{tmp}/dangling.csv"], "which does not exist"),
         (["simulate", "bone", "--out", "{tmp}/dangling/t.csv"], "which does not exist"),
         (["screen", "bone", "--knockouts", "OPG", "--out", "{tmp}/dangling"], "which does not exist"),
         (["phenotypes", "--out", "/dev/stdout"], "is not an output file here"),
@@ -244,6 +257,7 @@ def test_outputs_are_checked_before_any_work(tmp_path, args, needle):
     (tmp_path / "lines.png").mkdir()
     (tmp_path / "bone_mouse_baseline.xml").mkdir()
     (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "dangling.csv").symlink_to(tmp_path / "nowhere.csv")
     for name in ("rank_status.png", "rank_fc_vs_opg_fc.png"):  # inside a folder to be made
         if name.split(".")[0] in " ".join(args):
             (tmp_path / "new" / name).mkdir(parents=True)
@@ -379,6 +393,28 @@ def test_sbml_without_an_encoding_declaration_is_read_as_utf8(tmp_path):
     tables = [run("simulate", str(f), "--end", "2", "--points", "3", "--readouts", "nfkb_nuclear").stdout
               for f in (paths.SBML / "osteoclastogenesis.xml", bare)]
     assert tables[0] == tables[1] and "nfkb_nuclear" in tables[0]
+
+
+def test_a_table_named_parquet_is_written_as_parquet(tmp_path):
+    out = run("simulate", "bone", "--end", "28", "--points", "5", "--readouts", "bone_volume,ctx",
+              "--out", str(tmp_path / "t.parquet"))
+    assert out.returncode == 0, out.stderr
+    table = pd.read_parquet(tmp_path / "t.parquet")
+    assert list(table.columns) == ["time", "bone_volume", "ctx"] and table["time"].tolist()[-1] == 28.0
+
+
+def test_an_unknown_readout_lists_the_model_readouts_first():
+    out = run("simulate", "bone", "--readouts", "bone_volum")
+    assert out.returncode == 2
+    assert "Did you mean 'bone_volume'? Valid readout names: osteoclasts, osteoblasts, bone_volume, ctx" in (
+        out.stderr)
+
+
+def test_end_required_for_an_sbml_file_names_its_time_unit():
+    out = run("simulate", str(paths.SBML / "osteoclastogenesis.xml"))
+    assert out.returncode == 2
+    assert "osteoclastogenesis.xml measures time in hours; give a number of them or a time with a unit" in (
+        out.stderr)
 
 
 def test_phenotypes_prints_and_writes_the_table(tmp_path):

@@ -210,8 +210,27 @@ def test_an_interrupted_screen_says_how_to_continue(tmp_path):
     proc.send_signal(signal.SIGINT)  # Ctrl-C
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 1 and "Traceback" not in err
-    assert f"interrupted: the conditions finished so far are in {part}; run the same command" in err
-    assert "with --resume to continue" in err and "Aborted!" not in err
+    said = re.search(rf"interrupted: (\d+) conditions? of (\d+) finished so far, in {re.escape(str(part))}; "
+                     "run the same command with --resume to continue", " ".join(err.split()))
+    assert said, err
+    written = screens.ParquetStore(part).read()["condition_id"].nunique()
+    assert (int(said[1]), int(said[2])) == (written, 210) and 0 < written < 210
+    assert "Aborted!" not in err
+
+
+def test_resume_without_an_earlier_run_says_so(tmp_path):
+    """A --resume given a folder that holds no screen (a typing error in --out, say) runs the whole
+    screen, and says that nothing was found to resume."""
+    from click.testing import CliRunner
+
+    from rankl_net import cli
+
+    args = ["screen", "bone", "--knockouts", "OPG", "--end", "7", "--workers", "1", "--resume"]
+    first = CliRunner().invoke(cli.main, [*args, "--out", str(tmp_path / "new")])
+    assert first.exit_code == 0, first.output
+    assert "(0 failed; --resume found no earlier run here, so all ran)" in first.output
+    again = CliRunner().invoke(cli.main, [*args, "--out", str(tmp_path / "new")])
+    assert again.exit_code == 0 and "(0 failed; 1 read from the earlier run)" in again.output
 
 
 def test_ctrl_c_before_the_results_folder_exists_says_so(tmp_path, monkeypatch):
@@ -258,7 +277,7 @@ def test_ctrl_c_stops_a_pool_screen_at_once_and_frees_its_folder(tmp_path):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 1 and "Traceback" not in err, err
-    assert "interrupted: the conditions finished so far are in" in err
+    assert re.search(r"interrupted: \d+ conditions? of 8000 finished so far, in", err), err
     assert stopped_after < 10, stopped_after
     assert len(list(part.glob("part-*.parquet"))) < 4000 - 100  # most chunks were never computed
     lock = FileLock(part / screens.LOCK, timeout=0)
@@ -360,6 +379,12 @@ def test_report_of_a_pairs_screen_has_its_heatmap_and_epistasis(tmp_path):
     assert "Strongest epistasis" in page and page.count("<img ") == 2
     assert "Dose-response" not in page
     assert "<p>Model: bone</p>" in page  # from the folder's manifest
+    assert "No epistasis scores" not in page
+    # the same pairs without their singles: the page says why it has no epistasis table
+    run_screen("bone", pairs, end=28, readouts=["bone_volume"], workers=1, out=tmp_path / "q.parquet")
+    page = write_report(tmp_path / "q.parquet", tmp_path / "q.html").read_text(encoding="utf-8")
+    assert "Strongest epistasis" not in page and "bone_volume: pairs" in page
+    assert "No epistasis scores" in page and "<code>--pairs --singles</code>" in page
 
 
 def test_report_is_the_same_whatever_the_order_of_the_rows(tmp_path):

@@ -214,6 +214,17 @@ def test_malformed_experiment_file_is_reported(tmp_path):
      "an expectation: unknown key 'margn'. Did you mean 'margin'?"),
     ('experiment = 1\n', "unknown key 'experiment'"),
     ('points = 2000000\n', "points must be from 2 to 1,000,000"),
+    ('points = "many"\n', "points must be a whole number, got 'many'"),
+    ('expectations = [{ readout = "ctx", condition = "a", reference = "a", relation = "lower", '
+     'margin = "10%" }]\n', "margin must be a fraction (0.2 for 20 %), got '10%'"),
+    ('expectations = [{ readout = "ctx", condition = "a", relation = "below", threshold = "90" }]\n',
+     "threshold must be a number, got '90'"),
+    ('expectations = [{ readout = "ctx", condition = "a", reference = "wt", relation = "lower" }]\n',
+     "unknown condition(s) ['wt']; its conditions are ['a']"),
+    ('expectations = [{ readout = "ctx", condition = "a", relation = "below", threshold = 0, '
+     'at = "2 fortnights" }]\n', "at '2 fortnights': expected a number with a unit among h, d, wk, mo, y"),
+    ('conditions = [{ label = "a", spec = 5 }]\n', "a condition: spec must be a string, got 5"),
+    ('tags = "bone"\n', "tags must be a list of strings"),
 ])
 def test_a_misspelled_key_or_a_bad_value_in_an_experiment_file_is_refused(tmp_path, typo, message):
     # a key the reader does not know would otherwise leave its default in place, silently
@@ -230,6 +241,24 @@ def test_a_misspelled_key_or_a_bad_value_in_an_experiment_file_is_refused(tmp_pa
     with pytest.raises(InputError, match=re.escape(message)):
         for experiment in comparisons.read_comparisons(bad):
             comparisons.check_comparison(experiment)  # what is checked before any experiment runs
+
+
+@pytest.mark.parametrize(("model", "end", "at", "expected_end", "expected_at"), [
+    ("bone", '"12wk"', '"2wk"', 84.0, 14.0),
+    ("bone", '"12 weeks"', "14", 84.0, 14.0),
+    ("bone", "28", '"1.5"', 28.0, 1.5),
+    ("osteoclastogenesis", '"3d"', '"36h"', 72.0, 36.0),
+])
+def test_experiment_times_take_units_and_convert_to_the_model_unit(tmp_path, model, end, at, expected_end,
+                                                                   expected_at):
+    """The shipped regimen file writes `end = "6mo"`; an experiment file may too."""
+    path = tmp_path / "times.toml"
+    path.write_text(f'[[experiments]]\nid = "x"\ntitle = "t"\nmodel = "{model}"\nend = {end}\n'
+                    'readouts = ["ctx"]\nconditions = [{ label = "a", spec = "" }]\n'
+                    'expectations = [{ readout = "ctx", condition = "a", relation = "below", '
+                    f'threshold = 0, at = {at} }}]\n')
+    (experiment,) = comparisons.read_comparisons(path)
+    assert (experiment.end, experiment.expectations[0].at) == (expected_end, expected_at)
 
 
 @pytest.mark.parametrize("exp_id", ["../outside", "a/b", "", 7])

@@ -280,12 +280,38 @@ def _readout_list(text: str | None) -> list[str] | None:
     return names
 
 
+# what a table's --out may end in; a table is written as CSV, or as Parquet for a .parquet name
+TABLE_SUFFIXES = (".csv", ".parquet")
+# names of files, not of the folder a screen writes
+NOT_A_SCREEN_FOLDER = (".csv", ".tsv", ".txt", ".xlsx", ".json", ".html", ".htm", *FIGURE_SUFFIXES)
+
+
+def _table_name(ctx, param, value: Path | None) -> Path | None:
+    """A table's --out: a .csv or .parquet name ('-' and the names of stdout pass, for commands
+    that print the table)."""
+    if value is None or str(value) == "-" or str(value) in STDOUT_NAMES:
+        return value
+    if value.suffix.lower() not in TABLE_SUFFIXES:
+        raise click.BadParameter(f"{value}: a table is written as CSV (.csv) or Parquet (.parquet); "
+                                 "give a name ending in one of them")
+    return value
+
+
 def _table_path(ctx, param, value: Path | None) -> Path | None:
-    """A table's --out: its figure goes beside it as .png, so the table cannot be a .png itself."""
+    """The --out of a table whose figure goes beside it as .png (see :func:`_table_name`)."""
     if value is not None and value.suffix.lower() == ".png":
         raise click.BadParameter(f"{value} would be overwritten by the figure written beside the "
                                  "table; give the table a .csv name")
-    return value
+    return _table_name(ctx, param, value)
+
+
+def _write_table(table, path: Path) -> None:
+    """Write ``table`` to ``path`` as Parquet for a .parquet name, else as CSV; missing folders
+    are made."""
+    if Path(path).suffix.lower() == ".parquet":
+        table.to_parquet(_with_folder(path), index=False)
+    else:
+        table.to_csv(_with_folder(path), index=False)
 
 
 def _table_out_option(default: str):
@@ -296,15 +322,16 @@ def _table_out_option(default: str):
         default=Path(default),
         show_default=True,
         callback=_table_path,
-        help="CSV table; a PNG with the same stem is written beside it.",
+        help="Table (.csv, or .parquet for Parquet); a PNG with the same stem is written beside it.",
     )
 
 
 def _write_checked_table(table, out: Path, figure_fn, title: str, columns: list[str], ok_column: str,
                          summary: str) -> None:
-    """Write ``table`` (CSV) and its figure, print the chosen columns and a pass count, and exit 1
-    when a row fails (``ok_column`` False). ``summary`` is formatted with ``ok`` and ``total``."""
-    table.to_csv(_with_folder(out), index=False)
+    """Write ``table`` (CSV or Parquet) and its figure, print the chosen columns and a pass count,
+    and exit 1 when a row fails (``ok_column`` False). ``summary`` is formatted with ``ok`` and
+    ``total``."""
+    _write_table(table, out)
     figure = figure_fn(table, out.with_suffix(".png"))
     click.echo(title)
     click.echo(table[columns].to_string(index=False, float_format=lambda x: f"{x:.1f}"))
@@ -352,8 +379,8 @@ def models_cmd() -> None:
               help="Number of output time points (2 to 1,000,000).")
 @click.option("--readouts", default=None, help="Comma-separated readouts (default: the model's readouts).")
 @click.option(
-    "--out", type=click.Path(path_type=Path), default=None,
-    help="Write the table to this CSV file (default, or '-': stdout)."
+    "--out", type=click.Path(path_type=Path), default=None, callback=_table_name,
+    help="Write the table to this file: .csv, or .parquet for Parquet (default, or '-': CSV on stdout)."
 )
 @click.option(
     "--plot", type=click.Path(path_type=Path), default=None,
@@ -376,10 +403,8 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
     end = _end_in_model_unit(model, end)
     if out is not None:
         out = _writable(out)
-    if plot is not None:
+    if plot is not None:  # a figure's suffix differs from a table's: they cannot be the same file
         plot = _writable_figure(plot)
-        if out is not None and plot.resolve() == out.resolve():
-            raise InputError(f"--out and --plot are the same file ({out}); give them different names")
     selected = _readout_list(readouts)
     from .sbml_files import check_model_arguments
 
@@ -410,7 +435,7 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
     if out is None:
         click.echo(frame.to_csv(index=False, float_format="%.6g"), nl=False)
     else:
-        frame.to_csv(_with_folder(out), index=False)
+        _write_table(frame, out)
         click.echo(f"wrote {out} ({len(frame)} time points, time in {time_unit}s)", err=True)
     if plot is not None:
         from .screens import readout_units
@@ -523,9 +548,13 @@ def _same_courses(a, unperturbed) -> bool:
 def export_cmd(model, fmt, out, context, experiment) -> None:
     """Export MODEL as SBML (as shipped, or with a context's baseline as initial state), SBML L2V4,
     Antimony, hierarchical SBML (comp), SED-ML, a COMBINE archive or a PEtab problem."""
-    from .catalog import get_model
+    from .catalog import get_model, model_names
     from .exchange import check_context_format, export
+    from .sbml_files import is_sbml_file
 
+    if is_sbml_file(model) and model not in model_names():
+        raise InputError(f"{model}: export writes the shipped models ({', '.join(model_names())}) in other "
+                         "formats; an SBML file is read as it is by simulate, screen and validate")
     shipped = get_model(model).sbml_path
     check_context_format(fmt, context, experiment)
     out = _writable(out, folder=fmt == "petab")
@@ -597,7 +626,11 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
     from .plots import comparison_figure
 
     if not Path(file).is_file():
-        raise InputError(f"{file}: no such experiment file")
+        from . import paths
+
+        shipped = sorted(p.name for p in paths.EXPERIMENTS.glob("*.toml"))
+        raise InputError(f"{file}: no such experiment file (relative to {Path.cwd()}); the shipped ones are "
+                         f"{', '.join(shipped)} in {paths.EXPERIMENTS}")
     experiments = read_comparisons(file)
     if not experiments:
         raise InputError(f"{file} defines no experiment (each starts with [[experiments]])")
@@ -735,7 +768,7 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     """Run a perturbation screen on MODEL (a shipped model name or an SBML FILE.xml) and stream the
     results to a Parquet dataset. On a file, ko:SPECIES holds a species at zero, oe:SPECIES=N
     scales it at time 0 and set:ID=V sets any value; --knockouts all is every species."""
-    from .screens import knockout_conditions, run_screen
+    from .screens import is_screen_folder, knockout_conditions, run_screen
 
     end = _end_in_model_unit(model, end)
     if (knockouts is None) == (conditions_file is None):
@@ -750,6 +783,9 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     if singles and not pairs:
         raise InputError("--singles adds the single knockouts to --pairs; without --pairs the screen is "
                          "the singles already")
+    if Path(out).suffix.lower() in NOT_A_SCREEN_FOLDER and not is_screen_folder(out):
+        raise InputError(f"--out {out}: a screen writes a Parquet dataset, a folder of part files; give it a "
+                         "folder name such as results/pairs.parquet (rankl-net report turns it into HTML)")
     out = _writable(out, folder=True)
     lines: list[int] = []  # the file's line of each condition
     if knockouts is not None:
@@ -777,8 +813,14 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
         raise InputError(f"--conditions {conditions_file}, line {lines[k]}: {exc}") from None
     except KeyboardInterrupt:
         if Path(out).is_dir():  # its manifest is written: the same command needs --resume
-            click.echo(f"\ninterrupted: the conditions finished so far are in {out}; run the same command "
-                       "with --resume to continue", err=True)
+            from .screens import ParquetStore
+
+            try:
+                finished = f"{_count(len(ParquetStore(out).done_ids()), 'condition')} of {len(conditions)}"
+            except InputError:  # a damaged part file: --resume will say which
+                finished = "the conditions"
+            click.echo(f"\ninterrupted: {finished} finished so far, in {out}; run the same command with "
+                       "--resume to continue", err=True)
         else:
             click.echo("\ninterrupted before any condition was written", err=True)
         sys.exit(1)
@@ -788,6 +830,8 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     n_readouts = table["readout"].nunique()
     resumed = table.attrs.get("resumed", 0)
     kept = f"; {resumed} read from the earlier run" if resume else ""
+    if resume and not resumed:
+        kept = "; --resume found no earlier run here, so all ran"
     click.echo(f"{_count(n, 'condition')} ({failed} failed{kept}) x {_count(n_readouts, 'readout')} in "
                f"{elapsed:.1f} s; output {out}")
 
@@ -827,7 +871,8 @@ def _read_conditions(path: Path) -> tuple[list[str], list[int]]:
 @click.option("--end", type=EndTime(), default=None, help="Time of the readouts." + END_HELP)
 @click.option("--workers", type=int, default=1, show_default=True, help="Local processes.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, callback=_table_path,
-              help="CSV of the series; the fits go to *_fits.csv and the figure to *.png beside it.")
+              help="Table of the series (.csv, or .parquet for Parquet); the fits go to *_fits.csv "
+              "and the figure to *.png beside it.")
 @click.option("--baseline", type=click.Choice(["initial", "steady"]), default=None,
               help="For an SBML FILE: start from the file's initial state (default) or from the steady "
               "state reached by integration.")
@@ -883,7 +928,7 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     for line in fit_notes(fits):
         click.echo(line)
     if out is not None:
-        table.to_csv(_with_folder(out), index=False)
+        _write_table(table, out)
         fits.to_csv(fits_path, index=False)
         fig = dose_response_figure(table, fits, figure_path, title=f"{model}: {perturb}",
                                    units=readout_units(model, fits["readout"]), dose_label=label)

@@ -8,7 +8,8 @@ File format (TOML)::
     title = "..."
     model = "bone_tumour"
     context = "mouse"
-    end = 28.0                            # model time units
+    end = "4wk"                           # a time with a unit (h, d, wk, mo, y), or a number
+                                          # in the model's time unit (28.0)
     readouts = ["tumour_burden", "osteolysis"]
     source = "..."
     conditions = [
@@ -25,7 +26,8 @@ File format (TOML)::
 
 Relations: ``lower`` (value <= (1 - margin) x reference), ``higher`` (value >= (1 + margin) x
 reference), ``within`` (|value - reference| <= margin x |reference|), ``above`` (value >
-threshold), ``below`` (value < threshold). Values are taken at ``at`` (default: the end). With
+threshold), ``below`` (value < threshold). Values are taken at ``at`` (default: the end; a time
+as ``end`` is). With
 ``percent_change = true`` (a readout that is a percent change from baseline, such as CTX) the
 relative relations compare the level it stands for, 100 + value.
 """
@@ -41,10 +43,13 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
+from .catalog import get_model
+from .dosing import DURATION_UNITS, parse_duration, read_number
 from .engine import check_points, load
 from .errors import InputError, first_repeated, unknown_name
 from .model import Model
 from .perturbations import parse_spec, to_changes
+from .sbml_files import SECONDS_PER_TIME_UNIT
 
 RELATIVE = ("lower", "higher", "within")
 ABSOLUTE = ("above", "below")
@@ -131,17 +136,48 @@ def _known_keys(where: str, table: object, allowed: tuple[str, ...]) -> None:
             raise InputError(f"{where}: {unknown_name('key', key, allowed)}")
 
 
-def _expectation(exp_id: str, raw: dict, labels: set[str]) -> Expectation:
+def _number(where: str, value: object, what: str = "a number") -> float:
+    """A TOML number (integer or float) as a float; anything else is refused."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise InputError(f"{where} must be {what}, got {value!r}")
+
+
+def _time(where: str, value: object, model: str) -> float:
+    """A time of an experiment in its model's time unit: a number (in that unit already) or a
+    string, either a number or a time with a unit ("12wk", "72h")."""
+    if isinstance(value, str):
+        try:
+            return read_number(value)
+        except ValueError:
+            days = parse_duration(value, default_unit="", what=where)
+        unit_seconds = SECONDS_PER_TIME_UNIT[get_model(model).time_unit]
+        # twelve significant digits: "12wk" is 84 days exactly
+        return float(f"{days * SECONDS_PER_TIME_UNIT['day'] / unit_seconds:.12g}")
+    return _number(where, value, f"a number in the model's time unit or a time with a unit among "
+                                 f"{DURATION_UNITS} (such as \"12wk\")")
+
+
+def _strings(where: str, value: object) -> tuple[str, ...]:
+    """A TOML list of strings as a tuple; anything else is refused."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise InputError(f"{where} must be a list of strings (such as [\"bone_volume\", \"ctx\"]), "
+                     f"got {value!r}")
+
+
+def _expectation(exp_id: str, raw: dict, labels: set[str], model: str) -> Expectation:
     _known_keys(f"experiment {exp_id}, an expectation", raw, EXPECTATION_KEYS)
+    where = f"experiment {exp_id}, an expectation:"
     try:
         e = Expectation(
             readout=raw["readout"],
             condition=raw["condition"],
             relation=raw["relation"],
             reference=raw.get("reference", ""),
-            margin=float(raw.get("margin", 0.0)),
-            threshold=float(raw.get("threshold", math.nan)),
-            at=float(raw.get("at", math.nan)),
+            margin=_number(f"{where} margin", raw.get("margin", 0.0), "a fraction (0.2 for 20 %)"),
+            threshold=_number(f"{where} threshold", raw.get("threshold", math.nan)),
+            at=_time(f"{where} at", raw["at"], model) if "at" in raw else math.nan,
             source=raw.get("source", ""),
             note=raw.get("note", ""),
             percent_change=raw.get("percent_change", False),
@@ -152,7 +188,8 @@ def _expectation(exp_id: str, raw: dict, labels: set[str]) -> Expectation:
         raise InputError(f"experiment {exp_id}: relation {e.relation!r} is not one of {RELATIVE + ABSOLUTE}")
     missing = {e.condition, e.reference} - labels - {""}
     if missing:
-        raise InputError(f"experiment {exp_id}: expectation on unknown condition(s) {sorted(missing)}")
+        raise InputError(f"experiment {exp_id}: expectation on unknown condition(s) {sorted(missing)}; "
+                         f"its conditions are {sorted(labels)}")
     if e.relation in RELATIVE and not e.reference:
         raise InputError(f"experiment {exp_id}: relation {e.relation!r} needs a reference condition")
     if e.relation in ABSOLUTE and math.isnan(e.threshold):
@@ -183,6 +220,10 @@ def read_comparisons(path: Path = TUMOUR_EXPERIMENTS) -> list[Comparison]:
         try:
             for c in entry["conditions"]:
                 _known_keys(f"experiment {exp_id}, a condition", c, CONDITION_KEYS)
+                for key in CONDITION_KEYS:
+                    if not isinstance(c.get(key, ""), str):
+                        raise InputError(f"experiment {exp_id}, a condition: {key} must be a string, "
+                                         f"got {c[key]!r}")
             conditions = tuple(Condition(c["label"], c.get("spec", "")) for c in entry["conditions"])
             labels = {c.label for c in conditions}
             if len(labels) != len(conditions):
@@ -194,16 +235,16 @@ def read_comparisons(path: Path = TUMOUR_EXPERIMENTS) -> list[Comparison]:
                     title=entry["title"],
                     model=entry["model"],
                     context=entry.get("context"),
-                    end=float(entry["end"]),
-                    readouts=tuple(entry["readouts"]),
+                    end=_time(f"experiment {exp_id}: end", entry["end"], entry["model"]),
+                    readouts=_strings(f"experiment {exp_id}: readouts", entry["readouts"]),
                     conditions=conditions,
                     expectations=tuple(
-                        _expectation(exp_id, e, labels) for e in entry.get("expectations", [])
+                        _expectation(exp_id, e, labels, entry["model"]) for e in entry.get("expectations", [])
                     ),
-                    points=int(entry.get("points", 101)),
+                    points=entry.get("points", 101),  # check_comparison says what is wrong with it
                     source=entry.get("source", ""),
                     note=entry.get("note", ""),
-                    tags=tuple(entry.get("tags", ())),
+                    tags=_strings(f"experiment {exp_id}: tags", entry.get("tags", [])),
                 )
             )
         except KeyError as exc:

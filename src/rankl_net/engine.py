@@ -197,6 +197,9 @@ class Engine:
         True for the shipped models, whose parameters are rates, concentrations and fractions.
         Species and compartments are refused negative values in any model, unless the model
         starts them below zero (:func:`rankl_net.perturbations.nonnegative`).
+    usual_readouts
+        The model's usual readouts, which a message about an unknown readout lists first (the
+        catalog's, for a shipped model); any species, parameter or compartment is a readout.
     """
 
     def __init__(
@@ -215,8 +218,10 @@ class Engine:
         absolute_tolerance: float = ABSOLUTE_TOLERANCE,
         stability_limit_detection: bool = False,
         nonnegative_parameters: bool = False,
+        usual_readouts: Sequence[str] = (),
     ) -> None:
         self.name = name
+        self.usual_readouts = tuple(usual_readouts)
         self.nonnegative_parameters = nonnegative_parameters
         self.time_unit = time_unit
         text = sbml.read_text(encoding="utf-8") if isinstance(sbml, Path) else sbml
@@ -520,7 +525,7 @@ class Engine:
             raise InputError("no readouts selected")
         for r in readouts:
             if r not in self._symbol_set:
-                raise unknown_name("readout", r, self.symbols)
+                raise unknown_name("readout", r, self.symbols, first=self.usual_readouts)
         if len(set(readouts)) != len(readouts):
             raise InputError(f"the readout {first_repeated(list(readouts))!r} is listed more than once")
         return list(readouts)
@@ -824,6 +829,7 @@ def build(model: str, context: str | None = None, values: Mapping[str, float] | 
         absolute_tolerance=info.absolute_tolerance or ABSOLUTE_TOLERANCE,
         stability_limit_detection=info.stability_limit_detection,
         nonnegative_parameters=True,
+        usual_readouts=info.readouts,
     )
     not_parameters = [sid for sid in values if sid not in engine.parameter_ids or sid in engine.assigned_ids
                       or sid in engine._state_ids or sid in info.reset_at_start]

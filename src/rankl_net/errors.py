@@ -29,7 +29,7 @@ class PreequilibrationError(SimulationError):
     without bound, or its integration failed on the way."""
 
 
-def unknown_name(kind: str, name: str, valid: Iterable[str]) -> InputError:
+def unknown_name(kind: str, name: str, valid: Iterable[str], first: Iterable[str] = ()) -> InputError:
     """Build an :class:`InputError` for an unknown name, with a close-match suggestion.
 
     Parameters
@@ -40,14 +40,19 @@ def unknown_name(kind: str, name: str, valid: Iterable[str]) -> InputError:
         The name the user gave.
     valid
         The names that would have been accepted.
+    first
+        Names of ``valid`` to list first, in their order (a model's usual readouts before the
+        alphabetical rest); the rest is listed alphabetically.
     """
     valid = sorted(set(valid))
+    first = [f for f in dict.fromkeys(first) if f in valid]
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
     if not close:
         lowered = {v.lower(): v for v in valid}
         close = [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.5)]
     hint = f" Did you mean {close[0]!r}?" if close else ""
-    shown = ", ".join(valid[:40]) + (f", ... ({len(valid) - 40} more)" if len(valid) > 40 else "")
+    listed = first + sorted(set(valid) - set(first))
+    shown = ", ".join(listed[:40]) + (f", ... ({len(listed) - 40} more)" if len(listed) > 40 else "")
     return InputError(f"unknown {kind} {name!r}.{hint} Valid {kind} names: {shown}")
 
 

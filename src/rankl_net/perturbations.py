@@ -153,6 +153,9 @@ _SPEC = re.compile(
 )
 # T0[-T1]; an exponent's minus ("1e-05") belongs to its number, not to the window
 _WINDOW = re.compile(r"^(?P<t0>[^-]*?(?:[eE]-\d+)?)(?:-(?P<t1>.*))?$")
+_KINDS = ("ko", "kd", "oe", "inh", "set", "preset", "drug")
+# "ko:OPG,ko:RANK": a comma before a second kind means two perturbations joined the wrong way
+_COMMA_JOINED = re.compile(rf",\s*(?:{'|'.join(_KINDS)}):", re.IGNORECASE)
 SPEC_HELP = (
     "ko:X, kd:X=F, oe:X=N, inh:X=F, set:ID=V[@T0[-T1]], drug:NAME=DOSE[/EVERY][*N][@START], "
     "preset:NAME; join several with '+'"
@@ -171,6 +174,9 @@ def parse_spec(spec: str) -> list[Perturbation]:
     spec = spec.strip()
     if not spec:
         raise InputError(f"empty perturbation spec (valid forms: {SPEC_HELP})")
+    if _COMMA_JOINED.search(spec):
+        joined = _COMMA_JOINED.sub(lambda m: "+" + m.group(0)[1:].lstrip(), spec)
+        raise InputError(f"{spec!r}: join perturbations with '+', not ',' ({joined})")
     return [_parse_one(part.strip(), spec) for part in spec.split("+")]
 
 
@@ -179,6 +185,10 @@ def _parse_one(part: str, whole: str) -> Perturbation:
         return parse_regimen(part)
     m = _SPEC.match(part)
     if not m:
+        kind = part.partition(":")[0]
+        if kind.lower() in _KINDS and kind != kind.lower():
+            raise InputError(f"cannot read perturbation {part!r} in {whole!r}: kinds are written in lower "
+                             f"case ({kind.lower()}:{part.partition(':')[2]})")
         raise InputError(f"cannot read perturbation {part!r} in {whole!r} (valid forms: {SPEC_HELP})")
     kind, target, value, window = m["kind"], m["target"], m["value"], m["window"]
     if window and kind != "set":

@@ -33,15 +33,21 @@ def read_results(path: Path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
+    given = "give a screen folder, or a screen table written as .csv or .parquet"
     if path.is_dir() and not is_screen_folder(path) and not any(path.glob("*.parquet")):
         raise InputError(f"{path} is a folder without results: a screen's folder holds {MANIFEST} and "
-                         "part-*.parquet files; give a screen folder or a CSV or Parquet table")
+                         f"part-*.parquet files; {given}")
+    csv = path.suffix.lower() == ".csv"
+    if path.is_file() and not csv and path.suffix.lower() != ".parquet":
+        raise InputError(f"{path} is not a screen's results; {given}")
     try:
         if is_screen_folder(path):  # its part files only: other files in the folder are not results
             return ParquetStore(path).read()
-        return pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+        return pd.read_csv(path) if csv else pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - any reader failure is a bad input file
-        raise InputError(f"{path}: cannot read a screen table: {exc}") from None
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path} cannot be read as a {'CSV' if csv else 'Parquet'} table ({reason}); "
+                         f"{given}") from None
 
 
 def _img(path: Path) -> str:
@@ -257,7 +263,18 @@ def write_report(results: Path, out: Path) -> Path:
             parts += ["<h2>Strongest epistasis</h2>",
                       epi.reindex(epi["epistasis"].abs().sort_values(ascending=False, kind="stable").index)
                       .head(20).to_html(index=False, float_format=lambda x: f"{x:.3g}")]
+        elif not dose and not analysed and _pairs_without_singles(ok["perturbation"]):
+            parts.append("<p>No epistasis scores: they compare each pair with its two single perturbations, "
+                         "which this screen does not hold (run the screen with "
+                         "<code>--pairs --singles</code>).</p>")
         return _write_page(out, parts)
+
+
+def _pairs_without_singles(perturbations: pd.Series) -> bool:
+    """Whether the screen holds pairs (``A+B``) but not the single perturbations of any of them."""
+    names = set(perturbations)
+    pairs = [p.split("+") for p in names if p.count("+") == 1]
+    return bool(pairs) and not any(a in names and b in names for a, b in pairs)
 
 
 def _write_page(out: Path, parts: list[str]) -> Path:

@@ -78,7 +78,14 @@ def check_model_arguments(model: str | Path, *, context: str | None = None, base
         if context is not None:
             raise InputError("--context applies to the shipped models, not to an SBML file")
         if needs_end and end is None:
-            raise InputError(f"--end is required for an SBML file (in the time unit of {Path(model).name})")
+            name, unit = Path(model).name, time_unit_of(read_sbml_document(Path(model)))
+            if unit in SECONDS_PER_TIME_UNIT:
+                hint = f"{name} measures time in {unit}s; give a number of them or a time with a unit (10h)"
+            elif unit == UNDECLARED_TIME_UNIT:
+                hint = f"{name} declares no time unit; give a number in the model's time units"
+            else:
+                hint = f"{name} measures time in {unit!r}; give a number of them"
+            raise InputError(f"--end is required for an SBML file: {hint}")
         return True
     if baseline is not None:
         raise InputError("--baseline applies to an SBML file; the shipped models start from their "
