@@ -179,14 +179,15 @@ def test_simulate_writes_csv_and_plot(tmp_path):
         (["simulate", "bone", "--end", "-5"], "end time"),
         (["simulate", "bone", "--readouts", ","], "names no readout"),
         (["phenotypes", "--out", "lines.png"], "overwritten by the figure"),
-        (["phenotypes", "--out", "lines.json"], "a table is written as CSV (.csv) or Parquet (.parquet)"),
+        (["phenotypes", "--out", "lines.json"], "a table is written as CSV, or as Parquet for a name ending"),
         (["simulate", "bone", "-p", "ko:OPG,ko:RANK"],
          "join perturbations with '+', not ',' (ko:OPG+ko:RANK)"),
         (["simulate", "bone", "-p", "KO:OPG"], "kinds are written in lower case (ko:OPG)"),
         (["export", "models/sbml/bone.xml", "--format", "omex", "--out", "x.omex"],
          "export writes the shipped models (osteoclastogenesis, bone, bone_tumour, clinical)"),
         (["report", "README.md"], "README.md is not a screen's results; give a screen folder"),
-        (["experiment", "no/such.toml"], "no such experiment file"),
+        (["experiment", "no/such.toml"], "no such experiment file (relative to "),
+        (["experiment", "/no/such.toml"], "no such experiment file; the shipped ones are tumour.toml in "),
     ],
 )
 def test_bad_input_exits_2_with_a_message_and_no_traceback(args, needle):
@@ -219,9 +220,9 @@ def test_unwritable_output_exits_2_and_writes_nothing(tmp_path):
         (["simulate", "bone", "--end", "1", "--readouts", "ctx,ctx"], "'ctx' is listed more than once"),
         (["simulate", "bone", "--end", "1", "--plot", "{tmp}/curves"], "figure's file name ends in"),
         (["simulate", "bone", "--end", "1", "--out", "{tmp}/t.png", "--plot", "{tmp}/t.png"],
-         "a table is written as CSV (.csv) or Parquet (.parquet)"),
+         "a table is written as CSV, or as Parquet for a name ending in .parquet"),
         (["dose-response", "bone", "--perturb", "inh:P38", "--levels", "0:1:9", "--out", "{tmp}/d.xlsx"],
-         "a table is written as CSV (.csv) or Parquet (.parquet)"),
+         "a table is written as CSV, or as Parquet for a name ending in .parquet"),
         (["screen", "bone", "--knockouts", "OPG", "--out", "{tmp}/s.csv"],
          "a screen writes a Parquet dataset"),
         (["export", "bone", "--format", "omex", "--out", "{tmp}/keep/x.omex"], "keep is a file"),
@@ -401,6 +402,19 @@ def test_a_table_named_parquet_is_written_as_parquet(tmp_path):
     assert out.returncode == 0, out.stderr
     table = pd.read_parquet(tmp_path / "t.parquet")
     assert list(table.columns) == ["time", "bone_volume", "ctx"] and table["time"].tolist()[-1] == 28.0
+
+
+@pytest.mark.parametrize("name", ["/dev/null", "{tmp}/table", "{tmp}/table.v2", "{tmp}/T.CSV", "{tmp}/fifo"])
+def test_a_table_goes_to_any_name_but_another_format(tmp_path, name):
+    """Names without a suffix, devices and named pipes still take the CSV table."""
+    os.mkfifo(tmp_path / "fifo")
+    target = name.format(tmp=tmp_path)
+    reader = subprocess.Popen(["cat", target], stdout=subprocess.PIPE) if name.endswith("fifo") else None
+    out = run("simulate", "bone", "--end", "1", "--points", "2", "--readouts", "ctx", "--out", target)
+    assert out.returncode == 0, out.stderr
+    if target != "/dev/null":  # which cannot be read back
+        written = reader.communicate(timeout=60)[0].decode() if reader else Path(target).read_text()
+        assert written.startswith("time,ctx\n")
 
 
 def test_an_unknown_readout_lists_the_model_readouts_first():
@@ -646,6 +660,12 @@ def test_end_with_a_unit_is_refused_for_a_file_without_a_time_unit_and_bad_times
     weekly.write_text(libsbml.writeSBMLToString(doc), encoding="utf-8")
     result = CliRunner().invoke(cli.main, ["simulate", str(weekly), "--end", "+14d", "--points", "2"])
     assert result.exit_code == 0 and _last_time(result.output) == 2.0
+    # without --end, the messages say which times each file takes
+    result = CliRunner().invoke(cli.main, ["simulate", str(weekly)])
+    assert result.exit_code == 2
+    assert "weekly.xml measures time in 'wk'; give a number of them or a time with a unit" in result.output
+    result = CliRunner().invoke(cli.main, ["simulate", str(plain)])
+    assert result.exit_code == 2 and "plain.xml declares no time unit; give a number" in result.output
     # not a model: the model checks speak, as with a plain number
     result = CliRunner().invoke(cli.main, ["simulate", str(tmp_path), "--end", "2d"])
     assert result.exit_code == 2 and "is a folder, not a model" in result.output

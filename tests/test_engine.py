@@ -276,7 +276,9 @@ def test_integration_failure_is_a_simulation_error(ocg):
         ({"end": 10, "points": 1}, "points"),
         ({"end": 10, "readouts": ["osteoclast"]}, "Did you mean 'osteoclasts'"),
         ({"end": 10, "points": 2.5}, "points must be a whole number"),
-        ({"end": "84"}, "end time must be a number of days"),
+        ({"end": [84]}, "end time must be a number of days"),
+        ({"end": "eighty"}, "end: 'eighty' is neither a number"),
+        ({"end": "-2wk"}, "end: '-2wk': a time cannot be negative"),
     ],
 )
 def test_bad_simulation_arguments(bone_mouse, kwargs, message):

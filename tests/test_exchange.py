@@ -3,6 +3,7 @@ same time courses in libRoadRunner, tellurium and COPASI."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -179,6 +180,36 @@ def test_sbml_export_is_the_shipped_file_and_formats_are_checked(tmp_path):
         ex.export("osteoclastogenesis", "omex", tmp_path / "x.omex", experiment="genetic_lines")
     with pytest.raises(InputError, match="timed changes"):
         ex.cross_check("osteoclastogenesis", "set:rankl_input=0@10", simulators=())
+
+
+def test_every_export_format_of_the_command_line_is_one_of_the_python_function(tmp_path):
+    from rankl_net import cli
+    from rankl_net.comp import comp_sbml
+
+    fmt_option = next(p for p in cli.main.commands["export"].params if p.name == "fmt")
+    assert tuple(fmt_option.type.choices) == ex.FORMATS
+    out = ex.export("bone", "comp", tmp_path / "bone_comp.xml")  # as the docs' format table lists it
+    assert out.paths[0].read_text(encoding="utf-8") == comp_sbml("bone")
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda eng: ex.simulate_any(eng, ["ko:MKKK"], end=10), "got list ['ko:MKKK']"),
+    (lambda eng: ex.cross_check("bone", end="soon", simulators=()), "end: 'soon' is neither a number"),
+    (lambda eng: ex.cross_check("bone", end=[84], simulators=()), "end time must be a number of days"),
+    (lambda eng: ex.cross_check("bone", readouts={"ctx"}, simulators=()), "readouts must be a name"),
+    (lambda eng: ex.export("bone", "sedml", "x.sedml", experiment="genetic_lines", lines="OPG"),
+     "unknown genetic line 'OPG'. Did you mean 'OPG-/-'?"),
+])
+def test_python_calls_with_a_wrong_type_say_what_is_wrong(call, message):
+    eng = ex.load_any(paths.SBML / "osteoclastogenesis.xml")
+    with pytest.raises(InputError, match=re.escape(message)):
+        call(eng)
+
+
+def test_one_string_of_readouts_is_not_split_into_letters():
+    eng = ex.load_any(paths.SBML / "osteoclastogenesis.xml")
+    frame = ex.simulate_any(eng, end=1, points=2, readouts="NFATC1_act")
+    assert frame.columns.tolist() == ["time", "NFATC1_act"]
 
 
 @pytest.mark.parametrize("context", ["mouse", "human"])

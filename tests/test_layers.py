@@ -12,8 +12,10 @@ import rankl_net
 PACKAGE = Path(rankl_net.__file__).parent
 
 LAYERS = [
+    # the package's errors and version
+    {"errors", "_version"},
     # foundations: no rankl-net imports but these
-    {"errors", "paths", "_version", "analysis", "cvode", "units"},
+    {"paths", "analysis", "cvode", "units"},
     # files and data: SBML reading, the catalog, annotations, dose units
     {"sbml_io", "catalog", "annotations", "dosing"},
     # building the SBML, checking it, the engine that simulates it

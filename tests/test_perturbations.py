@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from rankl_net import Inhibition, InputError, Knockdown, Knockout, Overexpression, SetValue, parse_spec
+from rankl_net import (
+    Inhibition,
+    InputError,
+    Knockdown,
+    Knockout,
+    Overexpression,
+    SetValue,
+    load_model,
+    parse_spec,
+)
 from rankl_net.perturbations import condition_spec, resolve_node, to_changes
 
 
@@ -184,3 +195,24 @@ def test_every_complex_of_the_node_table_is_a_species_of_a_shipped_model():
     species = {s for name in catalog.model_names() for s in load(name).species_ids}
     listed = {c for row in annotations.node_table() for c in row["complexes"].split(",") if c}
     assert listed and listed <= species, listed - species
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: parse_spec(["ko:OPG"]), "a perturbation spec is a string such as 'ko:OPG+inh:P38=0.5'"),
+    (lambda: condition_spec(5), "a condition is a spec such as 'ko:OPG', a perturbation object or a list"),
+    (lambda: condition_spec([Knockout("OPG"), 5]), "a perturbation is a spec such as 'ko:OPG' or a pert"),
+    (lambda: load_model(["bone"]), "a model is named by a string, got list ['bone']"),
+    (lambda: load_model("bone", context=1), "a context is named by a string, got int 1"),
+    (lambda: load_model("bone").simulate(end=1, readouts={"ctx"}), "readouts must be a name, names"),
+    (lambda: load_model("bone").simulate(end=1, readouts=[1]), "readouts must be a name, names separated"),
+])
+def test_python_calls_with_a_wrong_type_say_what_is_wrong(call, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        call()
+
+
+def test_condition_spec_takes_a_spec_an_object_or_a_list_of_them():
+    assert condition_spec("ko:OPG+inh:P38=0.5") == "ko:OPG+inh:P38=0.5"
+    assert condition_spec(Knockout("OPG")) == "ko:OPG"
+    assert condition_spec(["ko:OPG", Inhibition("P38", 0.5)]) == "ko:OPG+inh:P38=0.5"
+    assert condition_spec([]) == ""

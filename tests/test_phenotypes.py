@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import rankl_net
 from rankl_net import experiments
 
 LINES = experiments.read_genetic_lines()
@@ -76,3 +77,11 @@ def test_malformed_experiment_row_is_reported(tmp_path):
     )
     with pytest.raises(experiments.InputError, match="expected_phenotype"):
         experiments.read_genetic_lines(bad)
+
+
+def test_lines_are_chosen_by_name():
+    table = rankl_net.run_phenotypes(["OPG-/-", "RANKL-/-"])
+    assert table["line"].tolist() == ["OPG-/-", "RANKL-/-"]
+    assert rankl_net.run_phenotypes("OPG-/-")["line"].tolist() == ["OPG-/-"]
+    with pytest.raises(rankl_net.InputError, match="unknown genetic line 'OPG'. Did you mean 'OPG-/-'"):
+        rankl_net.run_phenotypes(["OPG"])

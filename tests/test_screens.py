@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import rankl_net
 from rankl_net import InputError, SimulationError, paths, screens
 from rankl_net.analysis import (
     bliss_excess,
@@ -231,6 +232,11 @@ def test_resume_without_an_earlier_run_says_so(tmp_path):
     assert "(0 failed; --resume found no earlier run here, so all ran)" in first.output
     again = CliRunner().invoke(cli.main, [*args, "--out", str(tmp_path / "new")])
     assert again.exit_code == 0 and "(0 failed; 1 read from the earlier run)" in again.output
+    # an earlier run that wrote its folder but no condition yet (interrupted at once) is one
+    for part in (tmp_path / "new").glob("part-*.parquet"):
+        part.unlink()
+    third = CliRunner().invoke(cli.main, [*args, "--out", str(tmp_path / "new")])
+    assert third.exit_code == 0 and "(0 failed; 0 read from the earlier run)" in third.output
 
 
 def test_ctrl_c_before_the_results_folder_exists_says_so(tmp_path, monkeypatch):
@@ -1222,3 +1228,61 @@ def test_a_folder_that_takes_no_files_is_named_with_the_path_asked_for():
                               "/proc/rankl-net-screen"), capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
     assert "cannot write /proc/rankl-net-screen: the folder /proc does not accept new files" in out.stderr
+
+
+def test_a_screen_takes_perturbation_objects_as_conditions():
+    from rankl_net import Inhibition, Knockout
+
+    by_object = run_screen("bone", [Knockout("OPG"), [Knockout("OPG"), Inhibition("P38", 0.5)]], end=7,
+                           readouts="bone_volume", workers=1, background=Inhibition("CTSK", 0.2))
+    by_spec = run_screen("bone", ["ko:OPG", "ko:OPG+inh:P38=0.5"], end=7, readouts=["bone_volume"],
+                         workers=1, background=["inh:CTSK=0.2"])
+    pd.testing.assert_frame_equal(by_object, by_spec, check_exact=True)
+    # specs and readouts from a table (a numpy array, a pandas Index) as from lists
+    from_table = run_screen("bone", np.array(["ko:OPG", "ko:OPG+inh:P38=0.5"]), end=7, workers=1,
+                            readouts=pd.Index(["bone_volume"]), background=["inh:CTSK=0.2"])
+    pd.testing.assert_frame_equal(from_table, by_spec, check_exact=True)
+
+
+def test_an_end_with_a_unit_is_converted_to_the_model_unit():
+    weekly = run_screen("bone", ["ko:OPG"], end="1wk", readouts="ctx", workers=1)
+    pd.testing.assert_frame_equal(weekly, run_screen("bone", ["ko:OPG"], end=7, readouts="ctx", workers=1))
+    daily = run_screen("osteoclastogenesis", ["ko:OPG"], end="1d", readouts="nfatc1", workers=1)
+    hourly = run_screen("osteoclastogenesis", ["ko:OPG"], end=24, readouts="nfatc1", workers=1)
+    pd.testing.assert_frame_equal(daily, hourly)
+    model = rankl_net.load_model("bone")
+    assert model.simulate(end="12wk", points=3, readouts="ctx")["time"].tolist() == [0.0, 42.0, 84.0]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"end": "soon"}, "end: 'soon' is neither a number (in the model's time unit) nor a time with a unit"),
+    ({"end": [7]}, "end must be a number in the model's time unit or a time with a unit"),
+    ({"workers": 2.5}, "workers must be a whole number, got 2.5"),
+    ({"resume": True}, "resume continues the screen in a results folder: give out as well"),
+    ({"out": "results.csv"}, "results.csv: a screen writes a Parquet dataset"),
+    ({"readouts": {"bone_volume"}}, "readouts must be a name, names separated by commas or a list"),
+    ({"conditions": {"ko:OPG"}}, "conditions must be specs in order (such as ['ko:OPG', 'ko:RANK'])"),
+    ({"context": 1}, "a context is named by a string, got int 1"),
+])
+def test_a_screen_called_with_a_wrong_type_says_what_is_wrong(tmp_path, monkeypatch, kwargs, message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match=re.escape(message)):
+        run_screen("bone", **{"conditions": ["ko:OPG"], "workers": 1, "end": 7, **kwargs})
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_hill_fits_of_a_screen_table_without_levels_says_how_to_add_them():
+    from rankl_net.analysis import hill_fits
+
+    specs = screens.dose_conditions("inh:P38", np.linspace(0.0, 1.0, 6))
+    table = run_screen("osteoclastogenesis", specs, end=24, readouts=["nfatc1"], workers=1)
+    with pytest.raises(InputError, match=re.escape("this one lacks ['level']")):
+        hill_fits(table)
+    fits = hill_fits(table.assign(level=screens.levels_of(table["perturbation"])))
+    assert fits["readout"].tolist() == ["nfatc1"]
+
+
+def test_dose_conditions_read_a_string_of_levels_as_the_command_line_does():
+    assert screens.dose_conditions("inh:P38", "0:1:3") == ["inh:P38=0", "inh:P38=0.5", "inh:P38=1"]
+    with pytest.raises(InputError, match=re.escape("levels are written as A:B:N or a comma-separated list")):
+        screens.parse_levels([0, 1])

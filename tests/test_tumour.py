@@ -215,6 +215,8 @@ def test_malformed_experiment_file_is_reported(tmp_path):
     ('experiment = 1\n', "unknown key 'experiment'"),
     ('points = 2000000\n', "points must be from 2 to 1,000,000"),
     ('points = "many"\n', "points must be a whole number, got 'many'"),
+    ('points = 10.5\n', "points must be a whole number, got 10.5"),
+    ('end = "-2wk"\n', "end: '-2wk': a time cannot be negative"),
     ('expectations = [{ readout = "ctx", condition = "a", reference = "a", relation = "lower", '
      'margin = "10%" }]\n', "margin must be a fraction (0.2 for 20 %), got '10%'"),
     ('expectations = [{ readout = "ctx", condition = "a", relation = "below", threshold = "90" }]\n',
@@ -222,7 +224,8 @@ def test_malformed_experiment_file_is_reported(tmp_path):
     ('expectations = [{ readout = "ctx", condition = "a", reference = "wt", relation = "lower" }]\n',
      "unknown condition(s) ['wt']; its conditions are ['a']"),
     ('expectations = [{ readout = "ctx", condition = "a", relation = "below", threshold = 0, '
-     'at = "2 fortnights" }]\n', "at '2 fortnights': expected a number with a unit among h, d, wk, mo, y"),
+     'at = "2 fortnights" }]\n',
+     "at: '2 fortnights' is neither a number (in the model's time unit) nor a time with a unit"),
     ('conditions = [{ label = "a", spec = 5 }]\n', "a condition: spec must be a string, got 5"),
     ('tags = "bone"\n', "tags must be a list of strings"),
 ])
@@ -232,6 +235,8 @@ def test_a_misspelled_key_or_a_bad_value_in_an_experiment_file_is_refused(tmp_pa
             'conditions = [{ label = "a", spec = "" }]\n')
     if typo.startswith("conditions"):
         text = text.replace('conditions = [{ label = "a", spec = "" }]\n', typo)
+    elif typo.startswith("end ="):
+        text = text.replace("end = 1\n", typo)
     elif typo.startswith("experiment ="):
         text = typo + text
     else:
@@ -259,6 +264,15 @@ def test_experiment_times_take_units_and_convert_to_the_model_unit(tmp_path, mod
                     f'threshold = 0, at = {at} }}]\n')
     (experiment,) = comparisons.read_comparisons(path)
     assert (experiment.end, experiment.expectations[0].at) == (expected_end, expected_at)
+
+
+def test_a_whole_number_of_points_may_be_written_as_a_float(tmp_path):
+    path = tmp_path / "points.toml"
+    path.write_text('[[experiments]]\nid = "x"\ntitle = "t"\nmodel = "bone"\nend = 1\npoints = 11.0\n'
+                    'readouts = ["ctx"]\nconditions = [{ label = "a", spec = "" }]\n')
+    (experiment,) = comparisons.read_comparisons(path)
+    assert experiment.points == 11 and isinstance(experiment.points, int)
+    comparisons.check_comparison(experiment)
 
 
 @pytest.mark.parametrize("exp_id", ["../outside", "a/b", "", 7])

@@ -18,8 +18,8 @@ print("OPG knockout:\n" + opg_ko.to_string(index=False))
 p50_p52 = [rankl_net.Knockout("NFKB1"), rankl_net.Knockout("NFKB2")]
 print(rankl_net.condition_spec(p50_p52), "==", rankl_net.parse_spec("ko:NFKB1+ko:NFKB2") == p50_p52)
 
-# Readouts at the end time only.
-print(bone.final(*p50_p52, end=84, readouts=["bone_volume", "osteoclasts"]).to_string())
+# Readouts at the end time only; a time with a unit is converted to the model's (12 weeks: 84 days).
+print(bone.final(*p50_p52, end="12wk", readouts=["bone_volume", "osteoclasts"]).to_string())
 
 # A perturbation held for every simulation inside the block (here a cathepsin K inhibitor
 # at 90 % effect on top of OPG loss); the baseline is restored on exit, even after an error.

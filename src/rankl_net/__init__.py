@@ -12,7 +12,7 @@ Public API::
 from ._version import __version__
 from .catalog import get_model, model_names
 from .dosing import Regimen
-from .errors import InputError, RanklNetError, SimulationError
+from .errors import InputError, PreequilibrationError, RanklNetError, SimulationError
 from .experiments import run_phenotypes
 from .model import Model, load_model
 from .perturbations import (
@@ -34,6 +34,7 @@ __all__ = [
     "Knockout",
     "Model",
     "Overexpression",
+    "PreequilibrationError",
     "Preset",
     "RanklNetError",
     "Regimen",

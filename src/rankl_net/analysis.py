@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .errors import InputError
+
 
 def hill(x: np.ndarray, baseline: float, emax: float, ic50: float, h: float, *,
          fractional: bool = True) -> np.ndarray:
@@ -263,6 +265,12 @@ def hill_fits(series: pd.DataFrame, anchored: bool = False) -> pd.DataFrame:
     or else ``level``, ``value``, ``baseline_value``: the readout without the perturbation), one
     row per readout; ``anchored``: as for :func:`fit_hill`."""
     dose = "dose" if "dose" in series.columns else "level"
+    missing = [c for c in (dose, "readout", "value", "baseline_value") if c not in series.columns]
+    if missing:
+        raise InputError(f"a dose-response table needs the columns readout, dose (or level), value and "
+                         f"baseline_value; this one lacks {missing}. For a screen of "
+                         "rankl_net.screens.dose_conditions, add the levels with "
+                         "table.assign(level=rankl_net.screens.levels_of(table['perturbation']))")
     return pd.DataFrame([{"readout": r, **fit_hill(sub[dose], sub["value"], anchored=anchored,
                                                    reference=sub["baseline_value"].iloc[0])}
                          for r, sub in series.groupby("readout", sort=False)])

@@ -131,5 +131,5 @@ def get_model(name: str) -> ModelInfo:
     """Metadata of a shipped model; an unknown name raises an error with a suggestion."""
     try:
         return _catalog()[name]
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: not a name at all (a list)
         raise unknown_name("model", name, model_names()) from None

@@ -19,7 +19,7 @@ import click
 from click.core import ParameterSource
 
 from ._version import __version__
-from .dosing import DURATION_UNITS, parse_duration, read_number
+from .dosing import DURATION_UNITS, parse_time
 from .errors import InputError, PreequilibrationError, RanklNetError
 
 
@@ -133,10 +133,9 @@ def _lexical(path: Path) -> Path:
 
 @dataclass(frozen=True)
 class _TimeWithUnit:
-    """``--end`` given with a unit ("2y"), in seconds; converted once MODEL's time unit is known."""
+    """``--end`` given with a unit ("2y"); converted once MODEL's time unit is known."""
 
     text: str
-    seconds: float
 
 
 class EndTime(click.ParamType):
@@ -149,59 +148,25 @@ class EndTime(click.ParamType):
             return value
         text = str(value).strip()
         try:
-            return read_number(text)
-        except ValueError:
-            pass
-        try:  # "+2d" as "+2" is read
-            days = parse_duration(text.removeprefix("+"), default_unit="", what="--end")
-        except InputError:
-            try:  # a time but for its sign ("-3d", not "-3x")
-                negative = text.startswith("-") and parse_duration(text[1:], default_unit="") >= 0
-            except InputError:
-                negative = False
-            if negative:
-                self.fail(f"{text!r}: a time cannot be negative", param, ctx)
-            self.fail(f"{text!r} is neither a number (in the model's time unit) nor a time with a unit "
-                      f"among {DURATION_UNITS} (such as 84d, 12wk or 2y)", param, ctx)
-        from .sbml_files import SECONDS_PER_TIME_UNIT
-
-        # twelve significant digits: 12wk is 84 days exactly, as a resumed screen compares
-        return _TimeWithUnit(text, float(f"{days * SECONDS_PER_TIME_UNIT['day']:.12g}"))
+            time, with_unit = parse_time(text)
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+        return _TimeWithUnit(text) if with_unit else time
 
 
 END_HELP = f" A number in the model's time unit, or a time with a unit among {DURATION_UNITS} (84d, 2y)."
 
 
 def _end_in_model_unit(model: str, end: float | _TimeWithUnit | None) -> float | None:
-    """``--end`` in MODEL's time unit: a plain number is one already; a time with a unit is
-    converted to the unit the shipped model or the SBML file declares (an SBML Level 2 file
-    that declares none counts in seconds, as the specification says)."""
+    """``--end`` in MODEL's time unit (see :func:`rankl_net.sbml_files.time_in_model_unit`)."""
     if not isinstance(end, _TimeWithUnit):
         return end
-    from .catalog import get_model, model_names
-    from .sbml_files import (
-        SECONDS_PER_TIME_UNIT,
-        UNDECLARED_TIME_UNIT,
-        is_sbml_file,
-        seconds_per_time_unit,
-        time_unit_of,
-    )
+    from .catalog import model_names
+    from .sbml_files import is_sbml_file, time_in_model_unit
 
-    if is_sbml_file(model) and Path(model).is_file():
-        from .sbml_io import read_sbml_document
-
-        doc = read_sbml_document(Path(model))
-        unit, seconds, name = time_unit_of(doc), seconds_per_time_unit(doc), Path(model).name
-    elif model in model_names():
-        unit, name = get_model(model).time_unit, model
-        seconds = SECONDS_PER_TIME_UNIT[unit]
-    else:
+    if not (model in model_names() or (is_sbml_file(model) and Path(model).is_file())):
         return None  # not a model: the model checks say what it is, before --end matters
-    if seconds is None:
-        declared = "declares no time unit" if unit == UNDECLARED_TIME_UNIT else f"measures time in {unit!r}"
-        raise InputError(f"--end {end.text}: {name} {declared}, which a time with a unit cannot be converted "
-                         "to; give --end as a plain number in the model's time unit")
-    return end.seconds / seconds
+    return time_in_model_unit(model, end.text, what="--end")
 
 
 STDOUT_NAMES = ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
@@ -280,20 +245,22 @@ def _readout_list(text: str | None) -> list[str] | None:
     return names
 
 
-# what a table's --out may end in; a table is written as CSV, or as Parquet for a .parquet name
-TABLE_SUFFIXES = (".csv", ".parquet")
-# names of files, not of the folder a screen writes
-NOT_A_SCREEN_FOLDER = (".csv", ".tsv", ".txt", ".xlsx", ".json", ".html", ".htm", *FIGURE_SUFFIXES)
+# a table is written as CSV, or as Parquet for a name ending in .parquet; a name ending in
+# another format's suffix is refused rather than given CSV under that name
+OTHER_FORMAT_SUFFIXES = (*FIGURE_SUFFIXES, ".tsv", ".xlsx", ".xls", ".ods", ".json", ".feather", ".arrow",
+                         ".h5", ".hdf5", ".pkl", ".pickle", ".xml", ".html", ".htm")
 
 
 def _table_name(ctx, param, value: Path | None) -> Path | None:
-    """A table's --out: a .csv or .parquet name ('-' and the names of stdout pass, for commands
-    that print the table)."""
+    """A table's --out: any name but one ending in another format's suffix (OTHER_FORMAT_SUFFIXES);
+    standard output, devices and named pipes pass whatever their name (/dev/null, /dev/fd/63)."""
     if value is None or str(value) == "-" or str(value) in STDOUT_NAMES:
         return value
-    if value.suffix.lower() not in TABLE_SUFFIXES:
-        raise click.BadParameter(f"{value}: a table is written as CSV (.csv) or Parquet (.parquet); "
-                                 "give a name ending in one of them")
+    if value.exists() and not value.is_file() and not value.is_dir():  # a device or a pipe
+        return value
+    if value.suffix.lower() in OTHER_FORMAT_SUFFIXES:
+        raise click.BadParameter(f"{value}: a table is written as CSV, or as Parquet for a name ending in "
+                                 ".parquet; give a name ending in .csv or .parquet")
     return value
 
 
@@ -532,6 +499,7 @@ def _same_courses(a, unperturbed) -> bool:
     "--format",
     "fmt",
     required=True,
+    # exchange.FORMATS, written out: importing exchange would slow every command's start
     type=click.Choice(["sbml", "sbml-baseline", "sbml-l2v4", "antimony", "comp", "sedml", "omex", "petab"]),
     help="Export format.",
 )
@@ -572,12 +540,6 @@ def export_cmd(model, fmt, out, context, experiment) -> None:
         if beside.resolve() == out.resolve():
             raise InputError(f"{out} is the name of the model file written beside the SED-ML; "
                              "give the SED-ML another name")
-    if fmt == "comp":
-        from .comp import comp_sbml
-
-        _with_folder(out).write_text(comp_sbml(model), encoding="utf-8")
-        click.echo(f"wrote {out}")
-        return
     result = export(model, fmt, out, context=context, experiment=experiment)
     for path in result.paths:
         click.echo(f"wrote {path}")
@@ -629,8 +591,9 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
         from . import paths
 
         shipped = sorted(p.name for p in paths.EXPERIMENTS.glob("*.toml"))
-        raise InputError(f"{file}: no such experiment file (relative to {Path.cwd()}); the shipped ones are "
-                         f"{', '.join(shipped)} in {paths.EXPERIMENTS}")
+        where = "" if Path(file).is_absolute() else f" (relative to {Path.cwd()})"
+        raise InputError(f"{file}: no such experiment file{where}; the shipped ones are {', '.join(shipped)} "
+                         f"in {paths.EXPERIMENTS}")
     experiments = read_comparisons(file)
     if not experiments:
         raise InputError(f"{file} defines no experiment (each starts with [[experiments]])")
@@ -768,7 +731,7 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     """Run a perturbation screen on MODEL (a shipped model name or an SBML FILE.xml) and stream the
     results to a Parquet dataset. On a file, ko:SPECIES holds a species at zero, oe:SPECIES=N
     scales it at time 0 and set:ID=V sets any value; --knockouts all is every species."""
-    from .screens import is_screen_folder, knockout_conditions, run_screen
+    from .screens import check_results_folder_name, is_screen_folder, knockout_conditions, run_screen
 
     end = _end_in_model_unit(model, end)
     if (knockouts is None) == (conditions_file is None):
@@ -783,9 +746,7 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     if singles and not pairs:
         raise InputError("--singles adds the single knockouts to --pairs; without --pairs the screen is "
                          "the singles already")
-    if Path(out).suffix.lower() in NOT_A_SCREEN_FOLDER and not is_screen_folder(out):
-        raise InputError(f"--out {out}: a screen writes a Parquet dataset, a folder of part files; give it a "
-                         "folder name such as results/pairs.parquet (rankl-net report turns it into HTML)")
+    check_results_folder_name(out)
     out = _writable(out, folder=True)
     lines: list[int] = []  # the file's line of each condition
     if knockouts is not None:
@@ -799,6 +760,7 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
         conditions, lines = _read_conditions(Path(conditions_file))
     selected = _readout_list(readouts)
     _note_shipped_file(model, baseline)
+    earlier_run = is_screen_folder(out)
     start = time.perf_counter()
     try:
         with _initial_baseline_hint(model):
@@ -830,7 +792,7 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     n_readouts = table["readout"].nunique()
     resumed = table.attrs.get("resumed", 0)
     kept = f"; {resumed} read from the earlier run" if resume else ""
-    if resume and not resumed:
+    if resume and not earlier_run:
         kept = "; --resume found no earlier run here, so all ran"
     click.echo(f"{_count(n, 'condition')} ({failed} failed{kept}) x {_count(n_readouts, 'readout')} in "
                f"{elapsed:.1f} s; output {out}")

@@ -43,13 +43,12 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .catalog import get_model
-from .dosing import DURATION_UNITS, parse_duration, read_number
+from .dosing import DURATION_UNITS
 from .engine import check_points, load
 from .errors import InputError, first_repeated, unknown_name
 from .model import Model
 from .perturbations import parse_spec, to_changes
-from .sbml_files import SECONDS_PER_TIME_UNIT
+from .sbml_files import time_in_model_unit
 
 RELATIVE = ("lower", "higher", "within")
 ABSOLUTE = ("above", "below")
@@ -145,17 +144,19 @@ def _number(where: str, value: object, what: str = "a number") -> float:
 
 def _time(where: str, value: object, model: str) -> float:
     """A time of an experiment in its model's time unit: a number (in that unit already) or a
-    string, either a number or a time with a unit ("12wk", "72h")."""
+    string, either a number or a time with a unit ("12wk", "72h"), as ``--end`` reads it."""
     if isinstance(value, str):
-        try:
-            return read_number(value)
-        except ValueError:
-            days = parse_duration(value, default_unit="", what=where)
-        unit_seconds = SECONDS_PER_TIME_UNIT[get_model(model).time_unit]
-        # twelve significant digits: "12wk" is 84 days exactly
-        return float(f"{days * SECONDS_PER_TIME_UNIT['day'] / unit_seconds:.12g}")
+        return time_in_model_unit(model, value, what=where)
     return _number(where, value, f"a number in the model's time unit or a time with a unit among "
                                  f"{DURATION_UNITS} (such as \"12wk\")")
+
+
+def _points(value: object) -> object:
+    """A number of time points: a whole number, also written as a float (``101.0``); anything
+    else is left for :func:`check_comparison` to refuse with a message."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _strings(where: str, value: object) -> tuple[str, ...]:
@@ -241,7 +242,7 @@ def read_comparisons(path: Path = TUMOUR_EXPERIMENTS) -> list[Comparison]:
                     expectations=tuple(
                         _expectation(exp_id, e, labels, entry["model"]) for e in entry.get("expectations", [])
                     ),
-                    points=entry.get("points", 101),  # check_comparison says what is wrong with it
+                    points=_points(entry.get("points", 101)),
                     source=entry.get("source", ""),
                     note=entry.get("note", ""),
                     tags=_strings(f"experiment {exp_id}: tags", entry.get("tags", [])),

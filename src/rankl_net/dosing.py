@@ -104,6 +104,33 @@ def parse_duration(text: str, default_unit: str = "d", *, what: str = "time") ->
     return float(m["x"]) * DAYS_PER[unit]
 
 
+SECONDS_PER_DAY = 86400.0
+
+
+def parse_time(text: str) -> tuple[float, bool]:
+    """A time as a user writes it: a plain number (``84``: in the model's time unit, returned as
+    it is, with False) or a time with a unit among DURATION_UNITS (``12wk``, ``+2d``: in seconds,
+    rounded to twelve significant digits so that ``12wk`` is 84 days exactly, with True). A
+    negative time with a unit, or text that is neither, raises InputError."""
+    text = text.strip()
+    try:
+        return read_number(text), False
+    except ValueError:
+        pass
+    try:  # "+2d" as "+2" is read
+        days = parse_duration(text.removeprefix("+"), default_unit="")
+    except InputError:
+        try:  # a time but for its sign ("-3d", not "-3x")
+            negative = text.startswith("-") and parse_duration(text[1:], default_unit="") >= 0
+        except InputError:
+            negative = False
+        if negative:
+            raise InputError(f"{text!r}: a time cannot be negative") from None
+        raise InputError(f"{text!r} is neither a number (in the model's time unit) nor a time with a unit "
+                         f"among {DURATION_UNITS} (such as 84d, 12wk or 2y)") from None
+    return float(f"{days * SECONDS_PER_DAY:.12g}"), True
+
+
 def parse_dose(text: str) -> tuple[float, bool]:
     """A dose such as ``60mg``, ``500ug`` or ``1mg/kg``: (amount in mg or mg/kg, per kg?)."""
     body, per_kg = (text[:-3], True) if text.endswith("/kg") else (text, False)

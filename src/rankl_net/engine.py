@@ -789,7 +789,8 @@ def build(model: str, context: str | None = None, values: Mapping[str, float] | 
     model
         Name of a shipped model (see ``rankl-net models``).
     context
-        Species context ("mouse" or "human"); None: the model's default context.
+        Species context ("mouse", "human"; "mouse_huRANKL" for the drug models: see the
+        model's contexts); None: the model's default context.
     values
         Parameter values (in the model's units) applied before the baseline is found, on top of
         the context's, so that each condition starts from the steady state they give. (A

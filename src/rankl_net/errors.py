@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Set
 
 
 class RanklNetError(Exception):
@@ -44,6 +44,8 @@ def unknown_name(kind: str, name: str, valid: Iterable[str], first: Iterable[str
         Names of ``valid`` to list first, in their order (a model's usual readouts before the
         alphabetical rest); the rest is listed alphabetically.
     """
+    if not isinstance(name, str):
+        return InputError(f"a {kind} is named by a string, got {type(name).__name__} {name!r}")
     valid = sorted(set(valid))
     first = [f for f in dict.fromkeys(first) if f in valid]
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
@@ -54,6 +56,27 @@ def unknown_name(kind: str, name: str, valid: Iterable[str], first: Iterable[str
     listed = first + sorted(set(valid) - set(first))
     shown = ", ".join(listed[:40]) + (f", ... ({len(listed) - 40} more)" if len(listed) > 40 else "")
     return InputError(f"unknown {kind} {name!r}.{hint} Valid {kind} names: {shown}")
+
+
+def is_ordered_collection(value: object) -> bool:
+    """Whether ``value`` holds items in an order of its own: an iterable (a list, a tuple, a
+    generator, a pandas Index or Series, a numpy array) that is not a string, a set or a dict."""
+    return isinstance(value, Iterable) and not isinstance(value, str | bytes | Set | Mapping)
+
+
+def name_list(value: object, what: str, *, commas: bool = True) -> list[str]:
+    """Names as the Python API takes them: one string (a name, or with ``commas`` names separated
+    by commas, as on the command line) or strings in order (a list, a tuple, a pandas Index or
+    Series, a numpy array). A set or a dict (which hold no order of their own) or anything else
+    raises :class:`InputError` naming ``what`` ("readouts", ...)."""
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()] if commas else [value]
+    if is_ordered_collection(value):
+        names = list(value)
+        if all(isinstance(v, str) for v in names):
+            return [str(v) for v in names]  # numpy's strings as Python's
+    raise InputError(f"{what} must be a name, names separated by commas or a list of names, got "
+                     f"{type(value).__name__} {value!r}")
 
 
 def first_repeated(items: Iterable[str]) -> str | None:

@@ -50,9 +50,10 @@ import pandas as pd
 from ._version import __version__
 from .catalog import ModelInfo, get_model
 from .engine import RELATIVE_TOLERANCE, Changes, configure_integrator, load
-from .errors import InputError, SimulationError, unknown_name
+from .errors import InputError, SimulationError, name_list, unknown_name
 from .perturbations import (
     Perturbation,
+    as_perturbations,
     parse_spec,
     to_changes,
 )
@@ -60,7 +61,6 @@ from .sbml_files import (  # noqa: F401 (any SBML file in: their home is sbml_fi
     UNDECLARED_TIME_UNIT,
     FileEngine,
     GenericCondition,
-    _as_perturbations,
     _rule_targets,
     _species_value_attribute,
     generic_changes,
@@ -68,10 +68,11 @@ from .sbml_files import (  # noqa: F401 (any SBML file in: their home is sbml_fi
     load_any,
     simulate_any,
     state_sbml,
+    time_in_model_unit,
     time_unit_of,
 )
 
-FORMATS = ("sbml", "sbml-baseline", "sbml-l2v4", "antimony", "sedml", "omex", "petab")
+FORMATS = ("sbml", "sbml-baseline", "sbml-l2v4", "antimony", "comp", "sedml", "omex", "petab")
 """Export formats of :func:`export`."""
 
 EXPERIMENTS = ("baseline", "genetic_lines")
@@ -188,7 +189,7 @@ def baseline_sbml(
     model_name
         A shipped model.
     context
-        "mouse" or "human" (default: the model's).
+        "mouse", "human" or, for the drug models, "mouse_huRANKL" (default: the model's).
     changes
         Optional time-0 changes of one condition, written into the file as well.
 
@@ -447,6 +448,7 @@ def experiment_spec(
         # the lines of the bone model (drug rows run on the clinical model)
         all_lines = [gl for gl in read_genetic_lines() if (gl.model, gl.context) == ("bone", "mouse")]
         if lines is not None:
+            lines = name_list(lines, "lines", commas=False)
             known = {gl.line: gl for gl in all_lines}
             for name in lines:
                 if name not in known:
@@ -561,7 +563,7 @@ def sedml_text(spec: ExperimentSpec, model_file: str) -> str:
 
 def baseline_file_name(model_name: str, context: str | None = None) -> str:
     """Name of the baseline SBML file a SED-ML export of ``model_name`` refers to and writes
-    beside itself (``context``: "mouse" or "human"; default: the model's)."""
+    beside itself (``context``: "mouse", "human" or "mouse_huRANKL"; default: the model's)."""
     return f"{model_name}_{context or get_model(model_name).default_context}_baseline.xml"
 
 
@@ -670,7 +672,8 @@ def write_petab(
     out
         Folder to write (created).
     context
-        "mouse" or "human" (default: the model's); its values are condition columns.
+        "mouse", "human" or, for the drug models, "mouse_huRANKL" (default: the model's); its
+        values are condition columns.
     points
         Measurement times per condition and observable, evenly spaced over the default end.
 
@@ -948,15 +951,17 @@ def export(
     model_name
         A shipped model (``rankl-net models``).
     fmt
-        ``sbml``: the flattened SBML L3V2 file, copied. ``sbml-l2v4``: libSBML conversion to
-        Level 2 Version 4 (see :func:`to_l2v4` for what changes). ``antimony``: libAntimony's
-        text of the SBML. ``sedml``: a SED-ML L1V4 file for ``experiment`` plus the baseline
+        ``sbml``: the flattened SBML L3V2 file, copied. ``sbml-baseline``: the same with a
+        context's baseline as initial state (:func:`baseline_sbml`). ``sbml-l2v4``: libSBML
+        conversion to Level 2 Version 4 (see :func:`to_l2v4` for what changes). ``antimony``:
+        libAntimony's text of the SBML. ``comp``: hierarchical SBML, one submodel per module
+        (:func:`rankl_net.comp.comp_sbml`). ``sedml``: a SED-ML L1V4 file for ``experiment`` plus the baseline
         SBML it refers to, written next to it. ``omex``: a COMBINE archive with both and a
         manifest. ``petab``: a PEtab v1 problem folder (:func:`write_petab`).
     out
         File to write (for ``petab``, a folder).
     context
-        "mouse" or "human" for the baseline-based formats (default: the model's).
+        "mouse", "human" or "mouse_huRANKL" for the baseline-based formats (default: the model's).
     experiment
         For ``sedml``/``omex``: "baseline" (the model's default time course) or
         "genetic_lines" (bone model only).
@@ -988,6 +993,11 @@ def export(
     sbml_text = info.sbml_path.read_text(encoding="utf-8")
     if fmt == "sbml":
         shutil.copyfile(info.sbml_path, out)
+        return ExportResult((out,), ())
+    if fmt == "comp":
+        from .comp import comp_sbml
+
+        out.write_text(comp_sbml(model_name), encoding="utf-8")
         return ExportResult((out,), ())
     if fmt == "sbml-baseline":
         context = context or info.default_context
@@ -1188,7 +1198,7 @@ def _cross(
     runners = {"tellurium": simulate_tellurium, "copasi": simulate_copasi}
     frames = {"roadrunner": reference}
     deviations = {}
-    for name in simulators:
+    for name in name_list(simulators, "simulators"):
         if name not in runners:
             raise unknown_name("simulator", name, runners)
         frames[name] = runners[name](sbml_text, end=end, points=points, readouts=readouts)
@@ -1221,7 +1231,7 @@ def cross_check(
     perturbations
         Specs or Perturbation objects starting at time 0 (no time windows).
     context
-        "mouse" or "human" (default: the model's).
+        "mouse", "human" or, for the drug models, "mouse_huRANKL" (default: the model's).
     end
         End time in the model's time unit (default: the catalog's).
     points
@@ -1235,9 +1245,10 @@ def cross_check(
     """
     info = get_model(model_name)
     eng = load(model_name, context)
-    end = info.default_end if end is None else float(end)
-    readouts = list(readouts or info.readouts)
-    changes = to_changes(_as_perturbations(perturbations), eng)
+    end = info.default_end if end is None else time_in_model_unit(model_name, end)
+    eng.check_end(end)
+    readouts = name_list(readouts, "readouts") if readouts is not None else list(info.readouts)
+    changes = to_changes(as_perturbations(list(perturbations)), eng)
     reference = eng.simulate(changes, end=end, points=points, readouts=readouts)
     text = baseline_sbml(model_name, context, changes)
     # each readout measured against its size in the wild type (a percent change against the
@@ -1278,7 +1289,8 @@ def cross_check_file(
         Tolerance of :attr:`CrossCheck.agrees`.
     """
     eng = load_any(path)
-    readouts = list(readouts or eng.default_readouts)
+    eng.check_end(end)
+    readouts = name_list(readouts, "readouts") if readouts is not None else eng.default_readouts
     reference = eng.simulate(end=end, points=points, readouts=readouts)
     return _cross(
         reference, eng.sbml_text, end=end, points=points, readouts=readouts, simulators=simulators, rtol=rtol

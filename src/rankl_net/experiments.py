@@ -22,13 +22,14 @@ Osteoclast number: absent below ``OC_ABSENT`` % of wild type, increased above
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from . import paths
-from .errors import InputError
+from .errors import InputError, unknown_name
 from .model import Model
 
 AGE_DAYS = 84.0
@@ -102,13 +103,35 @@ def osteoclasts_agree(expected: str, observed: str) -> bool:
     return expected == observed
 
 
-def run_phenotypes(lines: list[GeneticLine] | None = None, age_days: float = AGE_DAYS) -> pd.DataFrame:
-    """Run every genetic line against wild type of the same age.
+def run_phenotypes(
+    lines: Sequence[GeneticLine | str] | str | None = None, age_days: float = AGE_DAYS
+) -> pd.DataFrame:
+    """Run genetic lines against wild type of the same age.
 
-    Returns one row per line: bone volume, osteoclasts and CTX in percent of wild type, the
-    phenotype and osteoclast calls, the expectations, the source and whether they agree.
+    Parameters
+    ----------
+    lines
+        Lines of ``experiments/genetic_lines.tsv`` by name ("OPG-/-") or as
+        :class:`GeneticLine` objects (default: every line of the file).
+    age_days
+        Age at which the lines are compared, in days (default 84: 12 weeks).
+
+    Returns one row per line: bone volume, osteoclasts, osteoblasts and CTX in percent of wild
+    type, the phenotype and osteoclast calls, the expectations, the source and whether they
+    agree.
     """
-    lines = read_genetic_lines() if lines is None else lines
+    if lines is None:
+        lines = read_genetic_lines()
+    else:
+        lines = [lines] if isinstance(lines, str | GeneticLine) else lines
+        by_name = {gl.line: gl for gl in read_genetic_lines()}
+        for gl in lines:
+            if isinstance(gl, str) and gl not in by_name:
+                raise unknown_name("genetic line", gl, by_name)
+            if not isinstance(gl, str | GeneticLine):
+                raise InputError(f"a genetic line is a name such as 'OPG-/-' or a GeneticLine, got "
+                                 f"{type(gl).__name__} {gl!r}")
+        lines = [by_name[gl] if isinstance(gl, str) else gl for gl in lines]
     readouts = ["bone_volume", "osteoclasts", "osteoblasts", "ctx"]
     models: dict[tuple[str, str], Model] = {}
     wild_types: dict[tuple[str, str], pd.Series] = {}

@@ -17,8 +17,9 @@ import pandas as pd
 
 from .catalog import ModelInfo, get_model
 from .engine import Engine, build, load
-from .errors import InputError
-from .perturbations import Perturbation, condition_spec, parse_spec, to_changes
+from .errors import InputError, name_list
+from .perturbations import Perturbation, as_perturbations, condition_spec, to_changes
+from .sbml_files import time_in_model_unit
 
 PerturbationLike = str | Perturbation
 
@@ -31,7 +32,8 @@ class Model:
     name
         A shipped model name (``rankl-net models`` lists them).
     context
-        "mouse" or "human"; None: the model's default.
+        "mouse", "human" or, for the drug models, "mouse_huRANKL" (``get_model(name).contexts``);
+        None: the model's default.
     values
         Parameter values (in the model's units) applied before the baseline is found, so that
         every condition starts from the steady state they give (the model compiled anew for
@@ -68,23 +70,18 @@ class Model:
     def _perturbations(self, specs: Sequence[PerturbationLike]) -> list[Perturbation]:
         out = list(self._active)
         for s in specs:
-            if isinstance(s, str):
-                out.extend(parse_spec(s))
-            elif isinstance(s, Perturbation.__args__):
-                out.append(s)
-            else:
+            if not isinstance(s, (str, *Perturbation.__args__)):
                 hint = " (pass them as separate arguments, simulate('ko:OPG', 'ko:RANK'))" if isinstance(
                     s, list | tuple) else ""
                 raise InputError(f"a perturbation is a spec such as 'ko:OPG' or a Perturbation object, got "
                                  f"{type(s).__name__} {s!r}{hint}")
+            out.extend(as_perturbations(s))
         return out
 
     def _readouts(self, readouts: Sequence[str] | str | None) -> list[str]:
         if readouts is None:
             return list(self.readouts)
-        if isinstance(readouts, str):  # "bone_volume" or "bone_volume,ctx", as on the command line
-            return [r.strip() for r in readouts.split(",") if r.strip()]
-        return list(readouts)
+        return name_list(readouts, "readouts")
 
     def simulate(
         self,
@@ -101,7 +98,8 @@ class Model:
             Specs ("ko:OPG", "inh:P38=0.8", "ko:NFKB1+ko:NFKB2") or Perturbation objects,
             added to those of any enclosing :meth:`perturbed` block.
         end
-            End time in the model's time unit (hours or days); default from the catalog.
+            End time in the model's time unit (hours or days), or a time with a unit ("12wk",
+            "72h"; units h, d, wk, mo, y); default from the catalog.
         points
             Number of evenly spaced output times, including 0 and ``end``.
         readouts
@@ -116,7 +114,7 @@ class Model:
         changes = to_changes(perts, self.engine)
         return self.engine.simulate(
             changes,
-            end=self.info.default_end if end is None else end,
+            end=self.info.default_end if end is None else time_in_model_unit(self.info.name, end),
             points=points,
             readouts=self._readouts(readouts),
         )
@@ -127,7 +125,8 @@ class Model:
         end: float | None = None,
         readouts: Sequence[str] | None = None,
     ) -> pd.Series:
-        """Readout values at ``end`` (model time units; default: the model's) under
+        """Readout values at ``end`` (model time units or a time with a unit, as for
+        :meth:`simulate`; default: the model's) under
         ``perturbations``, by readout, in the readouts' units; the Series is named after the time."""
         frame = self.simulate(*perturbations, end=end, points=2, readouts=readouts)
         last = frame.iloc[-1]

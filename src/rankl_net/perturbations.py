@@ -171,6 +171,9 @@ def _number(text: str, spec: str) -> float:
 
 def parse_spec(spec: str) -> list[Perturbation]:
     """Parse one condition spec (perturbations joined by ``+``) into perturbation objects."""
+    if not isinstance(spec, str):
+        raise InputError(f"a perturbation spec is a string such as 'ko:OPG+inh:P38=0.5', got "
+                         f"{type(spec).__name__} {spec!r}")
     spec = spec.strip()
     if not spec:
         raise InputError(f"empty perturbation spec (valid forms: {SPEC_HELP})")
@@ -229,9 +232,31 @@ def parse_specs(specs: Iterable[str]) -> list[Perturbation]:
     return out
 
 
-def condition_spec(perturbations: Sequence[Perturbation]) -> str:
-    """The canonical spec of a condition ("" for wild type / baseline)."""
-    return "+".join(p.spec for p in perturbations)
+def as_perturbations(items: str | Perturbation | Sequence[str | Perturbation]) -> list[Perturbation]:
+    """The perturbations of one condition given as a spec ("ko:OPG+inh:P38=0.5"), a perturbation
+    object, or a list or tuple of specs and objects."""
+    if isinstance(items, (str, *Perturbation.__args__)):
+        items = [items]
+    if not isinstance(items, list | tuple):
+        raise InputError(f"a condition is a spec such as 'ko:OPG', a perturbation object or a list of them, "
+                         f"got {type(items).__name__} {items!r}")
+    out: list[Perturbation] = []
+    for item in items:
+        if isinstance(item, str):
+            out.extend(parse_spec(item))
+        elif isinstance(item, Perturbation.__args__):
+            out.append(item)
+        else:
+            raise InputError(f"a perturbation is a spec such as 'ko:OPG' or a perturbation object, got "
+                             f"{type(item).__name__} {item!r}")
+    return out
+
+
+def condition_spec(perturbations: str | Perturbation | Sequence[str | Perturbation]) -> str:
+    """The spec of a condition ("" for wild type / baseline) from its perturbations (as
+    :func:`as_perturbations` takes them), each written as its object writes it: the names are
+    those given (``ko:tnfsf11``); a screen's table names nodes by their ids (``ko:RANKL``)."""
+    return "+".join(p.spec for p in as_perturbations(perturbations))
 
 
 # ----------------------------------------------------------------------------- node resolution

@@ -265,8 +265,8 @@ def write_report(results: Path, out: Path) -> Path:
                       .head(20).to_html(index=False, float_format=lambda x: f"{x:.3g}")]
         elif not dose and not analysed and _pairs_without_singles(ok["perturbation"]):
             parts.append("<p>No epistasis scores: they compare each pair with its two single perturbations, "
-                         "which this screen does not hold (run the screen with "
-                         "<code>--pairs --singles</code>).</p>")
+                         "which this screen does not hold (add them to its conditions; with "
+                         "<code>--knockouts</code>, run it with <code>--pairs --singles</code>).</p>")
         return _write_page(out, parts)
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 import libsbml
 import pandas as pd
 
-from .dosing import Regimen
+from .dosing import Regimen, parse_time
 from .engine import Changes, Engine
-from .errors import InputError, unknown_name
+from .errors import InputError, name_list, unknown_name
 from .perturbations import (
     Inhibition,
     Knockdown,
@@ -31,8 +31,8 @@ from .perturbations import (
     Perturbation,
     Preset,
     SetValue,
+    as_perturbations,
     nodes_for,
-    parse_spec,
     resolve_node,
     to_changes,
 )
@@ -78,13 +78,15 @@ def check_model_arguments(model: str | Path, *, context: str | None = None, base
         if context is not None:
             raise InputError("--context applies to the shipped models, not to an SBML file")
         if needs_end and end is None:
-            name, unit = Path(model).name, time_unit_of(read_sbml_document(Path(model)))
-            if unit in SECONDS_PER_TIME_UNIT:
-                hint = f"{name} measures time in {unit}s; give a number of them or a time with a unit (10h)"
-            elif unit == UNDECLARED_TIME_UNIT:
+            doc, name = read_sbml_document(Path(model)), Path(model).name
+            unit = time_unit_of(doc)
+            named = f"{unit}s" if unit in SECONDS_PER_TIME_UNIT else repr(unit)
+            if unit == UNDECLARED_TIME_UNIT:
                 hint = f"{name} declares no time unit; give a number in the model's time units"
+            elif seconds_per_time_unit(doc) is not None:
+                hint = f"{name} measures time in {named}; give a number of them or a time with a unit (10h)"
             else:
-                hint = f"{name} measures time in {unit!r}; give a number of them"
+                hint = f"{name} measures time in {named}; give a number of them"
             raise InputError(f"--end is required for an SBML file: {hint}")
         return True
     if baseline is not None:
@@ -150,6 +152,38 @@ def seconds_per_time_unit(doc: libsbml.SBMLDocument) -> float | None:
     """The length of the model's time unit in seconds, or None when it declares none or its unit
     is not a multiple of the second."""
     return _time_unit(doc)[1]
+
+
+def time_in_model_unit(model: str | Path, time: float | str, *, what: str = "end") -> float:
+    """``time`` in ``model``'s time unit (a shipped model's name or an SBML file): a number is
+    one already; a string is a number or a time with a unit among DURATION_UNITS ("12wk",
+    "72h"), converted to the unit the model declares (an SBML Level 2 file that declares none
+    counts in seconds, as the specification says). A time with a unit for a file whose time unit
+    is not a multiple of the second raises InputError, as does a model that is neither; ``what``
+    names the time in messages ("end", "--end")."""
+    if not isinstance(time, str):
+        return time  # a number, or what the end-time checks refuse with their own message
+    try:
+        value, with_unit = parse_time(time)
+    except InputError as exc:
+        raise InputError(f"{what}: {exc}") from None
+    if not with_unit:
+        return value
+    from .catalog import get_model, model_names
+
+    if str(model) in model_names():
+        unit, name = get_model(str(model)).time_unit, str(model)
+        seconds = SECONDS_PER_TIME_UNIT[unit]
+    elif is_sbml_file(model) and Path(model).is_file():
+        doc = read_sbml_document(Path(model))
+        unit, seconds, name = time_unit_of(doc), seconds_per_time_unit(doc), Path(model).name
+    else:
+        raise unknown_name("model", str(model), model_names())
+    if seconds is None:
+        declared = "declares no time unit" if unit == UNDECLARED_TIME_UNIT else f"measures time in {unit!r}"
+        raise InputError(f"{what} {time}: {name} {declared}, which a time with a unit cannot be converted "
+                         f"to; give {what} as a plain number in the model's time unit")
+    return value / seconds
 
 
 class FileEngine(Engine):
@@ -321,13 +355,6 @@ class GenericCondition:
     changes: Changes = field(default_factory=Changes)
 
 
-def _as_perturbations(perturbations: Iterable[str | Perturbation]) -> list[Perturbation]:
-    out: list[Perturbation] = []
-    for p in perturbations:
-        out.extend(parse_spec(p) if isinstance(p, str) else [p])
-    return out
-
-
 def is_node(name: str, engine: Engine) -> bool:
     """Whether ``name`` is an annotated node acting on ``engine``'s model (a species id of the
     model is a species: ``ko:rankl_membrane`` holds that species at zero)."""
@@ -373,7 +400,7 @@ def generic_changes(perturbations: Iterable[str | Perturbation], engine: FileEng
         The knocked-out species and the changes on the (clamped) model. A knockout wins over
         any other change of the same species.
     """
-    perts = _as_perturbations(perturbations)
+    perts = as_perturbations(list(perturbations))
     # node perturbations and set:, in the order given: set: replaces what is listed before it
     node_perts: list[Perturbation] = []
     knockouts: list[str] = []
@@ -469,7 +496,7 @@ def simulate_any(
     """
     cond = generic_changes(perturbations, engine)
     eng = engine.knockout(cond.knockouts) if cond.knockouts else engine
-    readouts = list(readouts or engine.default_readouts)
+    readouts = name_list(readouts, "readouts") if readouts is not None else engine.default_readouts
     return eng.simulate(cond.changes, end=end, points=points, readouts=readouts)
 
 

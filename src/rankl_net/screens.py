@@ -33,6 +33,7 @@ import hashlib
 import itertools
 import json
 import math
+import numbers
 import os
 import platform
 import re
@@ -54,8 +55,8 @@ from .analysis import log2_fold_change
 from .catalog import get_model, model_names
 from .dosing import read_number, spec_number
 from .engine import load
-from .errors import InputError, SimulationError, first_repeated
-from .perturbations import condition_spec, nodes_for, parse_spec, resolve_node, to_changes
+from .errors import InputError, SimulationError, first_repeated, is_ordered_collection, name_list
+from .perturbations import Perturbation, condition_spec, nodes_for, parse_spec, resolve_node, to_changes
 from .sbml_files import (
     FileEngine,
     check_model_arguments,
@@ -63,6 +64,7 @@ from .sbml_files import (
     is_node,
     is_sbml_file,
     load_any,
+    time_in_model_unit,
     time_unit_of,
 )
 from .sbml_io import read_sbml_document
@@ -384,6 +386,18 @@ class ParquetStore:
         return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
 
 
+# names of files (tables, figures, pages), not of the folder of part files a screen writes
+FILE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xls", ".json", ".html", ".htm", ".png", ".pdf", ".svg")
+
+
+def check_results_folder_name(out: Path) -> None:
+    """Refuse a screen's results folder named as a file (``results.csv``), unless a screen
+    folder of that name exists already."""
+    if Path(out).suffix.lower() in FILE_SUFFIXES and not is_screen_folder(Path(out)):
+        raise InputError(f"{out}: a screen writes a Parquet dataset, a folder of part files; give it a "
+                         "folder name such as results/pairs.parquet (rankl-net report turns it into HTML)")
+
+
 # what a screen folder holds, written when the screen starts; Parquet readers skip "_" files
 MANIFEST = "_screen.json"
 LOCK = "_screen.lock"  # locked by the screen writing to the folder
@@ -629,10 +643,10 @@ def run_screen(
     background
         Specs applied in every condition and in the reference.
     context
-        "mouse" or "human" (default: the model's); shipped models only.
+        "mouse", "human" or, for the drug models, "mouse_huRANKL" (default: the model's); shipped models only.
     end
-        Time at which readouts are taken, in the model's time unit (default: the catalog's;
-        required for a file).
+        Time at which readouts are taken, in the model's time unit, or a time with a unit
+        ("12wk", "72h") (default: the catalog's; required for a file).
     readouts
         Readouts (default: the model's readouts; for a file, every species, or in a file
         without species what its rate rules integrate, else its parameters).
@@ -654,12 +668,26 @@ def run_screen(
         For an SBML file: "initial" (default; the file's initial state at time 0) or "steady"
         (the steady state reached by integration), as ``rankl-net simulate --baseline``.
     """
-    # one string is one spec (or a comma-separated list of readouts), as on the command line
-    conditions = [conditions] if isinstance(conditions, str) else conditions
-    background = [background] if isinstance(background, str) else background
-    if isinstance(readouts, str):
-        readouts = [r.strip() for r in readouts.split(",") if r.strip()]
-    background_spec = condition_spec(parse_spec("+".join(background))) if background else ""
+    # one string is one spec (or a comma-separated list of readouts), as on the command line; a
+    # condition may also be a perturbation object or a list of them
+    conditions = [conditions] if isinstance(conditions, (str, *Perturbation.__args__)) else conditions
+    if not is_ordered_collection(conditions):
+        raise InputError(f"conditions must be specs in order (such as ['ko:OPG', 'ko:RANK']), got "
+                         f"{type(conditions).__name__} {conditions!r}")
+    conditions = [str(c) if isinstance(c, str) else condition_spec(c) for c in conditions]
+    background_spec = condition_spec(background) if background else ""
+    readouts = name_list(readouts, "readouts") if readouts is not None else None
+    for name, value in (("workers", workers), ("chunk_size", chunk_size)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+            raise InputError(f"{name} must be a whole number, got {value!r}")
+    if resume and out is None:
+        raise InputError("resume continues the screen in a results folder: give out as well")
+    if out is not None:
+        check_results_folder_name(Path(out))
+    end = time_in_model_unit(model, end) if isinstance(end, str) else end
+    if end is not None and (isinstance(end, bool) or not isinstance(end, numbers.Real)):
+        raise InputError(f"end must be a number in the model's time unit or a time with a unit (\"12wk\"), "
+                         f"got {type(end).__name__} {end!r}")
     if check_model_arguments(model, context=context, baseline=baseline, end=end, needs_end=True):
         engine, digest = _file_engine(model, baseline)
         spec = ScreenSpec(Path(model).name, baseline or FILE_BASELINES[0], float(end),
@@ -739,6 +767,9 @@ def _round12(values: np.ndarray) -> np.ndarray:
 
 def parse_levels(text: str) -> np.ndarray:
     """Levels ``A:B:N`` (N evenly spaced values from A to B) or a comma-separated list."""
+    if not isinstance(text, str):
+        raise InputError(f"levels are written as A:B:N or a comma-separated list (a string), got "
+                         f"{type(text).__name__} {text!r}")
     try:
         if ":" in text:
             a, b, n = text.split(":")
@@ -814,9 +845,12 @@ def levels_of(perturbations: Iterable[str]) -> np.ndarray:
     return np.array([float(spec.partition("=")[2]) for spec in perturbations])
 
 
-def dose_conditions(perturb: str, levels: Iterable[float]) -> list[str]:
-    """Specs of a dose series: ``inh:X`` / ``kd:X`` / ``oe:X`` / ``set:ID`` at each level."""
-    kind, sep, target = perturb.partition(":")
+def dose_conditions(perturb: str, levels: Iterable[float] | str) -> list[str]:
+    """Specs of a dose series: ``inh:X`` / ``kd:X`` / ``oe:X`` / ``set:ID`` at each level
+    (numbers, or a string as :func:`parse_levels` reads it: "0:1:11")."""
+    if isinstance(levels, str):
+        levels = parse_levels(levels)
+    kind, sep, target = str(perturb).partition(":")
     if not sep or kind not in {"inh", "kd", "oe", "set"} or not target or "=" in target:
         raise InputError(f"--perturb takes inh:X, kd:X, oe:X or set:ID without a value, got {perturb!r}")
     specs = []
