@@ -85,3 +85,5 @@ def test_lines_are_chosen_by_name():
     assert rankl_net.run_phenotypes("OPG-/-")["line"].tolist() == ["OPG-/-"]
     with pytest.raises(rankl_net.InputError, match="unknown genetic line 'OPG'. Did you mean 'OPG-/-'"):
         rankl_net.run_phenotypes(["OPG"])
+    with pytest.raises(rankl_net.InputError, match="no genetic line given"):
+        rankl_net.run_phenotypes([])

@@ -1286,3 +1286,28 @@ def test_dose_conditions_read_a_string_of_levels_as_the_command_line_does():
     assert screens.dose_conditions("inh:P38", "0:1:3") == ["inh:P38=0", "inh:P38=0.5", "inh:P38=1"]
     with pytest.raises(InputError, match=re.escape("levels are written as A:B:N or a comma-separated list")):
         screens.parse_levels([0, 1])
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: fit_hill([0, 0.1, 0.2], [1, 2]), "levels and responses must be two series of the same length"),
+    (lambda: fit_hill([0, 0.1, 0.2], [1, 2, 3], confidence=95), "confidence is a fraction between 0 and 1"),
+    (lambda: fit_hill([0, 0.1, 0.2], [1, 2, 3], anchored=True), "an anchored fit fixes the baseline"),
+    (lambda: combination_matrix({(0.5,): 1.0}, 1.0), "a combination is keyed by its two levels"),
+])
+def test_analysis_calls_with_wrong_arguments_say_what_is_wrong(call, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        call()
+
+
+def test_a_combination_matrix_without_single_agents_keeps_its_columns():
+    empty = combination_matrix({(0.5, 0.5): 1.0}, 2.0)
+    assert empty.empty
+    assert list(empty.columns) == ["level_a", "level_b", "effect", "bliss_excess", "hsa_excess"]
+
+
+def test_a_pair_matrix_of_an_unknown_readout_names_the_readouts():
+    from rankl_net.analysis import pair_matrix
+
+    table = run_screen("bone", ["ko:OPG+ko:CTSK"], end=7, readouts=["bone_volume"], workers=1)
+    with pytest.raises(InputError, match=re.escape("unknown readout 'bone_vol'. Did you mean 'bone_vol")):
+        pair_matrix(table, "bone_vol")

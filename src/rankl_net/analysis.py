@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, unknown_name
 
 
 def hill(x: np.ndarray, baseline: float, emax: float, ic50: float, h: float, *,
@@ -109,6 +109,14 @@ def fit_hill(
     """
     x = np.asarray(levels, float)
     y = np.asarray(responses, float)
+    if x.shape != y.shape or x.ndim != 1:
+        raise InputError(f"levels and responses must be two series of the same length, got {x.shape} and "
+                         f"{y.shape}")
+    if not 0.0 < confidence < 1.0:
+        raise InputError(f"confidence is a fraction between 0 and 1 (0.95 for 95 %), got {confidence!r}")
+    if anchored and reference is None:  # (a NaN reference, a failed one, fits the baseline)
+        raise InputError("an anchored fit fixes the baseline at the reference: give reference, the readout "
+                         "without the perturbation")
     ok = np.isfinite(x) & np.isfinite(y)
     tested = len(np.unique(x[np.isfinite(x)]))
     x, y = x[ok], y[ok]
@@ -334,6 +342,9 @@ def combination_matrix(values: Mapping[tuple[float, float], float], baseline: fl
     the combination is stronger than expected. Returns one row per combination with both agents
     present.
     """
+    bad = next((k for k in values if not (isinstance(k, tuple) and len(k) == 2)), None)
+    if bad is not None:
+        raise InputError(f"a combination is keyed by its two levels, (level_a, level_b), got {bad!r}")
     sign = -1.0 if rising else 1.0
     eff = {k: sign * float(fractional_effect(v, baseline)) for k, v in values.items()}
     rows = []
@@ -347,7 +358,8 @@ def combination_matrix(values: Mapping[tuple[float, float], float], baseline: fl
         expected = ea + eb - sign * ea * eb  # Bliss: the single agents' folds multiply
         rows.append({"level_a": a, "level_b": b, "effect": e, "bliss_excess": e - expected,
                      "hsa_excess": hsa_excess(ea, eb, e)})
-    return pd.DataFrame(rows)
+    # no rows when no combination has both single agents: the columns stay
+    return pd.DataFrame(rows, columns=["level_a", "level_b", "effect", "bliss_excess", "hsa_excess"])
 
 
 def pair_matrix(table: pd.DataFrame, readout: str, value: str = "log2_fold_change", *,
@@ -355,6 +367,8 @@ def pair_matrix(table: pd.DataFrame, readout: str, value: str = "log2_fold_chang
     """Symmetric matrix of a pairwise screen: pairs off the diagonal, single perturbations on it.
     The perturbations are in the order they first appear in ``table``, or sorted (``sort``: a
     table read back from a results folder comes in the order of its part files)."""
+    if readout not in set(table["readout"]):
+        raise unknown_name("readout", readout, table["readout"])
     sub = table[(table["readout"] == readout) & (table["status"] == "ok")]
     pairs = sub[sub["perturbation"].str.count(r"\+") == 1]
     ab = pairs["perturbation"].str.split("+", expand=True)

@@ -123,7 +123,9 @@ def run_phenotypes(
     if lines is None:
         lines = read_genetic_lines()
     else:
-        lines = [lines] if isinstance(lines, str | GeneticLine) else lines
+        lines = [lines] if isinstance(lines, str | GeneticLine) else list(lines)
+        if not lines:
+            raise InputError("no genetic line given; leave lines out for every line of the file")
         by_name = {gl.line: gl for gl in read_genetic_lines()}
         for gl in lines:
             if isinstance(gl, str) and gl not in by_name:
