@@ -40,3 +40,23 @@ def test_generation_does_not_depend_on_tellurium_or_the_locale():
                            env=env).stdout.decode("utf-8") for mode in ("plain", "first")]
     assert outs[0] == outs[1]
     assert outs[0] == build.build_sbml("bone") + build.listing_markdown(build.build_sbml("bone"))
+
+
+def test_a_unit_that_is_not_defined_stops_the_build(tmp_path):
+    """Antimony would turn the typing error into an empty unit definition."""
+    import shutil
+
+    import pytest
+
+    from rankl_net.errors import InputError
+
+    root = tmp_path / "antimony"
+    shutil.copytree(paths.ANTIMONY, root)
+    module = root / "modules" / "rank_signalling.ant"
+    text = module.read_text(encoding="utf-8")
+    typo = text.replace("k_traf6_act = 20 per_hour", "k_traf6_act = 20 per_hourr")
+    module.write_text(typo, encoding="utf-8")
+    with pytest.raises(InputError, match=r"unit\(s\) per_hourr used but not defined"):
+        build.build_sbml("osteoclastogenesis", root)
+    module.write_text(text, encoding="utf-8")
+    build.build_sbml("osteoclastogenesis", root)  # the copy as shipped builds

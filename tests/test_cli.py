@@ -188,6 +188,11 @@ def test_simulate_writes_csv_and_plot(tmp_path):
         (["report", "README.md"], "README.md is not a screen's results; give a screen folder"),
         (["experiment", "no/such.toml"], "no such experiment file (relative to "),
         (["experiment", "/no/such.toml"], "no such experiment file; the shipped ones are tumour.toml in "),
+        (["regimens", "--out", "r.csv"], "--out r.csv: this command writes a folder of files"),
+        (["experiment", str(paths.EXPERIMENTS / "tumour.toml"), "--out", "x.csv"],
+         "--out x.csv: this command writes a folder"),
+        (["simulate", "clinical", "-p", "drug:denosumab=60"],
+         "expected a number with g, mg, ug (or mcg) or ng"),
     ],
 )
 def test_bad_input_exits_2_with_a_message_and_no_traceback(args, needle):
@@ -464,6 +469,24 @@ def test_validate_refuses_bad_files(tmp_path, content, needle):
     out = run("validate", str(f))
     assert out.returncode == 2
     assert needle in out.stderr
+
+
+def test_validate_reads_sbml_with_a_byte_order_mark_or_a_long_prolog(tmp_path):
+    shipped = (paths.SBML / "bone.xml").read_bytes()
+    bom = tmp_path / "bom.xml"
+    bom.write_bytes(b"\xef\xbb\xbf" + shipped)
+    at = shipped.index(b"<sbml")
+    prolog = tmp_path / "prolog.xml"
+    prolog.write_bytes(shipped[:at] + b"<!--" + b"x" * 20000 + b"-->\n" + shipped[at:])
+    for f in (bom, prolog):
+        out = run("validate", str(f))
+        assert out.returncode == 0 and "0 libSBML errors" in out.stdout, (f.name, out.stderr)
+    utf16 = tmp_path / "utf16.xml"
+    utf16.write_text(shipped.decode("utf-8"), encoding="utf-16")
+    out = run("validate", str(utf16))
+    assert out.returncode == 2 and "XML in UTF-16; save it as UTF-8" in out.stderr
+    out = run("validate", "/dev/null")
+    assert out.returncode == 2 and "/dev/null: not a regular file" in out.stderr
 
 
 def test_validate_missing_file_exits_2(tmp_path):

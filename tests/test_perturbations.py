@@ -216,3 +216,8 @@ def test_condition_spec_takes_a_spec_an_object_or_a_list_of_them():
     assert condition_spec(Knockout("OPG")) == "ko:OPG"
     assert condition_spec(["ko:OPG", Inhibition("P38", 0.5)]) == "ko:OPG+inh:P38=0.5"
     assert condition_spec([]) == ""
+
+
+def test_dose_units_are_read_in_any_case():
+    assert parse_spec("drug:denosumab=60MG/6mo") == parse_spec("drug:denosumab=60mg/6mo")
+    assert parse_spec("drug:opg_fc=1MG/KG/2d") == parse_spec("drug:opg_fc=1mg/kg/2d")

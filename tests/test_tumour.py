@@ -228,6 +228,11 @@ def test_malformed_experiment_file_is_reported(tmp_path):
      "at: '2 fortnights' is neither a number (in the model's time unit) nor a time with a unit"),
     ('conditions = [{ label = "a", spec = 5 }]\n', "a condition: spec must be a string, got 5"),
     ('tags = "bone"\n', "tags must be a list of strings"),
+    ('conditions = []\n', "experiment x: conditions is empty; give at least one"),
+    ('expectations = [{ readout = "ctx", condition = "a", reference = "a", relation = "below", '
+     'threshold = 0 }]\n', "relation 'below' compares with a threshold, not with the reference 'a'"),
+    ('expectations = [{ readout = "ctx", condition = "a", reference = "a", relation = "lower", '
+     'threshold = 0 }]\n', "relation 'lower' compares with the reference condition, not with a threshold"),
 ])
 def test_a_misspelled_key_or_a_bad_value_in_an_experiment_file_is_refused(tmp_path, typo, message):
     # a key the reader does not know would otherwise leave its default in place, silently
@@ -264,6 +269,33 @@ def test_experiment_times_take_units_and_convert_to_the_model_unit(tmp_path, mod
                     f'threshold = 0, at = {at} }}]\n')
     (experiment,) = comparisons.read_comparisons(path)
     assert (experiment.end, experiment.expectations[0].at) == (expected_end, expected_at)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('[[experiments]]\nid = "x"\ntitle = "t"\nmodel = "bone"\nend = 1\nreadouts = []\n'
+     'conditions = [{ label = "a", spec = "" }]\n'
+     'expectations = [{ readout = "ctx", condition = "a", relation = "below", threshold = 0 }]\n',
+     "experiment x: readouts is empty; name at least one readout"),
+    ('[experiments]\nid = "x"\n', "each experiment starts with [[experiments]] (two brackets"),
+    ('[arm_test]\ntitle = "t"\nend = "1y"\n[arm_test.arms]\na = []\n', "is a file of drug regimens"),
+])
+def test_experiment_files_that_are_not_what_the_reader_takes_are_refused(tmp_path, content, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(message)):
+        comparisons.read_comparisons(path)
+
+
+def test_experiment_files_are_read_as_utf8_with_or_without_a_byte_order_mark(tmp_path):
+    text = ('[[experiments]]\nid = "x"\ntitle = "Müller 60 µg"\nmodel = "bone"\nend = 1\n'
+            'readouts = ["ctx"]\nconditions = [{ label = "a", spec = "" }]\n')
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert comparisons.read_comparisons(bom)[0].title == "Müller 60 µg"
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(text.encode("latin-1"))
+    with pytest.raises(InputError, match="not UTF-8 text"):
+        comparisons.read_comparisons(latin)
 
 
 def test_a_whole_number_of_points_may_be_written_as_a_float(tmp_path):

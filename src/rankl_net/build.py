@@ -147,6 +147,11 @@ def build_sbml(model_name: str, root: Path | None = None) -> str:
             raise InputError(f"{model_name}: conversion to SBML L3V2 failed")
     doc = libsbml.readSBMLFromString(literal_units(libsbml.writeSBMLToString(doc)))
     model = doc.getModel()
+    # Antimony turns a unit it does not know (a typing error: per_dayy) into an empty definition
+    undefined = [ud.getId() for ud in model.getListOfUnitDefinitions() if ud.getNumUnits() == 0]
+    if undefined:
+        raise InputError(f"{model_name}: unit(s) {', '.join(sorted(undefined))} used but not defined; define "
+                         "them with `unit NAME = ...` in models/antimony/ (or correct the name)")
     _set_rule_units(model)
     ann.annotate(model)
     # Antimony writes its own provenance comment; keep the file free of tool versions so it is

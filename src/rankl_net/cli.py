@@ -272,6 +272,13 @@ def _table_path(ctx, param, value: Path | None) -> Path | None:
     return _table_name(ctx, param, value)
 
 
+def _output_folder(out: Path) -> None:
+    """Refuse a command's output folder named as a file ("results.csv"), unless that folder exists."""
+    if Path(out).suffix.lower() in (".csv", ".txt", *OTHER_FORMAT_SUFFIXES) and not Path(out).is_dir():
+        raise InputError(f"--out {out}: this command writes a folder of files (a table and a figure per "
+                         "experiment); give a folder name such as results/regimens")
+
+
 def _write_table(table, path: Path) -> None:
     """Write ``table`` to ``path`` as Parquet for a .parquet name, else as CSV; missing folders
     are made."""
@@ -605,6 +612,7 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
 
                 raise unknown_name("experiment", name, known)
         experiments = [e for e in experiments if e.id in only]
+    _output_folder(out)
     written, writer = {}, {}
     for exp in experiments:  # every one checked, and its files, before the first runs
         check_comparison(exp)
@@ -973,6 +981,7 @@ def regimens_cmd(names: tuple[str, ...], out_dir: Path) -> None:
     for n in names:
         if n not in experiments:
             raise unknown_name("regimen experiment", n, experiments)
+    _output_folder(out_dir)
     written = {name: [_writable(out_dir / f"{name}{x}") for x in (".csv", ".png")]
                for name in names or tuple(experiments)}
     for name, (csv, png) in written.items():

@@ -159,6 +159,15 @@ def _points(value: object) -> object:
     return value
 
 
+def _readouts(where: str, value: object) -> tuple[str, ...]:
+    """The readouts of an experiment: a non-empty list of strings."""
+    readouts = _strings(where, value)
+    if not readouts:
+        raise InputError(f"{where} is empty; name at least one readout (the model's are listed by "
+                         "`rankl-net models`)")
+    return readouts
+
+
 def _strings(where: str, value: object) -> tuple[str, ...]:
     """A TOML list of strings as a tuple; anything else is refused."""
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -193,6 +202,12 @@ def _expectation(exp_id: str, raw: dict, labels: set[str], model: str) -> Expect
                          f"its conditions are {sorted(labels)}")
     if e.relation in RELATIVE and not e.reference:
         raise InputError(f"experiment {exp_id}: relation {e.relation!r} needs a reference condition")
+    if e.relation in ABSOLUTE and e.reference:
+        raise InputError(f"experiment {exp_id}: relation {e.relation!r} compares with a threshold, not with "
+                         f"the reference {e.reference!r}; use lower, higher or within to compare conditions")
+    if e.relation in RELATIVE and not math.isnan(e.threshold):
+        raise InputError(f"experiment {exp_id}: relation {e.relation!r} compares with the reference "
+                         "condition, not with a threshold; use above or below for a threshold")
     if e.relation in ABSOLUTE and math.isnan(e.threshold):
         raise InputError(f"experiment {exp_id}: relation {e.relation!r} needs a threshold")
     if not isinstance(e.percent_change, bool):
@@ -205,10 +220,19 @@ def _expectation(exp_id: str, raw: dict, labels: set[str], model: str) -> Expect
 
 def read_comparisons(path: Path = TUMOUR_EXPERIMENTS) -> list[Comparison]:
     """Read a comparison file; a malformed entry raises an error naming the experiment."""
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    try:  # utf-8-sig: a byte-order mark, which some editors write, is not part of the TOML
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8, "
+                         "as TOML requires") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
+    if isinstance(raw.get("experiments"), dict):
+        raise InputError(f"{Path(path).name}: each experiment starts with [[experiments]] (two brackets: a "
+                         "list of experiments), not [experiments]")
+    if any(isinstance(v, dict) and "arms" in v for v in raw.values()):
+        raise InputError(f"{Path(path).name} is a file of drug regimens (tables with arms): run it with "
+                         "`rankl-net regimens`; `rankl-net experiment` runs files of [[experiments]]")
     _known_keys(Path(path).name, raw, FILE_KEYS)
     out = []
     for i, entry in enumerate(raw.get("experiments", []), start=1):
@@ -226,6 +250,9 @@ def read_comparisons(path: Path = TUMOUR_EXPERIMENTS) -> list[Comparison]:
                         raise InputError(f"experiment {exp_id}, a condition: {key} must be a string, "
                                          f"got {c[key]!r}")
             conditions = tuple(Condition(c["label"], c.get("spec", "")) for c in entry["conditions"])
+            if not conditions:
+                raise InputError(f"experiment {exp_id}: conditions is empty; give at least one, such as "
+                                 "{ label = \"untreated\", spec = \"\" }")
             labels = {c.label for c in conditions}
             if len(labels) != len(conditions):
                 raise InputError(f"experiment {exp_id}: condition labels must be unique; "
@@ -237,7 +264,7 @@ def read_comparisons(path: Path = TUMOUR_EXPERIMENTS) -> list[Comparison]:
                     model=entry["model"],
                     context=entry.get("context"),
                     end=_time(f"experiment {exp_id}: end", entry["end"], entry["model"]),
-                    readouts=_strings(f"experiment {exp_id}: readouts", entry["readouts"]),
+                    readouts=_readouts(f"experiment {exp_id}: readouts", entry["readouts"]),
                     conditions=conditions,
                     expectations=tuple(
                         _expectation(exp_id, e, labels, entry["model"]) for e in entry.get("expectations", [])

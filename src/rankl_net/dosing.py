@@ -39,8 +39,9 @@ DAYS_PER = {
     "y": 365.25, "yr": 365.25, "year": 365.25, "years": 365.25,
 }
 REGIMEN_HELP = (
-    "drug:NAME=DOSE[/EVERY][*N][@START], DOSE in mg, ug or mg/kg, EVERY and START in h, d, wk, "
-    "mo or y; e.g. drug:denosumab=60mg/6mo, drug:zoledronate=4mg/4wk*12, drug:opg_fc=1mg/kg@10d"
+    "drug:NAME=DOSE[/EVERY][*N][@START], DOSE in g, mg, ug or ng (or per kg: 1mg/kg), EVERY and "
+    "START in h, d, wk, mo or y; e.g. drug:denosumab=60mg/6mo, drug:zoledronate=4mg/4wk*12, "
+    "drug:opg_fc=1mg/kg@10d"
 )
 
 
@@ -132,12 +133,15 @@ def parse_time(text: str) -> tuple[float, bool]:
 
 
 def parse_dose(text: str) -> tuple[float, bool]:
-    """A dose such as ``60mg``, ``500ug`` or ``1mg/kg``: (amount in mg or mg/kg, per kg?)."""
-    body, per_kg = (text[:-3], True) if text.endswith("/kg") else (text, False)
+    """A dose such as ``60mg``, ``500ug`` or ``1mg/kg``, units in any case (``60MG``): (amount in
+    mg or mg/kg, per kg?)."""
+    body, per_kg = (text[:-3], True) if text.lower().endswith("/kg") else (text, False)
     m = _QUANTITY.match(body)
-    if not m or m["unit"] not in MASS_UNITS_IN_MG:
-        raise InputError(f"dose {text!r}: expected a number with mg, ug, ng or g, optionally per kg (1mg/kg)")
-    value = float(m["x"]) * MASS_UNITS_IN_MG[m["unit"]]
+    unit = m["unit"].lower() if m else ""
+    if not m or unit not in MASS_UNITS_IN_MG:
+        raise InputError(f"dose {text!r}: expected a number with g, mg, ug (or mcg) or ng, optionally "
+                         "per kg (1mg/kg)")
+    value = float(m["x"]) * MASS_UNITS_IN_MG[unit]
     if not (value > 0 and math.isfinite(value)):
         raise InputError(f"dose {text!r}: must be a finite amount above zero")
     return value, per_kg
@@ -239,7 +243,8 @@ class Regimen:
 
 
 _REGIMEN = re.compile(
-    r"^drug:(?P<name>[^=]+)=(?P<dose>[^/*@]+(?:/kg)?)(?:/(?P<every>[^*@]+))?(?:\*(?P<n>[^@]+))?(?:@(?P<start>.+))?$"
+    r"^drug:(?P<name>[^=]+)=(?P<dose>[^/*@]+(?:/[kK][gG])?)(?:/(?P<every>[^*@]+))?(?:\*(?P<n>[^@]+))?"
+    r"(?:@(?P<start>.+))?$"
 )
 
 

@@ -13,6 +13,8 @@ import libsbml
 from .errors import InputError
 
 MAX_SBML_BYTES = 50 * 1024 * 1024
+# the root element, with or without a namespace prefix, after however long a prolog or comment
+_SBML_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sbml[\s/>]")
 
 
 def _safe_sbml_text(path: Path, what: str) -> str:
@@ -21,20 +23,26 @@ def _safe_sbml_text(path: Path, what: str) -> str:
     could expand or fetch external content) and XML that is not SBML."""
     if path.is_dir():
         raise InputError(f"{what}: a folder, not an SBML file")
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"{what}: no such file")
+    if not path.is_file():
+        raise InputError(f"{what}: not a regular file (a device or a pipe), not an SBML file")
     size = path.stat().st_size
     if size > MAX_SBML_BYTES:
         raise InputError(
-            f"{what}: {size / 1e6:.0f} MB is over the {MAX_SBML_BYTES // 2**20} MiB limit for SBML files"
+            f"{what}: {size / 2**20:.0f} MiB is over the {MAX_SBML_BYTES // 2**20} MiB limit for SBML files"
         )
     text = path.read_bytes()
-    if not text[:4096].lstrip(b"\xef\xbb\xbf").lstrip().startswith(b"<"):
+    if text.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{what}: XML in UTF-16; save it as UTF-8, which SBML tools read")
+    # a UTF-8 byte-order mark, which libSBML's reader of strings refuses
+    text = text.removeprefix(b"\xef\xbb\xbf")
+    if not text[:4096].lstrip().startswith(b"<"):
         raise InputError(f"{what}: not an XML file")
     if b"<!DOCTYPE" in text or b"<!ENTITY" in text:
         raise InputError(f"{what}: XML with a DOCTYPE or entity declarations is refused "
                          "(no entity expansion)")
-    if b"<sbml" not in text[:10000]:
+    if not _SBML_ELEMENT.search(text):
         raise InputError(f"{what}: XML but not SBML (no <sbml> element)")
     return text.decode("utf-8", errors="replace")
 
