@@ -487,6 +487,11 @@ def test_validate_reads_sbml_with_a_byte_order_mark_or_a_long_prolog(tmp_path):
     assert out.returncode == 2 and "XML in UTF-16; save it as UTF-8" in out.stderr
     out = run("validate", "/dev/null")
     assert out.returncode == 2 and "/dev/null: not a regular file" in out.stderr
+    huge = tmp_path / "huge.xml"
+    with huge.open("wb") as f:  # sparse: the size is checked before anything is read
+        f.truncate(51 * 2**20)
+    out = run("validate", str(huge))
+    assert out.returncode == 2 and "huge.xml: 51.0 MiB is over the 50 MiB limit" in out.stderr
 
 
 def test_validate_missing_file_exits_2(tmp_path):

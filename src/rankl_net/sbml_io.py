@@ -30,7 +30,7 @@ def _safe_sbml_text(path: Path, what: str) -> str:
     size = path.stat().st_size
     if size > MAX_SBML_BYTES:
         raise InputError(
-            f"{what}: {size / 2**20:.0f} MiB is over the {MAX_SBML_BYTES // 2**20} MiB limit for SBML files"
+            f"{what}: {size / 2**20:.1f} MiB is over the {MAX_SBML_BYTES // 2**20} MiB limit for SBML files"
         )
     text = path.read_bytes()
     if text.startswith((b"\xff\xfe", b"\xfe\xff")):
