@@ -229,6 +229,9 @@ def test_malformed_experiment_file_is_reported(tmp_path):
     ('conditions = [{ label = "a", spec = 5 }]\n', "a condition: spec must be a string, got 5"),
     ('tags = "bone"\n', "tags must be a list of strings"),
     ('conditions = []\n', "experiment x: conditions is empty; give at least one"),
+    ('readouts = ["osteoclasts"]\nexpectations = [{ readout = "osteoclasts", condition = "a", '
+     'reference = "a", relation = "within", percent_change = true }]\n',
+     "has percent_change = true, but osteoclasts is in pM, not a percent change"),
     ('expectations = [{ readout = "ctx", condition = "a", reference = "a", relation = "below", '
      'threshold = 0 }]\n', "relation 'below' compares with a threshold, not with the reference 'a'"),
     ('expectations = [{ readout = "ctx", condition = "a", reference = "a", relation = "lower", '
@@ -242,6 +245,8 @@ def test_a_misspelled_key_or_a_bad_value_in_an_experiment_file_is_refused(tmp_pa
         text = text.replace('conditions = [{ label = "a", spec = "" }]\n', typo)
     elif typo.startswith("end ="):
         text = text.replace("end = 1\n", typo)
+    elif typo.startswith("readouts ="):
+        text = text.replace('readouts = ["ctx"]\n', "") + typo
     elif typo.startswith("experiment ="):
         text = typo + text
     else:

@@ -49,6 +49,7 @@ from .errors import InputError, first_repeated, unknown_name
 from .model import Model
 from .perturbations import parse_spec, to_changes
 from .sbml_files import time_in_model_unit
+from .screens import readout_units
 
 RELATIVE = ("lower", "higher", "within")
 ABSOLUTE = ("above", "below")
@@ -296,6 +297,10 @@ def check_comparison(exp: Comparison) -> None:
             if c.spec:
                 to_changes(parse_spec(c.spec), engine)
         for e in exp.expectations:
+            if e.percent_change and readout_units(exp.model, [e.readout]).get(e.readout) != "%":
+                unit = readout_units(exp.model, [e.readout]).get(e.readout) or "no unit"
+                raise InputError(f"an expectation on {e.readout} has percent_change = true, but {e.readout} "
+                                 f"is in {unit}, not a percent change from baseline (such as ctx)")
             if not math.isnan(e.at) and not 0 <= e.at <= exp.end:
                 raise InputError(f"an expectation on {e.readout} is taken at {e.at:g}, outside 0-{exp.end:g}")
     except InputError as exc:
