@@ -297,10 +297,11 @@ def check_comparison(exp: Comparison) -> None:
             if c.spec:
                 to_changes(parse_spec(c.spec), engine)
         for e in exp.expectations:
-            if e.percent_change and readout_units(exp.model, [e.readout]).get(e.readout) != "%":
-                unit = readout_units(exp.model, [e.readout]).get(e.readout) or "no unit"
-                raise InputError(f"an expectation on {e.readout} has percent_change = true, but {e.readout} "
-                                 f"is in {unit}, not a percent change from baseline (such as ctx)")
+            unit = readout_units(exp.model, [e.readout]).get(e.readout) if e.percent_change else None
+            if e.percent_change and unit != "%":
+                raise InputError(f"an expectation on {e.readout} has percent_change = true, but "
+                                 f"{e.readout} is in {unit or 'no unit'}, not a percent change from baseline "
+                                 "(such as ctx)")
             if not math.isnan(e.at) and not 0 <= e.at <= exp.end:
                 raise InputError(f"an expectation on {e.readout} is taken at {e.at:g}, outside 0-{exp.end:g}")
     except InputError as exc:
