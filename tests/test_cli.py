@@ -239,6 +239,13 @@ def test_unwritable_output_exits_2_and_writes_nothing(tmp_path):
         (["dose-response", "bone", "--perturb", "set:k_rankl_production", "--levels", "-4,-3,-2,-1,0"],
          "no dose above 0"),
         (["phenotypes", "--out", "{tmp}/lines.csv"], "lines.png is a folder"),
+        # a name ending in '/' names a folder (a Path drops the '/': a file "results" was written)
+        (["simulate", "bone", "--end", "1", "--out", "{tmp}/results/"], "such as {tmp}/results/table.csv"),
+        (["simulate", "bone", "--end", "1", "--plot", "{tmp}/figs/"], "such as {tmp}/figs/figure.png"),
+        (["phenotypes", "--out", "{tmp}/results/"], "names a folder"),
+        (["dose-response", "bone", "--perturb", "inh:P38", "--levels", "0:1:9", "--out", "{tmp}/results/"],
+         "names a folder"),
+        (["export", "bone", "--format", "sbml", "--out", "{tmp}/results/"], "only petab writes a folder"),
         # a refused command creates no folder either
         (["simulate", "bone", "--out", "{tmp}/new/t.csv", "--plot", "{tmp}/new/t.txt"], "ends in"),
         (["simulate", "bone", "--out", "{tmp}/dangling.csv"], "which does not exist"),
@@ -271,7 +278,7 @@ def test_outputs_are_checked_before_any_work(tmp_path, args, needle):
     inside = sorted(p.name for p in (tmp_path / "new").iterdir()) if (tmp_path / "new").exists() else None
     out = run(*(a.format(tmp=tmp_path) for a in args), cwd=paths.ROOT)
     assert out.returncode == 2, out.stderr
-    assert needle in out.stderr and "Traceback" not in out.stderr
+    assert needle.format(tmp=tmp_path) in out.stderr and "Traceback" not in out.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
     if inside is not None:
         assert sorted(p.name for p in (tmp_path / "new").iterdir()) == inside

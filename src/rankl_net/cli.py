@@ -131,6 +131,21 @@ def _lexical(path: Path) -> Path:
     return head.joinpath(*missing)
 
 
+class FileName(click.Path):
+    """A file's name. One ending in a path separator ("results/") names a folder: refused here,
+    as the separator is gone once the name is a Path and a file named "results" would be written."""
+
+    def __init__(self, example: str = "table.csv") -> None:
+        super().__init__(path_type=Path)
+        self.example = example
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and value.endswith(("/", os.sep)) and value.rstrip("/" + os.sep):
+            self.fail(f"{value} ends in '/' and so names a folder; give a file name, such as "
+                      f"{value}{self.example}", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 @dataclass(frozen=True)
 class _TimeWithUnit:
     """``--end`` given with a unit ("2y"); converted once MODEL's time unit is known."""
@@ -292,7 +307,7 @@ def _table_out_option(default: str):
     """The --out option of a command that writes a checked table and its figure."""
     return click.option(
         "--out",
-        type=click.Path(path_type=Path),
+        type=FileName(),
         default=Path(default),
         show_default=True,
         callback=_table_path,
@@ -353,11 +368,11 @@ def models_cmd() -> None:
               help="Number of output time points (2 to 1,000,000).")
 @click.option("--readouts", default=None, help="Comma-separated readouts (default: the model's readouts).")
 @click.option(
-    "--out", type=click.Path(path_type=Path), default=None, callback=_table_name,
+    "--out", type=FileName(), default=None, callback=_table_name,
     help="Write the table to this file: .csv, or .parquet for Parquet (default, or '-': CSV on stdout)."
 )
 @click.option(
-    "--plot", type=click.Path(path_type=Path), default=None,
+    "--plot", type=FileName("figure.png"), default=None,
     help="Also write a figure of the time courses (.png, .pdf or .svg)."
 )
 @click.option(
@@ -510,7 +525,7 @@ def _same_courses(a, unperturbed) -> bool:
     type=click.Choice(["sbml", "sbml-baseline", "sbml-l2v4", "antimony", "comp", "sedml", "omex", "petab"]),
     help="Export format.",
 )
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="File (a folder for petab).")
+@click.option("--out", type=click.Path(), required=True, help="File (a folder for petab).")
 @click.option("--context", default=None,
               help="Species context: mouse, human or mouse_huRANKL (default: the model's).")
 @click.option(
@@ -532,7 +547,10 @@ def export_cmd(model, fmt, out, context, experiment) -> None:
                          "formats; an SBML file is read as it is by simulate, screen and validate")
     shipped = get_model(model).sbml_path
     check_context_format(fmt, context, experiment)
-    out = _writable(out, folder=fmt == "petab")
+    if fmt != "petab" and out.endswith(("/", os.sep)):
+        raise InputError(f"--out {out} ends in '/' and so names a folder; {fmt} is written to a file "
+                         f"(only petab writes a folder)")
+    out = _writable(Path(out), folder=fmt == "petab")
     if out.exists() and out.resolve() == shipped.resolve():
         raise InputError(f"{out} is the shipped model file itself; give another name")
     if fmt == "petab":  # and every file it writes in the folder
@@ -840,7 +858,7 @@ def _read_conditions(path: Path) -> tuple[list[str], list[int]]:
               help="Species context of a shipped model: mouse or human, mouse_huRANKL for the drug models.")
 @click.option("--end", type=EndTime(), default=None, help="Time of the readouts." + END_HELP)
 @click.option("--workers", type=int, default=1, show_default=True, help="Local processes.")
-@click.option("--out", type=click.Path(path_type=Path), default=None, callback=_table_path,
+@click.option("--out", type=FileName(), default=None, callback=_table_path,
               help="Table of the series (.csv, or .parquet for Parquet); the fits go to *_fits.csv "
               "and the figure to *.png beside it.")
 @click.option("--baseline", type=click.Choice(["initial", "steady"]), default=None,
@@ -907,7 +925,7 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
 
 @main.command("report")
 @click.argument("results", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=None,
+@click.option("--out", type=FileName("report.html"), default=None,
               help="HTML file, ending in .html, outside the screen's folder (default: beside RESULTS, "
                    "named after it: pairs.parquet -> pairs.html).")
 def report_cmd(results: Path, out: Path | None) -> None:
