@@ -48,6 +48,17 @@ def test_species_has_identifiers_org_annotation_and_sbo(name, sid):
 
 
 @pytest.mark.parametrize("name", MODELS)
+def test_reaction_sbo_terms_follow_the_mechanism(name):
+    """A kinase's inactivation is a dephosphorylation, not the phosphorylation its activation is
+    ("activation" is inside "inactivation"); TRAF6 is switched by (de)ubiquitination."""
+    terms = {r.getId(): r.getSBOTermID() for r in _model(name).getListOfReactions()}
+    assert terms["ikk_activation"] == "SBO:0000216" and terms["ikk_inactivation"] == "SBO:0000330"
+    assert terms["traf6_activation"] == "SBO:0000224"
+    phosphorylations = {rid for rid, term in terms.items() if term == "SBO:0000216"}
+    assert phosphorylations == {f"{k}_activation" for k in ("tak1", "ikk", "p38", "jnk", "erk")}
+
+
+@pytest.mark.parametrize("name", MODELS)
 def test_every_parameter_has_unit_and_source(name):
     m = _model(name)
     assert checks.parameter_units(m).passed, checks.parameter_units(m).items

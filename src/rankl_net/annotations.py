@@ -44,10 +44,22 @@ _REACTION_SBO = (
     ("shedding", "SBO:0000182"),
     ("import", "SBO:0000185"),  # transport reaction
     ("export", "SBO:0000185"),
+    ("inactivation", "SBO:0000330"),  # dephosphorylation; before "activation", which it contains
     ("activation", "SBO:0000216"),  # phosphorylation
-    ("inactivation", "SBO:0000330"),  # dephosphorylation
     ("_to_", "SBO:0000182"),
 )
+
+# reactions whose verb says less than their mechanism: TRAF6 is activated by K63-linked
+# ubiquitination and switched off by deubiquitination (A20), calcineurin by Ca2+/calmodulin
+# binding (no phosphorylation); activated T cells and synoviocytes are produced, not converted
+_REACTION_SBO_BY_ID = {
+    "traf6_activation": "SBO:0000224",  # ubiquitination
+    "traf6_inactivation": "SBO:0000211",  # removal of a chemical group
+    "calcineurin_activation": "SBO:0000182",  # conversion
+    "calcineurin_inactivation": "SBO:0000182",
+    "t_cell_activation": "SBO:0000393",  # production
+    "synoviocyte_activation": "SBO:0000393",
+}
 
 
 def _read_tsv(path: Path) -> list[dict[str, str]]:
@@ -94,6 +106,8 @@ def parameter_sbo(pid: str, model: libsbml.Model) -> str:
 
 def reaction_sbo(rid: str) -> str:
     """The SBO term of a reaction, from the verb in its id."""
+    if rid in _REACTION_SBO_BY_ID:
+        return _REACTION_SBO_BY_ID[rid]
     for word, term in _REACTION_SBO:
         if word in rid:
             return term
