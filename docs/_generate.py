@@ -777,6 +777,15 @@ def tumour(subs: dict[str, str]) -> None:
     subs["tumour_expectations_total"] = str(total)
     subs["tumour_expectations_held"] = str(held)
 
+    # how much of zoledronic acid's effect on the tumour is its direct effect
+    human = rankl_net.load_model("bone_tumour", context="human")
+    arms = {"zol": "+drug:zoledronate=4mg/4wk",
+            "zol_oc_only": "+drug:zoledronate=4mg/4wk+set:bisphosphonate_tumour_kill=0",
+            "dmab": "+drug:denosumab=120mg/4wk"}
+    for key, arm in arms.items():
+        burden = human.final("preset:breast" + arm, end=365, readouts=["tumour_burden"])["tumour_burden"]
+        subs[f"breast_burden_{key}"] = fmt(burden)
+
 
 # ---------------------------------------------------------------- clinical model and drug pages
 # parameters of the bone modules that only act through a drug (shown in the clinical card)
@@ -859,6 +868,26 @@ def clinical(subs: dict[str, str]) -> None:
                                                       readouts=["ctx", "p1np"])
     subs["dmab_ctx_nadir"] = f"{-first['ctx'].min():.0f}"
     subs["dmab_p1np_nadir"] = f"{-first['p1np'].min():.0f}"
+    # the early rise of P1NP after an antiresorptive (the Pivonka TGF-beta structure)
+    for key, spec in (("dmab", "drug:denosumab=60mg"), ("zol5", "drug:zoledronate=5mg")):
+        early = rankl_net.load_model("clinical").simulate(spec, end=28, points=113, readouts=["p1np"])
+        peak = early["p1np"].idxmax()
+        subs[f"{key}_p1np_rise"] = f"{early['p1np'][peak]:.0f}"
+        subs[f"{key}_p1np_rise_day"] = f"{early['time'][peak]:.0f}"
+    ec50 = rankl_net.load_model("clinical").engine.baseline
+    subs["pam_zol_ec50_ratio"] = f"{ec50['pamidronate_ec50'] / ec50['zoledronate_ec50']:,.0f}"
+    # stopping denosumab after 2 years: where the rebound of resorption comes from
+    stop = rankl_net.load_model("clinical")
+    course = stop.simulate("drug:denosumab=60mg/6mo*4", end=1095, points=1096,
+                           readouts=["ctx", "osteoclasts", "bone_volume", "bmd_lumbar_spine"])
+    course = course.set_index("time")
+    off = course.loc[730.0:]
+    oc_max = 100 * off["osteoclasts"].max() / stop.engine.baseline["osteoclasts"]
+    subs["dmab_stop_oc_max_pct"] = f"{oc_max:.0f}"
+    subs["dmab_stop_ctx_max"] = f"{off['ctx'].max():.0f}"
+    subs["dmab_stop_bv_pct"] = f"{course.loc[730.0, 'bone_volume']:.0f}"
+    subs["dmab_stop_bmd_2y"] = f"{course.loc[730.0, 'bmd_lumbar_spine']:.1f}"
+    subs["dmab_stop_bmd_3y"] = f"{course.loc[1095.0, 'bmd_lumbar_spine']:.1f}"
     # one zoledronic acid infusion over years
     zol = rankl_net.load_model("clinical")
     zol5 = zol.simulate("drug:zoledronate=5mg", end=1095, points=4, readouts=["ctx"]).set_index("time")["ctx"]
