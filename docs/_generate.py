@@ -325,6 +325,11 @@ def bone(subs: dict[str, str]) -> None:
     no_rankl = mouse.simulate("ko:RANKL", end=3652.5, points=11, readouts=["bone_volume"])["bone_volume"]
     subs["ko_rankl_bv_1y"] = f"{no_rankl.iloc[1]:.0f}"
     subs["ko_rankl_bv_10y"] = f"{no_rankl.iloc[-1]:.0f}"
+    # half a gene's dose (heterozygous lines) at the age the genetic lines are compared
+    for gene in ("RANKL", "RANK", "OPG"):
+        half = mouse.final(f"kd:{gene}=0.5", end=84, readouts=["osteoclasts", "bone_volume"])
+        subs[f"half_{gene.lower()}_oc_pct"] = f"{100 * half['osteoclasts'] / bm['osteoclasts']:.0f}"
+        subs[f"half_{gene.lower()}_bv_pct"] = f"{half['bone_volume']:.0f}"
 
     # baseline of both contexts
     quantities = [

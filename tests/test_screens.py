@@ -735,6 +735,23 @@ def test_a_log2_fold_change_does_not_measure_integration_noise():
     assert np.isnan(log2_fold_change(-0.5, 1.0)) and np.isnan(log2_fold_change(np.nan, 1.0))
     # noise against noise, where a background removed the readout (1.8e-3 pM in the model)
     assert log2_fold_change(1.4e-16, 1e-16) > 0 and np.isnan(log2_fold_change(1.4e-16, 1e-16, scale=1.8e-3))
+    # round-off against round-off, with nothing larger for a scale (a drug not given)
+    assert np.isnan(log2_fold_change(1.7e-39, 6.2e-39, scale=6.2e-39))
+    assert np.isnan(log2_fold_change(7.6e-4, 1e-39, scale=1e-39))  # a drug's level from zero
+    assert np.isnan(log2_fold_change(1e-45, 4.6e-36, scale=4.6e-36))  # not -inf
+    from rankl_net import analysis, engine
+    assert analysis.ROUND_OFF == engine.ROUND_OFF  # one bound for "zero" in both layers
+
+
+def test_drugs_not_given_have_no_fold_change_in_a_screen():
+    """The serum level of a drug not given is round-off (1e-39 ug/mL) in the clinical model: its
+    fold change under another drug measured noise (log2 -1.9 or -inf)."""
+    table = run_screen("clinical", ["drug:denosumab=60mg", "ko:OPG"], end=30, workers=1,
+                       readouts=["zoledronate_serum", "denosumab_serum", "ctx"])
+    lfc = {(r.perturbation, r.readout): r.log2_fold_change for r in table.itertuples()}
+    assert np.isnan(lfc[("drug:denosumab=60mg", "zoledronate_serum")])
+    assert np.isnan(lfc[("ko:OPG", "zoledronate_serum")]) and np.isnan(lfc[("ko:OPG", "denosumab_serum")])
+    assert np.isfinite(lfc[("drug:denosumab=60mg", "ctx")])
 
 
 def test_a_double_knockout_that_removes_osteoclasts_has_no_epistasis_score(tmp_path):
