@@ -705,6 +705,9 @@ def screens_example(subs: dict[str, str]) -> None:
     subs["dose_ic50_lo"] = fmt(fit["ic50_lo"])
     subs["dose_ic50_hi"] = fmt(fit["ic50_hi"])
     subs["dose_hill"] = fmt(fit["hill"])
+    subs["dose_emax"] = fmt(fit["emax"])
+    full = dose.loc[dose["level"] == 1.0].iloc[0]
+    subs["dose_effect_at_1"] = fmt(1 - full["value"] / full["baseline_value"])
     subs["sobol_n"] = "256"
     gsa = sensitivity("bone", {"k_rankl_production": (1e6, 4e6), "k_opg_production": (1e5, 4e5),
                                "pth": (1.5, 6.0)}, method="sobol", n=int(subs["sobol_n"]),

@@ -253,16 +253,16 @@ HILL_SUMMARY = ["readout", "ic50", "ic50_lo", "ic50_hi", "hill", "emax", "emax_s
 def fit_summary(fits: pd.DataFrame) -> pd.DataFrame:
     """The ``HILL_SUMMARY`` columns of a table of :func:`hill_fits`, for a reader: an IC50 or a
     Hill coefficient or a maximal effect that stopped at the edge of its range (``at_bound``) is
-    left empty (NaN),
-    since its value is the bound, not an estimate; with the IC50 at its bound the Hill
-    coefficient and the maximal effect are extrapolations far past the doses and are left empty
-    too (:func:`hill_fits` keeps every value)."""
+    left empty (NaN), since its value is the bound, not an estimate. With the IC50 at its bound
+    the Hill coefficient and the maximal effect are extrapolations far past the doses; with the
+    maximal effect at its bound (a rise that does not level off) the IC50 and the Hill
+    coefficient are set by that bound: these are left empty too (:func:`hill_fits` keeps every
+    value)."""
     shown = fits[HILL_SUMMARY].copy()
     at_bound = fits["at_bound"].fillna("").astype(str).str.split(",")
-    ic50_at_bound = at_bound.map(lambda names: "ic50" in names)
-    shown.loc[ic50_at_bound, ["ic50", "ic50_lo", "ic50_hi", "hill", "emax"]] = np.nan
+    ic50_or_emax_at_bound = at_bound.map(lambda names: "ic50" in names or "emax" in names)
+    shown.loc[ic50_or_emax_at_bound, ["ic50", "ic50_lo", "ic50_hi", "hill", "emax"]] = np.nan
     shown.loc[at_bound.map(lambda names: "hill" in names), "hill"] = np.nan
-    shown.loc[at_bound.map(lambda names: "emax" in names), "emax"] = np.nan
     return shown
 
 

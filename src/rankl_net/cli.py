@@ -912,7 +912,7 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     label = dose_label(model, perturb)
     click.echo(f"{perturb} on {model}: Hill fits (IC50 as a dose: {label}; 95% intervals; emax a fraction "
                "of the baseline, or in the readout's unit for readouts that are changes)")
-    click.echo(fit_summary(fits).to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    click.echo(fit_summary(fits).to_string(index=False, float_format=lambda x: f"{x:.4g}", na_rep=""))
     for line in fit_notes(fits):
         click.echo(line)
     if out is not None:

@@ -109,8 +109,12 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
             half = 0.05 * (abs(centre) if fractional else max(abs(centre), 1.0)) or 1.0
             ax.set_ylim(centre - half, centre + half)
             ax.ticklabel_format(axis="y", useOffset=False)
+        positive = sub.loc[sub[dose] > 0, dose]
+        log_axis = bool(len(positive)) and positive.max() / positive.min() > 100
         if np.isfinite(fit["ic50"]):
             x = np.linspace(sub[dose].min(), sub[dose].max(), 200)
+            if log_axis:  # evenly spaced on the log part of the axis, where the curve bends
+                x = np.union1d(x, np.geomspace(positive.min(), positive.max(), 200))
             curve = hill(x, fit["baseline"], fit["emax"], fit["ic50"], fit["hill"],
                          fractional=fractional)
             # an ambiguous fit (IC50 or n at the edge of its range) is drawn dashed, its numbers
@@ -119,8 +123,7 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
             ax.plot(x, curve, "--" if ambiguous else "-", lw=1.2,
                     label="Hill fit (ambiguous)" if ambiguous
                     else f"Hill fit: IC50 {fit['ic50']:.3g}, n {fit['hill']:.2g}")
-        positive = sub.loc[sub[dose] > 0, dose]
-        if len(positive) and positive.max() / positive.min() > 100:
+        if log_axis:
             ax.set_xscale("symlog", linthresh=float(positive.min()))
         ax.set_title(r, fontsize=10)
         ax.set_xlabel(dose_label)

@@ -87,7 +87,7 @@ def _dose_response(ok: pd.DataFrame, folder: Path, model: str | None) -> list[st
                                   units=readout_units(model, fits["readout"]))
     notes = [f"<li>{html.escape(line)}</li>" for line in fit_notes(fits)]
     return ["<h2>Dose-response and Hill fits</h2>", _img(figure),
-            fit_summary(fits).to_html(index=False, float_format=lambda x: f"{x:.4g}"),
+            fit_summary(fits).to_html(index=False, float_format=lambda x: f"{x:.4g}", na_rep=""),
             *(["<ul>", *notes, "</ul>"] if notes else [])]
 
 
