@@ -533,6 +533,7 @@ def test_report_of_a_combination_matrix_has_its_bliss_excess(tmp_path):
     assert "Background, in every condition and in the baseline: oe:OPG=1.2" in page
     assert "osteoclasts: Bliss excess of inh:P38 with inh:CTSK" in page and page.count("<img ") == 2
     assert "No Bliss analysis of ctx" in page  # a percent change: no fraction of it
+    assert "Strongest epistasis" not in page  # the Bliss and HSA excess stand for it
     shown = next(t for t in pd.read_html(io.StringIO(page)) if "bliss_excess" in t.columns)
     assert len(shown) == 8 and list(shown.columns[:3]) == ["readout", "inh:P38", "inh:CTSK"]
     for readout, sign in (("osteoclasts", 1), ("bone_volume", -1)):  # bone volume rises
@@ -1224,7 +1225,14 @@ def test_a_conditions_file_is_read_with_its_line_numbers_and_bad_files_exit_2(tm
     folder.mkdir()
     one = tmp_path / "one.txt"
     one.write_text("# one condition\nko:FOO\n", encoding="utf-8")
+    twice = tmp_path / "twice.txt"
+    twice.write_text("ko:OPG\nko:RANKL\n\nko:Tnfrsf11b\n", encoding="utf-8")
+    comments = tmp_path / "comments.txt"
+    comments.write_text("# to do\n\n", encoding="utf-8")
     cases = [
+        ([str(twice)], f"--conditions {twice}, lines 1 and 4: the screen lists the condition 'ko:OPG' "
+                       "more than once: conditions 1 and 3 of 3 (given as 'ko:OPG' and 'ko:Tnfrsf11b')"),
+        ([str(comments)], f"--conditions {comments} lists no condition"),
         ([str(bad)], f"--conditions {bad}, line 4: condition 2 of 3 (ko:FOO): unknown node 'FOO'"),
         ([str(one)], f"--conditions {one}, line 2: unknown node 'FOO'"),
         # a bad background is not blamed on a condition
@@ -1330,3 +1338,36 @@ def test_a_pair_matrix_of_an_unknown_readout_names_the_readouts():
     table = run_screen("bone", ["ko:OPG+ko:CTSK"], end=7, readouts=["bone_volume"], workers=1)
     with pytest.raises(InputError, match=re.escape("unknown readout 'bone_vol'. Did you mean 'bone_vol")):
         pair_matrix(table, "bone_vol")
+
+
+def test_the_same_condition_in_another_order_is_listed_twice():
+    with pytest.raises(InputError, match="the same condition with its parts in another order"):
+        run_screen("bone", ["ko:OPG+ko:RANKL", "ko:Tnfsf11+ko:OPG"], workers=1, end=1)
+    # windows of one quantity are applied in the order given: two conditions, both simulated
+    table = run_screen("bone", ["set:pth=6@1-2+set:pth=3@1-3", "set:pth=3@1-3+set:pth=6@1-2"],
+                       workers=1, end=5, readouts=["ctx"])
+    assert table["value"].nunique() == 2
+
+
+def test_a_repeated_dose_level_is_named():
+    with pytest.raises(InputError, match="the levels list 0.5 more than once"):
+        screens.dose_conditions("inh:P38", [0.1, 0.2, 0.5, 0.5, 0.9])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"parameters": {"pth": (1.5,)}}, r"pth: the range is two numbers \(low, high\)"),
+    ({"parameters": {"pth": "1.5:6"}}, "got '1.5:6'"),
+    ({"parameters": [("pth", (1.5, 6.0))]}, "parameters is a mapping"),
+    ({"parameters": {"pth": (1.5, 6.0)}, "seed": "x"}, "seed must be a whole number"),
+])
+def test_sensitivity_arguments_of_the_wrong_kind_are_named(kwargs, message):
+    from rankl_net.sensitivity import sensitivity
+
+    with pytest.raises(InputError, match=message):
+        sensitivity("bone", n=4, method="sobol", **kwargs)
+
+
+@pytest.mark.parametrize("baseline", [0.0, -1.0, float("nan")])
+def test_a_combination_matrix_needs_a_positive_baseline(baseline):
+    with pytest.raises(InputError, match="baseline is the readout without either agent"):
+        combination_matrix({(0.5, 0): 1.0, (0, 0.5): 2.0, (0.5, 0.5): 3.0}, baseline=baseline)

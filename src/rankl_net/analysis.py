@@ -350,6 +350,10 @@ def combination_matrix(values: Mapping[tuple[float, float], float], baseline: fl
     bad = next((k for k in values if not (isinstance(k, tuple) and len(k) == 2)), None)
     if bad is not None:
         raise InputError(f"a combination is keyed by its two levels, (level_a, level_b), got {bad!r}")
+    if not (isinstance(baseline, int | float | np.number) and math.isfinite(baseline) and baseline > 0):
+        raise InputError(f"baseline is the readout without either agent, a positive number, got "
+                         f"{baseline!r}; effects are fractions of it (a readout that is a change from a "
+                         "reference, such as a percent change, has no Bliss analysis)")
     sign = -1.0 if rising else 1.0
     eff = {k: sign * float(fractional_effect(v, baseline)) for k, v in values.items()}
     rows = []

@@ -795,7 +795,10 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
                                worker_timeout=worker_timeout, out=out, resume=resume,
                                chunk_size=chunk_size, baseline=baseline)
     except InputError as exc:
-        k = getattr(exc, "condition_index", None)
+        k, pair = getattr(exc, "condition_index", None), getattr(exc, "condition_pair", None)
+        if pair is not None and lines:
+            raise InputError(f"--conditions {conditions_file}, lines {lines[pair[0]]} and {lines[pair[1]]}: "
+                             f"{exc}") from None
         if k is None or not lines:
             raise
         raise InputError(f"--conditions {conditions_file}, line {lines[k]}: {exc}") from None
@@ -844,6 +847,9 @@ def _read_conditions(path: Path) -> tuple[list[str], list[int]]:
         if line.strip() and not line.lstrip().startswith("#"):
             conditions.append(line.strip())
             lines.append(number)
+    if not conditions:
+        raise InputError(f"--conditions {path} lists no condition (only blank lines and comments); give one "
+                         "spec per line, such as ko:OPG or inh:P38=0.5+ko:RANKL")
     return conditions, lines
 
 

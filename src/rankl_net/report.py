@@ -238,6 +238,7 @@ def write_report(results: Path, out: Path) -> Path:
             parts += combination
         elif not dose:
             parts += _not_a_matrix(ok["perturbation"])
+        versus = "background" if background - {""} else "baseline"
         for readout, sub in ([] if dose or analysed else ok.groupby("readout", sort=False)):
             column, label = "log2_fold_change", "log2 fold change"
             if sub[column].isna().all() and {"value", "baseline_value"} <= set(sub.columns):
@@ -250,7 +251,7 @@ def write_report(results: Path, out: Path) -> Path:
                 s = singles.set_index("perturbation")[column].sort_values(kind="stable")
                 parts += [f"<h2>{html.escape(readout)}: single perturbations</h2>",
                           _img(bar_figure(s, Path(tmp) / f"{readout}-single.png", title=readout,
-                                          label=f"{label} vs background"))]
+                                          label=f"{label} vs {versus}"))]
             if (sub["perturbation"].str.count(r"\+") == 1).any():
                 m = pair_matrix(sub, readout, value=column, sort=True)
                 diagonal = "; singles on the diagonal" if len(singles) else ""
@@ -258,7 +259,8 @@ def write_report(results: Path, out: Path) -> Path:
                 parts += [f"<h2>{title}</h2>",
                           _img(heatmap_figure(m, Path(tmp) / f"{readout}-pairs.png", title=readout,
                                               label=label, min_range=SHOWN_RANGE))]
-        epi = pairwise_epistasis(table).dropna(subset=["epistasis"])
+        # a dose matrix has its Bliss and HSA excess instead
+        epi = pairwise_epistasis(table).dropna(subset=["epistasis"]) if not analysed else pd.DataFrame()
         if len(epi):
             parts += ["<h2>Strongest epistasis</h2>",
                       epi.reindex(epi["epistasis"].abs().sort_values(ascending=False, kind="stable").index)

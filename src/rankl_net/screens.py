@@ -229,7 +229,7 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
     engine.check_readouts(spec.readouts)
     background = parse_spec(spec.background) if spec.background else []
     _effect(spec, engine, background)  # a bad background is its own error, not the first condition's
-    canonical, effects = [], []
+    canonical, effects, seen = [], [], {}
     for k, c in enumerate(conditions):
         try:
             # nodes by their ids (ko:Tnfrsf11b is ko:OPG), so that a condition has one spec and id;
@@ -245,8 +245,21 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
             error.condition_index = k  # for the command line, which knows the file's lines
             raise error from None
         canonical.append(condition_spec(perts))
+        # the same parts in another order, with the same effect, are the same condition
+        same = (tuple(sorted(condition_spec([p]) for p in perts)), effects[-1])
+        if same in seen and canonical[seen[same]] != canonical[-1]:
+            raise InputError(f"the screen lists {canonical[seen[same]]!r} and {canonical[-1]!r}, the same "
+                             "condition with its parts in another order; keep one")
+        seen.setdefault(same, k)
     if len(set(canonical)) != len(canonical):
-        raise InputError(f"the screen lists the condition {first_repeated(canonical)!r} more than once")
+        repeated = first_repeated(canonical)
+        i, j = [k for k, c in enumerate(canonical) if c == repeated][:2]
+        given = (f" (given as {conditions[i]!r} and {conditions[j]!r})"
+                 if (conditions[i], conditions[j]) != (repeated, repeated) else "")
+        error = InputError(f"the screen lists the condition {repeated!r} more than once: conditions {i + 1} "
+                           f"and {j + 1} of {len(conditions)}{given}")
+        error.condition_pair = (i, j)  # for the command line, which knows the file's lines
+        raise error
     return canonical, effects
 
 
@@ -862,4 +875,7 @@ def dose_conditions(perturb: str, levels: Iterable[float] | str) -> list[str]:
             raise InputError(f"the level {v:g} of {perturb} ({spec}) is out of range: {exc}") from None
     if not specs:
         raise InputError("no levels given")
+    if len(set(specs)) != len(specs):
+        repeated = first_repeated(specs).partition("=")[2]
+        raise InputError(f"the levels list {repeated} more than once; give each level once")
     return specs

@@ -23,10 +23,18 @@ METHODS = ("sobol", "morris")
 
 def problem(model: str, parameters: Mapping[str, tuple[float, float]], context: str | None = None) -> dict:
     """The SALib problem for ``parameters`` ({id: (low, high)}), checked against the model."""
+    if not isinstance(parameters, Mapping):
+        raise InputError(f"parameters is a mapping of parameter id to its range (low, high), such as "
+                         f"{{'pth': (1.5, 6.0)}}, got {type(parameters).__name__}")
     if not parameters:
         raise InputError("give at least one parameter with its range")
     engine = load(model, context)
-    for pid, (lo, hi) in parameters.items():
+    for pid, bounds in parameters.items():
+        try:
+            lo, hi = (float(b) for b in bounds)
+        except (TypeError, ValueError):
+            raise InputError(f"{pid}: the range is two numbers (low, high), such as (1.5, 6.0), "
+                             f"got {bounds!r}") from None
         if pid not in engine.parameter_ids:
             raise unknown_name("parameter", pid, engine.parameter_ids)
         if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
@@ -34,7 +42,7 @@ def problem(model: str, parameters: Mapping[str, tuple[float, float]], context: 
         if lo < 0 and nonnegative(pid, engine):
             raise InputError(f"{pid}: the range {lo:g}:{hi:g} reaches below 0, and {pid} cannot be negative "
                              f"in {engine.name}")
-    bounds = [list(b) for b in parameters.values()]
+    bounds = [[float(b) for b in r] for r in parameters.values()]
     return {"num_vars": len(parameters), "names": list(parameters), "bounds": bounds}
 
 
@@ -88,9 +96,13 @@ def sensitivity(
     failures) make the analysis of that readout fail with an error naming how many failed.
     ``n`` is the number of base samples (Sobol': a power of 2; the model runs ``n`` x (number of
     parameters + 2) times) or of Morris trajectories (runs: ``n`` x (parameters + 1)). Few
-    samples give wide intervals, within which S1 may exceed ST.
+    samples give wide intervals, within which S1 may exceed ST. ``workers``: processes
+    (default 1, serial, unless a ``scheduler`` runs them); ``seed``: a whole number that fixes
+    the sample.
     """
     _check_method(method)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise InputError(f"seed must be a whole number, got {seed!r}")
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
         raise InputError(f"n must be a whole number of at least 2, got {n!r}")
     if method == "sobol" and n & (n - 1):
