@@ -137,6 +137,37 @@ def test_set_on_a_reaction_or_an_event_says_what_it_is(tmp_path):
         ex.generic_changes(["set:E1=1"], eng)
 
 
+def test_a_knockout_keeps_amounts_in_a_compartment_sized_by_a_rule(tmp_path):
+    """X, declared by amount in a compartment whose size an assignment rule gives (c := 2 p),
+    started at half its amount after ko:Y: the amount was the concentration times the file's
+    (unset) size, 1, not the rule's 2."""
+    path = tmp_path / "rule_sized.xml"
+    math = '<math xmlns="http://www.w3.org/1998/Math/MathML"><apply><times/>{}</apply></math>'
+    species = ('<species id="{}" compartment="c" {} hasOnlySubstanceUnits="false" boundaryCondition="false" '
+               'constant="false"/>')
+    x_by_amount = species.format("X", 'initialAmount="10"')
+    y_by_concentration = species.format("Y", 'initialConcentration="1"')
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<sbml xmlns="http://www.sbml.org/sbml/level3/version1/core" level="3" version="1"><model id="m">'
+        '<listOfCompartments><compartment id="c" constant="false" spatialDimensions="3"/>'
+        '</listOfCompartments>'
+        f"<listOfSpecies>{x_by_amount}{y_by_concentration}</listOfSpecies>"
+        '<listOfParameters><parameter id="k" value="0.1" constant="true"/>'
+        '<parameter id="p" value="1" constant="true"/></listOfParameters>'
+        f'<listOfRules><assignmentRule variable="c">{math.format("<cn>2</cn><ci>p</ci>")}</assignmentRule>'
+        '</listOfRules><listOfReactions><reaction id="R1" reversible="false" fast="false">'
+        '<listOfReactants><speciesReference species="X" stoichiometry="1" constant="true"/></listOfReactants>'
+        '<listOfProducts><speciesReference species="Y" stoichiometry="1" constant="true"/></listOfProducts>'
+        f'<kineticLaw>{math.format("<ci>k</ci><ci>X</ci><ci>c</ci>")}</kineticLaw></reaction>'
+        '</listOfReactions></model></sbml>\n', encoding="utf-8")
+    eng = ex.load_any(path)
+    wild = ex.simulate_any(eng, end=10, points=3, readouts=["X"])
+    ko = ex.simulate_any(eng, "ko:Y", end=10, points=3, readouts=["X"])
+    assert wild["X"].iloc[0] == pytest.approx(5.0)  # 10 in a compartment of 2
+    np.testing.assert_allclose(ko["X"].to_numpy(), wild["X"].to_numpy(), rtol=1e-6)  # X does not read Y
+
+
 def test_a_shipped_model_file_keeps_the_node_semantics():
     eng = ex.load_any(get_model("osteoclastogenesis").sbml_path)
     cond = ex.generic_changes(["ko:OPG", "oe:TNFSF11=2"], eng)

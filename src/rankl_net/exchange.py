@@ -122,7 +122,7 @@ def _sbml_value_changes(
     for sid, v in values.items():
         s = model.getSpecies(sid)
         if s is not None:
-            attr, val = _species_value_attribute(s, v, model)
+            attr, val = _species_value_attribute(s, v, model, values)
             out.append(("species", sid, attr, val))
         elif model.getParameter(sid) is not None:
             out.append(("parameter", sid, "value", v))

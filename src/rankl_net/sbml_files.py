@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -275,7 +275,7 @@ def state_sbml(engine: FileEngine) -> str:
             model.removeInitialAssignment(p.getId())
     for sp in model.getListOfSpecies():
         if sp.getId() not in skip and sp.getId() in engine.baseline:
-            attr, value = _species_value_attribute(sp, engine.baseline[sp.getId()], model)
+            attr, value = _species_value_attribute(sp, engine.baseline[sp.getId()], model, engine.baseline)
             if attr == "initialAmount":
                 sp.setInitialAmount(value)
             else:
@@ -531,10 +531,17 @@ def knockout_sbml(sbml_text: str, species: Sequence[str]) -> str:
     return libsbml.writeSBMLToString(doc)
 
 
-def _species_value_attribute(s: libsbml.Species, conc: float, model: libsbml.Model) -> tuple[str, float]:
-    """The attribute (initialConcentration or initialAmount) and value that give ``conc``."""
+def _species_value_attribute(s: libsbml.Species, conc: float, model: libsbml.Model,
+                             sizes: Mapping[str, float] | None = None) -> tuple[str, float]:
+    """The attribute (initialConcentration or initialAmount) and value that give ``conc``; an
+    amount is ``conc`` times the compartment's size in ``sizes`` (the model's values, such as a
+    size an assignment rule computes, which the file does not hold), else the file's size."""
     if s.isSetInitialAmount() or (not s.isSetInitialConcentration() and s.getHasOnlySubstanceUnits()):
-        comp = model.getCompartment(s.getCompartment())
-        size = comp.getSize() if comp is not None and comp.isSetSize() else 1.0
+        cid = s.getCompartment()
+        comp = model.getCompartment(cid)
+        if sizes is not None and cid in sizes:
+            size = sizes[cid]
+        else:
+            size = comp.getSize() if comp is not None and comp.isSetSize() else 1.0
         return "initialAmount", conc * size
     return "initialConcentration", conc
