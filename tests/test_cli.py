@@ -478,6 +478,21 @@ def test_validate_refuses_bad_files(tmp_path, content, needle):
     assert needle in out.stderr
 
 
+def test_validate_lists_the_errors_libsbml_finds_while_reading(tmp_path):
+    """A species without hasOnlySubstanceUnits (required in Level 3) is an error libSBML reports
+    when it reads the file; validate said "0 libSBML errors" and simulate pointed to it."""
+    f = tmp_path / "no_attribute.xml"
+    f.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<sbml xmlns="http://www.sbml.org/sbml/level3/version1/core" level="3" version="1"><model id="m">'
+        '<listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>'
+        '<listOfSpecies><species id="X" compartment="c" initialConcentration="1" boundaryCondition="false" '
+        'constant="false"/></listOfSpecies></model></sbml>\n', encoding="utf-8")
+    out = run("validate", str(f))
+    assert out.returncode == 2, out.stderr
+    assert "FAIL sbml_errors: 1 libSBML errors" in out.stdout and "20623" in out.stdout
+
+
 def test_validate_reads_sbml_with_a_byte_order_mark_or_a_long_prolog(tmp_path):
     shipped = (paths.SBML / "bone.xml").read_bytes()
     bom = tmp_path / "bom.xml"

@@ -28,15 +28,18 @@ class Check:
 
 
 def sbml_consistency(doc: libsbml.SBMLDocument) -> tuple[Check, Check]:
-    """libSBML consistency with unit checks on: (errors, warnings)."""
-    doc = doc.clone()
-    doc.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, True)
-    doc.checkConsistency()
+    """libSBML consistency with unit checks on: (errors, warnings), with those libSBML found
+    while reading the file (a clone, which the consistency checks run on, does not carry them)."""
+    read = [doc.getError(i) for i in range(doc.getNumErrors())]
+    checked = doc.clone()
+    checked.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, True)
+    checked.checkConsistency()
     errors, warnings = [], []
-    for i in range(doc.getNumErrors()):
-        e = doc.getError(i)
+    for e in [*read, *(checked.getError(i) for i in range(checked.getNumErrors()))]:
         text = f"{e.getErrorId()}: {e.getShortMessage()} (line {e.getLine()})"
-        (errors if e.getSeverity() >= libsbml.LIBSBML_SEV_ERROR else warnings).append(text)
+        found = errors if e.getSeverity() >= libsbml.LIBSBML_SEV_ERROR else warnings
+        if text not in found:
+            found.append(text)
     return (
         Check("sbml_errors", not errors, f"{len(errors)} libSBML errors", tuple(errors)),
         Check(
