@@ -164,8 +164,12 @@ def condition_values(model_name: str, changes: Changes, context: str | None = No
 
     The values the model resets at time 0 first, then parameters, then species (as
     :meth:`rankl_net.engine.Engine.apply`: a condition's own value of a reset quantity wins).
-    Timed changes cannot be written as initial values and raise :class:`InputError`.
+    Timed changes and doses cannot be written as initial values and raise :class:`InputError`.
     """
+    if changes.dosing:
+        drugs = ", ".join(sorted({d.species for d in changes.dosing}))
+        raise InputError(f"doses ({drugs}) are events in time and cannot be exported as initial values; "
+                         "cross-check or export conditions without drug: specs")
     if changes.timed:
         specs = ", ".join(f"{t.target}@{t.start:g}" for t in changes.timed)
         raise InputError(
