@@ -147,3 +147,15 @@ def test_an_external_file_may_be_named_by_a_file_uri_or_an_absolute_path(tmp_pat
     source = form.format(folder=tmp_path, name="inner.xml")
     (tmp_path / "top.xml").write_text(TOP.format(source=source), encoding="utf-8")
     assert read_sbml_document(tmp_path / "top.xml").getModel().getSpecies("sub__x") is not None
+
+
+@pytest.mark.parametrize("name", catalog.model_names())
+def test_the_comp_export_flattens_to_the_sbo_terms_of_the_flat_file(name):
+    """K_rank_oca, computed by a rule of another module, flattened as a constant (SBO:0000193)."""
+    shipped = libsbml.readSBMLFromFile(str(catalog.get_model(name).sbml_path)).getModel()
+    flattened = libsbml.readSBMLFromString(comp.flatten(comp.comp_sbml(name))).getModel()
+    differ = [(x.getId(), x.getSBOTermID(), flattened.getElementBySId(x.getId()).getSBOTermID())
+              for kind in ("Parameters", "Species", "Reactions", "Compartments")
+              for x in getattr(shipped, f"getListOf{kind}")()
+              if flattened.getElementBySId(x.getId()).getSBOTermID() != x.getSBOTermID()]
+    assert not differ

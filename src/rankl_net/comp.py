@@ -101,6 +101,12 @@ def _as_shipped(comp_text: str, model_name: str) -> str:
                 _same_kind(species, shipped, model, flat)
             species.setMetaId(f"meta_{model.getId()}__{species.getId()}")  # unique in the document
         annotate(model)
+        # a parameter's role (and so its SBO term) is that of the whole model: a module that
+        # declares a quantity another module's rule computes would call it a constant
+        for parameter in model.getListOfParameters():
+            shipped = flat.getParameter(parameter.getId())
+            if shipped is not None and shipped.isSetSBOTerm():
+                parameter.setSBOTerm(shipped.getSBOTermID())
     return libsbml.writeSBMLToString(doc)
 
 
