@@ -168,6 +168,19 @@ def test_a_knockout_keeps_amounts_in_a_compartment_sized_by_a_rule(tmp_path):
     np.testing.assert_allclose(ko["X"].to_numpy(), wild["X"].to_numpy(), rtol=1e-6)  # X does not read Y
 
 
+def test_ko_of_a_parameter_or_in_a_model_without_species_says_so(tmp_path):
+    path = tmp_path / "rate_rule.xml"
+    path.write_text(build_antimony("model rate_rule\n compartment c = 1; species X in c = 1\n"
+                                   " V' = 0.1; V = 0\nend", "rate_rule"))
+    eng = ex.load_any(path)
+    with pytest.raises(InputError, match=r"V is a parameter of rate_rule.xml; .* set:V=VALUE"):
+        ex.generic_changes(["ko:V"], eng)
+    bare = tmp_path / "no_species.xml"
+    bare.write_text(build_antimony("model no_species\n V' = 0.1; V = 0\nend", "no_species"))
+    with pytest.raises(InputError, match="unknown species 'a': there is no species to choose from"):
+        ex.generic_changes(["ko:a"], ex.load_any(bare))
+
+
 def test_a_shipped_model_file_keeps_the_node_semantics():
     eng = ex.load_any(get_model("osteoclastogenesis").sbml_path)
     cond = ex.generic_changes(["ko:OPG", "oe:TNFSF11=2"], eng)

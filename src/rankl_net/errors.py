@@ -47,6 +47,8 @@ def unknown_name(kind: str, name: str, valid: Iterable[str], first: Iterable[str
     if not isinstance(name, str):
         return InputError(f"a {kind} is named by a string, got {type(name).__name__} {name!r}")
     valid = sorted(set(valid))
+    if not valid:
+        return InputError(f"unknown {kind} {name!r}: there is no {kind} to choose from here")
     first = [f for f in dict.fromkeys(first) if f in valid]
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
     if not close:

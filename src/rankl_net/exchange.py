@@ -1290,7 +1290,10 @@ def cross_check_file(
     simulators
         Any of "tellurium", "copasi".
     rtol
-        Tolerance of :attr:`CrossCheck.agrees`.
+        Tolerance of :attr:`CrossCheck.agrees`. rankl-net's run is the reference and integrates
+        at the engine's relative tolerance, 1e-8: in a stiff file that error can grow past 1e-4
+        over a long run (it does in Ayati 2010, BIOMD0000000402, over 500 days), and a
+        deviation in another tool's row may then be rankl-net's own.
     """
     eng = load_any(path)
     eng.check_end(end)

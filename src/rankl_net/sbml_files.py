@@ -431,6 +431,10 @@ def generic_changes(perturbations: Iterable[str | Perturbation], engine: FileEng
                 f"ko:SPECIES, oe:SPECIES=N or set:ID=V ({engine.name} has no node {p.node!r})"
             )
         if p.node not in species_ids:
+            if p.node in engine.parameter_ids or p.node in engine.compartment_ids:
+                kind = "parameter" if p.node in engine.parameter_ids else "compartment"
+                raise InputError(f"{p.spec}: {p.node} is a {kind} of {engine.name}; ko: and oe: act on "
+                                 f"species: change it with set:{p.node}=VALUE")
             raise unknown_name("species", p.node, species_ids)
         if p.node in engine.algebraic_symbols:
             raise InputError(f"{p.spec}: {p.node} appears in an algebraic rule and cannot be clamped")
