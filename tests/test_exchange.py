@@ -179,6 +179,10 @@ def test_ko_of_a_parameter_or_in_a_model_without_species_says_so(tmp_path):
     bare.write_text(build_antimony("model no_species\n V' = 0.1; V = 0\nend", "no_species"))
     with pytest.raises(InputError, match="unknown species 'a': there is no species to choose from"):
         ex.generic_changes(["ko:a"], ex.load_any(bare))
+    from rankl_net.screens import knockout_conditions
+
+    with pytest.raises(InputError, match="no_species.xml has no species to knock out"):
+        knockout_conditions(str(bare), "all")
 
 
 def test_a_shipped_model_file_keeps_the_node_semantics():

@@ -186,6 +186,9 @@ def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pai
             return resolve_node(name, engine).node  # a gene symbol or protein name is the same knockout
     if targets == "all":
         chosen = available
+        if not chosen:
+            raise InputError(f"--knockouts all: {Path(str(model)).name} has no species to knock out; "
+                             "screen a list of conditions (set:ID=V) instead")
     else:
         named = [t.strip() for t in targets if t.strip()]
         if not named:
