@@ -468,6 +468,8 @@ def test_validate_shipped_models(name):
         ("not xml at all", "not an XML file"),
         ("<?xml version='1.0'?><html></html>", "not SBML"),
         ("<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aaaa'>]><sbml>&a;</sbml>", "entity"),
+        ("<?xml version='1.0'?><sbml xmlns='http://www.sbml.org/sbml/level3/version2/core' level='3' "
+         "version='2'></sbml>", "the <sbml> element holds no <model>"),
     ],
 )
 def test_validate_refuses_bad_files(tmp_path, content, needle):

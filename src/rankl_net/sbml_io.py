@@ -127,7 +127,8 @@ def read_sbml_document(path: Path) -> libsbml.SBMLDocument:
     doc = _parse(_safe_sbml_text(path, str(path)))
     if doc.getModel() is None:
         fatal = [_one_line(doc.getError(i).getMessage()) for i in range(doc.getNumErrors())]
-        raise InputError(f"{path}: libSBML could not read a model: {fatal[0] if fatal else 'unknown error'}")
+        why = fatal[0] if fatal else "the <sbml> element holds no <model>"
+        raise InputError(f"{path}: libSBML could not read a model: {why}")
     if doc.isPackageEnabled("comp"):
         # flattened by libSBML before anything else: libRoadRunner 2.10's own loading of a
         # hierarchical model drops the assignment rule of a submodel parameter that the top
