@@ -325,6 +325,10 @@ def bone(subs: dict[str, str]) -> None:
     no_rankl = mouse.simulate("ko:RANKL", end=3652.5, points=11, readouts=["bone_volume"])["bone_volume"]
     subs["ko_rankl_bv_1y"] = f"{no_rankl.iloc[1]:.0f}"
     subs["ko_rankl_bv_10y"] = f"{no_rankl.iloc[-1]:.0f}"
+    # why: RANKL close to equivalence with OPG, most of it bound (titration)
+    total_rankl = bm["rankl_membrane"] + bm["rankl_soluble"] + bm["rankl_opg"]
+    subs["rankl_bound_pct"] = f"{100 * bm['rankl_opg'] / total_rankl:.0f}"
+    subs["rankl_to_opg_total"] = f"{total_rankl / (bm['opg_free'] + bm['rankl_opg']):.2f}"
     # half a gene's dose (heterozygous lines) at the age the genetic lines are compared
     for gene in ("RANKL", "RANK", "OPG"):
         half = mouse.final(f"kd:{gene}=0.5", end=84, readouts=["osteoclasts", "bone_volume"])
