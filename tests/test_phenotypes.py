@@ -87,3 +87,14 @@ def test_lines_are_chosen_by_name():
         rankl_net.run_phenotypes(["OPG"])
     with pytest.raises(rankl_net.InputError, match="no genetic line given"):
         rankl_net.run_phenotypes([])
+
+
+@pytest.mark.parametrize("context", ["mouse", "human"])
+def test_exogenous_soluble_rankl_is_the_concentration_it_reaches_on_its_own(context):
+    """set:srankl_exogenous=V (a transgene outside the bone, an injection) adds soluble RANKL that
+    settles at V pM where nothing else makes or binds RANKL, in either context's clock."""
+    bone = rankl_net.load_model("bone", context=context)
+    alone = bone.final("ko:RANKL+ko:OPG+set:srankl_exogenous=50", end=365, readouts=["rankl_free"])
+    assert alone["rankl_free"] == pytest.approx(50.0, rel=1e-6)
+    more = bone.final("set:srankl_exogenous=50", end=84, readouts=["osteoclasts"])
+    assert more["osteoclasts"] > 1.2 * bone.engine.baseline["osteoclasts"]
