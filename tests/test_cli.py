@@ -240,8 +240,9 @@ def test_unwritable_output_exits_2_and_writes_nothing(tmp_path):
         (["dose-response", "bone", "--perturb", "set:k_rankl_production", "--levels", "-4,-3,-2,-1,0"],
          "no dose above 0"),
         (["phenotypes", "--out", "{tmp}/lines.csv"], "lines.png is a folder"),
-        # a name ending in '/' names a folder (a Path drops the '/': a file "results" was written)
+        # a name ending in '/' (or in '/.') names a folder, not a file called "results"
         (["simulate", "bone", "--end", "1", "--out", "{tmp}/results/"], "such as {tmp}/results/table.csv"),
+        (["simulate", "bone", "--end", "1", "--out", "{tmp}/results/."], "such as {tmp}/results/table.csv"),
         (["simulate", "bone", "--end", "1", "--plot", "{tmp}/figs/"], "such as {tmp}/figs/figure.png"),
         (["phenotypes", "--out", "{tmp}/results/"], "names a folder"),
         (["dose-response", "bone", "--perturb", "inh:P38", "--levels", "0:1:9", "--out", "{tmp}/results/"],
@@ -483,7 +484,7 @@ def test_validate_refuses_bad_files(tmp_path, content, needle):
 
 def test_validate_lists_the_errors_libsbml_finds_while_reading(tmp_path):
     """A species without hasOnlySubstanceUnits (required in Level 3) is an error libSBML reports
-    when it reads the file; validate said "0 libSBML errors" and simulate pointed to it."""
+    when it reads the file, before any consistency check: validate counts and lists it."""
     f = tmp_path / "no_attribute.xml"
     f.write_text(
         '<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -151,7 +151,8 @@ def test_an_external_file_may_be_named_by_a_file_uri_or_an_absolute_path(tmp_pat
 
 @pytest.mark.parametrize("name", catalog.model_names())
 def test_the_comp_export_flattens_to_the_sbo_terms_of_the_flat_file(name):
-    """K_rank_oca, computed by a rule of another module, flattened as a constant (SBO:0000193)."""
+    """K_rank_oca, computed by a rule of another module, keeps the flat file's SBO term
+    (an observable), not that of a constant in the module that declares it."""
     shipped = libsbml.readSBMLFromFile(str(catalog.get_model(name).sbml_path)).getModel()
     flattened = libsbml.readSBMLFromString(comp.flatten(comp.comp_sbml(name))).getModel()
     differ = [(x.getId(), x.getSBOTermID(), flattened.getElementBySId(x.getId()).getSBOTermID())

@@ -139,8 +139,8 @@ def test_set_on_a_reaction_or_an_event_says_what_it_is(tmp_path):
 
 def test_a_knockout_keeps_amounts_in_a_compartment_sized_by_a_rule(tmp_path):
     """X, declared by amount in a compartment whose size an assignment rule gives (c := 2 p),
-    started at half its amount after ko:Y: the amount was the concentration times the file's
-    (unset) size, 1, not the rule's 2."""
+    keeps its amount after ko:Y: the amount written for the knockout's copy is the
+    concentration times the size the rule gives (2), not a size the file does not hold."""
     path = tmp_path / "rule_sized.xml"
     math = '<math xmlns="http://www.w3.org/1998/Math/MathML"><apply><times/>{}</apply></math>'
     species = ('<species id="{}" compartment="c" {} hasOnlySubstanceUnits="false" boundaryCondition="false" '
@@ -228,7 +228,7 @@ def test_sbml_export_is_the_shipped_file_and_formats_are_checked(tmp_path):
         ex.export("osteoclastogenesis", "omex", tmp_path / "x.omex", experiment="genetic_lines")
     with pytest.raises(InputError, match="timed changes"):
         ex.cross_check("osteoclastogenesis", "set:rankl_input=0@10", simulators=())
-    # a dose was dropped: the other tools ran without it and "disagreed" by 3.9e3
+    # doses are events in time: the other tools would run the condition without them
     with pytest.raises(InputError, match=r"doses \(denosumab_depot\) are events in time"):
         ex.cross_check("clinical", "drug:denosumab=60mg/182d", end=50, simulators=())
 

@@ -739,16 +739,15 @@ def test_a_log2_fold_change_does_not_measure_integration_noise():
     # noise against noise, where a background removed the readout (1.8e-3 pM in the model)
     assert log2_fold_change(1.4e-16, 1e-16) > 0 and np.isnan(log2_fold_change(1.4e-16, 1e-16, scale=1.8e-3))
     # round-off against round-off, with nothing larger for a scale (a drug not given)
-    assert np.isnan(log2_fold_change(1.7e-39, 6.2e-39, scale=6.2e-39))
-    assert np.isnan(log2_fold_change(7.6e-4, 1e-39, scale=1e-39))  # a drug's level from zero
-    assert np.isnan(log2_fold_change(1e-45, 4.6e-36, scale=4.6e-36))  # not -inf
-    from rankl_net import analysis, engine
-    assert analysis.ROUND_OFF == engine.ROUND_OFF  # one bound for "zero" in both layers
+    assert np.isnan(log2_fold_change(1.7e-39, 6.2e-39, scale=6.2e-39, noise=1e-20))
+    assert np.isnan(log2_fold_change(7.6e-4, 1e-39, scale=1e-39, noise=1e-20))  # a drug's level from zero
+    assert np.isnan(log2_fold_change(1e-45, 4.6e-36, scale=4.6e-36, noise=1e-20))  # not -inf
+    assert log2_fold_change(2e-21, 1e-21) == 1.0  # without a noise floor (an SBML file's moles)
 
 
 def test_drugs_not_given_have_no_fold_change_in_a_screen():
-    """The serum level of a drug not given is round-off (1e-39 ug/mL) in the clinical model: its
-    fold change under another drug measured noise (log2 -1.9 or -inf)."""
+    """The serum level of a drug not given is round-off (1e-39 ug/mL) in the clinical model: it
+    has no fold change, under another drug or a knockout."""
     table = run_screen("clinical", ["drug:denosumab=60mg", "ko:OPG"], end=30, workers=1,
                        readouts=["zoledronate_serum", "denosumab_serum", "ctx"])
     lfc = {(r.perturbation, r.readout): r.log2_fold_change for r in table.itertuples()}
@@ -1227,12 +1226,16 @@ def test_a_conditions_file_is_read_with_its_line_numbers_and_bad_files_exit_2(tm
     one.write_text("# one condition\nko:FOO\n", encoding="utf-8")
     twice = tmp_path / "twice.txt"
     twice.write_text("ko:OPG\nko:RANKL\n\nko:Tnfrsf11b\n", encoding="utf-8")
+    swapped = tmp_path / "swapped.txt"
+    swapped.write_text("ko:OPG+ko:RANKL\n# the same\nko:RANKL+ko:OPG\n", encoding="utf-8")
     comments = tmp_path / "comments.txt"
     comments.write_text("# to do\n\n", encoding="utf-8")
     cases = [
         ([str(twice)], f"--conditions {twice}, lines 1 and 4: the screen lists the condition 'ko:OPG' "
                        "more than once: conditions 1 and 3 of 3 (given as 'ko:OPG' and 'ko:Tnfrsf11b')"),
         ([str(comments)], f"--conditions {comments} lists no condition"),
+        ([str(swapped)], f"--conditions {swapped}, lines 1 and 3: the screen lists 'ko:OPG+ko:RANKL' and "
+                         "'ko:RANKL+ko:OPG' (conditions 1 and 2 of 2), the same condition"),
         ([str(bad)], f"--conditions {bad}, line 4: condition 2 of 3 (ko:FOO): unknown node 'FOO'"),
         ([str(one)], f"--conditions {one}, line 2: unknown node 'FOO'"),
         # a bad background is not blamed on a condition
@@ -1357,6 +1360,7 @@ def test_a_repeated_dose_level_is_named():
 @pytest.mark.parametrize("kwargs, message", [
     ({"parameters": {"pth": (1.5,)}}, r"pth: the range is two numbers \(low, high\)"),
     ({"parameters": {"pth": "1.5:6"}}, "got '1.5:6'"),
+    ({"parameters": {"pth": "26"}}, "got '26'"),  # two characters are not two numbers
     ({"parameters": [("pth", (1.5, 6.0))]}, "parameters is a mapping"),
     ({"parameters": {"pth": (1.5, 6.0)}, "seed": "x"}, "seed must be a whole number"),
 ])

@@ -32,10 +32,6 @@ MIN_HILL_LEVELS = 5
 # a response that moves by less than this fraction of its size is flat: below what the
 # integrator resolves (relative tolerance 1e-8), so no IC50 can be read from it
 FLAT_RESPONSE = 1e-6
-# a value this small, in any unit, is round-off: zero for a fold change even where nothing
-# larger gives a scale (a drug's serum level in the model's baseline, 1e-39 ug/mL); the same
-# bound as the engine's ROUND_OFF, below which it takes a state for zero
-ROUND_OFF = 1e-20
 # a fitted IC50 lies within this factor of the tested levels (without saturation the
 # unbounded fit runs off to infinity)
 IC50_REACH = 100.0
@@ -47,18 +43,19 @@ AMBIGUOUS_IC50_SPAN = 100.0
 POOR_FIT = 0.05
 
 
-def log2_fold_change(value: float, baseline: float, scale: float = 0.0) -> float:
+def log2_fold_change(value: float, baseline: float, scale: float = 0.0, noise: float = 0.0) -> float:
     """log2(value / baseline) of a readout (any unit, the same for both). A value at most
     ``FLAT_RESPONSE`` of the larger of the two, or of ``scale`` (the readout's size in the
-    model's own baseline, which a background may have taken to zero), or at most ``ROUND_OFF``
-    counts as zero: the fold change would measure integration noise, such as osteoclasts at
-    1e-18 pM after a double knockout, or a drug not given at 1e-39 ug/mL. A value at zero against
-    a baseline that is not gives -inf. NaN where a fold change has no meaning: a baseline at zero
-    in that sense (a percent change, which sits at zero; a background that removed the readout;
-    a drug's serum level before it is given), a negative value, or a value that is not a number."""
+    model's own baseline, which a background may have taken to zero), or at most ``noise`` (an
+    absolute size below which the readout is round-off, in its unit) counts as zero: the fold
+    change would measure integration noise, such as osteoclasts at 1e-18 pM after a double
+    knockout, or a drug not given at 1e-39 ug/mL. A value at zero against a baseline that is not
+    gives -inf. NaN where a fold change has no meaning: a baseline at zero in that sense (a
+    percent change, which sits at zero; a background that removed the readout; a drug's serum
+    level before it is given), a negative value, or a value that is not a number."""
     if not (math.isfinite(value) and math.isfinite(baseline) and math.isfinite(scale)):
         return math.nan
-    floor = max(FLAT_RESPONSE * max(abs(value), abs(baseline), abs(scale)), ROUND_OFF)
+    floor = max(FLAT_RESPONSE * max(abs(value), abs(baseline), abs(scale)), noise)
     if baseline <= floor:
         return math.nan
     if abs(value) <= floor:

@@ -30,16 +30,21 @@ class Check:
 def sbml_consistency(doc: libsbml.SBMLDocument) -> tuple[Check, Check]:
     """libSBML consistency with unit checks on: (errors, warnings), with those libSBML found
     while reading the file (a clone, which the consistency checks run on, does not carry them)."""
-    read = [doc.getError(i) for i in range(doc.getNumErrors())]
     checked = doc.clone()
     checked.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, True)
     checked.checkConsistency()
+    found = [checked.getError(i) for i in range(checked.getNumErrors())]
+
+    def key(e: libsbml.SBMLError) -> tuple:
+        return e.getErrorId(), e.getLine(), e.getColumn(), e.getMessage()
+
+    # the reading's own errors, unless the consistency checks found the same one again
+    again = {key(e) for e in found}
+    read = [e for e in (doc.getError(i) for i in range(doc.getNumErrors())) if key(e) not in again]
     errors, warnings = [], []
-    for e in [*read, *(checked.getError(i) for i in range(checked.getNumErrors()))]:
+    for e in [*read, *found]:
         text = f"{e.getErrorId()}: {e.getShortMessage()} (line {e.getLine()})"
-        found = errors if e.getSeverity() >= libsbml.LIBSBML_SEV_ERROR else warnings
-        if text not in found:
-            found.append(text)
+        (errors if e.getSeverity() >= libsbml.LIBSBML_SEV_ERROR else warnings).append(text)
     return (
         Check("sbml_errors", not errors, f"{len(errors)} libSBML errors", tuple(errors)),
         Check(

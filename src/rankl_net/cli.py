@@ -131,18 +131,28 @@ def _lexical(path: Path) -> Path:
     return head.joinpath(*missing)
 
 
+def _names_a_folder(text: str) -> bool:
+    """Whether a name given for a file can only name a folder: it ends in a path separator
+    ("results/") or its last part is "." or ".." (a Path drops the separator, and "results/."
+    becomes "results": a file of that name would be written)."""
+    return text.endswith(("/", os.sep)) or os.path.basename(text) in ("", ".", "..")
+
+
+def _folder_name_message(text: str, example: str) -> str:
+    return (f"{text} names a folder; give a file name, such as "
+            f"{os.path.join(os.path.normpath(text), example)}")
+
+
 class FileName(click.Path):
-    """A file's name. One ending in a path separator ("results/") names a folder: refused here,
-    as the separator is gone once the name is a Path and a file named "results" would be written."""
+    """A file's name; one that can only name a folder (:func:`_names_a_folder`) is refused."""
 
     def __init__(self, example: str = "table.csv") -> None:
         super().__init__(path_type=Path)
         self.example = example
 
     def convert(self, value, param, ctx):
-        if isinstance(value, str) and value.endswith(("/", os.sep)) and value.rstrip("/" + os.sep):
-            self.fail(f"{value} ends in '/' and so names a folder; give a file name, such as "
-                      f"{value}{self.example}", param, ctx)
+        if isinstance(value, str) and _names_a_folder(value):
+            self.fail(_folder_name_message(value, self.example), param, ctx)
         return super().convert(value, param, ctx)
 
 
@@ -547,9 +557,9 @@ def export_cmd(model, fmt, out, context, experiment) -> None:
                          "formats; an SBML file is read as it is by simulate, screen and validate")
     shipped = get_model(model).sbml_path
     check_context_format(fmt, context, experiment)
-    if fmt != "petab" and out.endswith(("/", os.sep)):
-        raise InputError(f"--out {out} ends in '/' and so names a folder; {fmt} is written to a file "
-                         f"(only petab writes a folder)")
+    if fmt != "petab" and _names_a_folder(out):
+        raise InputError(f"--out {_folder_name_message(out, f'{model}.xml')} ({fmt} is written to a file; "
+                         "only petab writes a folder)")
     out = _writable(Path(out), folder=fmt == "petab")
     if out.exists() and out.resolve() == shipped.resolve():
         raise InputError(f"{out} is the shipped model file itself; give another name")

@@ -90,22 +90,21 @@ def _as_shipped(comp_text: str, model_name: str) -> str:
     plugin = doc.getPlugin("comp")
     models = [doc.getModel(), *(plugin.getModelDefinition(i) for i in range(plugin.getNumModelDefinitions()))]
     for model in models:
-        for parameter in model.getListOfParameters():
-            shipped = flat.getParameter(parameter.getId())
-            if parameter.isSetUnits() or shipped is None or not shipped.isSetUnits():
-                continue
-            parameter.setUnits(_unit_of_flat(shipped.getUnits(), model, flat))
         for species in model.getListOfSpecies():
             shipped = flat.getSpecies(species.getId())
             if shipped is not None:
                 _same_kind(species, shipped, model, flat)
             species.setMetaId(f"meta_{model.getId()}__{species.getId()}")  # unique in the document
         annotate(model)
-        # a parameter's role (and so its SBO term) is that of the whole model: a module that
-        # declares a quantity another module's rule computes would call it a constant
         for parameter in model.getListOfParameters():
             shipped = flat.getParameter(parameter.getId())
-            if shipped is not None and shipped.isSetSBOTerm():
+            if shipped is None:
+                continue
+            if not parameter.isSetUnits() and shipped.isSetUnits():
+                parameter.setUnits(_unit_of_flat(shipped.getUnits(), model, flat))
+            # a parameter's role (and so its SBO term) is that of the whole model: a module that
+            # declares a quantity another module's rule computes would call it a constant
+            if shipped.isSetSBOTerm():
                 parameter.setSBOTerm(shipped.getSBOTermID())
     return libsbml.writeSBMLToString(doc)
 

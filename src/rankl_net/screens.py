@@ -54,7 +54,7 @@ from filelock import FileLock, Timeout
 from .analysis import log2_fold_change
 from .catalog import get_model, model_names
 from .dosing import read_number, spec_number
-from .engine import load
+from .engine import ROUND_OFF, load
 from .errors import InputError, SimulationError, first_repeated, is_ordered_collection, name_list
 from .perturbations import Perturbation, condition_spec, nodes_for, parse_spec, resolve_node, to_changes
 from .sbml_files import (
@@ -251,8 +251,12 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
         # the same parts in another order, with the same effect, are the same condition
         same = (tuple(sorted(condition_spec([p]) for p in perts)), effects[-1])
         if same in seen and canonical[seen[same]] != canonical[-1]:
-            raise InputError(f"the screen lists {canonical[seen[same]]!r} and {canonical[-1]!r}, the same "
-                             "condition with its parts in another order; keep one")
+            j = seen[same]
+            error = InputError(f"the screen lists {canonical[j]!r} and {canonical[-1]!r} (conditions {j + 1} "
+                               f"and {k + 1} of {len(conditions)}), the same condition with its parts in "
+                               "another order; keep one")
+            error.condition_pair = (j, k)  # for the command line, which knows the file's lines
+            raise error
         seen.setdefault(same, k)
     if len(set(canonical)) != len(canonical):
         repeated = first_repeated(canonical)
@@ -327,6 +331,9 @@ def run_chunk(spec: ScreenSpec, conditions: Sequence[tuple[str, str]]) -> list[d
     reference = _reference(spec)
     background = parse_spec(spec.background) if spec.background else []
     percent = set(spec.percent_changes)
+    # in the shipped models' units (pM, %, ug/mL) a value below ROUND_OFF is round-off; an SBML
+    # file's units may make such values real (moles in a single cell)
+    noise = 0.0 if spec.is_file else ROUND_OFF
     rows = []
     for cid, cspec in conditions:
         try:
@@ -338,7 +345,7 @@ def run_chunk(spec: ScreenSpec, conditions: Sequence[tuple[str, str]]) -> list[d
         for r in spec.readouts:
             v, b = values[r], reference[r]
             lfc = (log2_fold_change(100.0 + v, 100.0 + b) if r in percent
-                   else log2_fold_change(v, b, scale=engine.baseline.get(r, 0.0)))
+                   else log2_fold_change(v, b, scale=engine.baseline.get(r, 0.0), noise=noise))
             rows.append({"condition_id": cid, "perturbation": cspec, "background": spec.background,
                          "readout": r, "value": v, "baseline_value": b, "log2_fold_change": lfc,
                          "status": status, "message": message})

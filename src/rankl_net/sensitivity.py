@@ -31,6 +31,8 @@ def problem(model: str, parameters: Mapping[str, tuple[float, float]], context: 
     engine = load(model, context)
     for pid, bounds in parameters.items():
         try:
+            if isinstance(bounds, str | bytes) or len(bounds) != 2:
+                raise ValueError
             lo, hi = (float(b) for b in bounds)
         except (TypeError, ValueError):
             raise InputError(f"{pid}: the range is two numbers (low, high), such as (1.5, 6.0), "
