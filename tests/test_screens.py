@@ -966,6 +966,24 @@ def test_dose_response_figure_draws_ambiguous_fits_dashed_and_flat_series_plainl
     assert flat.get_ylim() == pytest.approx((1.8e-3 * 0.95, 1.8e-3 * 1.05), rel=1e-9)
 
 
+def test_a_fitted_curve_on_a_log_axis_follows_the_low_doses(monkeypatch, tmp_path):
+    """Doses over decades are drawn on a log axis; the fitted curve is evaluated there too, so
+    that it passes through the low doses instead of a straight segment from 0 to the second."""
+    from rankl_net import plots
+    from rankl_net.analysis import hill_fits
+
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path, dpi=110: figures.append(fig) or path)
+    x = np.array([0, 1e4, 3e4, 1e5, 3e5, 1e6, 3e6, 1e7])
+    table = pd.DataFrame({"readout": "r", "dose": x, "value": hill(x, 5.0, 1.0, 1.2e5, 1.3),
+                          "baseline_value": 5.0})
+    plots.dose_response_figure(table, hill_fits(table), tmp_path / "d.png", title="t")
+    ax = figures[0].axes[0]
+    curve = ax.lines[1].get_xdata()
+    assert ax.get_xscale() == "symlog"
+    assert ((curve > 1e4) & (curve < 3e4)).sum() >= 10  # the first decade is drawn, not jumped
+
+
 def test_pairs_with_singles_screen_both(tmp_path):
     args = ["screen", "bone", "--knockouts", "OPG,CTSK,P38", "--pairs", "--end", "28", "--readouts",
             "bone_volume", "--workers", "1"]
