@@ -482,6 +482,19 @@ def test_validate_refuses_bad_files(tmp_path, content, needle):
     assert needle in out.stderr
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    (["simulate", "bone", "--points", "many"],
+     "error: Invalid value for '--points': 'many' is not a valid integer; `rankl-net simulate --help` "
+     "lists the options"),
+    (["simulate"], "error: Missing argument 'MODEL'; `rankl-net simulate --help` lists the options"),
+    (["nosuch"], "error: No such command 'nosuch'; `rankl-net --help` lists the commands"),
+])
+def test_options_the_parser_refuses_are_messages_like_the_others(args, message):
+    out = run(*args)
+    said = out.stderr.strip().replace("python -m rankl_net", "rankl-net")  # as it was started
+    assert out.returncode == 2 and said == message and "Usage:" not in out.stderr
+
+
 def test_validate_lists_the_errors_libsbml_finds_while_reading(tmp_path):
     """A species without hasOnlySubstanceUnits (required in Level 3) is an error libSBML reports
     when it reads the file, before any consistency check: validate counts and lists it."""

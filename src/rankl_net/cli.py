@@ -88,6 +88,15 @@ class _Group(click.Group):
         except RanklNetError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # the command's help, as asked for
+        except click.UsageError as exc:
+            # an option or argument the parser refuses: the same form as every other message
+            where = exc.ctx.command_path if exc.ctx is not None else "rankl-net"
+            what = "commands" if exc.ctx is None or isinstance(exc.ctx.command, click.Group) else "options"
+            message = exc.format_message().rstrip(".")
+            click.echo(f"error: {message}; `{where} --help` lists the {what}", err=True)
+            sys.exit(2)
         except BrokenPipeError:
             # the reader of stdout stopped early (a pager, `head`): nothing more to say
             _silence_if_closed(sys.stdout)
