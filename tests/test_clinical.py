@@ -9,6 +9,7 @@ import pytest
 import roadrunner
 
 from rankl_net import load_model, paths
+from rankl_net.catalog import get_model
 from rankl_net.dosing import Regimen, parse_regimen, sbml_with_dose_events
 from rankl_net.errors import InputError
 from rankl_net.perturbations import parse_spec, to_changes
@@ -258,3 +259,9 @@ def test_simulate_says_when_a_counted_regimen_loses_doses_to_the_end():
     assert cut.exit_code == 0 and "2 of its 10 doses fall within the 365 days simulated" in cut.output
     whole = CliRunner().invoke(main, [*args, "drug:denosumab=60mg/6mo*2"])
     assert whole.exit_code == 0 and "doses fall within" not in whole.output
+    # without --end the run goes to the model's default end, and the note counts against that
+    default_end = get_model("clinical").default_end
+    by_default = CliRunner().invoke(main, ["simulate", "clinical", "--points", "2", "--readouts", "ctx",
+                                           "-p", "drug:denosumab=60mg/6mo*10"])
+    assert by_default.exit_code == 0, by_default.output
+    assert f"of its 10 doses fall within the {default_end:g} days simulated" in by_default.output

@@ -435,7 +435,7 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
         m = Model(model, context)
         frame = m.simulate(*specs, end=end, points=points, readouts=selected)
         time_unit, title = m.time_unit, f"{model} ({m.context})"
-        _note_doses_after_end(m, specs, end)
+        _note_doses_after_end(m, specs, float(frame["time"].iloc[-1]))  # end may be the default
 
         def unperturbed():
             return m.simulate(end=end, points=points, readouts=selected)
