@@ -248,6 +248,11 @@ def test_unwritable_output_exits_2_and_writes_nothing(tmp_path):
         (["dose-response", "bone", "--perturb", "inh:P38", "--levels", "0:1:9", "--out", "{tmp}/results/"],
          "names a folder"),
         (["export", "bone", "--format", "sbml", "--out", "{tmp}/results/"], "only petab writes a folder"),
+        (["export", "bone", "--format", "sbml", "--out", "{tmp}/b.omex"],
+         ".omex is not a suffix of the sbml format; give a name ending in .xml or .sbml"),
+        (["export", "bone", "--format", "petab", "--out", "{tmp}/p.xml"], "petab writes a folder"),
+        (["export", "bone", "--format", "petab", "--out", "{tmp}/mine"],
+         "not a PEtab export of bone (README.md); they would be overwritten"),
         # a refused command creates no folder either
         (["simulate", "bone", "--out", "{tmp}/new/t.csv", "--plot", "{tmp}/new/t.txt"], "ends in"),
         (["simulate", "bone", "--out", "{tmp}/dangling.csv"], "which does not exist"),
@@ -268,6 +273,8 @@ def test_unwritable_output_exits_2_and_writes_nothing(tmp_path):
 )
 def test_outputs_are_checked_before_any_work(tmp_path, args, needle):
     (tmp_path / "keep").write_text("keep")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "README.md").write_text("mine")
     (tmp_path / "d_fits.csv").mkdir()
     (tmp_path / "lines.png").mkdir()
     (tmp_path / "bone_mouse_baseline.xml").mkdir()
@@ -285,6 +292,7 @@ def test_outputs_are_checked_before_any_work(tmp_path, args, needle):
     if inside is not None:
         assert sorted(p.name for p in (tmp_path / "new").iterdir()) == inside
     assert (tmp_path / "keep").read_text(encoding="utf-8") == "keep"
+    assert (tmp_path / "mine" / "README.md").read_text(encoding="utf-8") == "mine"
 
 
 def _make_unwritable(path: Path, flag: str) -> bool:

@@ -416,6 +416,12 @@ def test_petab_problem_passes_petablint_and_reproduces_rankl_net(tmp_path):
     # percent-change markers sit at 0 at baseline: compared in absolute terms there
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
+    # the same export again replaces its own files; another model's would overwrite bone.xml's folder
+    again = ex.export("bone", "petab", folder)
+    assert sorted(again.paths) == sorted(out.paths)
+    with pytest.raises(InputError, match=r"not a PEtab export of osteoclastogenesis \(bone.xml\)"):
+        ex.export("osteoclastogenesis", "petab", folder)
+
 
 # --------------------------------------------------------------------------------- hostile inputs
 SBML_HEAD = '<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">'

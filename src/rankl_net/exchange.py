@@ -939,6 +939,43 @@ def check_context_format(fmt: str, context: str | None, experiment: str = "basel
                          f"exports; the {fmt} export holds no experiment")
 
 
+# the formats a file suffix names; a name ending in a suffix of other formats is refused (a
+# user who writes --format sbml --out bone.omex would get SBML under an archive's name)
+SUFFIX_FORMATS = {
+    ".xml": ("sbml", "sbml-baseline", "sbml-l2v4", "comp", "sedml"),
+    ".sbml": ("sbml", "sbml-baseline", "sbml-l2v4", "comp"),
+    ".sedml": ("sedml",),
+    ".omex": ("omex",),
+    ".ant": ("antimony",),
+    ".antimony": ("antimony",),
+    ".txt": ("antimony",),
+    **dict.fromkeys((".csv", ".tsv", ".parquet", ".json", ".yaml", ".yml", ".zip", ".png", ".pdf", ".svg",
+                     ".html", ".htm", ".md"), ()),
+}
+
+
+def check_export_target(model_name: str, fmt: str, out: str | Path) -> None:
+    """Refuse an output name whose suffix says another format, and a PEtab folder that holds
+    files other than an earlier PEtab export of the same model (they would be overwritten)."""
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix in SUFFIX_FORMATS and fmt not in SUFFIX_FORMATS[suffix]:
+        if fmt == "petab":
+            raise InputError(f"{out}: petab writes a folder; give a folder name without a file suffix, "
+                             f"such as {out.with_suffix('')}")
+        ours = [s for s, fmts in SUFFIX_FORMATS.items() if fmt in fmts]
+        endings = f"{', '.join(ours[:-1])} or {ours[-1]}" if len(ours) > 1 else ours[0]
+        raise InputError(f"{out}: {suffix} is not a suffix of the {fmt} format; give a name ending in {endings}")
+    if fmt == "petab" and out.is_dir():
+        names = petab_file_names(model_name)
+        present = sorted(p.name for p in out.iterdir())
+        others = [name for name in present if name not in names.values()]
+        if present and (others or names["problem"] not in present):
+            listed = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "") if others else ", ".join(present)
+            raise InputError(f"{out} holds files that are not a PEtab export of {model_name} ({listed}); "
+                             "they would be overwritten: give a new or empty folder")
+
+
 def export(
     model_name: str,
     fmt: str,
@@ -984,6 +1021,7 @@ def export(
     if context is not None and context not in info.contexts:
         raise unknown_name("context", context, info.contexts)
     out = Path(out)
+    check_export_target(model_name, fmt, out)
     if fmt == "petab":
         if out.exists() and not out.is_dir():
             raise InputError(f"{out} is a file; PEtab needs a folder")
