@@ -26,11 +26,13 @@ from rankl_net.analysis import (
     fit_hill,
     fit_summary,
     hill,
+    hill_fits,
     hsa_excess,
     is_flat,
     log2_fold_change,
 )
 from rankl_net.build import antimony_to_sbml
+from rankl_net.catalog import get_model
 from rankl_net.engine import load
 from rankl_net.screens import run_screen
 
@@ -371,6 +373,22 @@ def test_hill_fit_of_a_change_from_zero_recovers_known_parameters():
     assert fit_hill(x[1:], rising, reference=-2e-7)["emax"] == pytest.approx(-400.0, rel=1e-3)
     to_zero = hill(x, 50.0, 1.0, 0.05, 1.7)
     assert fit_hill(x, to_zero, reference=50.0)["emax_scale"] == "fraction"
+
+
+def test_a_percent_change_on_top_of_a_background_is_fitted_as_a_change():
+    """On top of a drug a percent change is not 0 without the dosed perturbation (+8.5 % CTX a
+    year after denosumab): as a fraction of that its fall to -70 % could not be fitted."""
+    x = np.concatenate([[0.0], np.logspace(-3, 1, 24)])
+    y = hill(x, 8.5, 80.0, 0.05, 1.7, fractional=False)
+    fit = fit_hill(x, y, reference=8.5, anchored=True, change=True)
+    assert fit["emax_scale"] == "absolute" and fit["quality"] == "ok"
+    assert fit["emax"] == pytest.approx(80.0, rel=1e-4) and fit["ic50"] == pytest.approx(0.05, rel=1e-4)
+    assert fit_hill(x, y, reference=8.5, anchored=True)["emax_scale"] == "fraction"  # what the value says
+    table = pd.DataFrame({"readout": "ctx", "dose": x, "value": y, "baseline_value": 8.5})
+    assert hill_fits(table, anchored=True, changes=screens.percent_changes("clinical"))[
+        "emax"].iloc[0] == pytest.approx(80.0, rel=1e-4)
+    assert screens.percent_changes("clinical") == get_model("clinical").percent_changes
+    assert "ctx" in screens.percent_changes("bone") and screens.percent_changes(None) == ()
 
 
 def test_report_of_a_pairs_screen_has_its_heatmap_and_epistasis(tmp_path):
@@ -1021,6 +1039,21 @@ def test_a_dose_series_named_by_a_gene_symbol_has_its_levels(tmp_path):
     assert series["level"].tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert series["perturbation"].iloc[1] == "inh:P38=0.25"
     assert pd.read_csv(tmp_path / "d_fits.csv")["quality"].iloc[0] != "none"
+
+
+def test_a_percent_change_under_a_drug_background_is_fitted_in_its_unit(tmp_path):
+    """A year after one dose of denosumab CTX is above baseline (+8 %); cathepsin K inhibition
+    takes it far below: the fit is of the change in percent, not a fraction of +8 %."""
+    out = subprocess.run(_cli("dose-response", "clinical", "-p", "drug:denosumab=60mg",
+                              "--perturb", "inh:CTSK", "--levels", "0:1:5", "--readouts", "ctx",
+                              "--out", str(tmp_path / "d.csv")),
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    series = pd.read_csv(tmp_path / "d.csv").set_index("level")["value"]
+    assert series[0.0] > 0 and series[1.0] < -50  # the value without inhibition is not 0
+    fits = pd.read_csv(tmp_path / "d_fits.csv")
+    assert fits["emax_scale"].tolist() == ["absolute"]
+    assert fits["emax"].iloc[0] > 50  # percentage points (a fraction of the baseline is at most 1)
 
 
 def test_levels_and_doses_are_free_of_round_off_and_keep_their_ends():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -76,7 +76,7 @@ def is_flat(responses: Sequence[float], fractional: bool = True) -> bool:
 
 def fit_hill(
     levels: Sequence[float], responses: Sequence[float], confidence: float = 0.95,
-    reference: float | None = None, anchored: bool = False,
+    reference: float | None = None, anchored: bool = False, change: bool | None = None,
 ) -> dict[str, float]:
     """Least-squares Hill fit with confidence intervals from the parameter covariance.
 
@@ -92,7 +92,10 @@ def fit_hill(
     a reference, such as a percent change, which is zero without the perturbation (emax in the
     unit of the response; see :func:`hill`). ``reference``, the readout without the perturbation
     (a screen's ``baseline_value``), decides which: positive, "fraction"; otherwise (about zero
-    or below), "absolute". Without it, "fraction" when every response is positive. The numbers
+    or below), "absolute". Without it, "fraction" when every response is positive. ``change``
+    says it outright: True for a readout that is a change from a reference whatever its value
+    without this perturbation (a percent change on top of a drug is not 0 there), False for a
+    positive quantity. The numbers
     are NaN when the data cannot fix the parameters: fewer than ``MIN_HILL_LEVELS`` distinct
     doses, no positive dose, or a flat response (one that moves by at most ``FLAT_RESPONSE``
     of its size).
@@ -122,7 +125,9 @@ def fit_hill(
     ok = np.isfinite(x) & np.isfinite(y)
     tested = len(np.unique(x[np.isfinite(x)]))
     x, y = x[ok], y[ok]
-    if reference is not None and np.isfinite(reference):
+    if change is not None:
+        fractional = not change
+    elif reference is not None and np.isfinite(reference):
         # a change from a reference sits at zero without the perturbation (up to integration noise)
         fractional = reference > FLAT_RESPONSE * max(np.abs(y).max(initial=0.0), abs(reference))
     else:
@@ -270,10 +275,13 @@ def fit_notes(fits: pd.DataFrame) -> list[str]:
     return [f"{r.readout}: {said[r.quality]}: {r.note}" for r in fits.itertuples() if r.quality != "ok"]
 
 
-def hill_fits(series: pd.DataFrame, anchored: bool = False) -> pd.DataFrame:
+def hill_fits(series: pd.DataFrame, anchored: bool = False, changes: Collection[str] = ()) -> pd.DataFrame:
     """:func:`fit_hill` of each readout of a dose-response table (columns ``readout``, ``dose``
     or else ``level``, ``value``, ``baseline_value``: the readout without the perturbation), one
-    row per readout; ``anchored``: as for :func:`fit_hill`."""
+    row per readout; ``anchored``: as for :func:`fit_hill`. ``changes``: the readouts that are
+    changes from a reference (a shipped model's ``percent_changes``), fitted in their unit
+    ("absolute") whatever their value without the perturbation; the others as the reference
+    decides (:func:`fit_hill`)."""
     dose = "dose" if "dose" in series.columns else "level"
     missing = [c for c in (dose, "readout", "value", "baseline_value") if c not in series.columns]
     if missing:
@@ -282,7 +290,8 @@ def hill_fits(series: pd.DataFrame, anchored: bool = False) -> pd.DataFrame:
                          "rankl_net.screens.dose_conditions, add the levels with "
                          "table.assign(level=rankl_net.screens.levels_of(table['perturbation']))")
     return pd.DataFrame([{"readout": r, **fit_hill(sub[dose], sub["value"], anchored=anchored,
-                                                   reference=sub["baseline_value"].iloc[0])}
+                                                   reference=sub["baseline_value"].iloc[0],
+                                                   change=True if r in changes else None)}
                          for r, sub in series.groupby("readout", sort=False)])
 
 

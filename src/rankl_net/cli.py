@@ -908,6 +908,7 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
         dose_of,
         levels_of,
         parse_levels,
+        percent_changes,
         readout_units,
         run_screen,
     )
@@ -933,7 +934,7 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     table.insert(2, "level", levels_of(table["perturbation"]))
     table.insert(3, "dose", dose_of(perturb, table["level"]))
     table.insert(0, "model", model)  # for the units of `rankl-net report`'s figure
-    fits = hill_fits(table, anchored=anchored(perturb))
+    fits = hill_fits(table, anchored=anchored(perturb), changes=percent_changes(model))
     label = dose_label(model, perturb)
     click.echo(f"{perturb} on {model}: Hill fits (IC50 as a dose: {label}; 95% intervals; emax a fraction "
                "of the baseline, or in the readout's unit for readouts that are changes)")

@@ -965,13 +965,15 @@ def check_export_target(model_name: str, fmt: str, out: str | Path) -> None:
                              f"such as {out.with_suffix('')}")
         ours = [s for s, fmts in SUFFIX_FORMATS.items() if fmt in fmts]
         endings = f"{', '.join(ours[:-1])} or {ours[-1]}" if len(ours) > 1 else ours[0]
-        raise InputError(f"{out}: {suffix} is not a suffix of the {fmt} format; give a name ending in {endings}")
+        raise InputError(f"{out}: {suffix} is not a suffix of the {fmt} format; give a name ending in "
+                         f"{endings}")
     if fmt == "petab" and out.is_dir():
         names = petab_file_names(model_name)
         present = sorted(p.name for p in out.iterdir())
         others = [name for name in present if name not in names.values()]
         if present and (others or names["problem"] not in present):
-            listed = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "") if others else ", ".join(present)
+            shown = others or present
+            listed = ", ".join(shown[:5]) + (", ..." if len(shown) > 5 else "")
             raise InputError(f"{out} holds files that are not a PEtab export of {model_name} ({listed}); "
                              "they would be overwritten: give a new or empty folder")
 

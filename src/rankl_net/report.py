@@ -24,6 +24,7 @@ from .screens import (
     dose_label,
     dose_of,
     is_screen_folder,
+    percent_changes,
     readout_units,
 )
 
@@ -81,7 +82,7 @@ def _dose_response(ok: pd.DataFrame, folder: Path, model: str | None) -> list[st
     perturb = series[0] if len(series) == 1 else ""
     if "dose" not in ok.columns:  # a table written before doses were recorded
         ok = ok.assign(dose=dose_of(perturb, ok["level"]))
-    fits = hill_fits(ok, anchored=anchored(perturb))
+    fits = hill_fits(ok, anchored=anchored(perturb), changes=percent_changes(model))
     figure = dose_response_figure(ok, fits, folder / "dose-response.png", title=" / ".join(series),
                                   dose_label=dose_label(model, perturb) if perturb else "dose",
                                   units=readout_units(model, fits["readout"]))

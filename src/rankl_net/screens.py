@@ -822,6 +822,14 @@ def readout_units(model: str | None, readouts: Iterable[str]) -> dict[str, str]:
     return get_model(model).unit_labels(readouts) if model in model_names() else {}
 
 
+def percent_changes(model: str | None) -> tuple[str, ...]:
+    """The readouts of ``model`` (a shipped model's name; an SBML file or None: none) that are
+    percent changes from the model's baseline."""
+    if model is None or Path(model).is_file():  # a file before a model's name, as `simulate` reads them
+        return ()
+    return get_model(model).percent_changes if model in model_names() else ()
+
+
 # the level of a perturbation that leaves its target as it is (ko: and set: have none): doses
 # are measured from it, and in a combination matrix an agent at it is absent
 NEUTRAL_LEVEL = {"inh": 0.0, "kd": 1.0, "oe": 1.0}
