@@ -813,6 +813,14 @@ def test_dose_response_fraction_outside_0_1_exits_2(tmp_path):
     assert "the level 1.125 of inh:P38 (inh:P38=1.125) is out of range" in out.stderr  # which level
 
 
+def test_dose_response_with_a_background_spec_in_perturb_says_where_it_goes():
+    """--perturb is the dosed target; a knockout there is a background that belongs in -p."""
+    out = subprocess.run(_cli("dose-response", "bone", "--perturb", "ko:OPG", "--levels", "0:1:5"),
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "got 'ko:OPG'" in out.stderr
+    assert "a perturbation under every level (a knockout, a drug) goes in -p SPEC" in out.stderr
+
+
 def test_existing_results_are_left_untouched(tmp_path):
     out = tmp_path / "s.parquet"
     run_screen("bone", ["ko:OPG"], end=28, readouts=READ, workers=1, out=out)

@@ -878,7 +878,8 @@ def _read_conditions(path: Path) -> tuple[list[str], list[int]]:
 @click.option("--levels", required=True, help="A:B:N (N evenly spaced levels) or a comma-separated list.")
 @click.option("--readouts", "--readout", "readouts", default=None,
               help="Comma-separated readouts (default: the model's).")
-@click.option("-p", "background", multiple=True, metavar="SPEC", help="Background perturbation.")
+@click.option("-p", "background", multiple=True, metavar="SPEC",
+              help="Background perturbation under every level and the reference (ko:OPG, a drug regimen).")
 @click.option("--context", default=None,
               help="Species context of a shipped model: mouse or human, mouse_huRANKL for the drug models.")
 @click.option("--end", type=EndTime(), default=None, help="Time of the readouts." + END_HELP)

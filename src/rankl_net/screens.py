@@ -883,7 +883,9 @@ def dose_conditions(perturb: str, levels: Iterable[float] | str) -> list[str]:
         levels = parse_levels(levels)
     kind, sep, target = str(perturb).partition(":")
     if not sep or kind not in {"inh", "kd", "oe", "set"} or not target or "=" in target:
-        raise InputError(f"--perturb takes inh:X, kd:X, oe:X or set:ID without a value, got {perturb!r}")
+        raise InputError(f"--perturb takes inh:X, kd:X, oe:X or set:ID without a value (the dosed "
+                         f"target; --levels gives its values), got {perturb!r}; a perturbation under every "
+                         "level (a knockout, a drug) goes in -p SPEC")
     specs = []
     for v in levels:
         spec = f"{kind}:{target}={spec_number(v)}"
