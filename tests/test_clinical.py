@@ -37,6 +37,7 @@ def predictor(clinical):
         ("drug:opg_fc=1mg/kg@10d", 1.0, None, None, 10.0, True),
         ("drug:odanacatib=5000ug/1d*28@12h", 5.0, 1.0, 28, 0.5, False),
         ("drug:zoledronate=5mg/1y", 5.0, 365.25, None, 0.0, False),
+        ("drug:denosumab=60mg/6months*2@3weeks", 60.0, 365.25 / 2, 2, 21.0, False),  # long forms
     ],
 )
 def test_regimen_spec_units(spec, dose, every, count, start, per_kg):
@@ -52,8 +53,9 @@ def test_regimen_spec_units(spec, dose, every, count, start, per_kg):
         ("drug:aspirin=60mg", "unknown drug"),
         ("drug:denosumab=60", "dose"),
         ("drug:denosumab=60mg/6parsecs", "interval"),
+        ("drug:denosumab=60mg/6mon", r"unknown unit 'mon'; .* \(or hour\(s\), day\(s\), w, week\(s\)"),
         ("drug:denosumab=60mg/6mo*two", "whole number"),
-        ("drug:denosumab=-60mg", "dose"),
+        ("drug:denosumab=-60mg", r"'drug:denosumab=-60mg': dose '-60mg': must be a finite amount above zero"),
         ("drug:denosumab=60mg*3", "interval"),
         ("drug:denosumab=60mg@-1d", "cannot be negative"),
     ],

@@ -91,6 +91,7 @@ _QUANTITY = re.compile(r"^\s*(?P<x>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(?P<un
 
 
 DURATION_UNITS = "h, d, wk, mo, y"  # the units messages name (DAYS_PER also takes their long forms)
+LONG_DURATION_UNITS = "hour(s), day(s), w, week(s), month(s), yr, year(s)"
 
 
 def parse_duration(text: str, default_unit: str = "d", *, what: str = "time") -> float:
@@ -100,7 +101,10 @@ def parse_duration(text: str, default_unit: str = "d", *, what: str = "time") ->
     unit = (m["unit"] or default_unit).lower() if m else ""
     if text.strip().startswith("-") and _QUANTITY.match(text.strip()[1:]):
         raise InputError(f"{what} {text!r}: cannot be negative")
-    if not m or unit not in DAYS_PER:
+    if m and unit not in DAYS_PER:
+        raise InputError(f"{what} {text!r}: unknown unit {m['unit']!r}; expected a number with a unit among "
+                         f"{DURATION_UNITS} (or {LONG_DURATION_UNITS})")
+    if not m:
         raise InputError(f"{what} {text!r}: expected a number with a unit among {DURATION_UNITS}")
     return float(m["x"]) * DAYS_PER[unit]
 
@@ -138,6 +142,8 @@ def parse_dose(text: str) -> tuple[float, bool]:
     body, per_kg = (text[:-3], True) if text.lower().endswith("/kg") else (text, False)
     m = _QUANTITY.match(body)
     unit = m["unit"].lower() if m else ""
+    if body.strip().startswith("-") and _QUANTITY.match(body.strip()[1:]):
+        raise InputError(f"dose {text!r}: must be a finite amount above zero")
     if not m or unit not in MASS_UNITS_IN_MG:
         raise InputError(f"dose {text!r}: expected a number with g, mg, ug (or mcg) or ng, optionally "
                          "per kg (1mg/kg)")
@@ -253,7 +259,10 @@ def parse_regimen(part: str, time_unit: str = "day") -> Regimen:
     m = _REGIMEN.match(part.strip())
     if not m:
         raise InputError(f"cannot read regimen {part!r} (valid form: {REGIMEN_HELP})")
-    dose, per_kg = parse_dose(m["dose"].strip())
+    try:
+        dose, per_kg = parse_dose(m["dose"].strip())
+    except InputError as exc:
+        raise InputError(f"{part!r}: {exc}") from None
     default = "h" if time_unit == "hour" else "d"
     every = parse_duration(m["every"], default, what=f"{part!r}: interval") if m["every"] else None
     count = None
