@@ -648,6 +648,7 @@ def cli(subs: dict[str, str]) -> None:
         "err_value": run(["simulate", "bone", "-p", "kd:OPG=2"]),
         "err_inh": run(["simulate", "bone", "-p", "inh:RANKL=0.5"]),
         "err_context": run(["simulate", "bone", "--context", "rat"]),
+        "err_integration": run(["simulate", "osteoclastogenesis", "-p", "set:rankl_input=1e30"]),
     }
     with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
         examples["phenotypes"] = run(["phenotypes", "--out", "results/phenotypes.csv"])
