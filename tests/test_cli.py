@@ -194,6 +194,7 @@ def test_simulate_writes_csv_and_plot(tmp_path):
          "--out x.csv: this command writes a folder"),
         (["simulate", "clinical", "-p", "drug:denosumab=60"],
          "expected a number with g, mg, ug (or mcg) or ng"),
+        (["simulate", "bone", "--context", ""], "unknown context ''. Valid context names: human, mouse"),
     ],
 )
 def test_bad_input_exits_2_with_a_message_and_no_traceback(args, needle):
@@ -496,6 +497,14 @@ def test_validate_refuses_bad_files(tmp_path, content, needle):
      "lists the options"),
     (["simulate"], "error: Missing argument 'MODEL'; `rankl-net simulate --help` lists the options"),
     (["nosuch"], "error: No such command 'nosuch'; `rankl-net --help` lists the commands"),
+    (["simulat"], "error: No such command 'simulat'. Did you mean 'simulate'? `rankl-net --help` lists the "
+     "commands"),
+    (["--bogus"], "error: No such option '--bogus'; `rankl-net --help` lists the options"),
+    # an option without its argument: the command's options, not rankl-net's commands
+    (["simulate", "bone", "-p"], "error: Option '-p' requires an argument; `rankl-net simulate --help` lists "
+     "the options"),
+    (["phenotypes", "--out", ""], "error: Invalid value for '--out': the name is empty; give a file name, "
+     "such as table.csv; `rankl-net phenotypes --help` lists the options"),
 ])
 def test_options_the_parser_refuses_are_messages_like_the_others(args, message):
     out = run(*args)

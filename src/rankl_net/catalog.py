@@ -88,6 +88,14 @@ class ModelInfo:
         """The generated SBML file."""
         return paths.SBML / f"{self.name}.xml"
 
+    def context_or_default(self, context: str | None) -> str:
+        """``context`` if it is one of the model's contexts (else InputError); None: the default."""
+        if context is None:
+            return self.default_context
+        if context not in self.contexts:
+            raise unknown_name("context", context, self.contexts)
+        return context
+
     def unit_labels(self, readouts) -> dict[str, str]:
         """The unit of each readout as the model reports it, for axes (:func:`rankl_net.units.label`)."""
         import libsbml

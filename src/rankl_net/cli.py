@@ -77,8 +77,34 @@ def _integrator_log_off() -> None:
     roadrunner.Logger.disableLogging()
 
 
+def _usage_error(exc: click.UsageError, ctx: click.Context) -> None:
+    """An option or argument the parser refuses, in the form of every other message: what was
+    wrong and where the valid ones are listed; exit code 2."""
+    if exc.ctx is not None:
+        where, group = exc.ctx.command_path, isinstance(exc.ctx.command, click.Group)
+    elif ctx.invoked_subcommand:  # an option's missing argument carries no context
+        where, group = f"{ctx.command_path} {ctx.invoked_subcommand}", False
+    else:
+        where, group = ctx.command_path, True
+    message = exc.format_message().rstrip(".")
+    # after a question ("Did you mean 'simulate'?") a new sentence, not a semicolon
+    sep = " " if message.endswith("?") else "; "
+    about_an_option = isinstance(exc, click.NoSuchOption | click.BadOptionUsage)
+    listed = "options" if not group or about_an_option else "commands"
+    click.echo(f"error: {message}{sep}`{where} --help` lists the {listed}", err=True)
+    sys.exit(2)
+
+
 class _Group(click.Group):
     """Turns rankl-net errors into a message and an exit code, never a traceback."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # the help, as asked for
+        except click.UsageError as exc:  # an option of rankl-net itself (rankl-net --bogus)
+            _usage_error(exc, ctx)
 
     def invoke(self, ctx: click.Context):
         _integrator_log_off()
@@ -91,12 +117,7 @@ class _Group(click.Group):
         except click.exceptions.NoArgsIsHelpError:
             raise  # the command's help, as asked for
         except click.UsageError as exc:
-            # an option or argument the parser refuses: the same form as every other message
-            where = exc.ctx.command_path if exc.ctx is not None else "rankl-net"
-            what = "commands" if exc.ctx is None or isinstance(exc.ctx.command, click.Group) else "options"
-            message = exc.format_message().rstrip(".")
-            click.echo(f"error: {message}; `{where} --help` lists the {what}", err=True)
-            sys.exit(2)
+            _usage_error(exc, ctx)
         except BrokenPipeError:
             # the reader of stdout stopped early (a pager, `head`): nothing more to say
             _silence_if_closed(sys.stdout)
@@ -160,6 +181,8 @@ class FileName(click.Path):
         self.example = example
 
     def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            self.fail(f"the name is empty; give a file name, such as {self.example}", param, ctx)
         if isinstance(value, str) and _names_a_folder(value):
             self.fail(_folder_name_message(value, self.example), param, ctx)
         return super().convert(value, param, ctx)
@@ -953,8 +976,8 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
 @main.command("report")
 @click.argument("results", type=click.Path(path_type=Path))
 @click.option("--out", type=FileName("report.html"), default=None,
-              help="HTML file, ending in .html, outside the screen's folder (default: beside RESULTS, "
-                   "named after it: pairs.parquet -> pairs.html).")
+              help="HTML file, ending in .html (or .htm), outside the screen's folder (default: beside "
+                   "RESULTS, named after it: pairs.parquet -> pairs.html).")
 def report_cmd(results: Path, out: Path | None) -> None:
     """Write an HTML report (summary table, knockout bars, pairwise heatmaps) of a screen."""
     from .report import write_report
@@ -967,7 +990,7 @@ def report_cmd(results: Path, out: Path | None) -> None:
         known = results_path.suffix.lower() in (".csv", ".parquet")
         out = results_path.with_name((results_path.stem if known else results_path.name) + ".html")
     if Path(out).suffix.lower() not in (".html", ".htm"):
-        raise InputError(f"{out}: a report is an HTML file; give --out a name ending in .html")
+        raise InputError(f"{out}: a report is an HTML file; give --out a name ending in .html (or .htm)")
     # a file in a screen's folder would be read as a part of its results, and break them
     folder = next((f for f in (results_path, *results_path.parents) if is_screen_folder(f)), None)
     if folder is not None and folder in Path(out).resolve().parents:

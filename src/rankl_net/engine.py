@@ -803,9 +803,7 @@ def build(model: str, context: str | None = None, values: Mapping[str, float] | 
         are refused.
     """
     info: ModelInfo = get_model(model)
-    context = context or info.default_context
-    if context not in info.contexts:
-        raise unknown_name("context", context, info.contexts)
+    context = info.context_or_default(context)
     if not info.sbml_path.exists():
         raise InputError(f"{info.sbml_path} is missing: run `rankl-net build`")
     preeq_time = 1000.0 if info.time_unit == "hour" else 5000.0

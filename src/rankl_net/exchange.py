@@ -204,7 +204,7 @@ def baseline_sbml(
     relative rounding below 1e-15.
     """
     info = get_model(model_name)
-    context = context or info.default_context
+    context = info.context_or_default(context)
     doc = libsbml.readSBMLFromFile(str(info.sbml_path))
     model = doc.getModel()
     values = baseline_values(model_name, context)
@@ -428,7 +428,7 @@ def experiment_spec(
     """
     info = get_model(model_name)
     if experiment == "baseline":
-        context = context or info.default_context
+        context = info.context_or_default(context)
         return ExperimentSpec(
             id="baseline",
             model=model_name,
@@ -568,7 +568,7 @@ def sedml_text(spec: ExperimentSpec, model_file: str) -> str:
 def baseline_file_name(model_name: str, context: str | None = None) -> str:
     """Name of the baseline SBML file a SED-ML export of ``model_name`` refers to and writes
     beside itself (``context``: "mouse", "human" or "mouse_huRANKL"; default: the model's)."""
-    return f"{model_name}_{context or get_model(model_name).default_context}_baseline.xml"
+    return f"{model_name}_{get_model(model_name).context_or_default(context)}_baseline.xml"
 
 
 def _baseline_file_name(spec: ExperimentSpec) -> str:
@@ -690,7 +690,7 @@ def write_petab(
     from .experiments import read_genetic_lines
 
     info: ModelInfo = get_model(model_name)
-    context = context or info.default_context
+    context = info.context_or_default(context)
     eng = load(model_name, context)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -1044,7 +1044,7 @@ def export(
         out.write_text(comp_sbml(model_name), encoding="utf-8")
         return ExportResult((out,), ())
     if fmt == "sbml-baseline":
-        context = context or info.default_context
+        context = info.context_or_default(context)
         out.write_text(baseline_sbml(model_name, context), encoding="utf-8")
         return ExportResult((out,), (f"the initial state is the {context} baseline and the parameters are "
                                      f"the {context} context's: a simulation from time 0 in another tool "

@@ -46,7 +46,7 @@ class Model:
         self, name: str, context: str | None = None, values: Mapping[str, float] | None = None
     ) -> None:
         self.info: ModelInfo = get_model(name)
-        self.context = context or self.info.default_context
+        self.context = self.info.context_or_default(context)
         self.values = dict(values or {})
         self.engine: Engine = (
             build(name, self.context, self.values) if self.values else load(name, self.context)

@@ -718,7 +718,7 @@ def run_screen(
                           sbml_digest=digest, sbml=engine.sbml_text)
     else:
         info = get_model(model)
-        context = context or info.default_context
+        context = info.context_or_default(context)
         spec = ScreenSpec(model, context, float(end if end is not None else info.default_end),
                           tuple(readouts or info.readouts), background_spec)
     canonical, effects = _validate(spec, conditions)
