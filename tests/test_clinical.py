@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -249,6 +250,18 @@ def test_restarting_and_switching_treatment(clinical):
     assert restarted[times[0]] == pytest.approx(stopped[times[0]])  # identical until the restart
     assert stopped[times[0]] > 0 and restarted[times[1]] < -50
     assert switched.loc[730:900].max() < stopped.loc[730:900].max() - 10
+
+
+def test_the_python_api_warns_when_the_run_is_too_short_for_a_regimen(clinical):
+    from rankl_net import DosesAfterEndWarning
+
+    with pytest.warns(DosesAfterEndWarning, match="2 of its 10 doses fall within the 365 days simulated"):
+        clinical.final("drug:denosumab=60mg/6mo*10", end=365, readouts=["ctx"])
+    with pytest.warns(DosesAfterEndWarning, match="its dose at 730.5 days is not within the 365.25 days"):
+        clinical.simulate("drug:denosumab=60mg@2y", end="1y", points=2, readouts=["ctx"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an open-ended regimen runs to the end: nothing to say
+        clinical.final("drug:denosumab=60mg/6mo", "drug:denosumab=60mg/6mo*2", end=365.25, readouts=["ctx"])
 
 
 def test_simulate_says_when_a_counted_regimen_loses_doses_to_the_end():

@@ -12,7 +12,7 @@ Public API::
 from ._version import __version__
 from .catalog import get_model, model_names
 from .dosing import Regimen
-from .errors import InputError, PreequilibrationError, RanklNetError, SimulationError
+from .errors import DosesAfterEndWarning, InputError, PreequilibrationError, RanklNetError, SimulationError
 from .experiments import run_phenotypes
 from .model import Model, load_model
 from .perturbations import (
@@ -28,6 +28,7 @@ from .perturbations import (
 
 __all__ = [
     "__version__",
+    "DosesAfterEndWarning",
     "InputError",
     "Inhibition",
     "Knockdown",

@@ -10,7 +10,8 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from click.core import ParameterSource
 
 from ._version import __version__
 from .dosing import DURATION_UNITS, parse_time
-from .errors import InputError, PreequilibrationError, RanklNetError
+from .errors import DosesAfterEndWarning, InputError, PreequilibrationError, RanklNetError
 
 
 @contextmanager
@@ -456,9 +457,15 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
         from .model import Model
 
         m = Model(model, context)
-        frame = m.simulate(*specs, end=end, points=points, readouts=selected)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DosesAfterEndWarning)
+            frame = m.simulate(*specs, end=end, points=points, readouts=selected)
+        for warning in caught:  # doses the run is too short for are a note; any other warning as it was
+            if issubclass(warning.category, DosesAfterEndWarning):
+                click.echo(f"note: {warning.message}", err=True)
+            else:
+                warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
         time_unit, title = m.time_unit, f"{model} ({m.context})"
-        _note_doses_after_end(m, specs, float(frame["time"].iloc[-1]))  # end may be the default
 
         def unperturbed():
             return m.simulate(end=end, points=points, readouts=selected)
@@ -478,24 +485,6 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
     if specs and points <= NOTE_POINTS and _same_courses(frame, unperturbed):
         click.echo(f"note: {' + '.join(specs)} leaves every readout as it is without perturbation over "
                    f"{frame['time'].iloc[-1]:g} {time_unit}s", err=True)
-
-
-def _note_doses_after_end(m, specs: Sequence[str], end: float) -> None:
-    """Say which counted regimens lose doses to the end of the run (they are not given)."""
-    from .dosing import Regimen
-    from .perturbations import parse_spec, to_changes
-
-    for spec in specs:
-        parsed = parse_spec(spec)
-        regimens = [p for p in parsed if isinstance(p, Regimen)]
-        if not regimens:
-            continue
-        dosing = to_changes(parsed, m.engine).dosing
-        for regimen, d in zip(regimens, dosing, strict=False):
-            given = d.number_before(end)
-            if d.count is not None and given < d.count:
-                click.echo(f"note: {regimen.spec}: {given} of its {d.count} doses fall within the "
-                           f"{end:g} {m.time_unit}s simulated; the others are not given", err=True)
 
 
 @contextmanager

@@ -24,6 +24,11 @@ class SimulationError(RanklNetError, RuntimeError):
     exit_code = 3
 
 
+class DosesAfterEndWarning(UserWarning):
+    """A counted dosing regimen has doses at or after the end of the simulation: they are not
+    given (the run is shorter than the regimen)."""
+
+
 class PreequilibrationError(SimulationError):
     """No steady baseline was reached by integration (exit 3): the model oscillates, grows
     without bound, or its integration failed on the way."""

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
@@ -17,8 +18,8 @@ import pandas as pd
 
 from .catalog import ModelInfo, get_model
 from .engine import Engine, build, load
-from .errors import InputError, name_list
-from .perturbations import Perturbation, as_perturbations, condition_spec, to_changes
+from .errors import DosesAfterEndWarning, InputError, name_list
+from .perturbations import Perturbation, as_perturbations, condition_spec, doses_after_end, to_changes
 from .sbml_files import time_in_model_unit
 
 PerturbationLike = str | Perturbation
@@ -109,15 +110,23 @@ class Model:
         Returns
         -------
         DataFrame with ``time`` and one column per readout.
+
+        Warns
+        -----
+        DosesAfterEndWarning
+            A regimen with a number of doses (``*N``), or a single dose, has doses at or after
+            ``end``: they are not given.
         """
+        return self._simulate(perturbations, end, points, readouts)
+
+    def _simulate(self, perturbations, end, points, readouts) -> pd.DataFrame:
+        """:meth:`simulate`, called by the public methods (warnings point to their caller)."""
         perts = self._perturbations(perturbations)
         changes = to_changes(perts, self.engine)
-        return self.engine.simulate(
-            changes,
-            end=self.info.default_end if end is None else time_in_model_unit(self.info.name, end),
-            points=points,
-            readouts=self._readouts(readouts),
-        )
+        end = self.info.default_end if end is None else time_in_model_unit(self.info.name, end)
+        for lost in doses_after_end(perts, changes, end, self.time_unit):
+            warnings.warn(lost, DosesAfterEndWarning, stacklevel=3)
+        return self.engine.simulate(changes, end=end, points=points, readouts=self._readouts(readouts))
 
     def final(
         self,
@@ -128,7 +137,7 @@ class Model:
         """Readout values at ``end`` (model time units or a time with a unit, as for
         :meth:`simulate`; default: the model's) under
         ``perturbations``, by readout, in the readouts' units; the Series is named after the time."""
-        frame = self.simulate(*perturbations, end=end, points=2, readouts=readouts)
+        frame = self._simulate(perturbations, end, 2, readouts)
         last = frame.iloc[-1]
         return last.drop("time").rename(float(last["time"]))
 

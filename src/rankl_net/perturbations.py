@@ -392,6 +392,24 @@ def _check_sign(p: SetValue, engine: Engine) -> None:
     raise InputError(f"set:{p.target}={_num(p.value)}: {p.target} is {what} and cannot be negative")
 
 
+def doses_after_end(perturbations: Sequence[Perturbation], changes: Changes, end: float,
+                    time_unit: str) -> list[str]:
+    """One sentence per regimen of ``perturbations`` with doses at or after ``end`` (model time
+    units), which are not given: a counted regimen (``*N``) or a single dose; ``changes`` is
+    :func:`to_changes` of the same perturbations. An open-ended regimen runs to the end."""
+    regimens = [p for p in perturbations if isinstance(p, Regimen)]
+    said = []
+    for regimen, dosing in zip(regimens, changes.dosing, strict=True):
+        given = dosing.number_before(end)
+        if dosing.every is None and given == 0:
+            said.append(f"{regimen.spec}: its dose at {dosing.start:g} {time_unit}s is not within the "
+                        f"{end:g} {time_unit}s simulated; it is not given")
+        elif dosing.count is not None and given < dosing.count:
+            said.append(f"{regimen.spec}: {given} of its {dosing.count} doses fall within the {end:g} "
+                        f"{time_unit}s simulated; the others are not given")
+    return said
+
+
 def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes:
     """Turn perturbations into the parameter and species changes the engine applies.
 
