@@ -421,6 +421,13 @@ def test_petab_problem_passes_petablint_and_reproduces_rankl_net(tmp_path):
     assert sorted(again.paths) == sorted(out.paths)
     with pytest.raises(InputError, match=r"not a PEtab export of osteoclastogenesis \(bone.xml\)"):
         ex.export("osteoclastogenesis", "petab", folder)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "README.md").write_text("mine", encoding="utf-8")
+    with pytest.raises(InputError, match=r"not a PEtab export of bone \(README.md\)"):
+        ex.write_petab("bone", mine)  # the function itself, not only export()
+    assert [p.name for p in mine.iterdir()] == ["README.md"]
+    assert (mine / "README.md").read_text(encoding="utf-8") == "mine"
 
 
 # --------------------------------------------------------------------------------- hostile inputs

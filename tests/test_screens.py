@@ -32,7 +32,6 @@ from rankl_net.analysis import (
     log2_fold_change,
 )
 from rankl_net.build import antimony_to_sbml
-from rankl_net.catalog import get_model
 from rankl_net.engine import load
 from rankl_net.screens import run_screen
 
@@ -387,8 +386,10 @@ def test_a_percent_change_on_top_of_a_background_is_fitted_as_a_change():
     table = pd.DataFrame({"readout": "ctx", "dose": x, "value": y, "baseline_value": 8.5})
     assert hill_fits(table, anchored=True, changes=screens.percent_changes("clinical"))[
         "emax"].iloc[0] == pytest.approx(80.0, rel=1e-4)
-    assert screens.percent_changes("clinical") == get_model("clinical").percent_changes
-    assert "ctx" in screens.percent_changes("bone") and screens.percent_changes(None) == ()
+    # the turnover markers and BMD are changes; concentrations and bone volume are not
+    assert {"ctx", "p1np", "bmd_lumbar_spine"} <= set(screens.percent_changes("clinical"))
+    assert not {"bone_volume", "osteoclasts", "denosumab_serum"} & set(screens.percent_changes("clinical"))
+    assert screens.percent_changes(None) == () and screens.percent_changes(str(paths.SBML / "bone.xml")) == ()
 
 
 def test_report_of_a_pairs_screen_has_its_heatmap_and_epistasis(tmp_path):

@@ -367,3 +367,18 @@ def test_a_percent_change_is_compared_as_the_level_it_stands_for():
     assert comparisons.check(on_the_change, 10.0, 150.0)[0]  # why the level is needed
     assert all(x.percent_change for e in comparisons.read_comparisons() for x in e.expectations
                if x.readout in ("ctx", "p1np", "untx") and x.relation in comparisons.RELATIVE)
+
+
+def test_an_experiment_too_short_for_its_regimen_says_so_in_a_note(tmp_path):
+    """Every command turns the API's DosesAfterEndWarning into a note, not Python's warning line."""
+    path = tmp_path / "short.toml"
+    path.write_text('[[experiments]]\nid = "short"\ntitle = "t"\nmodel = "clinical"\nend = "1y"\n'
+                    'readouts = ["ctx"]\nconditions = [{ label = "a", spec = "drug:denosumab=60mg/6mo*4" }]\n'
+                    'expectations = [{ readout = "ctx", condition = "a", relation = "below", '
+                    'threshold = 0 }]\n')
+    out = subprocess.run([sys.executable, "-m", "rankl_net", "experiment", str(path), "--out",
+                          str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    said = "note: drug:denosumab=60mg/6mo*4: 2 of its 4 doses fall within the 365.25 days simulated"
+    assert said in out.stderr
+    assert "DosesAfterEndWarning" not in out.stderr and "Warning" not in out.stderr

@@ -22,6 +22,7 @@ from click.core import ParameterSource
 from ._version import __version__
 from .dosing import DURATION_UNITS, parse_time
 from .errors import DosesAfterEndWarning, InputError, PreequilibrationError, RanklNetError
+from .paths import FILE_FORMAT_SUFFIXES
 
 
 @contextmanager
@@ -53,6 +54,25 @@ def _native_stdout_to_stderr() -> Iterator[None]:
         sys.stdout = python_stdout
         os.dup2(saved, fd)
         os.close(saved)
+
+
+@contextmanager
+def _warnings_as_notes() -> Iterator[None]:
+    """Print rankl-net's warnings to users (doses after the end of a run, from any command) as
+    ``note:`` lines, each time they occur, without Python's file and line; other warnings as
+    Python shows them."""
+    show = warnings.showwarning
+
+    def as_note(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, DosesAfterEndWarning):
+            click.echo(f"note: {message}", err=True)
+        else:
+            show(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", DosesAfterEndWarning)
+        warnings.showwarning = as_note
+        yield
 
 
 def _silence_if_closed(stream) -> None:
@@ -110,7 +130,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         _integrator_log_off()
         try:
-            with _native_stdout_to_stderr():
+            with _native_stdout_to_stderr(), _warnings_as_notes():
                 return super().invoke(ctx)
         except RanklNetError as exc:
             click.echo(f"error: {exc}", err=True)
@@ -303,10 +323,9 @@ def _readout_list(text: str | None) -> list[str] | None:
     return names
 
 
-# a table is written as CSV, or as Parquet for a name ending in .parquet; a name ending in
-# another format's suffix is refused rather than given CSV under that name
-OTHER_FORMAT_SUFFIXES = (*FIGURE_SUFFIXES, ".tsv", ".xlsx", ".xls", ".ods", ".json", ".feather", ".arrow",
-                         ".h5", ".hdf5", ".pkl", ".pickle", ".xml", ".html", ".htm")
+# a table is written as CSV (.csv, or .txt), or as Parquet for a name ending in .parquet; a name
+# ending in another format's suffix is refused rather than given CSV under that name
+OTHER_FORMAT_SUFFIXES = tuple(s for s in FILE_FORMAT_SUFFIXES if s not in (".csv", ".txt", ".parquet"))
 
 
 def _table_name(ctx, param, value: Path | None) -> Path | None:
@@ -332,7 +351,7 @@ def _table_path(ctx, param, value: Path | None) -> Path | None:
 
 def _output_folder(out: Path) -> None:
     """Refuse a command's output folder named as a file ("results.csv"), unless that folder exists."""
-    if Path(out).suffix.lower() in (".csv", ".txt", *OTHER_FORMAT_SUFFIXES) and not Path(out).is_dir():
+    if Path(out).suffix.lower() in FILE_FORMAT_SUFFIXES and not Path(out).is_dir():
         raise InputError(f"--out {out}: this command writes a folder of files (a table and a figure per "
                          "experiment); give a folder name such as results/regimens")
 
@@ -457,14 +476,7 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
         from .model import Model
 
         m = Model(model, context)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", DosesAfterEndWarning)
-            frame = m.simulate(*specs, end=end, points=points, readouts=selected)
-        for warning in caught:  # doses the run is too short for are a note; any other warning as it was
-            if issubclass(warning.category, DosesAfterEndWarning):
-                click.echo(f"note: {warning.message}", err=True)
-            else:
-                warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+        frame = m.simulate(*specs, end=end, points=points, readouts=selected)
         time_unit, title = m.time_unit, f"{model} ({m.context})"
 
         def unperturbed():
@@ -680,7 +692,7 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
         result.time_courses.to_csv(_with_folder(csv_path), index=False)
         result.checks.to_csv(checks_path, index=False)
         unit = get_model(exp.model).time_unit
-        context = exp.context or get_model(exp.model).default_context
+        context = get_model(exp.model).context_or_default(exp.context or None)
         comparison_figure(result.time_courses, list(exp.readouts), png_path,
                           title=f"{exp.title} ({exp.model}, {context})", time_unit=unit,
                           units=readout_units(exp.model, exp.readouts))

@@ -91,7 +91,7 @@ _QUANTITY = re.compile(r"^\s*(?P<x>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(?P<un
 
 
 DURATION_UNITS = "h, d, wk, mo, y"  # the units messages name (DAYS_PER also takes their long forms)
-LONG_DURATION_UNITS = "hour(s), day(s), w, week(s), month(s), yr, year(s)"
+LONG_DURATION_UNITS = ", ".join(u for u in DAYS_PER if u not in DURATION_UNITS.split(", "))
 
 
 def parse_duration(text: str, default_unit: str = "d", *, what: str = "time") -> float:

@@ -51,6 +51,7 @@ from ._version import __version__
 from .catalog import ModelInfo, get_model
 from .engine import RELATIVE_TOLERANCE, Changes, configure_integrator, load
 from .errors import InputError, SimulationError, name_list, unknown_name
+from .paths import FILE_FORMAT_SUFFIXES
 from .perturbations import (
     Perturbation,
     as_perturbations,
@@ -691,8 +692,9 @@ def write_petab(
 
     info: ModelInfo = get_model(model_name)
     context = info.context_or_default(context)
-    eng = load(model_name, context)
     out = Path(out)
+    check_petab_folder(model_name, out)
+    eng = load(model_name, context)
     out.mkdir(parents=True, exist_ok=True)
     doc = libsbml.readSBMLFromFile(str(info.sbml_path))
     model = doc.getModel()
@@ -939,27 +941,28 @@ def check_context_format(fmt: str, context: str | None, experiment: str = "basel
                          f"exports; the {fmt} export holds no experiment")
 
 
-# the formats a file suffix names; a name ending in a suffix of other formats is refused (a
-# user who writes --format sbml --out bone.omex would get SBML under an archive's name)
+# the export formats each file suffix names; a name ending in another file format's suffix
+# (paths.FILE_FORMAT_SUFFIXES: a table's, a figure's, another export's) is refused: a user who
+# writes --format sbml --out bone.omex would get SBML under an archive's name
 SUFFIX_FORMATS = {
     ".xml": ("sbml", "sbml-baseline", "sbml-l2v4", "comp", "sedml"),
     ".sbml": ("sbml", "sbml-baseline", "sbml-l2v4", "comp"),
     ".sedml": ("sedml",),
     ".omex": ("omex",),
+    ".zip": ("omex",),  # a COMBINE archive is a zip file
     ".ant": ("antimony",),
     ".antimony": ("antimony",),
     ".txt": ("antimony",),
-    **dict.fromkeys((".csv", ".tsv", ".parquet", ".json", ".yaml", ".yml", ".zip", ".png", ".pdf", ".svg",
-                     ".html", ".htm", ".md"), ()),
 }
 
 
 def check_export_target(model_name: str, fmt: str, out: str | Path) -> None:
-    """Refuse an output name whose suffix says another format, and a PEtab folder that holds
-    files other than an earlier PEtab export of the same model (they would be overwritten)."""
+    """Refuse an output name whose suffix says another format (a PEtab folder: any file
+    format's suffix), and a PEtab folder that holds files other than an earlier PEtab export
+    of the same model (:func:`check_petab_folder`)."""
     out = Path(out)
     suffix = out.suffix.lower()
-    if suffix in SUFFIX_FORMATS and fmt not in SUFFIX_FORMATS[suffix]:
+    if suffix in FILE_FORMAT_SUFFIXES and fmt not in SUFFIX_FORMATS.get(suffix, ()):
         if fmt == "petab":
             raise InputError(f"{out}: petab writes a folder; give a folder name without a file suffix, "
                              f"such as {out.with_suffix('')}")
@@ -967,15 +970,24 @@ def check_export_target(model_name: str, fmt: str, out: str | Path) -> None:
         endings = f"{', '.join(ours[:-1])} or {ours[-1]}" if len(ours) > 1 else ours[0]
         raise InputError(f"{out}: {suffix} is not a suffix of the {fmt} format; give a name ending in "
                          f"{endings}")
-    if fmt == "petab" and out.is_dir():
-        names = petab_file_names(model_name)
-        present = sorted(p.name for p in out.iterdir())
-        others = [name for name in present if name not in names.values()]
-        if present and (others or names["problem"] not in present):
-            shown = others or present
-            listed = ", ".join(shown[:5]) + (", ..." if len(shown) > 5 else "")
-            raise InputError(f"{out} holds files that are not a PEtab export of {model_name} ({listed}); "
-                             "they would be overwritten: give a new or empty folder")
+    if fmt == "petab":
+        check_petab_folder(model_name, out)
+
+
+def check_petab_folder(model_name: str, out: str | Path) -> None:
+    """Refuse a PEtab folder that holds files other than an earlier PEtab export of the same
+    model: they would be overwritten (a README.md of the user's) or mixed with the problem."""
+    out = Path(out)
+    if not out.is_dir():
+        return
+    names = petab_file_names(model_name)
+    present = sorted(p.name for p in out.iterdir())
+    others = [name for name in present if name not in names.values()]
+    if present and (others or names["problem"] not in present):
+        shown = others or present
+        listed = ", ".join(shown[:5]) + (", ..." if len(shown) > 5 else "")
+        raise InputError(f"{out} holds files that are not a PEtab export of {model_name} ({listed}); "
+                         "they would be overwritten: give a new or empty folder")
 
 
 def export(
@@ -1020,8 +1032,7 @@ def export(
     if fmt not in FORMATS:
         raise unknown_name("export format", fmt, FORMATS)
     check_context_format(fmt, context, experiment)
-    if context is not None and context not in info.contexts:
-        raise unknown_name("context", context, info.contexts)
+    info.context_or_default(context)  # an unknown context is refused before anything is written
     out = Path(out)
     check_export_target(model_name, fmt, out)
     if fmt == "petab":

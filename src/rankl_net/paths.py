@@ -26,3 +26,11 @@ ANNOTATIONS = MODELS / "annotations"
 CATALOG_FILE = MODELS / "catalog.toml"
 EXPERIMENTS = ROOT / "experiments"
 DRUGS_FILE = MODELS / "drugs.toml"
+
+# suffixes that name a file of some format (tables, figures, pages, models, archives): an output
+# named with the suffix of a format other than its own is refused rather than written under it
+FILE_FORMAT_SUFFIXES = (
+    ".csv", ".txt", ".tsv", ".parquet", ".xlsx", ".xls", ".ods", ".json", ".feather", ".arrow", ".h5",
+    ".hdf5", ".pkl", ".pickle", ".yaml", ".yml", ".md", ".html", ".htm", ".png", ".pdf", ".svg",
+    ".xml", ".sbml", ".sedml", ".omex", ".zip", ".ant", ".antimony",
+)

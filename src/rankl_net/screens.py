@@ -56,6 +56,7 @@ from .catalog import get_model, model_names
 from .dosing import read_number, spec_number
 from .engine import ROUND_OFF, load
 from .errors import InputError, SimulationError, first_repeated, is_ordered_collection, name_list
+from .paths import FILE_FORMAT_SUFFIXES
 from .perturbations import Perturbation, condition_spec, nodes_for, parse_spec, resolve_node, to_changes
 from .sbml_files import (
     FileEngine,
@@ -100,7 +101,7 @@ class ScreenSpec:
     def percent_changes(self) -> tuple[str, ...]:
         """The readouts that are percent changes from the model's baseline (a shipped model's
         catalog says which); their fold changes are those of 100 % + change."""
-        return () if self.is_file else get_model(self.model).percent_changes
+        return () if self.is_file else percent_changes(self.model)
 
     def condition_id(self, spec: str) -> str:
         """Deterministic id of a condition: the same inputs give the same id on any machine."""
@@ -410,7 +411,8 @@ class ParquetStore:
 
 
 # names of files (tables, figures, pages), not of the folder of part files a screen writes
-FILE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xls", ".json", ".html", ".htm", ".png", ".pdf", ".svg")
+# (whose usual name ends in .parquet)
+FILE_SUFFIXES = tuple(s for s in FILE_FORMAT_SUFFIXES if s != ".parquet")
 
 
 def check_results_folder_name(out: Path) -> None:
