@@ -403,3 +403,19 @@ def test_final_is_named_after_its_time(bone_mouse):
     assert last.name == 10.0 and list(last.index) == ["bone_volume", "osteoclasts"]
     course = bone_mouse.simulate("ko:OPG", end=10, points=2, readouts=["bone_volume", "osteoclasts"])
     assert last.tolist() == course.iloc[-1][["bone_volume", "osteoclasts"]].tolist()
+
+
+def test_simulations_from_several_threads_take_turns(bone_mouse):
+    """One engine holds one libRoadRunner state: threads that simulate at once take turns
+    instead of overwriting each other's state (which returned other conditions' values)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    specs = ["ko:OPG", "ko:RANK", "ko:CTSK", "inh:P38=0.5"] * 5
+
+    def bone_volume(spec: str) -> float:
+        return float(bone_mouse.final(spec, end=28, readouts=["bone_volume"]).iloc[0])
+
+    one_at_a_time = {spec: bone_volume(spec) for spec in dict.fromkeys(specs)}
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(bone_volume, specs))
+    assert together == [one_at_a_time[spec] for spec in specs]

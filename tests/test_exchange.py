@@ -541,3 +541,11 @@ def test_a_reaction_local_parameter_is_named_as_such():
     engine = load_any(CORPUS / "BIOMD0000000010_Kholodenko2000.xml")
     with pytest.raises(InputError, match="V1 is a parameter local to reaction J0"):
         simulate_any(engine, "set:V1=5", end=10)
+
+
+def test_an_export_to_a_name_under_the_home_folder_goes_there(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    out = ex.export("bone", "sbml", "~/bone.xml")
+    assert out.paths == (tmp_path / "home" / "bone.xml",) and out.paths[0].is_file()
+    assert not (tmp_path / "~").exists()

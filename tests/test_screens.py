@@ -1361,15 +1361,21 @@ def test_a_screen_called_with_a_wrong_type_says_what_is_wrong(tmp_path, monkeypa
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
-def test_hill_fits_of_a_screen_table_without_levels_says_how_to_add_them():
-    from rankl_net.analysis import hill_fits
-
-    specs = screens.dose_conditions("inh:P38", np.linspace(0.0, 1.0, 6))
+def test_hill_fits_of_a_screen_table_without_levels_says_how_to_add_the_doses():
+    """A knockdown's level is the fraction kept (kd:RANK=1 is no knockdown): the message adds
+    doses, and following it gives the fit the command line gives."""
+    specs = screens.dose_conditions("kd:RANK", np.linspace(0.0, 1.0, 6))
     table = run_screen("osteoclastogenesis", specs, end=24, readouts=["nfatc1"], workers=1)
-    with pytest.raises(InputError, match=re.escape("this one lacks ['level']")):
+    with pytest.raises(InputError, match=re.escape("this one lacks ['level']")) as said:
         hill_fits(table)
-    fits = hill_fits(table.assign(level=screens.levels_of(table["perturbation"])))
-    assert fits["readout"].tolist() == ["nfatc1"]
+    assert "dose=rankl_net.screens.dose_of(PERTURB, rankl_net.screens.levels_of(" in str(said.value)
+    doses = screens.dose_of("kd:RANK", screens.levels_of(table["perturbation"]))
+    fits = hill_fits(table.assign(dose=doses), anchored=screens.anchored("kd:RANK"))
+    assert fits["readout"].tolist() == ["nfatc1"] and fits["quality"].iloc[0] != "none"
+    assert 0 < fits["emax"].iloc[0] <= 1  # removing RANK lowers NFATc1, at most to nothing
+    # the same table fitted on the levels reads a rise where there is a fall
+    by_level = hill_fits(table.assign(level=screens.levels_of(table["perturbation"])))
+    assert by_level["emax"].iloc[0] < 0
 
 
 def test_dose_conditions_read_a_string_of_levels_as_the_command_line_does():
@@ -1435,3 +1441,21 @@ def test_sensitivity_arguments_of_the_wrong_kind_are_named(kwargs, message):
 def test_a_combination_matrix_needs_a_positive_baseline(baseline):
     with pytest.raises(InputError, match="baseline is the readout without either agent"):
         combination_matrix({(0.5, 0): 1.0, (0, 0.5): 2.0, (0.5, 0.5): 3.0}, baseline=baseline)
+
+
+def test_run_screen_warns_of_doses_after_the_end_once_and_refuses_no_readouts(tmp_path, monkeypatch):
+    from rankl_net import DosesAfterEndWarning
+
+    with pytest.warns(DosesAfterEndWarning, match="2 of its 4 doses fall within the 365 days") as caught:
+        table = run_screen("clinical", ["drug:denosumab=60mg/6mo*4",
+                                        "drug:denosumab=60mg/6mo*4+inh:CTSK=0.5"],
+                           end=365, readouts=["ctx"], workers=1)
+    assert len([w for w in caught if issubclass(w.category, DosesAfterEndWarning)]) == 1  # once
+    assert (table["status"] == "ok").all()
+    with pytest.raises(InputError, match="readouts is empty"):
+        run_screen("bone", ["ko:OPG"], end=28, readouts=[], workers=1)
+    # '~' is the home folder, as the shell would read it, not a folder called '~'
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    run_screen("bone", ["ko:OPG"], end=28, readouts=["bone_volume"], workers=1, out="~/s")
+    assert screens.is_screen_folder(tmp_path / "home" / "s") and not (tmp_path / "~").exists()

@@ -287,8 +287,10 @@ def hill_fits(series: pd.DataFrame, anchored: bool = False, changes: Collection[
     if missing:
         raise InputError(f"a dose-response table needs the columns readout, dose (or level), value and "
                          f"baseline_value; this one lacks {missing}. For a screen of "
-                         "rankl_net.screens.dose_conditions, add the levels with "
-                         "table.assign(level=rankl_net.screens.levels_of(table['perturbation']))")
+                         "rankl_net.screens.dose_conditions(PERTURB, levels), add the doses with "
+                         "table.assign(dose=rankl_net.screens.dose_of(PERTURB, "
+                         "rankl_net.screens.levels_of(table['perturbation']))) (a level of kd: or oe: "
+                         "is not its dose: kd:X=1 is no knockdown)")
     return pd.DataFrame([{"readout": r, **fit_hill(sub[dose], sub["value"], anchored=anchored,
                                                    reference=sub["baseline_value"].iloc[0],
                                                    change=True if r in changes else None)}

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import threading
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -271,6 +272,9 @@ class Engine:
         self._baseline_state: bytes = b""
         self._fast_restore = False  # set by _capture_baseline_arrays once the baseline is known
         self._late_start = False  # a simulate() began after time 0 since the last restore
+        # one libRoadRunner instance holds one state: simulations from several threads take
+        # turns (they overwrote each other's state and returned wrong values)
+        self._lock = threading.RLock()
         self._selections: list[str] = []
         self.baseline: dict[str, float] = {}
         self._find_baseline()
@@ -571,7 +575,8 @@ class Engine:
         DataFrame with a ``time`` column and one column per readout.
         """
         readouts = self.check_readouts(readouts)
-        grid, data = self._trajectory(changes or Changes(), end, points, readouts)
+        with self._lock:
+            grid, data = self._trajectory(changes or Changes(), end, points, readouts)
         frame = pd.DataFrame(data, columns=["time", *readouts])
         frame["time"] = grid
         return frame
@@ -582,16 +587,17 @@ class Engine:
         """Values of ``readouts`` at ``end`` (model time units), without building a table."""
         readouts = self.check_readouts(readouts)
         changes = changes or Changes()
-        if changes.timed or changes.dosing:
-            _, data = self._trajectory(changes, end, 2, readouts)
-            last = data[-1, 1:]
-        else:  # one piece from 0 to end, the screens' case: no output grid, and libRoadRunner's
-            # (start, end, points) form, which integrates faster than an explicit times array
-            self._start(changes, end, readouts)
-            try:
-                last = np.asarray(self._run(0.0, float(end), 2))[-1, 1:]
-            except RuntimeError as exc:
-                raise self._integration_failed(exc) from None
+        with self._lock:
+            if changes.timed or changes.dosing:
+                _, data = self._trajectory(changes, end, 2, readouts)
+                last = data[-1, 1:]
+            else:  # one piece from 0 to end, the screens' case: no output grid, and libRoadRunner's
+                # (start, end, points) form, which integrates faster than an explicit times array
+                self._start(changes, end, readouts)
+                try:
+                    last = np.asarray(self._run(0.0, float(end), 2))[-1, 1:]
+                except RuntimeError as exc:
+                    raise self._integration_failed(exc) from None
         return {r: float(v) for r, v in zip(readouts, last, strict=True)}
 
     def _trajectory(self, changes: Changes, end: float, points: int, readouts: Sequence[str]):

@@ -692,7 +692,7 @@ def write_petab(
 
     info: ModelInfo = get_model(model_name)
     context = info.context_or_default(context)
-    out = Path(out)
+    out = Path(out).expanduser()
     check_petab_folder(model_name, out)
     eng = load(model_name, context)
     out.mkdir(parents=True, exist_ok=True)
@@ -1033,7 +1033,7 @@ def export(
         raise unknown_name("export format", fmt, FORMATS)
     check_context_format(fmt, context, experiment)
     info.context_or_default(context)  # an unknown context is refused before anything is written
-    out = Path(out)
+    out = Path(out).expanduser()
     check_export_target(model_name, fmt, out)
     if fmt == "petab":
         if out.exists() and not out.is_dir():

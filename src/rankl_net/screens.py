@@ -40,6 +40,7 @@ import re
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
@@ -53,11 +54,26 @@ from filelock import FileLock, Timeout
 
 from .analysis import log2_fold_change
 from .catalog import get_model, model_names
-from .dosing import read_number, spec_number
+from .dosing import Regimen, read_number, spec_number
 from .engine import ROUND_OFF, load
-from .errors import InputError, SimulationError, first_repeated, is_ordered_collection, name_list
+from .errors import (
+    DosesAfterEndWarning,
+    InputError,
+    SimulationError,
+    first_repeated,
+    is_ordered_collection,
+    name_list,
+)
 from .paths import FILE_FORMAT_SUFFIXES
-from .perturbations import Perturbation, condition_spec, nodes_for, parse_spec, resolve_node, to_changes
+from .perturbations import (
+    Perturbation,
+    condition_spec,
+    doses_after_end,
+    nodes_for,
+    parse_spec,
+    resolve_node,
+    to_changes,
+)
 from .sbml_files import (
     FileEngine,
     check_model_arguments,
@@ -233,7 +249,7 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
     engine.check_readouts(spec.readouts)
     background = parse_spec(spec.background) if spec.background else []
     _effect(spec, engine, background)  # a bad background is its own error, not the first condition's
-    canonical, effects, seen = [], [], {}
+    canonical, effects, seen, lost = [], [], {}, {}
     for k, c in enumerate(conditions):
         try:
             # nodes by their ids (ko:Tnfrsf11b is ko:OPG), so that a condition has one spec and id;
@@ -243,6 +259,10 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
                      if hasattr(p, "node") and (not spec.is_file or is_node(p.node, engine)) else p
                      for p in parse_spec(c)]
             effects.append(_effect(spec, engine, background + perts))
+            if not spec.is_file and any(isinstance(p, Regimen) for p in background + perts):
+                every = background + perts
+                lost.update(dict.fromkeys(doses_after_end(every, to_changes(every, engine), spec.end,
+                                                          engine.time_unit)))
         except InputError as exc:
             where = f"condition {k + 1} of {len(conditions)} ({c}): " if len(conditions) > 1 else ""
             error = InputError(f"{where}{exc}")
@@ -268,6 +288,8 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
                            f"and {j + 1} of {len(conditions)}{given}")
         error.condition_pair = (i, j)  # for the command line, which knows the file's lines
         raise error
+    for said in lost:  # once per regimen, however many conditions carry it (run_screen's caller)
+        warnings.warn(said, DosesAfterEndWarning, stacklevel=3)
     return canonical, effects
 
 
@@ -702,13 +724,17 @@ def run_screen(
     conditions = [str(c) if isinstance(c, str) else condition_spec(c) for c in conditions]
     background_spec = condition_spec(background) if background else ""
     readouts = name_list(readouts, "readouts") if readouts is not None else None
+    if readouts is not None and not readouts:
+        raise InputError("readouts is empty; name at least one readout, or leave readouts out for the "
+                         "model's own")
     for name, value in (("workers", workers), ("chunk_size", chunk_size)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
             raise InputError(f"{name} must be a whole number, got {value!r}")
     if resume and out is None:
         raise InputError("resume continues the screen in a results folder: give out as well")
     if out is not None:
-        check_results_folder_name(Path(out))
+        out = Path(out).expanduser()
+        check_results_folder_name(out)
     end = time_in_model_unit(model, end) if isinstance(end, str) else end
     if end is not None and (isinstance(end, bool) or not isinstance(end, numbers.Real)):
         raise InputError(f"end must be a number in the model's time unit or a time with a unit (\"12wk\"), "
