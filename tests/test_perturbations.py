@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from rankl_net import (
@@ -12,6 +13,7 @@ from rankl_net import (
     Knockdown,
     Knockout,
     Overexpression,
+    Preset,
     SetValue,
     load_model,
     parse_spec,
@@ -221,3 +223,24 @@ def test_condition_spec_takes_a_spec_an_object_or_a_list_of_them():
 def test_dose_units_are_read_in_any_case():
     assert parse_spec("drug:denosumab=60MG/6mo") == parse_spec("drug:denosumab=60mg/6mo")
     assert parse_spec("drug:opg_fc=1MG/KG/2d") == parse_spec("drug:opg_fc=1mg/kg/2d")
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: Knockdown("OPG", np.array([0.2, 0.5])), "kd:OPG: the fraction must be a number, got ndarray"),
+    (lambda: Knockdown("OPG", "0.5"), "kd:OPG: the fraction must be a number, got str '0.5'"),
+    (lambda: Inhibition("P38", True), "inh:P38: the fraction must be a number, got bool True"),
+    (lambda: Overexpression("OPG", "2"), "oe:OPG: the factor must be a number, got str"),
+    (lambda: SetValue("pth", 6.0, "1wk"), "set:pth: the start must be a number, got str '1wk'"),
+    (lambda: Knockout(["OPG", "RANK"]), "ko: the target is named by one non-empty string"),
+    (lambda: Preset(""), "preset: the target is named by one non-empty string"),
+])
+def test_perturbation_objects_refuse_values_of_the_wrong_kind(make, message):
+    """Built in Python (not parsed from a spec), a perturbation checks its own types: a list of
+    nodes or a text number failed later with a TypeError or AttributeError."""
+    with pytest.raises(InputError, match=re.escape(message)):
+        make()
+
+
+def test_perturbation_objects_take_numpy_numbers():
+    assert Knockdown("OPG", np.float64(0.5)).spec == "kd:OPG=0.5"
+    assert SetValue("pth", np.int64(6)).spec == "set:pth=6"

@@ -23,6 +23,7 @@ its condition, so ``preset:breast+set:tumour_rank_expression=0`` is a RANK- brea
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import weakref
 from collections.abc import Iterable, Sequence
@@ -41,6 +42,9 @@ class Knockout:
     """Gene product absent: expression 0 and its species 0 from time 0."""
 
     node: str
+
+    def __post_init__(self) -> None:
+        _check_name("ko", self.node)
 
     @property
     def spec(self) -> str:
@@ -72,6 +76,8 @@ class Overexpression:
     factor: float
 
     def __post_init__(self) -> None:
+        _check_name("oe", self.node)
+        _check_number(f"oe:{self.node}", "the factor", self.factor)
         if not (math.isfinite(self.factor) and self.factor >= 1):
             raise InputError(f"oe:{self.node}: the factor must be a number >= 1, got {self.factor}")
 
@@ -108,6 +114,11 @@ class SetValue:
     end: float | None = None
 
     def __post_init__(self) -> None:
+        _check_name("set", self.target)
+        _check_number(f"set:{self.target}", "the value", self.value)
+        _check_number(f"set:{self.target}", "the start", self.start)
+        if self.end is not None:
+            _check_number(f"set:{self.target}", "the end", self.end)
         if not math.isfinite(self.value):
             raise InputError(f"set:{self.target}: the value must be a finite number, got {self.value}")
         if not math.isfinite(self.start) or (self.end is not None and not math.isfinite(self.end)):
@@ -134,6 +145,9 @@ class Preset:
 
     name: str
 
+    def __post_init__(self) -> None:
+        _check_name("preset", self.name)
+
     @property
     def spec(self) -> str:
         """The CLI spec of this perturbation."""
@@ -143,7 +157,22 @@ class Preset:
 Perturbation = Knockout | Knockdown | Overexpression | Inhibition | SetValue | Regimen | Preset
 
 
+def _check_name(kind: str, name: str) -> None:
+    """A perturbation's target is named by one non-empty string (a node, a quantity, a preset)."""
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(f"{kind}: the target is named by one non-empty string (such as "
+                         f"{'OPG' if kind != 'preset' else 'breast'}), got {type(name).__name__} {name!r}")
+
+
+def _check_number(where: str, what: str, value) -> None:
+    """A perturbation's number is one real number (a numpy scalar too), not text or True."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputError(f"{where}: {what} must be a number, got {type(value).__name__} {value!r}")
+
+
 def _check_fraction(kind: str, node: str, f: float) -> None:
+    _check_name(kind, node)
+    _check_number(f"{kind}:{node}", "the fraction", f)
     if not (math.isfinite(f) and 0.0 <= f <= 1.0):
         raise InputError(f"{kind}:{node}: the fraction must be between 0 and 1, got {f}")
 
