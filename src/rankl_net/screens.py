@@ -54,7 +54,7 @@ from filelock import FileLock, Timeout
 
 from .analysis import log2_fold_change
 from .catalog import get_model, model_names
-from .dosing import Regimen, read_number, spec_number
+from .dosing import read_number, spec_number
 from .engine import ROUND_OFF, load
 from .errors import (
     DosesAfterEndWarning,
@@ -157,10 +157,14 @@ def _final_values(spec: ScreenSpec, engine, perturbations: list) -> dict[str, fl
     return run.final_values(cond.changes, end=spec.end, readouts=spec.readouts)
 
 
-def _effect(spec: ScreenSpec, engine, perturbations: list) -> tuple:
-    """What ``perturbations`` change in the model, as a comparable key (validates them)."""
+def _effect(spec: ScreenSpec, engine, perturbations: list, lost: dict | None = None) -> tuple:
+    """What ``perturbations`` change in the model, as a comparable key (validates them); the
+    sentences on doses after the end of the screen go into ``lost`` (shipped models)."""
     if not spec.is_file:
-        return to_changes(perturbations, engine).key()
+        changes = to_changes(perturbations, engine)
+        if lost is not None:
+            lost.update(dict.fromkeys(doses_after_end(perturbations, changes, spec.end, engine.time_unit)))
+        return changes.key()
     cond = generic_changes(perturbations, engine)
     return (cond.knockouts, cond.changes.key())
 
@@ -258,11 +262,7 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
             perts = [replace(p, node=resolve_node(p.node, engine).node)
                      if hasattr(p, "node") and (not spec.is_file or is_node(p.node, engine)) else p
                      for p in parse_spec(c)]
-            effects.append(_effect(spec, engine, background + perts))
-            if not spec.is_file and any(isinstance(p, Regimen) for p in background + perts):
-                every = background + perts
-                lost.update(dict.fromkeys(doses_after_end(every, to_changes(every, engine), spec.end,
-                                                          engine.time_unit)))
+            effects.append(_effect(spec, engine, background + perts, lost))
         except InputError as exc:
             where = f"condition {k + 1} of {len(conditions)} ({c}): " if len(conditions) > 1 else ""
             error = InputError(f"{where}{exc}")
