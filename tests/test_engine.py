@@ -9,7 +9,7 @@ import pytest
 import roadrunner
 
 import rankl_net
-from rankl_net import engine
+from rankl_net import Knockout, engine
 from rankl_net.build import antimony_to_sbml
 from rankl_net.engine import Changes, TimedChange
 from rankl_net.perturbations import parse_spec, to_changes
@@ -115,6 +115,26 @@ def test_nested_perturbed_blocks_compose(bone_mouse):
         assert m.active_spec == "ko:OPG+inh:CTSK=0.5"
         both = m.final(end=84, readouts=READ)
     assert both.equals(bone_mouse.final("ko:OPG", "inh:CTSK=0.5", end=84, readouts=READ))
+
+
+def test_perturbed_blocks_left_out_of_order_each_undo_their_own(bone_mouse):
+    """An outer block left before the inner one (contexts held by hand) removes its own
+    perturbation, not the inner block's; the same object in two blocks counts twice."""
+    knockout = Knockout("OPG")
+    outer, inner = bone_mouse.perturbed(knockout), bone_mouse.perturbed("inh:CTSK=0.5")
+    outer.__enter__()
+    inner.__enter__()
+    outer.__exit__(None, None, None)
+    assert bone_mouse.active_spec == "inh:CTSK=0.5"
+    inner.__exit__(None, None, None)
+    assert bone_mouse.active_spec == ""
+    with bone_mouse.perturbed(knockout), bone_mouse.perturbed(knockout):
+        pass
+    assert bone_mouse.active_spec == ""
+    with bone_mouse.perturbed(knockout):
+        with bone_mouse.perturbed(knockout):
+            assert bone_mouse.active_spec == "ko:OPG+ko:OPG"
+        assert bone_mouse.active_spec == "ko:OPG"
 
 
 def test_timed_change_equals_a_change_made_by_hand_at_that_time(ocg):

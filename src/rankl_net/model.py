@@ -52,7 +52,7 @@ class Model:
         self.engine: Engine = (
             build(name, self.context, self.values) if self.values else load(name, self.context)
         )
-        self._active: list[Perturbation] = []
+        self._blocks: list[list[Perturbation]] = []  # one list per open perturbed() block
 
     def __repr__(self) -> str:
         values = f", values={self.values!r}" if self.values else ""
@@ -69,7 +69,7 @@ class Model:
         return self.info.time_unit
 
     def _perturbations(self, specs: Sequence[PerturbationLike]) -> list[Perturbation]:
-        out = list(self._active)
+        out = self._active
         for s in specs:
             if not isinstance(s, (str, *Perturbation.__args__)):
                 hint = " (pass them as separate arguments, simulate('ko:OPG', 'ko:RANK'))" if isinstance(
@@ -87,7 +87,7 @@ class Model:
     def simulate(
         self,
         *perturbations: PerturbationLike,
-        end: float | None = None,
+        end: float | str | None = None,
         points: int = 101,
         readouts: Sequence[str] | None = None,
     ) -> pd.DataFrame:
@@ -131,7 +131,7 @@ class Model:
     def final(
         self,
         *perturbations: PerturbationLike,
-        end: float | None = None,
+        end: float | str | None = None,
         readouts: Sequence[str] | None = None,
     ) -> pd.Series:
         """Readout values at ``end`` (model time units or a time with a unit, as for
@@ -148,12 +148,18 @@ class Model:
         if not added:
             raise InputError("perturbed() needs at least one perturbation")
         to_changes(self._active + added, self.engine)  # validate before entering
-        self._active.extend(added)
+        self._blocks.append(added)
         try:
             yield self
         finally:
-            del self._active[len(self._active) - len(added) :]
+            # this block's list by identity: blocks left out of order (an ExitStack, generators)
+            # each undo their own perturbations
+            self._blocks = [block for block in self._blocks if block is not added]
             self.engine.restore_baseline()
+
+    @property
+    def _active(self) -> list[Perturbation]:
+        return [p for block in self._blocks for p in block]
 
     @property
     def active_spec(self) -> str:
