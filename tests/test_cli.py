@@ -696,6 +696,8 @@ def _last_time(output: str) -> float:
 @pytest.mark.parametrize(("model", "end", "expected"), [
     ("bone", "10wk", 70.0),  # days
     ("osteoclastogenesis", "2D", 48.0),  # hours; units in any case
+    ("osteoclastogenesis", "90min", 1.5),
+    ("osteoclastogenesis", "5400s", 1.5),
     ("clinical", "6mo", 365.25 / 2),
     (str(paths.SBML / "bone.xml"), "36h", 1.5),  # a file declaring days
     ("bone", "60", 60.0),  # a plain number is in the model's unit

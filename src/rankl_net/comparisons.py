@@ -8,7 +8,7 @@ File format (TOML)::
     title = "..."
     model = "bone_tumour"
     context = "mouse"
-    end = "4wk"                           # a time with a unit (h, d, wk, mo, y), or a number
+    end = "4wk"                           # a time with a unit (s, min, h, d, wk, mo, y), or a number
                                           # in the model's time unit (28.0)
     readouts = ["tumour_burden", "osteolysis"]
     source = "..."

@@ -32,6 +32,8 @@ from .errors import InputError, unknown_name
 
 MASS_UNITS_IN_MG = {"g": 1e3, "mg": 1.0, "ug": 1e-3, "µg": 1e-3, "mcg": 1e-3, "ng": 1e-6}
 DAYS_PER = {
+    "s": 1 / 86400, "sec": 1 / 86400, "second": 1 / 86400, "seconds": 1 / 86400,
+    "min": 1 / 1440, "minute": 1 / 1440, "minutes": 1 / 1440,
     "h": 1 / 24, "hour": 1 / 24, "hours": 1 / 24,
     "d": 1.0, "day": 1.0, "days": 1.0,
     "w": 7.0, "wk": 7.0, "week": 7.0, "weeks": 7.0,
@@ -90,7 +92,7 @@ def resolve_drug(name: str) -> Drug:
 _QUANTITY = re.compile(r"^\s*(?P<x>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(?P<unit>[^\d\s]*)\s*$")
 
 
-DURATION_UNITS = "h, d, wk, mo, y"  # the units messages name (DAYS_PER also takes their long forms)
+DURATION_UNITS = "s, min, h, d, wk, mo, y"  # the units messages name (DAYS_PER also takes their long forms)
 LONG_DURATION_UNITS = ", ".join(u for u in DAYS_PER if u not in DURATION_UNITS.split(", "))
 
 

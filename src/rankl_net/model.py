@@ -100,7 +100,7 @@ class Model:
             added to those of any enclosing :meth:`perturbed` block.
         end
             End time in the model's time unit (hours or days), or a time with a unit ("12wk",
-            "72h"; units h, d, wk, mo, y); default from the catalog.
+            "72h"; units s, min, h, d, wk, mo, y); default from the catalog.
         points
             Number of evenly spaced output times, including 0 and ``end``.
         readouts

@@ -205,7 +205,8 @@ def parse_spec(spec: str) -> list[Perturbation]:
                          f"{type(spec).__name__} {spec!r}")
     spec = spec.strip()
     if not spec:
-        raise InputError(f"empty perturbation spec (valid forms: {SPEC_HELP})")
+        raise InputError(f"empty perturbation spec: for the wild type give no perturbation at all "
+                         f"(valid forms: {SPEC_HELP})")
     if _COMMA_JOINED.search(spec):
         joined = _COMMA_JOINED.sub(lambda m: "+" + m.group(0)[1:].lstrip(), spec)
         raise InputError(f"{spec!r}: join perturbations with '+', not ',' ({joined})")

@@ -163,10 +163,7 @@ def time_in_model_unit(model: str | Path, time: float | str, *, what: str = "end
     names the time in messages ("end", "--end")."""
     if not isinstance(time, str):
         return time  # a number, or what the end-time checks refuse with their own message
-    try:
-        value, with_unit = parse_time(time)
-    except InputError as exc:
-        raise InputError(f"{what}: {exc}") from None
+    value, with_unit = _parse(time, what)
     if not with_unit:
         return value
     from .catalog import get_model, model_names
@@ -179,11 +176,25 @@ def time_in_model_unit(model: str | Path, time: float | str, *, what: str = "end
         unit, seconds, name = time_unit_of(doc), seconds_per_time_unit(doc), Path(model).name
     else:
         raise unknown_name("model", str(model), model_names())
+    return _in_unit(value, time, unit, seconds, name, what)
+
+
+def _parse(time: str, what: str) -> tuple[float, bool]:
+    try:
+        return parse_time(time)
+    except InputError as exc:
+        raise InputError(f"{what}: {exc}") from None
+
+
+def _in_unit(seconds_given: float, time: str, unit: str, seconds: float | None, name: str,
+             what: str) -> float:
+    """A time given with a unit (``seconds_given``, written ``time``) in a model's time ``unit`` of
+    ``seconds`` seconds; None: not convertible, an InputError naming the model."""
     if seconds is None:
         declared = "declares no time unit" if unit == UNDECLARED_TIME_UNIT else f"measures time in {unit!r}"
         raise InputError(f"{what} {time}: {name} {declared}, which a time with a unit cannot be converted "
                          f"to; give {what} as a plain number in the model's time unit")
-    return value / seconds
+    return seconds_given / seconds
 
 
 class FileEngine(Engine):
@@ -218,6 +229,7 @@ class FileEngine(Engine):
         doc = libsbml.readSBMLFromString(sbml_text)
         _, _, algebraic = _rule_targets(doc.getModel())
         self.algebraic_symbols = frozenset(algebraic)
+        self.seconds_per_time_unit = seconds_per_time_unit(doc)  # None: not a multiple of the second
         self._knockouts: dict[frozenset[str], FileEngine] = {}
         self._state_text: str | None = None  # the baseline as SBML (state_sbml), once needed
         super().__init__(sbml_text, name=name, time_unit=time_unit, preequilibrate=preequilibrate, **kwargs)
@@ -474,7 +486,7 @@ def _refuse_local_parameter(p: SetValue, engine: FileEngine) -> None:
 def simulate_any(
     engine: FileEngine,
     *perturbations: str | Perturbation,
-    end: float,
+    end: float | str,
     points: int = 101,
     readouts: Sequence[str] | None = None,
 ) -> pd.DataFrame:
@@ -488,7 +500,9 @@ def simulate_any(
         Specs or Perturbation objects, all starting at time 0 unless a ``set:`` window says
         otherwise.
     end
-        End time, in the model's time unit (``engine.time_unit``).
+        End time, in the model's time unit (``engine.time_unit``), or a time with a unit
+        ("30min", "2h"; units s, min, h, d, wk, mo, y) when the model's time unit is a multiple
+        of the second.
     points
         Number of evenly spaced output times from 0 to ``end``.
     readouts
@@ -498,6 +512,12 @@ def simulate_any(
     -------
     DataFrame with ``time`` and one column per readout.
     """
+    if isinstance(end, str):
+        value, with_unit = _parse(end, "end")
+        if with_unit:
+            end = _in_unit(value, end, engine.time_unit, engine.seconds_per_time_unit, engine.name, "end")
+        else:
+            end = value
     cond = generic_changes(perturbations, engine)
     eng = engine.knockout(cond.knockouts) if cond.knockouts else engine
     readouts = name_list(readouts, "readouts") if readouts is not None else engine.default_readouts

@@ -84,7 +84,7 @@ def sensitivity(
     n: int = 64,
     readouts: Sequence[str] | None = None,
     context: str | None = None,
-    end: float | None = None,
+    end: float | str | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
     out: Path | None = None,
@@ -93,14 +93,41 @@ def sensitivity(
 ) -> pd.DataFrame:
     """Sensitivity indices of each readout (at ``end``) to each parameter over its range.
 
-    Returns one row per parameter and readout: for Sobol, ``S1``, ``S1_conf``, ``ST``,
-    ``ST_conf``; for Morris, ``mu_star``, ``mu_star_conf``, ``sigma``. Failed samples (integration
-    failures) make the analysis of that readout fail with an error naming how many failed.
-    ``n`` is the number of base samples (Sobol': a power of 2; the model runs ``n`` x (number of
-    parameters + 2) times) or of Morris trajectories (runs: ``n`` x (parameters + 1)). Few
-    samples give wide intervals, within which S1 may exceed ST. ``workers``: processes
-    (default 1, serial, unless a ``scheduler`` runs them); ``seed``: a whole number that fixes
-    the sample.
+    Parameters
+    ----------
+    model
+        A shipped model name.
+    parameters
+        ``{parameter id: (low, high)}``, the range of each in the model's units (the parameter
+        table of the model card gives them); sampled uniformly.
+    method
+        "sobol" (first-order and total Sobol' indices) or "morris" (elementary effects).
+    n
+        Sobol': the number of base samples, a power of 2 (the model runs ``n`` x (number of
+        parameters + 2) times); Morris: the number of trajectories (``n`` x (parameters + 1)
+        runs). Few samples give wide intervals, within which S1 may exceed ST.
+    readouts
+        Quantities whose value at ``end`` is analysed (default: the model's readouts); a string
+        is one name or a comma-separated list.
+    context
+        The model's context (default: its default).
+    end
+        Time of the readouts, in the model's time unit or with a unit ("12wk"); default from the
+        catalog.
+    workers, scheduler
+        Processes of the local pool (default 1, serial, unless a ``scheduler``, a Dask
+        ``tcp://HOST:PORT``, runs the samples).
+    out, resume
+        A screen folder the samples stream to, and whether to continue one (as :func:`run_screen`).
+    seed
+        A whole number that fixes the sample.
+
+    Returns
+    -------
+    DataFrame with one row per parameter and readout: for Sobol, ``S1``, ``S1_conf``, ``ST``,
+    ``ST_conf``; for Morris, ``mu_star``, ``mu_star_conf`` (in the readout's unit) and ``sigma``.
+    Failed samples (integration failures) make the analysis of that readout fail with an error
+    naming how many failed.
     """
     _check_method(method)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
