@@ -250,11 +250,21 @@ def test_every_export_format_of_the_command_line_is_one_of_the_python_function(t
     (lambda eng: ex.cross_check("bone", readouts={"ctx"}, simulators=()), "readouts must be a name"),
     (lambda eng: ex.export("bone", "sedml", "x.sedml", experiment="genetic_lines", lines="OPG"),
      "unknown genetic line 'OPG'. Did you mean 'OPG-/-'?"),
+    (lambda eng: ex.generic_changes(eng, ["ko:NFATC1"]), "engine is the FileEngine of load_any, got list "
+     "(the perturbations come first)"),
+    (lambda eng: ex.generic_changes(["ko:NFATC1"], "osteoclastogenesis"), "got str"),
 ])
 def test_python_calls_with_a_wrong_type_say_what_is_wrong(call, message):
     eng = ex.load_any(paths.SBML / "osteoclastogenesis.xml")
     with pytest.raises(InputError, match=re.escape(message)):
         call(eng)
+
+
+def test_generic_changes_reads_one_string_as_one_spec_and_takes_any_iterable():
+    eng = ex.load_any(paths.SBML / "osteoclastogenesis.xml")
+    expected = ex.generic_changes(["ko:NFATC1", "inh:P38=0.5"], eng)
+    assert ex.generic_changes("ko:NFATC1+inh:P38=0.5", eng) == expected
+    assert ex.generic_changes((s for s in ("ko:NFATC1", "inh:P38=0.5")), eng) == expected
 
 
 def test_one_string_of_readouts_is_not_split_into_letters():

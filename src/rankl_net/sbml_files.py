@@ -379,7 +379,9 @@ def is_node(name: str, engine: Engine) -> bool:
     return True
 
 
-def generic_changes(perturbations: Iterable[str | Perturbation], engine: FileEngine) -> GenericCondition:
+def generic_changes(
+    perturbations: str | Perturbation | Iterable[str | Perturbation], engine: FileEngine
+) -> GenericCondition:
     """Turn perturbations into a condition on any SBML model.
 
     Semantics on a file without node annotations (``X`` is a species id of the file):
@@ -402,7 +404,8 @@ def generic_changes(perturbations: Iterable[str | Perturbation], engine: FileEng
     Parameters
     ----------
     perturbations
-        Specs (``"ko:MKKK"``, ``"oe:x1=2"``, ``"set:k1=0.5@10-20"``) or Perturbation objects.
+        A spec (``"ko:MKKK"``, ``"oe:x1=2+set:k1=0.5@10-20"``), a Perturbation object, or a list
+        of them.
     engine
         The engine from :func:`load_any`.
 
@@ -412,7 +415,13 @@ def generic_changes(perturbations: Iterable[str | Perturbation], engine: FileEng
         The knocked-out species and the changes on the (clamped) model. A knockout wins over
         any other change of the same species.
     """
-    perts = as_perturbations(list(perturbations))
+    if not isinstance(engine, FileEngine):
+        swapped = " (the perturbations come first)" if isinstance(perturbations, FileEngine) else ""
+        raise InputError(f"generic_changes(perturbations, engine): engine is the FileEngine of load_any, "
+                         f"got {type(engine).__name__}{swapped}")
+    if isinstance(perturbations, Iterable) and not isinstance(perturbations, str | list | tuple):
+        perturbations = list(perturbations)  # a generator, say
+    perts = as_perturbations(perturbations)
     # node perturbations and set:, in the order given: set: replaces what is listed before it
     node_perts: list[Perturbation] = []
     knockouts: list[str] = []
