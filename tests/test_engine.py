@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 import roadrunner
@@ -439,3 +440,22 @@ def test_simulations_from_several_threads_take_turns(bone_mouse):
     with ThreadPoolExecutor(4) as pool:
         together = list(pool.map(bone_volume, specs))
     assert together == [one_at_a_time[spec] for spec in specs]
+
+
+@pytest.mark.parametrize(("spec", "end", "points"), [
+    ("set:pth=6@0.999999999999", 1.0, 11),  # a change within round-off of the end
+    ("set:pth=6@0-1e-12", 1.0, 2),  # a window closing within round-off of time 0
+    ("set:pth=6@0.5-0.5000000000001", 1.0, 3),  # opening and closing at one output time
+    ("", 1e-9, 3),  # output times closer than the round-off of a one-day run
+])
+def test_changes_within_round_off_of_an_output_time_give_one_row_per_time(bone_mouse, spec, end, points):
+    """Each output time has one row, the value just before a change made at it (the integrator
+    returned two rows for such a time, reported as "returned 12 of 11 times")."""
+    frame = bone_mouse.simulate(*([spec] if spec else []), end=end, points=points, readouts=["pth"])
+    assert frame["time"].tolist() == pytest.approx(np.linspace(0, end, points).tolist(), abs=0)
+    assert frame["pth"].iloc[-1] == bone_mouse.engine.baseline["pth"]  # closed, or not yet given
+
+
+def test_an_output_time_at_a_change_reports_the_value_before_it(bone_mouse):
+    frame = bone_mouse.simulate("set:pth=6@0.5", end=1, points=3, readouts=["pth"])
+    assert frame["pth"].tolist() == [bone_mouse.engine.baseline["pth"]] * 2 + [6.0]

@@ -613,7 +613,7 @@ class Engine:
         breaks = sorted(set(self._breakpoints(changes.timed, end)) | set(doses))
         # an output time within round-off of a change time is that change time's row (a piece
         # [t, t + 1e-15] is too short for CVODE)
-        close = 1e-9 * max(1.0, float(end))
+        close = min(1e-9 * max(1.0, float(end)), 0.25 * float(end) / (int(points) - 1))
         rows = []
         held = self._held_values(changes)
         for t0, t1 in zip(breaks[:-1], breaks[1:], strict=True):
@@ -627,9 +627,14 @@ class Engine:
         # rows at change times that are not output times are dropped
         # (the nearest grid time of each row, found by bisection: memory linear in the points)
         right = np.clip(np.searchsorted(grid, data[:, 0]), 1, len(grid) - 1)
-        nearest = np.minimum(np.abs(grid[right] - data[:, 0]), np.abs(grid[right - 1] - data[:, 0]))
-        on_grid = nearest <= close
-        data = data[on_grid]
+        below = np.abs(grid[right - 1] - data[:, 0]) <= np.abs(grid[right] - data[:, 0])
+        index = np.where(below, right - 1, right)
+        on_grid = np.abs(grid[index] - data[:, 0]) <= close
+        # a change within round-off of an output time gives that time two rows (the ends of the
+        # pieces before and after it): the first, the value just before the change, is its row
+        first = np.zeros(len(data), bool)
+        first[np.flatnonzero(on_grid)[np.unique(index[on_grid], return_index=True)[1]]] = True
+        data = data[first]
         if len(data) != len(grid):
             raise SimulationError(f"{self.name}: the integrator returned {len(data)} of {len(grid)} times")
         data[:, 0] = grid  # change times within round-off of an output time report that time
