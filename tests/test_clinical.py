@@ -85,6 +85,11 @@ def test_a_body_weight_or_volume_of_zero_is_bad_input():
         (("denosumab", "60mg"), "dose is a number"),
         (("denosumab", 60.0, "6mo"), "every is a number"),
         (("denosumab", 60.0, 182.6, 2.5), "count is a whole number"),
+        ((None, 60.0), "drug is a name such as 'denosumab'"),
+        ((["denosumab"], 60.0), r"got list \['denosumab'\]"),
+        (("denosumab", None), "dose is a number"),
+        (("denosumab", 60.0, None, None, None), "start is a number"),
+        (("opg_fc", 1.0, None, None, 0.0, "no"), "per_kg is True or False, got str 'no'"),
     ],
 )
 def test_a_regimen_built_from_strings_is_an_input_error(args, fragment):

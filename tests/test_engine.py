@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -311,6 +312,18 @@ def test_bad_simulation_arguments(bone_mouse, kwargs, message):
 def test_a_perturbation_that_is_neither_spec_nor_object_is_an_input_error(bone_mouse, bad):
     with pytest.raises(rankl_net.InputError, match="a perturbation is a spec such as 'ko:OPG'"):
         bone_mouse.simulate(bad, end=10)
+
+
+@pytest.mark.parametrize(("args", "hint"), [
+    (("ko:OPG", 84), "(an end time is given by keyword: end=84)"),
+    (("ko:OPG", "12wk"), "(an end time is given by keyword: end='12wk')"),
+    (("ko:OPG", ["bone_volume", "ctx"]), "(readouts are given by keyword: readouts=['bone_volume', 'ctx'])"),
+    (("ctx",), "(readouts are given by keyword: readouts='ctx')"),
+    (("ko:OPG", ["ko:RANK"]), "(pass them as separate arguments, simulate('ko:OPG', 'ko:RANK'))"),
+])
+def test_an_end_time_or_readouts_given_by_position_are_named(bone_mouse, args, hint):
+    with pytest.raises(rankl_net.InputError, match=re.escape(hint)):
+        bone_mouse.final(*args)
 
 
 def test_readouts_given_as_a_string_are_names_not_letters(bone_mouse):

@@ -250,8 +250,8 @@ def test_every_export_format_of_the_command_line_is_one_of_the_python_function(t
     (lambda eng: ex.cross_check("bone", readouts={"ctx"}, simulators=()), "readouts must be a name"),
     (lambda eng: ex.export("bone", "sedml", "x.sedml", experiment="genetic_lines", lines="OPG"),
      "unknown genetic line 'OPG'. Did you mean 'OPG-/-'?"),
-    (lambda eng: ex.generic_changes(eng, ["ko:NFATC1"]), "engine is the FileEngine of load_any, got list "
-     "(the perturbations come first)"),
+    (lambda eng: ex.generic_changes(eng, ["ko:NFATC1"]), "(the perturbations come first): engine is the "
+     "compiled model of load_any(path), got list"),
     (lambda eng: ex.generic_changes(["ko:NFATC1"], "osteoclastogenesis"), "got str"),
 ])
 def test_python_calls_with_a_wrong_type_say_what_is_wrong(call, message):

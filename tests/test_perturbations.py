@@ -205,6 +205,7 @@ def test_every_complex_of_the_node_table_is_a_species_of_a_shipped_model():
     (lambda: condition_spec([Knockout("OPG"), 5]), "a perturbation is a spec such as 'ko:OPG' or a pert"),
     (lambda: load_model(["bone"]), "a model is named by a string, got list ['bone']"),
     (lambda: load_model("bone", context=1), "a context is named by a string, got int 1"),
+    (lambda: load_model("bone", {"pth": 6.0}), "got dict {'pth': 6.0} (parameter values go in values=)"),
     (lambda: load_model("bone").simulate(end=1, readouts={"ctx"}), "readouts must be a name, names"),
     (lambda: load_model("bone").simulate(end=1, readouts=[1]), "readouts must be a name, names separated"),
 ])
@@ -244,3 +245,15 @@ def test_perturbation_objects_refuse_values_of_the_wrong_kind(make, message):
 def test_perturbation_objects_take_numpy_numbers():
     assert Knockdown("OPG", np.float64(0.5)).spec == "kd:OPG=0.5"
     assert SetValue("pth", np.int64(6)).spec == "set:pth=6"
+
+
+def test_to_changes_and_resolve_node_take_specs_and_name_a_wrong_engine(bone_mouse):
+    assert to_changes("ko:OPG+inh:CTSK=0.5", bone_mouse.engine) == to_changes(
+        [Knockout("OPG"), Inhibition("CTSK", 0.5)], bone_mouse.engine)
+    with pytest.raises(InputError, match=r"to_changes\(perturbations, engine\): engine is the compiled "
+                       r"model of load_model\(name\).engine, got str 'bone'"):
+        to_changes("ko:OPG", "bone")
+    with pytest.raises(InputError, match="engine is the compiled model"):
+        resolve_node("OPG", "bone")
+    with pytest.raises(InputError, match="node: the target is named by one non-empty string"):
+        resolve_node(None, bone_mouse.engine)

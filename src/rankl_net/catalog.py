@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from . import paths, units
-from .errors import unknown_name
+from .errors import InputError, unknown_name
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,9 @@ class ModelInfo:
         """``context`` if it is one of the model's contexts (else InputError); None: the default."""
         if context is None:
             return self.default_context
+        if not isinstance(context, str):
+            hint = " (parameter values go in values=)" if isinstance(context, Mapping) else ""
+            raise InputError(f"{unknown_name('context', context, self.contexts)}{hint}")
         if context not in self.contexts:
             raise unknown_name("context", context, self.contexts)
         return context

@@ -27,6 +27,8 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 
+import numpy as np
+
 from . import paths
 from .errors import InputError, unknown_name
 
@@ -213,13 +215,22 @@ class Regimen:
     per_kg: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.drug, str):
+            raise InputError(f"a regimen's drug is a name such as 'denosumab' (models/drugs.toml), got "
+                             f"{type(self.drug).__name__} {self.drug!r}")
         object.__setattr__(self, "drug", resolve_drug(self.drug).name)
         for name in ("dose", "every", "start"):
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+            if (value is not None or name != "every") and (isinstance(value, bool)
+                                                          or not isinstance(value, numbers.Real)):
                 raise InputError(f"drug:{self.drug}: {name} is a number (mg for the dose, days for times), "
                                  f"got {value!r}; a spec with units reads with "
                                  "parse_spec('drug:NAME=60mg/6mo')")
+        if not isinstance(self.per_kg, bool | np.bool_):
+            # "no" or "False" read from a table would dose per kg
+            raise InputError(f"drug:{self.drug}: per_kg is True or False, got {type(self.per_kg).__name__} "
+                             f"{self.per_kg!r}")
+        object.__setattr__(self, "per_kg", bool(self.per_kg))
         count = self.count
         if count is not None and (isinstance(count, bool) or not isinstance(count, numbers.Integral)):
             raise InputError(f"drug:{self.drug}: count is a whole number of doses, got {self.count!r}")

@@ -777,6 +777,15 @@ def _integrator_message(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+def check_engine(engine, call: str, kind: type | None = None,
+                 source: str = "load_model(name).engine") -> None:
+    """Refuse an ``engine`` argument of ``call`` that is not a compiled ``kind`` (default
+    :class:`Engine`), naming where one comes from (``source``)."""
+    if not isinstance(engine, kind or Engine):
+        raise InputError(f"{call}: engine is the compiled model of {source}, got {type(engine).__name__} "
+                         f"{engine!r:.60}")
+
+
 def check_points(points: int) -> None:
     """Refuse a number of output time points that is not a whole number from 2 to ``MAX_POINTS``."""
     if isinstance(points, bool) or not isinstance(points, int | np.integer):

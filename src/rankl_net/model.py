@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 import pandas as pd
 
 from .catalog import ModelInfo, get_model
+from .dosing import parse_time
 from .engine import Engine, build, load
 from .errors import DosesAfterEndWarning, InputError, name_list
 from .perturbations import Perturbation, as_perturbations, condition_spec, doses_after_end, to_changes
@@ -71,13 +73,30 @@ class Model:
     def _perturbations(self, specs: Sequence[PerturbationLike]) -> list[Perturbation]:
         out = self._active
         for s in specs:
-            if not isinstance(s, (str, *Perturbation.__args__)):
-                hint = " (pass them as separate arguments, simulate('ko:OPG', 'ko:RANK'))" if isinstance(
-                    s, list | tuple) else ""
+            hint = self._misplaced(s)
+            if hint or not isinstance(s, (str, *Perturbation.__args__)):
+                if not hint and isinstance(s, list | tuple):
+                    hint = " (pass them as separate arguments, simulate('ko:OPG', 'ko:RANK'))"
                 raise InputError(f"a perturbation is a spec such as 'ko:OPG' or a Perturbation object, got "
                                  f"{type(s).__name__} {s!r}{hint}")
             out.extend(as_perturbations(s))
         return out
+
+    def _misplaced(self, arg) -> str:
+        """A hint when a positional argument is an end time or readouts given without their
+        keyword (``simulate("ko:OPG", 84)``), else ""."""
+        if isinstance(arg, numbers.Real) and not isinstance(arg, bool):
+            return f" (an end time is given by keyword: end={arg!r})"
+        if isinstance(arg, str) and ":" not in arg:
+            try:
+                parse_time(arg)
+                return f" (an end time is given by keyword: end={arg!r})"
+            except InputError:
+                pass
+        names = [arg] if isinstance(arg, str) else arg if isinstance(arg, list | tuple) else []
+        if names and all(isinstance(n, str) and n.strip() in self.engine.symbols for n in names):
+            return f" (readouts are given by keyword: readouts={arg!r})"
+        return ""
 
     def _readouts(self, readouts: Sequence[str] | str | None) -> list[str]:
         if readouts is None:

@@ -33,7 +33,7 @@ from functools import cache
 from .annotations import node_table
 from .dosing import Regimen, parse_regimen, read_number, resolve_drug
 from .dosing import spec_number as _num
-from .engine import Changes, Dosing, Engine, TimedChange
+from .engine import Changes, Dosing, Engine, TimedChange, check_engine
 from .errors import InputError, unknown_name
 
 
@@ -340,6 +340,8 @@ def resolve_node(name: str, engine: Engine) -> Node:
 
     An unknown name raises an error listing the valid ones with a close-match suggestion.
     """
+    check_engine(engine, "resolve_node(name, engine)")
+    _check_name("node", name)
     by_name, by_id = _lookup(engine)
     node = by_name.get(name.casefold()) or by_id.get(name)
     if node is not None:
@@ -440,8 +442,9 @@ def doses_after_end(perturbations: Sequence[Perturbation], changes: Changes, end
     return said
 
 
-def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes:
-    """Turn perturbations into the parameter and species changes the engine applies.
+def to_changes(perturbations: str | Perturbation | Sequence[str | Perturbation], engine: Engine) -> Changes:
+    """Turn perturbations (a spec, a perturbation object or a list of them, as
+    :func:`as_perturbations` takes them) into the parameter and species changes the engine applies.
 
     Presets are applied first (two presets may not set the same symbol to different values);
     then the other perturbations in order.
@@ -451,6 +454,8 @@ def to_changes(perturbations: Sequence[Perturbation], engine: Engine) -> Changes
     6 in the window); an untimed ``set:`` of the same quantity changes its value outside the
     window only, wherever it is listed.
     """
+    check_engine(engine, "to_changes(perturbations, engine)")
+    perturbations = as_perturbations(perturbations)
     changes = Changes()
     params = changes.parameters
     presets = [p for p in perturbations if isinstance(p, Preset)]

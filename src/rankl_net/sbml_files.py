@@ -21,7 +21,7 @@ import libsbml
 import pandas as pd
 
 from .dosing import Regimen, parse_time
-from .engine import Changes, Engine
+from .engine import Changes, Engine, check_engine
 from .errors import InputError, name_list, unknown_name
 from .perturbations import (
     Inhibition,
@@ -415,10 +415,8 @@ def generic_changes(
         The knocked-out species and the changes on the (clamped) model. A knockout wins over
         any other change of the same species.
     """
-    if not isinstance(engine, FileEngine):
-        swapped = " (the perturbations come first)" if isinstance(perturbations, FileEngine) else ""
-        raise InputError(f"generic_changes(perturbations, engine): engine is the FileEngine of load_any, "
-                         f"got {type(engine).__name__}{swapped}")
+    swapped = " (the perturbations come first)" if isinstance(perturbations, Engine) else ""
+    check_engine(engine, f"generic_changes(perturbations, engine){swapped}", FileEngine, "load_any(path)")
     if isinstance(perturbations, Iterable) and not isinstance(perturbations, str | list | tuple):
         perturbations = list(perturbations)  # a generator, say
     perts = as_perturbations(perturbations)
