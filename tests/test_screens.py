@@ -1089,6 +1089,15 @@ def test_a_sensitivity_range_below_zero_of_a_rate_is_refused():
     assert problem("bone", {"pth": (0.0, 3.0)})["bounds"] == [[0.0, 3.0]]
 
 
+def test_a_sensitivity_parameter_computed_by_a_rule_is_neither_taken_nor_suggested():
+    from rankl_net.sensitivity import problem
+
+    with pytest.raises(InputError, match="rankl_free is computed by an assignment rule in bone"):
+        problem("bone", {"rankl_free": (1.0, 2.0)})
+    with pytest.raises(InputError, match="Did you mean 'OPG_expr'"):  # not rankl_free
+        problem("bone", {"opg_free": (10.0, 50.0)})
+
+
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"n": -4}, "n must be a whole number of at least 2, got -4"),  # was numpy's "negative dimensions"
     ({"n": 0}, "at least 2"),  # was "the screen has no conditions"

@@ -29,6 +29,8 @@ def problem(model: str, parameters: Mapping[str, tuple[float, float]], context: 
     if not parameters:
         raise InputError("give at least one parameter with its range")
     engine = load(model, context)
+    # quantities computed by assignment rules cannot be set: neither named nor suggested
+    settable = [p for p in engine.parameter_ids if p not in engine.assigned_ids]
     for pid, bounds in parameters.items():
         try:
             if isinstance(bounds, str | bytes) or len(bounds) != 2:
@@ -37,8 +39,11 @@ def problem(model: str, parameters: Mapping[str, tuple[float, float]], context: 
         except (TypeError, ValueError):
             raise InputError(f"{pid}: the range is two numbers (low, high), such as (1.5, 6.0), "
                              f"got {bounds!r}") from None
-        if pid not in engine.parameter_ids:
-            raise unknown_name("parameter", pid, engine.parameter_ids)
+        if pid in engine.assigned_ids:
+            raise InputError(f"{pid} is computed by an assignment rule in {engine.name} and cannot be "
+                             "varied; vary one of its inputs")
+        if pid not in settable:
+            raise unknown_name("parameter", pid, settable)
         if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
             raise InputError(f"{pid}: the range must be finite with low < high, got {lo}:{hi}")
         if lo < 0 and nonnegative(pid, engine):
