@@ -87,6 +87,10 @@ def test_lines_are_chosen_by_name():
         rankl_net.run_phenotypes(["OPG"])
     with pytest.raises(rankl_net.InputError, match="no genetic line given"):
         rankl_net.run_phenotypes([])
+    # in any case, as model and node names are
+    assert rankl_net.run_phenotypes(["opg-/-"])["line"].tolist() == ["OPG-/-"]
+    with pytest.raises(rankl_net.InputError, match="lines are names such as 'OPG-/-' .* got int 3"):
+        rankl_net.run_phenotypes(3)
 
 
 @pytest.mark.parametrize("context", ["mouse", "human"])

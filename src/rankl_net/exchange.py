@@ -444,7 +444,7 @@ def experiment_spec(
             ),
         )
     if experiment == "genetic_lines":
-        from .experiments import AGE_DAYS, read_genetic_lines
+        from .experiments import AGE_DAYS, line_named, read_genetic_lines
 
         if model_name != "bone":
             raise InputError(f"the genetic_lines experiment runs on the bone model, not {model_name!r}")
@@ -453,12 +453,7 @@ def experiment_spec(
         # the lines of the bone model (drug rows run on the clinical model)
         all_lines = [gl for gl in read_genetic_lines() if (gl.model, gl.context) == ("bone", "mouse")]
         if lines is not None:
-            lines = name_list(lines, "lines", commas=False)
-            known = {gl.line: gl for gl in all_lines}
-            for name in lines:
-                if name not in known:
-                    raise unknown_name("genetic line", name, known)
-            all_lines = [known[n] for n in lines]
+            all_lines = [line_named(n, all_lines) for n in name_list(lines, "lines", commas=False)]
         eng = load("bone", "mouse")
         conds = [SedCondition("wild_type", "wild type", {})]
         for gl in all_lines:

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .errors import InputError, unknown_name
+from .errors import InputError, is_ordered_collection, unknown_name
 from .model import Model
 
 AGE_DAYS = 84.0
@@ -103,6 +103,15 @@ def osteoclasts_agree(expected: str, observed: str) -> bool:
     return expected == observed
 
 
+def line_named(name: str, lines: Sequence[GeneticLine]) -> GeneticLine:
+    """The line of ``lines`` called ``name``, in any case ("opg-/-"); an unknown name raises
+    InputError with the closest line name."""
+    by_name = {gl.line.casefold(): gl for gl in lines}
+    if not isinstance(name, str) or name.strip().casefold() not in by_name:
+        raise unknown_name("genetic line", name, [gl.line for gl in lines])
+    return by_name[name.strip().casefold()]
+
+
 def run_phenotypes(
     lines: Sequence[GeneticLine | str] | str | None = None, age_days: float = AGE_DAYS
 ) -> pd.DataFrame:
@@ -123,17 +132,18 @@ def run_phenotypes(
     if lines is None:
         lines = read_genetic_lines()
     else:
+        if not isinstance(lines, str | GeneticLine) and not is_ordered_collection(lines):
+            raise InputError(f"lines are names such as 'OPG-/-' or GeneticLine objects (one, or a list), got "
+                             f"{type(lines).__name__} {lines!r}")
         lines = [lines] if isinstance(lines, str | GeneticLine) else list(lines)
         if not lines:
             raise InputError("no genetic line given; leave lines out for every line of the file")
-        by_name = {gl.line: gl for gl in read_genetic_lines()}
         for gl in lines:
-            if isinstance(gl, str) and gl not in by_name:
-                raise unknown_name("genetic line", gl, by_name)
             if not isinstance(gl, str | GeneticLine):
                 raise InputError(f"a genetic line is a name such as 'OPG-/-' or a GeneticLine, got "
                                  f"{type(gl).__name__} {gl!r}")
-        lines = [by_name[gl] if isinstance(gl, str) else gl for gl in lines]
+        every = read_genetic_lines()
+        lines = [line_named(gl, every) if isinstance(gl, str) else gl for gl in lines]
     readouts = ["bone_volume", "osteoclasts", "osteoblasts", "ctx"]
     models: dict[tuple[str, str], Model] = {}
     wild_types: dict[tuple[str, str], pd.Series] = {}
