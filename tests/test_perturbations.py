@@ -66,6 +66,9 @@ def test_parse_spec(spec, expected):
         ("set:pth=1@7-nan", "finite"),
         ("set:pth=1@7-", "cannot read the time window"),
         ("set:pth=1@-1", "cannot read the time window"),
+        ("set:pth=6@2wk-4wk", "'2wk' is not a number; the times of a set: window are numbers in the model's "
+         "time unit"),
+        ("", "for the wild type give no perturbation at all"),
     ],
 )
 def test_bad_specs_are_rejected_with_a_reason(spec, message):

@@ -198,6 +198,14 @@ def _number(text: str, spec: str) -> float:
         raise InputError(f"{spec!r}: {text!r} is not a number (valid forms: {SPEC_HELP})") from None
 
 
+def _window_time(text: str, part: str) -> float:
+    try:
+        return read_number(text)
+    except ValueError:
+        raise InputError(f"{part!r}: {text!r} is not a number; the times of a set: window are numbers "
+                         "in the model's time unit (hours or days: see `rankl-net models`)") from None
+
+
 def parse_spec(spec: str) -> list[Perturbation]:
     """Parse one condition spec (perturbations joined by ``+``) into perturbation objects."""
     if not isinstance(spec, str):
@@ -249,8 +257,7 @@ def _parse_one(part: str, whole: str) -> Perturbation:
         if not times or not times["t0"] or times["t1"] == "":
             raise InputError(f"{part!r}: cannot read the time window {window!r}; write @T0 or @T0-T1 "
                              "with 0 <= T0 < T1")
-        start = _number(times["t0"], part)
-        end = _number(times["t1"], part) if times["t1"] is not None else None
+        start, end = (None if t is None else _window_time(t, part) for t in (times["t0"], times["t1"]))
     return SetValue(target, v, start, end)
 
 
