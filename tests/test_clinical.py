@@ -267,6 +267,13 @@ def test_the_python_api_warns_when_the_run_is_too_short_for_a_regimen(clinical):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an open-ended regimen runs to the end: nothing to say
         clinical.final("drug:denosumab=60mg/6mo", "drug:denosumab=60mg/6mo*2", end=365.25, readouts=["ctx"])
+    # a set: window that opens at or after the end has no effect either
+    with pytest.warns(DosesAfterEndWarning, match="set:pth=6@400-500: its window opens at 400 days, not "
+                      "within the 365 days simulated; it has no effect"):
+        clinical.final("set:pth=6@400-500", end=365, readouts=["ctx"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clinical.final("set:pth=6@300-500", end=365, readouts=["ctx"])
 
 
 def test_simulate_says_when_a_counted_regimen_loses_doses_to_the_end():

@@ -26,7 +26,8 @@ class SimulationError(RanklNetError, RuntimeError):
 
 class DosesAfterEndWarning(UserWarning):
     """A counted dosing regimen has doses at or after the end of the simulation: they are not
-    given (the run is shorter than the regimen)."""
+    given (the run is shorter than the regimen); or a ``set:`` window opens at or after the end,
+    and has no effect."""
 
 
 class PreequilibrationError(SimulationError):

@@ -435,9 +435,12 @@ def doses_after_end(perturbations: Sequence[Perturbation], changes: Changes, end
                     time_unit: str) -> list[str]:
     """One sentence per regimen of ``perturbations`` with doses at or after ``end`` (model time
     units), which are not given: a counted regimen (``*N``) or a single dose; ``changes`` is
-    :func:`to_changes` of the same perturbations. An open-ended regimen runs to the end."""
+    :func:`to_changes` of the same perturbations. An open-ended regimen runs to the end. A
+    ``set:`` window that opens at or after ``end`` has no effect either, and is named too."""
     regimens = [p for p in perturbations if isinstance(p, Regimen)]
-    said = []
+    said = [f"{p.spec}: its window opens at {p.start:g} {time_unit}s, not within the {end:g} {time_unit}s "
+            "simulated; it has no effect" for p in perturbations
+            if isinstance(p, SetValue) and p.start > 0 and p.start >= end]
     for regimen, dosing in zip(regimens, changes.dosing, strict=True):
         given = dosing.number_before(end)
         if dosing.every is None and given == 0:
