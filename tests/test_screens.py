@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import rankl_net
-from rankl_net import InputError, SimulationError, paths, screens
+from rankl_net import InputError, SimulationError, analysis, paths, screens
 from rankl_net.analysis import (
     bliss_excess,
     combination_matrix,
@@ -632,7 +632,10 @@ def test_a_flat_or_short_series_has_no_hill_fit():
                                            "a Hill fit needs at least 5")
     assert is_flat(np.where(x > 0.9, np.nan, flat)) and not is_flat([1.0, 2.0, np.nan])
     assert np.isfinite(fit_hill(x, hill(x, 200.0, 0.9, 0.3, 1.7))["ic50"])
-    assert fit_hill(-x, hill(x, 200.0, 0.9, 0.3, 1.7))["note"] == "no dose above 0"
+    # a dose below 0 is not a dose (the Hill curve would read it as 0)
+    with pytest.raises(InputError, match=re.escape("levels: a Hill fit takes doses of 0 (no dose) or more, "
+                                                   "got -0.125 (and 7 more below 0)")):
+        fit_hill(-x, hill(x, 200.0, 0.9, 0.3, 1.7))
 
 
 def test_a_series_that_does_not_fix_its_hill_parameters_is_called_ambiguous():
@@ -724,8 +727,10 @@ def test_combination_matrix_takes_the_absent_level_of_each_agent():
     rows = combination_matrix(values, 100.0, absent=(1.0, 0.0))
     assert rows[["level_a", "level_b"]].values.tolist() == [[0.0, 0.4], [0.5, 0.4]]
     np.testing.assert_allclose(rows["bliss_excess"], 0.0, atol=1e-12)
-    # read with 0 as absent for both, the same matrix pairs other conditions
-    assert combination_matrix(values, 100.0)["level_a"].tolist() == [0.5]
+    # read with 0 as absent for both, (1, 0.4) is a combination without its single agent (1, 0)
+    with pytest.raises(InputError, match=re.escape("the combination (1, 0.4) has no single-agent value at "
+                                                   "(1, 0): each agent alone")):
+        combination_matrix(values, 100.0)
 
 
 def test_combination_matrix_is_zero_for_independent_agents_either_way():
@@ -1404,8 +1409,17 @@ def test_analysis_calls_with_wrong_arguments_say_what_is_wrong(call, message):
         call()
 
 
-def test_a_combination_matrix_without_single_agents_keeps_its_columns():
-    empty = combination_matrix({(0.5, 0.5): 1.0}, 2.0)
+def test_a_combination_matrix_names_a_missing_single_agent_and_keeps_its_columns_without_combinations():
+    """A combination without its single agents (or read with the wrong absent levels) cannot be
+    scored: the missing single-agent value is named, not a table left empty in silence."""
+    with pytest.raises(InputError, match=re.escape("the combination (0.5, 0.5) has no single-agent value at "
+                                                   "(0.5, 0) nor (0, 0.5)")):
+        combination_matrix({(0.5, 0.5): 1.0}, 2.0)
+    knockdowns = {(1.0, 0.5): 1.5, (0.5, 1.0): 1.5, (0.5, 0.5): 1.0}  # absent at 1, not 0
+    with pytest.raises(InputError, match=re.escape("(absent=(0, 0)); give them in values, or the agents'")):
+        combination_matrix(knockdowns, 2.0)
+    assert len(combination_matrix(knockdowns, 2.0, absent=(1.0, 1.0))) == 1
+    empty = combination_matrix({(0.5, 0.0): 1.0, (0.0, 0.5): 1.5}, 2.0)  # single agents only
     assert empty.empty
     assert list(empty.columns) == ["level_a", "level_b", "effect", "bliss_excess", "hsa_excess"]
 
@@ -1468,3 +1482,164 @@ def test_run_screen_warns_of_doses_after_the_end_once_and_refuses_no_readouts(tm
     monkeypatch.chdir(tmp_path)
     run_screen("bone", ["ko:OPG"], end=28, readouts=["bone_volume"], workers=1, out="~/s")
     assert screens.is_screen_folder(tmp_path / "home" / "s") and not (tmp_path / "~").exists()
+
+
+@pytest.mark.parametrize("targets", [np.array(["OPG", "RANK"]), pd.Series(["OPG", "RANK"]),
+                                     (t for t in ["OPG", "RANK"])])
+def test_knockout_targets_are_names_in_any_ordered_collection(targets):
+    assert screens.knockout_conditions("bone", targets, pairs=True) == ["ko:OPG+ko:RANK"]
+
+
+@pytest.mark.parametrize(("targets", "message"), [
+    (5, "knockout targets ('all', or nodes to knock out) must be a name, names separated by commas or a list "
+        "of names, got int 5"),
+    (["OPG", 3], "got list ['OPG', 3]"),
+    ({"OPG", "RANK"}, "got set"),  # no order of its own: the conditions' order would change between runs
+])
+def test_knockout_targets_of_the_wrong_kind_are_named(targets, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        screens.knockout_conditions("bone", targets)
+
+
+def test_knockout_pairs_of_one_target_and_a_model_that_is_not_a_name_say_so_without_flags():
+    with pytest.raises(InputError, match=re.escape("pairs need at least two knockout targets, got 1 (OPG)")):
+        screens.knockout_conditions("bone", ["Tnfrsf11b"], pairs=True)
+    with pytest.raises(InputError, match=re.escape("model (a shipped model's name or an SBML file's path) "
+                                                   "must be a string or a pathlib.Path, got int 5")):
+        screens.knockout_conditions(5, "OPG")
+
+
+def test_a_single_number_is_one_level_of_a_dose_series_as_in_parse_levels():
+    assert screens.dose_conditions("inh:P38", 0.5) == ["inh:P38=0.5"]
+    assert screens.dose_conditions("inh:P38", "0.5") == ["inh:P38=0.5"]
+    assert screens.dose_of("kd:RANK", 0.25).tolist() == [0.75]
+    assert screens.dose_of("kd:RANK", "0:1:3").tolist() == [1.0, 0.5, 0.0]
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: screens.dose_conditions("inh:P38", None), "levels are numbers in order (a list, a numpy array), "
+                                                       "one number, or a string such as '0:1:11'"),
+    (lambda: screens.dose_conditions("inh:P38", {0.5, 1.0}), "got set"),
+    (lambda: screens.dose_conditions("inh:P38", [0.5, "abc"]), "inh:P38: a level must be a number, got str"),
+    (lambda: screens.dose_conditions("inh:P38", [True]), "inh:P38: a level must be a number, got bool True"),
+    (lambda: screens.dose_conditions("ko:OPG", [0.5]), "perturb (--perturb) takes inh:X, kd:X, oe:X or set"),
+    (lambda: screens.parse_levels(""), "levels '' gives no level: use A:B:N"),
+    (lambda: screens.parse_levels(" , "), "levels ' , ' gives no level"),
+    (lambda: screens.dose_of("ko:OPG", [0.5]), "got 'ko:OPG'"),  # a knockout has no dose
+    (lambda: screens.dose_of(None, [0.5]), "got None"),
+    (lambda: screens.dose_of("inh:P38", None), "levels are numbers in order"),
+    (lambda: screens.levels_of(["inh:P38=0.5", "ko:OPG"]), "'ko:OPG' is not a condition of a dose series"),
+    (lambda: screens.connect(5), "scheduler is the address of a Dask scheduler, tcp://HOST:PORT, got int 5"),
+])
+def test_dose_series_calls_with_wrong_arguments_say_what_is_wrong(call, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        call()
+
+
+def test_levels_of_one_spec_and_the_units_of_one_readout():
+    assert screens.levels_of("inh:P38=0.5").tolist() == [0.5]
+    assert list(screens.readout_units("bone", "bone_volume")) == ["bone_volume"]  # not its letters
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"model": 5}, "model (a shipped model's name or an SBML file's path) must be a string or a pathlib"),
+    ({"out": 5}, "out must be a string or a pathlib.Path, got int 5"),
+    ({"worker_timeout": "x"}, "run_screen: worker_timeout must be a number, got str 'x'"),
+    ({"workers": 0}, "workers must be at least 1, got 0"),
+])
+def test_run_screen_arguments_of_the_wrong_kind_are_named(tmp_path, monkeypatch, kwargs, message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match="^" + re.escape(message)):  # the Python argument, not a flag
+        run_screen(**{"model": "bone", "conditions": ["ko:OPG"], "workers": 1, "end": 7, **kwargs})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_hsa_excess_of_an_agent_without_an_effect_is_nan_whichever_agent_it_is():
+    assert np.isnan(hsa_excess(0.25, np.nan, 0.5)) and np.isnan(hsa_excess(np.nan, 0.25, 0.5))
+    for failed in ((0.5, 0.0), (0.0, 0.5)):  # a single agent that failed (NaN), as a or as b
+        values = {(0.5, 0.0): 1.5, (0.0, 0.5): 1.5, (0.5, 0.5): 1.0, failed: np.nan}
+        rows = combination_matrix(values, 2.0)
+        assert rows[["bliss_excess", "hsa_excess"]].isna().all(axis=None), failed
+
+
+SCREEN_COLUMNS = "perturbation, readout, log2_fold_change, status"
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: combination_matrix([((0.5, 0.5), 1.0)], 2.0),
+     "values maps each combination's two levels, (level_a, level_b), to the readout (a dict), got list"),
+    (lambda: combination_matrix({(0.5, 0): 1.0}, 2.0, absent=0),
+     "absent is the level of each agent when it is not given, (absent_a, absent_b), got 0"),
+    (lambda: combination_matrix({(0.5, 0): "1"}, 2.0), "combination (0.5, 0): its value must be a number"),
+    (lambda: combination_matrix({("a", 0): 1.0}, 2.0), "a combination is keyed by its two levels"),
+    (lambda: analysis.pairwise_epistasis([1, 2]), f"a screen table is a pandas DataFrame with the columns "
+                                                  f"{SCREEN_COLUMNS}, got list [1, 2]"),
+    (lambda: analysis.pairwise_epistasis({"status": ["ok"]}), "got dict {'status': ['ok']}"),
+    (lambda: analysis.pairwise_epistasis(pd.DataFrame({"perturbation": ["ko:OPG"], "readout": ["x"]})),
+     f"a screen table needs the columns {SCREEN_COLUMNS}; this one lacks log2_fold_change, status"),
+    (lambda: analysis.pair_matrix(pd.DataFrame({"readout": ["x"], "status": ["ok"], "perturbation": ["a+b"]}),
+                                  "x"), "this one lacks log2_fold_change"),
+    (lambda: analysis.pair_matrix([], "x"), "a screen table is a pandas DataFrame"),
+    (lambda: analysis.hill_fits([1]), "a dose-response table is a pandas DataFrame with the columns readout, "
+                                      "dose, value, baseline_value, got list [1]"),
+    (lambda: analysis.fit_summary(pd.DataFrame({"readout": ["x"]})), "a table of hill_fits needs the"),
+    (lambda: analysis.fit_notes(pd.DataFrame({"readout": ["x"]})), "this one lacks quality, note"),
+    (lambda: screens.order_table([1], ["a"], ["x"]), "a screen table is a pandas DataFrame"),
+    (lambda: fit_hill([-1, 0, 1, 2, 3, 4], [1.0, 1.0, 0.9, 0.5, 0.2, 0.1]),
+     "levels: a Hill fit takes doses of 0 (no dose) or more, got -1"),
+    (lambda: fit_hill("abc", [1.0]), "levels and responses must be two series of numbers, got str 'abc'"),
+    (lambda: fit_hill([0, 0.1, 0.2], [1, 2, 3], confidence="95%"), "fit_hill: confidence must be a number"),
+])
+def test_analysis_of_the_wrong_objects_says_what_it_takes(call, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        call()
+
+
+def test_a_report_of_the_wrong_object_says_it_takes_a_path(tmp_path):
+    from rankl_net.report import read_results, write_report
+
+    table = pd.DataFrame({"perturbation": ["ko:OPG"], "readout": ["x"], "log2_fold_change": [-1.0],
+                          "status": ["ok"]})
+    said = "results (a screen's folder, or its table saved as .csv or .parquet) must be a string or a pathlib"
+    for results in (table, [1], {"x": 1}):
+        with pytest.raises(InputError, match=re.escape(said)):
+            write_report(results, tmp_path / "r.html")
+    with pytest.raises(InputError, match=re.escape(said)):
+        read_results(5)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    with pytest.raises(InputError, match=re.escape("out must be a string or a pathlib.Path, got NoneType")):
+        write_report(tmp_path / "t.csv", None)
+    assert list(tmp_path.iterdir()) == [tmp_path / "t.csv"]
+
+
+def test_a_report_reads_a_minimal_table_and_names_the_columns_a_dose_matrix_needs(tmp_path):
+    from rankl_net.report import write_report
+
+    # failed rows without a message column are listed by their perturbation
+    table = pd.DataFrame({"perturbation": ["ko:OPG", "ko:RANK"], "readout": "x", "log2_fold_change": -1.0,
+                          "status": ["ok", "failed"]})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    page = write_report(tmp_path / "t.csv", tmp_path / "t.html").read_text(encoding="utf-8")
+    assert "Failed conditions" in page
+    # a two-agent matrix needs the values its Bliss analysis takes fractions of
+    matrix = table.assign(perturbation=["inh:P38=0.5", "inh:P38=0.5+inh:CTSK=0.5"], status="ok")
+    matrix.to_csv(tmp_path / "m.csv", index=False)
+    with pytest.raises(InputError, match=re.escape("a table of a two-agent dose matrix needs the columns "
+                                                   "value, baseline_value; this one lacks value")):
+        write_report(tmp_path / "m.csv", tmp_path / "m.html")
+
+
+def test_the_report_scores_the_combinations_whose_single_agents_it_has(tmp_path):
+    """One single agent failed (or was left out): the combinations that have both are scored."""
+    from rankl_net.report import write_report
+
+    conds = ["inh:P38=0.5", "inh:P38=0.9", "inh:CTSK=0.5", "inh:P38=0.5+inh:CTSK=0.5",
+             "inh:P38=0.9+inh:CTSK=0.5"]
+    table = pd.DataFrame({"condition_id": [f"c{i}" for i in range(5)], "perturbation": conds,
+                          "background": "", "readout": "osteoclasts", "value": [1.5, 1.0, 1.5, 1.0, 0.5],
+                          "baseline_value": 2.0, "log2_fold_change": -1.0,
+                          "status": ["ok", "failed", "ok", "ok", "ok"], "message": ""})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    page = write_report(tmp_path / "t.csv", tmp_path / "t.html").read_text(encoding="utf-8")
+    shown = next(t for t in pd.read_html(io.StringIO(page)) if "bliss_excess" in t.columns)
+    assert shown[["inh:P38", "inh:CTSK"]].values.tolist() == [[0.5, 0.5]]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, unknown_name
+from .errors import InputError, check_number, given, name_list, unknown_name
 
 
 def hill(x: np.ndarray, baseline: float, emax: float, ic50: float, h: float, *,
@@ -41,6 +42,19 @@ HILL_RANGE = (0.1, 20.0)
 AMBIGUOUS_IC50_SPAN = 100.0
 # a fit whose RMS residual exceeds this fraction of the response's range does not describe it
 POOR_FIT = 0.05
+
+
+def check_table(table: object, columns: Sequence[str], what: str) -> None:
+    """Refuse a ``table`` that is not a pandas DataFrame with ``columns`` with an
+    :class:`InputError` saying ``what`` it should be ("a screen table"), the columns it needs and
+    those it lacks, or what was given instead."""
+    if not isinstance(table, pd.DataFrame):
+        raise InputError(f"{what} is a pandas DataFrame with the columns {', '.join(columns)}, got "
+                         f"{given(table)}")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise InputError(f"{what} needs the columns {', '.join(columns)}; this one lacks "
+                         f"{', '.join(missing)}")
 
 
 def log2_fold_change(value: float, baseline: float, scale: float = 0.0, noise: float = 0.0) -> float:
@@ -80,9 +94,10 @@ def fit_hill(
 ) -> dict[str, float]:
     """Least-squares Hill fit with confidence intervals from the parameter covariance.
 
-    ``levels`` are doses: 0 is no dose. With ``anchored`` (dose 0 leaves the model as it is:
-    inhibition, knockdown, overexpression), the baseline is not fitted but fixed at
-    ``reference``, the readout without the perturbation, which is known exactly; then three
+    ``levels`` are doses, 0 (no dose) or more, and ``responses`` the readout at each (numbers in
+    order, of the same length; NaN where a level failed). With ``anchored`` (dose 0 leaves the
+    model as it is: inhibition, knockdown, overexpression), the baseline is not fitted but fixed
+    at ``reference``, the readout without the perturbation, which is known exactly; then three
     parameters are fitted and the baseline's interval is the reference itself.
 
     Returns baseline, emax, ic50 (same unit as ``levels``), hill, their lower/upper bounds
@@ -97,8 +112,7 @@ def fit_hill(
     without this perturbation (a percent change on top of a drug is not 0 there), False for a
     positive quantity. The numbers
     are NaN when the data cannot fix the parameters: fewer than ``MIN_HILL_LEVELS`` distinct
-    doses, no positive dose, or a flat response (one that moves by at most ``FLAT_RESPONSE``
-    of its size).
+    doses or a flat response (one that moves by at most ``FLAT_RESPONSE`` of its size).
 
     ``quality`` says how far to trust the numbers: "ok"; "ambiguous" when the series does not
     fix them: the IC50 at the edge of its range (``IC50_REACH`` times beyond the tested levels,
@@ -112,11 +126,21 @@ def fit_hill(
     "hill", "emax", comma-separated, or ""): their values are bounds, not estimates (see
     :func:`fit_summary`).
     """
-    x = np.asarray(levels, float)
-    y = np.asarray(responses, float)
+    try:
+        x, y = np.asarray(levels, float), np.asarray(responses, float)
+    except (TypeError, ValueError):
+        raise InputError(f"levels and responses must be two series of numbers, got {given(levels)} and "
+                         f"{given(responses)}") from None
     if x.shape != y.shape or x.ndim != 1:
         raise InputError(f"levels and responses must be two series of the same length, got {x.shape} and "
                          f"{y.shape}")
+    below = x[x < 0]  # a dose is measured from no dose (0); the Hill curve has none below it
+    if len(below):
+        more = f" (and {len(below) - 1} more below 0)" if len(below) > 1 else ""
+        raise InputError(f"levels: a Hill fit takes doses of 0 (no dose) or more, got {below[0]:g}{more}")
+    check_number("fit_hill", "confidence", confidence)
+    if reference is not None:
+        check_number("fit_hill", "reference", reference)
     if not 0.0 < confidence < 1.0:
         raise InputError(f"confidence is a fraction between 0 and 1 (0.95 for 95 %), got {confidence!r}")
     if anchored and reference is None:  # (a NaN reference, a failed one, fits the baseline)
@@ -146,14 +170,12 @@ def fit_hill(
     if is_flat(y, fractional):
         return no_fit(f"flat response: it moves by at most {FLAT_RESPONSE:g} of its size")
     y0 = float(y[np.argmin(x)])
-    positive = x[x > 0]
+    positive = x[x > 0]  # (doses are 0 or more, and at least MIN_HILL_LEVELS differ)
     span = y[np.argmax(x)] - y0
 
     def model(xx, b, e, log_ic50, log_h):
         return hill(xx, b, e, math.exp(log_ic50), math.exp(log_h), fractional=fractional)
 
-    if not len(positive):
-        return no_fit("no dose above 0")
     # the IC50 within IC50_REACH of the tested levels; a positive response cannot fall below
     # zero (emax <= 1)
     lo_ic, hi_ic = math.log(positive.min() / IC50_REACH), math.log(positive.max() * IC50_REACH)
@@ -260,6 +282,7 @@ def fit_summary(fits: pd.DataFrame) -> pd.DataFrame:
     maximal effect at its bound (a rise that does not level off) the IC50 and the Hill
     coefficient are set by that bound: these are left empty too (:func:`hill_fits` keeps every
     value)."""
+    check_table(fits, [*HILL_SUMMARY, "at_bound"], "a table of hill_fits")
     shown = fits[HILL_SUMMARY].copy()
     at_bound = fits["at_bound"].fillna("").astype(str).str.split(",")
     ic50_or_emax_at_bound = at_bound.map(lambda names: "ic50" in names or "emax" in names)
@@ -271,6 +294,7 @@ def fit_summary(fits: pd.DataFrame) -> pd.DataFrame:
 def fit_notes(fits: pd.DataFrame) -> list[str]:
     """One line per fit that is not "ok" in a table of :func:`hill_fits`: the readout, the
     fit's quality and why."""
+    check_table(fits, ["readout", "quality", "note"], "a table of hill_fits")
     said = {"ambiguous": "ambiguous fit", "none": "no fit"}
     return [f"{r.readout}: {said[r.quality]}: {r.note}" for r in fits.itertuples() if r.quality != "ok"]
 
@@ -281,7 +305,10 @@ def hill_fits(series: pd.DataFrame, anchored: bool = False, changes: Collection[
     row per readout; ``anchored``: as for :func:`fit_hill`. ``changes``: the readouts that are
     changes from a reference (a shipped model's ``percent_changes``), fitted in their unit
     ("absolute") whatever their value without the perturbation; the others as the reference
-    decides (:func:`fit_hill`)."""
+    decides (:func:`fit_hill`); one name is one readout."""
+    if not isinstance(series, pd.DataFrame):  # (the columns a DataFrame lacks are named below)
+        check_table(series, ["readout", "dose", "value", "baseline_value"], "a dose-response table")
+    changes = name_list(changes, "changes", commas=False) if isinstance(changes, str) else changes
     dose = "dose" if "dose" in series.columns else "level"
     missing = [c for c in (dose, "readout", "value", "baseline_value") if c not in series.columns]
     if missing:
@@ -308,8 +335,9 @@ def bliss_excess(effect_a: float, effect_b: float, effect_ab: float) -> float:
 
 
 def hsa_excess(effect_a: float, effect_b: float, effect_ab: float) -> float:
-    """Observed combined effect minus the highest single agent's effect."""
-    return effect_ab - max(effect_a, effect_b)
+    """Observed combined effect minus the highest single agent's effect; NaN when either single
+    agent's effect is NaN (which agent is the higher is then unknown)."""
+    return effect_ab - float(np.maximum(effect_a, effect_b))
 
 
 def epistasis(lfc_a: float, lfc_b: float, lfc_ab: float) -> float:
@@ -322,7 +350,10 @@ def epistasis(lfc_a: float, lfc_b: float, lfc_ab: float) -> float:
 
 
 def pairwise_epistasis(table: pd.DataFrame) -> pd.DataFrame:
-    """Epistasis of every pair in a knockout screen table holding the singles and the pairs."""
+    """Epistasis of every pair in a knockout screen table holding the singles and the pairs (a
+    DataFrame with the columns perturbation, readout, log2_fold_change and status, as
+    :func:`rankl_net.screens.run_screen` returns)."""
+    check_table(table, ["perturbation", "readout", "log2_fold_change", "status"], "a screen table")
     ok = table[table["status"] == "ok"]
     single = {(r.perturbation, r.readout): r.log2_fold_change
               for r in ok.itertuples() if "+" not in r.perturbation}
@@ -342,26 +373,40 @@ def combination_matrix(values: Mapping[tuple[float, float], float], baseline: fl
                        rising: bool = False, absent: tuple[float, float] = (0.0, 0.0)) -> pd.DataFrame:
     """Bliss and HSA excess for a dose matrix of two agents.
 
-    ``values`` maps (level_a, level_b) to the readout; a level equal to the agent's ``absent``
-    level (0 for a dose or an inhibited fraction, 1 for a knockdown's kept fraction or a fold
-    expression) means the agent is not given; (absent, absent) need not be present
-    (``baseline`` is the value without either agent). Effects are fractions of the baseline in
+    ``values`` maps (level_a, level_b) to the readout (a number; NaN for a failed condition); a
+    level equal to the agent's ``absent`` level (a pair of numbers: 0 for a dose or an inhibited
+    fraction, 1 for a knockdown's kept fraction or a fold expression) means the agent is not
+    given. Every combination needs its two single agents, each alone with the other at its
+    absent level (an InputError names one that is missing); (absent, absent) need not be
+    present (``baseline`` is the value without either agent). Effects are fractions of the baseline in
     the direction the readout moves: ``1 - value / baseline`` (inhibition) or, with ``rising``,
     ``value / baseline - 1`` (for a readout that the agents raise, such as bone volume under
     resorption inhibitors).
     Bliss independence multiplies the single agents' folds of the baseline, so the Bliss excess
     is the combination's effect minus ``a + b - a b`` (``a + b + a b`` when rising); the
     highest-single-agent (HSA) excess is its effect minus the stronger single agent's. Above 0:
-    the combination is stronger than expected. Returns one row per combination with both agents
-    present.
+    the combination is stronger than expected; NaN where an effect is NaN. Returns one row per
+    combination with both agents present.
     """
-    bad = next((k for k in values if not (isinstance(k, tuple) and len(k) == 2)), None)
+    if not isinstance(values, Mapping):
+        raise InputError(f"values maps each combination's two levels, (level_a, level_b), to the readout (a "
+                         f"dict), got {given(values)}")
+    if not (isinstance(absent, tuple | list) and len(absent) == 2):
+        raise InputError(f"absent is the level of each agent when it is not given, (absent_a, absent_b), got "
+                         f"{absent!r}")
+    for level in absent:
+        check_number("combination_matrix", "an absent level", level)
+    bad = next((k for k in values if not (isinstance(k, tuple) and len(k) == 2 and all(
+        isinstance(x, numbers.Real) and not isinstance(x, bool) for x in k))), None)
     if bad is not None:
-        raise InputError(f"a combination is keyed by its two levels, (level_a, level_b), got {bad!r}")
+        raise InputError(f"a combination is keyed by its two levels, (level_a, level_b), two numbers, got "
+                         f"{bad!r}")
     if not (isinstance(baseline, int | float | np.number) and math.isfinite(baseline) and baseline > 0):
         raise InputError(f"baseline is the readout without either agent, a positive number, got "
                          f"{baseline!r}; effects are fractions of it (a readout that is a change from a "
                          "reference, such as a percent change, has no Bliss analysis)")
+    for key, value in values.items():
+        check_number(f"combination {key}", "its value", value)
     sign = -1.0 if rising else 1.0
     eff = {k: sign * float(fractional_effect(v, baseline)) for k, v in values.items()}
     rows = []
@@ -369,22 +414,28 @@ def combination_matrix(values: Mapping[tuple[float, float], float], baseline: fl
     for (a, b), e in sorted(eff.items()):
         if a == none_a or b == none_b:
             continue
-        ea, eb = eff.get((a, none_b)), eff.get((none_a, b))
-        if ea is None or eb is None:
-            continue
+        missing = [f"({x:g}, {y:g})" for x, y in ((a, none_b), (none_a, b)) if (x, y) not in eff]
+        if missing:
+            raise InputError(f"the combination ({a:g}, {b:g}) has no single-agent value at "
+                             f"{' nor '.join(missing)}: each agent alone, the other at its absent level "
+                             f"(absent=({none_a:g}, {none_b:g})); give them in values, or the agents' absent "
+                             "levels (1 for a knockdown's kept fraction or a fold expression)")
+        ea, eb = eff[(a, none_b)], eff[(none_a, b)]
         expected = ea + eb - sign * ea * eb  # Bliss: the single agents' folds multiply
         rows.append({"level_a": a, "level_b": b, "effect": e, "bliss_excess": e - expected,
                      "hsa_excess": hsa_excess(ea, eb, e)})
-    # no rows when no combination has both single agents: the columns stay
+    # no rows when there is no combination: the columns stay
     return pd.DataFrame(rows, columns=["level_a", "level_b", "effect", "bliss_excess", "hsa_excess"])
 
 
 def pair_matrix(table: pd.DataFrame, readout: str, value: str = "log2_fold_change", *,
                 sort: bool = False) -> pd.DataFrame:
     """Symmetric matrix of a pairwise screen: pairs off the diagonal, single perturbations on it.
-    The perturbations are in the order they first appear in ``table``, or sorted (``sort``: a
-    table read back from a results folder comes in the order of its part files)."""
-    if readout not in set(table["readout"]):
+    The perturbations are in the order they first appear in ``table`` (a screen table: columns
+    perturbation, readout, status and ``value``), or sorted (``sort``: a table read back from a
+    results folder comes in the order of its part files)."""
+    check_table(table, ["perturbation", "readout", "status", value], "a screen table")
+    if not isinstance(readout, str) or readout not in set(table["readout"]):
         raise unknown_name("readout", readout, table["readout"])
     sub = table[(table["readout"] == readout) & (table["status"] == "ok")]
     pairs = sub[sub["perturbation"].str.count(r"\+") == 1]

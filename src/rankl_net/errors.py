@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import numbers
+import os
+import reprlib
 from collections.abc import Iterable, Mapping, Set
+from pathlib import Path
 
 
 class RanklNetError(Exception):
@@ -85,6 +89,28 @@ def name_list(value: object, what: str, *, commas: bool = True) -> list[str]:
             return [str(v) for v in names]  # numpy's strings as Python's
     raise InputError(f"{what} must be a name, names separated by commas or a list of names, got "
                      f"{type(value).__name__} {value!r}")
+
+
+def check_number(where: str, what: str, value: object) -> None:
+    """Refuse a ``value`` that is not one real number (a numpy scalar is one; text, True or a
+    list is not) with an :class:`InputError` saying ``where`` (a spec, a function), ``what`` it
+    is and the value given."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputError(f"{where}: {what} must be a number, got {type(value).__name__} {value!r}")
+
+
+def as_path(value: object, what: str) -> Path:
+    """``value``, a file or folder's path (a string or a :class:`pathlib.Path`), as a Path; anything
+    else (a DataFrame, a list, None) raises :class:`InputError` naming ``what`` ("out", ...)."""
+    if isinstance(value, str | os.PathLike):
+        return Path(value)
+    raise InputError(f"{what} must be a string or a pathlib.Path, got {given(value)}")
+
+
+def given(value: object) -> str:
+    """What was given, for a message: its type and the start of its repr on one line (a
+    DataFrame or a long list is not printed whole)."""
+    return f"{type(value).__name__} {' '.join(reprlib.repr(value).split())}"
 
 
 def first_repeated(items: Iterable[str]) -> str | None:

@@ -23,7 +23,6 @@ its condition, so ``preset:breast+set:tumour_rank_expression=0`` is a RANK- brea
 from __future__ import annotations
 
 import math
-import numbers
 import re
 import weakref
 from collections.abc import Iterable, Sequence
@@ -35,6 +34,7 @@ from .dosing import Regimen, parse_regimen, read_number, resolve_drug
 from .dosing import spec_number as _num
 from .engine import Changes, Dosing, Engine, TimedChange, check_engine
 from .errors import InputError, unknown_name
+from .errors import check_number as _check_number
 
 
 @dataclass(frozen=True)
@@ -162,12 +162,6 @@ def _check_name(kind: str, name: str) -> None:
     if not isinstance(name, str) or not name.strip():
         raise InputError(f"{kind}: the target is named by one non-empty string (such as "
                          f"{'OPG' if kind != 'preset' else 'breast'}), got {type(name).__name__} {name!r}")
-
-
-def _check_number(where: str, what: str, value) -> None:
-    """A perturbation's number is one real number (a numpy scalar too), not text or True."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InputError(f"{where}: {what} must be a number, got {type(value).__name__} {value!r}")
 
 
 def _check_fraction(kind: str, node: str, f: float) -> None:

@@ -13,8 +13,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .analysis import combination_matrix, fit_notes, fit_summary, hill_fits, pair_matrix, pairwise_epistasis
-from .errors import InputError
+from .analysis import (
+    check_table,
+    combination_matrix,
+    fit_notes,
+    fit_summary,
+    hill_fits,
+    pair_matrix,
+    pairwise_epistasis,
+)
+from .errors import InputError, as_path
 from .plots import bar_figure, dose_response_figure, heatmap_figure
 from .screens import (
     MANIFEST,
@@ -30,8 +38,9 @@ from .screens import (
 
 
 def read_results(path: Path) -> pd.DataFrame:
-    """A screen's result table from a Parquet dataset folder or file, or a CSV file."""
-    path = Path(path)
+    """A screen's result table from a Parquet dataset folder or file, or a CSV file (``path``: a
+    string or a :class:`pathlib.Path`)."""
+    path = as_path(path, "results (a screen's folder, or its table saved as .csv or .parquet)")
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
     given = "give a screen folder, or a screen table written as .csv or .parquet"
@@ -81,7 +90,7 @@ def _dose_response(ok: pd.DataFrame, folder: Path, model: str | None) -> list[st
     series = sorted({p.partition("=")[0] for p in ok["perturbation"]})
     perturb = series[0] if len(series) == 1 else ""
     if "dose" not in ok.columns:  # a table written before doses were recorded
-        ok = ok.assign(dose=dose_of(perturb, ok["level"]))
+        ok = ok.assign(dose=dose_of(perturb, ok["level"]) if perturb else ok["level"])
     fits = hill_fits(ok, anchored=anchored(perturb), changes=percent_changes(model))
     figure = dose_response_figure(ok, fits, folder / "dose-response.png", title=" / ".join(series),
                                   dose_label=dose_label(model, perturb) if perturb else "dose",
@@ -158,6 +167,9 @@ def _combinations(ok: pd.DataFrame, found: tuple, folder: Path) -> tuple[list[st
             skipped.append(readout)
             continue
         values = dict(zip(sub["perturbation"].map(level_of), sub["value"], strict=True))
+        # the combinations with both single agents (one may have failed, or not be in the screen)
+        values = {(x, y): v for (x, y), v in values.items()
+                  if x == absent[0] or y == absent[1] or {(x, absent[1]), (absent[0], y)} <= values.keys()}
         singles = [v for (x, y), v in values.items() if (x == absent[0]) != (y == absent[1])]
         rising = bool(singles) and bool(np.median(singles) > baseline)
         rows = combination_matrix(values, baseline, rising=rising, absent=absent)
@@ -197,7 +209,9 @@ def write_report(results: Path, out: Path) -> Path:
     """Write ``out`` (HTML): the background, counts by status, per-readout figures of the
     knockout effects, pairwise heatmaps and epistasis when the screen holds pairs; for a
     dose-response table, the series with its Hill fits; for a two-agent dose matrix, its
-    Bliss excess; for a sensitivity table, its indices."""
+    Bliss excess; for a sensitivity table, its indices. ``results`` and ``out`` are paths (strings
+    or :class:`pathlib.Path`): a table in Python is saved first (``table.to_csv(path)``)."""
+    out = as_path(out, "out")
     table = read_results(results)
     if {"parameter", "readout"} <= set(table.columns) and ({"ST", "mu_star"} & set(table.columns)):
         with tempfile.TemporaryDirectory() as tmp:
@@ -226,7 +240,8 @@ def write_report(results: Path, out: Path) -> Path:
     failed = table[table["status"] != "ok"]
     if len(failed):
         parts += ["<h2>Failed conditions</h2>",
-                  failed[["perturbation", "message"]].drop_duplicates().to_html(index=False)]
+                  failed[[c for c in ("perturbation", "message") if c in failed]].drop_duplicates()
+                  .to_html(index=False)]
     ok = table[table["status"] == "ok"]
     dose = "level" in ok.columns
     with tempfile.TemporaryDirectory() as tmp:
@@ -235,6 +250,7 @@ def write_report(results: Path, out: Path) -> Path:
         matrix = None if dose or not len(ok) else _two_agent_levels(ok["perturbation"])
         analysed = False
         if matrix is not None:
+            check_table(ok, ["value", "baseline_value"], "a table of a two-agent dose matrix")
             combination, analysed = _combinations(ok, matrix, Path(tmp))
             parts += combination
         elif not dose:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .dosing import Regimen, parse_time
 from .engine import Changes, Engine, check_engine
-from .errors import InputError, name_list, unknown_name
+from .errors import InputError, as_path, name_list, unknown_name
 from .perturbations import (
     Inhibition,
     Knockdown,
@@ -69,6 +69,7 @@ def check_model_arguments(model: str | Path, *, context: str | None = None, base
     whether MODEL is an SBML file."""
     from .catalog import model_names
 
+    as_path(model, "model (a shipped model's name or an SBML file's path)")
     if Path(model).is_dir() and str(model) not in model_names():  # a model's name wins over a folder
         raise InputError(f"{model} is a folder, not a model: give a shipped model's name "
                          "(`rankl-net models`) or an SBML file")

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from .analysis import log2_fold_change
+from .analysis import check_table, log2_fold_change
 from .catalog import get_model, model_names
 from .dosing import read_number, spec_number
 from .engine import ROUND_OFF, load
@@ -60,7 +60,10 @@ from .errors import (
     DosesAfterEndWarning,
     InputError,
     SimulationError,
+    as_path,
+    check_number,
     first_repeated,
+    given,
     is_ordered_collection,
     name_list,
 )
@@ -173,14 +176,16 @@ def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pai
                         context: str | None = None, baseline: str | None = None) -> list[str]:
     """Knockout specs: every single knockout of ``targets``, or every pair of them with ``pairs``.
 
+    ``targets`` is "all", a node's name, names separated by commas ("OPG,RANKL", as on the
+    command line) or names in order (a list, a tuple, a numpy array, a pandas Series).
     On a shipped model, "all" is every node with an expression parameter whose knockout differs
     from those of the nodes before it: a node that knocks out the same thing as an earlier one
     (NFKB, the activity node of RELA) would only repeat that node's rows. On an SBML file
     (``model`` a path; ``baseline`` as in :func:`run_screen`), "all" is every species that can
     be held at zero (not one an algebraic rule constrains).
     """
-    if isinstance(targets, str):  # "all", "OPG" or "OPG,RANKL", as on the command line
-        targets = targets.split(",")
+    # "all", "OPG" or "OPG,RANKL", as on the command line, or names in order
+    targets = name_list(targets, "knockout targets ('all', or nodes to knock out)")
     if any(t.strip().casefold() == "all" for t in targets):
         if len([t for t in targets if t.strip()]) > 1:
             raise InputError("'all' lists every knockout by itself; give it alone, or name the knockouts")
@@ -208,7 +213,7 @@ def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pai
     if targets == "all":
         chosen = available
         if not chosen:
-            raise InputError(f"--knockouts all: {Path(str(model)).name} has no species to knock out; "
+            raise InputError(f"knockouts 'all': {Path(str(model)).name} has no species to knock out; "
                              "screen a list of conditions (set:ID=V) instead")
     else:
         named = [t.strip() for t in targets if t.strip()]
@@ -221,7 +226,8 @@ def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pai
             raise InputError(f"the knockout list names {node} more than once ({', '.join(names)})")
     if pairs:
         if len(chosen) < 2:
-            raise InputError("--pairs needs at least two knockout targets")
+            raise InputError(f"pairs need at least two knockout targets, got {len(chosen)} "
+                             f"({', '.join(chosen)})")
         return [f"ko:{a}+ko:{b}" for a, b in itertools.combinations(chosen, 2)]
     return [f"ko:{t}" for t in chosen]
 
@@ -232,7 +238,7 @@ def _file_engine(path: str | Path, baseline: str | None) -> tuple[FileEngine, st
     compile it once."""
     baseline = baseline or FILE_BASELINES[0]
     if baseline not in FILE_BASELINES:
-        raise InputError(f"--baseline {baseline!r}: use one of {', '.join(FILE_BASELINES)}")
+        raise InputError(f"baseline {baseline!r}: use one of {', '.join(FILE_BASELINES)}")
     if not Path(path).is_file():
         raise InputError(f"{path}: no such file")
     # the file as written, not libSBML's rewriting of it: the same file gives the same ids
@@ -645,6 +651,9 @@ def connect(scheduler: str, timeout: float = 5.0, worker_timeout: float = 60.0):
     input."""
     from distributed import Client
 
+    if not isinstance(scheduler, str):
+        raise InputError(f"scheduler is the address of a Dask scheduler, tcp://HOST:PORT, got "
+                         f"{given(scheduler)}")
     if not scheduler.strip():
         raise InputError("--scheduler is empty; give tcp://HOST:PORT, or leave it out for the local pool")
     try:
@@ -730,10 +739,11 @@ def run_screen(
     for name, value in (("workers", workers), ("chunk_size", chunk_size)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
             raise InputError(f"{name} must be a whole number, got {value!r}")
+    check_number("run_screen", "worker_timeout", worker_timeout)
     if resume and out is None:
         raise InputError("resume continues the screen in a results folder: give out as well")
     if out is not None:
-        out = Path(out).expanduser()
+        out = as_path(out, "out").expanduser()
         check_results_folder_name(out)
     end = time_in_model_unit(model, end) if isinstance(end, str) else end
     if end is not None and (isinstance(end, bool) or not isinstance(end, numbers.Real)):
@@ -752,11 +762,11 @@ def run_screen(
     canonical, effects = _validate(spec, conditions)
     spec = replace(spec, integration=tuple(integration_settings(_engine(spec)).items()))
     if scheduler is not None and workers is not None:
-        raise InputError("give --workers for the local pool or --scheduler for a Dask cluster, not both "
+        raise InputError("give workers for the local pool or scheduler for a Dask cluster, not both "
                          "(the cluster's workers run the screen)")
     workers = (os.cpu_count() or 1) if workers is None else int(workers)
     if workers < 1:
-        raise InputError(f"--workers must be at least 1, got {workers}")
+        raise InputError(f"workers must be at least 1, got {workers}")
     if chunk_size is not None and chunk_size < 1:
         raise InputError(f"the chunk size must be at least 1 condition, got {chunk_size}")
     # connected before the results folder is made: an unreachable scheduler leaves nothing behind
@@ -803,7 +813,9 @@ def run_screen(
 
 
 def order_table(table: pd.DataFrame, ids: Sequence[str], readouts: Sequence[str]) -> pd.DataFrame:
-    """Rows in the order of the conditions and readouts given (a deterministic table)."""
+    """Rows in the order of the conditions and readouts given (a deterministic table); ``table``
+    is a screen table (columns condition_id and readout at least)."""
+    check_table(table, ["condition_id", "readout"], "a screen table")
     condition = pd.Index(ids).get_indexer(table["condition_id"])
     readout = pd.Index(readouts).get_indexer(table["readout"])
     keep = np.flatnonzero((condition >= 0) & (readout >= 0))  # only this screen's rows
@@ -817,7 +829,8 @@ def _round12(values: np.ndarray) -> np.ndarray:
 
 
 def parse_levels(text: str) -> np.ndarray:
-    """Levels ``A:B:N`` (N evenly spaced values from A to B) or a comma-separated list."""
+    """Levels ``A:B:N`` (N evenly spaced values from A to B) or a comma-separated list, written
+    in a string ("0:1:11", "0,0.5,1", "0.5"); a string without a level is refused."""
     if not isinstance(text, str):
         raise InputError(f"levels are written as A:B:N or a comma-separated list (a string), got "
                          f"{type(text).__name__} {text!r}")
@@ -835,16 +848,22 @@ def parse_levels(text: str) -> np.ndarray:
             values = _round12(np.linspace(first, last, n))
             values[[0, -1]] = first, last
             return values
-        return np.array([read_number(x) for x in text.split(",") if x.strip()])
+        values = np.array([read_number(x) for x in text.split(",") if x.strip()])
     except ValueError:
         raise InputError(f"cannot read levels {text!r}: use A:B:N (N >= 2) or a comma list") from None
+    if not len(values):
+        raise InputError(f"levels {text!r} gives no level: use A:B:N (N >= 2, such as 0:1:11) or a comma "
+                         "list (0,0.5,1)")
+    return values
 
 
 def readout_units(model: str | None, readouts: Iterable[str]) -> dict[str, str]:
     """The unit of each readout (or parameter) of ``model``, a shipped model name or an SBML
-    file, for axes (:func:`rankl_net.units.label`); {} when ``model`` is None or neither."""
+    file, for axes (:func:`rankl_net.units.label`); {} when ``model`` is None or neither.
+    ``readouts``: names in order, or one name."""
     if model is None:
         return {}
+    readouts = name_list(readouts, "readouts", commas=False)
     if Path(model).is_file():  # a file before a model's name, as `simulate` reads them
         return labels(read_sbml_document(Path(model)).getModel(), readouts)
     return get_model(model).unit_labels(readouts) if model in model_names() else {}
@@ -863,14 +882,45 @@ def percent_changes(model: str | None) -> tuple[str, ...]:
 NEUTRAL_LEVEL = {"inh": 0.0, "kd": 1.0, "oe": 1.0}
 
 
-def dose_of(perturb: str, levels: Iterable[float]) -> np.ndarray:
+DOSED_KINDS = ("inh", "kd", "oe", "set")  # the perturbations a dose series gives at levels
+
+
+def _dosed(perturb: str) -> tuple[str, str]:
+    """The kind and target of the dosed perturbation of a series (``inh:X``, ``kd:X``, ``oe:X``
+    or ``set:ID``, without a value)."""
+    kind, sep, target = perturb.partition(":") if isinstance(perturb, str) else ("", "", "")
+    if not sep or kind not in DOSED_KINDS or not target or "=" in target:
+        raise InputError(f"perturb (--perturb) takes inh:X, kd:X, oe:X or set:ID without a value (the dosed "
+                         f"target; the levels give its values), got {perturb!r}; a perturbation under every "
+                         "level (a knockout, a drug) goes in -p SPEC (run_screen's background in Python)")
+    return kind, target
+
+
+def _levels(levels: Iterable[float] | float | str, perturb: str) -> list[float]:
+    """The levels of a dose series: numbers in order, one number, or a string as
+    :func:`parse_levels` reads it."""
+    if isinstance(levels, str):
+        return list(parse_levels(levels))
+    if isinstance(levels, numbers.Real) and not isinstance(levels, bool):
+        return [levels]
+    if not is_ordered_collection(levels):
+        raise InputError(f"levels are numbers in order (a list, a numpy array), one number, or a string such "
+                         f"as '0:1:11' or '0,0.5,1', got {given(levels)}")
+    levels = list(levels)
+    for v in levels:
+        check_number(perturb, "a level", v)
+    return levels
+
+
+def dose_of(perturb: str, levels: Iterable[float] | float | str) -> np.ndarray:
     """The dose of each level of a dose series, measured from the level that leaves the target
     as it is (:data:`NEUTRAL_LEVEL`): for ``inh:X`` the fraction of activity inhibited (the
     level), for ``kd:X`` the fraction of expression removed (1 - level), for ``oe:X`` the
     expression added (level - 1, in folds of the normal expression); for ``set:ID`` the value
-    itself."""
-    neutral = NEUTRAL_LEVEL.get(perturb.partition(":")[0])
-    values = np.asarray(list(levels), float)
+    itself. ``perturb`` is ``inh:X``, ``kd:X``, ``oe:X`` or ``set:ID`` (other perturbations have
+    no dose); ``levels`` as :func:`dose_conditions` takes them."""
+    neutral = NEUTRAL_LEVEL.get(_dosed(perturb)[0])
+    values = np.asarray(_levels(levels, perturb), float)
     # 1 - 0.7 is 0.30000000000000004: the dose to 12 significant digits
     return values if neutral is None else _round12(np.abs(values - neutral))
 
@@ -900,20 +950,24 @@ def dose_label(model: str | None, perturb: str) -> str:
 
 def levels_of(perturbations: Iterable[str]) -> np.ndarray:
     """The level of each condition of a dose series (``inh:P38=0.5`` gives 0.5), read back from
-    its spec, which holds it exactly."""
-    return np.array([float(spec.partition("=")[2]) for spec in perturbations])
+    its spec, which holds it exactly. ``perturbations``: specs in order (a screen table's
+    ``perturbation`` column), or one spec."""
+    levels = []
+    for spec in name_list(perturbations, "perturbations", commas=False):
+        try:
+            levels.append(read_number(spec.partition("=")[2]))
+        except ValueError:
+            raise InputError(f"{spec!r} is not a condition of a dose series: it has no level (such as "
+                             "inh:P38=0.5)") from None
+    return np.array(levels)
 
 
-def dose_conditions(perturb: str, levels: Iterable[float] | str) -> list[str]:
+def dose_conditions(perturb: str, levels: Iterable[float] | float | str) -> list[str]:
     """Specs of a dose series: ``inh:X`` / ``kd:X`` / ``oe:X`` / ``set:ID`` at each level
-    (numbers, or a string as :func:`parse_levels` reads it: "0:1:11")."""
-    if isinstance(levels, str):
-        levels = parse_levels(levels)
-    kind, sep, target = str(perturb).partition(":")
-    if not sep or kind not in {"inh", "kd", "oe", "set"} or not target or "=" in target:
-        raise InputError(f"--perturb takes inh:X, kd:X, oe:X or set:ID without a value (the dosed "
-                         f"target; --levels gives its values), got {perturb!r}; a perturbation under every "
-                         "level (a knockout, a drug) goes in -p SPEC")
+    (numbers in order, one number, or a string as :func:`parse_levels` reads it: "0:1:11"), in
+    the unit of the perturbation's value (a fraction, a fold, the unit of ID)."""
+    kind, target = _dosed(perturb)
+    levels = _levels(levels, perturb)
     specs = []
     for v in levels:
         spec = f"{kind}:{target}={spec_number(v)}"
