@@ -36,7 +36,7 @@ import roadrunner
 
 from .catalog import ModelInfo, get_model
 from .cvode import set_stability_limit_detection
-from .errors import InputError, PreequilibrationError, SimulationError, first_repeated, unknown_name
+from .errors import InputError, PreequilibrationError, SimulationError, first_repeated, given, unknown_name
 
 roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
 
@@ -782,8 +782,7 @@ def check_engine(engine, call: str, kind: type | None = None,
     """Refuse an ``engine`` argument of ``call`` that is not a compiled ``kind`` (default
     :class:`Engine`), naming where one comes from (``source``)."""
     if not isinstance(engine, kind or Engine):
-        raise InputError(f"{call}: engine is the compiled model of {source}, got {type(engine).__name__} "
-                         f"{engine!r:.60}")
+        raise InputError(f"{call}: engine is the compiled model of {source}, got {given(engine)}")
 
 
 def check_points(points: int) -> None:
