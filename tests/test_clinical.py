@@ -96,6 +96,13 @@ def test_a_regimen_built_from_strings_is_an_input_error(args, fragment):
     with pytest.raises(InputError, match=fragment):
         Regimen(*args)
 
+
+def test_a_regimen_spec_that_is_not_text_is_named():
+    from rankl_net.dosing import parse_regimen
+
+    with pytest.raises(InputError, match="a regimen is a spec such as .drug:denosumab=60mg/6mo., got None"):
+        parse_regimen(None)
+
 def test_drug_on_a_model_without_pharmacology_is_an_input_error():
     bone = load_model("bone")
     with pytest.raises(InputError, match="no pharmacology"):

@@ -30,7 +30,7 @@ from functools import cache
 import numpy as np
 
 from . import paths
-from .errors import InputError, unknown_name
+from .errors import InputError, given, unknown_name
 
 MASS_UNITS_IN_MG = {"g": 1e3, "mg": 1.0, "ug": 1e-3, "µg": 1e-3, "mcg": 1e-3, "ng": 1e-6}
 DAYS_PER = {
@@ -269,6 +269,8 @@ _REGIMEN = re.compile(
 
 def parse_regimen(part: str, time_unit: str = "day") -> Regimen:
     """Parse one ``drug:`` spec into a Regimen (times without a unit are in ``time_unit``)."""
+    if not isinstance(part, str):
+        raise InputError(f"a regimen is a spec such as 'drug:denosumab=60mg/6mo', got {given(part)}")
     m = _REGIMEN.match(part.strip())
     if not m:
         raise InputError(f"cannot read regimen {part!r} (valid form: {REGIMEN_HELP})")
