@@ -714,7 +714,7 @@ def test_end_takes_a_time_with_a_unit_converted_to_the_models_unit(model, end, e
     assert _last_time(result.stdout) == pytest.approx(expected, rel=1e-12)
 
 
-def test_end_with_a_unit_is_refused_for_a_file_without_a_time_unit_and_bad_times(tmp_path):
+def test_end_with_a_unit_is_refused_for_a_file_without_a_time_unit_and_bad_times(tmp_path, with_time_unit):
     from click.testing import CliRunner
 
     from rankl_net import cli
@@ -731,19 +731,8 @@ def test_end_with_a_unit_is_refused_for_a_file_without_a_time_unit_and_bad_times
         result = CliRunner().invoke(cli.main, ["simulate", "bone", "--end", bad])
         assert result.exit_code == 2 and says in result.output, bad
     # a unit of the file's own, defined in seconds, converts; "+2d" is read as "+2" is
-    import libsbml
-
-    doc = libsbml.readSBMLFromString(plain.read_text(encoding="utf-8"))
-    week = doc.getModel().createUnitDefinition()
-    week.setId("wk")
-    unit = week.createUnit()
-    unit.setKind(libsbml.UNIT_KIND_SECOND)
-    unit.setExponent(1)
-    unit.setScale(0)
-    unit.setMultiplier(604800.0)
-    doc.getModel().setTimeUnits("wk")
     weekly = tmp_path / "weekly.xml"
-    weekly.write_text(libsbml.writeSBMLToString(doc), encoding="utf-8")
+    weekly.write_text(with_time_unit(plain.read_text(encoding="utf-8"), "wk", 604800.0), encoding="utf-8")
     result = CliRunner().invoke(cli.main, ["simulate", str(weekly), "--end", "+14d", "--points", "2"])
     assert result.exit_code == 0 and _last_time(result.output) == 2.0
     # without --end, the messages say which times each file takes

@@ -561,20 +561,11 @@ def test_an_export_to_a_name_under_the_home_folder_goes_there(tmp_path, monkeypa
     assert not (tmp_path / "~").exists()
 
 
-def test_simulate_any_takes_an_end_with_a_unit_in_the_files_time_unit(tmp_path):
+def test_simulate_any_takes_an_end_with_a_unit_in_the_files_time_unit(tmp_path, with_time_unit):
     """A time with a unit is converted to the file's time unit (minutes here, declared as 60 s);
     a file that declares no time unit refuses it, naming the file."""
     text = build_antimony("model m\n  J0: A -> ; k * A\n  A = 1; k = 0.01\nend", "m")
-    doc = libsbml.readSBMLFromString(text)
-    minute = doc.getModel().createUnitDefinition()
-    minute.setId("per_60_s")
-    unit = minute.createUnit()
-    unit.setKind(libsbml.UNIT_KIND_SECOND)
-    unit.setExponent(1)
-    unit.setScale(0)
-    unit.setMultiplier(60.0)
-    doc.getModel().setTimeUnits("per_60_s")
-    (tmp_path / "minutes.xml").write_text(libsbml.writeSBMLToString(doc))
+    (tmp_path / "minutes.xml").write_text(with_time_unit(text, "per_60_s", 60.0))
     engine = ex.load_any(tmp_path / "minutes.xml")
     with_unit = ex.simulate_any(engine, end="2h", points=3)
     assert with_unit["time"].tolist() == [0.0, 60.0, 120.0]
