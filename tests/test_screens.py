@@ -1108,6 +1108,7 @@ def test_a_sensitivity_parameter_computed_by_a_rule_is_neither_taken_nor_suggest
     ({"n": 0}, "at least 2"),  # was "the screen has no conditions"
     ({"n": 10}, "must be a power of 2 .* got 10: use 8 or 16"),  # gave S1 1.07 > ST
     ({"n": 8, "readouts": []}, "readouts is empty"),  # was every readout
+    ({"n": 8, "resume": "no"}, "sensitivity: resume must be True or False, got str 'no'"),  # was true
 ])
 def test_bad_sensitivity_arguments_are_refused_before_any_run(kwargs, message):
     from rankl_net.sensitivity import sensitivity
@@ -1367,6 +1368,17 @@ def test_an_end_with_a_unit_is_converted_to_the_model_unit():
     ({"readouts": {"bone_volume"}}, "readouts must be a name, names separated by commas or a list"),
     ({"conditions": {"ko:OPG"}}, "conditions must be specs in order (such as ['ko:OPG', 'ko:RANK'])"),
     ({"context": 1}, "a context is named by a string, got int 1"),
+    # "no" is true to Python: it resumed (or wrote) the folder
+    ({"resume": "no", "out": "r"}, "run_screen: resume must be True or False, got str 'no'"),
+    # a table's column names were read as conditions
+    ({"conditions": pd.DataFrame({"condition_id": ["c"], "perturbation": ["ko:OPG"]})},
+     "conditions must be specs in order (such as ['ko:OPG', 'ko:RANK']) or a pandas Series of them (a "
+     "screen table's table['perturbation']), got DataFrame"),
+    # "the truth value of a Series is ambiguous"
+    ({"background": pd.Series(["ko:RANKL"])}, "background holds the perturbations shared by every "
+                                              "condition: a spec such as 'ko:OPG+inh:P38=0.5', a "
+                                              "perturbation object or a list of them, got Series"),
+    ({"background": pd.DataFrame({"perturbation": ["ko:RANKL"]})}, "a list of them, got DataFrame"),
 ])
 def test_a_screen_called_with_a_wrong_type_says_what_is_wrong(tmp_path, monkeypatch, kwargs, message):
     monkeypatch.chdir(tmp_path)
@@ -1387,9 +1399,16 @@ def test_hill_fits_of_a_screen_table_without_levels_says_how_to_add_the_doses():
     fits = hill_fits(table.assign(dose=doses), anchored=screens.anchored("kd:RANK"))
     assert fits["readout"].tolist() == ["nfatc1"] and fits["quality"].iloc[0] != "none"
     assert 0 < fits["emax"].iloc[0] <= 1  # removing RANK lowers NFATc1, at most to nothing
-    # the same table fitted on the levels reads a rise where there is a fall
-    by_level = hill_fits(table.assign(level=screens.levels_of(table["perturbation"])))
-    assert by_level["emax"].iloc[0] < 0
+    # a table with levels only: kd:RANK=1 is no knockdown, so its levels are not doses (a fit on
+    # them read a rise where there is a fall): the message says how to add the doses
+    by_level = table.assign(level=screens.levels_of(table["perturbation"]))
+    with pytest.raises(InputError, match=re.escape(
+            "this table has levels and no dose column, and a level of kd: is not its dose (kd:X=1 leaves X "
+            "as it is: dose 0); add the doses with table.assign(dose=rankl_net.screens.dose_of('kd:RANK', "
+            "table['level']))")):
+        hill_fits(by_level, anchored=True)
+    followed = hill_fits(by_level.assign(dose=screens.dose_of("kd:RANK", by_level["level"])), anchored=True)
+    pd.testing.assert_frame_equal(followed, fits)
 
 
 def test_dose_conditions_read_a_string_of_levels_as_the_command_line_does():
@@ -1643,3 +1662,99 @@ def test_the_report_scores_the_combinations_whose_single_agents_it_has(tmp_path)
     page = write_report(tmp_path / "t.csv", tmp_path / "t.html").read_text(encoding="utf-8")
     shown = next(t for t in pd.read_html(io.StringIO(page)) if "bliss_excess" in t.columns)
     assert shown[["inh:P38", "inh:CTSK"]].values.tolist() == [[0.5, 0.5]]
+
+
+def _series(perturb: str, levels, background: str = "") -> pd.DataFrame:
+    """A dose-response table of one series, its values a Hill curve of the levels."""
+    levels = np.asarray(levels, float)
+    return pd.DataFrame({"perturbation": screens.dose_conditions(perturb, levels), "background": background,
+                         "readout": "osteoclasts", "level": levels, "dose": levels,
+                         "value": hill(levels, 200.0, 0.9, 0.3, 1.7), "baseline_value": 200.0})
+
+
+def test_hill_fits_refuses_a_table_of_several_dose_series_naming_them():
+    """Two dosed targets, or one on two backgrounds, were pooled into one fit per readout, with
+    the first row's reference."""
+    levels = np.linspace(0, 1, 6)
+    one = _series("inh:CALCINEURIN", levels)
+    assert hill_fits(one, anchored=True)["quality"].tolist() == ["ok"]
+    assert hill_fits(_series("inh:P38", levels, "ko:OPG"), anchored=True)["quality"].tolist() == ["ok"]
+    targets = pd.concat([one, _series("inh:P38", levels)])
+    with pytest.raises(InputError, match=re.escape(
+            "hill_fits fits one dose series (one dosed perturbation on one background) per readout; this "
+            "table holds 2: inh:CALCINEURIN, inh:P38. Select the rows of each series and fit them apart")):
+        hill_fits(targets, anchored=True)
+    backgrounds = pd.concat([one, _series("inh:CALCINEURIN", levels, "ko:OPG")])
+    with pytest.raises(InputError, match=re.escape("this table holds 2: inh:CALCINEURIN, inh:CALCINEURIN "
+                                                   "(background ko:OPG)")):
+        hill_fits(backgrounds)
+    # a table read back from CSV: an empty background column is NaN
+    assert hill_fits(one.assign(background=np.nan))["quality"].tolist() == ["ok"]
+
+
+def test_hill_fits_takes_the_level_as_the_dose_only_where_it_is_one():
+    """oe:RANK=1 is no overexpression: fitted on the levels, the IC50 came out one fold too high,
+    marked "ok"."""
+    levels = np.linspace(1, 5, 6)
+    table = _series("oe:RANK", levels).drop(columns="dose")
+    with pytest.raises(InputError, match=re.escape("add the doses with table.assign(dose=rankl_net.screens."
+                                                   "dose_of('oe:RANK', table['level']))")):
+        hill_fits(table)
+    inhibited = _series("inh:P38", np.linspace(0, 1, 6)).drop(columns="dose")
+    assert hill_fits(inhibited)["ic50"].iloc[0] == pytest.approx(0.3, rel=1e-3)  # a level of inh: is its dose
+
+
+def test_hill_fits_of_a_table_without_rows_has_the_columns_of_its_fits():
+    fits = hill_fits(pd.DataFrame(columns=["readout", "dose", "value", "baseline_value"]))
+    assert fits.columns.tolist() == analysis.HILL_COLUMNS and fits.empty
+    assert analysis.fit_summary(fits).empty and analysis.fit_notes(fits) == []  # (a KeyError before)
+
+
+def test_a_dosed_perturbation_in_upper_case_is_refused_as_parse_spec_refuses_it():
+    said = "cannot read perturb 'KD:P38': kinds are written in lower case (kd:P38)"
+    for call in (lambda: screens.dose_of("KD:P38", [1, 0.5, 0]), lambda: screens.anchored("KD:P38"),
+                 lambda: screens.dose_conditions("KD:P38", [1, 0.5])):
+        with pytest.raises(InputError, match=re.escape(said)):
+            call()
+    with pytest.raises(InputError, match=re.escape("perturb (--perturb) takes inh:X, kd:X, oe:X or set:ID")):
+        screens.anchored("ko:OPG")  # no dose series: False before
+    assert screens.anchored("kd:P38") and not screens.anchored("set:pth")
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: screens.knockout_conditions("bone", ["OPG", "RANK"], pairs="no"),
+     "knockout_conditions: pairs must be True or False, got str 'no'"),
+    (lambda: fit_hill([0, 0.2, 0.4, 0.6, 0.8], [5, 4, 3, 2, 1], reference=5.0, anchored="no"),
+     "fit_hill: anchored must be True or False, got str 'no'"),
+    (lambda: fit_hill([0, 0.2, 0.4, 0.6, 0.8], [5, 4, 3, 2, 1], change=0),
+     "fit_hill: change (or None) must be True or False, got int 0"),
+    (lambda: hill_fits(_series("inh:P38", np.linspace(0, 1, 6)), anchored=1),
+     "hill_fits: anchored must be True or False, got int 1"),
+    (lambda: combination_matrix({(0.5, 0): 1.0, (0, 0.5): 1.0, (0.5, 0.5): 0.5}, 2.0, rising="yes"),
+     "combination_matrix: rising must be True or False, got str 'yes'"),
+    (lambda: analysis.pair_matrix(pd.DataFrame({"perturbation": ["a+b"], "readout": "x", "status": "ok",
+                                                "log2_fold_change": 1.0}), "x", sort="no"),
+     "pair_matrix: sort must be True or False, got str 'no'"),
+    (lambda: analysis.is_flat([1.0, 2.0], fractional=None), "is_flat: fractional must be True or False"),
+])
+def test_a_switch_that_is_not_true_or_false_is_refused(call, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        call()
+
+
+def test_a_switch_may_be_a_numpy_bool():
+    assert screens.knockout_conditions("bone", ["OPG", "RANK"], pairs=np.bool_(True)) == ["ko:OPG+ko:RANK"]
+    fits = hill_fits(_series("inh:P38", np.linspace(0, 1, 6)), anchored=np.True_)
+    assert fits["quality"].tolist() == ["ok"]
+
+
+def test_an_unknown_model_or_readout_is_named_with_a_suggestion():
+    """percent_changes and readout_units answered () and {} (or '' for a readout) in silence."""
+    for call in (lambda: screens.percent_changes("bones"), lambda: screens.readout_units("bones", ["x"])):
+        with pytest.raises(InputError, match=re.escape("unknown model 'bones'. Did you mean 'bone'?")):
+            call()
+    said = "unknown readout 'bone_volum'. Did you mean 'bone_volume'? Valid readout names: osteoclasts, "
+    with pytest.raises(InputError, match=re.escape(said + "osteoblasts, bone_volume")):
+        screens.readout_units("bone", ["bone_volum"])
+    # a parameter or a reaction of the model is a quantity with a unit, as the screens read them
+    assert set(screens.readout_units("bone", ["osteoclasts", "ocp_death"])) == {"osteoclasts", "ocp_death"}

@@ -4,11 +4,12 @@ figures."""
 from __future__ import annotations
 
 import functools
+import re
 
 import libsbml
 import pytest
 
-from rankl_net import checks, units
+from rankl_net import InputError, checks, units
 from rankl_net.build import antimony_to_sbml, literal_units
 from rankl_net.catalog import get_model, model_names
 
@@ -192,8 +193,11 @@ def test_doses_say_what_they_measure():
     assert dose_label("bone", "set:tissue_time_scale") == "tissue_time_scale (dimensionless)"
     assert dose_label("clinical", "set:ctx_background") == "ctx_background (dimensionless)"
     assert dose_label("bone", "set:marker_percent") == "marker_percent (%)"
-    # a model that is not shipped (a table from elsewhere): the parameter without a unit
-    assert dose_label("oldmodel", "set:pth") == "pth" and dose_label(None, "set:pth") == "pth"
+    # no model (a report of a table from elsewhere gives None): the parameter without a unit; a
+    # model that is not shipped is named (it gave no unit in silence)
+    assert dose_label(None, "set:pth") == "pth"
+    with pytest.raises(InputError, match=re.escape("unknown model 'oldmodel'")):
+        dose_label("oldmodel", "set:pth")
 
 
 def test_readout_units_come_from_a_model_name_or_an_sbml_file():
@@ -203,4 +207,6 @@ def test_readout_units_come_from_a_model_name_or_an_sbml_file():
     wanted = {"bone_volume": "%", "osteoclasts": "pM"}
     assert readout_units("bone", list(wanted)) == wanted
     assert readout_units(str(get_model("bone").sbml_path), list(wanted)) == wanted
-    assert readout_units("oldmodel", ["x"]) == {} and readout_units(None, ["x"]) == {}
+    assert readout_units(None, ["x"]) == {}
+    with pytest.raises(InputError, match=re.escape("unknown model 'oldmodel'")):
+        readout_units("oldmodel", ["x"])

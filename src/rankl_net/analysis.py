@@ -9,7 +9,7 @@ from collections.abc import Collection, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, check_number, given, name_list, unknown_name
+from .errors import InputError, check_bool, check_number, given, name_list, unknown_name
 
 
 def hill(x: np.ndarray, baseline: float, emax: float, ic50: float, h: float, *,
@@ -28,6 +28,10 @@ def hill(x: np.ndarray, baseline: float, emax: float, ic50: float, h: float, *,
     return baseline * (1.0 - emax * occupancy) if fractional else baseline - emax * occupancy
 
 
+# the level of a perturbation that leaves its target as it is (ko: and set: have none): doses
+# are measured from it (rankl_net.screens.dose_of), and in a combination matrix an agent at it is
+# absent
+NEUTRAL_LEVEL = {"inh": 0.0, "kd": 1.0, "oe": 1.0}
 # four parameters (three when anchored) and at least one degree of freedom for the intervals
 MIN_HILL_LEVELS = 5
 # a response that moves by less than this fraction of its size is flat: below what the
@@ -82,10 +86,18 @@ def is_flat(responses: Sequence[float], fractional: bool = True) -> bool:
     from which no IC50 can be read. The size of a change from a reference (``fractional=False``,
     which may sit at zero) is at least 1 in its unit: one part in a million of a percent change
     is noise."""
+    check_bool("is_flat", "fractional", fractional)
     y = np.asarray(responses, float)
     y = y[np.isfinite(y)]  # a failed level says nothing of the others
     size = np.abs(y).max(initial=0.0)
     return bool(np.ptp(y) <= FLAT_RESPONSE * (size if fractional else max(size, 1.0))) if len(y) else True
+
+
+# the numbers of a Hill fit, in the order :func:`fit_hill` gives them, and the columns of a
+# table of :func:`hill_fits`
+HILL_NUMBERS = ("baseline", "emax", "ic50", "hill", "baseline_lo", "baseline_hi", "emax_lo", "emax_hi",
+                "ic50_lo", "ic50_hi", "hill_lo", "hill_hi", "rms")
+HILL_COLUMNS = ["readout", *HILL_NUMBERS, "emax_scale", "quality", "note", "at_bound"]
 
 
 def fit_hill(
@@ -95,7 +107,7 @@ def fit_hill(
     """Least-squares Hill fit with confidence intervals from the parameter covariance.
 
     ``levels`` are doses, 0 (no dose) or more, and ``responses`` the readout at each (numbers in
-    order, of the same length; NaN where a level failed). With ``anchored`` (dose 0 leaves the
+    order, of the same length; NaN where a level failed). With ``anchored`` True (dose 0 leaves the
     model as it is: inhibition, knockdown, overexpression), the baseline is not fitted but fixed
     at ``reference``, the readout without the perturbation, which is known exactly; then three
     parameters are fitted and the baseline's interval is the reference itself.
@@ -108,11 +120,11 @@ def fit_hill(
     unit of the response; see :func:`hill`). ``reference``, the readout without the perturbation
     (a screen's ``baseline_value``), decides which: positive, "fraction"; otherwise (about zero
     or below), "absolute". Without it, "fraction" when every response is positive. ``change``
-    says it outright: True for a readout that is a change from a reference whatever its value
-    without this perturbation (a percent change on top of a drug is not 0 there), False for a
-    positive quantity. The numbers
-    are NaN when the data cannot fix the parameters: fewer than ``MIN_HILL_LEVELS`` distinct
-    doses or a flat response (one that moves by at most ``FLAT_RESPONSE`` of its size).
+    (None: as the reference says) says it outright: True for a readout that is a change from a
+    reference whatever its value without this perturbation (a percent change on top of a drug is
+    not 0 there), False for a positive quantity. The numbers are NaN when the data cannot fix the
+    parameters: fewer than ``MIN_HILL_LEVELS`` distinct doses or a flat response (one that moves
+    by at most ``FLAT_RESPONSE`` of its size).
 
     ``quality`` says how far to trust the numbers: "ok"; "ambiguous" when the series does not
     fix them: the IC50 at the edge of its range (``IC50_REACH`` times beyond the tested levels,
@@ -141,6 +153,9 @@ def fit_hill(
     check_number("fit_hill", "confidence", confidence)
     if reference is not None:
         check_number("fit_hill", "reference", reference)
+    check_bool("fit_hill", "anchored", anchored)
+    if change is not None:
+        check_bool("fit_hill", "change (or None)", change)
     if not 0.0 < confidence < 1.0:
         raise InputError(f"confidence is a fraction between 0 and 1 (0.95 for 95 %), got {confidence!r}")
     if anchored and reference is None:  # (a NaN reference, a failed one, fits the baseline)
@@ -159,9 +174,8 @@ def fit_hill(
     scale = "fraction" if fractional else "absolute"
 
     def no_fit(why: str) -> dict:
-        return {**dict.fromkeys(("baseline", "emax", "ic50", "hill", "baseline_lo", "baseline_hi", "emax_lo",
-                                 "emax_hi", "ic50_lo", "ic50_hi", "hill_lo", "hill_hi", "rms"), math.nan),
-                "emax_scale": scale, "quality": "none", "note": why, "at_bound": ""}
+        return {**dict.fromkeys(HILL_NUMBERS, math.nan), "emax_scale": scale, "quality": "none", "note": why,
+                "at_bound": ""}
 
     distinct = len(np.unique(x))
     if distinct < MIN_HILL_LEVELS:
@@ -299,15 +313,39 @@ def fit_notes(fits: pd.DataFrame) -> list[str]:
     return [f"{r.readout}: {said[r.quality]}: {r.note}" for r in fits.itertuples() if r.quality != "ok"]
 
 
+def _dose_series(table: pd.DataFrame) -> list[tuple[str, str]]:
+    """The dose series of a screen table, in order: each condition's perturbation without its
+    levels (``inh:P38=0.5`` is a condition of ``inh:P38``) and its background; [] for a table
+    without a ``perturbation`` column."""
+    if "perturbation" not in table.columns:
+        return []
+
+    def text(column: str) -> pd.Series:  # (a CSV's empty column reads as NaN, a float)
+        return table[column].astype(object).fillna("").astype(str)
+
+    dosed = text("perturbation").str.replace(r"=[^+]*", "", regex=True)
+    background = text("background") if "background" in table.columns else pd.Series("", index=table.index)
+    return list(dict.fromkeys((d, b) for d, b in zip(dosed, background, strict=True) if d))
+
+
 def hill_fits(series: pd.DataFrame, anchored: bool = False, changes: Collection[str] = ()) -> pd.DataFrame:
-    """:func:`fit_hill` of each readout of a dose-response table (columns ``readout``, ``dose``
-    or else ``level``, ``value``, ``baseline_value``: the readout without the perturbation), one
-    row per readout; ``anchored``: as for :func:`fit_hill`. ``changes``: the readouts that are
-    changes from a reference (a shipped model's ``percent_changes``), fitted in their unit
-    ("absolute") whatever their value without the perturbation; the others as the reference
-    decides (:func:`fit_hill`); one name is one readout."""
+    """:func:`fit_hill` of each readout of one dose series (columns ``readout``, ``dose`` or else
+    ``level``, ``value``, ``baseline_value``: the readout without the perturbation), one row per
+    readout with the columns ``HILL_COLUMNS`` (no rows for a table without any); ``anchored``
+    (True or False): as for :func:`fit_hill`. ``changes``: the readouts that are changes from a
+    reference (a shipped model's ``percent_changes``), fitted in their unit ("absolute")
+    whatever their value without the perturbation; the others as the reference decides
+    (:func:`fit_hill`); one name is one readout.
+
+    A screen table (a ``perturbation`` column, and ``background``) must hold one series: one
+    dosed perturbation (``inh:P38`` at its levels) on one background; a table of several is
+    refused, naming them (select each one's rows and fit them apart). A ``level`` is taken as
+    the dose only where it is one: the levels of ``kd:`` and ``oe:`` are not their doses
+    (``kd:X=1`` is no knockdown), so such a series needs a ``dose`` column
+    (:func:`rankl_net.screens.dose_of`)."""
     if not isinstance(series, pd.DataFrame):  # (the columns a DataFrame lacks are named below)
         check_table(series, ["readout", "dose", "value", "baseline_value"], "a dose-response table")
+    check_bool("hill_fits", "anchored", anchored)
     changes = name_list(changes, "changes", commas=False) if isinstance(changes, str) else changes
     dose = "dose" if "dose" in series.columns else "level"
     missing = [c for c in (dose, "readout", "value", "baseline_value") if c not in series.columns]
@@ -318,10 +356,24 @@ def hill_fits(series: pd.DataFrame, anchored: bool = False, changes: Collection[
                          "table.assign(dose=rankl_net.screens.dose_of(PERTURB, "
                          "rankl_net.screens.levels_of(table['perturbation']))) (a level of kd: or oe: "
                          "is not its dose: kd:X=1 is no knockdown)")
+    held = _dose_series(series)
+    if len(held) > 1:
+        named = [f"{d} (background {b})" if b else d for d, b in held]
+        shown = ", ".join(named[:5]) + (f", ... ({len(named) - 5} more)" if len(named) > 5 else "")
+        raise InputError(f"hill_fits fits one dose series (one dosed perturbation on one background) per "
+                         f"readout; this table holds {len(named)}: {shown}. Select the rows of each series "
+                         "and fit them apart")
+    perturb = held[0][0] if held else ""
+    # a level that leaves its target as it is (kd:X=1) is dose 0
+    kind = next((k for k in (p.partition(":")[0] for p in perturb.split("+")) if NEUTRAL_LEVEL.get(k)), None)
+    if dose == "level" and kind:
+        raise InputError(f"this table has levels and no dose column, and a level of {kind}: is not its dose "
+                         f"({kind}:X={NEUTRAL_LEVEL[kind]:g} leaves X as it is: dose 0); add the doses with "
+                         f"table.assign(dose=rankl_net.screens.dose_of({perturb!r}, table['level']))")
     return pd.DataFrame([{"readout": r, **fit_hill(sub[dose], sub["value"], anchored=anchored,
                                                    reference=sub["baseline_value"].iloc[0],
                                                    change=True if r in changes else None)}
-                         for r, sub in series.groupby("readout", sort=False)])
+                         for r, sub in series.groupby("readout", sort=False)], columns=HILL_COLUMNS)
 
 
 def fractional_effect(value: np.ndarray | float, baseline: float) -> np.ndarray | float:
@@ -379,7 +431,7 @@ def combination_matrix(values: Mapping[tuple[float, float], float], baseline: fl
     given. Every combination needs its two single agents, each alone with the other at its
     absent level (an InputError names one that is missing); (absent, absent) need not be
     present (``baseline`` is the value without either agent). Effects are fractions of the baseline in
-    the direction the readout moves: ``1 - value / baseline`` (inhibition) or, with ``rising``,
+    the direction the readout moves: ``1 - value / baseline`` (inhibition) or, with ``rising`` True,
     ``value / baseline - 1`` (for a readout that the agents raise, such as bone volume under
     resorption inhibitors).
     Bliss independence multiplies the single agents' folds of the baseline, so the Bliss excess
@@ -396,6 +448,7 @@ def combination_matrix(values: Mapping[tuple[float, float], float], baseline: fl
                          f"{absent!r}")
     for level in absent:
         check_number("combination_matrix", "an absent level", level)
+    check_bool("combination_matrix", "rising", rising)
     bad = next((k for k in values if not (isinstance(k, tuple) and len(k) == 2 and all(
         isinstance(x, numbers.Real) and not isinstance(x, bool) for x in k))), None)
     if bad is not None:
@@ -432,9 +485,10 @@ def pair_matrix(table: pd.DataFrame, readout: str, value: str = "log2_fold_chang
                 sort: bool = False) -> pd.DataFrame:
     """Symmetric matrix of a pairwise screen: pairs off the diagonal, single perturbations on it.
     The perturbations are in the order they first appear in ``table`` (a screen table: columns
-    perturbation, readout, status and ``value``), or sorted (``sort``: a table read back from a
+    perturbation, readout, status and ``value``), or sorted (``sort`` True: a table read back from a
     results folder comes in the order of its part files)."""
     check_table(table, ["perturbation", "readout", "status", value], "a screen table")
+    check_bool("pair_matrix", "sort", sort)
     if not isinstance(readout, str) or readout not in set(table["readout"]):
         raise unknown_name("readout", readout, table["readout"])
     sub = table[(table["readout"] == readout) & (table["status"] == "ok")]

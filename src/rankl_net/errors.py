@@ -9,6 +9,8 @@ import reprlib
 from collections.abc import Iterable, Mapping, Set
 from pathlib import Path
 
+import numpy as np
+
 
 class RanklNetError(Exception):
     """Base class of the errors rankl-net reports to users."""
@@ -97,6 +99,14 @@ def check_number(where: str, what: str, value: object) -> None:
     is and the value given."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InputError(f"{where}: {what} must be a number, got {type(value).__name__} {value!r}")
+
+
+def check_bool(where: str, what: str, value: object) -> None:
+    """Refuse a ``value`` that is not True or False (a numpy bool is one; "no", 0, None or a list,
+    which Python would read as true or false, are not) with an :class:`InputError` saying
+    ``where`` (a function), ``what`` it is and the value given."""
+    if not isinstance(value, bool | np.bool_):
+        raise InputError(f"{where}: {what} must be True or False, got {given(value)}")
 
 
 def as_path(value: object, what: str) -> Path:

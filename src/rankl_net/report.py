@@ -22,6 +22,7 @@ from .analysis import (
     pair_matrix,
     pairwise_epistasis,
 )
+from .catalog import model_names
 from .errors import InputError, as_path
 from .plots import bar_figure, dose_response_figure, heatmap_figure
 from .screens import (
@@ -86,12 +87,12 @@ def _manifest_of(results: Path) -> dict:
 
 def _dose_response(ok: pd.DataFrame, folder: Path, model: str | None) -> list[str]:
     """The Hill fits of a dose-response table (``rankl-net dose-response --out``: a ``level``
-    column), its figure and its fits table."""
+    column), its figure and its fits table; ``model`` gives the units (None: none)."""
     series = sorted({p.partition("=")[0] for p in ok["perturbation"]})
     perturb = series[0] if len(series) == 1 else ""
     if "dose" not in ok.columns:  # a table written before doses were recorded
         ok = ok.assign(dose=dose_of(perturb, ok["level"]) if perturb else ok["level"])
-    fits = hill_fits(ok, anchored=anchored(perturb), changes=percent_changes(model))
+    fits = hill_fits(ok, anchored=anchored(perturb) if perturb else False, changes=percent_changes(model))
     figure = dose_response_figure(ok, fits, folder / "dose-response.png", title=" / ".join(series),
                                   dose_label=dose_label(model, perturb) if perturb else "dose",
                                   units=readout_units(model, fits["readout"]))
@@ -227,6 +228,9 @@ def write_report(results: Path, out: Path) -> Path:
     table = table.sort_values("perturbation", kind="stable", ignore_index=True)
     background = set(table["background"].dropna().astype(str)) if "background" in table else set()
     model = model_of(results, table)
+    # units and percent changes come from a model at hand (shipped, or the file here); a table from
+    # elsewhere may name one this installation does not have
+    known = model if model is not None and (model in model_names() or Path(model).is_file()) else None
     parts = [f"<h1>Screen report: {html.escape(str(results))}</h1>",
              *([f"<p>Model: {html.escape(model)}</p>"] if model else []),
              *([f"<p><b>This screen has not finished</b> (it was interrupted, or is still running): the "
@@ -246,7 +250,7 @@ def write_report(results: Path, out: Path) -> Path:
     dose = "level" in ok.columns
     with tempfile.TemporaryDirectory() as tmp:
         if dose and len(ok):
-            parts += _dose_response(ok, Path(tmp), model)
+            parts += _dose_response(ok, Path(tmp), known)
         matrix = None if dose or not len(ok) else _two_agent_levels(ok["perturbation"])
         analysed = False
         if matrix is not None:
@@ -260,7 +264,7 @@ def write_report(results: Path, out: Path) -> Path:
             column, label = "log2_fold_change", "log2 fold change"
             if sub[column].isna().all() and {"value", "baseline_value"} <= set(sub.columns):
                 # no fold change (a baseline at zero, as a percent change in an SBML file): the change
-                unit = readout_units(model, [readout]).get(readout, "")
+                unit = readout_units(known, [readout]).get(readout, "")
                 sub = sub.assign(change=sub["value"] - sub["baseline_value"])
                 column, label = "change", f"change{f' ({unit})' if unit else ''}"
             singles = sub[~sub["perturbation"].str.contains(r"\+")]

@@ -52,8 +52,8 @@ import numpy as np
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from .analysis import check_table, log2_fold_change
-from .catalog import get_model, model_names
+from .analysis import NEUTRAL_LEVEL, check_table, log2_fold_change
+from .catalog import get_model
 from .dosing import read_number, spec_number
 from .engine import ROUND_OFF, load
 from .errors import (
@@ -61,11 +61,13 @@ from .errors import (
     InputError,
     SimulationError,
     as_path,
+    check_bool,
     check_number,
     first_repeated,
     given,
     is_ordered_collection,
     name_list,
+    unknown_name,
 )
 from .paths import FILE_FORMAT_SUFFIXES
 from .perturbations import (
@@ -182,8 +184,9 @@ def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pai
     from those of the nodes before it: a node that knocks out the same thing as an earlier one
     (NFKB, the activity node of RELA) would only repeat that node's rows. On an SBML file
     (``model`` a path; ``baseline`` as in :func:`run_screen`), "all" is every species that can
-    be held at zero (not one an algebraic rule constrains).
+    be held at zero (not one an algebraic rule constrains). ``pairs``: True or False.
     """
+    check_bool("knockout_conditions", "pairs", pairs)
     # "all", "OPG" or "OPG,RANKL", as on the command line, or names in order
     targets = name_list(targets, "knockout targets ('all', or nodes to knock out)")
     if any(t.strip().casefold() == "all" for t in targets):
@@ -695,9 +698,12 @@ def run_screen(
         generic perturbations of :func:`rankl_net.sbml_files.generic_changes` (``ko:SPECIES``,
         ``oe:SPECIES=N``, ``set:ID=V``).
     conditions
-        Perturbation specs, one per condition ("ko:OPG", "ko:NFKB1+ko:NFKB2", "inh:P38=0.5").
+        Perturbation specs, one per condition ("ko:OPG", "ko:NFKB1+ko:NFKB2", "inh:P38=0.5"), in
+        order: a list, a tuple, a pandas Series (a screen table's ``perturbation`` column) or one
+        spec; a condition may also be a perturbation object or a list of them.
     background
-        Specs applied in every condition and in the reference.
+        The perturbations applied in every condition and in the reference: a spec
+        ("ko:OPG+inh:P38=0.5"), a perturbation object or a list or tuple of them.
     context
         "mouse", "human" or, for the drug models, "mouse_huRANKL" (default: the model's); shipped models only.
     end
@@ -716,7 +722,8 @@ def run_screen(
     out
         Parquet dataset folder to stream results into.
     resume
-        Continue the screen already in ``out``.
+        True: continue the screen already in ``out``; False (default): refuse a folder that holds
+        results.
     chunk_size
         Conditions per task (default: shrinking tasks, at most 64 conditions, the last ones
         short so that the workers finish together).
@@ -727,10 +734,14 @@ def run_screen(
     # one string is one spec (or a comma-separated list of readouts), as on the command line; a
     # condition may also be a perturbation object or a list of them
     conditions = [conditions] if isinstance(conditions, (str, *Perturbation.__args__)) else conditions
-    if not is_ordered_collection(conditions):
-        raise InputError(f"conditions must be specs in order (such as ['ko:OPG', 'ko:RANK']), got "
-                         f"{type(conditions).__name__} {conditions!r}")
+    if not is_ordered_collection(conditions) or isinstance(conditions, pd.DataFrame):  # (its column names)
+        raise InputError(f"conditions must be specs in order (such as ['ko:OPG', 'ko:RANK']) or a pandas "
+                         f"Series of them (a screen table's table['perturbation']), got {given(conditions)}")
     conditions = [str(c) if isinstance(c, str) else condition_spec(c) for c in conditions]
+    if background is not None and not isinstance(background, (str, list, tuple, *Perturbation.__args__)):
+        raise InputError(f"background holds the perturbations shared by every condition: a spec such as "
+                         f"'ko:OPG+inh:P38=0.5', a perturbation object or a list of them, got "
+                         f"{given(background)}")
     background_spec = condition_spec(background) if background else ""
     readouts = name_list(readouts, "readouts") if readouts is not None else None
     if readouts is not None and not readouts:
@@ -740,6 +751,7 @@ def run_screen(
         if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
             raise InputError(f"{name} must be a whole number, got {value!r}")
     check_number("run_screen", "worker_timeout", worker_timeout)
+    check_bool("run_screen", "resume", resume)
     if resume and out is None:
         raise InputError("resume continues the screen in a results folder: give out as well")
     if out is not None:
@@ -859,27 +871,33 @@ def parse_levels(text: str) -> np.ndarray:
 
 def readout_units(model: str | None, readouts: Iterable[str]) -> dict[str, str]:
     """The unit of each readout (or parameter) of ``model``, a shipped model name or an SBML
-    file, for axes (:func:`rankl_net.units.label`); {} when ``model`` is None or neither.
-    ``readouts``: names in order, or one name."""
+    file, for axes (:func:`rankl_net.units.label`; "" for one the model does not declare); {}
+    when ``model`` is None. ``readouts``: names in order, or one name. A model that is neither,
+    or a name that is not one of the model's, raises :class:`InputError` with a close match."""
     if model is None:
         return {}
     readouts = name_list(readouts, "readouts", commas=False)
     if Path(model).is_file():  # a file before a model's name, as `simulate` reads them
-        return labels(read_sbml_document(Path(model)).getModel(), readouts)
-    return get_model(model).unit_labels(readouts) if model in model_names() else {}
+        document, usual = read_sbml_document(Path(model)), ()
+    else:
+        info = get_model(model)
+        document, usual = libsbml.readSBMLFromFile(str(info.sbml_path)), info.readouts
+    sbml = document.getModel()
+    unknown = next((r for r in readouts if sbml.getElementBySId(r) is None), None)
+    if unknown is not None:
+        quantities = (sbml.getListOfSpecies(), sbml.getListOfParameters(), sbml.getListOfCompartments(),
+                      sbml.getListOfReactions())
+        raise unknown_name("readout", unknown, [q.getId() for listed in quantities for q in listed], usual)
+    return labels(sbml, readouts)
 
 
 def percent_changes(model: str | None) -> tuple[str, ...]:
     """The readouts of ``model`` (a shipped model's name; an SBML file or None: none) that are
-    percent changes from the model's baseline."""
+    percent changes from the model's baseline; a model that is neither raises
+    :class:`InputError` with a close match."""
     if model is None or Path(model).is_file():  # a file before a model's name, as `simulate` reads them
         return ()
-    return get_model(model).percent_changes if model in model_names() else ()
-
-
-# the level of a perturbation that leaves its target as it is (ko: and set: have none): doses
-# are measured from it, and in a combination matrix an agent at it is absent
-NEUTRAL_LEVEL = {"inh": 0.0, "kd": 1.0, "oe": 1.0}
+    return get_model(model).percent_changes
 
 
 DOSED_KINDS = ("inh", "kd", "oe", "set")  # the perturbations a dose series gives at levels
@@ -889,6 +907,9 @@ def _dosed(perturb: str) -> tuple[str, str]:
     """The kind and target of the dosed perturbation of a series (``inh:X``, ``kd:X``, ``oe:X``
     or ``set:ID``, without a value)."""
     kind, sep, target = perturb.partition(":") if isinstance(perturb, str) else ("", "", "")
+    if sep and kind != kind.lower() and kind.lower() in DOSED_KINDS:  # as parse_spec says it
+        raise InputError(f"cannot read perturb {perturb!r}: kinds are written in lower case "
+                         f"({kind.lower()}:{target})")
     if not sep or kind not in DOSED_KINDS or not target or "=" in target:
         raise InputError(f"perturb (--perturb) takes inh:X, kd:X, oe:X or set:ID without a value (the dosed "
                          f"target; the levels give its values), got {perturb!r}; a perturbation under every "
@@ -928,15 +949,17 @@ def dose_of(perturb: str, levels: Iterable[float] | float | str) -> np.ndarray:
 def anchored(perturb: str) -> bool:
     """Whether dose 0 of a series of ``perturb`` leaves the model as it is, so the response at
     dose 0 is the readout without the perturbation (``inh:``, ``kd:``, ``oe:``; not ``set:``,
-    whose dose 0 is a value of 0)."""
-    return perturb.partition(":")[0] in NEUTRAL_LEVEL
+    whose dose 0 is a value of 0). ``perturb`` as :func:`dose_of` takes it (other perturbations
+    have no dose series)."""
+    return _dosed(perturb)[0] in NEUTRAL_LEVEL
 
 
 def dose_label(model: str | None, perturb: str) -> str:
     """What the doses of a series (:func:`dose_of`) measure, for an axis: the inhibited
     fraction of X's activity, the removed fraction of its expression, the added expression (on
     an SBML file, the species added at time 0), or the value of ID in its unit (left out when
-    :func:`readout_units` has none)."""
+    :func:`readout_units` has none). ``model``: a shipped model's name, an SBML file, or None
+    (no units)."""
     kind, _, target = perturb.partition(":")
     if kind == "set":
         unit = readout_units(model, [target]).get(target, "")

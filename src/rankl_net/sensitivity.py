@@ -14,7 +14,7 @@ import pandas as pd
 
 from .dosing import spec_number
 from .engine import load
-from .errors import InputError, unknown_name
+from .errors import InputError, check_bool, unknown_name
 from .perturbations import condition_spec, nonnegative, parse_spec
 from .screens import run_screen
 
@@ -123,7 +123,8 @@ def sensitivity(
         Processes of the local pool (default 1, serial, unless a ``scheduler``, a Dask
         ``tcp://HOST:PORT``, runs the samples).
     out, resume
-        A screen folder the samples stream to, and whether to continue one (as :func:`run_screen`).
+        A screen folder the samples stream to, and whether to continue one (True or False, as
+        :func:`run_screen`).
     seed
         A whole number that fixes the sample.
 
@@ -135,6 +136,7 @@ def sensitivity(
     naming how many failed.
     """
     _check_method(method)
+    check_bool("sensitivity", "resume", resume)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise InputError(f"seed must be a whole number, got {seed!r}")
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
