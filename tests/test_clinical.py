@@ -89,7 +89,7 @@ def test_a_body_weight_or_volume_of_zero_is_bad_input():
         ((["denosumab"], 60.0), r"got list \['denosumab'\]"),
         (("denosumab", None), "dose is a number"),
         (("denosumab", 60.0, None, None, None), "start is a number"),
-        (("opg_fc", 1.0, None, None, 0.0, "no"), "per_kg is True or False, got str 'no'"),
+        (("opg_fc", 1.0, None, None, 0.0, "no"), "per_kg must be True or False, got str 'no'"),
     ],
 )
 def test_a_regimen_built_from_strings_is_an_input_error(args, fragment):

@@ -365,7 +365,8 @@ def hill_fits(series: pd.DataFrame, anchored: bool = False, changes: Collection[
                          "and fit them apart")
     perturb = held[0][0] if held else ""
     # a level that leaves its target as it is (kd:X=1) is dose 0
-    kind = next((k for k in (p.partition(":")[0] for p in perturb.split("+")) if NEUTRAL_LEVEL.get(k)), None)
+    kind = next((k for k in (p.partition(":")[0] for p in perturb.split("+"))
+                 if NEUTRAL_LEVEL.get(k, 0.0) != 0.0), None)
     if dose == "level" and kind:
         raise InputError(f"this table has levels and no dose column, and a level of {kind}: is not its dose "
                          f"({kind}:X={NEUTRAL_LEVEL[kind]:g} leaves X as it is: dose 0); add the doses with "

@@ -27,10 +27,8 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 
-import numpy as np
-
 from . import paths
-from .errors import InputError, given, unknown_name
+from .errors import InputError, check_bool, given, unknown_name
 
 MASS_UNITS_IN_MG = {"g": 1e3, "mg": 1.0, "ug": 1e-3, "µg": 1e-3, "mcg": 1e-3, "ng": 1e-6}
 DAYS_PER = {
@@ -226,10 +224,7 @@ class Regimen:
                 raise InputError(f"drug:{self.drug}: {name} is a number (mg for the dose, days for times), "
                                  f"got {value!r}; a spec with units reads with "
                                  "parse_spec('drug:NAME=60mg/6mo')")
-        if not isinstance(self.per_kg, bool | np.bool_):
-            # "no" or "False" read from a table would dose per kg
-            raise InputError(f"drug:{self.drug}: per_kg is True or False, got {type(self.per_kg).__name__} "
-                             f"{self.per_kg!r}")
+        check_bool(f"drug:{self.drug}", "per_kg", self.per_kg)  # "no" read from a table would dose per kg
         object.__setattr__(self, "per_kg", bool(self.per_kg))
         count = self.count
         if count is not None and (isinstance(count, bool) or not isinstance(count, numbers.Integral)):
