@@ -603,6 +603,34 @@ def test_a_shipped_models_file_says_it_runs_as_a_file_not_as_the_model(tmp_path)
     assert mine.returncode == 0 and "shipped model" not in mine.stderr
 
 
+def test_the_l2v4_and_comp_exports_say_they_run_as_files_and_the_baseline_export_does_not(tmp_path):
+    from rankl_net.exchange import export
+
+    said = {}
+    for fmt in ("sbml-l2v4", "comp", "sbml-baseline"):
+        path = export("bone", fmt, tmp_path / f"b_{fmt}.xml").paths[0]
+        out = run("simulate", str(path), "--end", "1", "--points", "2", "--readouts", "ctx")
+        assert out.returncode == 0, out.stderr
+        said[fmt] = out.stderr
+    assert "b_sbml-l2v4.xml is the sbml-l2v4 export of the shipped model bone" in said["sbml-l2v4"]
+    assert "b_comp.xml is the comp export of the shipped model bone" in said["comp"]
+    assert "shipped model" not in said["sbml-baseline"]  # it starts at the baseline
+
+
+def test_a_shipped_models_name_wins_over_a_file_of_that_name_in_the_folder(tmp_path):
+    """`simulate bone` runs the shipped model even when a file called bone is in the working
+    folder (it ran the file, from its initial values), and says how to name the file."""
+    (tmp_path / "bone").write_bytes((paths.SBML / "bone.xml").read_bytes())
+    args = ["--end", "84", "--points", "2", "--readouts", "bone_volume", "-p", "ko:OPG"]
+    named = run("simulate", "bone", *args, cwd=tmp_path)
+    shipped = run("simulate", "bone", *args)
+    assert named.returncode == 0 and named.stdout == shipped.stdout
+    assert "note: bone is the shipped model; ./bone names the file of that name" in named.stderr
+    as_file = run("simulate", "./bone", *args, cwd=tmp_path)
+    assert as_file.returncode == 0 and as_file.stdout != shipped.stdout
+    assert "bone is the SBML of the shipped model bone" in as_file.stderr
+
+
 def test_simulate_file_needs_an_end_time():
     out = run("simulate", str(paths.SBML / "bone.xml"))
     assert out.returncode == 2 and "--end is required" in out.stderr

@@ -460,11 +460,12 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
     from .sbml_files import check_model_arguments
 
     given = click.get_current_context().get_parameter_source("baseline") != ParameterSource.DEFAULT
-    if check_model_arguments(model, context=context, baseline=baseline if given else None, end=end,
-                             needs_end=True):
+    is_file = check_model_arguments(model, context=context, baseline=baseline if given else None, end=end,
+                                    needs_end=True)
+    _note_shipped_file(model, baseline)
+    if is_file:
         from .sbml_files import load_any, simulate_any
 
-        _note_shipped_file(model, baseline)
         with _initial_baseline_hint(model):
             engine = load_any(Path(model), preequilibrate=baseline == "steady")
         frame = simulate_any(engine, *specs, end=end, points=points, readouts=selected)
@@ -516,21 +517,27 @@ def _initial_baseline_hint(model: str) -> Iterator[None]:
 def _note_shipped_file(model: str, baseline: str | None) -> None:
     """Say so when an SBML file is a shipped model's: as a file it runs from the file's own
     state and values, not from the model's pre-equilibrated baseline in its default context."""
-    from .catalog import get_model
-    from .sbml_files import is_sbml_file, shipped_model_of
+    from .catalog import get_model, model_names
+    from .exchange import shipped_export_of
+    from .sbml_files import is_sbml_file
 
+    if model in model_names() and Path(model).is_file():
+        click.echo(f"note: {model} is the shipped model; ./{model} names the file of that name in this "
+                   "folder", err=True)
     if not is_sbml_file(model) or not Path(model).is_file():
         return
-    name = shipped_model_of(model)
-    if name is None:
+    found = shipped_export_of(model)
+    if found is None:
         return
+    name, fmt = found
     info = get_model(name)
     own = [c for c, values in info.contexts.items() if not values]  # contexts that change nothing
     start = ("a steady state found with the file's values as they are" if baseline == "steady"
              else "the file's initial values, not the model's baseline")
     values = f" (those of the {' and '.join(own)} context{'s' if len(own) > 1 else ''})" if own else ""
     command = click.get_current_context().info_name
-    click.echo(f"note: {Path(model).name} is the SBML of the shipped model {name}; as a file it runs from "
+    what = "the SBML" if fmt == "sbml" else f"the {fmt} export"
+    click.echo(f"note: {Path(model).name} is {what} of the shipped model {name}; as a file it runs from "
                f"{start}, with the file's parameter values{values}. `rankl-net {command} {name}` (the "
                f"name, not the file) starts from the model's pre-equilibrated baseline in the "
                f"{info.default_context} context (--context chooses another); `rankl-net export {name} "

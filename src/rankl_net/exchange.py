@@ -67,6 +67,7 @@ from .sbml_files import (  # noqa: F401 (any SBML file in: their home is sbml_fi
     generic_changes,
     knockout_sbml,
     load_any,
+    shipped_model_of,
     simulate_any,
     state_sbml,
     time_in_model_unit,
@@ -272,6 +273,29 @@ def _rewrite_min_max(sbml_text: str) -> tuple[str, int]:
         count += 1
     text = etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode("utf-8")
     return text, count
+
+
+def shipped_export_of(path: str | Path) -> tuple[str, str] | None:
+    """The shipped model and export format ("sbml", "sbml-l2v4" or "comp") whose file
+    :func:`export` writes with the content of ``path``, else None. These formats hold the model's
+    own initial values, so as a file the model runs from them, not from its baseline (the
+    ``sbml-baseline`` export starts at the baseline and is not named here)."""
+    from .catalog import model_names
+    from .comp import comp_sbml
+
+    name = shipped_model_of(path)
+    if name is not None:
+        return name, "sbml"
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    found = re.search(r'<model\b[^>]*\bid="([^"]+)"', text)
+    if found is None or found[1] not in model_names():
+        return None
+    name = found[1]
+    if text == to_l2v4(get_model(name).sbml_path.read_text(encoding="utf-8"))[0]:
+        return name, "sbml-l2v4"
+    if text == comp_sbml(name):
+        return name, "comp"
+    return None
 
 
 def to_l2v4(sbml_text: str) -> tuple[str, list[str]]:

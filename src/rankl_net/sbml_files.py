@@ -58,7 +58,12 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def is_sbml_file(model: str | Path) -> bool:
     """Whether ``model`` names an SBML file (``*.xml``, or any existing file) rather than a shipped
-    model: how the command line reads a MODEL argument."""
+    model: how the command line reads a MODEL argument. A shipped model's name ("bone") names
+    the model even when a file of that name is in the working folder (``./bone`` is the file)."""
+    from .catalog import model_names
+
+    if isinstance(model, str) and model in model_names():
+        return False
     return str(model).lower().endswith(".xml") or Path(model).is_file()
 
 
