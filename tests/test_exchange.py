@@ -321,6 +321,20 @@ def test_sedml_export_is_valid_l1v4_next_to_its_model(tmp_path):
     assert doc.getNumDataGenerators() == 1 + len(get_model("osteoclastogenesis").readouts)
 
 
+def test_sedml_export_keeps_a_file_of_its_model_files_name_that_is_not_its_own(tmp_path):
+    """The model file beside the SED-ML is named by the export: a user's file of that name is
+    refused, not overwritten; an earlier export of the same is written again."""
+    first = ex.export("osteoclastogenesis", "sedml", tmp_path / "a.sedml")
+    again = ex.export("osteoclastogenesis", "sedml", tmp_path / "b.sedml")
+    assert again.paths[1] == first.paths[1]
+    first.paths[1].write_text("my notes", encoding="utf-8")
+    with pytest.raises(InputError, match="osteoclastogenesis_mouse_baseline.xml exists and is not this "
+                       "export's model file"):
+        ex.export("osteoclastogenesis", "sedml", tmp_path / "c.sedml")
+    assert first.paths[1].read_text(encoding="utf-8") == "my notes"
+    assert not (tmp_path / "c.sedml").exists()
+
+
 def test_baseline_omex_runs_in_tellurium_and_copasi_like_librorunner(tmp_path):
     out = ex.export("osteoclastogenesis", "omex", tmp_path / "baseline.omex")
     with zipfile.ZipFile(out.paths[0]) as z:

@@ -1092,10 +1092,17 @@ def export(
         "(rankl-net pre-equilibration is not part of SED-ML)",
     )
     if fmt == "sedml":
-        model_file = _baseline_file_name(spec)
-        out.write_text(sedml_text(spec, model_file), encoding="utf-8")
-        (out.parent / model_file).write_text(baseline_sbml(spec.model, spec.context), encoding="utf-8")
-        return ExportResult((out, out.parent / model_file), note)
+        beside = out.parent / _baseline_file_name(spec)
+        model_text = baseline_sbml(spec.model, spec.context)
+        # the model file is named by the export, not by the user: a file of that name that is not
+        # this very export (the user's own) is not overwritten
+        if beside.exists() and (not beside.is_file() or beside.read_bytes() != model_text.encode("utf-8")):
+            raise InputError(f"{beside} exists and is not this export's model file, which the SED-ML "
+                             f"{out.name} needs beside it under that name; export into another folder, "
+                             "or move that file")
+        out.write_text(sedml_text(spec, beside.name), encoding="utf-8")
+        beside.write_text(model_text, encoding="utf-8")
+        return ExportResult((out, beside), note)
     return ExportResult((write_omex(spec, out),), note)
 
 
