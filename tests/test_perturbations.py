@@ -66,8 +66,8 @@ def test_parse_spec(spec, expected):
         ("set:pth=1@7-nan", "finite"),
         ("set:pth=1@7-", "cannot read the time window"),
         ("set:pth=1@-1", "cannot read the time window"),
-        ("set:pth=6@2wk-4wk", "'2wk' is not a number; the times of a set: window are numbers in the model's "
-         "time unit"),
+        ("set:pth=6@2wk-4wk", "'2wk' is not a number; the times of a set: window are plain numbers in the "
+         "model's time unit"),
         ("", "for the wild type give no perturbation at all"),
     ],
 )
@@ -260,3 +260,8 @@ def test_to_changes_and_resolve_node_take_specs_and_name_a_wrong_engine(bone_mou
         resolve_node("OPG", "bone")
     with pytest.raises(InputError, match="node: the target is named by one non-empty string"):
         resolve_node(None, bone_mouse.engine)
+
+
+def test_factors_that_multiply_beyond_the_largest_float_name_the_condition(bone_mouse):
+    with pytest.raises(InputError, match=r"oe:OPG=1e200\+oe:OPG=1e200: these factors make OPG_expr inf"):
+        to_changes("oe:OPG=1e200+oe:OPG=1e200", bone_mouse.engine)

@@ -782,7 +782,10 @@ def check_engine(engine, call: str, kind: type | None = None,
     """Refuse an ``engine`` argument of ``call`` that is not a compiled ``kind`` (default
     :class:`Engine`), naming where one comes from (``source``)."""
     if not isinstance(engine, kind or Engine):
-        raise InputError(f"{call}: engine is the compiled model of {source}, got {given(engine)}")
+        # a rankl_net.Model, which the layers above this one define, simulates itself
+        hint = "; a Model holds its engine in model.engine and simulates itself (model.simulate)" if type(
+            engine).__name__ == "Model" else ""
+        raise InputError(f"{call}: engine is the compiled model of {source}, got {given(engine)}{hint}")
 
 
 def check_points(points: int) -> None:

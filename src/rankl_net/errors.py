@@ -117,6 +117,17 @@ def as_path(value: object, what: str) -> Path:
     raise InputError(f"{what} must be a string or a pathlib.Path, got {given(value)}")
 
 
+def existing_file(value: object, what: str) -> Path:
+    """``value`` (as :func:`as_path` takes it) as the Path of an existing file; a missing file or
+    a folder raises :class:`InputError` naming ``what`` ("problem_yaml", ...)."""
+    path = as_path(value, what)
+    if path.is_dir():
+        raise InputError(f"{what} {path}: a folder, not a file")
+    if not path.exists():
+        raise InputError(f"{what} {path}: no such file")
+    return path
+
+
 def given(value: object) -> str:
     """What was given, for a message: its type and the start of its repr on one line (a
     DataFrame or a long list is not printed whole)."""

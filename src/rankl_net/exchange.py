@@ -50,7 +50,7 @@ import pandas as pd
 from ._version import __version__
 from .catalog import ModelInfo, get_model
 from .engine import RELATIVE_TOLERANCE, Changes, configure_integrator, load
-from .errors import InputError, SimulationError, name_list, unknown_name
+from .errors import InputError, SimulationError, existing_file, name_list, unknown_name
 from .paths import FILE_FORMAT_SUFFIXES
 from .perturbations import (
     Perturbation,
@@ -877,7 +877,7 @@ def simulate_petab(problem_yaml: str | Path) -> pd.DataFrame:
     import petab.v1 as petab
     import roadrunner
 
-    problem = petab.Problem.from_yaml(str(problem_yaml))
+    problem = petab.Problem.from_yaml(str(existing_file(problem_yaml, "problem_yaml")))
     rr = roadrunner.RoadRunner(libsbml.writeSBMLToString(problem.sbml_document))
     configure_integrator(rr.integrator, SEDML_RELATIVE_TOLERANCE, SEDML_ABSOLUTE_TOLERANCE, SEDML_MAX_STEPS)
     species = set(rr.model.getFloatingSpeciesIds()) | set(rr.model.getBoundarySpeciesIds())
@@ -1419,6 +1419,7 @@ def _read_archive(path: Path) -> tuple[Path, list[Path]]:
     """Extract an OMEX archive to a temporary folder: (folder, SED-ML files from the manifest)."""
     import libcombine
 
+    path = existing_file(path, "archive")
     archive = libcombine.CombineArchive()
     if not archive.initializeFromArchive(str(path)):
         raise InputError(f"{path}: not a COMBINE archive")

@@ -196,8 +196,8 @@ def _window_time(text: str, part: str) -> float:
     try:
         return read_number(text)
     except ValueError:
-        raise InputError(f"{part!r}: {text!r} is not a number; the times of a set: window are numbers "
-                         "in the model's time unit (hours or days: see `rankl-net models`)") from None
+        raise InputError(f"{part!r}: {text!r} is not a number; the times of a set: window are plain numbers "
+                         "in the model's time unit (a shipped model's: `rankl-net models`)") from None
 
 
 def parse_spec(spec: str) -> list[Perturbation]:
@@ -529,6 +529,10 @@ def to_changes(perturbations: str | Perturbation | Sequence[str | Perturbation],
             for sid in (*node.species, *node.complexes):
                 changes.species[sid] = 0.0
                 _scale_windows(changes, sid, 0.0)  # a window listed before sets 0, as untimed
+    overflown = next((pid for pid, v in params.items() if not math.isfinite(v)), None)
+    if overflown is not None:  # factors that multiply beyond the largest float
+        raise InputError(f"{condition_spec(perturbations)}: these factors make {overflown} "
+                         f"{params[overflown]:g}, beyond the numbers a simulation holds; use smaller ones")
     return changes
 
 

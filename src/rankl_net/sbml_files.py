@@ -525,6 +525,7 @@ def simulate_any(
     -------
     DataFrame with ``time`` and one column per readout.
     """
+    check_engine(engine, "simulate_any(engine, ...)", FileEngine, "load_any(path)")
     if isinstance(end, str):
         value, with_unit = _parse(end, "end")
         if with_unit:
