@@ -595,3 +595,23 @@ def test_simulate_any_takes_an_end_with_a_unit_in_the_files_time_unit(tmp_path, 
         ex.simulate_any(ex.load_any(tmp_path / "plain.xml"), end="2h")
     with pytest.raises(InputError, match="end: '-3h': a time cannot be negative"):
         ex.simulate_any(engine, end="-3h")
+
+
+def test_a_files_element_named_by_its_name_or_a_local_parameter_is_said_to_be_so(tmp_path):
+    """A species given by its SBML name (as COPASI shows it), in any case, or a reaction's local
+    parameter as a readout, gets the reason, not a bare "unknown" with a wrong suggestion."""
+    text = build_antimony('model m\n  J0: A -> ; k * A\n  A = 1; k = 0.1\n  A is "Mos"\nend', "m")
+    doc = libsbml.readSBMLFromString(text)
+    law = doc.getModel().getReaction("J0").getKineticLaw()
+    local = law.createLocalParameter()
+    local.setId("V1")
+    local.setValue(2.0)
+    (tmp_path / "named.xml").write_text(libsbml.writeSBMLToString(doc))
+    eng = ex.load_any(tmp_path / "named.xml")
+    for spec, name in (("ko:mos", "mos"), ("set:Mos=2", "Mos")):
+        with pytest.raises(InputError, match=f"{spec}: '{name}' is the name of A in named.xml; specs and "
+                           "readouts take ids"):
+            ex.simulate_any(eng, spec, end=1)
+    with pytest.raises(InputError, match="readout 'V1' is a parameter local to reaction J0 of named.xml"):
+        ex.simulate_any(eng, end=1, readouts=["V1"])
+    assert ex.simulate_any(eng, end=1, points=2, readouts=["A"])["A"].iloc[-1] == pytest.approx(np.exp(-0.1))

@@ -240,6 +240,35 @@ class FileEngine(Engine):
         self._state_text: str | None = None  # the baseline as SBML (state_sbml), once needed
         super().__init__(sbml_text, name=name, time_unit=time_unit, preequilibrate=preequilibrate, **kwargs)
 
+    def check_readouts(self, readouts: Sequence[str]) -> list[str]:
+        """As :meth:`Engine.check_readouts`; a name that is no id of the file but an element's
+        name, or a reaction's local parameter, is said to be so."""
+        for r in readouts:
+            hint = self.not_an_id(r)
+            if hint:
+                raise InputError(f"readout {hint}")
+        return super().check_readouts(readouts)
+
+    def not_an_id(self, name: str) -> str:
+        """Why ``name``, which is no id of a quantity of this file, is not one: the ids of the
+        species, parameters or compartments it is the SBML name of (any case), or the reactions
+        it is a local parameter of; "" when it is an id or none of these."""
+        if name in self._symbol_set:
+            return ""
+        model = libsbml.readSBMLFromString(self.sbml_text).getModel()
+        key = name.strip().casefold()
+        named = [e.getId() for elements in (model.getListOfSpecies(), model.getListOfParameters(),
+                                            model.getListOfCompartments())
+                 for e in elements if e.isSetName() and e.getName().strip().casefold() == key]
+        if named:
+            return (f"{name!r} is the name of {', '.join(named)} in {self.name}; specs and readouts take ids "
+                    f"({named[0]})")
+        owners = _local_parameter_owners(model, name)
+        if owners:
+            return (f"{name!r} is a parameter local to reaction {', '.join(owners)} of {self.name}, which "
+                    "libRoadRunner does not report or set (make it global in the file)")
+        return ""
+
     @property
     def default_readouts(self) -> list[str]:
         """What a run reports when no readouts are named: every species; in a file without
@@ -460,6 +489,9 @@ def generic_changes(
                 kind = "parameter" if p.node in engine.parameter_ids else "compartment"
                 raise InputError(f"{p.spec}: {p.node} is a {kind} of {engine.name}; ko: and oe: act on "
                                  f"species: change it with set:{p.node}=VALUE")
+            hint = engine.not_an_id(p.node)
+            if hint:
+                raise InputError(f"{p.spec}: {hint}")
             raise unknown_name("species", p.node, species_ids)
         if p.node in engine.algebraic_symbols:
             raise InputError(f"{p.spec}: {p.node} appears in an algebraic rule and cannot be clamped")
@@ -472,6 +504,9 @@ def generic_changes(
     for p in sets:
         if p.target not in engine.symbols:
             _refuse_local_parameter(p, engine)
+            hint = engine.not_an_id(p.target)  # an element's name
+            if hint:
+                raise InputError(f"{p.spec}: {hint}")
     changes = to_changes(node_perts, engine)
     ko = set(knockouts)
     for sid, f in factors.items():
@@ -483,13 +518,17 @@ def generic_changes(
     return GenericCondition(tuple(sorted(ko)), changes)
 
 
+def _local_parameter_owners(model: libsbml.Model, pid: str) -> list[str]:
+    """The ids of the reactions of ``model`` whose kinetic law has a local parameter ``pid``."""
+    return [r.getId() for r in model.getListOfReactions() if r.isSetKineticLaw()
+            and (r.getKineticLaw().getParameter(pid) is not None
+                 or r.getKineticLaw().getLocalParameter(pid) is not None)]
+
+
 def _refuse_local_parameter(p: SetValue, engine: FileEngine) -> None:
     """A set: of a parameter that is local to a reaction says so (libRoadRunner sets global
     parameters, compartments and species)."""
-    model = libsbml.readSBMLFromString(engine.sbml_text).getModel()
-    owners = [r.getId() for r in model.getListOfReactions() if r.isSetKineticLaw()
-              and (r.getKineticLaw().getParameter(p.target) is not None
-                   or r.getKineticLaw().getLocalParameter(p.target) is not None)]
+    owners = _local_parameter_owners(libsbml.readSBMLFromString(engine.sbml_text).getModel(), p.target)
     if owners:
         raise InputError(f"{p.spec}: {p.target} is a parameter local to reaction {', '.join(owners)} of "
                          f"{engine.name}; set: changes global parameters, compartments and species (make "
