@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-import libsbml
+import subprocess
+import sys
+from pathlib import Path
 
+import libsbml
+import pytest
+
+from rankl_net import paths
 from rankl_net.build import antimony_to_sbml
-from rankl_net.checks import dynamic_checks
+from rankl_net.checks import (
+    SIMULATION_CHECKS,
+    dynamic_checks,
+    parameter_units,
+    sbml_consistency,
+    species_annotations,
+    static_checks,
+)
 from rankl_net.engine import Engine
+from rankl_net.sbml_io import read_sbml_document
 
 
 def _checks(text: str, steady: bool = False) -> dict:
@@ -111,3 +125,66 @@ def test_a_rate_constant_recorded_as_a_multiplier_has_no_source():
     assert not wrong.passed and wrong.items == ("k_a_act",)
     unsourced = parameter_sources(model, {"A_act": label, "k_a_act": {"source": "hand-tuned"}})
     assert not unsourced.passed and unsourced.items == ("k_b",)
+
+
+# ---------------------------------------------------------- what validate and load_any say
+CORPUS = Path(paths.ROOT).parent / "shared" / "sbml-corpus"
+KOMAROVA = CORPUS / "BIOMD0000000148_Komarova2003.xml"
+needs_corpus = pytest.mark.skipif(not KOMAROVA.is_file(), reason=f"SBML corpus not found at {CORPUS}")
+
+
+@needs_corpus
+def test_a_libsbml_finding_without_a_short_message_shows_its_message():
+    """libSBML's 10501 (a power that is not an integer) has an empty short message: the first
+    line of the full one stands in for it."""
+    _, warnings = sbml_consistency(read_sbml_document(KOMAROVA))
+    powers = [w for w in warnings.items if w.startswith("10501:")]
+    assert powers and all("contains a power that is not an integer" in w for w in powers), powers
+    assert powers[0].startswith("10501: The formula 'pow(x1, g11)'") and powers[0].endswith("(line 232)")
+
+
+def _write(tmp_path, sbml: str) -> Path:
+    f = tmp_path / "t.xml"
+    f.write_text(sbml, encoding="utf-8")
+    return f
+
+
+def test_the_checks_that_need_a_valid_model_are_not_run_on_an_invalid_one(tmp_path):
+    """A reaction naming a species the model does not have: libSBML leaves out its unit checks
+    and libRoadRunner would simulate another model, so those checks are not run (and not ok)."""
+    def edit(model):
+        model.getReaction("J").getReactant(0).setSpecies("Z")
+
+    path = _write(tmp_path, _edited(edit))
+    checks = {c.name: c for c in static_checks(path)}
+    assert not checks["sbml_errors"].passed
+    for name in ("sbml_warnings", *SIMULATION_CHECKS):
+        c = checks[name]
+        assert not c.ran and not c.passed and c.mark == "skip" and c.message.startswith("not run: "), c
+    assert "without errors" in checks["sbml_warnings"].message
+    assert "validity rules" in checks["simulation"].message
+    assert checks["species_annotations"].ran and checks["parameter_units"].ran
+    out = subprocess.run([sys.executable, "-m", "rankl_net", "validate", str(path)], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 2 and "skip simulation: not run: " in out.stdout, out.stdout + out.stderr
+    assert "ok   steady_state" not in out.stdout and "score: 2/5 checks passed, 5 not run" in out.stdout
+
+
+def test_an_error_that_leaves_the_meaning_clear_still_simulates(tmp_path):
+    """A species a rate law reads without declaring it a modifier (libSBML 21121), which
+    load_any accepts: the simulation checks are left to run."""
+    doc = libsbml.readSBMLFromString(antimony_to_sbml("model t\n species M\n J: A -> B; k*A*M\n"
+                                                      " A = 3; B = 0; M = 1; k = 0.5\nend"))
+    doc.getModel().getReaction("J").removeModifier(0)
+    checks = {c.name: c for c in static_checks(_write(tmp_path, libsbml.writeSBMLToString(doc)))}
+    assert [e.split(":")[0] for e in checks["sbml_errors"].items] == ["21121"]
+    assert not checks["sbml_warnings"].ran  # libSBML checks no units in a file with errors
+    assert not set(SIMULATION_CHECKS) & set(checks)
+
+
+def test_a_list_of_offending_items_says_what_they_are():
+    model = libsbml.readSBMLFromString(
+        antimony_to_sbml("model t\n J: -> z; k\n z = 0; k = 1\nend")).getModel()
+    annotated, units = species_annotations(model), parameter_units(model)
+    assert annotated.message == "0/1 species annotated; not annotated:" and annotated.items == ("z",)
+    assert units.message == "0/1 parameters with units; without a unit:" and units.items == ("k",)

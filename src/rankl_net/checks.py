@@ -11,6 +11,7 @@ from pathlib import Path
 import libsbml
 
 from . import units
+from .sbml_files import CLEAR_MEANING_ERRORS
 from .sbml_io import read_sbml_document
 
 # resolvable annotations: identifiers.org (either scheme) and the older MIRIAM URNs
@@ -19,17 +20,36 @@ MIRIAM_PREFIXES = ("https://identifiers.org/", "http://identifiers.org/", "urn:m
 
 @dataclass(frozen=True)
 class Check:
-    """Outcome of one check: whether it passed, a metric, a message and the offending items."""
+    """Outcome of one check: whether it passed, a metric, a message and the offending items;
+    ``ran`` is False for a check that could not be run (it has not passed; its message says why)."""
 
     name: str
     passed: bool
     message: str
     items: tuple[str, ...] = field(default_factory=tuple)
+    ran: bool = True
+
+    @property
+    def mark(self) -> str:
+        """How a report marks it: "ok  ", "FAIL" or "skip" (not run)."""
+        return "ok  " if self.passed else "FAIL" if self.ran else "skip"
 
 
-def sbml_consistency(doc: libsbml.SBMLDocument) -> tuple[Check, Check]:
-    """libSBML consistency with unit checks on: (errors, warnings), with those libSBML found
-    while reading the file (a clone, which the consistency checks run on, does not carry them)."""
+def not_run(name: str, why: str) -> Check:
+    """The check ``name`` reported as not run, for the reason ``why``."""
+    return Check(name, False, f"not run: {why}", ran=False)
+
+
+def _finding(e: libsbml.SBMLError) -> str:
+    """One libSBML error or warning as a line: its id, short message and line; the first line of
+    its full message where the short one is empty (as for 10501, a power that is not an integer)."""
+    text = e.getShortMessage().strip() or next(
+        (" ".join(ln.split()) for ln in e.getMessage().splitlines() if ln.strip()), "")
+    return f"{e.getErrorId()}: {text} (line {e.getLine()})"
+
+
+def _libsbml_findings(doc: libsbml.SBMLDocument) -> tuple[list[tuple[int, str]], list[str]]:
+    """libSBML's errors (id and line of text) and warnings, those found while reading included."""
     checked = doc.clone()
     checked.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, True)
     checked.checkConsistency()
@@ -43,10 +63,22 @@ def sbml_consistency(doc: libsbml.SBMLDocument) -> tuple[Check, Check]:
     read = [e for e in (doc.getError(i) for i in range(doc.getNumErrors())) if key(e) not in again]
     errors, warnings = [], []
     for e in [*read, *found]:
-        text = f"{e.getErrorId()}: {e.getShortMessage()} (line {e.getLine()})"
-        (errors if e.getSeverity() >= libsbml.LIBSBML_SEV_ERROR else warnings).append(text)
+        if e.getSeverity() >= libsbml.LIBSBML_SEV_ERROR:
+            errors.append((e.getErrorId(), _finding(e)))
+        else:
+            warnings.append(_finding(e))
+    return errors, warnings
+
+
+def _consistency_checks(errors: list[tuple[int, str]], warnings: list[str]) -> tuple[Check, Check]:
+    texts = tuple(text for _, text in errors)
+    if errors:  # libSBML checks units and modelling practice only in a file without errors
+        found = f" (it found {len(warnings)} other warnings)" if warnings else ""
+        return (Check("sbml_errors", False, f"{len(errors)} libSBML errors", texts),
+                Check("sbml_warnings", False, "not run: libSBML checks units and modelling practice only "
+                      f"in a file without errors{found}", tuple(warnings), ran=False))
     return (
-        Check("sbml_errors", not errors, f"{len(errors)} libSBML errors", tuple(errors)),
+        Check("sbml_errors", True, "0 libSBML errors"),
         Check(
             "sbml_warnings",
             not warnings,
@@ -54,6 +86,13 @@ def sbml_consistency(doc: libsbml.SBMLDocument) -> tuple[Check, Check]:
             tuple(warnings),
         ),
     )
+
+
+def sbml_consistency(doc: libsbml.SBMLDocument) -> tuple[Check, Check]:
+    """libSBML consistency of a document with unit checks on: (errors, warnings), with those
+    libSBML found while reading the file (a clone, which the consistency checks run on, does not
+    carry them). In a file with errors, libSBML checks no units: the warnings check is not run."""
+    return _consistency_checks(*_libsbml_findings(doc))
 
 
 def species_annotations(model: libsbml.Model) -> Check:
@@ -68,18 +107,18 @@ def species_annotations(model: libsbml.Model) -> Check:
         if not s.isSetSBOTerm() or not any(u.startswith(MIRIAM_PREFIXES) for u in uris):
             missing.append(s.getId())
     n = model.getNumSpecies()
-    return Check(
-        "species_annotations", not missing, f"{n - len(missing)}/{n} species annotated", tuple(missing)
-    )
+    listed = "; not annotated:" if missing else ""
+    return Check("species_annotations", not missing, f"{n - len(missing)}/{n} species annotated{listed}",
+                 tuple(missing))
 
 
 def parameter_units(model: libsbml.Model) -> Check:
     """Every parameter declares a unit."""
     missing = [p.getId() for p in model.getListOfParameters() if not p.isSetUnits()]
     n = model.getNumParameters()
-    return Check(
-        "parameter_units", not missing, f"{n - len(missing)}/{n} parameters with units", tuple(missing)
-    )
+    listed = "; without a unit:" if missing else ""
+    return Check("parameter_units", not missing, f"{n - len(missing)}/{n} parameters with units{listed}",
+                 tuple(missing))
 
 
 def rule_units(model: libsbml.Model) -> Check:
@@ -101,8 +140,9 @@ def rule_units(model: libsbml.Model) -> Check:
         compared += 1
         if units.signature(declared) != units.signature(computed):
             wrong.append(rule.getVariable())
-    return Check("rule_units", not wrong, f"{compared - len(wrong)}/{compared} rules in their declared units",
-                 tuple(wrong))
+    listed = "; not in it:" if wrong else ""
+    return Check("rule_units", not wrong,
+                 f"{compared - len(wrong)}/{compared} rules in their declared units{listed}", tuple(wrong))
 
 
 MULTIPLIER_SOURCE = "perturbation multiplier"  # how parameters.tsv labels ko/kd/oe/inh multipliers
@@ -157,15 +197,27 @@ def orphans(model: libsbml.Model) -> Check:
     return Check("orphans", not unused, f"{len(unused)} unused species or parameters", tuple(unused))
 
 
+# the checks of a simulation (dynamic_checks, with its steady-state check)
+SIMULATION_CHECKS = ("simulation", "non_negativity", "conservation", "steady_state")
+
+
 def static_checks(path: Path, sources: dict[str, dict[str, str]] | None = None) -> list[Check]:
-    """Every check that needs no simulation, for one SBML file."""
+    """Every check that needs no simulation, for one SBML file (a path; ``sources``: the recorded
+    source of each parameter, for :func:`parameter_sources`). When libSBML finds errors that
+    change what the file means (any but ``CLEAR_MEANING_ERRORS``, which libRoadRunner reads as
+    meant), the list ends with the ``SIMULATION_CHECKS`` as not run: a simulation would not be of
+    the model the file describes."""
     doc = read_sbml_document(path)
     model = doc.getModel()
-    errors, warnings = sbml_consistency(doc)
+    found_errors, found_warnings = _libsbml_findings(doc)
+    errors, warnings = _consistency_checks(found_errors, found_warnings)
     out = [errors, warnings, species_annotations(model), parameter_units(model), rule_units(model),
            orphans(model)]
     if sources is not None:
         out.append(parameter_sources(model, sources))
+    if any(i not in CLEAR_MEANING_ERRORS for i, _ in found_errors):
+        why = "the file breaks SBML's validity rules (sbml_errors): a simulation would not be of its model"
+        out += [not_run(name, why) for name in SIMULATION_CHECKS]
     return out
 
 
