@@ -20,6 +20,7 @@ from rankl_net.checks import (
     static_checks,
 )
 from rankl_net.engine import Engine
+from rankl_net.errors import InputError
 from rankl_net.sbml_io import read_sbml_document
 
 
@@ -188,3 +189,15 @@ def test_a_list_of_offending_items_says_what_they_are():
     annotated, units = species_annotations(model), parameter_units(model)
     assert annotated.message == "0/1 species annotated; not annotated:" and annotated.items == ("z",)
     assert units.message == "0/1 parameters with units; without a unit:" and units.items == ("k",)
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("model t\n species A, B\n J: A -> ; k*A\n 0 = A + B - 2\n A = 1; B = 1; k = 1\nend",
+     "Unable to support algebraic rules. The formula '0 = A + B - 2' is not supported."),
+    ("model t\n J: -> A; delay(A, 1)\n A = 1\nend",
+     "Unable to support delay differential equations. The function 'delay(A, 1)' is not supported."),
+])
+def test_libroadrunners_load_errors_leave_out_its_cpp_location(text, said):
+    with pytest.raises(InputError) as err:
+        Engine(antimony_to_sbml(text), name="t")
+    assert str(err.value) == f"t: libRoadRunner cannot load the model: {said}"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 import threading
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -230,7 +231,7 @@ class Engine:
         try:
             self.rr = roadrunner.RoadRunner(text)
         except RuntimeError as exc:
-            raise InputError(f"{name}: libRoadRunner cannot load the model: {exc}") from None
+            raise InputError(f"{name}: libRoadRunner cannot load the model: {_load_message(exc)}") from None
         configure_integrator(self.rr.integrator, absolute=absolute_tolerance)
         self.absolute_tolerance = absolute_tolerance
         # set for every run (_run), the baseline's search included
@@ -770,6 +771,15 @@ def configure_integrator(
     integrator.relative_tolerance = relative
     integrator.absolute_tolerance = absolute
     integrator.maximum_num_steps = max_steps
+
+
+# where in libRoadRunner's C++ an error was raised: ", at [virtual] type ns::Class::function(args)"
+_CPP_LOCATION = re.compile(r",\s+at\s+[^(]*::~?\w+\(.*\)\s*$", re.S)
+
+
+def _load_message(exc: BaseException) -> str:
+    """libRoadRunner's reason for not loading a model, without the C++ function it came from."""
+    return " ".join(_CPP_LOCATION.sub("", str(exc)).split()) or type(exc).__name__
 
 
 def _integrator_message(exc: BaseException) -> str:
