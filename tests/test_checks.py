@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import libsbml
 import pytest
 
+from rankl_net import exchange as ex
 from rankl_net import paths
 from rankl_net.build import antimony_to_sbml
 from rankl_net.checks import (
@@ -201,3 +203,21 @@ def test_libroadrunners_load_errors_leave_out_its_cpp_location(text, said):
     with pytest.raises(InputError) as err:
         Engine(antimony_to_sbml(text), name="t")
     assert str(err.value) == f"t: libRoadRunner cannot load the model: {said}"
+
+
+def test_sbml_text_given_as_a_path_is_refused():
+    text = antimony_to_sbml("model t\n J: -> A; k\n A = 0; k = 1\nend")
+    long = text.replace("<model", f"<!-- {'x' * 300} -->\n<model")  # a name too long for a path
+    for given in (text, "  " + text, Path(text), long):
+        with pytest.raises(InputError, match="SBML text given where the path of an SBML file is") as err:
+            read_sbml_document(given)
+        assert "FileEngine(text)" in str(err.value) and "<sbml" not in str(err.value)
+    with pytest.raises(InputError, match="load_any, like every reader of SBML files, takes a path"):
+        ex.load_any(text)
+
+
+def test_a_gzip_compressed_file_is_named_as_such(tmp_path):
+    f = tmp_path / "t.xml.gz"
+    f.write_bytes(gzip.compress(antimony_to_sbml("model t\n J: -> A; k\n A = 0; k = 1\nend").encode()))
+    with pytest.raises(InputError, match=r"compressed with gzip: gunzip it first"):
+        read_sbml_document(f)

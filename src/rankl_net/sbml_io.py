@@ -33,6 +33,8 @@ def _safe_sbml_text(path: Path, what: str) -> str:
             f"{what}: {size / 2**20:.1f} MiB is over the {MAX_SBML_BYTES // 2**20} MiB limit for SBML files"
         )
     text = path.read_bytes()
+    if text.startswith(b"\x1f\x8b"):
+        raise InputError(f"{what}: a file compressed with gzip: gunzip it first")
     if text.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{what}: XML in UTF-16; save it as UTF-8, which SBML tools read")
     # a UTF-8 byte-order mark, which libSBML's reader of strings refuses
@@ -115,14 +117,20 @@ def flatten_comp(doc: libsbml.SBMLDocument, base: Path | None = None, name: str 
         raise InputError(f"{name}: libSBML cannot flatten its submodels: {'; '.join(errors[:3])}")
 
 
-def read_sbml_document(path: Path) -> libsbml.SBMLDocument:
-    """Read an SBML file after refusing what is not safe or not SBML.
+def read_sbml_document(path: str | Path) -> libsbml.SBMLDocument:
+    """Read an SBML file (its path, a string or a Path) after refusing what is not safe or not SBML.
 
-    Refused before parsing: missing or over-large files (over ``MAX_SBML_BYTES``), files that do
-    not start like XML, and XML with a DOCTYPE (entity declarations could expand or fetch
-    external content). A hierarchical (``comp``) model is returned flattened; the external
-    model files it names must be local files that pass the same checks.
+    Refused before parsing: SBML text given in place of a path, missing or over-large files
+    (over ``MAX_SBML_BYTES``), gzip-compressed files, files that do not start like XML, and XML
+    with a DOCTYPE (entity declarations could expand or fetch external content). A hierarchical
+    (``comp``) model is returned flattened; the external model files it names must be local
+    files that pass the same checks.
     """
+    name = str(path)
+    if name.lstrip().startswith("<") or "<sbml" in name:
+        raise InputError("SBML text given where the path of an SBML file is expected: load_any, like every "
+                         "reader of SBML files, takes a path; rankl_net.sbml_files.FileEngine(text) compiles "
+                         "SBML text as it is, without the checks of a file")
     path = Path(path)
     doc = _parse(_safe_sbml_text(path, str(path)))
     if doc.getModel() is None:
