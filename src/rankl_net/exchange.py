@@ -1291,7 +1291,7 @@ def cross_check(
     model_name: str,
     *perturbations: str | Perturbation,
     context: str | None = None,
-    end: float | None = None,
+    end: float | str | None = None,
     points: int = 101,
     readouts: Sequence[str] | None = None,
     simulators: Sequence[str] = SIMULATORS,

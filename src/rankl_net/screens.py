@@ -679,7 +679,7 @@ def run_screen(
     *,
     background: Sequence[str] = (),
     context: str | None = None,
-    end: float | None = None,
+    end: float | str | None = None,
     readouts: Sequence[str] | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
