@@ -11,8 +11,7 @@ from pathlib import Path
 import libsbml
 
 from . import units
-from .sbml_files import CLEAR_MEANING_ERRORS
-from .sbml_io import read_sbml_document
+from .sbml_io import CLEAR_MEANING_ERRORS, read_sbml_document
 
 # resolvable annotations: identifiers.org (either scheme) and the older MIRIAM URNs
 MIRIAM_PREFIXES = ("https://identifiers.org/", "http://identifiers.org/", "urn:miriam:")

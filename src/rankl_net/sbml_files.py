@@ -36,7 +36,7 @@ from .perturbations import (
     resolve_node,
     to_changes,
 )
-from .sbml_io import read_sbml_document
+from .sbml_io import CLEAR_MEANING_ERRORS, read_sbml_document
 
 
 def _rule_targets(model: libsbml.Model) -> tuple[set[str], set[str], set[str]]:
@@ -329,12 +329,6 @@ def state_sbml(engine: FileEngine) -> str:
                 sp.setInitialConcentration(value)
             model.removeInitialAssignment(sp.getId())
     return libsbml.writeSBMLToString(doc)
-
-
-# SBML validity rules whose breach leaves the meaning of the model clear, as libRoadRunner and
-# other simulators read it: a species a rate law reads without declaring it a modifier
-# (common in exported models)
-CLEAR_MEANING_ERRORS = frozenset({21121})
 
 
 def load_any(path: str | Path, *, preequilibrate: bool = False, check_rules: bool = True) -> FileEngine:

@@ -12,6 +12,10 @@ import libsbml
 
 from .errors import InputError
 
+# SBML validity rules whose breach leaves the meaning of the model clear, as libRoadRunner and
+# other simulators read it: a species a rate law reads without declaring it a modifier
+# (common in exported models)
+CLEAR_MEANING_ERRORS = frozenset({21121})
 MAX_SBML_BYTES = 50 * 1024 * 1024
 # the root element, with or without a namespace prefix, after however long a prolog or comment
 _SBML_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sbml[\s/>]")
