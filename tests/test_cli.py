@@ -617,7 +617,7 @@ def test_the_l2v4_and_comp_exports_say_they_run_as_files_and_the_baseline_export
     assert "shipped model" not in said["sbml-baseline"]  # it starts at the baseline
 
 
-def test_a_shipped_models_name_wins_over_a_file_of_that_name_in_the_folder(tmp_path):
+def test_a_shipped_models_name_wins_over_a_file_of_that_name_in_the_folder(tmp_path, monkeypatch):
     """`simulate bone` runs the shipped model even when a file called bone is in the working
     folder (it ran the file, from its initial values), and says how to name the file."""
     (tmp_path / "bone").write_bytes((paths.SBML / "bone.xml").read_bytes())
@@ -629,6 +629,17 @@ def test_a_shipped_models_name_wins_over_a_file_of_that_name_in_the_folder(tmp_p
     as_file = run("simulate", "./bone", *args, cwd=tmp_path)
     assert as_file.returncode == 0 and as_file.stdout != shipped.stdout
     assert "bone is the SBML of the shipped model bone" in as_file.stderr
+    # units and percent changes come from the model too (they came from the file)
+    (tmp_path / "clinical").write_text("my notes", encoding="utf-8")
+    plotted = run("simulate", "clinical", "--end", "10", "--points", "2", "--readouts", "ctx",
+                  "--plot", "p.png", "--out", "t.csv", cwd=tmp_path)
+    assert plotted.returncode == 0, plotted.stderr
+    from rankl_net.catalog import get_model
+    from rankl_net.screens import percent_changes, readout_units
+
+    monkeypatch.chdir(tmp_path)
+    assert percent_changes("clinical") == get_model("clinical").percent_changes
+    assert readout_units("clinical", ["ctx"]) == {"ctx": "%"}
 
 
 def test_simulate_file_needs_an_end_time():

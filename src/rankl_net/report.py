@@ -25,6 +25,7 @@ from .analysis import (
 from .catalog import model_names
 from .errors import InputError, as_path
 from .plots import bar_figure, dose_response_figure, heatmap_figure
+from .sbml_files import is_sbml_file
 from .screens import (
     MANIFEST,
     NEUTRAL_LEVEL,
@@ -230,7 +231,8 @@ def write_report(results: Path, out: Path) -> Path:
     model = model_of(results, table)
     # units and percent changes come from a model at hand (shipped, or the file here); a table from
     # elsewhere may name one this installation does not have
-    known = model if model is not None and (model in model_names() or Path(model).is_file()) else None
+    known = model if model is not None and (model in model_names() or is_sbml_file(model)
+                                            and Path(model).is_file()) else None
     parts = [f"<h1>Screen report: {html.escape(str(results))}</h1>",
              *([f"<p>Model: {html.escape(model)}</p>"] if model else []),
              *([f"<p><b>This screen has not finished</b> (it was interrupted, or is still running): the "

@@ -877,7 +877,7 @@ def readout_units(model: str | None, readouts: Iterable[str]) -> dict[str, str]:
     if model is None:
         return {}
     readouts = name_list(readouts, "readouts", commas=False)
-    if Path(model).is_file():  # a file before a model's name, as `simulate` reads them
+    if is_sbml_file(model):  # read as `simulate` reads MODEL: a shipped model's name is the model
         document, usual = read_sbml_document(Path(model)), ()
     else:
         info = get_model(model)
@@ -895,7 +895,7 @@ def percent_changes(model: str | None) -> tuple[str, ...]:
     """The readouts of ``model`` (a shipped model's name; an SBML file or None: none) that are
     percent changes from the model's baseline; a model that is neither raises
     :class:`InputError` with a close match."""
-    if model is None or Path(model).is_file():  # a file before a model's name, as `simulate` reads them
+    if model is None or is_sbml_file(model):  # read as `simulate` reads MODEL
         return ()
     return get_model(model).percent_changes
 
