@@ -632,10 +632,10 @@ def test_a_flat_or_short_series_has_no_hill_fit():
                                            "a Hill fit needs at least 5")
     assert is_flat(np.where(x > 0.9, np.nan, flat)) and not is_flat([1.0, 2.0, np.nan])
     assert np.isfinite(fit_hill(x, hill(x, 200.0, 0.9, 0.3, 1.7))["ic50"])
-    # a dose below 0 is not a dose (the Hill curve would read it as 0)
-    with pytest.raises(InputError, match=re.escape("levels: a Hill fit takes doses of 0 (no dose) or more, "
-                                                   "got -0.125 (and 7 more below 0)")):
-        fit_hill(-x, hill(x, 200.0, 0.9, 0.3, 1.7))
+    # a dose below 0 is not a dose (the Hill curve would read it as 0): no fit, and why
+    below = fit_hill(-x, hill(x, 200.0, 0.9, 0.3, 1.7))
+    assert np.isnan(below["ic50"]) and below["quality"] == "none"
+    assert below["note"] == "8 doses below 0 (down to -1); a Hill curve starts at dose 0 (no dose)"
 
 
 def test_a_series_that_does_not_fix_its_hill_parameters_is_called_ambiguous():

@@ -106,8 +106,9 @@ def fit_hill(
 ) -> dict[str, float]:
     """Least-squares Hill fit with confidence intervals from the parameter covariance.
 
-    ``levels`` are doses, 0 (no dose) or more, and ``responses`` the readout at each (numbers in
-    order, of the same length; NaN where a level failed). With ``anchored`` True (dose 0 leaves the
+    ``levels`` are doses, 0 (no dose) or more (a series with doses below 0 has no fit), and
+    ``responses`` the readout at each (numbers in order, of the same length; NaN where a level
+    failed). With ``anchored`` True (dose 0 leaves the
     model as it is: inhibition, knockdown, overexpression), the baseline is not fitted but fixed
     at ``reference``, the readout without the perturbation, which is known exactly; then three
     parameters are fitted and the baseline's interval is the reference itself.
@@ -146,10 +147,6 @@ def fit_hill(
     if x.shape != y.shape or x.ndim != 1:
         raise InputError(f"levels and responses must be two series of the same length, got {x.shape} and "
                          f"{y.shape}")
-    below = x[x < 0]  # a dose is measured from no dose (0); the Hill curve has none below it
-    if len(below):
-        more = f" (and {len(below) - 1} more below 0)" if len(below) > 1 else ""
-        raise InputError(f"levels: a Hill fit takes doses of 0 (no dose) or more, got {below[0]:g}{more}")
     check_number("fit_hill", "confidence", confidence)
     if reference is not None:
         check_number("fit_hill", "reference", reference)
@@ -177,6 +174,10 @@ def fit_hill(
         return {**dict.fromkeys(HILL_NUMBERS, math.nan), "emax_scale": scale, "quality": "none", "note": why,
                 "at_bound": ""}
 
+    below = x[x < 0]  # a dose is measured from no dose (0); the Hill curve has none below it
+    if len(below):  # (a set: series may go below 0: its table stands, without a fit)
+        return no_fit(f"{len(below)} doses below 0 (down to {below.min():g}); a Hill curve starts at dose 0 "
+                      "(no dose)")
     distinct = len(np.unique(x))
     if distinct < MIN_HILL_LEVELS:
         failed = f" with a finite response (of {tested})" if distinct < tested else ""
