@@ -265,3 +265,16 @@ def test_to_changes_and_resolve_node_take_specs_and_name_a_wrong_engine(bone_mou
 def test_factors_that_multiply_beyond_the_largest_float_name_the_condition(bone_mouse):
     with pytest.raises(InputError, match=r"oe:OPG=1e200\+oe:OPG=1e200: these factors make OPG_expr inf"):
         to_changes("oe:OPG=1e200+oe:OPG=1e200", bone_mouse.engine)
+
+
+def test_a_condition_is_taken_from_any_sequence_in_order_but_not_from_a_set(bone_mouse):
+    import collections
+
+    import pandas as pd
+
+    specs = ["ko:OPG", "inh:CTSK=0.5"]
+    expected = to_changes(specs, bone_mouse.engine)
+    for given in (np.array(specs, dtype=object), pd.Series(specs), collections.deque(specs), iter(specs)):
+        assert to_changes(given, bone_mouse.engine) == expected
+    with pytest.raises(InputError, match=r"a condition is a spec .* got set \{'ko:OPG'\}"):
+        condition_spec({"ko:OPG"})

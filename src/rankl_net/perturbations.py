@@ -33,7 +33,7 @@ from .annotations import node_table
 from .dosing import Regimen, parse_regimen, read_number, resolve_drug
 from .dosing import spec_number as _num
 from .engine import Changes, Dosing, Engine, TimedChange, check_engine
-from .errors import InputError, unknown_name
+from .errors import InputError, given, is_ordered_collection, unknown_name
 from .errors import check_number as _check_number
 
 
@@ -265,12 +265,12 @@ def parse_specs(specs: Iterable[str]) -> list[Perturbation]:
 
 def as_perturbations(items: str | Perturbation | Sequence[str | Perturbation]) -> list[Perturbation]:
     """The perturbations of one condition given as a spec ("ko:OPG+inh:P38=0.5"), a perturbation
-    object, or a list or tuple of specs and objects."""
+    object, or specs and objects in order (a list, a tuple, a numpy array, a pandas Series)."""
     if isinstance(items, (str, *Perturbation.__args__)):
         items = [items]
-    if not isinstance(items, list | tuple):
+    if not is_ordered_collection(items):  # (a set would give its perturbations in no fixed order)
         raise InputError(f"a condition is a spec such as 'ko:OPG', a perturbation object or a list of them, "
-                         f"got {type(items).__name__} {items!r}")
+                         f"got {given(items)}")
     out: list[Perturbation] = []
     for item in items:
         if isinstance(item, str):
