@@ -1702,6 +1702,13 @@ def test_hill_fits_takes_the_level_as_the_dose_only_where_it_is_one():
         hill_fits(table)
     inhibited = _series("inh:P38", np.linspace(0, 1, 6)).drop(columns="dose")
     assert hill_fits(inhibited)["ic50"].iloc[0] == pytest.approx(0.3, rel=1e-3)  # a level of inh: is its dose
+    # in a condition of several parts, the part whose level varies is the dosed one
+    on_background = inhibited.assign(perturbation="oe:RANK=2+" + inhibited["perturbation"])
+    assert hill_fits(on_background)["ic50"].iloc[0] == pytest.approx(0.3, rel=1e-3)
+    with pytest.raises(InputError, match=re.escape("dose_of('oe:RANK', table['level'])")):
+        hill_fits(table.assign(perturbation="inh:P38=0.5+" + table["perturbation"]))
+    with pytest.raises(InputError, match=re.escape("got 'oe:RANK+inh:P38'")):
+        screens.dose_of("oe:RANK+inh:P38", [1, 2])  # one dosed perturbation (it gave wrong doses)
 
 
 def test_hill_fits_of_a_table_without_rows_has_the_columns_of_its_fits():

@@ -329,6 +329,16 @@ def _dose_series(table: pd.DataFrame) -> list[tuple[str, str]]:
     return list(dict.fromkeys((d, b) for d, b in zip(dosed, background, strict=True) if d))
 
 
+def _varying_part(perturbations: pd.Series) -> str:
+    """The part of a series' conditions whose value varies from row to row (``oe:RANK`` of
+    ``oe:RANK=2+inh:P38=0.5``, ``oe:RANK=3+inh:P38=0.5``), without its value; "" when not one part."""
+    parts = [str(p).split("+") for p in perturbations.dropna()]
+    if not parts or len({len(p) for p in parts}) != 1:
+        return ""
+    varying = [i for i in range(len(parts[0])) if len({p[i] for p in parts}) > 1]
+    return parts[0][varying[0]].partition("=")[0] if len(varying) == 1 else ""
+
+
 def hill_fits(series: pd.DataFrame, anchored: bool = False, changes: Collection[str] = ()) -> pd.DataFrame:
     """:func:`fit_hill` of each readout of one dose series (columns ``readout``, ``dose`` or else
     ``level``, ``value``, ``baseline_value``: the readout without the perturbation), one row per
@@ -364,11 +374,10 @@ def hill_fits(series: pd.DataFrame, anchored: bool = False, changes: Collection[
         raise InputError(f"hill_fits fits one dose series (one dosed perturbation on one background) per "
                          f"readout; this table holds {len(named)}: {shown}. Select the rows of each series "
                          "and fit them apart")
-    perturb = held[0][0] if held else ""
+    perturb = _varying_part(series["perturbation"]) if held else ""
+    kind = perturb.partition(":")[0]
     # a level that leaves its target as it is (kd:X=1) is dose 0
-    kind = next((k for k in (p.partition(":")[0] for p in perturb.split("+"))
-                 if NEUTRAL_LEVEL.get(k, 0.0) != 0.0), None)
-    if dose == "level" and kind:
+    if dose == "level" and NEUTRAL_LEVEL.get(kind, 0.0) != 0.0:
         raise InputError(f"this table has levels and no dose column, and a level of {kind}: is not its dose "
                          f"({kind}:X={NEUTRAL_LEVEL[kind]:g} leaves X as it is: dose 0); add the doses with "
                          f"table.assign(dose=rankl_net.screens.dose_of({perturb!r}, table['level']))")

@@ -910,7 +910,7 @@ def _dosed(perturb: str) -> tuple[str, str]:
     if sep and kind != kind.lower() and kind.lower() in DOSED_KINDS:  # as parse_spec says it
         raise InputError(f"cannot read perturb {perturb!r}: kinds are written in lower case "
                          f"({kind.lower()}:{target})")
-    if not sep or kind not in DOSED_KINDS or not target or "=" in target:
+    if not sep or kind not in DOSED_KINDS or not target or "=" in target or "+" in target:
         raise InputError(f"perturb (--perturb) takes inh:X, kd:X, oe:X or set:ID without a value (the dosed "
                          f"target; the levels give its values), got {perturb!r}; a perturbation under every "
                          "level (a knockout, a drug) goes in -p SPEC (run_screen's background in Python)")
