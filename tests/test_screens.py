@@ -1765,3 +1765,10 @@ def test_an_unknown_model_or_readout_is_named_with_a_suggestion():
         screens.readout_units("bone", ["bone_volum"])
     # a parameter or a reaction of the model is a quantity with a unit, as the screens read them
     assert set(screens.readout_units("bone", ["osteoclasts", "ocp_death"])) == {"osteoclasts", "ocp_death"}
+
+
+def test_readout_units_take_a_set_and_a_matrix_takes_numpy_absent_levels():
+    assert screens.readout_units("bone", {"ctx", "bone_volume"}) == {"bone_volume": "%", "ctx": "%"}
+    values = {(0.0, 0.0): 10.0, (1.0, 0.0): 5.0, (0.0, 1.0): 5.0, (1.0, 1.0): 2.0}
+    pd.testing.assert_frame_equal(analysis.combination_matrix(values, 10.0, absent=np.array([0.0, 0.0])),
+                                  analysis.combination_matrix(values, 10.0))

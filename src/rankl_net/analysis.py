@@ -454,6 +454,8 @@ def combination_matrix(values: Mapping[tuple[float, float], float], baseline: fl
     if not isinstance(values, Mapping):
         raise InputError(f"values maps each combination's two levels, (level_a, level_b), to the readout (a "
                          f"dict), got {given(values)}")
+    if isinstance(absent, np.ndarray):
+        absent = tuple(absent.tolist())
     if not (isinstance(absent, tuple | list) and len(absent) == 2):
         raise InputError(f"absent is the level of each agent when it is not given, (absent_a, absent_b), got "
                          f"{absent!r}")

@@ -41,7 +41,7 @@ import signal
 import sys
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Set
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
@@ -876,6 +876,8 @@ def readout_units(model: str | None, readouts: Iterable[str]) -> dict[str, str]:
     or a name that is not one of the model's, raises :class:`InputError` with a close match."""
     if model is None:
         return {}
+    if isinstance(readouts, Set):  # a set or a dict's keys: the units come back by name
+        readouts = sorted(readouts)
     readouts = name_list(readouts, "readouts", commas=False)
     if is_sbml_file(model):  # read as `simulate` reads MODEL: a shipped model's name is the model
         document, usual = read_sbml_document(Path(model)), ()
