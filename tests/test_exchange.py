@@ -250,11 +250,12 @@ def test_every_export_format_of_the_command_line_is_one_of_the_python_function(t
     (lambda eng: ex.cross_check("bone", readouts={"ctx"}, simulators=()), "readouts must be a name"),
     (lambda eng: ex.export("bone", "sedml", "x.sedml", experiment="genetic_lines", lines="OPG"),
      "unknown genetic line 'OPG'. Did you mean 'OPG-/-'?"),
-    (lambda eng: ex.generic_changes(eng, ["ko:NFATC1"]), "(the perturbations come first): engine is the "
-     "compiled model of load_any(path), got list"),
+    (lambda eng: ex.generic_changes(eng, ["ko:NFATC1"]), "(the perturbations come first): engine is a "
+     "compiled model (load_any(path)), got list"),
+    (lambda eng: ex.generic_changes(["ko:NFATC1"], load_model("bone").engine), "got an Engine object"),
     (lambda eng: ex.generic_changes(["ko:NFATC1"], "osteoclastogenesis"), "got str"),
     (lambda eng: ex.simulate_any(load_model("bone"), "ko:OPG", end=1), "simulate_any(engine, ...): engine is "
-     "the compiled model of load_any(path), got Model Model('bone', context='mouse'); a Model holds"),
+     "a compiled model (load_any(path)), got Model Model('bone', context='mouse'); a Model holds"),
     (lambda eng: ex.simulate_petab("nope/problem.yaml"), "problem_yaml nope/problem.yaml: no such file"),
     (lambda eng: ex.run_omex_tellurium("nope.omex"), "archive nope.omex: no such file"),
     (lambda eng: ex.run_omex_copasi(paths.SBML), "a folder, not a file"),

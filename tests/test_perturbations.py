@@ -253,10 +253,10 @@ def test_perturbation_objects_take_numpy_numbers():
 def test_to_changes_and_resolve_node_take_specs_and_name_a_wrong_engine(bone_mouse):
     assert to_changes("ko:OPG+inh:CTSK=0.5", bone_mouse.engine) == to_changes(
         [Knockout("OPG"), Inhibition("CTSK", 0.5)], bone_mouse.engine)
-    with pytest.raises(InputError, match=r"to_changes\(perturbations, engine\): engine is the compiled "
-                       r"model of load_model\(name\).engine, got str 'bone'"):
+    with pytest.raises(InputError, match=r"to_changes\(perturbations, engine\): engine is a compiled "
+                       r"model \(load_model\(name\).engine\), got str 'bone'"):
         to_changes("ko:OPG", "bone")
-    with pytest.raises(InputError, match="engine is the compiled model"):
+    with pytest.raises(InputError, match="engine is a compiled model"):
         resolve_node("OPG", "bone")
     with pytest.raises(InputError, match="node: the target is named by one non-empty string"):
         resolve_node(None, bone_mouse.engine)

@@ -795,7 +795,7 @@ def check_engine(engine, call: str, kind: type | None = None,
         # a rankl_net.Model, which the layers above this one define, simulates itself
         hint = "; a Model holds its engine in model.engine and simulates itself (model.simulate)" if type(
             engine).__name__ == "Model" else ""
-        raise InputError(f"{call}: engine is the compiled model of {source}, got {given(engine)}{hint}")
+        raise InputError(f"{call}: engine is a compiled model ({source}), got {given(engine)}{hint}")
 
 
 def check_points(points: int) -> None:

@@ -130,7 +130,11 @@ def existing_file(value: object, what: str) -> Path:
 
 def given(value: object) -> str:
     """What was given, for a message: its type and the start of its repr on one line (a
-    DataFrame or a long list is not printed whole)."""
+    DataFrame or a long list is not printed whole); an object whose repr is Python's default
+    (``<... object at 0x...>``) by its type alone."""
+    if type(value).__repr__ is object.__repr__:
+        name = type(value).__name__
+        return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name} object"
     return f"{type(value).__name__} {' '.join(reprlib.repr(value).split())}"
 
 
