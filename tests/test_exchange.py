@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -616,3 +617,16 @@ def test_a_files_element_named_by_its_name_or_a_local_parameter_is_said_to_be_so
     with pytest.raises(InputError, match="readout 'V1' is a parameter local to reaction J0 of named.xml"):
         ex.simulate_any(eng, end=1, readouts=["V1"])
     assert ex.simulate_any(eng, end=1, points=2, readouts=["A"])["A"].iloc[-1] == pytest.approx(np.exp(-0.1))
+
+
+def test_a_set_window_after_the_end_of_a_file_warns(tmp_path):
+    from rankl_net import DosesAfterEndWarning
+
+    text = build_antimony("model m\n  J0: A -> ; k * A\n  A = 1; k = 0.1\nend", "m")
+    (tmp_path / "decay.xml").write_text(text)
+    eng = ex.load_any(tmp_path / "decay.xml")
+    with pytest.warns(DosesAfterEndWarning, match="set:k=1@20: its window opens at 20 time units, not"):
+        ex.simulate_any(eng, "set:k=1@20", end=10, points=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ex.simulate_any(eng, "set:k=1@5", end=10, points=2)

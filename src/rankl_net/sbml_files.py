@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ import pandas as pd
 
 from .dosing import Regimen, parse_time
 from .engine import Changes, Engine, check_engine
-from .errors import InputError, as_path, name_list, unknown_name
+from .errors import DosesAfterEndWarning, InputError, as_path, name_list, unknown_name
 from .perturbations import (
     Inhibition,
     Knockdown,
@@ -32,6 +33,7 @@ from .perturbations import (
     Preset,
     SetValue,
     as_perturbations,
+    doses_after_end,
     nodes_for,
     resolve_node,
     to_changes,
@@ -557,6 +559,11 @@ def simulate_any(
     Returns
     -------
     DataFrame with ``time`` and one column per readout.
+
+    Warns
+    -----
+    DosesAfterEndWarning
+        A ``set:`` window opens at or after ``end``: it has no effect.
     """
     check_engine(engine, "simulate_any(engine, ...)", FileEngine, "load_any(path)")
     if isinstance(end, str):
@@ -568,7 +575,11 @@ def simulate_any(
     cond = generic_changes(perturbations, engine)
     eng = engine.knockout(cond.knockouts) if cond.knockouts else engine
     readouts = name_list(readouts, "readouts") if readouts is not None else engine.default_readouts
-    return eng.simulate(cond.changes, end=end, points=points, readouts=readouts)
+    frame = eng.simulate(cond.changes, end=end, points=points, readouts=readouts)
+    # (a file takes no regimens: only set: windows after the end are said)
+    for said in doses_after_end(as_perturbations(list(perturbations)), Changes(), end, engine.time_unit):
+        warnings.warn(said, DosesAfterEndWarning, stacklevel=2)
+    return frame
 
 
 def knockout_sbml(sbml_text: str, species: Sequence[str]) -> str:
