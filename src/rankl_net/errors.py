@@ -98,7 +98,7 @@ def check_number(where: str, what: str, value: object) -> None:
     list is not) with an :class:`InputError` saying ``where`` (a spec, a function), ``what`` it
     is and the value given."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InputError(f"{where}: {what} must be a number, got {type(value).__name__} {value!r}")
+        raise InputError(f"{where}: {what} must be a number, got {given(value)}")
 
 
 def check_bool(where: str, what: str, value: object) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .errors import InputError, is_ordered_collection, unknown_name
+from .errors import InputError, given, is_ordered_collection, unknown_name
 from .model import Model
 
 AGE_DAYS = 84.0
@@ -134,7 +134,7 @@ def run_phenotypes(
     else:
         if not isinstance(lines, str | GeneticLine) and not is_ordered_collection(lines):
             raise InputError(f"lines are names such as 'OPG-/-' or GeneticLine objects (one, or a list), got "
-                             f"{type(lines).__name__} {lines!r}")
+                             f"{given(lines)}")
         lines = [lines] if isinstance(lines, str | GeneticLine) else list(lines)
         if not lines:
             raise InputError("no genetic line given; leave lines out for every line of the file")

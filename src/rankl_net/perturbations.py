@@ -185,19 +185,16 @@ SPEC_HELP = (
 )
 
 
-def _number(text: str, spec: str) -> float:
+def _number(text: str, spec: str, why: str = f" (valid forms: {SPEC_HELP})") -> float:
     try:
         return read_number(text)
     except ValueError:
-        raise InputError(f"{spec!r}: {text!r} is not a number (valid forms: {SPEC_HELP})") from None
+        raise InputError(f"{spec!r}: {text!r} is not a number{why}") from None
 
 
-def _window_time(text: str, part: str) -> float:
-    try:
-        return read_number(text)
-    except ValueError:
-        raise InputError(f"{part!r}: {text!r} is not a number; the times of a set: window are plain numbers "
-                         "in the model's time unit (a shipped model's: `rankl-net models`)") from None
+# what a set: window time that is not a number (a time with a unit) is told
+_WINDOW_TIMES = ("; the times of a set: window are plain numbers in the model's time unit (a shipped "
+                 "model's: `rankl-net models`)")
 
 
 def parse_spec(spec: str) -> list[Perturbation]:
@@ -251,7 +248,8 @@ def _parse_one(part: str, whole: str) -> Perturbation:
         if not times or not times["t0"] or times["t1"] == "":
             raise InputError(f"{part!r}: cannot read the time window {window!r}; write @T0 or @T0-T1 "
                              "with 0 <= T0 < T1")
-        start, end = (None if t is None else _window_time(t, part) for t in (times["t0"], times["t1"]))
+        start, end = (None if t is None else _number(t, part, _WINDOW_TIMES)
+                      for t in (times["t0"], times["t1"]))
     return SetValue(target, v, start, end)
 
 

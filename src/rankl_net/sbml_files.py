@@ -448,8 +448,6 @@ def generic_changes(
     """
     swapped = " (the perturbations come first)" if isinstance(perturbations, Engine) else ""
     check_engine(engine, f"generic_changes(perturbations, engine){swapped}", FileEngine, "load_any(path)")
-    if isinstance(perturbations, Iterable) and not isinstance(perturbations, str | list | tuple):
-        perturbations = list(perturbations)  # a generator, say
     perts = as_perturbations(perturbations)
     # node perturbations and set:, in the order given: set: replaces what is listed before it
     node_perts: list[Perturbation] = []
@@ -572,12 +570,13 @@ def simulate_any(
             end = _in_unit(value, end, engine.time_unit, engine.seconds_per_time_unit, engine.name, "end")
         else:
             end = value
-    cond = generic_changes(perturbations, engine)
+    perts = as_perturbations(list(perturbations))
+    cond = generic_changes(perts, engine)
     eng = engine.knockout(cond.knockouts) if cond.knockouts else engine
     readouts = name_list(readouts, "readouts") if readouts is not None else engine.default_readouts
     frame = eng.simulate(cond.changes, end=end, points=points, readouts=readouts)
     # (a file takes no regimens: only set: windows after the end are said)
-    for said in doses_after_end(as_perturbations(list(perturbations)), Changes(), end, engine.time_unit):
+    for said in doses_after_end(perts, Changes(), end, engine.time_unit):
         warnings.warn(said, DosesAfterEndWarning, stacklevel=2)
     return frame
 
