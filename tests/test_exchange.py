@@ -630,3 +630,86 @@ def test_a_set_window_after_the_end_of_a_file_warns(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ex.simulate_any(eng, "set:k=1@5", end=10, points=2)
+
+
+OSCILLATOR = ("model osc\n  compartment c = 1\n  species x in c, y in c\n  x' = w * y\n  y' = -w * x\n"
+              "  x = 1; y = 0; w = 1\nend")
+
+
+def test_tighter_tolerances_bring_a_file_closer_to_its_exact_solution(tmp_path):
+    """x = cos(wt), y = -sin(wt): the phase error of 48 periods shrinks with the tolerances, and
+    the clamped copies of a knockout integrate at the file's tolerances too."""
+    path = tmp_path / "osc.xml"
+    path.write_text(build_antimony(OSCILLATOR, "osc"))
+    errors = []
+    for tolerances in ({}, {"relative_tolerance": 1e-12, "absolute_tolerance": 1e-16}):
+        eng = ex.load_any(path, **tolerances)
+        final = ex.simulate_any(eng, end=300, points=2).iloc[-1]
+        errors.append(max(abs(final["x"] - np.cos(300)), abs(final["y"] + np.sin(300))))
+        clamped = eng.knockout(["y"])
+        assert clamped.rr.integrator.getValue("relative_tolerance") == eng.relative_tolerance
+        assert clamped.absolute_tolerance == eng.absolute_tolerance
+    assert errors[0] > 1e-7  # the defaults leave a visible error after 48 periods
+    assert errors[1] < errors[0] / 100
+
+
+def test_a_screen_of_a_file_runs_at_its_tolerances_and_resumes_only_at_them(tmp_path):
+    from rankl_net.screens import run_screen
+
+    path = tmp_path / "osc.xml"
+    path.write_text(build_antimony(OSCILLATOR, "osc"))
+    tight = {"relative_tolerance": 1e-12, "absolute_tolerance": 1e-16}
+    out = tmp_path / "screen"
+    table = run_screen(path, ["set:w=2"], end=150, readouts=["x"], workers=1, out=out, **tight)
+    default = run_screen(path, ["set:w=2"], end=150, readouts=["x"], workers=1)
+    # the same conditions join across tolerances; the tight screen is the tight engine's run
+    assert table["condition_id"].tolist() == default["condition_id"].tolist()
+    expected = ex.simulate_any(ex.load_any(path, **tight), "set:w=2", end=150, points=2)["x"].iloc[-1]
+    assert table["value"].iloc[0] == pytest.approx(expected, rel=1e-12, abs=1e-14)
+    assert abs(table["value"].iloc[0] - np.cos(300)) < abs(default["value"].iloc[0] - np.cos(300)) / 100
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(InputError, match="relative tolerance 1e-12 there, 1e-08 here"):
+        run_screen(path, ["set:w=2"], end=150, readouts=["x"], workers=1, out=out, resume=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    again = run_screen(path, ["set:w=2"], end=150, readouts=["x"], workers=1, out=out, resume=True, **tight)
+    assert again.attrs["resumed"] == 1 and again["value"].tolist() == table["value"].tolist()
+
+
+@pytest.mark.parametrize(("tolerances", "message"), [
+    ({"relative_tolerance": 0.0}, r"relative tolerance must be from 1e-14 to 0\.01 .*got 0$"),
+    ({"relative_tolerance": 0.5}, r"relative tolerance must be from 1e-14 to 0\.01"),
+    ({"absolute_tolerance": -1e-12}, r"absolute tolerance must be above 0 and at most 1 .*got -1e-12"),
+    ({"absolute_tolerance": float("nan")}, "absolute tolerance must be a finite number, got float nan"),
+    ({"relative_tolerance": "1e-10"}, "relative tolerance must be a finite number, got str '1e-10'"),
+])
+def test_tolerances_cvode_cannot_use_are_refused_before_compiling(tmp_path, tolerances, message):
+    path = tmp_path / "osc.xml"
+    path.write_text(build_antimony(OSCILLATOR, "osc"))
+    with pytest.raises(InputError, match=message):
+        ex.load_any(path, **tolerances)
+
+
+def test_tolerances_of_the_command_line_apply_to_files_only(tmp_path):
+    path = tmp_path / "osc.xml"
+    path.write_text(build_antimony(OSCILLATOR, "osc"))
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "rankl_net", *args], capture_output=True, text=True,
+                              timeout=120)
+
+    tight = cli("simulate", str(path), "--end", "300", "--points", "2", "--rtol", "1e-12", "--atol", "1e-16")
+    default = cli("simulate", str(path), "--end", "300", "--points", "2")
+    assert tight.returncode == 0 and default.returncode == 0, tight.stderr + default.stderr
+    x_tight, x_default = (float(r.stdout.splitlines()[-1].split(",")[1]) for r in (tight, default))
+    assert abs(x_tight - np.cos(300)) < abs(x_default - np.cos(300)) / 10
+    shipped = cli("simulate", "bone", "--end", "7", "--rtol", "1e-10")
+    assert shipped.returncode == 2
+    assert "tolerances (--rtol, --atol) apply to an SBML file" in shipped.stderr
+    assert "rankl-net export bone --format sbml-baseline" in shipped.stderr
+    for command in (["screen", "bone", "--knockouts", "OPG", "--out", str(tmp_path / "s")],
+                    ["dose-response", "bone", "--perturb", "inh:P38", "--levels", "0:1:5"]):
+        refused = cli(*command, "--atol", "1e-14")
+        assert refused.returncode == 2 and "apply to an SBML file" in refused.stderr, refused.stderr
+    assert not (tmp_path / "s").exists()
+    bad = cli("simulate", str(path), "--end", "10", "--rtol", "1")
+    assert bad.returncode == 2 and "error: osc.xml: the relative tolerance must be from" in bad.stderr

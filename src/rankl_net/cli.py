@@ -365,6 +365,26 @@ def _write_table(table, path: Path) -> None:
         table.to_csv(_with_folder(path), index=False)
 
 
+def _tolerance_options(command):
+    """--rtol and --atol: CVODE's tolerances for an SBML file (the shipped models keep their own)."""
+    from .engine import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE
+
+    command = click.option(
+        "--atol", type=float, default=None,
+        help=f"For an SBML FILE: CVODE's absolute tolerance, a fraction of each state's size (default "
+        f"{ABSOLUTE_TOLERANCE:g}).")(command)
+    return click.option(
+        "--rtol", type=float, default=None,
+        help=f"For an SBML FILE: CVODE's relative tolerance (default {RELATIVE_TOLERANCE:g}); tighten it "
+        "with --atol where a result moves with the tolerances (stiff or oscillating models).")(command)
+
+
+def _tolerance_arguments(rtol: float | None, atol: float | None) -> dict[str, float]:
+    """load_any's keyword arguments for the tolerances given (none: its defaults)."""
+    values = {"relative_tolerance": rtol, "absolute_tolerance": atol}
+    return {k: v for k, v in values.items() if v is not None}
+
+
 def _table_out_option(default: str):
     """The --out option of a command that writes a checked table and its figure."""
     return click.option(
@@ -445,7 +465,8 @@ def models_cmd() -> None:
     help="For an SBML FILE: start from the file's initial state, or from the steady state reached "
     "by integration (shipped models always start from their steady baseline).",
 )
-def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseline) -> None:
+@_tolerance_options
+def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseline, rtol, atol) -> None:
     """Simulate MODEL (a shipped model name or an SBML FILE.xml) with perturbations from time 0."""
     from .plots import time_course_figure
 
@@ -461,13 +482,14 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
 
     given = click.get_current_context().get_parameter_source("baseline") != ParameterSource.DEFAULT
     is_file = check_model_arguments(model, context=context, baseline=baseline if given else None, end=end,
-                                    needs_end=True)
+                                    needs_end=True, tolerances=(rtol, atol))
     _note_shipped_file(model, baseline)
     if is_file:
         from .sbml_files import load_any, simulate_any
 
         with _initial_baseline_hint(model):
-            engine = load_any(Path(model), preequilibrate=baseline == "steady")
+            engine = load_any(Path(model), preequilibrate=baseline == "steady",
+                              **_tolerance_arguments(rtol, atol))
         frame = simulate_any(engine, *specs, end=end, points=points, readouts=selected)
         time_unit, title = engine.time_unit, Path(model).name
 
@@ -805,8 +827,9 @@ def calibrate_cmd() -> None:
 @click.option("--baseline", type=click.Choice(["initial", "steady"]), default=None,
               help="For an SBML FILE: start from the file's initial state (default) or from the steady "
               "state reached by integration.")
+@_tolerance_options
 def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, context, end, readouts, workers,
-               scheduler, worker_timeout, chunk_size, out, resume, baseline) -> None:
+               scheduler, worker_timeout, chunk_size, out, resume, baseline, rtol, atol) -> None:
     """Run a perturbation screen on MODEL (a shipped model name or an SBML FILE.xml) and stream the
     results to a Parquet dataset. On a file, ko:SPECIES holds a species at zero, oe:SPECIES=N
     scales it at time 0 and set:ID=V sets any value; --knockouts all is every species."""
@@ -846,7 +869,7 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
             table = run_screen(model, conditions, background=background, context=context, end=end,
                                readouts=selected, workers=workers, scheduler=scheduler,
                                worker_timeout=worker_timeout, out=out, resume=resume,
-                               chunk_size=chunk_size, baseline=baseline)
+                               chunk_size=chunk_size, baseline=baseline, **_tolerance_arguments(rtol, atol))
     except InputError as exc:
         k, pair = getattr(exc, "condition_index", None), getattr(exc, "condition_pair", None)
         if pair is not None and lines:
@@ -924,8 +947,9 @@ def _read_conditions(path: Path) -> tuple[list[str], list[int]]:
 @click.option("--baseline", type=click.Choice(["initial", "steady"]), default=None,
               help="For an SBML FILE: start from the file's initial state (default) or from the steady "
               "state reached by integration.")
+@_tolerance_options
 def dose_response_cmd(model, perturb, levels, readouts, background, context, end, workers, out,
-                      baseline) -> None:
+                      baseline, rtol, atol) -> None:
     """A dose-response series of one perturbation on MODEL (a shipped model name or an SBML
     FILE.xml, with oe:SPECIES or set:ID) with a Hill fit per readout.
 
@@ -964,7 +988,8 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     _note_shipped_file(model, baseline)
     with _initial_baseline_hint(model):
         table = run_screen(model, specs, background=background, context=context, end=end,
-                           readouts=selected, workers=workers, baseline=baseline)
+                           readouts=selected, workers=workers, baseline=baseline,
+                           **_tolerance_arguments(rtol, atol))
     # the screen names nodes by their ids (inh:Mapk14 is inh:P38): levels read from its specs
     table.insert(2, "level", levels_of(table["perturbation"]))
     table.insert(3, "dose", dose_of(perturb, table["level"]))

@@ -186,6 +186,8 @@ class Engine:
         baseline is the model's initial state at time 0 (context values and values reset at
         the start applied), for models that never settle (oscillators) or that are driven by
         events at fixed times.
+    relative_tolerance
+        CVODE's relative tolerance (default ``RELATIVE_TOLERANCE``, 1e-8).
     absolute_tolerance
         CVODE's absolute tolerance: of a state that is zero at the baseline, in concentration
         units; of any other state, this fraction of its baseline value (libRoadRunner's
@@ -217,11 +219,13 @@ class Engine:
         tolerance: float = 1e-9,
         preequilibrate: bool = True,
         presets: Mapping[str, Mapping[str, float]] | None = None,
+        relative_tolerance: float = RELATIVE_TOLERANCE,
         absolute_tolerance: float = ABSOLUTE_TOLERANCE,
         stability_limit_detection: bool = False,
         nonnegative_parameters: bool = False,
         usual_readouts: Sequence[str] = (),
     ) -> None:
+        check_tolerances(relative_tolerance, absolute_tolerance, name)
         self.name = name
         self.usual_readouts = tuple(usual_readouts)
         self.nonnegative_parameters = nonnegative_parameters
@@ -232,8 +236,9 @@ class Engine:
             self.rr = roadrunner.RoadRunner(text)
         except RuntimeError as exc:
             raise InputError(f"{name}: libRoadRunner cannot load the model: {_load_message(exc)}") from None
-        configure_integrator(self.rr.integrator, absolute=absolute_tolerance)
-        self.absolute_tolerance = absolute_tolerance
+        configure_integrator(self.rr.integrator, relative=relative_tolerance, absolute=absolute_tolerance)
+        self.relative_tolerance = float(relative_tolerance)
+        self.absolute_tolerance = float(absolute_tolerance)
         # set for every run (_run), the baseline's search included
         self.stability_limit_detection = stability_limit_detection and set_stability_limit_detection(
             self.rr.integrator)
@@ -761,6 +766,28 @@ class Engine:
             held[target] = [outside, value]
 
 
+# tolerances an engine accepts: tighter than this, CVODE works below double precision's round-off
+# (it refuses a relative tolerance under about 1e-15); looser, a result is no longer a simulation
+# result worth reporting
+RELATIVE_TOLERANCE_RANGE = (1e-14, 1e-2)
+
+
+def check_tolerances(relative: float, absolute: float, name: str = "model") -> None:
+    """Refuse tolerances CVODE cannot use or that give no usable result: a relative tolerance
+    outside ``RELATIVE_TOLERANCE_RANGE``, an absolute one not above 0 (or above 1, a fraction of
+    each state's size)."""
+    low, high = RELATIVE_TOLERANCE_RANGE
+    for what, value in (("relative tolerance", relative), ("absolute tolerance", absolute)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            raise InputError(f"{name}: the {what} must be a finite number, got {given(value)}")
+    if not low <= relative <= high:
+        raise InputError(f"{name}: the relative tolerance must be from {low:g} to {high:g} (the default is "
+                         f"{RELATIVE_TOLERANCE:g}), got {relative:g}")
+    if not 0 < absolute <= 1:
+        raise InputError(f"{name}: the absolute tolerance must be above 0 and at most 1 (a fraction of each "
+                         f"state's size; the default is {ABSOLUTE_TOLERANCE:g}), got {absolute:g}")
+
+
 def configure_integrator(
     integrator,
     relative: float = RELATIVE_TOLERANCE,
@@ -782,9 +809,14 @@ def _load_message(exc: BaseException) -> str:
     return " ".join(_CPP_LOCATION.sub("", str(exc)).split()) or type(exc).__name__
 
 
+# the same in CVODE's messages: "; In virtual double rr::CVODEIntegrator::integrate(double, double)"
+_CVODE_LOCATION = re.compile(r";?\s+In\s+[^(;]*::~?\w+\([^)]*\)\s*$")
+
+
 def _integrator_message(exc: BaseException) -> str:
+    """CVODE's first line on a failed integration, without the C++ function it came from."""
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return _CVODE_LOCATION.sub("", text[0]).rstrip() if text else type(exc).__name__
 
 
 def check_engine(engine, call: str, kind: type | None = None,

@@ -22,7 +22,7 @@ import libsbml
 import pandas as pd
 
 from .dosing import Regimen, parse_time
-from .engine import Changes, Engine, check_engine
+from .engine import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, Changes, Engine, check_engine, check_tolerances
 from .errors import DosesAfterEndWarning, InputError, as_path, name_list, unknown_name
 from .perturbations import (
     Inhibition,
@@ -70,10 +70,11 @@ def is_sbml_file(model: str | Path) -> bool:
 
 
 def check_model_arguments(model: str | Path, *, context: str | None = None, baseline: str | None = None,
-                          end: float | None = None, needs_end: bool = False) -> bool:
-    """Refuse the options that do not apply to MODEL (a context for a file, ``--baseline`` for a
-    shipped model, a file without ``end`` where one is needed, a file that is missing); return
-    whether MODEL is an SBML file."""
+                          end: float | None = None, needs_end: bool = False,
+                          tolerances: Sequence[float | None] = ()) -> bool:
+    """Refuse the options that do not apply to MODEL (a context for a file; a baseline or
+    ``tolerances``, CVODE's relative and absolute ones, for a shipped model; a file without
+    ``end`` where one is needed; a file that is missing); return whether MODEL is an SBML file."""
     from .catalog import model_names
 
     as_path(model, "model (a shipped model's name or an SBML file's path)")
@@ -100,6 +101,11 @@ def check_model_arguments(model: str | Path, *, context: str | None = None, base
     if baseline is not None:
         raise InputError("--baseline applies to an SBML file; the shipped models start from their "
                          "steady baseline")
+    if any(t is not None for t in tolerances):
+        raise InputError(f"the tolerances (--rtol, --atol) apply to an SBML file; the shipped models "
+                         f"integrate at their catalog's (relative {RELATIVE_TOLERANCE:g}); to integrate one "
+                         f"at others, export it (`rankl-net export {model} --format sbml-baseline --out "
+                         f"FILE.xml`) and simulate the file")
     return False
 
 
@@ -298,6 +304,8 @@ class FileEngine(Engine):
             name=f"{self.name} [{'+'.join(f'ko:{s}' for s in sorted(key))}]",
             time_unit=self.time_unit,
             preequilibrate=False,
+            relative_tolerance=self.relative_tolerance,
+            absolute_tolerance=self.absolute_tolerance,
         )
         if remember:
             self._knockouts[key] = clamped
@@ -333,7 +341,9 @@ def state_sbml(engine: FileEngine) -> str:
     return libsbml.writeSBMLToString(doc)
 
 
-def load_any(path: str | Path, *, preequilibrate: bool = False, check_rules: bool = True) -> FileEngine:
+def load_any(path: str | Path, *, preequilibrate: bool = False, check_rules: bool = True,
+             relative_tolerance: float = RELATIVE_TOLERANCE,
+             absolute_tolerance: float = ABSOLUTE_TOLERANCE) -> FileEngine:
     """Load any SBML file (Level 2 or 3) into an engine, after the safety checks.
 
     Parameters
@@ -351,6 +361,13 @@ def load_any(path: str | Path, *, preequilibrate: bool = False, check_rules: boo
     check_rules
         False: skip the validity rules (``rankl-net validate`` reports them itself and still
         tries to simulate the file).
+    relative_tolerance
+        CVODE's relative tolerance (default 1e-8; from 1e-14 to 1e-2). Tighten it, with
+        ``absolute_tolerance``, for a stiff or oscillating model whose result moves when the
+        tolerances do (``rankl-net simulate FILE --rtol``).
+    absolute_tolerance
+        CVODE's absolute tolerance (default 1e-12): a fraction of each state's size at the
+        baseline, or in concentration units for a state that is zero there.
 
     Returns
     -------
@@ -378,8 +395,10 @@ def load_any(path: str | Path, *, preequilibrate: bool = False, check_rules: boo
                 if len(fatal) > 1 else "")
         raise InputError(f"{path}: not valid SBML (libSBML error {e.getErrorId()}, line {e.getLine()}): "
                          f"{e.getShortMessage().strip()}: {specific}{more}")
+    check_tolerances(relative_tolerance, absolute_tolerance, path.name)  # before compiling
     text = libsbml.writeSBMLToString(doc)
-    return FileEngine(text, name=path.name, time_unit=time_unit_of(doc), preequilibrate=preequilibrate)
+    return FileEngine(text, name=path.name, time_unit=time_unit_of(doc), preequilibrate=preequilibrate,
+                      relative_tolerance=relative_tolerance, absolute_tolerance=absolute_tolerance)
 
 
 @dataclass

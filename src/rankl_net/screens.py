@@ -55,7 +55,7 @@ from filelock import FileLock, Timeout
 from .analysis import NEUTRAL_LEVEL, check_table, log2_fold_change
 from .catalog import get_model
 from .dosing import read_number, spec_number
-from .engine import ROUND_OFF, load
+from .engine import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, ROUND_OFF, check_tolerances, load
 from .errors import (
     DosesAfterEndWarning,
     InputError,
@@ -112,6 +112,8 @@ class ScreenSpec:
     # compile the text, so a Dask worker needs no copy of the file
     sbml_digest: str = ""
     sbml: str = field(default="", compare=False, repr=False)
+    # an SBML file's CVODE tolerances, relative and absolute (load_any's); () for a shipped model
+    tolerances: tuple[float, ...] = ()
 
     @property
     def is_file(self) -> bool:
@@ -135,7 +137,7 @@ class ScreenSpec:
 FILE_BASELINES = ("initial", "steady")  # of an SBML file: its initial state, or the steady state
 
 
-_FILE_ENGINES: dict[tuple[str, str], FileEngine] = {}
+_FILE_ENGINES: dict[tuple[str, str, tuple[float, ...]], FileEngine] = {}
 
 
 def _engine(spec: ScreenSpec):
@@ -143,12 +145,19 @@ def _engine(spec: ScreenSpec):
     file's, compiled from the text the screen carries."""
     if not spec.is_file:
         return load(spec.model, spec.context)
-    key = (spec.sbml_digest, spec.context)
+    key = (spec.sbml_digest, spec.context, spec.tolerances)
     if key not in _FILE_ENGINES:
         unit = time_unit_of(libsbml.readSBMLFromString(spec.sbml))
         _FILE_ENGINES[key] = FileEngine(spec.sbml, name=spec.model, time_unit=unit,
-                                        preequilibrate=spec.context == "steady")
+                                        preequilibrate=spec.context == "steady",
+                                        **_tolerance_arguments(spec.tolerances))
     return _FILE_ENGINES[key]
+
+
+def _tolerance_arguments(tolerances: tuple[float, ...]) -> dict[str, float]:
+    """Keyword arguments of :class:`FileEngine` for CVODE's relative and absolute ``tolerances``
+    (() the defaults)."""
+    return dict(zip(("relative_tolerance", "absolute_tolerance"), tolerances, strict=False))
 
 
 def _final_values(spec: ScreenSpec, engine, perturbations: list) -> dict[str, float]:
@@ -235,10 +244,11 @@ def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pai
     return [f"ko:{t}" for t in chosen]
 
 
-def _file_engine(path: str | Path, baseline: str | None) -> tuple[FileEngine, str]:
-    """The engine of an SBML file for a screen (read with the checks of ``rankl-net validate``)
-    and the SHA-256 of the file's bytes, registered so that this process and its forked workers
-    compile it once."""
+def _file_engine(path: str | Path, baseline: str | None,
+                 tolerances: tuple[float, ...] = ()) -> tuple[FileEngine, str]:
+    """The engine of an SBML file for a screen (read with the checks of ``rankl-net validate``;
+    ``tolerances``: CVODE's relative and absolute ones, () the defaults) and the SHA-256 of the
+    file's bytes, registered so that this process and its forked workers compile it once."""
     baseline = baseline or FILE_BASELINES[0]
     if baseline not in FILE_BASELINES:
         raise InputError(f"baseline {baseline!r}: use one of {', '.join(FILE_BASELINES)}")
@@ -247,9 +257,11 @@ def _file_engine(path: str | Path, baseline: str | None) -> tuple[FileEngine, st
     # the file as written, not libSBML's rewriting of it: the same file gives the same ids
     # whatever the libSBML version, and is read and compiled once (knockout lists, then the screen)
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    if (digest, baseline) not in _FILE_ENGINES:
-        _FILE_ENGINES[(digest, baseline)] = load_any(Path(path), preequilibrate=baseline == "steady")
-    return _FILE_ENGINES[(digest, baseline)], digest
+    key = (digest, baseline, tolerances)
+    if key not in _FILE_ENGINES:
+        _FILE_ENGINES[key] = load_any(Path(path), preequilibrate=baseline == "steady",
+                                      **_tolerance_arguments(tolerances))
+    return _FILE_ENGINES[key], digest
 
 
 def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], list[tuple]]:
@@ -489,7 +501,10 @@ def _check_resumable(out: Path, spec: ScreenSpec) -> None:
         wanted.pop("integrator")
     else:
         wanted["integrator"] = {k: v for k, v in wanted["integrator"].items() if k in recorded}
-    differ = [f"{k} {held.get(k)!r} there, {v!r} here" for k, v in wanted.items() if held.get(k) != v]
+    differ = [f"{k} {held.get(k)!r} there, {v!r} here" for k, v in wanted.items()
+              if held.get(k) != v and k != "integrator"]
+    differ += [f"{k.replace('_', ' ')} {held['integrator'].get(k)!r} there, {v!r} here"
+               for k, v in wanted.get("integrator", {}).items() if held["integrator"].get(k) != v]
     if differ:
         raise InputError(f"{out} holds another screen ({'; '.join(differ)}); resume it with the same "
                          "settings or choose another --out")
@@ -688,6 +703,8 @@ def run_screen(
     resume: bool = False,
     chunk_size: int | None = None,
     baseline: str | None = None,
+    relative_tolerance: float | None = None,
+    absolute_tolerance: float | None = None,
 ) -> pd.DataFrame:
     """Run a screen and return its tidy result table (see the module docstring).
 
@@ -730,6 +747,11 @@ def run_screen(
     baseline
         For an SBML file: "initial" (default; the file's initial state at time 0) or "steady"
         (the steady state reached by integration), as ``rankl-net simulate --baseline``.
+    relative_tolerance, absolute_tolerance
+        For an SBML file: CVODE's tolerances (defaults 1e-8 and 1e-12; see
+        :func:`rankl_net.sbml_files.load_any`). A results folder is resumed only with the
+        tolerances it was written with; condition ids do not depend on them, so screens of
+        one file at two tolerances join on ``condition_id``.
     """
     # one string is one spec (or a comma-separated list of readouts), as on the command line; a
     # condition may also be a perturbation object or a list of them
@@ -761,11 +783,17 @@ def run_screen(
     if end is not None and (isinstance(end, bool) or not isinstance(end, numbers.Real)):
         raise InputError(f"end must be a number in the model's time unit or a time with a unit (\"12wk\"), "
                          f"got {type(end).__name__} {end!r}")
-    if check_model_arguments(model, context=context, baseline=baseline, end=end, needs_end=True):
-        engine, digest = _file_engine(model, baseline)
+    tolerances = (relative_tolerance, absolute_tolerance)
+    if check_model_arguments(model, context=context, baseline=baseline, end=end, needs_end=True,
+                             tolerances=tolerances):
+        tolerances = (RELATIVE_TOLERANCE if relative_tolerance is None else relative_tolerance,
+                      ABSOLUTE_TOLERANCE if absolute_tolerance is None else absolute_tolerance)
+        check_tolerances(*tolerances, Path(model).name)
+        tolerances = (float(tolerances[0]), float(tolerances[1]))
+        engine, digest = _file_engine(model, baseline, tolerances)
         spec = ScreenSpec(Path(model).name, baseline or FILE_BASELINES[0], float(end),
                           tuple(readouts or engine.default_readouts), background_spec,
-                          sbml_digest=digest, sbml=engine.sbml_text)
+                          sbml_digest=digest, sbml=engine.sbml_text, tolerances=tolerances)
     else:
         info = get_model(model)
         context = info.context_or_default(context)
