@@ -859,6 +859,12 @@ def clinical(subs: dict[str, str]) -> None:
     subs["clinical_fitted_count"] = str(len(fit_rows))
     subs["fit_converged_pct"] = f"{100 * fitting.CONVERGED:g}"
     subs["max_doses"] = f"{MAX_DOSES:,}"
+    write("drug_highest_doses.md", md_table(
+        ["drug", "highest single dose studied (mg/kg)", f"as mg for a {dosing.ADULT_BODY_WEIGHT:g} kg adult", "sources"],
+        [[code(d), fmt(drug.highest_dose_mg_per_kg),
+          fmt(drug.highest_dose_mg_per_kg * dosing.ADULT_BODY_WEIGHT), drug.highest_dose_source]
+         for d, drug in drugs.items() if drug.highest_dose_mg_per_kg is not None],
+        ["l", "r", "r", "l"]))
     subs["clinical_fit_at_bound"] = ", ".join(at_bound) or "none"
 
     # validation: predicted vs observed

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -11,7 +14,7 @@ import roadrunner
 
 from rankl_net import load_model, paths
 from rankl_net.catalog import get_model
-from rankl_net.dosing import Regimen, parse_regimen, sbml_with_dose_events
+from rankl_net.dosing import Regimen, drugs, parse_regimen, sbml_with_dose_events
 from rankl_net.errors import InputError
 from rankl_net.perturbations import parse_spec, to_changes
 from rankl_net.validation import Predictor, read_facts
@@ -299,3 +302,62 @@ def test_simulate_says_when_a_counted_regimen_loses_doses_to_the_end():
                                            "-p", "drug:denosumab=60mg/6mo*10"])
     assert by_default.exit_code == 0, by_default.output
     assert f"of its 10 doses fall within the {default_end:g} days simulated" in by_default.output
+
+
+def test_a_dose_above_those_studied_warns_from_the_users_call(clinical):
+    """60 g for 60 mg of denosumab, and a human dose in a mouse: the dose per kg of the model's
+    body weight lies far above the highest single dose of the drug's sources."""
+    from rankl_net import DoseAboveStudiedWarning
+
+    with pytest.warns(DoseAboveStudiedWarning) as said:
+        clinical.final("drug:denosumab=60g/6mo", end=30, readouts=["ctx"])
+    assert len(said) == 1 and said[0].filename == __file__  # the user's line, not the package's
+    message = str(said[0].message)
+    assert message.startswith("drug:denosumab=60000mg/6mo: 60,000 mg per dose is 857 mg/kg of the "
+                              "model's 70 kg body weight, 85.7 times the highest single dose")
+    assert "Kostenuik 2009" in message and "check the unit" in message
+    mouse = load_model("clinical", context="mouse_huRANKL")
+    with pytest.warns(DoseAboveStudiedWarning, match=r"2,400 mg/kg of the model's 0\.025 kg body weight"):
+        mouse.final("drug:denosumab=60mg", end=30, readouts=["ctx"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clinical.final("drug:denosumab=60mg/6mo+drug:zoledronate=4mg+drug:odanacatib=50mg/1wk", end=30,
+                       readouts=["ctx"])
+        mouse.final("drug:denosumab=10mg/kg/3.5d", end=30, readouts=["ctx"])
+
+
+@pytest.mark.parametrize("name", sorted(drugs()))
+def test_each_drugs_highest_studied_dose_is_the_limit_of_the_warning(clinical, name):
+    from rankl_net import DoseAboveStudiedWarning
+
+    drug = drugs()[name]
+    assert drug.highest_dose_mg_per_kg > 0
+    assert re.search(r"[A-Z][a-z]+ 20\d\d|label", drug.highest_dose_source)  # a dated source or a label
+    at = drug.highest_dose_mg_per_kg
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        to_changes(parse_spec(f"drug:{name}={at!r}mg/kg"), clinical.engine)
+    with pytest.warns(DoseAboveStudiedWarning, match=f"drug:{name}=.*1.01 times the highest"):
+        to_changes(parse_spec(f"drug:{name}={at * 1.01!r}mg/kg"), clinical.engine)
+    with warnings.catch_warnings():  # a screen's workers: the screen said it
+        warnings.simplefilter("error")
+        to_changes(parse_spec(f"drug:{name}={at * 100!r}mg/kg"), clinical.engine, warn=False)
+
+
+def test_the_command_line_notes_a_dose_above_those_studied_once(tmp_path):
+    from click.testing import CliRunner
+
+    from rankl_net.cli import main
+
+    simulate = CliRunner().invoke(main, ["simulate", "clinical", "--end", "30", "--points", "2", "--readouts",
+                                         "ctx", "-p", "drug:zoledronate=4g"])
+    assert simulate.exit_code == 0, simulate.output
+    assert simulate.output.count("note: drug:zoledronate=4000mg: 4,000 mg per dose is 57.1 mg/kg") == 1
+    conditions = tmp_path / "doses.txt"
+    conditions.write_text("drug:zoledronate=4g\ndrug:zoledronate=4mg\n")
+    screen = subprocess.run([sys.executable, "-m", "rankl_net", "screen", "clinical", "--conditions",
+                             str(conditions), "--end", "30", "--readouts", "ctx", "--workers", "2", "--out",
+                             str(tmp_path / "s")], capture_output=True, text=True, timeout=300)
+    assert screen.returncode == 0, screen.stderr
+    assert screen.stderr.count("DoseAboveStudied") == 0  # a note, not Python's warning
+    assert screen.stderr.count("note: drug:zoledronate=4000mg") == 1  # not again from the workers

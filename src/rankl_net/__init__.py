@@ -12,7 +12,14 @@ Public API::
 from ._version import __version__
 from .catalog import get_model, model_names
 from .dosing import Regimen
-from .errors import DosesAfterEndWarning, InputError, PreequilibrationError, RanklNetError, SimulationError
+from .errors import (
+    DoseAboveStudiedWarning,
+    DosesAfterEndWarning,
+    InputError,
+    PreequilibrationError,
+    RanklNetError,
+    SimulationError,
+)
 from .experiments import run_phenotypes
 from .model import Model, load_model
 from .perturbations import (
@@ -28,6 +35,7 @@ from .perturbations import (
 
 __all__ = [
     "__version__",
+    "DoseAboveStudiedWarning",
     "DosesAfterEndWarning",
     "InputError",
     "Inhibition",

@@ -21,7 +21,13 @@ from click.core import ParameterSource
 
 from ._version import __version__
 from .dosing import DURATION_UNITS, parse_time
-from .errors import DosesAfterEndWarning, InputError, PreequilibrationError, RanklNetError
+from .errors import (
+    DoseAboveStudiedWarning,
+    DosesAfterEndWarning,
+    InputError,
+    PreequilibrationError,
+    RanklNetError,
+)
 from .paths import FILE_FORMAT_SUFFIXES
 
 
@@ -56,21 +62,26 @@ def _native_stdout_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+# rankl-net's warnings, which the command line prints as notes
+NOTES = (DosesAfterEndWarning, DoseAboveStudiedWarning)
+
+
 @contextmanager
 def _warnings_as_notes() -> Iterator[None]:
-    """Print rankl-net's warnings to users (doses after the end of a run, from any command) as
-    ``note:`` lines, each time they occur, without Python's file and line; other warnings as
-    Python shows them."""
+    """Print rankl-net's warnings to users (doses after the end of a run, each time; a dose above
+    those studied, once per regimen; from any command) as ``note:`` lines, without Python's file
+    and line; other warnings as Python shows them."""
     show = warnings.showwarning
 
     def as_note(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, DosesAfterEndWarning):
+        if issubclass(category, NOTES):
             click.echo(f"note: {message}", err=True)
         else:
             show(message, category, filename, lineno, file, line)
 
     with warnings.catch_warnings():
         warnings.simplefilter("always", DosesAfterEndWarning)
+        warnings.simplefilter("default", DoseAboveStudiedWarning)  # once per regimen: a screen doses it often
         warnings.showwarning = as_note
         yield
 

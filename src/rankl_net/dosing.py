@@ -57,6 +57,20 @@ class Drug:
     dose_species: str
     molar_mass: str
     description: str
+    # the highest single dose the sources report in any species, mg per kg of body weight (None:
+    # none recorded), and those sources
+    highest_dose_mg_per_kg: float | None = None
+    highest_dose_source: str = ""
+
+
+# the body weight of the adult a dose in mg is given to, where a source gives no weight (kg)
+ADULT_BODY_WEIGHT = 70.0
+
+
+def _per_kg(text: str) -> float:
+    """A dose of ``models/drugs.toml`` (``10mg/kg``, or ``600mg`` for an adult) in mg/kg."""
+    dose, per_kg = parse_dose(text)
+    return dose if per_kg else dose / ADULT_BODY_WEIGHT
 
 
 @cache
@@ -71,9 +85,32 @@ def drugs() -> dict[str, Drug]:
             dose_species=e["dose_species"],
             molar_mass=e["molar_mass"],
             description=e.get("description", ""),
+            highest_dose_mg_per_kg=(_per_kg(e["highest_dose_studied"]) if "highest_dose_studied" in e
+                                    else None),
+            highest_dose_source=e.get("highest_dose_source", ""),
         )
         for name, e in raw.items()
     }
+
+
+def _readable(x: float) -> str:
+    """A number for a message: 3 significant digits, or in full with digit grouping from 1,000
+    (60,000 rather than 6e+04)."""
+    return f"{x:,.0f}" if 1e3 <= x < 1e15 else f"{x:,.3g}"
+
+
+def dose_above_studied(drug: Drug, dose_mg: float, body_weight: float) -> str:
+    """Why a single dose of ``dose_mg`` (mg) to a body of ``body_weight`` (kg) lies above the
+    highest dose of ``drug`` its sources report (a message), or "" when it does not."""
+    limit = drug.highest_dose_mg_per_kg
+    per_kg = dose_mg / body_weight
+    if limit is None or not per_kg > limit:
+        return ""
+    dose, weight, times = _readable(dose_mg), f"{body_weight:g}", _readable(per_kg / limit)
+    return (f"{dose} mg per dose is {_readable(per_kg)} mg/kg of the model's {weight} kg body weight, "
+            f"{times} times the highest single dose of {drug.name} its sources report ({limit:.3g} mg/kg); "
+            "check the unit (g, mg, ug, ng; /kg). The model's pharmacology is not checked above that "
+            f"dose. Sources: {drug.highest_dose_source}")
 
 
 def _norm(name: str) -> str:

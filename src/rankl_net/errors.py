@@ -6,6 +6,7 @@ import difflib
 import numbers
 import os
 import reprlib
+import sys
 from collections.abc import Iterable, Mapping, Set
 from pathlib import Path
 
@@ -34,6 +35,24 @@ class DosesAfterEndWarning(UserWarning):
     """A counted dosing regimen has doses at or after the end of the simulation: they are not
     given (the run is shorter than the regimen); or a ``set:`` window opens at or after the end,
     and has no effect."""
+
+
+class DoseAboveStudiedWarning(UserWarning):
+    """A drug's single dose lies above the highest its sources report (``models/drugs.toml``),
+    per kg of the model's body weight: most often a unit typed wrong (60 g for 60 mg) or a human
+    dose given to a mouse. The dose is simulated as given."""
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` at which ``warnings.warn``, called by the caller of this function, names
+    the first frame outside rankl-net: the user's call, however deep in the package it warns."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_FOLDER):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+_PACKAGE_FOLDER = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class PreequilibrationError(SimulationError):

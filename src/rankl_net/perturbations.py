@@ -24,16 +24,24 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
 from .annotations import node_table
-from .dosing import Regimen, parse_regimen, read_number, resolve_drug
+from .dosing import Regimen, dose_above_studied, parse_regimen, read_number, resolve_drug
 from .dosing import spec_number as _num
 from .engine import Changes, Dosing, Engine, TimedChange, check_engine
-from .errors import InputError, given, is_ordered_collection, unknown_name
+from .errors import (
+    DoseAboveStudiedWarning,
+    InputError,
+    given,
+    is_ordered_collection,
+    unknown_name,
+    user_stacklevel,
+)
 from .errors import check_number as _check_number
 
 
@@ -444,7 +452,8 @@ def doses_after_end(perturbations: Sequence[Perturbation], changes: Changes, end
     return said
 
 
-def to_changes(perturbations: str | Perturbation | Sequence[str | Perturbation], engine: Engine) -> Changes:
+def to_changes(perturbations: str | Perturbation | Sequence[str | Perturbation], engine: Engine, *,
+               warn: bool = True) -> Changes:
     """Turn perturbations (a spec, a perturbation object or a list of them, as
     :func:`as_perturbations` takes them) into the parameter and species changes the engine applies.
 
@@ -455,6 +464,9 @@ def to_changes(perturbations: str | Perturbation | Sequence[str | Perturbation],
     without one: the multipliers listed after it scale it (``set:OPG_expr=2@10-20+oe:OPG=3`` is
     6 in the window); an untimed ``set:`` of the same quantity changes its value outside the
     window only, wherever it is listed.
+
+    Warns :class:`~rankl_net.errors.DoseAboveStudiedWarning` for a drug's dose above the highest
+    its sources report, unless ``warn`` is False (a screen's workers: the screen says it once).
     """
     check_engine(engine, "to_changes(perturbations, engine)")
     perturbations = as_perturbations(perturbations)
@@ -478,7 +490,7 @@ def to_changes(perturbations: str | Perturbation | Sequence[str | Perturbation],
         if isinstance(p, Preset):
             continue
         if isinstance(p, Regimen):
-            changes.dosing.append(_dosing(p, engine, params))
+            changes.dosing.append(_dosing(p, engine, params, warn))
             continue
         if isinstance(p, SetValue):
             if p.target in engine.assigned_ids:
@@ -544,8 +556,9 @@ def _scale_windows(changes: Changes, pid: str, factor: float) -> None:
 MG_TO_PMOL_TIMES_G_PER_MOL = 1e9  # 1 mg = 1e-3 g; 1 mol = 1e12 pmol
 
 
-def _dosing(regimen: Regimen, engine: Engine, params: dict[str, float]) -> Dosing:
-    """A regimen as amounts (pmol) added to the drug's dose species, in model time units."""
+def _dosing(regimen: Regimen, engine: Engine, params: dict[str, float], warn: bool = True) -> Dosing:
+    """A regimen as amounts (pmol) added to the drug's dose species, in model time units; ``warn``:
+    a dose above those the drug's sources report warns."""
     drug = resolve_drug(regimen.drug)
     if drug.dose_species not in engine.species_ids:
         raise InputError(
@@ -554,8 +567,12 @@ def _dosing(regimen: Regimen, engine: Engine, params: dict[str, float]) -> Dosin
         )
     molar_mass = engine.baseline[drug.molar_mass]  # g/mol
     dose_mg = regimen.dose
+    body_weight = params.get("body_weight", engine.baseline["body_weight"])
     if regimen.per_kg:
-        dose_mg *= params.get("body_weight", engine.baseline["body_weight"])
+        dose_mg *= body_weight
+    above = dose_above_studied(drug, dose_mg, body_weight) if warn else ""
+    if above:
+        warnings.warn(f"{regimen.spec}: {above}", DoseAboveStudiedWarning, stacklevel=user_stacklevel())
     per_day = {"hour": 24.0}.get(engine.time_unit, 1.0)
     return Dosing(
         species=drug.dose_species,
