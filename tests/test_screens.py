@@ -799,7 +799,7 @@ def test_a_double_knockout_that_removes_osteoclasts_has_no_epistasis_score(tmp_p
     (["--knockouts", "OPG", "--workers", "2", "--scheduler", "tcp://127.0.0.1:9"], "not both"),
     (["--knockouts", "OPG,RANKL,OPG"], "names OPG more than once"),
     (["--knockouts", "OPG", "--readouts", "bone_volume,bone_volume"], "'bone_volume' is listed more"),
-    (["--knockouts", "OPG", "--scheduler", ""], "--scheduler is empty"),
+    (["--knockouts", "OPG", "--scheduler", ""], "the scheduler's address is empty (--scheduler, or"),
     (["--knockouts", "OPG", "--worker-timeout", "5"], "--worker-timeout applies to a Dask cluster"),
     (["--knockouts", "all,OPG"], "'all' lists every knockout by itself"),
 ])
@@ -828,15 +828,32 @@ def test_dose_response_with_a_background_spec_in_perturb_says_where_it_goes():
 
 
 def test_existing_results_are_left_untouched(tmp_path):
+    """The refusal names the way to resume or to choose another folder both in Python's terms
+    (resume=True, out=) and in the command line's (--resume, --out), since either may call it."""
     out = tmp_path / "s.parquet"
     run_screen("bone", ["ko:OPG"], end=28, readouts=READ, workers=1, out=out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    with pytest.raises(InputError, match="--resume"):
+    with pytest.raises(InputError, match=re.escape(
+            "already holds results; to continue that screen, resume it (--resume, or resume=True in Python), "
+            "or choose another results folder (--out, or out= in Python)")):
         run_screen("bone", ["ko:RANKL"], end=28, readouts=READ, workers=1, out=out)
+    again = subprocess.run(_cli("screen", "bone", "--knockouts", "RANKL", "--end", "28", "--out", str(out)),
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2 and "resume it (--resume, or resume=True" in again.stderr
+    assert "choose another results folder (--out, or out=" in again.stderr
     bad = subprocess.run(_cli("screen", "bone", "--knockouts", "OPGG", "--out", str(out), "--resume"),
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+@pytest.mark.parametrize("scheduler", ["", "  "])
+def test_an_empty_scheduler_from_python_names_the_python_argument(scheduler):
+    with pytest.raises(InputError, match=re.escape("the scheduler's address is empty (--scheduler, or "
+                                                   "scheduler= in Python)")):
+        screens.connect(scheduler)
+    with pytest.raises(InputError, match=re.escape("scheduler= in Python")):
+        run_screen("bone", ["ko:OPG"], end=28, readouts=READ, scheduler=scheduler)
 
 
 def test_a_folder_another_screen_is_writing_to_is_refused_and_left_untouched(tmp_path):
@@ -852,7 +869,8 @@ def test_a_folder_another_screen_is_writing_to_is_refused_and_left_untouched(tmp
     try:
         assert holder.stdout.readline().strip() == "held"
         before = {p.name: p.read_bytes() for p in out.iterdir()}
-        with pytest.raises(InputError, match="another screen is writing to"):
+        with pytest.raises(InputError, match=re.escape("another screen is writing to") + ".*"
+                           + re.escape("(then resuming, with --resume, or resume=True in Python, adds")):
             run_screen("bone", ["ko:OPG", "ko:RANKL"], end=28, readouts=READ, workers=1, out=out,
                        resume=True)
         command = _cli("screen", "bone", "--knockouts", "RANKL", "--end", "28", "--readouts",
@@ -876,7 +894,8 @@ def test_a_folder_of_other_files_is_not_a_screen_to_resume(tmp_path):
     out.mkdir()
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     for resume in (False, True):
-        with pytest.raises(InputError, match="holds other files, not a screen"):
+        with pytest.raises(InputError, match=re.escape("holds other files, not a screen; choose another "
+                                                       "results folder (--out, or out= in Python)")):
             run_screen("bone", ["ko:OPG"], end=28, readouts=READ, workers=1, out=out, resume=resume)
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
 
@@ -899,7 +918,8 @@ def test_a_scheduler_without_workers_is_refused(tmp_path):
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
-        with pytest.raises(InputError, match="has no workers"):
+        with pytest.raises(InputError, match=re.escape("has no workers (waited 0.5 s)") + ".*"
+                           + re.escape("wait longer (--worker-timeout, or worker_timeout= in Python)")):
             screens.connect(cluster.scheduler_address, worker_timeout=0.5)
 
 

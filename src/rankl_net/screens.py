@@ -484,17 +484,23 @@ def _manifest(spec: ScreenSpec) -> dict:
     return held
 
 
+# what the folder messages suggest, in the names of both the command line and the Python API
+# (run_screen's out and resume), since either may have chosen the folder
+OTHER_FOLDER = "choose another results folder (--out, or out= in Python)"
+RESUME = "--resume, or resume=True in Python"
+
+
 def _check_resumable(out: Path, spec: ScreenSpec) -> None:
-    """A folder continued with --resume must hold the same screen (model, context, end time,
-    background, readouts, integrator settings): otherwise its conditions would count as done
-    with other results."""
+    """A folder continued with --resume (resume=True) must hold the same screen (model, context,
+    end time, background, readouts, integrator settings): otherwise its conditions would count as
+    done with other results."""
     path = out / MANIFEST
     if not path.is_file():
         return
     try:
         held = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise InputError(f"{path} is unreadable; choose another --out") from None
+        raise InputError(f"{path} is unreadable; {OTHER_FOLDER}") from None
     wanted = _manifest(spec)
     # a folder written before (some of) the integrator's settings were recorded: compared on
     # those it records
@@ -509,7 +515,7 @@ def _check_resumable(out: Path, spec: ScreenSpec) -> None:
                for k, v in wanted.get("integrator", {}).items() if held["integrator"].get(k) != v]
     if differ:
         raise InputError(f"{out} holds another screen ({'; '.join(differ)}); resume it with the same "
-                         "settings or choose another --out")
+                         f"settings or {OTHER_FOLDER}")
 
 
 def _lock(out: Path) -> FileLock:
@@ -520,8 +526,8 @@ def _lock(out: Path) -> FileLock:
     try:
         lock.acquire()
     except Timeout:
-        raise InputError(f"another screen is writing to {out}; wait for it to end (then --resume adds "
-                         "what it left out) or choose another --out") from None
+        raise InputError(f"another screen is writing to {out}; wait for it to end (then resuming, with "
+                         f"{RESUME}, adds what it left out) or {OTHER_FOLDER}") from None
     except OSError as exc:
         raise InputError(f"cannot write results to {out}: {exc.strerror}") from None
     return lock
@@ -536,17 +542,17 @@ def is_screen_folder(path: Path) -> bool:
 def _prepare_store(out: Path, resume: bool, spec: ScreenSpec) -> ParquetStore:
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise InputError(f"{out} exists and is not a screen folder; choose another --out")
+        raise InputError(f"{out} exists and is not a screen folder; {OTHER_FOLDER}")
     # a screen's folder is locked first (whether another screen writes to it matters before what
     # it holds); a new folder once it exists. Held from then on, released if the folder is refused.
     lock = _lock(out) if (out / LOCK).is_file() else None
     try:
         if out.is_dir() and any(p.name != LOCK for p in out.iterdir()):
             if not is_screen_folder(out):
-                raise InputError(f"{out} holds other files, not a screen; choose another --out")
+                raise InputError(f"{out} holds other files, not a screen; {OTHER_FOLDER}")
             if not resume:
-                raise InputError(f"{out} already holds results; pass --resume to continue it or choose "
-                                 "another --out")
+                raise InputError(f"{out} already holds results; to continue that screen, resume it "
+                                 f"({RESUME}), or {OTHER_FOLDER}")
         if out.is_dir():
             _check_resumable(out, spec)
         try:
@@ -675,7 +681,8 @@ def connect(scheduler: str, timeout: float = 5.0, worker_timeout: float = 60.0):
         raise InputError(f"scheduler is the address of a Dask scheduler, tcp://HOST:PORT, got "
                          f"{given(scheduler)}")
     if not scheduler.strip():
-        raise InputError("--scheduler is empty; give tcp://HOST:PORT, or leave it out for the local pool")
+        raise InputError("the scheduler's address is empty (--scheduler, or scheduler= in Python); give "
+                         "tcp://HOST:PORT, or leave it out for the local pool")
     try:
         client = Client(scheduler, timeout=f"{timeout}s")
     except (OSError, TimeoutError, ValueError) as exc:
@@ -685,8 +692,8 @@ def connect(scheduler: str, timeout: float = 5.0, worker_timeout: float = 60.0):
     except (OSError, TimeoutError):
         client.close()
         raise InputError(f"the Dask scheduler at {scheduler} has no workers (waited {worker_timeout:g} s); "
-                         f"start one with `dask worker {scheduler}`, or wait longer with --worker-timeout"
-                         ) from None
+                         f"start one with `dask worker {scheduler}`, or wait longer (--worker-timeout, or "
+                         "worker_timeout= in Python)") from None
     return client
 
 
