@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -1175,6 +1176,32 @@ def test_a_screen_on_an_sbml_file_takes_its_generic_perturbations(tmp_path):
     # the pool gives the same table
     pd.testing.assert_frame_equal(table, run_screen(path, ["ko:x", "oe:y=2", "set:k0=2"], end=t,
                                                     baseline="steady", workers=2), check_exact=True)
+
+
+def test_a_file_screen_warns_once_of_a_set_window_after_its_end(tmp_path):
+    """As on a shipped model: a set: window that opens at or after the end has no effect, and the
+    screen says so once, however many conditions (or the background) carry it."""
+    from rankl_net import DosesAfterEndWarning
+
+    path = _cascade(tmp_path)
+    with pytest.warns(DosesAfterEndWarning) as caught:
+        table = run_screen(path, ["set:k0=2@4", "set:k0=2@4+ko:y", "ko:x"], background="set:k1=3@10",
+                           end=4, readouts=["y"], workers=1)
+    said = sorted(str(w.message) for w in caught if issubclass(w.category, DosesAfterEndWarning))
+    assert len(said) == 2, said  # one per window, not one per condition
+    assert said[0].startswith("set:k0=2@4: its window opens at 4 ") and "not within the 4 " in said[0]
+    assert said[1].startswith("set:k1=3@10: its window opens at 10 ")
+    first = table.set_index("perturbation")["value"]
+    assert first["set:k0=2@4"] == table["baseline_value"].iloc[0]  # no effect
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DosesAfterEndWarning)
+        run_screen(path, ["set:k0=2@3.9"], end=4, readouts=["y"], workers=1)  # opens within the run
+    command = subprocess.run(_cli("screen", path, "--knockouts", "x,y", "-p", "set:k0=2@4", "--end", "4",
+                                  "--workers", "1", "--out", str(tmp_path / "s")),
+                             capture_output=True, text=True, timeout=120)
+    assert command.returncode == 0, command.stderr
+    assert command.stderr.count("note: set:k0=2@4: its window opens at 4 ") == 1, command.stderr
+    assert "Warning" not in command.stderr
 
 
 def test_a_file_screen_is_identified_by_the_files_content(tmp_path):

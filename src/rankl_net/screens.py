@@ -55,7 +55,7 @@ from filelock import FileLock, Timeout
 from .analysis import NEUTRAL_LEVEL, check_table, log2_fold_change
 from .catalog import get_model
 from .dosing import read_number, spec_number
-from .engine import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, ROUND_OFF, check_tolerances, load
+from .engine import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, ROUND_OFF, Changes, check_tolerances, load
 from .errors import (
     DosesAfterEndWarning,
     InputError,
@@ -175,13 +175,15 @@ def _final_values(spec: ScreenSpec, engine, perturbations: list) -> dict[str, fl
 
 def _effect(spec: ScreenSpec, engine, perturbations: list, lost: dict | None = None) -> tuple:
     """What ``perturbations`` change in the model, as a comparable key (validates them); the
-    sentences on doses after the end of the screen go into ``lost`` (shipped models)."""
+    sentences on doses and ``set:`` windows after the end of the screen go into ``lost``."""
     if not spec.is_file:
         changes = to_changes(perturbations, engine)
         if lost is not None:
             lost.update(dict.fromkeys(doses_after_end(perturbations, changes, spec.end, engine.time_unit)))
         return changes.key()
     cond = generic_changes(perturbations, engine)
+    if lost is not None:  # a file takes no regimens: only set: windows after the end are said
+        lost.update(dict.fromkeys(doses_after_end(perturbations, Changes(), spec.end, engine.time_unit)))
     return (cond.knockouts, cond.changes.key())
 
 
@@ -311,7 +313,7 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
                            f"and {j + 1} of {len(conditions)}{given}")
         error.condition_pair = (i, j)  # for the command line, which knows the file's lines
         raise error
-    for said in lost:  # once per regimen, however many conditions carry it (run_screen's caller)
+    for said in lost:  # once per regimen or window, however many conditions carry it (run_screen's caller)
         warnings.warn(said, DosesAfterEndWarning, stacklevel=3)
     return canonical, effects
 
