@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from rankl_net import paths
 from rankl_net.build import antimony_to_sbml
-from rankl_net.errors import SimulationError
+from rankl_net.errors import InputError, SimulationError, comma_list
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -179,6 +180,13 @@ def test_simulate_writes_csv_and_plot(tmp_path):
         (["simulate", "bone", "--context", "rat"], "unknown context"),
         (["simulate", "bone", "--end", "-5"], "end time"),
         (["simulate", "bone", "--readouts", ","], "names no readout"),
+        (["simulate", "bone", "--readouts", "opg_free,,rankl_free"],
+         "--readouts has an empty name between commas: 'opg_free,,rankl_free'"),
+        (["simulate", "bone", "--readouts", "opg_free,"], "--readouts ends in a comma, with no name after"),
+        (["dose-response", "bone", "--perturb", "inh:P38", "--levels", "0:1:9", "--readouts", ",ctx"],
+         "--readouts starts with a comma, with no name before it: ',ctx'"),
+        (["dose-response", "bone", "--perturb", "inh:P38", "--levels", "0,0.2,,0.6,0.8,1"],
+         "levels has an empty level between commas: '0,0.2,,0.6,0.8,1'"),
         (["phenotypes", "--out", "lines.png"], "overwritten by the figure"),
         (["phenotypes", "--out", "lines.json"], "a table is written as CSV, or as Parquet for a name ending"),
         (["simulate", "bone", "-p", "ko:OPG,ko:RANK"],
@@ -202,6 +210,27 @@ def test_bad_input_exits_2_with_a_message_and_no_traceback(args, needle):
     assert out.returncode == 2
     assert needle in out.stderr
     assert "Traceback" not in out.stderr + out.stdout
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("OPG", ["OPG"]), ("OPG, RANKL ,CTSK", ["OPG", "RANKL", "CTSK"]), ("", []), (" , ", []), (",", []),
+])
+def test_a_comma_list_gives_its_names(text, names):
+    assert comma_list(text, "--knockouts") == names
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("OPG,,RANKL", "--knockouts has an empty name between commas: 'OPG,,RANKL'"),
+    ("OPG, ,RANKL", "--knockouts has an empty name between commas: 'OPG, ,RANKL'"),
+    ("OPG,", "--knockouts ends in a comma, with no name after it: 'OPG,'"),
+    (",OPG", "--knockouts starts with a comma, with no name before it: ',OPG'"),
+])
+def test_a_comma_list_with_an_empty_name_is_refused(text, message):
+    """Every comma list (--readouts, --knockouts, --levels, a string of names in Python) is read by
+    one helper: an empty name may be one left out, so it is refused rather than dropped."""
+    with pytest.raises(InputError, match="^" + re.escape(message + "; give the names separated by single "
+                                                         "commas") + "$"):
+        comma_list(text, "--knockouts")
 
 
 def test_integration_failure_exits_3():

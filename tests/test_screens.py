@@ -803,6 +803,9 @@ def test_a_double_knockout_that_removes_osteoclasts_has_no_epistasis_score(tmp_p
     (["--knockouts", "OPG", "--scheduler", ""], "the scheduler's address is empty (--scheduler, or"),
     (["--knockouts", "OPG", "--worker-timeout", "5"], "--worker-timeout applies to a Dask cluster"),
     (["--knockouts", "all,OPG"], "'all' lists every knockout by itself"),
+    (["--knockouts", "OPG,,RANK"], "--knockouts has an empty name between commas: 'OPG,,RANK'"),
+    (["--knockouts", "OPG,RANK,"], "--knockouts ends in a comma, with no name after it: 'OPG,RANK,'"),
+    (["--knockouts", "OPG", "--readouts", "bone_volume,,osteoclasts"], "--readouts has an empty name"),
 ])
 def test_screen_bad_input_exits_2(tmp_path, args, needle):
     results = tmp_path / "o.parquet"
@@ -1591,6 +1594,12 @@ def test_a_single_number_is_one_level_of_a_dose_series_as_in_parse_levels():
     (lambda: screens.dose_conditions("ko:OPG", [0.5]), "perturb (--perturb) takes inh:X, kd:X, oe:X or set"),
     (lambda: screens.parse_levels(""), "levels '' gives no level: use A:B:N"),
     (lambda: screens.parse_levels(" , "), "levels ' , ' gives no level"),
+    (lambda: screens.parse_levels("0,,1"), "levels has an empty level between commas: '0,,1'"),
+    (lambda: screens.parse_levels("0,1,"), "levels ends in a comma, with no level after it: '0,1,'"),
+    (lambda: screens.knockout_conditions("bone", "OPG,,RANK"),
+     "knockout targets ('all', or nodes to knock out) has an empty name between commas: 'OPG,,RANK'"),
+    (lambda: run_screen("bone", ["ko:OPG"], end=7, workers=1, readouts="bone_volume,,osteoclasts"),
+     "readouts has an empty name between commas: 'bone_volume,,osteoclasts'"),
     (lambda: screens.dose_of("ko:OPG", [0.5]), "got 'ko:OPG'"),  # a knockout has no dose
     (lambda: screens.dose_of(None, [0.5]), "got None"),
     (lambda: screens.dose_of("inh:P38", None), "levels are numbers in order"),

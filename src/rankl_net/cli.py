@@ -27,6 +27,7 @@ from .errors import (
     InputError,
     PreequilibrationError,
     RanklNetError,
+    comma_list,
 )
 from .paths import FILE_FORMAT_SUFFIXES
 
@@ -324,10 +325,12 @@ def _count(n: int, noun: str) -> str:
 
 
 def _readout_list(text: str | None) -> list[str] | None:
-    """Names of ``--readouts A,B`` (None: the model's readouts); a list naming none is bad input."""
+    """Names of ``--readouts A,B`` (None: the model's readouts), read as every comma list is
+    (:func:`rankl_net.errors.comma_list`: an empty name between commas is refused); a list
+    naming none is bad input."""
     if text is None:
         return None
-    names = [r.strip() for r in text.split(",") if r.strip()]
+    names = comma_list(text, "--readouts")
     if not names:
         raise InputError("--readouts names no readout; give names separated by commas, or leave the "
                          "option out for the model's readouts")
@@ -863,7 +866,7 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     out = _writable(out, folder=True)
     lines: list[int] = []  # the file's line of each condition
     if knockouts is not None:
-        targets = knockouts.split(",")  # "all" (any case) is every knockout
+        targets = comma_list(knockouts, "--knockouts")  # "all" (any case) is every knockout
         with _initial_baseline_hint(model):
             conditions = knockout_conditions(model, targets, pairs=pairs, context=context, baseline=baseline)
             if singles:

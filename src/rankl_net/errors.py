@@ -97,13 +97,36 @@ def is_ordered_collection(value: object) -> bool:
     return isinstance(value, Iterable) and not isinstance(value, str | bytes | Set | Mapping)
 
 
+def comma_list(text: str, what: str, item: str = "name") -> list[str]:
+    """The items of ``text`` separated by commas, stripped of spaces ("OPG, RANKL" gives OPG and
+    RANKL): how every comma list is read, on the command line and in the Python API. A text
+    without an item (blank, or commas alone) gives [] (the caller says what an empty list
+    means). An empty item between two commas, or a comma at either end, raises
+    :class:`InputError` naming ``what`` ("--readouts", "readouts") and the text: "OPG,,RANKL"
+    may have lost a name, and which one cannot be told. ``item`` is what the list holds
+    ("name", "level")."""
+    items = [t.strip() for t in text.split(",")]
+    if not any(items):
+        return []
+    if items[0] == "":
+        where = f"starts with a comma, with no {item} before it"
+    elif items[-1] == "":
+        where = f"ends in a comma, with no {item} after it"
+    elif "" in items:
+        where = f"has an empty {item} between commas"
+    else:
+        return items
+    raise InputError(f"{what} {where}: {text!r}; give the {item}s separated by single commas")
+
+
 def name_list(value: object, what: str, *, commas: bool = True) -> list[str]:
     """Names as the Python API takes them: one string (a name, or with ``commas`` names separated
-    by commas, as on the command line) or strings in order (a list, a tuple, a pandas Index or
-    Series, a numpy array). A set or a dict (which hold no order of their own) or anything else
-    raises :class:`InputError` naming ``what`` ("readouts", ...)."""
+    by commas, as on the command line and read as :func:`comma_list` reads them) or strings in
+    order (a list, a tuple, a pandas Index or Series, a numpy array). A set or a dict (which hold
+    no order of their own) or anything else raises :class:`InputError` naming ``what``
+    ("readouts", ...)."""
     if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()] if commas else [value]
+        return comma_list(value, what) if commas else [value]
     if is_ordered_collection(value):
         names = list(value)
         if all(isinstance(v, str) for v in names):

@@ -63,6 +63,7 @@ from .errors import (
     as_path,
     check_bool,
     check_number,
+    comma_list,
     first_repeated,
     given,
     is_ordered_collection,
@@ -899,7 +900,9 @@ def parse_levels(text: str) -> np.ndarray:
             values = _round12(np.linspace(first, last, n))
             values[[0, -1]] = first, last
             return values
-        values = np.array([read_number(x) for x in text.split(",") if x.strip()])
+        values = np.array([read_number(x) for x in comma_list(text, "levels", "level")])
+    except InputError:  # an empty level between commas, said as such
+        raise
     except ValueError:
         raise InputError(f"cannot read levels {text!r}: use A:B:N (N >= 2) or a comma list") from None
     if not len(values):
