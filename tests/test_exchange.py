@@ -619,6 +619,18 @@ def test_a_files_element_named_by_its_name_or_a_local_parameter_is_said_to_be_so
     assert ex.simulate_any(eng, end=1, points=2, readouts=["A"])["A"].iloc[-1] == pytest.approx(np.exp(-0.1))
 
 
+def test_a_part_given_twice_on_a_file_is_refused(tmp_path):
+    """As on a shipped model: one condition, given as one spec or as several arguments."""
+    text = build_antimony("model m\n  J0: A -> ; k * A\n  A = 1; k = 0.1\nend", "m")
+    (tmp_path / "decay.xml").write_text(text)
+    eng = ex.load_any(tmp_path / "decay.xml")
+    for specs, part in ((["ko:A+ko:A"], "ko:A"), (["set:k=1", "set:k=1"], "set:k=1")):
+        with pytest.raises(InputError, match=re.escape(f"'{'+'.join(specs)}' gives {part} twice, which "
+                                                       "changes nothing more than once")):
+            ex.simulate_any(eng, *specs, end=1, points=2)
+    ex.simulate_any(eng, "set:k=1@1", "set:k=1@2", end=3, points=2)  # two windows: both act
+
+
 def test_a_set_window_after_the_end_of_a_file_warns(tmp_path):
     from rankl_net import DosesAfterEndWarning
 

@@ -278,3 +278,31 @@ def test_a_condition_is_taken_from_any_sequence_in_order_but_not_from_a_set(bone
         assert to_changes(given, bone_mouse.engine) == expected
     with pytest.raises(InputError, match=r"a condition is a spec .* got set \{'ko:OPG'\}"):
         condition_spec({"ko:OPG"})
+
+
+@pytest.mark.parametrize(("spec", "part"), [
+    ("ko:OPG+ko:OPG", "ko:OPG"),
+    ("ko:OPG+inh:P38=0.5+ko:OPG", "ko:OPG"),
+    ("set:pth=2+set:pth=2.0", "set:pth=2"),  # the same value, written otherwise
+    ("set:pth=2@10-20+set:pth=2@10-20", "set:pth=2@10-20"),
+    ("preset:breast+preset:breast", "preset:breast"),
+])
+def test_a_part_that_changes_nothing_the_second_time_is_refused(bone_mouse, spec, part):
+    """A knockout, set: or preset given twice in one condition is the same condition as given once:
+    most likely a typing error for another part, refused with the part named."""
+    message = f"{spec!r} gives {part} twice, which changes nothing more than once; give it once"
+    with pytest.raises(InputError, match=re.escape(message)):
+        parse_spec(spec)
+    with pytest.raises(InputError, match=re.escape(message.replace(spec, spec.replace("2.0", "2")))):
+        bone_mouse.simulate(*spec.split("+"), end=1, points=2)  # one condition as several arguments too
+
+
+def test_parts_that_act_again_when_repeated_are_kept(bone_mouse):
+    """kd:, oe: and inh: compose by product and a regimen adds its doses; windows that differ, and
+    a perturbed() block beneath a call that repeats it, are not repeats within one condition."""
+    assert len(parse_spec("kd:OPG=0.5+kd:OPG=0.5+oe:RANK=2+oe:RANK=2+inh:P38=0.5+inh:P38=0.5")) == 6
+    assert len(parse_spec("drug:denosumab=60mg@1d+drug:denosumab=60mg@1d")) == 2
+    assert len(parse_spec("set:pth=2@10-20+set:pth=2@10-30+set:pth=3@10-20")) == 3
+    with bone_mouse.perturbed("ko:CTSK") as m:
+        assert m.final("ko:CTSK", end=1, readouts=["osteoclasts"]).equals(
+            bone_mouse.final(end=1, readouts=["osteoclasts"]))

@@ -1826,3 +1826,41 @@ def test_readout_units_take_a_set_and_a_matrix_takes_numpy_absent_levels():
     values = {(0.0, 0.0): 10.0, (1.0, 0.0): 5.0, (0.0, 1.0): 5.0, (1.0, 1.0): 2.0}
     pd.testing.assert_frame_equal(analysis.combination_matrix(values, 10.0, absent=np.array([0.0, 0.0])),
                                   analysis.combination_matrix(values, 10.0))
+
+
+def test_a_condition_that_repeats_the_background_is_noted_once_per_part(tmp_path):
+    """A knockout (or set:, preset) of the background given again by conditions changes nothing
+    there: the screen runs them and says so once, naming the part and the conditions; a condition
+    that gives one part twice, under two names of its node, is refused."""
+    from rankl_net import RanklNetWarning, RedundantPerturbationWarning
+
+    conditions = ["ko:OPG", "ko:RANK", "ko:Tnfrsf11b+ko:CTSK", "set:pth=6+ko:CTSK", "ko:FOS+set:pth=6"]
+    with pytest.warns(RedundantPerturbationWarning) as caught:
+        table = run_screen("bone", conditions, background=["ko:OPG", "set:pth=6"], end=7,
+                           readouts=["osteoclasts"], workers=1)
+    said = [str(w.message) for w in caught if issubclass(w.category, RanklNetWarning)]
+    assert said == [
+        "the background (ko:OPG+set:pth=6) applies ko:OPG already: 2 conditions give it again (ko:OPG, "
+        "ko:OPG+ko:CTSK), which changes nothing there",
+        "the background (ko:OPG+set:pth=6) applies set:pth=6 already: 2 conditions give it again "
+        "(set:pth=6+ko:CTSK, ko:FOS+set:pth=6), which changes nothing there"]
+    alone = table.set_index("perturbation").loc["ko:OPG"]
+    assert alone["value"] == alone["baseline_value"]  # the background itself
+    with warnings.catch_warnings():  # a multiplier given again acts again (x 0.25): no note
+        warnings.simplefilter("error", RanklNetWarning)
+        run_screen("bone", ["kd:OPG=0.5", "ko:RANK"], background="kd:OPG=0.5", end=7,
+                   readouts=["osteoclasts"], workers=1)
+    with pytest.raises(InputError, match=re.escape(
+            "condition 2 of 2 (ko:OPG+ko:tnfrsf11b): 'ko:OPG+ko:tnfrsf11b' gives ko:OPG twice (ko:OPG and "
+            "ko:tnfrsf11b name the same node), which changes nothing more than once; give it once")):
+        run_screen("bone", ["ko:RANK", "ko:OPG+ko:tnfrsf11b"], end=7, workers=1)
+    command = subprocess.run(_cli("screen", "bone", "--knockouts", "OPG,RANK", "--pairs", "--singles", "-p",
+                                  "ko:OPG", "--end", "7", "--readouts", "osteoclasts", "--workers", "1",
+                                  "--out", str(tmp_path / "s")), capture_output=True, text=True, timeout=120)
+    assert command.returncode == 0, command.stderr
+    assert command.stderr.count("note: the background (ko:OPG) applies ko:OPG already: 2 conditions give it "
+                                "again (ko:OPG, ko:OPG+ko:RANK), which changes nothing there") == 1
+    assert "Warning" not in command.stderr
+    twice = subprocess.run(_cli("simulate", "bone", "-p", "ko:OPG+ko:OPG", "--end", "7"), capture_output=True,
+                           text=True, timeout=120)
+    assert twice.returncode == 2 and "'ko:OPG+ko:OPG' gives ko:OPG twice" in twice.stderr

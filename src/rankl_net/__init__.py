@@ -18,6 +18,8 @@ from .errors import (
     InputError,
     PreequilibrationError,
     RanklNetError,
+    RanklNetWarning,
+    RedundantPerturbationWarning,
     SimulationError,
 )
 from .experiments import run_phenotypes
@@ -46,6 +48,8 @@ __all__ = [
     "PreequilibrationError",
     "Preset",
     "RanklNetError",
+    "RanklNetWarning",
+    "RedundantPerturbationWarning",
     "Regimen",
     "SetValue",
     "SimulationError",

@@ -23,10 +23,10 @@ from ._version import __version__
 from .dosing import DURATION_UNITS, parse_time
 from .errors import (
     DoseAboveStudiedWarning,
-    DosesAfterEndWarning,
     InputError,
     PreequilibrationError,
     RanklNetError,
+    RanklNetWarning,
     comma_list,
 )
 from .paths import FILE_FORMAT_SUFFIXES
@@ -63,25 +63,22 @@ def _native_stdout_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-# rankl-net's warnings, which the command line prints as notes
-NOTES = (DosesAfterEndWarning, DoseAboveStudiedWarning)
-
-
 @contextmanager
 def _warnings_as_notes() -> Iterator[None]:
-    """Print rankl-net's warnings to users (doses after the end of a run, each time; a dose above
-    those studied, once per regimen; from any command) as ``note:`` lines, without Python's file
-    and line; other warnings as Python shows them."""
+    """Print rankl-net's warnings to users (:class:`rankl_net.errors.RanklNetWarning`: doses
+    after the end of a run, each time; a dose above those studied, once per regimen; a screen's
+    condition that repeats its background; from any command) as ``note:`` lines, without
+    Python's file and line; other warnings as Python shows them."""
     show = warnings.showwarning
 
     def as_note(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, NOTES):
+        if issubclass(category, RanklNetWarning):
             click.echo(f"note: {message}", err=True)
         else:
             show(message, category, filename, lineno, file, line)
 
     with warnings.catch_warnings():
-        warnings.simplefilter("always", DosesAfterEndWarning)
+        warnings.simplefilter("always", RanklNetWarning)
         warnings.simplefilter("default", DoseAboveStudiedWarning)  # once per regimen: a screen doses it often
         warnings.showwarning = as_note
         yield

@@ -31,16 +31,26 @@ class SimulationError(RanklNetError, RuntimeError):
     exit_code = 3
 
 
-class DosesAfterEndWarning(UserWarning):
+class RanklNetWarning(UserWarning):
+    """Base class of the warnings rankl-net gives users: the input is run as given, but part of
+    it does not do what it seems to. The command line prints them as ``note:`` lines."""
+
+
+class DosesAfterEndWarning(RanklNetWarning):
     """A counted dosing regimen has doses at or after the end of the simulation: they are not
     given (the run is shorter than the regimen); or a ``set:`` window opens at or after the end,
     and has no effect."""
 
 
-class DoseAboveStudiedWarning(UserWarning):
+class DoseAboveStudiedWarning(RanklNetWarning):
     """A drug's single dose lies above the highest its sources report (``models/drugs.toml``),
     per kg of the model's body weight: most often a unit typed wrong (60 g for 60 mg) or a human
     dose given to a mouse. The dose is simulated as given."""
+
+
+class RedundantPerturbationWarning(RanklNetWarning):
+    """A perturbation that changes nothing where it is given: a screen's condition repeats a
+    knockout, ``set:`` or preset of the screen's background, which applies it already."""
 
 
 def user_stacklevel() -> int:

@@ -21,7 +21,14 @@ from .catalog import ModelInfo, get_model
 from .dosing import parse_time
 from .engine import Engine, build, load
 from .errors import DosesAfterEndWarning, InputError, name_list
-from .perturbations import Perturbation, as_perturbations, condition_spec, doses_after_end, to_changes
+from .perturbations import (
+    Perturbation,
+    as_perturbations,
+    check_no_repeats,
+    condition_spec,
+    doses_after_end,
+    to_changes,
+)
 from .sbml_files import time_in_model_unit
 
 PerturbationLike = str | Perturbation
@@ -72,6 +79,7 @@ class Model:
 
     def _perturbations(self, specs: Sequence[PerturbationLike]) -> list[Perturbation]:
         out = self._active
+        active = len(out)
         for s in specs:
             hint = self._misplaced(s)
             if hint or not isinstance(s, (str, *Perturbation.__args__)):
@@ -80,6 +88,10 @@ class Model:
                 raise InputError(f"a perturbation is a spec such as 'ko:OPG' or a Perturbation object, got "
                                  f"{type(s).__name__} {s!r}{hint}")
             out.extend(as_perturbations(s))
+        # one call's perturbations are one condition (simulate("ko:OPG", "ko:OPG") is ko:OPG+ko:OPG);
+        # the enclosing perturbed() blocks' are beneath them, as a screen's background
+        given = out[active:]
+        check_no_repeats(given, condition_spec(given))
         return out
 
     def _misplaced(self, arg) -> str:

@@ -217,7 +217,40 @@ def parse_spec(spec: str) -> list[Perturbation]:
     if _COMMA_JOINED.search(spec):
         joined = _COMMA_JOINED.sub(lambda m: "+" + m.group(0)[1:].lstrip(), spec)
         raise InputError(f"{spec!r}: join perturbations with '+', not ',' ({joined})")
-    return [_parse_one(part.strip(), spec) for part in spec.split("+")]
+    parts = [_parse_one(part.strip(), spec) for part in spec.split("+")]
+    check_no_repeats(parts, spec)
+    return parts
+
+
+# perturbations that a second copy in one condition leaves as they are: a knockout (it wins over
+# every other change of its node), a set: (the last of two identical ones holds what the first
+# would) and a preset (its values, set once more). kd:, oe: and inh: compose by product
+# (kd:X=0.5 twice is x 0.25) and a regimen adds its doses: repeated, they act again.
+ONCE_KINDS = (Knockout, SetValue, Preset)
+
+
+def repeated_part(perturbations: Iterable[Perturbation]) -> Perturbation | None:
+    """The first perturbation of ``perturbations`` (objects, in order) that repeats an earlier
+    one exactly and so changes nothing more: a knockout, a ``set:`` or a preset given twice
+    (``ko:OPG+ko:OPG``). None when there is none; ``kd:``, ``oe:``, ``inh:`` and regimens, which
+    act again when repeated, are never one."""
+    seen: set[Perturbation] = set()
+    for p in perturbations:
+        if isinstance(p, ONCE_KINDS):
+            if p in seen:
+                return p
+            seen.add(p)
+    return None
+
+
+def check_no_repeats(perturbations: Iterable[Perturbation], whole: str) -> None:
+    """Refuse a condition (``whole``, its spec as given) that gives a knockout, ``set:`` or preset
+    twice (:func:`repeated_part`): the copy changes nothing, and is most likely a typing error
+    for another perturbation."""
+    p = repeated_part(perturbations)
+    if p is not None:
+        raise InputError(f"{whole!r} gives {p.spec} twice, which changes nothing more than once; give it "
+                         "once (or correct the one meant to be another perturbation)")
 
 
 def _parse_one(part: str, whole: str) -> Perturbation:

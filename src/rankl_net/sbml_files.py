@@ -33,6 +33,7 @@ from .perturbations import (
     Preset,
     SetValue,
     as_perturbations,
+    check_no_repeats,
     doses_after_end,
     nodes_for,
     resolve_node,
@@ -590,6 +591,7 @@ def simulate_any(
         else:
             end = value
     perts = as_perturbations(list(perturbations))
+    check_no_repeats(perts, "+".join(p.spec for p in perts))  # (across arguments: one spec checks itself)
     cond = generic_changes(perts, engine)
     eng = engine.knockout(cond.knockouts) if cond.knockouts else engine
     readouts = name_list(readouts, "readouts") if readouts is not None else engine.default_readouts

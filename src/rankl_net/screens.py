@@ -59,6 +59,7 @@ from .engine import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, ROUND_OFF, Changes, 
 from .errors import (
     DosesAfterEndWarning,
     InputError,
+    RedundantPerturbationWarning,
     SimulationError,
     as_path,
     check_bool,
@@ -72,11 +73,13 @@ from .errors import (
 )
 from .paths import FILE_FORMAT_SUFFIXES
 from .perturbations import (
+    ONCE_KINDS,
     Perturbation,
     condition_spec,
     doses_after_end,
     nodes_for,
     parse_spec,
+    repeated_part,
     resolve_node,
     to_changes,
 )
@@ -277,17 +280,29 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
     engine = _engine(spec)
     engine.check_end(spec.end)
     engine.check_readouts(spec.readouts)
+
+    def by_id(perts: list) -> list:
+        # nodes by their ids (ko:Tnfrsf11b is ko:OPG), so that a condition has one spec and id; on
+        # a file, species ids stay as they are and nodes (of a shipped model's file) by their ids
+        return [replace(p, node=resolve_node(p.node, engine).node)
+                if hasattr(p, "node") and (not spec.is_file or is_node(p.node, engine)) else p
+                for p in perts]
+
     background = parse_spec(spec.background) if spec.background else []
     _effect(spec, engine, background)  # a bad background is its own error, not the first condition's
+    # what a condition that gives it again leaves as it is (a knockout, a set:, a preset)
+    applied = {p for p in by_id(background) if isinstance(p, ONCE_KINDS)}
+    again: dict[str, list[str]] = {}  # such parts of the background, and the conditions that repeat them
     canonical, effects, seen, lost = [], [], {}, {}
     for k, c in enumerate(conditions):
         try:
-            # nodes by their ids (ko:Tnfrsf11b is ko:OPG), so that a condition has one spec and id;
-            # on a file, species ids stay as they are and nodes (of a shipped model's file) by
-            # their ids
-            perts = [replace(p, node=resolve_node(p.node, engine).node)
-                     if hasattr(p, "node") and (not spec.is_file or is_node(p.node, engine)) else p
-                     for p in parse_spec(c)]
+            given = parse_spec(c)  # (which refuses a part given twice as written)
+            perts = by_id(given)
+            twice = repeated_part(perts)
+            if twice is not None:  # twice under two names of its node (ko:OPG+ko:Tnfrsf11b)
+                names = " and ".join(g.spec for g, p in zip(given, perts, strict=True) if p == twice)
+                raise InputError(f"{c!r} gives {twice.spec} twice ({names} name the same node), which "
+                                 "changes nothing more than once; give it once")
             effects.append(_effect(spec, engine, background + perts, lost))
         except InputError as exc:
             where = f"condition {k + 1} of {len(conditions)} ({c}): " if len(conditions) > 1 else ""
@@ -295,6 +310,9 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
             error.condition_index = k  # for the command line, which knows the file's lines
             raise error from None
         canonical.append(condition_spec(perts))
+        for p in perts:
+            if isinstance(p, ONCE_KINDS) and p in applied:
+                again.setdefault(p.spec, []).append(canonical[-1])
         # the same parts in another order, with the same effect, are the same condition
         same = (tuple(sorted(condition_spec([p]) for p in perts)), effects[-1])
         if same in seen and canonical[seen[same]] != canonical[-1]:
@@ -316,6 +334,11 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
         raise error
     for said in lost:  # once per regimen or window, however many conditions carry it (run_screen's caller)
         warnings.warn(said, DosesAfterEndWarning, stacklevel=3)
+    for part, where in again.items():  # once per part of the background
+        shown = ", ".join(where[:3]) + (f" and {len(where) - 3} more" if len(where) > 3 else "")
+        count = "1 condition gives" if len(where) == 1 else f"{len(where)} conditions give"
+        warnings.warn(f"the background ({spec.background}) applies {part} already: {count} it again "
+                      f"({shown}), which changes nothing there", RedundantPerturbationWarning, stacklevel=3)
     return canonical, effects
 
 
