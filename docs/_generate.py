@@ -860,7 +860,8 @@ def clinical(subs: dict[str, str]) -> None:
     subs["fit_converged_pct"] = f"{100 * fitting.CONVERGED:g}"
     subs["max_doses"] = f"{MAX_DOSES:,}"
     write("drug_highest_doses.md", md_table(
-        ["drug", "highest single dose studied (mg/kg)", f"as mg for a {dosing.ADULT_BODY_WEIGHT:g} kg adult", "sources"],
+        ["drug", "highest single dose studied (mg/kg)", f"as mg for a {dosing.ADULT_BODY_WEIGHT:g} kg adult",
+         "sources"],
         [[code(d), fmt(drug.highest_dose_mg_per_kg),
           fmt(drug.highest_dose_mg_per_kg * dosing.ADULT_BODY_WEIGHT), drug.highest_dose_source]
          for d, drug in drugs.items() if drug.highest_dose_mg_per_kg is not None],
