@@ -66,6 +66,25 @@ def test_simulate_says_when_a_perturbation_changes_no_readout():
     assert added.returncode == 0 and "note:" not in added.stderr
 
 
+def test_the_note_of_no_change_holds_for_readouts_near_zero():
+    """Denosumab does not bind mouse RANKL: in the mouse context it changes nothing, though CTX
+    (a percent change near 0 %) and the lesion index (round-off of a bone without tumour) differ
+    from the unperturbed run in their round-off; in mice with human RANKL it acts."""
+    args = ["-p", "drug:denosumab=10mg/kg/1wk", "--end", "28", "--points", "3"]
+    mouse = run("simulate", "bone_tumour", *args)
+    assert mouse.returncode == 0, mouse.stderr
+    assert "note: drug:denosumab=10mg/kg/1wk leaves every readout as it is without" in mouse.stderr
+    humanised = run("simulate", "bone_tumour", "--context", "mouse_huRANKL", *args)
+    assert humanised.returncode == 0 and "note:" not in humanised.stderr, humanised.stderr
+
+
+@pytest.mark.parametrize("end", ["nan", "inf", "-5"])
+def test_an_end_that_is_no_time_is_refused_before_doses_are_counted_against_it(end):
+    out = run("simulate", "clinical", "-p", "drug:denosumab=60mg/6mo", "--end", end, "--points", "2")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "error: end time must be a positive number of days" in out.stderr
+
+
 def test_simulate_writes_its_table_when_the_unperturbed_run_would_fail(tmp_path):
     """The note compares with the run without perturbations; when that run fails (dx/dt = x^2
     blows up at t = 1), the perturbed table is still written and no note is made."""

@@ -361,3 +361,19 @@ def test_the_command_line_notes_a_dose_above_those_studied_once(tmp_path):
     assert screen.returncode == 0, screen.stderr
     assert screen.stderr.count("DoseAboveStudied") == 0  # a note, not Python's warning
     assert screen.stderr.count("note: drug:zoledronate=4000mg") == 1  # not again from the workers
+
+
+def test_a_dose_per_kg_reads_the_conditions_body_weight_wherever_it_is_listed(clinical):
+    """1 mg/kg to a 140 kg patient is 140 mg, whether set:body_weight comes before or after the
+    regimen; a body weight that a window changes during the run is refused with a dose per kg."""
+    readout = ["denosumab_serum"]
+    per_kg_after = clinical.final("drug:denosumab=1mg/kg", "set:body_weight=140", end=10, readouts=readout)
+    per_kg_before = clinical.final("set:body_weight=140+drug:denosumab=1mg/kg", end=10, readouts=readout)
+    in_mg = clinical.final("drug:denosumab=140mg", "set:body_weight=140", end=10, readouts=readout)
+    seventy = clinical.final("drug:denosumab=70mg", "set:body_weight=140", end=10, readouts=readout)
+    assert per_kg_after.iloc[0] == per_kg_before.iloc[0] == in_mg.iloc[0]
+    assert in_mg.iloc[0] > 1.5 * seventy.iloc[0]
+    with pytest.raises(InputError, match=r"doses per kg of body_weight, which a set: window changes .*140 kg "
+                                         r"from 5 days"):
+        clinical.final("drug:denosumab=1mg/kg", "set:body_weight=140@5", end=10, readouts=readout)
+    clinical.final("drug:denosumab=60mg", "set:body_weight=140@5", end=10, readouts=readout)  # in mg: taken

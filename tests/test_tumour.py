@@ -84,6 +84,16 @@ def test_preset_is_applied_first_so_later_specs_override_it(tumour_mouse):
     assert r["migration_index"] == pytest.approx(1.0)
 
 
+def test_a_preset_is_named_in_any_case(tumour_mouse):
+    from rankl_net.screens import run_screen
+
+    readouts = ["tumour_burden"]
+    given = tumour_mouse.final("preset:Breast", end=10, readouts=readouts)
+    assert given.iloc[0] == tumour_mouse.final("preset:breast", end=10, readouts=readouts).iloc[0] > 0
+    table = run_screen("bone_tumour", ["preset:MYELOMA+ko:OPG"], end=10, readouts=readouts, workers=1)
+    assert table["perturbation"].tolist() == ["preset:myeloma+ko:OPG"]  # one spec and id, whatever the case
+
+
 def test_unknown_preset_names_the_valid_ones(tumour_mouse, bone_mouse):
     with pytest.raises(InputError, match="Did you mean 'breast'"):
         tumour_mouse.final("preset:braest", end=1)

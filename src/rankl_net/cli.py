@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -503,15 +503,19 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
                               **_tolerance_arguments(rtol, atol))
         frame = simulate_any(engine, *specs, end=end, points=points, readouts=selected)
         time_unit, title = engine.time_unit, Path(model).name
+        scales: dict[str, float] = {}  # a file's units may make tiny values real (moles in one cell)
 
         def unperturbed():
             return simulate_any(engine, end=end, points=points, readouts=selected)
     else:
         from .model import Model
+        from .screens import readout_units
 
         m = Model(model, context)
         frame = m.simulate(*specs, end=end, points=points, readouts=selected)
         time_unit, title = m.time_unit, f"{model} ({m.context})"
+        scales = {r: UNIT_SCALES[u] for r, u in readout_units(model, frame.columns[1:]).items()
+                  if u in UNIT_SCALES}
 
         def unperturbed():
             return m.simulate(end=end, points=points, readouts=selected)
@@ -528,7 +532,7 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
         time_course_figure(frame, plot, title=f"{title}: {label}", time_unit=time_unit,
                            units=readout_units(model, frame.columns[1:]))
         click.echo(f"wrote {plot}", err=True)
-    if specs and points <= NOTE_POINTS and _same_courses(frame, unperturbed):
+    if specs and points <= NOTE_POINTS and _same_courses(frame, unperturbed, scales):
         click.echo(f"note: {' + '.join(specs)} leaves every readout as it is without perturbation over "
                    f"{frame['time'].iloc[-1]:g} {time_unit}s", err=True)
 
@@ -582,20 +586,29 @@ def _note_shipped_file(model: str, baseline: str | None) -> None:
 NOTE_POINTS = 10_001
 
 
-def _same_courses(a, unperturbed) -> bool:
+def _same_courses(a, unperturbed, scales: Mapping[str, float] | None = None) -> bool:
     """Whether a time-course table (time, then readouts) agrees with the one ``unperturbed()``
     returns within the integration's accuracy: relative 1e-7, or 1e-9 of a readout's largest
-    magnitude. A comparison that cannot be made (the unperturbed run fails) is no agreement."""
+    magnitude, or 1e-7 of its natural scale in ``scales`` (100 for a readout in %, 1 for an
+    index), which a readout near zero (a percent change, round-off of a lesion index) is judged
+    by. A comparison that cannot be made (the unperturbed run fails) is no agreement."""
     import numpy as np
 
     try:
         b = unperturbed()
     except RanklNetError:
         return False
+    scales = scales or {}
     return all(
-        np.allclose(a[c].to_numpy(), b[c].to_numpy(), rtol=1e-7, atol=1e-9 * float(np.abs(b[c]).max()))
+        np.allclose(a[c].to_numpy(), b[c].to_numpy(), rtol=1e-7,
+                    atol=max(1e-9 * float(np.abs(b[c]).max()), 1e-7 * scales.get(c, 0.0)))
         for c in a.columns[1:]
     )
+
+
+# the natural scale of a readout by its unit, for _same_courses: percent (of the baseline, of
+# the site), percent per day and dimensionless indices
+UNIT_SCALES = {"%": 100.0, "%/day": 100.0, "dimensionless": 1.0}
 
 
 @main.command("export")

@@ -155,6 +155,7 @@ class Model:
         perts = self._perturbations(perturbations)
         changes = to_changes(perts, self.engine)
         end = self.info.default_end if end is None else time_in_model_unit(self.info.name, end)
+        self.engine.check_end(end)  # (before the doses are counted against it)
         for lost in doses_after_end(perts, changes, end, self.time_unit):
             warnings.warn(lost, DosesAfterEndWarning, stacklevel=3)
         return self.engine.simulate(changes, end=end, points=points, readouts=self._readouts(readouts))

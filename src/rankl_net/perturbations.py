@@ -496,7 +496,8 @@ def to_changes(perturbations: str | Perturbation | Sequence[str | Perturbation],
     any other change of the same node. A ``set:`` with a window acts in its window as it would
     without one: the multipliers listed after it scale it (``set:OPG_expr=2@10-20+oe:OPG=3`` is
     6 in the window); an untimed ``set:`` of the same quantity changes its value outside the
-    window only, wherever it is listed.
+    window only, wherever it is listed. Doses per kg read the condition's ``body_weight``
+    (``set:body_weight=W``, wherever it is listed; refused with a window).
 
     Warns :class:`~rankl_net.errors.DoseAboveStudiedWarning` for a drug's dose above the highest
     its sources report, unless ``warn`` is False (a screen's workers: the screen says it once).
@@ -508,22 +509,19 @@ def to_changes(perturbations: str | Perturbation | Sequence[str | Perturbation],
     presets = [p for p in perturbations if isinstance(p, Preset)]
     set_by: dict[str, tuple[str, float]] = {}
     for p in presets:
-        if not engine.presets:
-            raise InputError(f"{p.spec}: {engine.name} has no presets")
-        if p.name not in engine.presets:
-            raise unknown_name("preset", p.name, engine.presets)
-        for sid, v in engine.presets[p.name].items():
+        for sid, v in engine.presets[resolve_preset(p, engine)].items():
             earlier = set_by.setdefault(sid, (p.name, v))
             if earlier[1] != v:  # the result would depend on the order of the presets
                 raise InputError(f"preset:{earlier[0]} and {p.spec} set {sid} to different values "
                                  f"({earlier[1]:g} and {v:g}); give one of them, and set:{sid}=V to "
                                  "change the value")
             (changes.species if sid in engine.species_ids else params)[sid] = v
+    regimens: list[Regimen] = []  # dosed once every value of the condition is known (body_weight)
     for p in perturbations:
         if isinstance(p, Preset):
             continue
         if isinstance(p, Regimen):
-            changes.dosing.append(_dosing(p, engine, params, warn))
+            regimens.append(p)
             continue
         if isinstance(p, SetValue):
             if p.target in engine.assigned_ids:
@@ -576,7 +574,27 @@ def to_changes(perturbations: str | Perturbation | Sequence[str | Perturbation],
     if overflown is not None:  # factors that multiply beyond the largest float
         raise InputError(f"{condition_spec(perturbations)}: these factors make {overflown} "
                          f"{params[overflown]:g}, beyond the numbers a simulation holds; use smaller ones")
+    per_kg = next((r for r in regimens if r.per_kg), None)
+    weighed = next((tc for tc in changes.timed if tc.target == BODY_WEIGHT), None)
+    if per_kg is not None and weighed is not None:
+        raise InputError(f"{per_kg.spec} doses per kg of {BODY_WEIGHT}, which a set: window changes during "
+                         f"the run ({weighed.value:g} kg from {weighed.start:g} {engine.time_unit}s); a dose "
+                         f"per kg reads one body weight: set {BODY_WEIGHT} without a window, or give the "
+                         "dose in mg")
+    changes.dosing.extend(_dosing(r, engine, params, warn) for r in regimens)
     return changes
+
+
+def resolve_preset(preset: Preset, engine: Engine) -> str:
+    """The name of ``preset`` in the engine's presets (``models/catalog.toml``), in any case
+    (``preset:Breast`` is ``preset:breast``); an unknown one raises :class:`InputError`."""
+    if not engine.presets:
+        raise InputError(f"{preset.spec}: {engine.name} has no presets")
+    key = preset.name.strip().casefold()
+    found = next((name for name in engine.presets if name.casefold() == key), None)
+    if found is None:
+        raise unknown_name("preset", preset.name, engine.presets)
+    return found
 
 
 def _scale_windows(changes: Changes, pid: str, factor: float) -> None:
@@ -587,6 +605,7 @@ def _scale_windows(changes: Changes, pid: str, factor: float) -> None:
 
 
 MG_TO_PMOL_TIMES_G_PER_MOL = 1e9  # 1 mg = 1e-3 g; 1 mol = 1e12 pmol
+BODY_WEIGHT = "body_weight"  # the parameter (kg) of the models with drugs that doses per kg read
 
 
 def _dosing(regimen: Regimen, engine: Engine, params: dict[str, float], warn: bool = True) -> Dosing:
@@ -598,9 +617,9 @@ def _dosing(regimen: Regimen, engine: Engine, params: dict[str, float], warn: bo
             f"{regimen.spec}: {engine.name} carries no pharmacology for {drug.name}; "
             "use a model with drugs (rankl-net models lists them)"
         )
-    molar_mass = engine.baseline[drug.molar_mass]  # g/mol
+    molar_mass = params.get(drug.molar_mass, engine.baseline[drug.molar_mass])  # g/mol
     dose_mg = regimen.dose
-    body_weight = params.get("body_weight", engine.baseline["body_weight"])
+    body_weight = params.get(BODY_WEIGHT, engine.baseline[BODY_WEIGHT])
     if regimen.per_kg:
         dose_mg *= body_weight
     above = dose_above_studied(drug, dose_mg, body_weight) if warn else ""

@@ -75,12 +75,14 @@ from .paths import FILE_FORMAT_SUFFIXES
 from .perturbations import (
     ONCE_KINDS,
     Perturbation,
+    Preset,
     condition_spec,
     doses_after_end,
     nodes_for,
     parse_spec,
     repeated_part,
     resolve_node,
+    resolve_preset,
     to_changes,
 )
 from .sbml_files import (
@@ -282,10 +284,13 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
     engine.check_readouts(spec.readouts)
 
     def by_id(perts: list) -> list:
-        # nodes by their ids (ko:Tnfrsf11b is ko:OPG), so that a condition has one spec and id; on
-        # a file, species ids stay as they are and nodes (of a shipped model's file) by their ids
+        # nodes by their ids (ko:Tnfrsf11b is ko:OPG) and presets by their names (preset:Breast is
+        # preset:breast), so that a condition has one spec and id; on a file, species ids stay as
+        # they are and nodes (of a shipped model's file) by their ids
         return [replace(p, node=resolve_node(p.node, engine).node)
-                if hasattr(p, "node") and (not spec.is_file or is_node(p.node, engine)) else p
+                if hasattr(p, "node") and (not spec.is_file or is_node(p.node, engine))
+                else replace(p, name=resolve_preset(p, engine)) if isinstance(p, Preset) and not spec.is_file
+                else p
                 for p in perts]
 
     background = parse_spec(spec.background) if spec.background else []
