@@ -240,7 +240,7 @@ def test_malformed_experiment_file_is_reported(tmp_path):
     ('tags = "bone"\n', "tags must be a list of strings"),
     ('conditions = []\n', "experiment x: conditions is empty; give at least one"),
     ('readouts = ["osteoclasts"]\nexpectations = [{ readout = "osteoclasts", condition = "a", '
-     'reference = "a", relation = "within", percent_change = true }]\n',
+     'reference = "a", relation = "within", margin = 0.1, percent_change = true }]\n',
      "has percent_change = true, but osteoclasts is in pM, not a percent change"),
     ('expectations = [{ readout = "ctx", condition = "a", reference = "a", relation = "below", '
      'threshold = 0 }]\n', "relation 'below' compares with a threshold, not with the reference 'a'"),
@@ -266,6 +266,64 @@ def test_a_misspelled_key_or_a_bad_value_in_an_experiment_file_is_refused(tmp_pa
     with pytest.raises(InputError, match=re.escape(message)):
         for experiment in comparisons.read_comparisons(bad):
             comparisons.check_comparison(experiment)  # what is checked before any experiment runs
+
+
+# a valid experiment, each of whose lines a case below replaces
+VALID_EXPERIMENT = {
+    "id": 'id = "x"', "title": 'title = "t"', "model": 'model = "bone"', "end": 'end = "12wk"',
+    "readouts": 'readouts = ["ctx"]', "conditions": 'conditions = [{ label = "a", spec = "" }]',
+}
+
+
+@pytest.mark.parametrize(("lines", "message"), [
+    # a model or context of the wrong type was used before it was checked: a TypeError
+    ({"model": 'model = ["bone"]'}, "experiment x: model must be a string (text in quotes), got list ['bone']"),
+    ({"model": "model = 5"}, "experiment x: model must be a string (text in quotes), got int 5"),
+    ({"context": 'context = ["mouse"]'}, "experiment x: context must be a string such as \"mouse\""),
+    ({"title": "title = 5"}, "experiment x: title must be a string (text in quotes), got int 5"),
+    ({"source": 'source = ["Lacey 1998"]'}, "experiment x: source must be a string"),
+    ({"note": "note = true"}, "experiment x: note must be a string (text in quotes), got bool True"),
+    ({"conditions": "conditions = 5"}, "experiment x: conditions must be a list of tables"),
+    ({"expectations": 'expectations = "ctx lower"'}, "experiment x: expectations must be a list of tables"),
+    ({"conditions": 'conditions = [{ label = "OPG-/-" }]'},
+     "experiment x, condition 'OPG-/-' lacks 'spec'; give its perturbations (spec = \"ko:OPG\"), or "
+     "spec = \"\" for an untreated condition"),
+    ({"conditions": 'conditions = [{ spec = "ko:OPG" }]'}, "experiment x, a condition lacks 'label'"),
+    ({"expectations": 'expectations = [{ readout = "ctx", condition = ["a"], relation = "below", '
+                      'threshold = 0 }]'}, "an expectation: condition must be a string"),
+    ({"expectations": 'expectations = [{ readout = "ctx", condition = "a", reference = "a", '
+                      'relation = "less" }]'},
+     "relation 'less' is not one of lower, higher, within, above, below (lower, higher and within"),
+    ({"expectations": 'expectations = [{ readout = "ctx", condition = "a", reference = "a", '
+                      'relation = "lower", margin = 1.5 }]'},
+     "relation 'lower' takes a margin from 0 up to, not including, 1, a fraction of the reference "
+     "(0.2 for 20 %); got 1.5; 1 or more asks for a value at or below zero"),
+    ({"expectations": 'expectations = [{ readout = "ctx", condition = "a", reference = "a", '
+                      'relation = "lower", margin = 1 }]'}, "got 1; 1 or more asks"),
+    ({"expectations": 'expectations = [{ readout = "ctx", condition = "a", reference = "a", '
+                      'relation = "higher", margin = 10 }]'},
+     "relation 'higher' takes a margin from 0 up to, not including, 10"),
+    ({"expectations": 'expectations = [{ readout = "ctx", condition = "a", reference = "a", '
+                      'relation = "within" }]'},
+     "relation 'within' takes a margin above 0 and below 10, a fraction of the reference (0.2 for 20 %); "
+     "none is given"),
+    ({"expectations": 'expectations = [{ readout = "ctx", condition = "a", relation = "below", '
+                      'threshold = 0, margin = 0.2 }]'}, "relation 'below' compares with the threshold, "
+     "which takes no margin"),
+    ({"expectations": 'expectations = [{ readout = "ctx", condition = "a", relation = "above", '
+                      'threshold = 0, percent_change = true }]'},
+     "percent_change = true applies to lower, higher and within"),
+])
+def test_every_value_of_an_experiment_is_checked_for_its_type_and_meaning(tmp_path, lines, message):
+    text = "[[experiments]]\n" + "".join(f"{line}\n" for line in {**VALID_EXPERIMENT, **lines}.values())
+    path = tmp_path / "bad.toml"
+    path.write_text(text.replace('end = "12wk"', "end = 84") if "expectations" in lines else text)
+    with pytest.raises(InputError, match=re.escape(message)):
+        comparisons.read_comparisons(path)
+    if "model" in lines:  # end = 84 was refused cleanly; "12wk" converted with the model first
+        path.write_text(text.replace('end = "12wk"', "end = 84"))
+        with pytest.raises(InputError, match=re.escape(message)):
+            comparisons.read_comparisons(path)
 
 
 @pytest.mark.parametrize(("model", "end", "at", "expected_end", "expected_at"), [

@@ -13,6 +13,7 @@ File format (TOML)::
     readouts = ["tumour_burden", "osteolysis"]
     source = "..."
     conditions = [
+      { label = "no tumour", spec = "" },                 # every condition writes its spec; "": none
       { label = "untreated", spec = "preset:breast" },
       { label = "OPG-Fc", spec = "preset:breast+drug:opg_fc=1mg/kg/2d" },
     ]
@@ -26,8 +27,12 @@ File format (TOML)::
 
 Relations: ``lower`` (value <= (1 - margin) x reference), ``higher`` (value >= (1 + margin) x
 reference), ``within`` (|value - reference| <= margin x |reference|), ``above`` (value >
-threshold), ``below`` (value < threshold). Values are taken at ``at`` (default: the end; a time
-as ``end`` is). With
+threshold), ``below`` (value < threshold). A margin is a fraction of the reference: from 0 up to,
+not including, 1 for ``lower`` (1 or more would ask for a value at or below zero: use ``below``
+with a threshold), from 0 up to, not including, 10 for ``higher``, above 0 and below 10 for
+``within`` (which needs one); ``above`` and ``below`` take a threshold, not a margin. Every
+condition writes its ``spec``: ``spec = ""`` is the untreated condition. Values are taken at
+``at`` (default: the end; a time as ``end`` is). With
 ``percent_change = true`` (a readout that is a percent change from baseline, such as CTX) the
 relative relations compare the level it stands for, 100 + value.
 """
@@ -45,7 +50,7 @@ import pandas as pd
 from . import paths
 from .dosing import DURATION_UNITS
 from .engine import check_points, load
-from .errors import InputError, first_repeated, unknown_name
+from .errors import InputError, first_repeated, given, unknown_name
 from .model import Model
 from .perturbations import parse_spec, to_changes
 from .sbml_files import time_in_model_unit
@@ -53,6 +58,14 @@ from .screens import readout_units
 
 RELATIVE = ("lower", "higher", "within")
 ABSOLUTE = ("above", "below")
+# the margin each relative relation takes (a fraction of the reference), as the range it lies in
+# and that range in words. "lower" by 1 (100 %) or more asks for a value at or below zero, which
+# a threshold states ("below"); "within" 0 asks for values equal to the last digit
+MARGINS = {
+    "lower": (lambda m: 0.0 <= m < 1.0, "from 0 up to, not including, 1"),
+    "higher": (lambda m: 0.0 <= m < 10.0, "from 0 up to, not including, 10"),
+    "within": (lambda m: 0.0 < m < 10.0, "above 0 and below 10"),
+}
 TUMOUR_EXPERIMENTS = paths.EXPERIMENTS / "tumour.toml"
 # an id names the experiment's output files, so it stays inside the output folder
 EXPERIMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -136,6 +149,22 @@ def _known_keys(where: str, table: object, allowed: tuple[str, ...]) -> None:
             raise InputError(f"{where}: {unknown_name('key', key, allowed)}")
 
 
+def _text(where: str, table: dict, key: str, default: str | None = None) -> str:
+    """The string ``table[key]`` (``default`` when the key is absent and a default is given; a
+    required key that is absent raises KeyError, which the reader reports as missing)."""
+    value = table[key] if default is None else table.get(key, default)
+    if not isinstance(value, str):
+        raise InputError(f"{where}: {key} must be a string (text in quotes), got {given(value)}")
+    return value
+
+
+def _tables(where: str, value: object, example: str) -> list:
+    """A TOML list (of tables, which :func:`_known_keys` checks one by one)."""
+    if not isinstance(value, list):
+        raise InputError(f"{where} must be a list of tables, such as [{example}], got {given(value)}")
+    return value
+
+
 def _number(where: str, value: object, what: str = "a number") -> float:
     """A TOML number (integer or float) as a float; anything else is refused."""
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -180,23 +209,26 @@ def _strings(where: str, value: object) -> tuple[str, ...]:
 def _expectation(exp_id: str, raw: dict, labels: set[str], model: str) -> Expectation:
     _known_keys(f"experiment {exp_id}, an expectation", raw, EXPECTATION_KEYS)
     where = f"experiment {exp_id}, an expectation:"
+    text = f"experiment {exp_id}, an expectation"
     try:
         e = Expectation(
-            readout=raw["readout"],
-            condition=raw["condition"],
-            relation=raw["relation"],
-            reference=raw.get("reference", ""),
+            readout=_text(text, raw, "readout"),
+            condition=_text(text, raw, "condition"),
+            relation=_text(text, raw, "relation"),
+            reference=_text(text, raw, "reference", ""),
             margin=_number(f"{where} margin", raw.get("margin", 0.0), "a fraction (0.2 for 20 %)"),
             threshold=_number(f"{where} threshold", raw.get("threshold", math.nan)),
             at=_time(f"{where} at", raw["at"], model) if "at" in raw else math.nan,
-            source=raw.get("source", ""),
-            note=raw.get("note", ""),
+            source=_text(text, raw, "source", ""),
+            note=_text(text, raw, "note", ""),
             percent_change=raw.get("percent_change", False),
         )
     except KeyError as exc:
         raise InputError(f"experiment {exp_id}: an expectation lacks {exc.args[0]!r}") from None
     if e.relation not in RELATIVE + ABSOLUTE:
-        raise InputError(f"experiment {exp_id}: relation {e.relation!r} is not one of {RELATIVE + ABSOLUTE}")
+        raise InputError(f"experiment {exp_id}: relation {e.relation!r} is not one of "
+                         f"{', '.join(RELATIVE + ABSOLUTE)} (lower, higher and within compare with a "
+                         "reference condition; above and below with a threshold)")
     missing = {e.condition, e.reference} - labels - {""}
     if missing:
         raise InputError(f"experiment {exp_id}: expectation on unknown condition(s) {sorted(missing)}; "
@@ -214,9 +246,33 @@ def _expectation(exp_id: str, raw: dict, labels: set[str], model: str) -> Expect
     if not isinstance(e.percent_change, bool):
         raise InputError(f"experiment {exp_id}: percent_change must be true or false, "
                          f"got {e.percent_change!r}")
-    if not 0.0 <= e.margin < 10.0:
-        raise InputError(f"experiment {exp_id}: margin must be a fraction >= 0, got {e.margin}")
+    if e.relation in ABSOLUTE and e.percent_change:
+        raise InputError(f"experiment {exp_id}: percent_change = true applies to lower, higher and within "
+                         f"(which compare the level, 100 + the change); relation {e.relation!r} compares "
+                         "the value as it is with the threshold: leave percent_change out")
+    _check_margin(exp_id, e, "margin" in raw)
     return e
+
+
+def _check_margin(exp_id: str, e: Expectation, given_margin: bool) -> None:
+    """Refuse a margin with which an expectation cannot hold, or means nothing (see MARGINS)."""
+    if e.relation in ABSOLUTE:
+        if given_margin:
+            raise InputError(f"experiment {exp_id}: relation {e.relation!r} compares with the threshold, "
+                             "which takes no margin; leave margin out (lower, higher and within take one)")
+        return
+    valid, valid_text = MARGINS[e.relation]
+    if valid(e.margin):
+        return
+    why = {
+        "lower": ("; 1 or more asks for a value at or below zero (for a value that falls to about zero, use "
+                  "relation = \"below\" with a threshold)"),
+        "higher": "",
+        "within": "; 0 asks for equal values to the last digit (0.01: within 1 %)",
+    }[e.relation]
+    stated = f"got {e.margin:g}" if given_margin else "none is given"
+    raise InputError(f"experiment {exp_id}: relation {e.relation!r} takes a margin {valid_text}, a "
+                     f"fraction of the reference (0.2 for 20 %); {stated}{why}")
 
 
 def read_comparisons(path: Path = TUMOUR_EXPERIMENTS) -> list[Comparison]:
@@ -236,44 +292,59 @@ def read_comparisons(path: Path = TUMOUR_EXPERIMENTS) -> list[Comparison]:
                          "`rankl-net regimens`; `rankl-net experiment` runs files of [[experiments]]")
     _known_keys(Path(path).name, raw, FILE_KEYS)
     out = []
-    for i, entry in enumerate(raw.get("experiments", []), start=1):
+    entries = _tables(f"{Path(path).name}: experiments", raw.get("experiments", []), "{ id = \"x\", ... }")
+    for i, entry in enumerate(entries, start=1):
         name = entry.get("id", f"#{i}") if isinstance(entry, dict) else f"#{i}"
         _known_keys(f"{Path(path).name}: experiment {name}", entry, EXPERIMENT_KEYS)
         exp_id = entry.get("id", f"#{i}")
         if "id" in entry and not (isinstance(exp_id, str) and EXPERIMENT_ID.fullmatch(exp_id)):
             raise InputError(f"{Path(path).name}: experiment id {exp_id!r} names its output files; use "
                              "letters, digits, '_', '-' and '.', starting with a letter or digit")
+        where = f"experiment {exp_id}"
         try:
-            for c in entry["conditions"]:
-                _known_keys(f"experiment {exp_id}, a condition", c, CONDITION_KEYS)
+            # the model first: a time with a unit is converted to its time unit
+            model = _text(where, entry, "model")
+            context = entry.get("context")
+            if context is not None and not isinstance(context, str):
+                raise InputError(f"{where}: context must be a string such as \"mouse\" or \"human\" (leave "
+                                 f"it out for the model's default), got {given(context)}")
+            raw_conditions = _tables(f"{where}: conditions", entry["conditions"],
+                                     "{ label = \"untreated\", spec = \"\" }")
+            for c in raw_conditions:
+                _known_keys(f"{where}, a condition", c, CONDITION_KEYS)
+                if "label" not in c:
+                    raise InputError(f"{where}, a condition lacks 'label'; name each condition (label = "
+                                     "\"OPG-/-\"): expectations and tables refer to it by its label")
+                if "spec" not in c:
+                    raise InputError(f"{where}, condition {c['label']!r} lacks 'spec'; give its perturbations "
+                                     "(spec = \"ko:OPG\"), or spec = \"\" for an untreated condition")
                 for key in CONDITION_KEYS:
-                    if not isinstance(c.get(key, ""), str):
-                        raise InputError(f"experiment {exp_id}, a condition: {key} must be a string, "
-                                         f"got {c[key]!r}")
-            conditions = tuple(Condition(c["label"], c.get("spec", "")) for c in entry["conditions"])
+                    if not isinstance(c[key], str):
+                        raise InputError(f"{where}, a condition: {key} must be a string, got {c[key]!r}")
+            conditions = tuple(Condition(c["label"], c["spec"]) for c in raw_conditions)
             if not conditions:
-                raise InputError(f"experiment {exp_id}: conditions is empty; give at least one, such as "
+                raise InputError(f"{where}: conditions is empty; give at least one, such as "
                                  "{ label = \"untreated\", spec = \"\" }")
             labels = {c.label for c in conditions}
             if len(labels) != len(conditions):
-                raise InputError(f"experiment {exp_id}: condition labels must be unique; "
+                raise InputError(f"{where}: condition labels must be unique; "
                                  f"{first_repeated([c.label for c in conditions])!r} is given twice")
+            expectations = _tables(f"{where}: expectations", entry.get("expectations", []),
+                                   "{ readout = \"ctx\", condition = \"...\", ... }")
             out.append(
                 Comparison(
                     id=entry["id"],
-                    title=entry["title"],
-                    model=entry["model"],
-                    context=entry.get("context"),
-                    end=_time(f"experiment {exp_id}: end", entry["end"], entry["model"]),
-                    readouts=_readouts(f"experiment {exp_id}: readouts", entry["readouts"]),
+                    title=_text(where, entry, "title"),
+                    model=model,
+                    context=context,
+                    end=_time(f"{where}: end", entry["end"], model),
+                    readouts=_readouts(f"{where}: readouts", entry["readouts"]),
                     conditions=conditions,
-                    expectations=tuple(
-                        _expectation(exp_id, e, labels, entry["model"]) for e in entry.get("expectations", [])
-                    ),
+                    expectations=tuple(_expectation(exp_id, e, labels, model) for e in expectations),
                     points=_points(entry.get("points", 101)),
-                    source=entry.get("source", ""),
-                    note=entry.get("note", ""),
-                    tags=_strings(f"experiment {exp_id}: tags", entry.get("tags", [])),
+                    source=_text(where, entry, "source", ""),
+                    note=_text(where, entry, "note", ""),
+                    tags=_strings(f"{where}: tags", entry.get("tags", [])),
                 )
             )
         except KeyError as exc:
