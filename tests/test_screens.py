@@ -404,6 +404,7 @@ def test_report_of_a_pairs_screen_has_its_heatmap_and_epistasis(tmp_path):
     assert "bone_volume: single perturbations" in page and "bone_volume: pairs" in page
     assert "Strongest epistasis" in page and page.count("<img ") == 2
     assert "Dose-response" not in page
+    assert f"<h1>Screen report: {tmp_path / 'p.parquet'}</h1>" in page
     assert "<p>Model: bone</p>" in page  # from the folder's manifest
     assert "No epistasis scores" not in page
     # the same pairs without their singles: the page says why it has no epistasis table
@@ -530,6 +531,15 @@ def test_report_of_a_dose_response_table_fits_its_series(tmp_path):
     pd.concat([table, line]).to_csv(tmp_path / "d.csv", index=False)
     page = write_report(tmp_path / "d.csv", tmp_path / "d.html").read_text(encoding="utf-8")
     assert "Dose-response and Hill fits" in page and page.count("<img ") == 1
+    # titled for what it reports: it was "Screen report", and `report --help` named screens only
+    assert f"<h1>Dose-response report: {tmp_path / 'd.csv'}</h1>" in page and "Screen report" not in page
+    assert "<title>rankl-net dose-response report</title>" in page
+    from click.testing import CliRunner
+
+    from rankl_net.cli import main
+
+    helped = " ".join(CliRunner().invoke(main, ["report", "--help"]).output.split())
+    assert "a dose-response table (dose-response --out: the series and its Hill fits)" in helped
     fits = pd.read_html(io.StringIO(page))[-1]
     assert list(fits["readout"]) == ["osteoclasts", "bone_volume"]
     assert fits["emax_scale"].tolist() == ["fraction"] * 2
@@ -552,6 +562,7 @@ def test_report_of_a_combination_matrix_has_its_bliss_excess(tmp_path):
     page = write_report(tmp_path / "m.csv", tmp_path / "m.html").read_text(encoding="utf-8")
     assert "Background, in every condition and in the baseline: oe:OPG=1.2" in page
     assert "osteoclasts: Bliss excess of inh:P38 with inh:CTSK" in page and page.count("<img ") == 2
+    assert f"<h1>Combination report: {tmp_path / 'm.csv'}</h1>" in page
     assert "No Bliss analysis of ctx" in page  # a percent change: no fraction of it
     assert "Strongest epistasis" not in page  # the Bliss and HSA excess stand for it
     shown = next(t for t in pd.read_html(io.StringIO(page)) if "bliss_excess" in t.columns)
@@ -616,6 +627,7 @@ def test_report_of_a_sensitivity_table_ranks_the_parameters(tmp_path):
     indices.to_csv(tmp_path / "s.csv", index=False)
     page = write_report(tmp_path / "s.csv", tmp_path / "s.html").read_text(encoding="utf-8")
     assert "x: sensitivity" in page and "y: sensitivity" in page and page.count("<img ") == 2
+    assert f"<h1>Sensitivity report: {tmp_path / 's.csv'}</h1>" in page
     with pytest.raises(InputError, match="nor a sensitivity table"):
         indices.drop(columns=["S1", "ST"]).to_csv(tmp_path / "t.csv", index=False)
         write_report(tmp_path / "t.csv", tmp_path / "t.html")

@@ -1039,7 +1039,10 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
               help="HTML file, ending in .html (or .htm), outside the screen's folder (default: beside "
                    "RESULTS, named after it: pairs.parquet -> pairs.html).")
 def report_cmd(results: Path, out: Path | None) -> None:
-    """Write an HTML report (summary table, knockout bars, pairwise heatmaps) of a screen."""
+    """Write an HTML report of RESULTS: a screen (its folder or table: summary, knockout bars,
+    pairwise heatmaps and epistasis, or the Bliss excess of a two-agent dose matrix), a
+    dose-response table (dose-response --out: the series and its Hill fits) or a sensitivity
+    table (its indices)."""
     from .report import write_report
     from .screens import is_screen_folder
 

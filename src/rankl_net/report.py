@@ -208,17 +208,17 @@ def _sensitivity(table: pd.DataFrame, folder: Path) -> list[str]:
 
 
 def write_report(results: Path, out: Path) -> Path:
-    """Write ``out`` (HTML): the background, counts by status, per-readout figures of the
-    knockout effects, pairwise heatmaps and epistasis when the screen holds pairs; for a
-    dose-response table, the series with its Hill fits; for a two-agent dose matrix, its
-    Bliss excess; for a sensitivity table, its indices. ``results`` and ``out`` are paths (strings
-    or :class:`pathlib.Path`): a table in Python is saved first (``table.to_csv(path)``)."""
+    """Write ``out`` (HTML), titled for what it reports: for a screen, the background, counts by
+    status, per-readout figures of the knockout effects, pairwise heatmaps and epistasis when the
+    screen holds pairs; for a dose-response table, the series with its Hill fits; for a
+    two-agent dose matrix, its Bliss excess; for a sensitivity table, its indices. ``results``
+    and ``out`` are paths (strings or :class:`pathlib.Path`): a table in Python is saved first
+    (``table.to_csv(path)``)."""
     out = as_path(out, "out")
     table = read_results(results)
     if {"parameter", "readout"} <= set(table.columns) and ({"ST", "mu_star"} & set(table.columns)):
         with tempfile.TemporaryDirectory() as tmp:
-            title = f"<h1>Sensitivity report: {html.escape(str(results))}</h1>"
-            return _write_page(out, [title, *_sensitivity(table, Path(tmp))])
+            return _write_page(out, "Sensitivity report", results, _sensitivity(table, Path(tmp)))
     required = {"perturbation", "readout", "log2_fold_change", "status"}
     if not required <= set(table.columns):
         raise InputError(f"{results}: not a rankl-net screen table (needs columns {sorted(required)}) "
@@ -233,8 +233,7 @@ def write_report(results: Path, out: Path) -> Path:
     # elsewhere may name one this installation does not have
     known = model if model is not None and (model in model_names() or is_sbml_file(model)
                                             and Path(model).is_file()) else None
-    parts = [f"<h1>Screen report: {html.escape(str(results))}</h1>",
-             *([f"<p>Model: {html.escape(model)}</p>"] if model else []),
+    parts = [*([f"<p>Model: {html.escape(model)}</p>"] if model else []),
              *([f"<p><b>This screen has not finished</b> (it was interrupted, or is still running): the "
                 f"report shows the {table['condition_id'].nunique()} conditions written so far. Run the "
                 "same screen command with --resume to finish it.</p>"]
@@ -292,7 +291,9 @@ def write_report(results: Path, out: Path) -> Path:
             parts.append("<p>No epistasis scores: they compare each pair with its two single perturbations, "
                          "which this screen does not hold (add them to its conditions; with "
                          "<code>--knockouts</code>, run it with <code>--pairs --singles</code>).</p>")
-        return _write_page(out, parts)
+        # titled for what it shows: a dose-response series, a two-agent matrix or a screen
+        kind = "Dose-response report" if dose else "Combination report" if analysed else "Screen report"
+        return _write_page(out, kind, results, parts)
 
 
 def _pairs_without_singles(perturbations: pd.Series) -> bool:
@@ -302,10 +303,18 @@ def _pairs_without_singles(perturbations: pd.Series) -> bool:
     return bool(pairs) and not any(a in names and b in names for a, b in pairs)
 
 
-def _write_page(out: Path, parts: list[str]) -> Path:
+def _write_page(out: Path, kind: str, results: Path, parts: list[str]) -> Path:
+    """Write the page, headed "``kind``: ``results``"; a write that fails names ``out``."""
     out = Path(out)
+    heading = f"{kind}: {results}"
+    page = (f"<!doctype html><meta charset='utf-8'><title>rankl-net {kind.lower()}</title>"
+            "<body style='font-family:sans-serif;max-width:1100px;margin:auto'>"
+            f"<h1>{html.escape(heading)}</h1>\n" + "\n".join(parts) + "</body>")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("<!doctype html><meta charset='utf-8'><title>rankl-net report</title>"
-                   "<body style='font-family:sans-serif;max-width:1100px;margin:auto'>"
-                   + "\n".join(parts) + "</body>", encoding="utf-8")
+    try:
+        out.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise InputError(f"cannot write {out}: {exc.strerror or exc}") from None  # a full disk names no file
     return out
