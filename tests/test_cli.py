@@ -318,6 +318,14 @@ def test_unwritable_output_exits_2_and_writes_nothing(tmp_path):
         (["experiment", "experiments/tumour.toml", "--only", "rank_status", "--out", "{tmp}/new"],
          "rank_status.png is a folder"),
         (["regimens", "rank_fc_vs_opg_fc", "--out", "{tmp}/new"], "rank_fc_vs_opg_fc.png is a folder"),
+        # '-' is standard output for simulate only: a folder of files was once made with that name
+        (["regimens", "rank_fc_vs_opg_fc", "--out", "-"],
+         "--out -: this command writes a folder of files (a table and a figure per experiment), which "
+         "standard output cannot hold; give a folder name such as results/regimens"),
+        (["experiment", "experiments/tumour.toml", "--only", "rank_status", "--out", "-"],
+         "--out -: this command writes a folder of files"),
+        (["regimens", "rank_fc_vs_opg_fc", "--out", "/dev/stdout"], "which standard output cannot hold"),
+        (["screen", "bone", "--knockouts", "OPG", "--out", "-"], "'-' is not an output folder here"),
     ],
 )
 def test_outputs_are_checked_before_any_work(tmp_path, args, needle):
@@ -337,6 +345,7 @@ def test_outputs_are_checked_before_any_work(tmp_path, args, needle):
     out = run(*(a.format(tmp=tmp_path) for a in args), cwd=paths.ROOT)
     assert out.returncode == 2, out.stderr
     assert needle.format(tmp=tmp_path) in out.stderr and "Traceback" not in out.stderr
+    assert not (paths.ROOT / "-").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
     if inside is not None:
         assert sorted(p.name for p in (tmp_path / "new").iterdir()) == inside
@@ -423,6 +432,59 @@ def test_experiments_that_would_write_the_same_file_are_refused(tmp_path):
     assert out.returncode == 2, out.stdout + out.stderr
     assert "experiments a and a_checks would both write" in out.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_experiments_whose_names_differ_only_in_case_are_refused(tmp_path):
+    """opg_ko.csv and OPG_ko.csv are one file on macOS and Windows: the second would replace the
+    first there."""
+    one = ('[[experiments]]\nid = "{id}"\ntitle = "t"\nmodel = "bone"\nend = 7\nreadouts = ["ctx"]\n'
+           'conditions = [{{ label = "a", spec = "" }}]\n')
+    spec = tmp_path / "two.toml"
+    spec.write_text(one.format(id="opg_ko") + one.format(id="OPG_ko"), encoding="utf-8")
+    out = run("experiment", str(spec), "--out", str(tmp_path / "results"))
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "experiments opg_ko and OPG_ko would both write" in out.stderr
+    assert "differ only in case, one file on macOS and Windows" in out.stderr
+    assert not (tmp_path / "results").exists()
+    arms = '[{name}]\ntitle = "t"\nend = "1wk"\narms.untreated = []\n'
+    regimens = tmp_path / "regimens.toml"
+    regimens.write_text(arms.format(name="deno") + arms.format(name="Deno"), encoding="utf-8")
+    out = run("regimens", "--file", str(regimens), "--out", str(tmp_path / "results"))
+    assert out.returncode == 2 and "experiments deno and Deno would both write" in out.stderr, out.stderr
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("command", [["experiment"], ["regimens", "--file"]])
+def test_an_input_file_that_is_a_folder_a_device_or_empty_says_so(tmp_path, command):
+    what = "an experiment file" if command == ["experiment"] else "a regimen file"
+    (tmp_path / "empty.toml").write_text("", encoding="utf-8")
+    for given, said in [(tmp_path, f"{tmp_path} is a folder, not {what}; give a file (.toml)"),
+                        ("/dev/null", f"/dev/null is a device, not a regular file; give {what} (.toml)"),
+                        (tmp_path / "empty.toml", f"{tmp_path / 'empty.toml'} is empty")]:
+        out = run(*command, str(given), "--out", str(tmp_path / "results"))
+        assert out.returncode == 2 and said in out.stderr, out.stderr
+        assert "no such" not in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_write_that_fails_names_its_file(tmp_path):
+    """A full disk (ENOSPC: /dev/full) gives an OSError without a file name: the message said
+    "error: No space left on device" and not which file."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    out = run("simulate", "bone", "--end", "1", "--points", "3", "--out", "/dev/full")
+    assert out.returncode == 2
+    assert out.stderr.strip() == "error: cannot write /dev/full: No space left on device"
+    (tmp_path / "t.png").symlink_to("/dev/full")  # a figure, written by matplotlib
+    out = run("simulate", "bone", "--end", "1", "--points", "3", "--plot", str(tmp_path / "t.png"))
+    assert out.returncode == 2
+    assert out.stderr.strip() == f"error: cannot write {tmp_path / 't.png'}: No space left on device"
+    (tmp_path / "r.html").symlink_to("/dev/full")
+    table = tmp_path / "s.csv"
+    pd.DataFrame({"perturbation": ["ko:OPG"], "readout": ["ctx"], "log2_fold_change": [1.0],
+                  "status": ["ok"]}).to_csv(table, index=False)
+    out = run("report", str(table), "--out", str(tmp_path / "r.html"))
+    assert out.returncode == 2
+    assert out.stderr.strip() == f"error: cannot write {tmp_path / 'r.html'}: No space left on device"
 
 
 def test_version_is_the_package_version():

@@ -252,6 +252,71 @@ def test_regimens_command_writes_table_and_plot(tmp_path):
     assert bad.exit_code == 2 and "denosumab_stopped_after_2y" in bad.output
 
 
+def test_a_regimen_file_of_ones_own_runs_with_file(tmp_path):
+    """A copy of the shipped regimen file, edited: `experiment` sends it to `regimens --file`,
+    with the exact command, and that command runs it (it once ran only the shipped file's names)."""
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from rankl_net.cli import main
+    from rankl_net.regimens import REGIMENS_FILE
+
+    mine = tmp_path / "my reg.toml"
+    mine.write_text(REGIMENS_FILE.read_text(encoding="utf-8") + '\n[my_arms]\ntitle = "Mine"\nend = "4wk"\n'
+                    'arms.none = []\narms.weekly = [{ drug = "denosumab", dose = "60mg", every = "1wk" }]\n',
+                    encoding="utf-8")
+    redirect = CliRunner().invoke(main, ["experiment", str(mine)])
+    assert redirect.exit_code == 2
+    command = f"rankl-net regimens --file '{mine}'"
+    assert f"run it with `{command}`" in redirect.output
+    ran = CliRunner().invoke(main, ["regimens", "--file", str(mine), "my_arms", "--out",
+                                    str(tmp_path / "out")])
+    assert ran.exit_code == 0, ran.output
+    table = pd.read_csv(tmp_path / "out" / "my_arms.csv")
+    assert list(table["arm"].unique()) == ["none", "weekly"]
+    assert table.groupby("arm")["ctx"].last()["weekly"] < -50
+    # a file where a name goes: the command that runs it
+    named = CliRunner().invoke(main, ["regimens", str(mine)])
+    assert named.exit_code == 2 and f"`{command}`" in named.output
+    # and the other way round: a file of [[experiments]] is sent to `experiment`
+    other = CliRunner().invoke(main, ["regimens", "--file", str(paths.EXPERIMENTS / "tumour.toml")])
+    assert other.exit_code == 2
+    assert f"run it with `rankl-net experiment {paths.EXPERIMENTS / 'tumour.toml'}`" in other.output
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[a]\ntitle = "t"\nend = "1y"\n', "r.toml [a] lacks 'arms'; an experiment has a title, an end and arms"),
+    ('[a]\ntitle = "t"\nend = "1y"\nlength = "2y"\narms.x = []\n', "[a]: unknown key 'length'"),
+    ('[a]\ntitle = 5\nend = "1y"\narms.x = []\n', "[a]: title must be a string (text in quotes), got int 5"),
+    ('[a]\ntitle = "t"\nend = "0d"\narms.x = []\n', "[a]: end must be a time above zero, got '0d'"),
+    ('[a]\ntitle = "t"\nend = "1y"\narms = 5\n', "[a]: arms must be a table of arms"),
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = "drug:denosumab=60mg"\n',
+     "[a] arm 'x': an arm is a list of regimens ([] for an untreated arm)"),
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = ["drug:denosumb=60mg"]\n',
+     "[a] arm 'x': unknown drug 'denosumb'. Did you mean 'denosumab'?"),
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = [{ drug = "denosumab", dose = 60 }]\n',
+     "[a] arm 'x': dose must be a string with its unit"),
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = [{ drug = "denosumab", dose = "60mg", at = "8d" }]\n',
+     "[a] arm 'x': at must be a list of dose times"),
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = [{ drug = "denosumab", dose = "60mg", at = ["8d"], '
+     'every = "4wk" }]\n', "at lists single doses, which take no every"),
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = [{ drug = "denosumab", dose = "60mg", evry = "4wk" }]\n',
+     "unknown key 'evry'. Did you mean 'every'?"),
+    ('["../a"]\ntitle = "t"\nend = "1y"\narms.x = []\n', "experiment name '../a' names its output files"),
+    ("a = 5\n", "r.toml [a]: an experiment is a table with title, end and arms, got int 5"),
+    ("# nothing yet\n", "defines no regimen experiment"),
+    ('[a\n', "not valid TOML"),
+])
+def test_a_regimen_file_is_checked_whole(tmp_path, text, message):
+    """Each of these was a Python traceback, or was run with a key or value left aside."""
+    from rankl_net.regimens import read_experiments
+
+    path = tmp_path / "r.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(message)):
+        read_experiments(path)
+
+
 def test_restarting_and_switching_treatment(clinical):
     """The regimens of the Drugs and dosing page: a restart suppresses CTX again; a switch to
     zoledronic acid at the end of denosumab holds CTX below the rebound of a plain stop."""

@@ -277,7 +277,8 @@ VALID_EXPERIMENT = {
 
 @pytest.mark.parametrize(("lines", "message"), [
     # a model or context of the wrong type was used before it was checked: a TypeError
-    ({"model": 'model = ["bone"]'}, "experiment x: model must be a string (text in quotes), got list ['bone']"),
+    ({"model": 'model = ["bone"]'},
+     "experiment x: model must be a string (text in quotes), got list ['bone']"),
     ({"model": "model = 5"}, "experiment x: model must be a string (text in quotes), got int 5"),
     ({"context": 'context = ["mouse"]'}, "experiment x: context must be a string such as \"mouse\""),
     ({"title": "title = 5"}, "experiment x: title must be a string (text in quotes), got int 5"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import shlex
 import sys
 import tempfile
 import time
@@ -265,8 +266,9 @@ def _writable(path: Path, *, folder: bool = False) -> Path:
     (write to that). Nothing is created: a refused command leaves nothing behind, and missing
     folders are made when the file is written (:func:`_with_folder`)."""
     if str(path) == "-" or str(path) in STDOUT_NAMES:
-        raise InputError(f"'{path}' is not an output file here (standard output carries the messages); "
-                         "give a file name")
+        what = "folder" if folder else "file"
+        raise InputError(f"'{path}' is not an output {what} here (standard output carries the messages); "
+                         f"give a {what} name")
     path = _lexical(Path(path))
     for p in (path, *path.parents):
         if p.is_symlink() and not p.exists():
@@ -297,6 +299,18 @@ def _with_folder(path: Path, *, folder: bool = False) -> Path:
     """``path``, once the folder it goes in (with ``folder``: the folder ``path``) exists."""
     (Path(path) if folder else Path(path).parent).mkdir(parents=True, exist_ok=True)
     return Path(path)
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Name ``path`` in the message of a write to it that fails: a full disk (ENOSPC, as
+    /dev/full gives) or a failing device says no file name of its own."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None:  # the error names its file (the generic message shows it)
+            raise
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _writable_figure(path: Path) -> Path:
@@ -360,20 +374,46 @@ def _table_path(ctx, param, value: Path | None) -> Path | None:
     return _table_name(ctx, param, value)
 
 
-def _output_folder(out: Path) -> None:
-    """Refuse a command's output folder named as a file ("results.csv"), unless that folder exists."""
+def _output_folder(out: Path, example: str) -> None:
+    """Refuse a command's output folder named as a file ("results.csv"), unless that folder exists,
+    or as standard output ("-": the files of a folder cannot go there)."""
+    if str(out) == "-" or str(out) in STDOUT_NAMES:
+        raise InputError(f"--out {out}: this command writes a folder of files (a table and a figure per "
+                         f"experiment), which standard output cannot hold; give a folder name such as "
+                         f"{example}")
     if Path(out).suffix.lower() in FILE_FORMAT_SUFFIXES and not Path(out).is_dir():
         raise InputError(f"--out {out}: this command writes a folder of files (a table and a figure per "
-                         "experiment); give a folder name such as results/regimens")
+                         f"experiment); give a folder name such as {example}")
+
+
+def _output_files(out: Path, names: list[str], endings: tuple[str, ...]) -> dict[str, list[Path]]:
+    """The files each experiment of ``names`` writes in the folder ``out`` (NAME + each of
+    ``endings``), each checked (:func:`_writable`). Two experiments that would write the same
+    file are refused, also when their names differ only in case: macOS and Windows file systems
+    take those for one file."""
+    written, writer = {}, {}
+    for name in names:
+        written[name] = [_writable(Path(out) / f"{name}{x}") for x in endings]
+        for path in written[name]:
+            key = str(path).casefold()
+            if key in writer:
+                other, same = writer[key]
+                case = "" if same == path else f" ({same} and {path.name} differ only in case, one file on " \
+                                                "macOS and Windows)"
+                raise InputError(f"experiments {other} and {name} would both write {path}{case}; "
+                                 "rename one of them")
+            writer[key] = (name, path)
+    return written
 
 
 def _write_table(table, path: Path) -> None:
     """Write ``table`` to ``path`` as Parquet for a .parquet name, else as CSV; missing folders
     are made."""
-    if Path(path).suffix.lower() == ".parquet":
-        table.to_parquet(_with_folder(path), index=False)
-    else:
-        table.to_csv(_with_folder(path), index=False)
+    with _writing(path):
+        if Path(path).suffix.lower() == ".parquet":
+            table.to_parquet(_with_folder(path), index=False)
+        else:
+            table.to_csv(_with_folder(path), index=False)
 
 
 def _tolerance_options(command):
@@ -414,7 +454,8 @@ def _write_checked_table(table, out: Path, figure_fn, title: str, columns: list[
     and exit 1 when a row fails (``ok_column`` False). ``summary`` is formatted with ``ok`` and
     ``total``."""
     _write_table(table, out)
-    figure = figure_fn(table, out.with_suffix(".png"))
+    with _writing(out.with_suffix(".png")):
+        figure = figure_fn(table, out.with_suffix(".png"))
     click.echo(title)
     click.echo(table[columns].to_string(index=False, float_format=lambda x: f"{x:.1f}"))
     ok = int(table[ok_column].sum())
@@ -529,8 +570,9 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
         from .screens import readout_units
 
         label = " + ".join(specs) or "baseline"
-        time_course_figure(frame, plot, title=f"{title}: {label}", time_unit=time_unit,
-                           units=readout_units(model, frame.columns[1:]))
+        with _writing(plot):
+            time_course_figure(frame, plot, title=f"{title}: {label}", time_unit=time_unit,
+                               units=readout_units(model, frame.columns[1:]))
         click.echo(f"wrote {plot}", err=True)
     if specs and points <= NOTE_POINTS and _same_courses(frame, unperturbed, scales):
         click.echo(f"note: {' + '.join(specs)} leaves every readout as it is without perturbation over "
@@ -691,6 +733,27 @@ def phenotypes_cmd(out: Path) -> None:
     )
 
 
+def _input_file(path: Path, what: str, hint: str) -> None:
+    """Refuse, naming what it is, an input file that is missing, a folder, not a regular file (a
+    device such as /dev/null, a named pipe) or empty; ``hint`` says where the valid ones are."""
+    import stat
+
+    path = Path(path)
+    where = "" if path.is_absolute() else f" (relative to {Path.cwd()})"
+    a_what = f"{'an' if what[0] in 'aeiou' else 'a'} {what}"
+    if not path.exists():
+        raise InputError(f"{path}: no such {what}{where}; {hint}")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not {a_what}; give a file (.toml): {hint}")
+    if not path.is_file():
+        mode = path.stat().st_mode
+        kind = ("a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device")
+        raise InputError(f"{path} is {kind}, not a regular file; give {a_what} (.toml): {hint}")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path} is empty; {a_what} holds TOML tables: {hint}")
+
+
 @main.command("experiment")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--only", "only", multiple=True, metavar="ID", help="Run only this experiment (repeatable).")
@@ -704,17 +767,13 @@ def phenotypes_cmd(out: Path) -> None:
 def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
     """Run the comparison experiments of FILE (e.g. experiments/tumour.toml) and check their
     expected outcomes."""
+    from . import paths
     from .catalog import get_model
     from .comparisons import check_comparison, final_table, read_comparisons, run_comparison
     from .plots import comparison_figure
 
-    if not Path(file).is_file():
-        from . import paths
-
-        shipped = sorted(p.name for p in paths.EXPERIMENTS.glob("*.toml"))
-        where = "" if Path(file).is_absolute() else f" (relative to {Path.cwd()})"
-        raise InputError(f"{file}: no such experiment file{where}; the shipped ones are {', '.join(shipped)} "
-                         f"in {paths.EXPERIMENTS}")
+    shipped = sorted(p.name for p in paths.EXPERIMENTS.glob("*.toml"))
+    _input_file(file, "experiment file", f"the shipped ones are {', '.join(shipped)} in {paths.EXPERIMENTS}")
     experiments = read_comparisons(file)
     if not experiments:
         raise InputError(f"{file} defines no experiment (each starts with [[experiments]])")
@@ -726,29 +785,24 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
 
                 raise unknown_name("experiment", name, known)
         experiments = [e for e in experiments if e.id in only]
-    _output_folder(out)
-    written, writer = {}, {}
+    _output_folder(out, "results")
     for exp in experiments:  # every one checked, and its files, before the first runs
         check_comparison(exp)
-        written[exp.id] = [_writable(Path(out) / f"{exp.id}{x}") for x in (".csv", "_checks.csv", ".png")]
-        for path in written[exp.id]:
-            if path in writer:
-                raise InputError(f"experiments {writer[path]} and {exp.id} would both write {path}; "
-                                 "rename one of them")
-            writer[path] = exp.id
+    written = _output_files(out, [e.id for e in experiments], (".csv", "_checks.csv", ".png"))
     from .screens import readout_units
 
     failed = 0
     for exp in experiments:
         result = run_comparison(exp)
         csv_path, checks_path, png_path = written[exp.id]
-        result.time_courses.to_csv(_with_folder(csv_path), index=False)
-        result.checks.to_csv(checks_path, index=False)
+        _write_table(result.time_courses, csv_path)
+        _write_table(result.checks, checks_path)
         unit = get_model(exp.model).time_unit
         context = get_model(exp.model).context_or_default(exp.context or None)
-        comparison_figure(result.time_courses, list(exp.readouts), png_path,
-                          title=f"{exp.title} ({exp.model}, {context})", time_unit=unit,
-                          units=readout_units(exp.model, exp.readouts))
+        with _writing(png_path):
+            comparison_figure(result.time_courses, list(exp.readouts), png_path,
+                              title=f"{exp.title} ({exp.model}, {context})", time_unit=unit,
+                              units=readout_units(exp.model, exp.readouts))
         click.echo(f"== {exp.id}: {exp.title}")
         click.echo(f"readouts at {exp.end:g} {unit}s:")
         click.echo(final_table(result).to_string(float_format=lambda x: f"{x:.4g}"))
@@ -1027,9 +1081,11 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
         click.echo(line)
     if out is not None:
         _write_table(table, out)
-        fits.to_csv(fits_path, index=False)
-        fig = dose_response_figure(table, fits, figure_path, title=f"{model}: {perturb}",
-                                   units=readout_units(model, fits["readout"]), dose_label=label)
+        with _writing(fits_path):
+            fits.to_csv(fits_path, index=False)
+        with _writing(figure_path):
+            fig = dose_response_figure(table, fits, figure_path, title=f"{model}: {perturb}",
+                                       units=readout_units(model, fits["readout"]), dose_label=label)
         click.echo(f"wrote {out}, {fits_path} and {fig}")
 
 
@@ -1094,6 +1150,9 @@ def fit_cmd() -> None:
 
 @main.command("regimens")
 @click.argument("names", nargs=-1)
+@click.option("--file", "regimens_file", type=click.Path(path_type=Path), default=None, metavar="FILE.toml",
+              help="A file of regimen experiments of your own, in the form of the shipped one (default: "
+                   "experiments/clinical/regimens.toml).")
 @click.option(
     "--out",
     "out_dir",
@@ -1102,24 +1161,36 @@ def fit_cmd() -> None:
     show_default=True,
     help="Folder for NAME.csv and NAME.png.",
 )
-def regimens_cmd(names: tuple[str, ...], out_dir: Path) -> None:
-    """Run the clinical regimen experiments of experiments/clinical/regimens.toml (all by default)."""
+def regimens_cmd(names: tuple[str, ...], regimens_file: Path | None, out_dir: Path) -> None:
+    """Run the clinical regimen experiments NAMES (all by default) of
+    experiments/clinical/regimens.toml, or of your own file with --file FILE.toml."""
     from .errors import unknown_name
     from .plots import regimen_figure
-    from .regimens import dosed_drugs, read_experiments, run_experiment, serum_readouts
+    from .regimens import REGIMENS_FILE, dosed_drugs, read_experiments, run_experiment, serum_readouts
 
-    experiments = read_experiments()
+    for n in names:  # a file given where a name goes: say how to give it
+        if n.lower().endswith(".toml") or os.sep in n or "/" in n:
+            raise InputError(f"{n} is a file, not the name of a regimen experiment; run a file of your own "
+                             f"with --file: `rankl-net regimens --file {shlex.quote(n)}`")
+    if regimens_file is not None:
+        _input_file(regimens_file, "regimen file",
+                    f"the shipped one, {REGIMENS_FILE}, shows the form (copy it to start your own)")
+    source = REGIMENS_FILE if regimens_file is None else Path(regimens_file)
+    experiments = read_experiments(source)
     for n in names:
         if n not in experiments:
-            raise unknown_name("regimen experiment", n, experiments)
-    _output_folder(out_dir)
-    written = {name: [_writable(out_dir / f"{name}{x}") for x in (".csv", ".png")]
-               for name in names or tuple(experiments)}
+            error = unknown_name("regimen experiment", n, experiments)
+            if regimens_file is None:
+                raise error
+            raise InputError(f"{error} (the experiments of {source})")
+    _output_folder(out_dir, "results/regimens")
+    written = _output_files(out_dir, list(dict.fromkeys(names or experiments)), (".csv", ".png"))
     for name, (csv, png) in written.items():
         exp = experiments[name]
         table = run_experiment(exp)
-        table.to_csv(_with_folder(csv), index=False)
-        figure = regimen_figure(table, exp.title, png)
+        _write_table(table, csv)
+        with _writing(png):
+            figure = regimen_figure(table, exp.title, png)
         last = table.groupby("arm", sort=False).tail(1)
         click.echo(f"{exp.title}: at {exp.end:g} days")
         dosed = dosed_drugs(exp)

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -289,7 +290,8 @@ def read_comparisons(path: Path = TUMOUR_EXPERIMENTS) -> list[Comparison]:
                          "list of experiments), not [experiments]")
     if any(isinstance(v, dict) and "arms" in v for v in raw.values()):
         raise InputError(f"{Path(path).name} is a file of drug regimens (tables with arms): run it with "
-                         "`rankl-net regimens`; `rankl-net experiment` runs files of [[experiments]]")
+                         f"`rankl-net regimens --file {shlex.quote(str(path))}`; `rankl-net experiment` runs "
+                         "files of [[experiments]]")
     _known_keys(Path(path).name, raw, FILE_KEYS)
     out = []
     entries = _tables(f"{Path(path).name}: experiments", raw.get("experiments", []), "{ id = \"x\", ... }")
@@ -316,8 +318,9 @@ def read_comparisons(path: Path = TUMOUR_EXPERIMENTS) -> list[Comparison]:
                     raise InputError(f"{where}, a condition lacks 'label'; name each condition (label = "
                                      "\"OPG-/-\"): expectations and tables refer to it by its label")
                 if "spec" not in c:
-                    raise InputError(f"{where}, condition {c['label']!r} lacks 'spec'; give its perturbations "
-                                     "(spec = \"ko:OPG\"), or spec = \"\" for an untreated condition")
+                    raise InputError(f"{where}, condition {c['label']!r} lacks 'spec'; give its "
+                                     "perturbations (spec = \"ko:OPG\"), or spec = \"\" for an untreated "
+                                     "condition")
                 for key in CONDITION_KEYS:
                     if not isinstance(c[key], str):
                         raise InputError(f"{where}, a condition: {key} must be a string, got {c[key]!r}")

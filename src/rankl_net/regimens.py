@@ -1,12 +1,31 @@
-"""Clinical regimen experiments of ``experiments/clinical/regimens.toml``.
+"""Clinical regimen experiments of ``experiments/clinical/regimens.toml``, or of a file of the
+same form (``rankl-net regimens --file FILE``).
 
 Each experiment compares arms (lists of regimens) on the ``clinical`` model in the human
 context, from the untreated baseline at time 0, and returns one long table: experiment, arm,
 time (days) and the clinical readouts.
+
+File format (TOML): one table per experiment, whose name names its output files (letters,
+digits, ``_``, ``-`` and ``.``)::
+
+    [denosumab_120mg_loading]
+    title = "Denosumab 120 mg every 4 weeks with loading doses on days 8 and 15"
+    end = "6mo"                          # a time with a unit (d, wk, mo, y), or a number of days
+    arms.untreated = []                  # an arm without regimens: the untreated baseline
+    arms.without_loading = ["drug:denosumab=120mg/4wk"]
+    arms.with_loading = [{ drug = "denosumab", dose = "120mg", every = "4wk" },
+                         { drug = "denosumab", dose = "120mg", at = ["8d", "15d"] }]
+
+An arm is a list of regimens: ``drug:`` specs, or tables with ``drug`` and ``dose``, and either
+``every``, ``count`` and ``start`` (a repeated regimen; without ``every``, one dose) or ``at``
+(a list of single-dose times). Every key and value is checked before any experiment runs.
 """
 
 from __future__ import annotations
 
+import math
+import re
+import shlex
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,13 +34,19 @@ import pandas as pd
 
 from . import paths
 from .dosing import Regimen, drugs, parse_dose, parse_duration, parse_regimen, resolve_drug
-from .errors import InputError, unknown_name
+from .engine import MAX_POINTS
+from .errors import InputError, given, unknown_name
 from .model import Model
 
 REGIMENS_FILE = paths.EXPERIMENTS / "clinical" / "regimens.toml"
 # after the serum concentration of every drug (`serum_readouts`): turnover markers and bone density
 READOUTS = ["ctx", "untx", "p1np", "bmd_lumbar_spine", "bmd_total_hip", "osteoclasts"]
 POINTS_PER_DAY = 2
+# an experiment's name names its output files (NAME.csv, NAME.png), so it stays inside the folder
+# (as an experiment id of rankl_net.comparisons does)
+EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+EXPERIMENT_KEYS = ("title", "end", "arms")
+REGIMEN_KEYS = ("drug", "dose", "every", "count", "start", "at")
 
 
 @dataclass(frozen=True)
@@ -34,36 +59,107 @@ class RegimenExperiment:
     arms: dict[str, tuple[Regimen, ...]]
 
 
+def _duration(where: str, value: object) -> float:
+    """A time of a regimen file in days: a string with a unit ("4wk") or a number of days."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InputError(f"{where} must be a time such as \"4wk\" (units d, wk, mo, y; a number is in "
+                         f"days), got {given(value)}")
+    return parse_duration(str(value), what=where)
+
+
 def _regimens(entry, where: str) -> list[Regimen]:
     """A regimen entry: a ``drug:`` spec or a table {drug, dose, every, count, start, at}."""
     if isinstance(entry, str):
-        return [parse_regimen(entry)]
+        try:
+            return [parse_regimen(entry)]
+        except InputError as exc:
+            raise InputError(f"{where}: {exc}") from None
     if not isinstance(entry, dict) or "drug" not in entry or "dose" not in entry:
         raise InputError(f"{where}: a regimen is a drug: spec or a table with drug and dose, got {entry!r}")
-    unknown = set(entry) - {"drug", "dose", "every", "count", "start", "at"}
+    unknown = [key for key in entry if key not in REGIMEN_KEYS]
     if unknown:
-        raise InputError(f"{where}: unknown keys {sorted(unknown)} "
-                         "(valid: drug, dose, every, count, start, at)")
-    dose, per_kg = parse_dose(str(entry["dose"]))
-    if "at" in entry:
-        return [Regimen(entry["drug"], dose, start=parse_duration(str(t), what=f"{where}: at"), per_kg=per_kg)
-                for t in entry["at"]]
-    every = parse_duration(str(entry["every"]), what=f"{where}: every") if "every" in entry else None
-    start = parse_duration(str(entry.get("start", "0d")), what=f"{where}: start")
-    return [Regimen(entry["drug"], dose, every, entry.get("count"), start, per_kg)]
+        raise InputError(f"{where}: {unknown_name('key', unknown[0], REGIMEN_KEYS)}")
+    if not isinstance(entry["dose"], str):
+        raise InputError(f"{where}: dose must be a string with its unit, such as \"120mg\" or \"1mg/kg\", "
+                         f"got {given(entry['dose'])}")
+    try:
+        dose, per_kg = parse_dose(entry["dose"])
+        if "at" in entry:
+            repeated = [key for key in ("every", "count", "start") if key in entry]
+            if repeated:
+                raise InputError(f"at lists single doses, which take no {', '.join(repeated)}; give a "
+                                 "repeated regimen (every, count, start) as a table of its own")
+            times = entry["at"]
+            if not isinstance(times, list) or not times:
+                raise InputError(f"at must be a list of dose times, such as [\"8d\", \"15d\"], "
+                                 f"got {given(times)}")
+            return [Regimen(entry["drug"], dose, start=_duration("at", t), per_kg=per_kg) for t in times]
+        every = _duration("every", entry["every"]) if "every" in entry else None
+        start = _duration("start", entry.get("start", "0d"))
+        return [Regimen(entry["drug"], dose, every, entry.get("count"), start, per_kg)]
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
+
+
+def _arms(where: str, arms: object) -> dict[str, tuple[Regimen, ...]]:
+    """The arms of an experiment: a table of arm names and lists of regimens."""
+    if not isinstance(arms, dict) or not arms:
+        raise InputError(f"{where}: arms must be a table of arms, each a list of regimens, such as "
+                         f"arms.untreated = [] and arms.denosumab = [\"drug:denosumab=60mg/6mo\"], "
+                         f"got {given(arms)}")
+    out = {}
+    for arm, entries in arms.items():
+        if not isinstance(entries, list):
+            raise InputError(f"{where} arm {arm!r}: an arm is a list of regimens ([] for an untreated arm), "
+                             f"such as [\"drug:denosumab=60mg/6mo\"], got {given(entries)}")
+        out[arm] = tuple(r for entry in entries for r in _regimens(entry, f"{where} arm {arm!r}"))
+    return out
 
 
 def read_experiments(path: Path = REGIMENS_FILE) -> dict[str, RegimenExperiment]:
-    """The regimen experiments, by name."""
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    """The regimen experiments of ``path`` (default: the shipped file), by name; a malformed
+    entry raises an :class:`InputError` naming the file, the experiment and the arm."""
+    path = Path(path)
+    try:  # utf-8-sig: a byte-order mark, which some editors write, is not part of the TOML
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8, "
+                         "as TOML requires") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    if isinstance(raw.get("experiments"), list):
+        raise InputError(f"{path.name} is a file of comparison experiments ([[experiments]]): run it with "
+                         f"`rankl-net experiment {shlex.quote(str(path))}`; `rankl-net regimens` runs files "
+                         "of experiments with arms")
+    if not raw:
+        raise InputError(f"{path} defines no regimen experiment; each is a table such as [my_regimens] with "
+                         "title, end and arms")
     out = {}
     for name, e in raw.items():
-        arms = {
-            arm: tuple(r for entry in entries for r in _regimens(entry, f"{path.name} [{name}] {arm}"))
-            for arm, entries in e["arms"].items()
-        }
-        end = parse_duration(str(e["end"]), what=f"[{name}] end")
-        out[name] = RegimenExperiment(name, e["title"], end, arms)
+        where = f"{path.name} [{name}]"
+        if not EXPERIMENT_NAME.fullmatch(name):
+            raise InputError(f"{path.name}: experiment name {name!r} names its output files (NAME.csv, "
+                             "NAME.png); use letters, digits, '_', '-' and '.', starting with a letter or "
+                             "digit")
+        if not isinstance(e, dict):
+            raise InputError(f"{where}: an experiment is a table with title, end and arms, got {given(e)}")
+        for key in e:
+            if key not in EXPERIMENT_KEYS:
+                raise InputError(f"{where}: {unknown_name('key', key, EXPERIMENT_KEYS)}")
+        missing = [key for key in EXPERIMENT_KEYS if key not in e]
+        if missing:
+            raise InputError(f"{where} lacks {', '.join(repr(k) for k in missing)}; an experiment has a "
+                             "title, an end and arms")
+        if not isinstance(e["title"], str):
+            raise InputError(f"{where}: title must be a string (text in quotes), got {given(e['title'])}")
+        end = _duration(f"{where}: end", e["end"])
+        if not (math.isfinite(end) and end > 0):
+            raise InputError(f"{where}: end must be a time above zero, got {e['end']!r}")
+        points = int(end * POINTS_PER_DAY) + 1
+        if points > MAX_POINTS:
+            raise InputError(f"{where}: end {e['end']!r} is longer than the {MAX_POINTS // POINTS_PER_DAY:,} "
+                             f"days a run of {POINTS_PER_DAY} output times a day can have")
+        out[name] = RegimenExperiment(name, e["title"], end, _arms(where, e["arms"]))
     return out
 
 
