@@ -474,6 +474,9 @@ def test_a_write_that_fails_names_its_file(tmp_path):
     out = run("simulate", "bone", "--end", "1", "--points", "3", "--out", "/dev/full")
     assert out.returncode == 2
     assert out.stderr.strip() == "error: cannot write /dev/full: No space left on device"
+    out = run("export", "bone", "--format", "sbml", "--out", "/dev/full")
+    assert out.returncode == 2
+    assert out.stderr.strip() == "error: cannot write /dev/full: No space left on device"
     (tmp_path / "t.png").symlink_to("/dev/full")  # a figure, written by matplotlib
     out = run("simulate", "bone", "--end", "1", "--points", "3", "--plot", str(tmp_path / "t.png"))
     assert out.returncode == 2

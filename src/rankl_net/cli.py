@@ -302,7 +302,7 @@ def _with_folder(path: Path, *, folder: bool = False) -> Path:
 
 
 @contextmanager
-def _writing(path: Path) -> Iterator[None]:
+def _writing(path: Path | str) -> Iterator[None]:
     """Name ``path`` in the message of a write to it that fails: a full disk (ENOSPC, as
     /dev/full gives) or a failing device says no file name of its own."""
     try:
@@ -703,7 +703,11 @@ def export_cmd(model, fmt, out, context, experiment) -> None:
         if beside.resolve() == out.resolve():
             raise InputError(f"{out} is the name of the model file written beside the SED-ML; "
                              "give the SED-ML another name")
-    result = export(model, fmt, out, context=context, experiment=experiment)
+    # a failed write names no file of its own (a full disk): the one asked for, or, for the
+    # formats that write several, the folder or the pair
+    written = f"{out} or {beside}" if fmt == "sedml" else f"the files of {out}" if fmt == "petab" else out
+    with _writing(written):
+        result = export(model, fmt, out, context=context, experiment=experiment)
     for path in result.paths:
         click.echo(f"wrote {path}")
     for note in result.notes:
