@@ -910,3 +910,12 @@ def test_screen_end_with_a_unit_is_recorded_in_the_models_unit(tmp_path):
                                            "--readouts", "bone_volume", "--workers", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert json.loads((out / "_screen.json").read_text(encoding="utf-8"))["end"] == 14.0
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_full_disk_behind_standard_output_is_said_once():
+    with open("/dev/full", "w") as full:
+        out = subprocess.run([sys.executable, "-m", "rankl_net", "models"], stdout=full,
+                             stderr=subprocess.PIPE, text=True, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.strip() == "error: cannot write standard output: No space left on device"

@@ -57,6 +57,12 @@ def _native_stdout_to_stderr() -> Iterator[None]:
     try:
         yield
         sys.stdout.flush()
+    except OSError as exc:
+        # an error without a file of its own while standard output cannot be written either: a
+        # full disk behind `> table.csv` (a reader gone is a broken pipe, handled by the caller)
+        if isinstance(exc, BrokenPipeError) or exc.filename is not None or _flushes(sys.stdout):
+            raise
+        raise InputError(f"cannot write standard output: {exc.strerror or exc}") from None
     finally:
         _silence_if_closed(sys.stdout)
         sys.stdout = python_stdout
@@ -86,14 +92,24 @@ def _warnings_as_notes() -> Iterator[None]:
 
 
 def _silence_if_closed(stream) -> None:
-    """Flush ``stream``; if its reader has gone (``rankl-net models | head``), point the
-    descriptor at /dev/null so what is left in the buffer is dropped, not reported."""
+    """Flush ``stream``; if its reader has gone (``rankl-net models | head``) or it cannot be
+    written (a full disk, said already), point the descriptor at /dev/null so what is left in the
+    buffer is dropped, not reported again."""
     try:
         stream.flush()
-    except BrokenPipeError:
+    except OSError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, stream.fileno())
         os.close(devnull)
+
+
+def _flushes(stream) -> bool:
+    """Whether ``stream`` can be flushed (False: its disk is full, its reader gone)."""
+    try:
+        stream.flush()
+    except OSError:
+        return False
+    return True
 
 
 def _integrator_log_off() -> None:
