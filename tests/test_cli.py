@@ -919,3 +919,12 @@ def test_a_full_disk_behind_standard_output_is_said_once():
                              stderr=subprocess.PIPE, text=True, timeout=120)
     assert out.returncode == 2
     assert out.stderr.strip() == "error: cannot write standard output: No space left on device"
+
+
+def test_a_table_with_companions_is_not_written_to_a_device():
+    """dose-response writes NAME_fits.csv and NAME.png beside its table: beside /dev/null they
+    would go into /dev."""
+    out = run("dose-response", "bone", "--perturb", "inh:P38", "--levels", "0:1:5", "--end", "7", "--out",
+              os.devnull)
+    assert out.returncode == 2 and f"{os.devnull} is not a regular file" in out.stderr
+    assert not Path(os.devnull + "_fits.csv").exists()
