@@ -222,6 +222,8 @@ def test_simulate_writes_csv_and_plot(tmp_path):
         (["simulate", "clinical", "-p", "drug:denosumab=60"],
          "expected a number with g, mg, ug (or mcg) or ng"),
         (["simulate", "bone", "--context", ""], "unknown context ''. Valid context names: human, mouse"),
+        (["simulate", "clinical", "-p", "drug:alendronate=70mg"],
+         "unknown drug 'alendronate'. Valid drug names, with their aliases"),
     ],
 )
 def test_bad_input_exits_2_with_a_message_and_no_traceback(args, needle):

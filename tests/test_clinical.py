@@ -69,6 +69,66 @@ def test_bad_regimens_are_input_errors(spec, fragment):
         parse_spec(spec)
 
 
+@pytest.mark.parametrize(
+    "name, suggested",
+    [
+        ("denosumb", "Did you mean 'denosumab'?"),
+        ("desonumab", "Did you mean 'denosumab'?"),  # two slips in a long name
+        ("Prollia", "Did you mean 'Prolia' (denosumab)?"),
+        ("xegva", "Did you mean 'Xgeva' (denosumab)?"),
+        ("zoledronic", "Did you mean 'zoledronic acid' (zoledronate)?"),
+        ("zolendronate", "Did you mean 'zoledronate'?"),
+    ],
+)
+def test_a_misspelt_drug_is_suggested(name, suggested):
+    with pytest.raises(InputError) as caught:
+        parse_regimen(f"drug:{name}=60mg")
+    assert f"unknown drug {name!r}. {suggested} Valid drug names" in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["Fosamax", "alendronate", "risedronate", "ibandronate", "romosozumab",
+                                  "RANKL", "ZOO", "odt"])
+def test_a_drug_not_modelled_is_not_taken_for_one_that_is(name):
+    """Fosamax was suggested 'denosumab' and alendronate 'zoledronate' (82 % similar in spelling,
+    another drug): a suggestion is for a name typed wrong. The message lists every drug with
+    its aliases."""
+    with pytest.raises(InputError) as caught:
+        parse_regimen(f"drug:{name}=70mg")
+    message = str(caught.value)
+    assert message.startswith(f"unknown drug {name!r}. Valid drug names, with their aliases (in any case; ")
+    assert "Did you mean" not in message
+    for drug in drugs().values():
+        assert f"{drug.name} ({', '.join(drug.aliases)})" in message
+    assert "denosumab (Prolia, Xgeva, AMG 162, AMG162); opg_fc (OPG-Fc, " in message
+
+
+@pytest.mark.parametrize(
+    "name, node, drug",
+    [("osteoprotegerin", "OPG", "opg_fc"), ("OPG", "OPG", "opg_fc"), ("Tnfrsf11b", "OPG", "opg_fc"),
+     ("RANK", "RANK", "rank_fc")],
+)
+def test_the_endogenous_protein_of_a_drug_points_to_the_drug(name, node, drug):
+    """'osteoprotegerin' and 'OPG' are not aliases of opg_fc (they name the node OPG, as in
+    ko:osteoprotegerin), but the message names opg_fc (it gave no suggestion)."""
+    with pytest.raises(InputError) as caught:
+        parse_regimen(f"drug:{name}=1mg/kg")
+    message = str(caught.value)
+    assert message.startswith(f"unknown drug {name!r}: it names the endogenous protein, the node {node} of "
+                              f"perturbations such as ko:{node} or oe:{node}. The drug modelled is {drug} (")
+    assert f"e.g. drug:{drug}=1mg/kg. Valid drug names" in message
+    assert drugs()[drug].endogenous_node == node
+
+
+def test_no_drug_alias_names_a_node():
+    """A drug alias that also named a node (OPG) would dose the drug where the protein was meant."""
+    from rankl_net.annotations import node_table
+    from rankl_net.dosing import _norm
+
+    nodes = {_norm(n) for row in node_table() for n in [row["node"], *row["aliases"].split(",")] if n}
+    assert {_norm(a) for d in drugs().values() for a in (d.name, *d.aliases)} & nodes == set()
+    assert {d.endogenous_node for d in drugs().values()} - {""} <= {row["node"] for row in node_table()}
+
+
 
 def test_a_body_weight_or_volume_of_zero_is_bad_input():
     """The model divides by them: a zero body weight ended in a CVODE convergence failure (exit 3)."""

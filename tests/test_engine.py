@@ -308,6 +308,47 @@ def test_bad_simulation_arguments(bone_mouse, kwargs, message):
         bone_mouse.simulate(**kwargs)
 
 
+@pytest.mark.parametrize(
+    ("model", "typed", "suggested"),
+    [
+        ("clinical", "denosumab", "denosumab_serum"),  # a usual readout, not denosumab_vp (a closer spelling)
+        ("clinical", "BMD", "bmd_lumbar_spine"),  # the first usual readout that starts with it
+        ("bone", "OPG", "opg_free"),  # not OPG_expr, in that case
+        ("bone", "RANKL", "rankl_free"),
+        ("bone", "osteoclast", "osteoclasts"),
+        ("bone", "Osteoclasts", "osteoclasts"),  # another case
+        ("bone", "ostoclasts", "osteoclasts"),
+    ],
+)
+def test_a_readout_suggestion_prefers_the_model_readouts_and_what_starts_as_typed(model, typed, suggested):
+    eng = engine.load(model)
+    with pytest.raises(rankl_net.InputError, match=re.escape(f"unknown readout {typed!r}. Did you mean "
+                                                             f"{suggested!r}? Valid readout names: ")):
+        eng.check_readouts([typed])
+
+
+def test_a_suggestion_ranks_case_then_start_then_usual_then_similarity():
+    from rankl_net.errors import suggestion
+
+    valid = ["denosumab_vp", "denosumab_serum", "Serum", "ctx"]
+    assert suggestion("denosumab", valid) == "denosumab_vp"  # as similar a start: the closer
+    assert suggestion("denosumab", valid, preferred=["ctx", "denosumab_serum"]) == "denosumab_serum"
+    assert suggestion("serum", valid, preferred=["denosumab_serum"]) == "Serum"
+    assert suggestion("xyz", valid) is None
+    assert suggestion("den", ["denosumab_vp", "ctx"]) == "denosumab_vp"  # a start, however short a part
+
+
+@pytest.mark.parametrize(("a", "b", "slips"), [
+    ("denosumab", "denosumab", 0), ("denosumb", "denosumab", 1), ("xegva", "xgeva", 1),
+    ("desonumab", "denosumab", 2), ("alendronate", "zoledronate", 3), ("", "zol", 3),
+])
+def test_typo_distance_counts_slips(a, b, slips):
+    from rankl_net.errors import is_misspelling, typo_distance
+
+    assert typo_distance(a, b) == typo_distance(b, a) == slips
+    assert is_misspelling(a, b) == (slips <= (2 if len(b) >= 9 else 1 if len(b) >= 5 else 0))
+
+
 @pytest.mark.parametrize("bad", [["ko:OPG", "ko:RANK"], None, 5])
 def test_a_perturbation_that_is_neither_spec_nor_object_is_an_input_error(bone_mouse, bad):
     with pytest.raises(rankl_net.InputError, match="a perturbation is a spec such as 'ko:OPG'"):

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from . import paths
-from .errors import InputError, check_bool, given, unknown_name
+from .errors import InputError, check_bool, given, is_misspelling, typo_distance, unknown_name
 
 MASS_UNITS_IN_MG = {"g": 1e3, "mg": 1.0, "ug": 1e-3, "µg": 1e-3, "mcg": 1e-3, "ng": 1e-6}
 DAYS_PER = {
@@ -61,6 +61,10 @@ class Drug:
     # none recorded), and those sources
     highest_dose_mg_per_kg: float | None = None
     highest_dose_source: str = ""
+    # the node (models/annotations/nodes.tsv) whose protein the drug is a form of (OPG for
+    # OPG-Fc): its names are not the drug's ('osteoprotegerin' is the endogenous protein, as in
+    # ko:osteoprotegerin), but an unknown drug of one of them is pointed to the drug
+    endogenous_node: str = ""
 
 
 # the body weight of the adult a dose in mg is given to, where a source gives no weight (kg)
@@ -88,6 +92,7 @@ def drugs() -> dict[str, Drug]:
             highest_dose_mg_per_kg=(_per_kg(e["highest_dose_studied"]) if "highest_dose_studied" in e
                                     else None),
             highest_dose_source=e.get("highest_dose_source", ""),
+            endogenous_node=e.get("endogenous_node", ""),
         )
         for name, e in raw.items()
     }
@@ -118,12 +123,47 @@ def _norm(name: str) -> str:
 
 
 def resolve_drug(name: str) -> Drug:
-    """The drug called ``name`` (canonical name or alias, any case, '-', '_' and spaces ignored)."""
+    """The drug called ``name`` (canonical name or alias, any case, '-', '_' and spaces ignored).
+    An unknown name raises :class:`InputError` listing the drugs with their aliases, with a
+    suggestion only for a misspelt name or alias (:func:`rankl_net.errors.is_misspelling`: a
+    drug that is not modelled is not taken for one that is), or for the name of a protein a
+    drug is a form of ('osteoprotegerin': opg_fc)."""
+    if not isinstance(name, str):
+        raise unknown_name("drug", name, list(drugs()))
     key = _norm(name)
     for drug in drugs().values():
         if key in {_norm(n) for n in (drug.name, *drug.aliases)}:
             return drug
-    raise unknown_name("drug", name, list(drugs()))
+    listed = "; ".join(f"{d.name} ({', '.join(d.aliases)})" if d.aliases else d.name
+                       for d in drugs().values())
+    valid = f"Valid drug names, with their aliases (in any case; '-', '_' and spaces ignored): {listed}"
+    node_drug = _drug_of_node(key)
+    if node_drug is not None:
+        drug, node = node_drug
+        raise InputError(f"unknown drug {name!r}: it names the endogenous protein, the node {node} of "
+                         f"perturbations such as ko:{node} or oe:{node}. The drug modelled is {drug.name} "
+                         f"({drug.description}), e.g. drug:{drug.name}=1mg/kg. {valid}")
+    names = {n: d.name for d in drugs().values() for n in (d.name, *d.aliases)}
+    close = [n for n in names if is_misspelling(key, _norm(n))]
+    close.sort(key=lambda n: (typo_distance(key, _norm(n)), n != names[n]))
+    hint = ""
+    if close:
+        n = close[0]
+        hint = f" Did you mean {n!r}?" if n == names[n] else f" Did you mean {n!r} ({names[n]})?"
+    raise InputError(f"unknown drug {name!r}.{hint} {valid}")
+
+
+def _drug_of_node(key: str) -> tuple[Drug, str] | None:
+    """The drug that is a form of the node named ``key`` (as :func:`_norm` gives a name), and
+    that node; None when no drug is."""
+    from .annotations import node_table
+
+    for row in node_table():
+        names = [row["node"], *(a for a in row["aliases"].split(",") if a)]
+        if key in {_norm(n) for n in names}:
+            return next(((d, row["node"]) for d in drugs().values() if d.endogenous_node == row["node"]),
+                        None)
+    return None
 
 
 _QUANTITY = re.compile(r"^\s*(?P<x>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(?P<unit>[^\d\s]*)\s*$")
