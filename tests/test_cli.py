@@ -224,6 +224,8 @@ def test_simulate_writes_csv_and_plot(tmp_path):
         (["simulate", "bone", "--context", ""], "unknown context ''. Valid context names: human, mouse"),
         (["simulate", "clinical", "-p", "drug:alendronate=70mg"],
          "unknown drug 'alendronate'. Valid drug names, with their aliases"),
+        (["simulate", "clinical", "-p", "drug:denosumab=60mg/6mo@1mo*2"],
+         "the number of doses (*N) comes before the start (@START): drug:denosumab=60mg/6mo*2@1mo"),
     ],
 )
 def test_bad_input_exits_2_with_a_message_and_no_traceback(args, needle):

@@ -69,6 +69,53 @@ def test_bad_regimens_are_input_errors(spec, fragment):
         parse_spec(spec)
 
 
+@pytest.mark.parametrize("spec", ["drug:denosumab=1 mg / kg", "drug:denosumab=1mg / kg",
+                                  "drug:denosumab=1 MG/KG "])
+def test_a_dose_per_kg_reads_with_spaces(spec):
+    assert parse_regimen(spec) == Regimen("denosumab", 1.0, per_kg=True)
+    spaced = parse_regimen("drug:denosumab=1 mg / kg / 6 mo * 2 @ 1d")
+    assert spaced == Regimen("denosumab", 1.0, every=365.25 / 2, count=2, start=1.0, per_kg=True)
+
+
+@pytest.mark.parametrize(
+    "spec, said",
+    [
+        ("drug:denosumab=60mg/m2",
+         "doses per body surface area (mg/m2) are not supported: give the dose in g, mg, ug or ng, or per kg "
+         "of body weight (1mg/kg)"),
+        ("drug:denosumab=60mg/m^2*4", "doses per body surface area (mg/m2) are not supported"),
+        ("drug:denosumab=60mg/day",
+         "interval 'day': an interval is a number with a unit, such as /1day (a dose every day) or /6mo"),
+        ("drug:denosumab=60mg/d",
+         "interval 'd': an interval is a number with a unit, such as /1d (a dose every day)"),
+        ("drug:denosumab=60mg/WK*4", "such as /1wk (a dose every week)"),
+        ("drug:denosumab=60mg/L",
+         "'/L' after the dose is neither /kg (per kg of body weight) nor an interval"),
+        ("drug:denosumab=60mg/6mo@1mo*2", "the number of doses (*N) comes before the start (@START): "
+                                          "drug:denosumab=60mg/6mo*2@1mo (valid form: "),
+        ("drug:denosumab=60mg*2/6mo", "the interval (/EVERY) comes before the number of doses (*N): "
+                                      "drug:denosumab=60mg/6mo*2 "),
+        ("drug:opg_fc=1mg/kg@1mo/6mo*2", "the interval (/EVERY) comes before the start (@START): "
+                                         "drug:opg_fc=1mg/kg/6mo*2@1mo "),
+    ],
+)
+def test_a_regimen_misread_says_what_to_write(spec, said):
+    """'60mg/m2' and '60mg/day' were read as intervals ('interval 'm2': expected a number with a
+    unit'), '60mg/6mo@1mo*2' as a start of '1mo*2'."""
+    with pytest.raises(InputError) as caught:
+        parse_regimen(spec)
+    assert said in str(caught.value)
+    assert str(caught.value).startswith(repr(spec))
+
+
+def test_a_dose_per_area_in_a_regimen_table_is_refused_as_such():
+    from rankl_net.dosing import parse_dose
+
+    with pytest.raises(InputError, match=r"dose '60mg/m²': doses per body surface area \(mg/m2\) are not"):
+        parse_dose("60mg/m²")
+    assert parse_dose("60 mg / kg") == (60.0, True)
+
+
 @pytest.mark.parametrize(
     "name, suggested",
     [

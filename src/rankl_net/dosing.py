@@ -215,10 +215,20 @@ def parse_time(text: str) -> tuple[float, bool]:
     return float(f"{days * SECONDS_PER_DAY:.12g}"), True
 
 
+_PER_KG = re.compile(r"\s*/\s*kg\s*$", re.IGNORECASE)
+# doses per square metre of body surface area: mg/m2, mg/m^2, mg/m²
+_PER_AREA = re.compile(r"\s*m\s*(?:\^?\s*2|²)\s*$", re.IGNORECASE)
+PER_AREA_HELP = ("doses per body surface area (mg/m2) are not supported: give the dose in g, mg, ug or ng, "
+                 "or per kg of body weight (1mg/kg)")
+
+
 def parse_dose(text: str) -> tuple[float, bool]:
-    """A dose such as ``60mg``, ``500ug`` or ``1mg/kg``, units in any case (``60MG``): (amount in
-    mg or mg/kg, per kg?)."""
-    body, per_kg = (text[:-3], True) if text.lower().endswith("/kg") else (text, False)
+    """A dose such as ``60mg``, ``500ug`` or ``1mg/kg`` (``1 mg / kg``), units in any case
+    (``60MG``): (amount in mg or mg/kg, per kg?)."""
+    per_kg = _PER_KG.search(text)
+    body = text[:per_kg.start()] if per_kg else text  # "1 mg / kg": 1 mg
+    if "/" in text and _PER_AREA.match(text.rpartition("/")[2]):
+        raise InputError(f"dose {text!r}: {PER_AREA_HELP}")
     m = _QUANTITY.match(body)
     unit = m["unit"].lower() if m else ""
     if body.strip().startswith("-") and _QUANTITY.match(body.strip()[1:]):
@@ -229,7 +239,7 @@ def parse_dose(text: str) -> tuple[float, bool]:
     value = float(m["x"]) * MASS_UNITS_IN_MG[unit]
     if not (value > 0 and math.isfinite(value)):
         raise InputError(f"dose {text!r}: must be a finite amount above zero")
-    return value, per_kg
+    return value, per_kg is not None
 
 
 # a number as specs and level lists write it: ASCII digits, no digit grouping (Python's float()
@@ -334,15 +344,55 @@ class Regimen:
 
 
 _REGIMEN = re.compile(
-    r"^drug:(?P<name>[^=]+)=(?P<dose>[^/*@]+(?:/[kK][gG])?)(?:/(?P<every>[^*@]+))?(?:\*(?P<n>[^@]+))?"
-    r"(?:@(?P<start>.+))?$"
+    r"^drug:(?P<name>[^=]+)=(?P<dose>[^/*@]+(?:/\s*[kK][gG](?=\s*(?:[/*@]|$)))?)(?:\s*/(?P<every>[^*@]+))?"
+    r"(?:\*(?P<n>[^@]+))?(?:@(?P<start>.+))?$"
 )
+# the parts after the dose, in the order they are written
+_PARTS = {"/": "the interval (/EVERY)", "*": "the number of doses (*N)", "@": "the start (@START)"}
+
+
+def _out_of_order(part: str) -> str | None:
+    """Why ``part``, a ``drug:`` spec, cannot be read as written when its /EVERY, *N and
+    @START come in another order (each once), with the spec in order; None otherwise."""
+    head, _, rest = part.partition("=")
+    tokens = re.split(r"\s*([/*@])\s*", rest)
+    dose, pairs = tokens[0], list(zip(tokens[1::2], tokens[2::2], strict=True))
+    if pairs and pairs[0][0] == "/" and pairs[0][1].lower() == "kg":
+        dose, pairs = f"{dose}/{pairs[0][1]}", pairs[1:]
+    marks = [mark for mark, _ in pairs]
+    order = list(_PARTS)
+    if len(set(marks)) != len(marks) or marks == sorted(marks, key=order.index):
+        return None
+    late, early = next((a, b) for a, b in zip(marks, marks[1:], strict=False)
+                       if order.index(a) > order.index(b))
+    ordered = sorted(pairs, key=lambda pair: order.index(pair[0]))
+    spec = f"{head}={dose}" + "".join(mark + value for mark, value in ordered)
+    return f"{_PARTS[early]} comes before {_PARTS[late]}: {spec}"
+
+
+def _interval(text: str, default: str, part: str) -> float:
+    """The interval of the regimen ``part`` (the text after the dose's '/'), in days."""
+    bare = text.strip().lower()
+    if _PER_AREA.match(text):
+        raise InputError(f"{part!r}: {PER_AREA_HELP}")
+    if bare in DAYS_PER:
+        word = next(w for w in ("second", "minute", "hour", "day", "week", "month", "year")
+                    if DAYS_PER[w] == DAYS_PER[bare])
+        raise InputError(f"{part!r}: interval {text.strip()!r}: an interval is a number with a unit, such as "
+                         f"/1{bare} (a dose every {word}) or /6mo")
+    if bare and not any(c.isdigit() for c in bare):
+        raise InputError(f"{part!r}: '/{text.strip()}' after the dose is neither /kg (per kg of body weight) "
+                         f"nor an interval (a number with a unit among {DURATION_UNITS}: /1d, /6mo)")
+    return parse_duration(text, default, what=f"{part!r}: interval")
 
 
 def parse_regimen(part: str, time_unit: str = "day") -> Regimen:
     """Parse one ``drug:`` spec into a Regimen (times without a unit are in ``time_unit``)."""
     if not isinstance(part, str):
         raise InputError(f"a regimen is a spec such as 'drug:denosumab=60mg/6mo', got {given(part)}")
+    disorder = _out_of_order(part.strip()) if part.strip().startswith("drug:") else None
+    if disorder:
+        raise InputError(f"{part!r}: {disorder} (valid form: drug:NAME=DOSE[/EVERY][*N][@START])")
     m = _REGIMEN.match(part.strip())
     if not m:
         raise InputError(f"cannot read regimen {part!r} (valid form: {REGIMEN_HELP})")
@@ -351,7 +401,7 @@ def parse_regimen(part: str, time_unit: str = "day") -> Regimen:
     except InputError as exc:
         raise InputError(f"{part!r}: {exc}") from None
     default = "h" if time_unit == "hour" else "d"
-    every = parse_duration(m["every"], default, what=f"{part!r}: interval") if m["every"] else None
+    every = _interval(m["every"], default, part) if m["every"] else None
     count = None
     if m["n"] is not None:
         if not m["n"].strip().isdigit():
