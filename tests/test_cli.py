@@ -222,6 +222,8 @@ def test_simulate_writes_csv_and_plot(tmp_path):
         (["simulate", "clinical", "-p", "drug:denosumab=60"],
          "expected a number with g, mg, ug (or mcg) or ng"),
         (["simulate", "bone", "--context", ""], "unknown context ''. Valid context names: human, mouse"),
+        (["simulate", "bone", "--context", "rats"],
+         "unknown context 'rats'. Valid context names: human, mouse"),
         (["simulate", "clinical", "-p", "drug:alendronate=70mg"],
          "unknown drug 'alendronate'. Valid drug names, with their aliases"),
         (["simulate", "clinical", "-p", "drug:denosumab=60mg/6mo@1mo*2"],
@@ -555,6 +557,16 @@ def test_a_table_goes_to_any_name_but_another_format(tmp_path, name):
     if target != "/dev/null":  # which cannot be read back
         written = reader.communicate(timeout=60)[0].decode() if reader else Path(target).read_text()
         assert written.startswith("time,ctx\n")
+
+
+def test_a_context_in_another_case_runs_and_is_named_as_the_catalog_names_it(tmp_path):
+    figure = tmp_path / "course.png"
+    out = run("simulate", "clinical", "--context", "MOUSE_HURANKL", "--end", "1", "--points", "2",
+              "--readouts", "ctx", "--plot", str(figure))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("time,ctx\n") and figure.exists()
+    said = run("simulate", "bone", "--context", "Humann")
+    assert said.returncode == 2 and "unknown context 'Humann'. Did you mean 'human'?" in said.stderr
 
 
 def test_an_unknown_readout_lists_the_model_readouts_first():

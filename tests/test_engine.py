@@ -349,6 +349,20 @@ def test_typo_distance_counts_slips(a, b, slips):
     assert is_misspelling(a, b) == (slips <= (2 if len(b) >= 9 else 1 if len(b) >= 5 else 0))
 
 
+@pytest.mark.parametrize(("model", "typed", "context"), [
+    ("bone", "Human", "human"), ("clinical", "MOUSE_HURANKL", "mouse_huRANKL"),
+    ("clinical", "human", "human"),
+])
+def test_a_context_is_named_in_any_case_and_reported_as_the_catalog_names_it(model, typed, context):
+    """'--context Human' was refused (drugs, nodes and units are read in any case)."""
+    from rankl_net.catalog import get_model
+
+    assert get_model(model).context_or_default(typed) == context
+    assert rankl_net.load_model(model, typed).context == context
+    with pytest.raises(rankl_net.InputError, match="unknown context 'Humann'. Did you mean 'human'?"):
+        get_model(model).context_or_default("Humann")
+
+
 @pytest.mark.parametrize("bad", [["ko:OPG", "ko:RANK"], None, 5])
 def test_a_perturbation_that_is_neither_spec_nor_object_is_an_input_error(bone_mouse, bad):
     with pytest.raises(rankl_net.InputError, match="a perturbation is a spec such as 'ko:OPG'"):

@@ -90,15 +90,20 @@ class ModelInfo:
         return paths.SBML / f"{self.name}.xml"
 
     def context_or_default(self, context: str | None) -> str:
-        """``context`` if it is one of the model's contexts (else InputError); None: the default."""
+        """The model's context named ``context``, in any case ("Human", "mouse_hurankl"), by its
+        name in the catalog ("human", "mouse_huRANKL"); an unknown context raises InputError;
+        None: the default."""
         if context is None:
             return self.default_context
         if not isinstance(context, str):
             hint = " (parameter values go in values=)" if isinstance(context, Mapping) else ""
             raise InputError(f"{unknown_name('context', context, self.contexts)}{hint}")
-        if context not in self.contexts:
+        if context in self.contexts:
+            return context
+        same = [c for c in self.contexts if c.casefold() == context.casefold()]
+        if len(same) != 1:  # none, or (in a catalog that had them) two that differ in case alone
             raise unknown_name("context", context, self.contexts)
-        return context
+        return same[0]
 
     def unit_labels(self, readouts) -> dict[str, str]:
         """The unit of each readout as the model reports it, for axes (:func:`rankl_net.units.label`)."""
