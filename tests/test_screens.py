@@ -840,7 +840,8 @@ def test_dose_response_with_a_background_spec_in_perturb_says_where_it_goes():
     out = subprocess.run(_cli("dose-response", "bone", "--perturb", "ko:OPG", "--levels", "0:1:5"),
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "got 'ko:OPG'" in out.stderr
-    assert "a perturbation under every level (a knockout, a drug) goes in -p SPEC" in out.stderr
+    assert ("a perturbation under every level (a knockout, a drug) goes in the background (-p SPEC, or "
+            "run_screen's background= in Python)") in out.stderr  # not Python's wording alone
 
 
 def test_existing_results_are_left_untouched(tmp_path):
@@ -1604,6 +1605,9 @@ def test_a_single_number_is_one_level_of_a_dose_series_as_in_parse_levels():
     (lambda: screens.dose_conditions("inh:P38", [0.5, "abc"]), "inh:P38: a level must be a number, got str"),
     (lambda: screens.dose_conditions("inh:P38", [True]), "inh:P38: a level must be a number, got bool True"),
     (lambda: screens.dose_conditions("ko:OPG", [0.5]), "perturb (--perturb) takes inh:X, kd:X, oe:X or set"),
+    (lambda: screens.dose_conditions("ko:OPG", [0.5]),
+     "a perturbation under every level (a knockout, a drug) goes in the background (-p SPEC, or "
+     "run_screen's background= in Python)"),
     (lambda: screens.parse_levels(""), "levels '' gives no level: use A:B:N"),
     (lambda: screens.parse_levels(" , "), "levels ' , ' gives no level"),
     (lambda: screens.parse_levels("0,,1"), "levels has an empty level between commas: '0,,1'"),

@@ -985,7 +985,8 @@ def _dosed(perturb: str) -> tuple[str, str]:
     if not sep or kind not in DOSED_KINDS or not target or "=" in target or "+" in target:
         raise InputError(f"perturb (--perturb) takes inh:X, kd:X, oe:X or set:ID without a value (the dosed "
                          f"target; the levels give its values), got {perturb!r}; a perturbation under every "
-                         "level (a knockout, a drug) goes in -p SPEC (run_screen's background in Python)")
+                         "level (a knockout, a drug) goes in the background (-p SPEC, or run_screen's "
+                         "background= in Python)")
     return kind, target
 
 
