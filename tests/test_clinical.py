@@ -187,6 +187,9 @@ def test_a_body_weight_or_volume_of_zero_is_bad_input():
         with pytest.raises(InputError, match="mass or volume .* must be above zero"):
             to_changes(parse_spec(spec), eng)
     assert to_changes(parse_spec("set:body_weight=50"), eng).parameters["body_weight"] == 50.0
+    said = "set:body_weight=-1: body_weight cannot be negative: it is a mass or volume (a body weight"
+    with pytest.raises(InputError, match=re.escape(said)):
+        to_changes(parse_spec("set:body_weight=-1"), eng)
 
 
 @pytest.mark.parametrize(

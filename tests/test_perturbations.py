@@ -160,9 +160,10 @@ def test_dose_series_specs_read_back_at_large_levels():
 def test_set_refuses_negative_amounts_and_rates(bone_mouse, tmp_path):
     engine = bone_mouse.engine
     species = engine.species_ids[0]
-    with pytest.raises(InputError, match=f"{species} is a species and cannot be negative"):
+    with pytest.raises(InputError, match=f"{species} cannot be negative: it is a species"):
         to_changes(parse_spec(f"set:{species}=-1"), engine)
-    with pytest.raises(InputError, match="pth is a rate, amount or fraction in bone"):
+    with pytest.raises(InputError, match=r"pth cannot be negative: it is a parameter of bone \(mouse\), whose"
+                                         " parameters are rates, amounts, sizes and fractions"):
         to_changes(parse_spec("set:pth=-5"), engine)
     with pytest.raises(InputError, match="cannot be negative"):
         to_changes(parse_spec("set:pth=-5@10"), engine)  # timed too
@@ -174,9 +175,9 @@ def test_set_refuses_negative_amounts_and_rates(bone_mouse, tmp_path):
     text = "model f\n compartment c = 1\n species x in c\n x = 1\n g = -0.5\n J0: x -> ; g * x * 0.01\nend"
     other = Engine(antimony_to_sbml(text), name="f", preequilibrate=False)
     assert to_changes(parse_spec("set:g=-2"), other).parameters == {"g": -2.0}
-    with pytest.raises(InputError, match="x is a species and cannot be negative"):
+    with pytest.raises(InputError, match="x cannot be negative: it is a species"):
         to_changes(parse_spec("set:x=-2"), other)
-    with pytest.raises(InputError, match="c is a compartment's size and cannot be negative"):
+    with pytest.raises(InputError, match="c cannot be negative: it is a compartment's size"):
         to_changes(parse_spec("set:c=-2"), other)
     with pytest.raises(InputError, match="c is a compartment, whose size must be above zero"):
         to_changes(parse_spec("set:c=0"), other)

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Set
 from pathlib import Path
 
 import numpy as np
+from rapidfuzz.distance import OSA
 
 
 class RanklNetError(Exception):
@@ -132,17 +133,8 @@ def suggestion(name: str, valid: Iterable[str], preferred: Iterable[str] = (),
 
 def typo_distance(a: str, b: str) -> int:
     """The number of typing slips between ``a`` and ``b``: letters left out, added, replaced or
-    two neighbours swapped (the optimal string alignment distance)."""
-    before, row = None, list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            d = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (ca != cb))
-            if before is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                d = min(d, before[j - 2] + 1)
-            current.append(d)
-        before, row = row, current
-    return row[-1]
+    two neighbours swapped (the optimal string alignment distance, rapidfuzz's)."""
+    return OSA.distance(a, b)
 
 
 def is_misspelling(typed: str, name: str) -> bool:

@@ -460,8 +460,10 @@ def _check_sign(p: SetValue, engine: Engine) -> None:
         return
     what = ("a species" if p.target in engine.species_ids
             else "a compartment's size" if p.target in engine.compartment_ids
-            else f"a rate, amount or fraction in {engine.name}")
-    raise InputError(f"set:{p.target}={_num(p.value)}: {p.target} is {what} and cannot be negative")
+            else f"a mass or volume (a body weight, a volume of distribution) in {engine.name}"
+            if p.target in engine.size_parameters
+            else f"a parameter of {engine.name}, whose parameters are rates, amounts, sizes and fractions")
+    raise InputError(f"set:{p.target}={_num(p.value)}: {p.target} cannot be negative: it is {what}")
 
 
 def doses_after_end(perturbations: Sequence[Perturbation], changes: Changes, end: float,
