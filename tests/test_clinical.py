@@ -156,9 +156,9 @@ def test_a_drug_not_modelled_is_not_taken_for_one_that_is(name):
 )
 def test_the_endogenous_protein_of_a_drug_points_to_the_drug(name, node, drug):
     """'osteoprotegerin' and 'OPG' are not aliases of opg_fc (they name the node OPG, as in
-    ko:osteoprotegerin), but the message names opg_fc (it gave no suggestion)."""
+    ko:osteoprotegerin), but the message of a spec names opg_fc (it gave no suggestion)."""
     with pytest.raises(InputError) as caught:
-        parse_regimen(f"drug:{name}=1mg/kg")
+        parse_spec(f"drug:{name}=1mg/kg")
     message = str(caught.value)
     assert message.startswith(f"unknown drug {name!r}: it names the endogenous protein, the node {node} of "
                               f"perturbations such as ko:{node} or oe:{node}. The drug modelled is {drug} (")

@@ -340,10 +340,10 @@ def _writable_table(out: Path, *side: str) -> list[Path]:
     """Check a table's path and the files written beside it (``side``: name endings such as
     "_fits.csv", or ".png" for its figure); returns them in that order. A table that is a device
     (/dev/null) is refused: its companions would be written beside it, into /dev."""
+    paths = [_writable(out)]  # (refuses "-" and /dev/stdout, which are devices too, as such)
     if side and Path(out).exists() and not Path(out).is_file() and not Path(out).is_dir():
         raise InputError(f"{out} is not a regular file: the table's companions ({', '.join(side)}) are "
                          "written beside it; give a file name in a folder of yours")
-    paths = [_writable(out)]
     for ending in side:
         beside = out.with_suffix(ending) if ending.startswith(".") else out.with_name(out.stem + ending)
         paths.append(_writable(beside))

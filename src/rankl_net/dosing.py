@@ -24,6 +24,7 @@ import math
 import numbers
 import re
 import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -122,12 +123,13 @@ def _norm(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", name.casefold())
 
 
-def resolve_drug(name: str) -> Drug:
+def resolve_drug(name: str, node_names: Mapping[str, Sequence[str]] | None = None) -> Drug:
     """The drug called ``name`` (canonical name or alias, any case, '-', '_' and spaces ignored).
     An unknown name raises :class:`InputError` listing the drugs with their aliases, with a
     suggestion only for a misspelt name or alias (:func:`rankl_net.errors.is_misspelling`: a
     drug that is not modelled is not taken for one that is), or for the name of a protein a
-    drug is a form of ('osteoprotegerin': opg_fc)."""
+    drug is a form of ('osteoprotegerin': opg_fc), when ``node_names`` (each node's other names,
+    from the annotations, which layers above this one read) is given."""
     if not isinstance(name, str):
         raise unknown_name("drug", name, list(drugs()))
     key = _norm(name)
@@ -137,12 +139,12 @@ def resolve_drug(name: str) -> Drug:
     listed = "; ".join(f"{d.name} ({', '.join(d.aliases)})" if d.aliases else d.name
                        for d in drugs().values())
     valid = f"Valid drug names, with their aliases (in any case; '-', '_' and spaces ignored): {listed}"
-    node_drug = _drug_of_node(key)
-    if node_drug is not None:
-        drug, node = node_drug
-        raise InputError(f"unknown drug {name!r}: it names the endogenous protein, the node {node} of "
-                         f"perturbations such as ko:{node} or oe:{node}. The drug modelled is {drug.name} "
-                         f"({drug.description}), e.g. drug:{drug.name}=1mg/kg. {valid}")
+    for drug in drugs().values():
+        node = drug.endogenous_node
+        if node and key in {_norm(n) for n in (node, *(node_names or {}).get(node, ()))}:
+            raise InputError(f"unknown drug {name!r}: it names the endogenous protein, the node {node} of "
+                             f"perturbations such as ko:{node} or oe:{node}. The drug modelled is "
+                             f"{drug.name} ({drug.description}), e.g. drug:{drug.name}=1mg/kg. {valid}")
     names = {n: d.name for d in drugs().values() for n in (d.name, *d.aliases)}
     close = [n for n in names if is_misspelling(key, _norm(n))]
     close.sort(key=lambda n: (typo_distance(key, _norm(n)), n != names[n]))
@@ -151,19 +153,6 @@ def resolve_drug(name: str) -> Drug:
         n = close[0]
         hint = f" Did you mean {n!r}?" if n == names[n] else f" Did you mean {n!r} ({names[n]})?"
     raise InputError(f"unknown drug {name!r}.{hint} {valid}")
-
-
-def _drug_of_node(key: str) -> tuple[Drug, str] | None:
-    """The drug that is a form of the node named ``key`` (as :func:`_norm` gives a name), and
-    that node; None when no drug is."""
-    from .annotations import node_table
-
-    for row in node_table():
-        names = [row["node"], *(a for a in row["aliases"].split(",") if a)]
-        if key in {_norm(n) for n in names}:
-            return next(((d, row["node"]) for d in drugs().values() if d.endogenous_node == row["node"]),
-                        None)
-    return None
 
 
 _QUANTITY = re.compile(r"^\s*(?P<x>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(?P<unit>[^\d\s]*)\s*$")

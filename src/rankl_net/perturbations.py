@@ -253,8 +253,17 @@ def check_no_repeats(perturbations: Iterable[Perturbation], whole: str) -> None:
                          "once (or correct the one meant to be another perturbation)")
 
 
+@cache
+def _node_names() -> dict[str, tuple[str, ...]]:
+    """Each node's other names (gene symbols, protein names) from the annotations."""
+    return {row["node"]: tuple(a for a in row["aliases"].split(",") if a) for row in node_table()}
+
+
 def _parse_one(part: str, whole: str) -> Perturbation:
     if part.startswith("drug:"):
+        name = part[len("drug:"):].partition("=")[0].strip()
+        if name:  # an unknown drug that names a protein a drug is a form of ('osteoprotegerin') is said so
+            resolve_drug(name, _node_names())
         return parse_regimen(part)
     m = _SPEC.match(part)
     if not m:
