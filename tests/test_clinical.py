@@ -192,6 +192,36 @@ def test_a_body_weight_or_volume_of_zero_is_bad_input():
         to_changes(parse_spec("set:body_weight=-1"), eng)
 
 
+def test_a_molar_mass_of_zero_is_bad_input():
+    """A dose in mg is divided by the drug's molar mass, which a set: in the condition gives: zero
+    ended in a ZeroDivisionError traceback."""
+    from rankl_net.engine import load
+
+    eng = load("clinical", "human")
+    for spec in ("set:denosumab_molar_mass=0+drug:denosumab=60mg",
+                 "drug:denosumab=60mg+set:denosumab_molar_mass=0"):
+        with pytest.raises(InputError, match="denosumab_molar_mass is 0; it is denosumab's molar mass"):
+            to_changes(parse_spec(spec), eng)
+
+
+def test_a_model_without_a_body_weight_takes_doses_in_mg():
+    """An engine of one's own whose model has a drug's dose species and molar mass but no
+    body_weight: a dose in mg is dosed (it raised KeyError 'body_weight' once doses were compared
+    with those studied), and a dose per kg is refused, naming body_weight (also a KeyError)."""
+    from rankl_net.build import antimony_to_sbml
+    from rankl_net.engine import Engine
+
+    text = ("model t\n J: denosumab_depot -> ; k*denosumab_depot\n denosumab_depot = 0; k = 0.1; "
+            "denosumab_molar_mass = 147000\nend")
+    eng = Engine(antimony_to_sbml(text), name="t", time_unit="day")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (a dose above those studied is not judged without a weight)
+        dosing = to_changes("drug:denosumab=60g", eng).dosing
+    assert [d.amount for d in dosing] == [pytest.approx(60e3 * 1e9 / 147000)]
+    with pytest.raises(InputError, match="per kg reads the model's body_weight, which t does not have"):
+        to_changes("drug:denosumab=1mg/kg", eng)
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [

@@ -629,11 +629,19 @@ def _dosing(regimen: Regimen, engine: Engine, params: dict[str, float], warn: bo
             "use a model with drugs (rankl-net models lists them)"
         )
     molar_mass = params.get(drug.molar_mass, engine.baseline[drug.molar_mass])  # g/mol
+    if not molar_mass > 0:  # (a set: of it; a dose in mg is divided by it)
+        raise InputError(f"{regimen.spec}: {drug.molar_mass} is {_num(molar_mass)}; it is {drug.name}'s "
+                         "molar mass (g/mol), which a dose in mg is divided by: set it above zero")
     dose_mg = regimen.dose
-    body_weight = params.get(BODY_WEIGHT, engine.baseline[BODY_WEIGHT])
+    # a model without a body weight (an engine of one's own with a drug's species) takes doses in
+    # mg, which are not compared with those studied per kg
+    body_weight = params.get(BODY_WEIGHT, engine.baseline.get(BODY_WEIGHT))
     if regimen.per_kg:
+        if body_weight is None:
+            raise InputError(f"{regimen.spec}: a dose per kg reads the model's {BODY_WEIGHT}, which "
+                             f"{engine.name} does not have; give the dose in mg")
         dose_mg *= body_weight
-    above = dose_above_studied(drug, dose_mg, body_weight) if warn else ""
+    above = dose_above_studied(drug, dose_mg, body_weight) if warn and body_weight is not None else ""
     if above:
         warnings.warn(f"{regimen.spec}: {above}", DoseAboveStudiedWarning, stacklevel=user_stacklevel())
     per_day = {"hour": 24.0}.get(engine.time_unit, 1.0)
