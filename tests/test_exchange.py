@@ -725,3 +725,18 @@ def test_tolerances_of_the_command_line_apply_to_files_only(tmp_path):
     assert not (tmp_path / "s").exists()
     bad = cli("simulate", str(path), "--end", "10", "--rtol", "1")
     assert bad.returncode == 2 and "error: osc.xml: the relative tolerance must be from" in bad.stderr
+
+
+def test_a_file_screen_of_its_knockouts_compiles_the_file_once(tmp_path, monkeypatch):
+    """knockout_conditions reads the file at the default tolerances, which run_screen then gives
+    by value: one engine for both (the file was compiled twice once tolerances were keys)."""
+    from rankl_net import screens
+
+    path = tmp_path / "decay.xml"
+    path.write_text(build_antimony("model m\n  J0: A -> B; k * A\n  A = 1; B = 0; k = 0.1\nend", "m"))
+    loaded = []
+    monkeypatch.setattr(screens, "_FILE_ENGINES", {})  # (another test may have compiled the same text)
+    monkeypatch.setattr(screens, "load_any", lambda *a, **k: loaded.append(a) or ex.load_any(*a, **k))
+    conditions = screens.knockout_conditions(path, "all")
+    screens.run_screen(path, conditions, end=1, readouts=["B"], workers=1)
+    assert len(loaded) == 1

@@ -267,6 +267,8 @@ def _file_engine(path: str | Path, baseline: str | None,
     # the file as written, not libSBML's rewriting of it: the same file gives the same ids
     # whatever the libSBML version, and is read and compiled once (knockout lists, then the screen)
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    # the defaults as run_screen gives them, so that a knockout list and its screen share one engine
+    tolerances = tuple(float(t) for t in tolerances) or (RELATIVE_TOLERANCE, ABSOLUTE_TOLERANCE)
     key = (digest, baseline, tolerances)
     if key not in _FILE_ENGINES:
         _FILE_ENGINES[key] = load_any(Path(path), preequilibrate=baseline == "steady",
