@@ -97,6 +97,11 @@ def test_a_dose_per_kg_reads_with_spaces(spec):
                                       "drug:denosumab=60mg/6mo*2 "),
         ("drug:opg_fc=1mg/kg@1mo/6mo*2", "the interval (/EVERY) comes before the start (@START): "
                                          "drug:opg_fc=1mg/kg/6mo*2@1mo "),
+        # said '/kg' was "neither /kg (per kg of body weight) nor an interval"
+        ("drug:denosumab=1mg/kg/kg", "/kg is given twice; a dose is per kg once (1mg/kg)"),
+        # a part without its value out of order: no spec "in order" (60mg*2@, itself unreadable)
+        ("drug:denosumab=60mg@*2", "start '*2': expected a number with a unit"),
+        ("drug:denosumab=60mg@/", "start '/': expected a number with a unit"),
     ],
 )
 def test_a_regimen_misread_says_what_to_write(spec, said):

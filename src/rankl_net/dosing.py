@@ -350,7 +350,9 @@ def _out_of_order(part: str) -> str | None:
         dose, pairs = f"{dose}/{pairs[0][1]}", pairs[1:]
     marks = [mark for mark, _ in pairs]
     order = list(_PARTS)
-    if len(set(marks)) != len(marks) or marks == sorted(marks, key=order.index):
+    # (a part without its value, "60mg@*2", has no spec in order to show: the parse says what is wrong)
+    if (len(set(marks)) != len(marks) or marks == sorted(marks, key=order.index)
+            or not all(value.strip() for _, value in pairs)):
         return None
     late, early = next((a, b) for a, b in zip(marks, marks[1:], strict=False)
                        if order.index(a) > order.index(b))
@@ -369,6 +371,9 @@ def _interval(text: str, default: str, part: str) -> float:
                     if DAYS_PER[w] == DAYS_PER[bare])
         raise InputError(f"{part!r}: interval {text.strip()!r}: an interval is a number with a unit, such as "
                          f"/1{bare} (a dose every {word}) or /6mo")
+    if bare == "kg":  # "60mg/kg/kg": the dose takes one /kg
+        raise InputError(f"{part!r}: /kg is given twice; a dose is per kg once (1mg/kg), an interval follows "
+                         "it (1mg/kg/4wk)")
     if bare and not any(c.isdigit() for c in bare):
         raise InputError(f"{part!r}: '/{text.strip()}' after the dose is neither /kg (per kg of body weight) "
                          f"nor an interval (a number with a unit among {DURATION_UNITS}: /1d, /6mo)")
