@@ -42,7 +42,6 @@ from __future__ import annotations
 import math
 import re
 import shlex
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,7 +50,7 @@ import pandas as pd
 from . import paths
 from .dosing import DURATION_UNITS
 from .engine import check_points, load
-from .errors import InputError, first_repeated, given, unknown_name
+from .errors import InputError, first_repeated, given, read_toml, unknown_name
 from .model import Model
 from .perturbations import parse_spec, to_changes
 from .sbml_files import time_in_model_unit
@@ -278,13 +277,7 @@ def _check_margin(exp_id: str, e: Expectation, given_margin: bool) -> None:
 
 def read_comparisons(path: Path = TUMOUR_EXPERIMENTS) -> list[Comparison]:
     """Read a comparison file; a malformed entry raises an error naming the experiment."""
-    try:  # utf-8-sig: a byte-order mark, which some editors write, is not part of the TOML
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8, "
-                         "as TOML requires") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path)
     if isinstance(raw.get("experiments"), dict):
         raise InputError(f"{Path(path).name}: each experiment starts with [[experiments]] (two brackets: a "
                          "list of experiments), not [experiments]")

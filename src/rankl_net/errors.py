@@ -7,6 +7,7 @@ import numbers
 import os
 import reprlib
 import sys
+import tomllib
 from collections.abc import Iterable, Mapping, Set
 from pathlib import Path
 
@@ -227,6 +228,18 @@ def existing_file(value: object, what: str) -> Path:
     if not path.exists():
         raise InputError(f"{what} {path}: no such file")
     return path
+
+
+def read_toml(path: Path) -> dict:
+    """A TOML file of the user's (an experiment or regimen file) as a dict; a file that is not
+    UTF-8 text or not valid TOML raises :class:`InputError` naming it."""
+    try:  # utf-8-sig: a byte-order mark, which some editors write, is not part of the TOML
+        return tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8, "
+                         "as TOML requires") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from None
 
 
 def given(value: object) -> str:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import re
 import shlex
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +34,7 @@ import pandas as pd
 from . import paths
 from .dosing import Regimen, drugs, parse_dose, parse_duration, parse_regimen, resolve_drug
 from .engine import MAX_POINTS
-from .errors import InputError, given, unknown_name
+from .errors import InputError, given, read_toml, unknown_name
 from .model import Model
 
 REGIMENS_FILE = paths.EXPERIMENTS / "clinical" / "regimens.toml"
@@ -120,13 +119,7 @@ def read_experiments(path: Path = REGIMENS_FILE) -> dict[str, RegimenExperiment]
     """The regimen experiments of ``path`` (default: the shipped file), by name; a malformed
     entry raises an :class:`InputError` naming the file, the experiment and the arm."""
     path = Path(path)
-    try:  # utf-8-sig: a byte-order mark, which some editors write, is not part of the TOML
-        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8, "
-                         "as TOML requires") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path)
     if isinstance(raw.get("experiments"), list):
         raise InputError(f"{path.name} is a file of comparison experiments ([[experiments]]): run it with "
                          f"`rankl-net experiment {shlex.quote(str(path))}`; `rankl-net regimens` runs files "
