@@ -716,7 +716,8 @@ def test_tolerances_of_the_command_line_apply_to_files_only(tmp_path):
     assert abs(x_tight - np.cos(300)) < abs(x_default - np.cos(300)) / 10
     shipped = cli("simulate", "bone", "--end", "7", "--rtol", "1e-10")
     assert shipped.returncode == 2
-    assert "tolerances (--rtol, --atol) apply to an SBML file" in shipped.stderr
+    assert "tolerances (--rtol, --atol; relative_tolerance= and absolute_tolerance= in Python) apply to an " \
+           "SBML file" in shipped.stderr
     assert "rankl-net export bone --format sbml-baseline" in shipped.stderr
     for command in (["screen", "bone", "--knockouts", "OPG", "--out", str(tmp_path / "s")],
                     ["dose-response", "bone", "--perturb", "inh:P38", "--levels", "0:1:5"]):
@@ -740,3 +741,15 @@ def test_a_file_screen_of_its_knockouts_compiles_the_file_once(tmp_path, monkeyp
     conditions = screens.knockout_conditions(path, "all")
     screens.run_screen(path, conditions, end=1, readouts=["B"], workers=1)
     assert len(loaded) == 1
+
+
+def test_tolerances_for_a_shipped_model_in_python_name_the_arguments():
+    """run_screen's caller passed relative_tolerance=, and was told of --rtol and the command line
+    alone."""
+    from rankl_net.screens import run_screen
+
+    with pytest.raises(InputError) as caught:
+        run_screen("bone", ["ko:OPG"], end=7, relative_tolerance=1e-10)
+    message = str(caught.value)
+    assert "relative_tolerance= and absolute_tolerance= in Python" in message
+    assert "exchange.export('bone', 'sbml-baseline', 'FILE.xml') in Python" in message

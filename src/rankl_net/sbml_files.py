@@ -103,10 +103,12 @@ def check_model_arguments(model: str | Path, *, context: str | None = None, base
         raise InputError("--baseline applies to an SBML file; the shipped models start from their "
                          "steady baseline")
     if any(t is not None for t in tolerances):
-        raise InputError(f"the tolerances (--rtol, --atol) apply to an SBML file; the shipped models "
-                         f"integrate at their catalog's (relative {RELATIVE_TOLERANCE:g}); to integrate one "
-                         f"at others, export it (`rankl-net export {model} --format sbml-baseline --out "
-                         f"FILE.xml`) and simulate the file")
+        raise InputError(f"the tolerances (--rtol, --atol; relative_tolerance= and absolute_tolerance= in "
+                         f"Python) apply to an SBML file; the shipped models integrate at their catalog's "
+                         f"(relative {RELATIVE_TOLERANCE:g}); to integrate one at others, export it "
+                         f"(`rankl-net export {model} --format sbml-baseline --out FILE.xml`; "
+                         f"exchange.export({model!r}, 'sbml-baseline', 'FILE.xml') in Python) and simulate "
+                         "the file")
     return False
 
 
