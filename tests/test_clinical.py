@@ -552,6 +552,9 @@ def test_each_drugs_highest_studied_dose_is_the_limit_of_the_warning(clinical, n
     with warnings.catch_warnings():  # a screen's workers: the screen said it
         warnings.simplefilter("error")
         to_changes(parse_spec(f"drug:{name}={at * 100!r}mg/kg"), clinical.engine, warn=False)
+    # just above the limit is "1.00 times" it, not "1 times" (which reads as the limit itself)
+    with pytest.warns(DoseAboveStudiedWarning, match=f"drug:{name}=.* 1.00 times the highest"):
+        to_changes(parse_spec(f"drug:{name}={at * 1.001!r}mg/kg"), clinical.engine)
 
 
 def test_the_command_line_notes_a_dose_above_those_studied_once(tmp_path):

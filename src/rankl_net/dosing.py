@@ -112,7 +112,9 @@ def dose_above_studied(drug: Drug, dose_mg: float, body_weight: float) -> str:
     per_kg = dose_mg / body_weight
     if limit is None or not per_kg > limit:
         return ""
-    dose, weight, times = _readable(dose_mg), f"{body_weight:g}", _readable(per_kg / limit)
+    ratio = per_kg / limit  # 3 digits: a dose just above the limit is 1.00 times it, not "1 times"
+    dose, weight = _readable(dose_mg), f"{body_weight:g}"
+    times = f"{ratio:.2f}" if ratio < 10 else _readable(ratio)
     return (f"{dose} mg per dose is {_readable(per_kg)} mg/kg of the model's {weight} kg body weight, "
             f"{times} times the highest single dose of {drug.name} its sources report ({limit:.3g} mg/kg); "
             "check the unit (g, mg, ug, ng; /kg). The model's pharmacology is not checked above that "
