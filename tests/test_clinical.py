@@ -576,6 +576,21 @@ def test_the_command_line_notes_a_dose_above_those_studied_once(tmp_path):
     assert screen.stderr.count("note: drug:zoledronate=4000mg") == 1  # not again from the workers
 
 
+def test_a_screen_in_python_warns_of_a_dose_above_those_studied_once_whatever_the_filters():
+    """The screen checks its background and each condition: with the "always" filter (which
+    pytest and notebooks may set) the caller got one warning per condition that carried it."""
+    from rankl_net import DoseAboveStudiedWarning
+    from rankl_net.screens import run_screen
+
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        run_screen("clinical", ["kd:RANKL=0.5", "kd:RANKL=0.7", "drug:zoledronate=4g"],
+                   background="drug:zoledronate=4g", end=10, readouts="ctx", workers=1)
+    above = [w for w in said if issubclass(w.category, DoseAboveStudiedWarning)]
+    assert [str(w.message).partition(" per dose")[0] for w in above] == ["drug:zoledronate=4000mg: 4,000 mg"]
+    assert above[0].filename == __file__  # the caller's line
+
+
 def test_a_dose_per_kg_reads_the_conditions_body_weight_wherever_it_is_listed(clinical):
     """1 mg/kg to a 140 kg patient is 140 mg, whether set:body_weight comes before or after the
     regimen; a body weight that a window changes during the run is refused with a dose per kg."""

@@ -57,6 +57,7 @@ from .catalog import get_model
 from .dosing import read_number, spec_number
 from .engine import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, ROUND_OFF, Changes, check_tolerances, load
 from .errors import (
+    DoseAboveStudiedWarning,
     DosesAfterEndWarning,
     InputError,
     RedundantPerturbationWarning,
@@ -179,11 +180,20 @@ def _final_values(spec: ScreenSpec, engine, perturbations: list) -> dict[str, fl
     return run.final_values(cond.changes, end=spec.end, readouts=spec.readouts)
 
 
-def _effect(spec: ScreenSpec, engine, perturbations: list, lost: dict | None = None) -> tuple:
+def _effect(spec: ScreenSpec, engine, perturbations: list, lost: dict | None = None,
+            above: dict | None = None) -> tuple:
     """What ``perturbations`` change in the model, as a comparable key (validates them); the
-    sentences on doses and ``set:`` windows after the end of the screen go into ``lost``."""
+    sentences on doses and ``set:`` windows after the end of the screen go into ``lost``, those on
+    doses above the ones studied into ``above`` (the screen says each once, whatever the filters)."""
     if not spec.is_file:
-        changes = to_changes(perturbations, engine)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always", DoseAboveStudiedWarning)
+            changes = to_changes(perturbations, engine)
+        for w in said:
+            if above is not None and issubclass(w.category, DoseAboveStudiedWarning):
+                above[str(w.message)] = None
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         if lost is not None:
             lost.update(dict.fromkeys(doses_after_end(perturbations, changes, spec.end, engine.time_unit)))
         return changes.key()
@@ -296,7 +306,9 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
                 for p in perts]
 
     background = parse_spec(spec.background) if spec.background else []
-    _effect(spec, engine, background)  # a bad background is its own error, not the first condition's
+    above: dict[str, None] = {}  # doses above those studied, said once each
+    # a bad background is its own error, not the first condition's
+    _effect(spec, engine, background, above=above)
     # what a condition that gives it again leaves as it is (a knockout, a set:, a preset)
     applied = {p for p in by_id(background) if isinstance(p, ONCE_KINDS)}
     again: dict[str, list[str]] = {}  # such parts of the background, and the conditions that repeat them
@@ -310,7 +322,7 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
                 names = " and ".join(g.spec for g, p in zip(given, perts, strict=True) if p == twice)
                 raise InputError(f"{c!r} gives {twice.spec} twice ({names} name the same node), which "
                                  "changes nothing more than once; give it once")
-            effects.append(_effect(spec, engine, background + perts, lost))
+            effects.append(_effect(spec, engine, background + perts, lost, above))
         except InputError as exc:
             where = f"condition {k + 1} of {len(conditions)} ({c}): " if len(conditions) > 1 else ""
             error = InputError(f"{where}{exc}")
@@ -341,6 +353,8 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
         raise error
     for said in lost:  # once per regimen or window, however many conditions carry it (run_screen's caller)
         warnings.warn(said, DosesAfterEndWarning, stacklevel=3)
+    for said in above:  # once per regimen, however many conditions carry it
+        warnings.warn(said, DoseAboveStudiedWarning, stacklevel=3)
     for part, where in again.items():  # once per part of the background
         shown = ", ".join(where[:3]) + (f" and {len(where) - 3} more" if len(where) > 3 else "")
         count = "1 condition gives" if len(where) == 1 else f"{len(where)} conditions give"
