@@ -59,6 +59,10 @@ def test_background_applies_to_conditions_and_reference(bone_mouse):
     assert table.loc["bone_volume", "value"] == both["bone_volume"]
     assert table.loc["bone_volume", "baseline_value"] == ref["bone_volume"]
     assert table.loc["bone_volume", "background"] == "ko:OPG"
+    # the background by another name of its node: the same screen, ids and all
+    aliased = run_screen("bone", ["ko:CTSK"], background="ko:Tnfrsf11b", context="mouse", end=84,
+                         readouts=READ, workers=1).set_index("readout")
+    pd.testing.assert_frame_equal(aliased, table, check_exact=True)
 
 
 def test_pairs_screen_counts_and_ids_are_deterministic():

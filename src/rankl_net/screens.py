@@ -286,9 +286,10 @@ def _file_engine(path: str | Path, baseline: str | None,
     return _FILE_ENGINES[key], digest
 
 
-def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], list[tuple]]:
+def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], list[tuple], str]:
     """Parse every condition up front so bad input fails before any work. Returns the canonical
-    specs and, for each, the key of what it changes in the model (:meth:`Changes.key`)."""
+    specs and, for each, the key of what it changes in the model (:meth:`Changes.key`), and the
+    background's canonical spec."""
     if not conditions:
         raise InputError("the screen has no conditions")
     engine = _engine(spec)
@@ -360,7 +361,7 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
         count = "1 condition gives" if len(where) == 1 else f"{len(where)} conditions give"
         warnings.warn(f"the background ({spec.background}) applies {part} already: {count} it again "
                       f"({shown}), which changes nothing there", RedundantPerturbationWarning, stacklevel=3)
-    return canonical, effects
+    return canonical, effects, condition_spec(by_id(background)) if background else ""
 
 
 def _share_simulations(todo: Sequence[tuple[str, str]], effects: Sequence[tuple]
@@ -855,7 +856,8 @@ def run_screen(
         context = info.context_or_default(context)
         spec = ScreenSpec(model, context, float(end if end is not None else info.default_end),
                           tuple(readouts or info.readouts), background_spec)
-    canonical, effects = _validate(spec, conditions)
+    canonical, effects, background_spec = _validate(spec, conditions)
+    spec = replace(spec, background=background_spec)  # ids the same whatever names the background uses
     spec = replace(spec, integration=tuple(integration_settings(_engine(spec)).items()))
     if scheduler is not None and workers is not None:
         raise InputError("give workers for the local pool or scheduler for a Dask cluster, not both "
