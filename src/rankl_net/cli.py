@@ -450,12 +450,6 @@ def _tolerance_options(command):
         "with --atol where a result moves with the tolerances (stiff or oscillating models).")(command)
 
 
-def _tolerance_arguments(rtol: float | None, atol: float | None) -> dict[str, float]:
-    """load_any's keyword arguments for the tolerances given (none: its defaults)."""
-    values = {"relative_tolerance": rtol, "absolute_tolerance": atol}
-    return {k: v for k, v in values.items() if v is not None}
-
-
 def _table_out_option(default: str):
     """The --out option of a command that writes a checked table and its figure."""
     return click.option(
@@ -561,7 +555,7 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
 
         with _initial_baseline_hint(model):
             engine = load_any(Path(model), preequilibrate=baseline == "steady",
-                              **_tolerance_arguments(rtol, atol))
+                              relative_tolerance=rtol, absolute_tolerance=atol)
         frame = simulate_any(engine, *specs, end=end, points=points, readouts=selected)
         time_unit, title = engine.time_unit, Path(model).name
         scales: dict[str, float] = {}  # a file's units may make tiny values real (moles in one cell)
@@ -971,7 +965,8 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
             table = run_screen(model, conditions, background=background, context=context, end=end,
                                readouts=selected, workers=workers, scheduler=scheduler,
                                worker_timeout=worker_timeout, out=out, resume=resume,
-                               chunk_size=chunk_size, baseline=baseline, **_tolerance_arguments(rtol, atol))
+                               chunk_size=chunk_size, baseline=baseline, relative_tolerance=rtol,
+                               absolute_tolerance=atol)
     except InputError as exc:
         k, pair = getattr(exc, "condition_index", None), getattr(exc, "condition_pair", None)
         if pair is not None and lines:
@@ -1091,7 +1086,7 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     with _initial_baseline_hint(model):
         table = run_screen(model, specs, background=background, context=context, end=end,
                            readouts=selected, workers=workers, baseline=baseline,
-                           **_tolerance_arguments(rtol, atol))
+                           relative_tolerance=rtol, absolute_tolerance=atol)
     # the screen names nodes by their ids (inh:Mapk14 is inh:P38): levels read from its specs
     table.insert(2, "level", levels_of(table["perturbation"]))
     table.insert(3, "dose", dose_of(perturb, table["level"]))

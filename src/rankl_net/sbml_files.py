@@ -345,8 +345,8 @@ def state_sbml(engine: FileEngine) -> str:
 
 
 def load_any(path: str | Path, *, preequilibrate: bool = False, check_rules: bool = True,
-             relative_tolerance: float = RELATIVE_TOLERANCE,
-             absolute_tolerance: float = ABSOLUTE_TOLERANCE) -> FileEngine:
+             relative_tolerance: float | None = None,
+             absolute_tolerance: float | None = None) -> FileEngine:
     """Load any SBML file (Level 2 or 3) into an engine, after the safety checks.
 
     Parameters
@@ -365,11 +365,11 @@ def load_any(path: str | Path, *, preequilibrate: bool = False, check_rules: boo
         False: skip the validity rules (``rankl-net validate`` reports them itself and still
         tries to simulate the file).
     relative_tolerance
-        CVODE's relative tolerance (default 1e-8; from 1e-14 to 1e-2). Tighten it, with
+        CVODE's relative tolerance (None: the default, 1e-8; from 1e-14 to 1e-2). Tighten it, with
         ``absolute_tolerance``, for a stiff or oscillating model whose result moves when the
         tolerances do (``rankl-net simulate FILE --rtol``).
     absolute_tolerance
-        CVODE's absolute tolerance (default 1e-12): a fraction of each state's size at the
+        CVODE's absolute tolerance (None: the default, 1e-12): a fraction of each state's size at the
         baseline, or in concentration units for a state that is zero there.
 
     Returns
@@ -398,6 +398,8 @@ def load_any(path: str | Path, *, preequilibrate: bool = False, check_rules: boo
                 if len(fatal) > 1 else "")
         raise InputError(f"{path}: not valid SBML (libSBML error {e.getErrorId()}, line {e.getLine()}): "
                          f"{e.getShortMessage().strip()}: {specific}{more}")
+    relative_tolerance = RELATIVE_TOLERANCE if relative_tolerance is None else relative_tolerance
+    absolute_tolerance = ABSOLUTE_TOLERANCE if absolute_tolerance is None else absolute_tolerance
     check_tolerances(relative_tolerance, absolute_tolerance, path.name)  # before compiling
     text = libsbml.writeSBMLToString(doc)
     return FileEngine(text, name=path.name, time_unit=time_unit_of(doc), preequilibrate=preequilibrate,

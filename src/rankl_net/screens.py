@@ -155,16 +155,11 @@ def _engine(spec: ScreenSpec):
     key = (spec.sbml_digest, spec.context, spec.tolerances)
     if key not in _FILE_ENGINES:
         unit = time_unit_of(libsbml.readSBMLFromString(spec.sbml))
+        relative, absolute = spec.tolerances
         _FILE_ENGINES[key] = FileEngine(spec.sbml, name=spec.model, time_unit=unit,
                                         preequilibrate=spec.context == "steady",
-                                        **_tolerance_arguments(spec.tolerances))
+                                        relative_tolerance=relative, absolute_tolerance=absolute)
     return _FILE_ENGINES[key]
-
-
-def _tolerance_arguments(tolerances: tuple[float, ...]) -> dict[str, float]:
-    """Keyword arguments of :class:`FileEngine` for CVODE's relative and absolute ``tolerances``
-    (() the defaults)."""
-    return dict(zip(("relative_tolerance", "absolute_tolerance"), tolerances, strict=False))
 
 
 def _final_values(spec: ScreenSpec, engine, perturbations: list) -> dict[str, float]:
@@ -265,9 +260,10 @@ def knockout_conditions(model: str, targets: str | Sequence[str] = "all", *, pai
 
 
 def _file_engine(path: str | Path, baseline: str | None,
-                 tolerances: tuple[float, ...] = ()) -> tuple[FileEngine, str]:
+                 tolerances: tuple[float, float] = (RELATIVE_TOLERANCE, ABSOLUTE_TOLERANCE)
+                 ) -> tuple[FileEngine, str]:
     """The engine of an SBML file for a screen (read with the checks of ``rankl-net validate``;
-    ``tolerances``: CVODE's relative and absolute ones, () the defaults) and the SHA-256 of the
+    ``tolerances``: CVODE's relative and absolute ones) and the SHA-256 of the
     file's bytes, registered so that this process and its forked workers compile it once."""
     baseline = baseline or FILE_BASELINES[0]
     if baseline not in FILE_BASELINES:
@@ -277,13 +273,22 @@ def _file_engine(path: str | Path, baseline: str | None,
     # the file as written, not libSBML's rewriting of it: the same file gives the same ids
     # whatever the libSBML version, and is read and compiled once (knockout lists, then the screen)
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    # the defaults as run_screen gives them, so that a knockout list and its screen share one engine
-    tolerances = tuple(float(t) for t in tolerances) or (RELATIVE_TOLERANCE, ABSOLUTE_TOLERANCE)
-    key = (digest, baseline, tolerances)
+    key = (digest, baseline, tolerances)  # (a knockout list and its screen share one engine)
     if key not in _FILE_ENGINES:
         _FILE_ENGINES[key] = load_any(Path(path), preequilibrate=baseline == "steady",
-                                      **_tolerance_arguments(tolerances))
+                                      relative_tolerance=tolerances[0], absolute_tolerance=tolerances[1])
     return _FILE_ENGINES[key], digest
+
+
+def _canonical_part(spec: ScreenSpec, engine, p: Perturbation) -> Perturbation:
+    """``p`` named as a condition's spec and id name it: a node by its id (ko:Tnfrsf11b is
+    ko:OPG), a preset by its catalog name (preset:Breast is preset:breast). On a file, species
+    ids stay as they are, and the nodes of a shipped model's file go by their ids."""
+    if hasattr(p, "node") and (not spec.is_file or is_node(p.node, engine)):
+        return replace(p, node=resolve_node(p.node, engine).node)
+    if isinstance(p, Preset) and not spec.is_file:
+        return replace(p, name=resolve_preset(p, engine))
+    return p
 
 
 def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], list[tuple], str]:
@@ -297,14 +302,7 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
     engine.check_readouts(spec.readouts)
 
     def by_id(perts: list) -> list:
-        # nodes by their ids (ko:Tnfrsf11b is ko:OPG) and presets by their names (preset:Breast is
-        # preset:breast), so that a condition has one spec and id; on a file, species ids stay as
-        # they are and nodes (of a shipped model's file) by their ids
-        return [replace(p, node=resolve_node(p.node, engine).node)
-                if hasattr(p, "node") and (not spec.is_file or is_node(p.node, engine))
-                else replace(p, name=resolve_preset(p, engine)) if isinstance(p, Preset) and not spec.is_file
-                else p
-                for p in perts]
+        return [_canonical_part(spec, engine, p) for p in perts]
 
     background = parse_spec(spec.background) if spec.background else []
     above: dict[str, None] = {}  # doses above those studied, said once each
