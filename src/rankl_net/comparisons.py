@@ -50,7 +50,7 @@ import pandas as pd
 from . import paths
 from .dosing import DURATION_UNITS
 from .engine import check_points, load
-from .errors import InputError, first_repeated, given, read_toml, unknown_name
+from .errors import InputError, first_repeated, given, known_keys, read_toml
 from .model import Model
 from .perturbations import parse_spec, to_changes
 from .sbml_files import time_in_model_unit
@@ -140,15 +140,6 @@ EXPECTATION_KEYS = ("readout", "condition", "relation", "reference", "margin", "
                     "note", "percent_change")
 
 
-def _known_keys(where: str, table: object, allowed: tuple[str, ...]) -> None:
-    """Refuse a key of ``table`` that is not in ``allowed``, with the closest allowed key."""
-    if not isinstance(table, dict):
-        raise InputError(f"{where}: expected a table of keys, got {table!r}")
-    for key in table:
-        if key not in allowed:
-            raise InputError(f"{where}: {unknown_name('key', key, allowed)}")
-
-
 def _text(where: str, table: dict, key: str, default: str | None = None) -> str:
     """The string ``table[key]`` (``default`` when the key is absent and a default is given; a
     required key that is absent raises KeyError, which the reader reports as missing)."""
@@ -159,7 +150,7 @@ def _text(where: str, table: dict, key: str, default: str | None = None) -> str:
 
 
 def _tables(where: str, value: object, example: str) -> list:
-    """A TOML list (of tables, which :func:`_known_keys` checks one by one)."""
+    """A TOML list (of tables, which :func:`known_keys` checks one by one)."""
     if not isinstance(value, list):
         raise InputError(f"{where} must be a list of tables, such as [{example}], got {given(value)}")
     return value
@@ -207,7 +198,7 @@ def _strings(where: str, value: object) -> tuple[str, ...]:
 
 
 def _expectation(exp_id: str, raw: dict, labels: set[str], model: str) -> Expectation:
-    _known_keys(f"experiment {exp_id}, an expectation", raw, EXPECTATION_KEYS)
+    known_keys(f"experiment {exp_id}, an expectation", raw, EXPECTATION_KEYS)
     where = f"experiment {exp_id}, an expectation:"
     text = f"experiment {exp_id}, an expectation"
     try:
@@ -285,12 +276,12 @@ def read_comparisons(path: Path = TUMOUR_EXPERIMENTS) -> list[Comparison]:
         raise InputError(f"{Path(path).name} is a file of drug regimens (tables with arms): run it with "
                          f"`rankl-net regimens --file {shlex.quote(str(path))}`; `rankl-net experiment` runs "
                          "files of [[experiments]]")
-    _known_keys(Path(path).name, raw, FILE_KEYS)
+    known_keys(Path(path).name, raw, FILE_KEYS)
     out = []
     entries = _tables(f"{Path(path).name}: experiments", raw.get("experiments", []), "{ id = \"x\", ... }")
     for i, entry in enumerate(entries, start=1):
         name = entry.get("id", f"#{i}") if isinstance(entry, dict) else f"#{i}"
-        _known_keys(f"{Path(path).name}: experiment {name}", entry, EXPERIMENT_KEYS)
+        known_keys(f"{Path(path).name}: experiment {name}", entry, EXPERIMENT_KEYS)
         exp_id = entry.get("id", f"#{i}")
         if "id" in entry and not (isinstance(exp_id, str) and EXPERIMENT_ID.fullmatch(exp_id)):
             raise InputError(f"{Path(path).name}: experiment id {exp_id!r} names its output files; use "
@@ -306,7 +297,7 @@ def read_comparisons(path: Path = TUMOUR_EXPERIMENTS) -> list[Comparison]:
             raw_conditions = _tables(f"{where}: conditions", entry["conditions"],
                                      "{ label = \"untreated\", spec = \"\" }")
             for c in raw_conditions:
-                _known_keys(f"{where}, a condition", c, CONDITION_KEYS)
+                known_keys(f"{where}, a condition", c, CONDITION_KEYS)
                 if "label" not in c:
                     raise InputError(f"{where}, a condition lacks 'label'; name each condition (label = "
                                      "\"OPG-/-\"): expectations and tables refer to it by its label")

@@ -8,7 +8,7 @@ import os
 import reprlib
 import sys
 import tomllib
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Iterable, Mapping, Sequence, Set
 from pathlib import Path
 
 import numpy as np
@@ -155,6 +155,16 @@ def is_ordered_collection(value: object) -> bool:
     """Whether ``value`` holds items in an order of its own: an iterable (a list, a tuple, a
     generator, a pandas Index or Series, a numpy array) that is not a string, a set or a dict."""
     return isinstance(value, Iterable) and not isinstance(value, str | bytes | Set | Mapping)
+
+
+def known_keys(where: str, table: object, allowed: Sequence[str]) -> None:
+    """Refuse a key of ``table`` (a table read from a TOML file) that is not in ``allowed``, with
+    the closest allowed key; ``where`` says where the table is."""
+    if not isinstance(table, dict):
+        raise InputError(f"{where}: expected a table of keys, got {table!r}")
+    for key in table:
+        if key not in allowed:
+            raise InputError(f"{where}: {unknown_name('key', key, allowed)}")
 
 
 def comma_list(text: str, what: str, item: str = "name") -> list[str]:

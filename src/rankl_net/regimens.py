@@ -34,7 +34,7 @@ import pandas as pd
 from . import paths
 from .dosing import Regimen, drugs, parse_dose, parse_duration, parse_regimen, resolve_drug
 from .engine import MAX_POINTS
-from .errors import InputError, given, read_toml, unknown_name
+from .errors import InputError, given, known_keys, read_toml, unknown_name
 from .model import Model
 
 REGIMENS_FILE = paths.EXPERIMENTS / "clinical" / "regimens.toml"
@@ -75,9 +75,7 @@ def _regimens(entry, where: str) -> list[Regimen]:
             raise InputError(f"{where}: {exc}") from None
     if not isinstance(entry, dict) or "drug" not in entry or "dose" not in entry:
         raise InputError(f"{where}: a regimen is a drug: spec or a table with drug and dose, got {entry!r}")
-    unknown = [key for key in entry if key not in REGIMEN_KEYS]
-    if unknown:
-        raise InputError(f"{where}: {unknown_name('key', unknown[0], REGIMEN_KEYS)}")
+    known_keys(where, entry, REGIMEN_KEYS)
     if not isinstance(entry["dose"], str):
         raise InputError(f"{where}: dose must be a string with its unit, such as \"120mg\" or \"1mg/kg\", "
                          f"got {given(entry['dose'])}")
@@ -136,9 +134,7 @@ def read_experiments(path: Path = REGIMENS_FILE) -> dict[str, RegimenExperiment]
                              "digit")
         if not isinstance(e, dict):
             raise InputError(f"{where}: an experiment is a table with title, end and arms, got {given(e)}")
-        for key in e:
-            if key not in EXPERIMENT_KEYS:
-                raise InputError(f"{where}: {unknown_name('key', key, EXPERIMENT_KEYS)}")
+        known_keys(where, e, EXPERIMENT_KEYS)
         missing = [key for key in EXPERIMENT_KEYS if key not in e]
         if missing:
             raise InputError(f"{where} lacks {', '.join(repr(k) for k in missing)}; an experiment has a "
