@@ -322,6 +322,10 @@ def bone(subs: dict[str, str]) -> None:
     subs["oca_apoptosis_tgfb_pct"] = fmt(100 * bh["oca_apoptosis_tgfb_share"], 3)
     subs["oca_apoptosis_intrinsic_pct"] = fmt(100 * (1 - bh["oca_apoptosis_tgfb_share"]), 3)
     subs["soluble_rankl_potency"] = fmt(bh["soluble_rankl_potency"], 3)
+    subs["formation_lag_days"] = fmt(bh["formation_lag"], 3)
+    subs["K_formation_coupling"] = fmt(bh["K_formation_coupling"], 3)
+    subs["formation_uncoupled_share"] = fmt(bh["formation_uncoupled_share"], 2)
+    subs["opg_active_osteoblast_share"] = fmt(bh["opg_active_osteoblast_share"], 2)
     subs["human_turnover_pct_yr"] = fmt(bh["resorption"] * 365.25, 3)
     subs["mouse_turnover_pct_yr"] = fmt(bm["resorption"] * 365.25, 3)
     subs["bone_reset"] = ", ".join(f"`{k}` = {v:g}" for k, v in info.reset_at_start.items())
@@ -892,6 +896,10 @@ def clinical(subs: dict[str, str]) -> None:
                                                       readouts=["ctx", "p1np"])
     subs["dmab_ctx_nadir"] = f"{-first['ctx'].min():.0f}"
     subs["dmab_p1np_nadir"] = f"{-first['p1np'].min():.0f}"
+    subs["dmab_p1np_month1"] = f"{first['p1np'][30]:.0f}"
+    by_id = table.set_index("id")["predicted"]
+    subs["dmab_p1np_month24"] = f"{by_id['dmab_p1np_month24']:.0f}"
+    subs["dmab_ctx_month24"] = f"{by_id['dmab_ctx_month24']:.0f}"
     # the early rise of P1NP after an antiresorptive (the Pivonka TGF-beta structure)
     for key, spec in (("dmab", "drug:denosumab=60mg"), ("zol5", "drug:zoledronate=5mg")):
         early = rankl_net.load_model("clinical").simulate(spec, end=28, points=113, readouts=["p1np"])
@@ -909,6 +917,15 @@ def clinical(subs: dict[str, str]) -> None:
     oc_max = 100 * off["osteoclasts"].max() / stop.engine.baseline["osteoclasts"]
     subs["dmab_stop_oc_max_pct"] = f"{oc_max:.0f}"
     subs["dmab_stop_ctx_max"] = f"{off['ctx'].max():.0f}"
+    subs["dmab_stop_ctx_max_day"] = f"{off['ctx'].idxmax():.0f}"
+    subs["dmab_stop_ctx_max_months"] = f"{(off['ctx'].idxmax() - 730.0) / 30.4375:.0f}"
+    continued = stop.final("drug:denosumab=60mg/6mo", end=1095, readouts=["bone_volume"])
+    subs["dmab_bv_3y"] = f"{continued['bone_volume'] - 100:.0f}"
+    subs["bmd_lumbar_spine_response"] = fmt(stop.engine.baseline["bmd_lumbar_spine_response"], 2)
+    # cathepsin K inhibition keeps the osteoclasts, and with them formation
+    odn = stop.final("drug:odanacatib=50mg/7d", end=365, readouts=["ctx", "p1np"])
+    subs["odn_ctx_1y"] = f"{odn['ctx']:.0f}"
+    subs["odn_p1np_1y"] = f"{odn['p1np']:.0f}"
     subs["dmab_stop_bv_pct"] = f"{course.loc[730.0, 'bone_volume']:.0f}"
     subs["dmab_stop_bmd_2y"] = f"{course.loc[730.0, 'bmd_lumbar_spine']:.1f}"
     subs["dmab_stop_bmd_3y"] = f"{course.loc[1095.0, 'bmd_lumbar_spine']:.1f}"

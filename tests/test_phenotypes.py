@@ -102,3 +102,14 @@ def test_exogenous_soluble_rankl_is_the_concentration_it_reaches_on_its_own(cont
     assert alone["rankl_free"] == pytest.approx(50.0, rel=1e-6)
     more = bone.final("set:srankl_exogenous=50", end=84, readouts=["osteoclasts"])
     assert more["osteoclasts"] > 1.2 * bone.engine.baseline["osteoclasts"]
+
+
+def test_osteoclast_poor_osteopetrosis_forms_less_bone_than_osteoclast_rich():
+    """Formation follows the osteoclasts that erode bone: it falls where they are absent
+    (c-Fos-/-, RANKL-/-) and is kept where they are present but cannot degrade collagen
+    (cathepsin K-/-; Pennypacker 2009 Bone 44:199 reports raised formation)."""
+    mouse = rankl_net.Model("bone", context="mouse")
+    p1np = {spec: mouse.final(spec, end=84, readouts=["p1np"])["p1np"]
+            for spec in ("ko:FOS", "ko:RANKL", "ko:CTSK")}
+    assert p1np["ko:FOS"] < -20 and p1np["ko:RANKL"] < -20
+    assert p1np["ko:CTSK"] > -5

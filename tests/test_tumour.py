@@ -56,8 +56,11 @@ def test_without_tumour_knockout_phenotypes_are_those_of_bone(bone_mouse, tumour
     # hundred times the relative tolerance (1e-8) of each readout's largest value over the run
     # (ctx and p1np are changes from the baseline that cross zero), and a hundred times the
     # absolute tolerance near zero (1e-12 of the baseline value, as the engine sets it per
-    # state, no less than 1e-12; OPG after its knockout is such a zero)
-    scale = [1.0, *(max(abs(bone_mouse.engine.baseline[r]), 1.0) for r in SHARED)]
+    # state, no less than 1e-12; OPG after its knockout is such a zero; for a percent change,
+    # 1e-12 of the whole, 100 %, as exchange.cross_check measures it: at the baseline ctx and
+    # p1np are round-off that the two models drift through differently)
+    percent = {"ctx", "p1np"}
+    scale = [1.0, *(100.0 if r in percent else max(abs(bone_mouse.engine.baseline[r]), 1.0) for r in SHARED)]
     atol = 100 * bone_mouse.engine.absolute_tolerance * np.array(scale)
     off = np.abs(b.to_numpy() - a.to_numpy()) > 1e-6 * np.abs(a.to_numpy()).max(axis=0) + atol
     assert not off.any(), f"bone {a.to_numpy()[off]} vs bone_tumour {b.to_numpy()[off]}"
@@ -174,7 +177,7 @@ def test_free_opg_protects_tumour_cells_from_trail(tumour_mouse):
     r = ["tumour_apoptosis", "trail", "opg_free"]
     trail = "set:trail_basal_production=20"
     normal = _final(tumour_mouse, trail, end=28, readouts=r)
-    more_opg = _final(tumour_mouse, trail + "+oe:OPG=20", end=28, readouts=r)
+    more_opg = _final(tumour_mouse, trail + "+oe:OPG=40", end=28, readouts=r)
     assert more_opg["opg_free"] >= 10 * normal["opg_free"]
     assert more_opg["tumour_apoptosis"] <= 0.9 * normal["tumour_apoptosis"]
 
