@@ -363,12 +363,14 @@ def test_formation_follows_resorption_down_more_slowly_and_less_far(clinical):
 
 def test_after_denosumab_stops_formation_returns_after_resorption(clinical):
     """Bone 2011 (J Clin Endocrinol Metab 96:972): CTX rises above baseline within 3 months of the
-    end of treatment, P1NP later; the model's P1NP reaches baseline at least a month after CTX."""
+    end of treatment, P1NP later; when CTX is back, P1NP is still well below baseline, and it
+    reaches baseline at least a month later."""
     off = clinical.simulate("drug:denosumab=60mg/6mo*4", end=1095, points=1096,
                             readouts=["ctx", "p1np"]).set_index("time").loc[730.0:]
     ctx_back = off.index[off["ctx"] > 0][0]
     p1np_back = off.index[off["p1np"] > -1][0]
     assert ctx_back <= 730 + 91
+    assert off.loc[ctx_back, "p1np"] < -25
     assert p1np_back >= ctx_back + 30
 
 

@@ -177,6 +177,7 @@ def test_free_opg_protects_tumour_cells_from_trail(tumour_mouse):
     r = ["tumour_apoptosis", "trail", "opg_free"]
     trail = "set:trail_basal_production=20"
     normal = _final(tumour_mouse, trail, end=28, readouts=r)
+    # fortyfold: the osteoblasts, and the part of OPG they make, fall as OPG removes osteoclasts
     more_opg = _final(tumour_mouse, trail + "+oe:OPG=40", end=28, readouts=r)
     assert more_opg["opg_free"] >= 10 * normal["opg_free"]
     assert more_opg["tumour_apoptosis"] <= 0.9 * normal["tumour_apoptosis"]

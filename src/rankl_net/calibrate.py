@@ -8,8 +8,9 @@ are written to ``models/antimony/generated/bone_baseline.ant`` and must be recom
 the model changes (``make calibrate``); a test fails when they are stale.
 
 ``tgfb_activation_oca_ref`` is the TGF-beta activation of osteoclast apoptosis at baseline, so
-``k_oca_apoptosis`` is the baseline apoptosis rate. It feeds back on the steady state, so the
-references are found by fixed-point iteration. ``oca_rank_occupancy_ref`` is the RANK occupancy of
+``k_oca_apoptosis`` is the baseline apoptosis rate. The references feed back on the steady
+state (osteoclast apoptosis, OPG synthesis, the eroded surface), so they are found by
+fixed-point iteration. ``oca_rank_occupancy_ref`` is the RANK occupancy of
 mature osteoclasts at baseline, so their resorptive activity is 1 there.
 """
 
