@@ -130,11 +130,12 @@ def test_perturbed_blocks_left_out_of_order_each_undo_their_own(bone_mouse):
     assert bone_mouse.active_spec == "inh:CTSK=0.5"
     inner.__exit__(None, None, None)
     assert bone_mouse.active_spec == ""
-    with bone_mouse.perturbed(knockout), bone_mouse.perturbed(knockout):
+    with pytest.warns(rankl_net.RedundantPerturbationWarning), bone_mouse.perturbed(knockout), \
+            bone_mouse.perturbed(knockout):
         pass
     assert bone_mouse.active_spec == ""
     with bone_mouse.perturbed(knockout):
-        with bone_mouse.perturbed(knockout):
+        with pytest.warns(rankl_net.RedundantPerturbationWarning), bone_mouse.perturbed(knockout):
             assert bone_mouse.active_spec == "ko:OPG+ko:OPG"
         assert bone_mouse.active_spec == "ko:OPG"
 

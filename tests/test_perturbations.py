@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from rankl_net import (
     Knockout,
     Overexpression,
     Preset,
+    RedundantPerturbationWarning,
     SetValue,
     load_model,
     parse_spec,
@@ -304,6 +306,24 @@ def test_parts_that_act_again_when_repeated_are_kept(bone_mouse):
     assert len(parse_spec("kd:OPG=0.5+kd:OPG=0.5+oe:RANK=2+oe:RANK=2+inh:P38=0.5+inh:P38=0.5")) == 6
     assert len(parse_spec("drug:denosumab=60mg@1d+drug:denosumab=60mg@1d")) == 2
     assert len(parse_spec("set:pth=2@10-20+set:pth=2@10-30+set:pth=3@10-20")) == 3
-    with bone_mouse.perturbed("ko:CTSK") as m:
+    with bone_mouse.perturbed("ko:CTSK") as m, pytest.warns(RedundantPerturbationWarning):
         assert m.final("ko:CTSK", end=1, readouts=["osteoclasts"]).equals(
             bone_mouse.final(end=1, readouts=["osteoclasts"]))
+
+
+def test_a_part_an_enclosing_block_applies_is_noted_at_the_users_line(bone_mouse):
+    """A knockout, set: or preset that a perturbed() block applies already, given again (under
+    another name of its node, or by a nested block), changes nothing: a note names the user's
+    line, as a screen notes a condition that repeats its background. Other parts are not noted."""
+    with bone_mouse.perturbed("ko:OPG", "set:pth=4"):
+        note = "applies ko:OPG already: ko:Tnfrsf11b"
+        with pytest.warns(RedundantPerturbationWarning, match=note) as caught:
+            bone_mouse.final("ko:Tnfrsf11b", end=1, readouts=["osteoclasts"])
+        assert caught[0].filename == __file__
+        with pytest.warns(RedundantPerturbationWarning, match=r"applies set:pth=4 already") as caught:
+            with bone_mouse.perturbed("set:pth=4"):
+                pass
+        assert caught[0].filename == __file__
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            bone_mouse.final("set:pth=5", "kd:OPG=0.5", "ko:RANK", end=1, readouts=["osteoclasts"])

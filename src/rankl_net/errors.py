@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import numbers
 import os
@@ -59,12 +60,15 @@ def user_stacklevel() -> int:
     """The ``stacklevel`` at which ``warnings.warn``, called by the caller of this function, names
     the first frame outside rankl-net: the user's call, however deep in the package it warns."""
     frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_FOLDER):
+    while frame is not None and (frame.f_code.co_filename.startswith(_PACKAGE_FOLDER)
+                                 or frame.f_code.co_filename == _CONTEXTLIB):
         frame, level = frame.f_back, level + 1
     return level
 
 
 _PACKAGE_FOLDER = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# a `with model.perturbed(...)` enters through contextlib: the user's line is the one beyond it
+_CONTEXTLIB = contextlib.__file__
 
 
 class PreequilibrationError(SimulationError):

@@ -20,10 +20,12 @@ import pandas as pd
 from .catalog import ModelInfo, get_model
 from .dosing import parse_time
 from .engine import Engine, build, load
-from .errors import DosesAfterEndWarning, InputError, name_list
+from .errors import DosesAfterEndWarning, InputError, RedundantPerturbationWarning, name_list, user_stacklevel
 from .perturbations import (
+    ONCE_KINDS,
     Perturbation,
     as_perturbations,
+    canonical_part,
     check_no_repeats,
     condition_spec,
     doses_after_end,
@@ -92,7 +94,25 @@ class Model:
         # the enclosing perturbed() blocks' are beneath them, as a screen's background
         given = out[active:]
         check_no_repeats(given, condition_spec(given))
+        self._note_repeats_of_blocks(out[:active], given)
         return out
+
+    def _note_repeats_of_blocks(self, active: list[Perturbation], given: list[Perturbation]) -> None:
+        """Warn once for each knockout, ``set:`` or preset of ``given`` that an enclosing
+        :meth:`perturbed` block applies already (under any of its node's names): it changes nothing
+        more there, as a screen condition that repeats its background does not."""
+        def canonical(p: Perturbation) -> Perturbation:
+            try:
+                return canonical_part(p, self.engine)
+            except InputError:  # not a node or preset of the model: to_changes says so
+                return p
+
+        applied = {canonical(p) for p in active if isinstance(p, ONCE_KINDS)}
+        for p in given:
+            if isinstance(p, ONCE_KINDS) and canonical(p) in applied:
+                warnings.warn(f"an enclosing perturbed() block applies {canonical(p).spec} already: "
+                              f"{p.spec} here changes nothing more", RedundantPerturbationWarning,
+                              stacklevel=user_stacklevel())
 
     def _misplaced(self, arg) -> str:
         """A hint when a positional argument is an end time or readouts given without their

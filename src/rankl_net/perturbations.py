@@ -243,6 +243,17 @@ def repeated_part(perturbations: Iterable[Perturbation]) -> Perturbation | None:
     return None
 
 
+def canonical_part(p: Perturbation, engine: Engine) -> Perturbation:
+    """``p`` as a condition's canonical spec names it: a node by its id (``ko:Tnfrsf11b`` is
+    ``ko:OPG``), a preset by its catalog name (``preset:Breast`` is ``preset:breast``); any other
+    perturbation as it is. Raises InputError for a node or preset the model does not have."""
+    if hasattr(p, "node"):
+        return replace(p, node=resolve_node(p.node, engine).node)
+    if isinstance(p, Preset):
+        return replace(p, name=resolve_preset(p, engine))
+    return p
+
+
 def check_no_repeats(perturbations: Iterable[Perturbation], whole: str) -> None:
     """Refuse a condition (``whole``, its spec as given) that gives a knockout, ``set:`` or preset
     twice (:func:`repeated_part`): the copy changes nothing, and is most likely a typing error

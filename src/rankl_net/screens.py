@@ -76,14 +76,13 @@ from .paths import FILE_FORMAT_SUFFIXES
 from .perturbations import (
     ONCE_KINDS,
     Perturbation,
-    Preset,
+    canonical_part,
     condition_spec,
     doses_after_end,
     nodes_for,
     parse_spec,
     repeated_part,
     resolve_node,
-    resolve_preset,
     to_changes,
 )
 from .sbml_files import (
@@ -284,11 +283,9 @@ def _canonical_part(spec: ScreenSpec, engine, p: Perturbation) -> Perturbation:
     """``p`` named as a condition's spec and id name it: a node by its id (ko:Tnfrsf11b is
     ko:OPG), a preset by its catalog name (preset:Breast is preset:breast). On a file, species
     ids stay as they are, and the nodes of a shipped model's file go by their ids."""
-    if hasattr(p, "node") and (not spec.is_file or is_node(p.node, engine)):
-        return replace(p, node=resolve_node(p.node, engine).node)
-    if isinstance(p, Preset) and not spec.is_file:
-        return replace(p, name=resolve_preset(p, engine))
-    return p
+    if spec.is_file and not (hasattr(p, "node") and is_node(p.node, engine)):
+        return p
+    return canonical_part(p, engine)
 
 
 def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], list[tuple], str]:
