@@ -33,7 +33,9 @@ def conditions(model: str, eng) -> list[tuple[object, float]]:
     knockouts = screens.knockout_conditions(model, "all", context=info.default_context)
     runs = [(to_changes(parse_spec(s), eng), info.default_end)
             for s in knockouts + [f"preset:{p}" for p in info.presets]]
-    if all(d.dose_species in eng.species_ids for d in drugs().values()):
+    # the regimen experiments are human regimens (`rankl-net regimens` runs them on clinical,
+    # human): in a mouse context their doses would be hundreds of times those studied
+    if info.default_context == "human" and all(d.dose_species in eng.species_ids for d in drugs().values()):
         runs += [(to_changes(list(arm), eng), experiment.end)
                  for experiment in read_experiments().values() for arm in experiment.arms.values() if arm]
     return runs

@@ -100,7 +100,7 @@ class Model:
     def _note_repeats_of_blocks(self, active: list[Perturbation], given: list[Perturbation]) -> None:
         """Warn once for each knockout, ``set:`` or preset of ``given`` that an enclosing
         :meth:`perturbed` block applies already (under any of its node's names): it changes nothing
-        more there, as a screen condition that repeats its background does not."""
+        more there; a screen notes a condition that repeats its background in the same way."""
         def canonical(p: Perturbation) -> Perturbation:
             try:
                 return canonical_part(p, self.engine)
