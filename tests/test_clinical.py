@@ -484,6 +484,11 @@ def test_a_regimen_file_of_ones_own_runs_with_file(tmp_path):
     ("a = 5\n", "r.toml [a]: an experiment is a table with title, end and arms, got int 5"),
     ("# nothing yet\n", "defines no regimen experiment"),
     ('[a\n', "not valid TOML"),
+    # the endogenous protein points to the drug that is a form of it, as in a spec
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = [{ drug = "osteoprotegerin", dose = "3mg/kg" }]\n',
+     "[a] arm 'x': unknown drug 'osteoprotegerin': it names the endogenous protein, the node OPG"),
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = ["drug:Tnfrsf11b=3mg/kg"]\n',
+     "unknown drug 'Tnfrsf11b': it names the endogenous protein, the node OPG"),
 ])
 def test_a_regimen_file_is_checked_whole(tmp_path, text, message):
     """Each of these was a Python traceback, or was run with a key or value left aside."""

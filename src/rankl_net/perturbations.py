@@ -270,11 +270,17 @@ def _node_names() -> dict[str, tuple[str, ...]]:
     return {row["node"]: tuple(a for a in row["aliases"].split(",") if a) for row in node_table()}
 
 
+def check_drug_name(name: str) -> None:
+    """Raise InputError for an unknown drug ``name``, saying so when it names the protein a drug
+    is a form of ('osteoprotegerin': opg_fc) under any of its node's names."""
+    resolve_drug(name, _node_names())
+
+
 def _parse_one(part: str, whole: str) -> Perturbation:
     if part.startswith("drug:"):
         name = part[len("drug:"):].partition("=")[0].strip()
-        if name:  # an unknown drug that names a protein a drug is a form of ('osteoprotegerin') is said so
-            resolve_drug(name, _node_names())
+        if name:
+            check_drug_name(name)
         return parse_regimen(part)
     m = _SPEC.match(part)
     if not m:

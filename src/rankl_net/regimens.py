@@ -36,6 +36,7 @@ from .dosing import Regimen, drugs, parse_dose, parse_duration, parse_regimen, r
 from .engine import MAX_POINTS
 from .errors import InputError, given, known_keys, read_toml, unknown_name
 from .model import Model
+from .perturbations import check_drug_name
 
 REGIMENS_FILE = paths.EXPERIMENTS / "clinical" / "regimens.toml"
 # after the serum concentration of every drug (`serum_readouts`): turnover markers and bone density
@@ -70,6 +71,9 @@ def _regimens(entry, where: str) -> list[Regimen]:
     """A regimen entry: a ``drug:`` spec or a table {drug, dose, every, count, start, at}."""
     if isinstance(entry, str):
         try:
+            name = entry.strip().removeprefix("drug:").partition("=")[0].strip()
+            if entry.strip().startswith("drug:") and name:
+                check_drug_name(name)
             return [parse_regimen(entry)]
         except InputError as exc:
             raise InputError(f"{where}: {exc}") from None
@@ -80,6 +84,8 @@ def _regimens(entry, where: str) -> list[Regimen]:
         raise InputError(f"{where}: dose must be a string with its unit, such as \"120mg\" or \"1mg/kg\", "
                          f"got {given(entry['dose'])}")
     try:
+        if isinstance(entry["drug"], str):
+            check_drug_name(entry["drug"])
         dose, per_kg = parse_dose(entry["dose"])
         if "at" in entry:
             repeated = [key for key in ("every", "count", "start") if key in entry]
