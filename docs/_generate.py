@@ -911,17 +911,15 @@ def clinical(subs: dict[str, str]) -> None:
     # stopping denosumab after 2 years: where the rebound of resorption comes from
     stop = rankl_net.load_model("clinical")
     course = stop.simulate("drug:denosumab=60mg/6mo*4", end=1095, points=1096,
-                           readouts=["ctx", "osteoclasts", "osteoclastic_activity", "bone_volume",
-                                     "bmd_lumbar_spine"])
+                           readouts=["ctx", "osteoclastic_activity", "bone_volume", "bmd_lumbar_spine"])
     course = course.set_index("time")
     off = course.loc[730.0:]
-    oc_max = 100 * off["osteoclasts"].max() / stop.engine.baseline["osteoclasts"]
-    subs["dmab_stop_oc_max_pct"] = f"{oc_max:.0f}"
-    subs["dmab_stop_ctx_max"] = f"{off['ctx'].max():.0f}"
-    subs["dmab_stop_ctx_max_day"] = f"{off['ctx'].idxmax():.0f}"
-    subs["dmab_stop_activity_peak_pct"] = f"{100 * off['osteoclastic_activity'][off['ctx'].idxmax()]:.0f}"
-    subs["dmab_stop_bv_peak"] = f"{off['bone_volume'][off['ctx'].idxmax()]:.0f}"
-    subs["dmab_stop_ctx_max_months"] = f"{(off['ctx'].idxmax() - 730.0) / 30.4375:.0f}"
+    peak = off["ctx"].idxmax()
+    subs["dmab_stop_ctx_max"] = f"{off['ctx'][peak]:.0f}"
+    subs["dmab_stop_ctx_max_day"] = f"{peak:.0f}"
+    subs["dmab_stop_activity_peak_pct"] = f"{100 * off['osteoclastic_activity'][peak]:.0f}"
+    subs["dmab_stop_bv_peak"] = f"{off['bone_volume'][peak]:.0f}"
+    subs["dmab_stop_ctx_max_months"] = f"{(peak - 730.0) / 30.4375:.0f}"
     continued = stop.final("drug:denosumab=60mg/6mo", end=1095, readouts=["bone_volume"])
     subs["dmab_bv_3y"] = f"{continued['bone_volume'] - 100:.0f}"
     subs["bmd_lumbar_spine_response"] = fmt(stop.engine.baseline["bmd_lumbar_spine_response"], 2)
@@ -929,7 +927,6 @@ def clinical(subs: dict[str, str]) -> None:
     odn = stop.final("drug:odanacatib=50mg/7d", end=365, readouts=["ctx", "p1np"])
     subs["odn_ctx_1y"] = f"{odn['ctx']:.0f}"
     subs["odn_p1np_1y"] = f"{round(odn['p1np'])}"  # (round: no "-0" for -1e-7)
-    subs["dmab_stop_bv_pct"] = f"{course.loc[730.0, 'bone_volume']:.0f}"
     subs["dmab_stop_bmd_2y"] = f"{course.loc[730.0, 'bmd_lumbar_spine']:.1f}"
     subs["dmab_stop_bmd_3y"] = f"{course.loc[1095.0, 'bmd_lumbar_spine']:.1f}"
     # one zoledronic acid infusion over years
