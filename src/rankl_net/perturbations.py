@@ -276,11 +276,18 @@ def check_drug_name(name: str) -> None:
     resolve_drug(name, _node_names())
 
 
-def _parse_one(part: str, whole: str) -> Perturbation:
-    if part.startswith("drug:"):
-        name = part[len("drug:"):].partition("=")[0].strip()
+def check_drug_spec(spec: str) -> None:
+    """:func:`check_drug_name` for the drug a ``drug:NAME=...`` spec names (a spec of another
+    kind, or without a name, is left to its parser)."""
+    if spec.startswith("drug:"):
+        name = spec[len("drug:"):].partition("=")[0].strip()
         if name:
             check_drug_name(name)
+
+
+def _parse_one(part: str, whole: str) -> Perturbation:
+    if part.startswith("drug:"):
+        check_drug_spec(part)
         return parse_regimen(part)
     m = _SPEC.match(part)
     if not m:

@@ -36,7 +36,7 @@ from .dosing import Regimen, drugs, parse_dose, parse_duration, parse_regimen, r
 from .engine import MAX_POINTS
 from .errors import InputError, given, known_keys, read_toml, unknown_name
 from .model import Model
-from .perturbations import check_drug_name
+from .perturbations import check_drug_name, check_drug_spec
 
 REGIMENS_FILE = paths.EXPERIMENTS / "clinical" / "regimens.toml"
 # after the serum concentration of every drug (`serum_readouts`): turnover markers and bone density
@@ -71,9 +71,7 @@ def _regimens(entry, where: str) -> list[Regimen]:
     """A regimen entry: a ``drug:`` spec or a table {drug, dose, every, count, start, at}."""
     if isinstance(entry, str):
         try:
-            name = entry.strip().removeprefix("drug:").partition("=")[0].strip()
-            if entry.strip().startswith("drug:") and name:
-                check_drug_name(name)
+            check_drug_spec(entry.strip())
             return [parse_regimen(entry)]
         except InputError as exc:
             raise InputError(f"{where}: {exc}") from None
