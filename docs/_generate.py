@@ -325,6 +325,13 @@ def bone(subs: dict[str, str]) -> None:
     subs["formation_lag_days"] = fmt(bh["formation_lag"], 3)
     subs["K_formation_coupling"] = fmt(bh["K_formation_coupling"], 3)
     subs["formation_uncoupled_share"] = fmt(bh["formation_uncoupled_share"], 2)
+    subs["formation_uncoupled_share_mouse"] = fmt(bm["formation_uncoupled_share"], 2)
+    subs["p1np_background_pct"] = fmt(100 * bh["p1np_background"], 2)
+    subs["osteomorph_ratio"] = fmt(bh["osteomorph_ratio"], 3)
+    subs["osteomorph_fusion_days"] = fmt(1 / bh["k_osteomorph_fusion"], 3)
+    subs["osteomorph_lifespan_days"] = fmt(1 / bh["k_osteomorph_death"], 2)
+    subs["K_osteomorph_fusion"] = fmt(bh["K_osteomorph_fusion"], 3)
+    subs["n_osteomorph_fusion"] = fmt(bh["n_osteomorph_fusion"], 3)
     subs["opg_active_osteoblast_share"] = fmt(bh["opg_active_osteoblast_share"], 2)
     subs["human_turnover_pct_yr"] = fmt(bh["resorption"] * 365.25, 3)
     subs["mouse_turnover_pct_yr"] = fmt(bm["resorption"] * 365.25, 3)
@@ -911,18 +918,34 @@ def clinical(subs: dict[str, str]) -> None:
     # stopping denosumab after 2 years: where the rebound of resorption comes from
     stop = rankl_net.load_model("clinical")
     course = stop.simulate("drug:denosumab=60mg/6mo*4", end=1095, points=1096,
-                           readouts=["ctx", "osteoclastic_activity", "bone_volume", "bmd_lumbar_spine"])
+                           readouts=["ctx", "bone_volume", "bmd_lumbar_spine",
+                                     "osteoclasts", "osteomorphs", "mineral_density", "p1np"])
     course = course.set_index("time")
     off = course.loc[730.0:]
     peak = off["ctx"].idxmax()
     subs["dmab_stop_ctx_max"] = f"{off['ctx'][peak]:.0f}"
     subs["dmab_stop_ctx_max_day"] = f"{peak:.0f}"
-    subs["dmab_stop_activity_peak_pct"] = f"{100 * off['osteoclastic_activity'][peak]:.0f}"
-    subs["dmab_stop_bv_peak"] = f"{off['bone_volume'][peak]:.0f}"
     subs["dmab_stop_ctx_max_months"] = f"{(peak - 730.0) / 30.4375:.0f}"
-    continued = stop.final("drug:denosumab=60mg/6mo", end=1095, readouts=["bone_volume"])
-    subs["dmab_bv_3y"] = f"{continued['bone_volume'] - 100:.0f}"
+    oc0 = course["osteoclasts"].iloc[0]
+    subs["dmab_stop_oc_peak_pct"] = f"{100 * off['osteoclasts'].max() / oc0:.0f}"
+    on = course.loc[:730.0]
+    # osteomorphs per osteoclast, relative to baseline, before the fourth dose's interval ends
+    ratio = (on["osteomorphs"] / on["osteoclasts"]) / (course["osteomorphs"].iloc[0] / oc0)
+    subs["dmab_osteomorph_ratio_month24"] = f"{ratio.loc[730.0]:.1f}"
+    subs["dmab_stop_p1np_max"] = f"{off['p1np'].max():.0f}"
+    after_peak = off.loc[peak:]
+    subs["dmab_stop_ctx_back_months"] = f"{(after_peak.index[after_peak['ctx'] < 5][0] - peak) / 30.4375:.0f}"
+    subs["dmab_stop_bmd_2mo"] = f"{course.loc[790.0, 'bmd_lumbar_spine']:.1f}"
+    subs["dmab_stop_bv_2y"] = f"{course.loc[730.0, 'bone_volume'] - 100:.1f}"
+    subs["dmab_stop_mineral_2y"] = f"{100 * (course.loc[730.0, 'mineral_density'] - 1):.1f}"
+    continued = stop.final("drug:denosumab=60mg/6mo", end=1095, readouts=["bone_volume", "mineral_density"])
+    subs["dmab_bv_3y"] = f"{continued['bone_volume'] - 100:.1f}"
+    subs["dmab_mineral_3y"] = f"{100 * (continued['mineral_density'] - 1):.1f}"
     subs["bmd_lumbar_spine_response"] = fmt(stop.engine.baseline["bmd_lumbar_spine_response"], 2)
+    subs["bmd_total_hip_response"] = fmt(stop.engine.baseline["bmd_total_hip_response"], 2)
+    subs["mineral_new_pct"] = fmt(100 * stop.engine.baseline["mineral_new"], 2)
+    k_secondary = stop.engine.baseline["k_secondary_mineralisation"]
+    subs["secondary_mineralisation_years"] = fmt(1 / k_secondary / 365.25, 2)
     # cathepsin K inhibition keeps the osteoclasts, and with them formation
     odn = stop.final("drug:odanacatib=50mg/7d", end=365, readouts=["ctx", "p1np"])
     subs["odn_ctx_1y"] = f"{odn['ctx']:.0f}"
@@ -936,6 +959,11 @@ def clinical(subs: dict[str, str]) -> None:
     subs["zol5_ctx_month36"] = f"{zol5.loc[1095.0]:.0f}"
     zol4 = zol.final("drug:zoledronate=4mg", end=365, readouts=["bmd_lumbar_spine"])["bmd_lumbar_spine"]
     subs["zol4_bmd_spine_1y"] = f"{zol4:.1f}"
+    # pamidronate wears off within months, leaving the osteomorphs that piled up to refuse
+    pam = zol.simulate("drug:pamidronate=90mg", end=365, points=366, readouts=["ctx"])
+    pam = pam.set_index("time")["ctx"]
+    subs["pam_ctx_overshoot"] = f"{pam.max():.0f}"
+    subs["pam_ctx_overshoot_day"] = f"{pam.idxmax():.0f}"
 
     # regimen experiments: one figure each, listed on the page of every drug they dose
     figures: dict[str, list[str]] = {d: [] for d in drugs}

@@ -374,6 +374,38 @@ def test_after_denosumab_stops_formation_returns_after_resorption(clinical):
     assert p1np_back >= ctx_back + 30
 
 
+def test_osteomorphs_pile_up_under_denosumab_and_refuse_when_it_stops(clinical):
+    """McDonald 2021 (Cell 184:1330): under RANKL inhibition osteoclasts' daughter cells stop
+    refusing and accumulate; when RANKL returns they refuse, and the osteoclasts overshoot."""
+    course = clinical.simulate("drug:denosumab=60mg/6mo*4", end=1095, points=1096,
+                               readouts=["osteoclasts", "osteomorphs"])
+    per_osteoclast = course["osteomorphs"] / course["osteoclasts"]
+    assert per_osteoclast[730] > 1.5 * per_osteoclast[0]
+    assert course["osteoclasts"][730:].max() > 1.15 * course["osteoclasts"][0]
+
+
+def test_bone_gained_on_denosumab_is_lost_within_a_year_of_stopping(clinical):
+    """The BMD gained in 2 years of denosumab is mostly lost in the year after the last dose's
+    interval ends (Bone 2011 J Clin Endocrinol Metab 96:972), as remodelling returns above
+    baseline and young, less mineralised bone replaces old bone; bone volume itself rises by
+    refilling the remodelling space, not by tens of percent."""
+    course = clinical.simulate("drug:denosumab=60mg/6mo*4", end=1095, points=1096,
+                               readouts=["bmd_lumbar_spine", "bone_volume", "mineral_density"])
+    assert course["bmd_lumbar_spine"][1095] < 0.4 * course["bmd_lumbar_spine"][730]
+    assert course["bone_volume"].max() < 110
+    assert course["mineral_density"][1095] < course["mineral_density"][730]
+
+
+def test_bone_density_keeps_rising_on_denosumab(clinical):
+    """BMD rises year after year on denosumab (FREEDOM: +9.2 % at 3 years after +4.2 % at 1 year):
+    with remodelling slowed the bone grows older and more mineralised (secondary mineralisation),
+    and formation that does not follow erosion keeps adding bone."""
+    on = clinical.simulate("drug:denosumab=60mg/6mo", end=1826.25, points=6,
+                           readouts=["bmd_lumbar_spine", "mineral_density"])
+    assert (on["bmd_lumbar_spine"].diff().iloc[1:] > 0.5).all()
+    assert on["mineral_density"].iloc[-1] > 1.02
+
+
 def test_cathepsin_k_inhibition_keeps_formation_where_other_antiresorptives_lower_it(clinical):
     """Osteoclasts stay under a cathepsin K inhibitor and still erode, so formation is kept
     (formation markers fall much less than resorption markers under odanacatib: Eisman 2011

@@ -1097,9 +1097,9 @@ def test_a_dose_series_named_by_a_gene_symbol_has_its_levels(tmp_path):
 
 
 def test_a_percent_change_under_a_drug_background_is_fitted_in_its_unit(tmp_path):
-    """A year after one dose of denosumab CTX is above baseline (+8 %); cathepsin K inhibition
-    takes it far below: the fit is of the change in percent, not a fraction of +8 %."""
-    out = subprocess.run(_cli("dose-response", "clinical", "-p", "drug:denosumab=60mg",
+    """Eight months after one dose of denosumab CTX is above baseline (the rebound); cathepsin K
+    inhibition takes it far below: the fit is of the change in percent, not a fraction of it."""
+    out = subprocess.run(_cli("dose-response", "clinical", "-p", "drug:denosumab=60mg", "--end", "240",
                               "--perturb", "inh:CTSK", "--levels", "0:1:5", "--readouts", "ctx",
                               "--out", str(tmp_path / "d.csv")),
                          capture_output=True, text=True, timeout=120)

@@ -16,7 +16,10 @@ after which the models are rebuilt (``rankl-net build``).
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,8 +35,11 @@ FIT_SPEC = paths.EXPERIMENTS / "fits" / "clinical.toml"
 DEFAULT_FILE = "clinical_fit.ant"
 SIGNIFICANT_DIGITS = 6
 # a pass over the groups that moves no value by more than this (relative) ends the fit
-CONVERGED = 1e-4
+CONVERGED = 1e-3
 MAX_PASSES = 8
+# forward-difference step of the Jacobian: this fraction of the (log-)parameter, or this
+# absolute step where the parameter is smaller than 1
+DIFF_STEP = 1e-4
 
 
 @dataclass(frozen=True)
@@ -111,8 +117,53 @@ def _fit_group(group: FitGroup, targets: list, values: dict[str, float], model: 
     lb = np.array([to_x(p, p.lower) for p in ps])
     ub = np.array([to_x(p, p.upper) for p in ps])
     x0 = np.clip([to_x(p, values[p.id]) for p in ps], lb, ub)
-    sol = least_squares(residuals, x0, bounds=(lb, ub), x_scale="jac", diff_step=1e-4)
+    jacobian = _ParallelJacobian(residuals, ub)
+    sol = least_squares(jacobian.residuals, x0, jac=jacobian, bounds=(lb, ub), x_scale="jac")
     return {k: float(f"{v:.{SIGNIFICANT_DIGITS}g}") for k, v in from_x(sol.x).items()}, sol
+
+
+# the residual function the forked workers of _ParallelJacobian evaluate
+_WORKER_RESIDUALS: Callable[[np.ndarray], np.ndarray] | None = None
+
+
+def _worker_residuals(x: np.ndarray) -> np.ndarray:
+    assert _WORKER_RESIDUALS is not None
+    return _WORKER_RESIDUALS(x)
+
+
+class _ParallelJacobian:
+    """Forward-difference Jacobian of ``residuals``, its columns computed on every core (forked
+    workers, each with the compiled model). Each column is one simulation of the group's facts,
+    so the result does not depend on the number of workers; a step that would leave the bounds
+    is taken backwards."""
+
+    def __init__(self, residuals: Callable[[np.ndarray], np.ndarray], ub: np.ndarray):
+        self._residuals, self._ub = residuals, ub
+        self._last: tuple[bytes, np.ndarray] | None = None
+
+    def residuals(self, x: np.ndarray) -> np.ndarray:
+        key = np.asarray(x, dtype=float).tobytes()
+        if self._last is None or self._last[0] != key:
+            self._last = (key, self._residuals(x))
+        return self._last[1]
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        global _WORKER_RESIDUALS
+        f0 = self.residuals(x)
+        steps = DIFF_STEP * np.maximum(1.0, np.abs(x))
+        steps = np.where(x + steps > self._ub, -steps, steps)
+        points = [x + np.eye(len(x))[i] * steps[i] for i in range(len(x))]
+        workers = min(len(points), os.cpu_count() or 1)
+        if workers > 1:
+            _WORKER_RESIDUALS = self._residuals
+            try:
+                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                    columns = pool.map(_worker_residuals, points)
+            finally:
+                _WORKER_RESIDUALS = None
+        else:
+            columns = [self._residuals(p) for p in points]
+        return np.column_stack([(c - f0) / h for c, h in zip(columns, steps, strict=True)])
 
 
 def render(values: dict[str, float], path: Path = FIT_SPEC) -> dict[str, str]:
