@@ -159,11 +159,16 @@ def test_a_drug_not_modelled_is_not_taken_for_one_that_is(name):
     [("osteoprotegerin", "OPG", "opg_fc"), ("OPG", "OPG", "opg_fc"), ("Tnfrsf11b", "OPG", "opg_fc"),
      ("RANK", "RANK", "rank_fc")],
 )
-def test_the_endogenous_protein_of_a_drug_points_to_the_drug(name, node, drug):
+@pytest.mark.parametrize("how", ["spec", "malformed spec", "Regimen"])
+def test_the_endogenous_protein_of_a_drug_points_to_the_drug(name, node, drug, how):
     """'osteoprotegerin' and 'OPG' are not aliases of opg_fc (they name the node OPG, as in
-    ko:osteoprotegerin), but the message of a spec names opg_fc (it gave no suggestion)."""
+    ko:osteoprotegerin), but the message names opg_fc (it gave no suggestion), from a spec (before
+    what else is wrong with it) as from a Regimen made in Python."""
     with pytest.raises(InputError) as caught:
-        parse_spec(f"drug:{name}=1mg/kg")
+        if how == "Regimen":
+            Regimen(name, 1.0, per_kg=True)
+        else:
+            parse_spec(f"drug:{name}=1mg/kg" + ("@-3d" if how == "malformed spec" else ""))
     message = str(caught.value)
     assert message.startswith(f"unknown drug {name!r}: it names the endogenous protein, the node {node} of "
                               f"perturbations such as ko:{node} or oe:{node}. The drug modelled is {drug} (")

@@ -16,8 +16,10 @@ LAYERS = [
     {"errors", "_version"},
     # foundations: no rankl-net imports but these
     {"paths", "analysis", "cvode", "units"},
-    # files and data: SBML reading, the catalog, annotations, dose units
-    {"sbml_io", "catalog", "annotations", "dosing"},
+    # the annotation tables (nodes, species, parameters and their sources)
+    {"annotations"},
+    # files and data: SBML reading, the catalog, drugs and dose units
+    {"sbml_io", "catalog", "dosing"},
     # building the SBML, checking it, the engine that simulates it
     {"build", "checks", "engine"},
     # perturbations on the engine; model files derived from the sources

@@ -24,11 +24,11 @@ import math
 import numbers
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
 from . import paths
+from .annotations import node_table
 from .errors import InputError, check_bool, given, is_misspelling, typo_distance, unknown_name
 
 MASS_UNITS_IN_MG = {"g": 1e3, "mg": 1.0, "ug": 1e-3, "µg": 1e-3, "mcg": 1e-3, "ng": 1e-6}
@@ -125,13 +125,18 @@ def _norm(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", name.casefold())
 
 
-def resolve_drug(name: str, node_names: Mapping[str, Sequence[str]] | None = None) -> Drug:
+@cache
+def _node_names() -> dict[str, tuple[str, ...]]:
+    """Each perturbable node's other names (gene symbols, protein names) from the annotations."""
+    return {row["node"]: tuple(a for a in row["aliases"].split(",") if a) for row in node_table()}
+
+
+def resolve_drug(name: str) -> Drug:
     """The drug called ``name`` (canonical name or alias, any case, '-', '_' and spaces ignored).
     An unknown name raises :class:`InputError` listing the drugs with their aliases, with a
     suggestion only for a misspelt name or alias (:func:`rankl_net.errors.is_misspelling`: a
     drug that is not modelled is not taken for one that is), or for the name of a protein a
-    drug is a form of ('osteoprotegerin': opg_fc), when ``node_names`` (each node's other names,
-    from the annotations, which layers above this one read) is given."""
+    drug is a form of ('osteoprotegerin', 'OPG', 'Tnfrsf11b': opg_fc)."""
     if not isinstance(name, str):
         raise unknown_name("drug", name, list(drugs()))
     key = _norm(name)
@@ -143,7 +148,7 @@ def resolve_drug(name: str, node_names: Mapping[str, Sequence[str]] | None = Non
     valid = f"Valid drug names, with their aliases (in any case; '-', '_' and spaces ignored): {listed}"
     for drug in drugs().values():
         node = drug.endogenous_node
-        if node and key in {_norm(n) for n in (node, *(node_names or {}).get(node, ()))}:
+        if node and key in {_norm(n) for n in (node, *_node_names().get(node, ()))}:
             raise InputError(f"unknown drug {name!r}: it names the endogenous protein, the node {node} of "
                              f"perturbations such as ko:{node} or oe:{node}. The drug modelled is "
                              f"{drug.name} ({drug.description}), e.g. drug:{drug.name}=1mg/kg. {valid}")
@@ -386,6 +391,9 @@ def parse_regimen(part: str, time_unit: str = "day") -> Regimen:
     """Parse one ``drug:`` spec into a Regimen (times without a unit are in ``time_unit``)."""
     if not isinstance(part, str):
         raise InputError(f"a regimen is a spec such as 'drug:denosumab=60mg/6mo', got {given(part)}")
+    name = part.strip()[len("drug:"):].partition("=")[0].strip() if part.strip().startswith("drug:") else ""
+    if name:  # an unknown drug is the first thing to say, whatever else is wrong with the spec
+        resolve_drug(name)
     disorder = _out_of_order(part.strip()) if part.strip().startswith("drug:") else None
     if disorder:
         raise InputError(f"{part!r}: {disorder} (valid form: drug:NAME=DOSE[/EVERY][*N][@START])")

@@ -264,30 +264,8 @@ def check_no_repeats(perturbations: Iterable[Perturbation], whole: str) -> None:
                          "once (or correct the one meant to be another perturbation)")
 
 
-@cache
-def _node_names() -> dict[str, tuple[str, ...]]:
-    """Each node's other names (gene symbols, protein names) from the annotations."""
-    return {row["node"]: tuple(a for a in row["aliases"].split(",") if a) for row in node_table()}
-
-
-def check_drug_name(name: str) -> None:
-    """Raise InputError for an unknown drug ``name``, saying so when it names the protein a drug
-    is a form of ('osteoprotegerin': opg_fc) under any of its node's names."""
-    resolve_drug(name, _node_names())
-
-
-def check_drug_spec(spec: str) -> None:
-    """:func:`check_drug_name` for the drug a ``drug:NAME=...`` spec names (a spec of another
-    kind, or without a name, is left to its parser)."""
-    if spec.startswith("drug:"):
-        name = spec[len("drug:"):].partition("=")[0].strip()
-        if name:
-            check_drug_name(name)
-
-
 def _parse_one(part: str, whole: str) -> Perturbation:
     if part.startswith("drug:"):
-        check_drug_spec(part)
         return parse_regimen(part)
     m = _SPEC.match(part)
     if not m:

@@ -36,7 +36,6 @@ from .dosing import Regimen, drugs, parse_dose, parse_duration, parse_regimen, r
 from .engine import MAX_POINTS
 from .errors import InputError, given, known_keys, read_toml, unknown_name
 from .model import Model
-from .perturbations import check_drug_name, check_drug_spec
 
 REGIMENS_FILE = paths.EXPERIMENTS / "clinical" / "regimens.toml"
 # after the serum concentration of every drug (`serum_readouts`): turnover markers and bone density
@@ -71,7 +70,6 @@ def _regimens(entry, where: str) -> list[Regimen]:
     """A regimen entry: a ``drug:`` spec or a table {drug, dose, every, count, start, at}."""
     if isinstance(entry, str):
         try:
-            check_drug_spec(entry.strip())
             return [parse_regimen(entry)]
         except InputError as exc:
             raise InputError(f"{where}: {exc}") from None
@@ -83,7 +81,7 @@ def _regimens(entry, where: str) -> list[Regimen]:
                          f"got {given(entry['dose'])}")
     try:
         if isinstance(entry["drug"], str):
-            check_drug_name(entry["drug"])
+            resolve_drug(entry["drug"])
         dose, per_kg = parse_dose(entry["dose"])
         if "at" in entry:
             repeated = [key for key in ("every", "count", "start") if key in entry]
