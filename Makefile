@@ -18,10 +18,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/rankl-net phenotypes --out results/phenotypes.csv
 
-## test: install the test extras and run the whole suite, lint and the docs build
+## test: install the test extras and run the whole suite on every core, lint and the docs build
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks docs/_generate.py docs/conf.py
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist worksteal
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
 ## models: regenerate the SBML and listings from models/antimony and models/annotations
