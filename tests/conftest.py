@@ -7,12 +7,6 @@ import pytest
 import rankl_net
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow tests first: when the suite is spread over the cores (`make test`), the longest test
-    starts at once and the other workers take the rest, so they finish together."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-
-
 @pytest.fixture(scope="session")
 def bone_mouse() -> rankl_net.Model:
     return rankl_net.load_model("bone", "mouse")
