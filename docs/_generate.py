@@ -952,6 +952,19 @@ def clinical(subs: dict[str, str]) -> None:
     subs["odn_p1np_1y"] = f"{round(odn['p1np'])}"  # (round: no "-0" for -1e-7)
     subs["dmab_stop_bmd_2y"] = f"{course.loc[730.0, 'bmd_lumbar_spine']:.1f}"
     subs["dmab_stop_bmd_3y"] = f"{course.loc[1095.0, 'bmd_lumbar_spine']:.1f}"
+    # zoledronic acid 6 months after the last of four denosumab doses, to Everts-Graber's median
+    # follow-up of 2.5 years after the infusion
+    bmd = ["bmd_lumbar_spine", "bmd_total_hip"]
+    after = {arm: stop.simulate(spec, end=1643.0, points=1644, readouts=["ctx", *bmd]).set_index("time")
+             for arm, spec in (("alone", "drug:denosumab=60mg/6mo*4"),
+                               ("zol", "drug:denosumab=60mg/6mo*4+drug:zoledronate=5mg@2y"))}
+    for arm, course_after in after.items():
+        for site in bmd:
+            kept = course_after[site].iloc[-1] / course_after.loc[730.0, site]
+            subs[f"dmab_{arm}_{site}_kept_pct"] = f"{100 * kept:.0f}"
+    subs["dmab_zol_ctx_max"] = f"{after['zol'].loc[731.0:, 'ctx'].max():.0f}"
+    spine_zol = after["zol"]["bmd_lumbar_spine"]
+    subs["dmab_zol_spine_low_months"] = f"{(spine_zol.loc[731.0:].idxmin() - 730.5) / 30.4375:.0f}"
     # one zoledronic acid infusion over years
     zol = rankl_net.load_model("clinical")
     zol5 = zol.simulate("drug:zoledronate=5mg", end=1095, points=4, readouts=["ctx"]).set_index("time")["ctx"]
