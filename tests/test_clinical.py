@@ -481,6 +481,10 @@ def test_regimens_command_writes_table_and_plot(tmp_path):
     assert (tmp_path / "denosumab_stopped_after_2y.png").stat().st_size > 10_000
     late = table[table["time"] > 730].groupby("arm")["ctx"].max()
     assert late["stopped"] > 20 > late["continued"]
+    # the printed summary shows round-off (a drug never given, CTX without a drug) as 0
+    untreated = next(line.split() for line in res.output.splitlines() if line.split()[:1] == ["untreated"])
+    assert untreated[2:8] == ["0"] * 6 and float(untreated[8]) > 0, res.output
+    assert table[table["arm"] == "untreated"]["ctx"].abs().max() > 0  # the table keeps the values computed
     assert "zoledronate_serum" not in res.output  # only the drugs the arms dose are printed
     bad = CliRunner().invoke(main, ["regimens", "denosumab_stoped"])
     assert bad.exit_code == 2 and "denosumab_stopped_after_2y" in bad.output

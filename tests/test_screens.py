@@ -637,6 +637,15 @@ def test_report_of_a_sensitivity_table_ranks_the_parameters(tmp_path):
         write_report(tmp_path / "t.csv", tmp_path / "t.html")
 
 
+def test_round_off_shows_as_zero_and_a_change_does_not():
+    """Display only: a value at most a millionth of its column's size is integration round-off."""
+    table = pd.DataFrame({"ctx": [-1.5e-7, 8.3e-5, -8.5e-5], "dose": [1e-38, 2.0, 3.0]})
+    shown = analysis.round_off_to_zero(table, {"ctx": 84.0})
+    assert shown["ctx"].tolist() == [0.0, 0.0, -8.5e-5] and str(shown["ctx"][0]) == "0.0"  # not -0.0
+    assert shown["dose"].tolist() == [1e-38, 2.0, 3.0]  # a column not named is left as it is
+    assert table["ctx"][0] == -1.5e-7  # and the table given is not changed
+
+
 def test_a_flat_or_short_series_has_no_hill_fit():
     x = np.linspace(0, 1, 9)
     flat = 50.0 * (1 - 1e-9 * x)  # integration noise, not a response

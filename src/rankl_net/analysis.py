@@ -81,6 +81,18 @@ def log2_fold_change(value: float, baseline: float, scale: float = 0.0, noise: f
     return math.log2(value / baseline) if value > 0 else math.nan
 
 
+def round_off_to_zero(table: pd.DataFrame, sizes: Mapping[str, float]) -> pd.DataFrame:
+    """A copy of ``table`` for display, in which each column named in ``sizes`` has the values
+    of at most ``FLAT_RESPONSE`` of its size there (the column's largest magnitude over a run,
+    in its unit) set to 0: integration round-off, such as a drug at 1e-38 ug/mL before it is
+    given or CTX at -1e-7 % without a drug. Other columns are left as they are."""
+    shown = table.copy()
+    for column, size in sizes.items():
+        values = shown[column].to_numpy(float)
+        shown[column] = np.where(np.abs(values) <= FLAT_RESPONSE * abs(size), 0.0, values)
+    return shown
+
+
 def is_flat(responses: Sequence[float], fractional: bool = True) -> bool:
     """Whether ``responses`` move by at most ``FLAT_RESPONSE`` of their size: integration noise,
     from which no IC50 can be read. The size of a change from a reference (``fractional=False``,

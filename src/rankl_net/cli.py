@@ -1183,6 +1183,7 @@ def fit_cmd() -> None:
 def regimens_cmd(names: tuple[str, ...], regimens_file: Path | None, out_dir: Path) -> None:
     """Run the clinical regimen experiments NAMES (all by default) of
     experiments/clinical/regimens.toml, or of your own file with --file FILE.toml."""
+    from .analysis import round_off_to_zero
     from .errors import unknown_name
     from .plots import regimen_figure
     from .regimens import REGIMENS_FILE, dosed_drugs, read_experiments, run_experiment, serum_readouts
@@ -1215,5 +1216,7 @@ def regimens_cmd(names: tuple[str, ...], regimens_file: Path | None, out_dir: Pa
         dosed = dosed_drugs(exp)
         idle = [c for c in serum_readouts() if c.removesuffix("_serum") not in dosed]
         shown = last.drop(columns=["experiment", *idle])
+        readouts = [c for c in shown.columns if c not in ("arm", "time")]
+        shown = round_off_to_zero(shown, table[readouts].abs().max().to_dict())
         click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.6g}"))  # 1095.75 days as such
         click.echo(f"wrote {csv} and {figure}\n")
