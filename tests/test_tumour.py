@@ -400,6 +400,9 @@ def test_experiment_command_writes_table_plot_and_checks(tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     for name in ("vicious_cycle.csv", "vicious_cycle_checks.csv", "vicious_cycle.png"):
         assert (tmp_path / name).stat().st_size > 0
+    # without a tumour its readouts and CTX's change sit at zero: round-off prints as 0
+    no_tumour = next(ln.split()[2:] for ln in out.stdout.splitlines() if ln.startswith("no tumour "))
+    assert [no_tumour[i] for i in (0, 2, 4, 5)] == ["0"] * 4, out.stdout
     bad = subprocess.run(cmd + ["vicious"], capture_output=True, text=True)
     assert bad.returncode == 2 and "Did you mean 'vicious_cycle'" in bad.stderr
     # a check at its own time (at = 21) says so: the table above it is at the end time

@@ -786,6 +786,7 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
     """Run the comparison experiments of FILE (e.g. experiments/tumour.toml) and check their
     expected outcomes."""
     from . import paths
+    from .analysis import round_off_to_zero
     from .catalog import get_model
     from .comparisons import check_comparison, final_table, read_comparisons, run_comparison
     from .plots import comparison_figure
@@ -823,7 +824,10 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
                               units=readout_units(exp.model, exp.readouts))
         click.echo(f"== {exp.id}: {exp.title}")
         click.echo(f"readouts at {exp.end:g} {unit}s:")
-        click.echo(final_table(result).to_string(float_format=lambda x: f"{x:.4g}"))
+        courses = result.time_courses
+        sizes = courses["value"].abs().groupby(courses["readout"]).max()
+        shown = round_off_to_zero(final_table(result), sizes.to_dict())
+        click.echo(shown.to_string(float_format=lambda x: f"{x:.4g}"))
         for row in result.checks.itertuples():
             mark = "ok  " if row.passed else "FAIL"
             change = "" if math.isnan(row.relative_change) else f" ({100 * row.relative_change:+.1f} %)"
