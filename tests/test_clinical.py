@@ -481,6 +481,10 @@ def test_regimens_command_writes_table_and_plot(tmp_path):
     assert (tmp_path / "denosumab_stopped_after_2y.png").stat().st_size > 10_000
     late = table[table["time"] > 730].groupby("arm")["ctx"].max()
     assert late["stopped"] > 20 > late["continued"]
+    then = CliRunner().invoke(main, ["regimens", "denosumab_then_zoledronate", "--out", str(tmp_path)])
+    assert "after the last dose: at 1643.625 days" in then.output  # 4.5 years, not 1643.62
+    rows = [ln.split() for ln in then.output.splitlines() if ln.startswith("then_zoledronate ")]
+    assert [row[1] for row in rows] == ["1643.625"], then.output
     # the printed summary shows round-off (a drug never given, CTX without a drug) as 0
     untreated = next(line.split() for line in res.output.splitlines() if line.split()[:1] == ["untreated"])
     assert untreated[2:8] == ["0"] * 6 and float(untreated[8]) > 0, res.output

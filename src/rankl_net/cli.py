@@ -1216,11 +1216,12 @@ def regimens_cmd(names: tuple[str, ...], regimens_file: Path | None, out_dir: Pa
         with _writing(png):
             figure = regimen_figure(table, exp.title, png)
         last = table.groupby("arm", sort=False).tail(1)
-        click.echo(f"{exp.title}: at {exp.end:g} days")
+        click.echo(f"{exp.title}: at {exp.end:.10g} days")  # 4.5y: 1643.625 days, not 1643.62
         dosed = dosed_drugs(exp)
         idle = [c for c in serum_readouts() if c.removesuffix("_serum") not in dosed]
         shown = last.drop(columns=["experiment", *idle])
         readouts = [c for c in shown.columns if c not in ("arm", "time")]
         shown = round_off_to_zero(shown, table[readouts].abs().max().to_dict())
-        click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.6g}"))  # 1095.75 days as such
+        click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.6g}",
+                                   formatters={"time": lambda x: f"{x:.10g}"}))
         click.echo(f"wrote {csv} and {figure}\n")
