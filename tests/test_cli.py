@@ -164,6 +164,19 @@ def test_a_knockdown_series_is_fitted_on_the_fraction_removed(tmp_path):
     assert 0 < fits["ic50"].iloc[0] < 1 and fits["emax"].iloc[0] == pytest.approx(1.0, abs=0.01)
 
 
+def test_thousands_of_levels_are_run_with_a_note_on_what_a_b_n_means(tmp_path):
+    """0:1:1001 is 1,001 levels from 0 to 1; whoever meant "0 to 1001 in steps of 1" is told."""
+    out = run("dose-response", "osteoclastogenesis", "--perturb", "inh:P38", "--levels", "0:1:1001",
+              "--readouts", "nfatc1", "--end", "1", "--out", str(tmp_path / "many.csv"))
+    assert out.returncode == 0, out.stderr
+    assert ("note: --levels 0:1:1001 is 1,001 levels from 0 to 1 (A:B:N gives N evenly spaced levels, not "
+            "a step); a Hill fit needs tens, such as 0:1:11") in out.stderr
+    assert len(pd.read_csv(tmp_path / "many.csv")) == 1001
+    few = run("dose-response", "osteoclastogenesis", "--perturb", "inh:P38", "--levels", "0:1:11",
+              "--readouts", "nfatc1", "--end", "1", "--out", str(tmp_path / "few.csv"))
+    assert few.returncode == 0 and "note: --levels" not in few.stderr, few.stderr
+
+
 def test_simulate_writes_csv_and_plot(tmp_path):
     out = run(
         "simulate",

@@ -637,6 +637,8 @@ def _note_shipped_file(model: str, baseline: str | None) -> None:
                "--format sbml-baseline` writes a file that starts there.", err=True)
 
 
+# more levels than a dose-response curve needs: --levels A:B:N taken for A:STEP:B, most likely
+MANY_LEVELS = 1000
 # simulate compares its result with the unperturbed run (a second simulation) up to this many
 # output times; a longer grid is left without the note
 NOTE_POINTS = 10_001
@@ -1077,6 +1079,10 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     if out is not None:
         out, fits_path, figure_path = _writable_table(out, "_fits.csv", ".png")
     values = parse_levels(levels)
+    if ":" in levels and len(values) > MANY_LEVELS:  # 0:1:100000 written for "0 to 100000 in steps of 1"
+        a, b, n = (part.strip() for part in levels.split(":"))
+        click.echo(f"note: --levels {levels} is {len(values):,} levels from {a} to {b} (A:B:N gives N evenly "
+                   f"spaced levels, not a step); a Hill fit needs tens, such as {a}:{b}:11", err=True)
     distinct = len(set(values.tolist()))
     if distinct < MIN_HILL_LEVELS:
         raise InputError(f"--levels {levels} gives {distinct} distinct levels; a Hill fit needs at least "
