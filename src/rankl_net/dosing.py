@@ -391,13 +391,15 @@ def parse_regimen(part: str, time_unit: str = "day") -> Regimen:
     """Parse one ``drug:`` spec into a Regimen (times without a unit are in ``time_unit``)."""
     if not isinstance(part, str):
         raise InputError(f"a regimen is a spec such as 'drug:denosumab=60mg/6mo', got {given(part)}")
-    name = part.strip()[len("drug:"):].partition("=")[0].strip() if part.strip().startswith("drug:") else ""
-    if name:  # an unknown drug is the first thing to say, whatever else is wrong with the spec
-        resolve_drug(name)
-    disorder = _out_of_order(part.strip()) if part.strip().startswith("drug:") else None
-    if disorder:
-        raise InputError(f"{part!r}: {disorder} (valid form: drug:NAME=DOSE[/EVERY][*N][@START])")
-    m = _REGIMEN.match(part.strip())
+    text = part.strip()
+    if text.startswith("drug:"):
+        name = text[len("drug:"):].partition("=")[0].strip()
+        if name:  # an unknown drug is the first thing to say, whatever else is wrong with the spec
+            resolve_drug(name)
+        disorder = _out_of_order(text)
+        if disorder:
+            raise InputError(f"{part!r}: {disorder} (valid form: drug:NAME=DOSE[/EVERY][*N][@START])")
+    m = _REGIMEN.match(text)
     if not m:
         raise InputError(f"cannot read regimen {part!r} (valid form: {REGIMEN_HELP})")
     try:
