@@ -126,6 +126,19 @@ def test_integration_failure_becomes_a_failed_row_and_the_screen_goes_on(tmp_pat
     assert np.isnan(failed.value) and "integration failed" in failed.message
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failed_condition_is_reported_once_in_its_row_not_again_in_the_integrator_logs(capfd, workers):
+    import roadrunner
+
+    level = roadrunner.Logger.getLevel()
+    table = run_screen("osteoclastogenesis", ["set:k_nfkb_import=1e30", "ko:FOS"], readouts=["nfatc1"],
+                       workers=workers)
+    assert list(table.status) == ["failed", "ok"] and "CV_ERR_FAILURE" in table.message.iloc[0]
+    err = capfd.readouterr().err
+    assert "CVODE" not in err and "cvodes" not in err, err
+    assert roadrunner.Logger.getLevel() == level  # the caller's log level is back
+
+
 def _cli(*args):
     return [sys.executable, "-m", "rankl_net", *args]
 

@@ -21,6 +21,7 @@ import click
 from click.core import ParameterSource
 
 from ._version import __version__
+from .cvode import integrator_log_off
 from .dosing import DURATION_UNITS, parse_time
 from .errors import (
     DoseAboveStudiedWarning,
@@ -112,18 +113,6 @@ def _flushes(stream) -> bool:
     return True
 
 
-def _integrator_log_off() -> None:
-    """Silence libRoadRunner's log and SUNDIALS' error log: a failed integration reaches the
-    user as one message that carries the integrator's, and the raw logs would repeat it in
-    pieces. SUNDIALS' warnings (a step below what the time resolves, on a run that goes on) are
-    kept: no message carries them. SUNDIALS reads its log files from the environment when an
-    integrator is made (a user's own setting wins)."""
-    import roadrunner
-
-    os.environ.setdefault("SUNLOGGER_ERROR_FILENAME", os.devnull)
-    roadrunner.Logger.disableLogging()
-
-
 def _usage_error(exc: click.UsageError, ctx: click.Context) -> None:
     """An option or argument the parser refuses, in the form of every other message: what was
     wrong and where the valid ones are listed; exit code 2."""
@@ -154,7 +143,7 @@ class _Group(click.Group):
             _usage_error(exc, ctx)
 
     def invoke(self, ctx: click.Context):
-        _integrator_log_off()
+        integrator_log_off()
         try:
             with _native_stdout_to_stderr(), _warnings_as_notes():
                 return super().invoke(ctx)

@@ -25,6 +25,9 @@ whose name is "cvode" only. Where the extension lacks a symbol (another build or
 from __future__ import annotations
 
 import ctypes
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
@@ -88,3 +91,41 @@ def steps_of_last_run(integrator) -> int | None:
         return None
     n = ctypes.c_long()
     return n.value if _library().get_steps(ctypes.c_void_p(memory), ctypes.byref(n)) == _CV_SUCCESS else None
+
+
+# SUNDIALS reads where to write its error lines from the environment when an integrator is made
+SUNDIALS_ERROR_LOG = "SUNLOGGER_ERROR_FILENAME"
+
+
+def sundials_error_log_off() -> None:
+    """Send SUNDIALS' error lines to the null device, for the integrators made after this call
+    (a user's own ``SUNLOGGER_ERROR_FILENAME`` wins). They repeat what libRoadRunner reports of a
+    failed integration, which the raised :class:`~rankl_net.errors.SimulationError` carries;
+    SUNDIALS' warnings, on a run that goes on, are kept."""
+    os.environ.setdefault(SUNDIALS_ERROR_LOG, os.devnull)
+
+
+def integrator_log_off() -> None:
+    """Silence libRoadRunner's log and SUNDIALS' error log in this process, for a command line
+    or a screen's worker, where a failed integration reaches the user as one message (an error,
+    or a row of the screen's table) that carries the integrator's: the raw logs would repeat it
+    in pieces. SUNDIALS' warnings (a step below what the time resolves, on a run that goes on)
+    are kept: no message carries them."""
+    import roadrunner
+
+    sundials_error_log_off()
+    roadrunner.Logger.disableLogging()
+
+
+@contextmanager
+def integrator_log_quiet() -> Iterator[None]:
+    """libRoadRunner's log off for the duration (a screen run in the caller's process, whose
+    failures become rows with the integrator's message), then back at the caller's level."""
+    import roadrunner
+
+    level = roadrunner.Logger.getLevel()
+    roadrunner.Logger.setLevel(roadrunner.Logger.LOG_FATAL)
+    try:
+        yield
+    finally:
+        roadrunner.Logger.setLevel(level)

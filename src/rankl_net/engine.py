@@ -36,10 +36,12 @@ import pandas as pd
 import roadrunner
 
 from .catalog import ModelInfo, get_model
-from .cvode import set_stability_limit_detection
+from .cvode import set_stability_limit_detection, sundials_error_log_off
 from .errors import InputError, PreequilibrationError, SimulationError, first_repeated, given, unknown_name
 
 roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
+# before any integrator is made: SUNDIALS would print each failure a second time
+sundials_error_log_off()
 
 RELATIVE_TOLERANCE = 1e-8
 # output time points of one simulation at most: each holds every readout in memory, and
