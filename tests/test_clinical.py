@@ -459,6 +459,34 @@ def test_fit_reproduces_the_generated_parameters():
         assert abs(value - committed[pid]) <= last_digit * (1 + 1e-9), (pid, value, committed[pid])
 
 
+def test_a_fit_that_does_not_converge_names_the_values_still_moving_and_writes_nothing(monkeypatch):
+    """`rankl-net fit` whose passes never settle exits 3, naming the value that kept moving, and
+    leaves the generated parameter files as they were."""
+    from types import SimpleNamespace
+
+    from click.testing import CliRunner
+
+    from rankl_net import cli, fitting
+
+    groups = fitting.read_fit_spec()
+    drifting = groups[-1].parameters[0].id
+
+    def drift(group, targets, values, model):  # every group settles but one value, +1 % a pass
+        fitted = {p.id: values[p.id] * (1.01 if p.id == drifting else 1.0) for p in group.parameters}
+        return fitted, SimpleNamespace(cost=0.0, nfev=1)
+
+    generated = {path: path.read_bytes() for path in (paths.ANTIMONY / "generated").glob("*.ant")}
+    monkeypatch.setattr(fitting, "_fit_group", drift)
+    monkeypatch.setattr(fitting, "Model", lambda *args, **kwargs: None)
+    result = CliRunner().invoke(cli.main, ["fit"])
+    assert result.exit_code == 3, result.output
+    assert f"did not converge in {fitting.MAX_PASSES} passes" in result.output
+    assert "1 value still moved by more than 0.1 %" in result.output and f"({drifting} " in result.output
+    others = [p.id for g in groups for p in g.parameters if p.id != drifting]
+    assert not any(f"{pid} " in result.output.split("did not converge")[1] for pid in others)
+    assert {path: path.read_bytes() for path in generated} == generated
+
+
 def test_every_drug_has_a_regimen_experiment():
     """The per-drug documentation pages show each drug's regimen experiments."""
     from rankl_net.dosing import drugs

@@ -94,9 +94,19 @@ def fit(path: Path = FIT_SPEC, progress=print) -> dict[str, float]:
                 f"pass {n}, {group.name}: {', '.join(f'{k}={v:g}' for k, v in fitted.items())} "
                 f"(cost {sol.cost:.3g}, {sol.nfev} evaluations)"
             )
-        if all(math.isclose(values[k], v, rel_tol=CONVERGED) for k, v in before.items()):
+        moving = {k: (v, values[k]) for k, v in before.items()
+                  if not math.isclose(values[k], v, rel_tol=CONVERGED)}
+        if not moving:
             return values
-    raise SimulationError(f"the fit did not converge in {MAX_PASSES} passes over the groups")
+    digits = SIGNIFICANT_DIGITS
+    changes = "; ".join(f"{k} {a:.{digits}g} -> {b:.{digits}g}" for k, (a, b) in moving.items())
+    raise SimulationError(
+        f"the fit did not converge in {MAX_PASSES} passes over the groups: in the last pass "
+        f"{len(moving)} {'value' if len(moving) == 1 else 'values'} still moved by more than "
+        f"{100 * CONVERGED:g} % ({changes}); nothing was "
+        "written. A value that keeps moving is not identified by its group's targets: add a "
+        "target that constrains it, narrow its bounds, or take it out of the fit"
+    )
 
 
 def _fit_group(group: FitGroup, targets: list, values: dict[str, float], model: Model):
