@@ -368,8 +368,8 @@ def test_formation_follows_resorption_down_more_slowly_and_less_far(clinical):
 
 def test_after_denosumab_stops_formation_returns_after_resorption(clinical):
     """Bone 2011 (J Clin Endocrinol Metab 96:972): CTX rises above baseline within 3 months of the
-    end of treatment, P1NP later; when CTX is back, P1NP is still well below baseline, and it
-    reaches baseline at least a month later."""
+    end of treatment, P1NP later but within 6 months; when CTX is back, P1NP is still well below
+    baseline, and it reaches baseline at least a month later."""
     off = clinical.simulate("drug:denosumab=60mg/6mo*4", end=1095, points=1096,
                             readouts=["ctx", "p1np"]).set_index("time").loc[730.0:]
     ctx_back = off.index[off["ctx"] > 0][0]
@@ -377,6 +377,7 @@ def test_after_denosumab_stops_formation_returns_after_resorption(clinical):
     assert ctx_back <= 730 + 91
     assert off.loc[ctx_back, "p1np"] < -25
     assert p1np_back >= ctx_back + 30
+    assert off.loc[:730 + 182.625, "p1np"].max() > 0
 
 
 def test_osteomorphs_pile_up_under_denosumab_and_refuse_when_it_stops(clinical):
