@@ -79,7 +79,8 @@ def fit(path: Path = FIT_SPEC, progress=print) -> dict[str, float]:
     CONVERGED (relative); return the fitted values (not yet written).
 
     The first pass starts every parameter at its ``start`` value; later passes start each group
-    from where the pass before left it.
+    from where the pass before left it. Raises :class:`~rankl_net.errors.SimulationError`, naming
+    the values that still moved, when ``MAX_PASSES`` passes do not settle.
     """
     facts = {f.id: f for f in read_facts()}
     groups = read_fit_spec(path)
