@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import io
 import math
-import os
 import runpy
 import shutil
 import tempfile
@@ -23,9 +22,6 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-# the integration-failure example of the command line reaches the page as rankl-net's message;
-# SUNDIALS' own error log (read when an integrator is made) would print it again in the build log
-os.environ.setdefault("SUNLOGGER_ERROR_FILENAME", os.devnull)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402

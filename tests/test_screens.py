@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 import warnings
 from dataclasses import replace
@@ -126,17 +127,46 @@ def test_integration_failure_becomes_a_failed_row_and_the_screen_goes_on(tmp_pat
     assert np.isnan(failed.value) and "integration failed" in failed.message
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_a_failed_condition_is_reported_once_in_its_row_not_again_in_the_integrator_logs(capfd, workers):
-    import roadrunner
+def _python_stderr(script: str) -> str:
+    """Run ``script`` in a fresh interpreter, with SUNDIALS' log settings as a user's are (the CLI
+    tests of this process change them), and return its stderr; it must print "done"."""
+    env = {k: v for k, v in os.environ.items() if k != "SUNLOGGER_ERROR_FILENAME"}
+    run = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert run.returncode == 0 and run.stdout.split() == ["done"], run.stdout + run.stderr
+    return run.stderr
 
-    level = roadrunner.Logger.getLevel()
-    table = run_screen("osteoclastogenesis", ["set:k_nfkb_import=1e30", "ko:FOS"], readouts=["nfatc1"],
-                       workers=workers)
-    assert list(table.status) == ["failed", "ok"] and "CV_ERR_FAILURE" in table.message.iloc[0]
-    err = capfd.readouterr().err
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failed_condition_is_reported_once_in_its_row_not_again_in_the_integrator_logs(workers):
+    err = _python_stderr(f"""
+        import os
+        import roadrunner
+        from rankl_net.screens import run_screen
+        level = roadrunner.Logger.getLevel()
+        table = run_screen("osteoclastogenesis", ["set:k_nfkb_import=1e30", "ko:FOS"], readouts=["nfatc1"],
+                           workers={workers})
+        assert list(table.status) == ["failed", "ok"] and "CV_ERR_FAILURE" in table.message.iloc[0]
+        assert roadrunner.Logger.getLevel() == level  # the caller's log level is back
+        assert "SUNLOGGER_ERROR_FILENAME" not in os.environ  # nor is the environment changed
+        print("done")
+    """)
     assert "CVODE" not in err and "cvodes" not in err, err
-    assert roadrunner.Logger.getLevel() == level  # the caller's log level is back
+
+
+def test_a_failed_simulation_is_logged_once_by_libroadrunner_and_raised_with_its_message():
+    """Outside a screen the failure raises SimulationError and libRoadRunner logs it once; SUNDIALS'
+    own error line, which repeats it, is not printed."""
+    err = _python_stderr("""
+        import rankl_net
+        model = rankl_net.load_model("osteoclastogenesis")
+        try:
+            model.simulate("set:k_nfkb_import=1e30", readouts=["nfatc1"])
+        except rankl_net.SimulationError as exc:
+            assert "CV_ERR_FAILURE" in str(exc)
+            print("done")
+    """)
+    assert err.count("CV_ERR_FAILURE") == 1 and "cvodes.c" not in err, err
 
 
 def _cli(*args):

@@ -1,4 +1,4 @@
-"""CVODE's stability-limit detection on libRoadRunner's integrator.
+"""CVODE's stability-limit detection on libRoadRunner's integrator, and the integrator's logs.
 
 BDF methods of order 3 to 5 are not stable for eigenvalues close to the imaginary axis. A
 damped fast oscillation, such as the NF-κB/IκBα loop inside the ``bone`` model (eigenvalues
@@ -20,12 +20,17 @@ libRoadRunner's Python extension exports the SUNDIALS C functions and the C++ ac
 types the integrator as the base class). They are called here through ctypes, on integrators
 whose name is "cvode" only. Where the extension lacks a symbol (another build or platform),
 :func:`set_stability_limit_detection` returns False and CVODE runs as libRoadRunner sets it.
+
+A failed integration reaches the user as one message that carries the integrator's (an error, or a
+screen's row); libRoadRunner's log and SUNDIALS' error log would repeat it. The functions at the end
+keep them quiet where the message is given otherwise.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -95,14 +100,26 @@ def steps_of_last_run(integrator) -> int | None:
 
 # SUNDIALS reads where to write its error lines from the environment when an integrator is made
 SUNDIALS_ERROR_LOG = "SUNLOGGER_ERROR_FILENAME"
+_ENVIRONMENT = threading.RLock()  # re-entered: the baseline search loads states within the loading
 
 
-def sundials_error_log_off() -> None:
-    """Send SUNDIALS' error lines to the null device, for the integrators made after this call
-    (a user's own ``SUNLOGGER_ERROR_FILENAME`` wins). They repeat what libRoadRunner reports of a
-    failed integration, which the raised :class:`~rankl_net.errors.SimulationError` carries;
-    SUNDIALS' warnings, on a run that goes on, are kept."""
-    os.environ.setdefault(SUNDIALS_ERROR_LOG, os.devnull)
+@contextmanager
+def sundials_error_log_quiet() -> Iterator[None]:
+    """SUNDIALS' error lines to the null device for the integrators made in the block (a
+    libRoadRunner model being loaded), then the environment as it was: other SUNDIALS users in
+    the process, and its subprocesses, keep their logs (a user's own ``SUNLOGGER_ERROR_FILENAME``
+    wins). The lines repeat what libRoadRunner reports of a failed integration, which the raised
+    :class:`~rankl_net.errors.SimulationError` carries; SUNDIALS' warnings, on a run that goes
+    on, are kept."""
+    with _ENVIRONMENT:
+        unset = SUNDIALS_ERROR_LOG not in os.environ
+        if unset:
+            os.environ[SUNDIALS_ERROR_LOG] = os.devnull
+        try:
+            yield
+        finally:
+            if unset:
+                os.environ.pop(SUNDIALS_ERROR_LOG, None)
 
 
 def integrator_log_off() -> None:
@@ -113,19 +130,33 @@ def integrator_log_off() -> None:
     are kept: no message carries them."""
     import roadrunner
 
-    sundials_error_log_off()
+    os.environ.setdefault(SUNDIALS_ERROR_LOG, os.devnull)
     roadrunner.Logger.disableLogging()
+
+
+_QUIET = threading.Lock()
+_quiet_depth = 0
+_quiet_saved_level = 0
 
 
 @contextmanager
 def integrator_log_quiet() -> Iterator[None]:
     """libRoadRunner's log off for the duration (a screen run in the caller's process, whose
-    failures become rows with the integrator's message), then back at the caller's level."""
+    failures become rows with the integrator's message), then back at the caller's level. The
+    level is process-wide: blocks that overlap (screens in several threads) restore it when the
+    last one ends."""
     import roadrunner
 
-    level = roadrunner.Logger.getLevel()
-    roadrunner.Logger.setLevel(roadrunner.Logger.LOG_FATAL)
+    global _quiet_depth, _quiet_saved_level
+    with _QUIET:
+        if _quiet_depth == 0:
+            _quiet_saved_level = roadrunner.Logger.getLevel()
+            roadrunner.Logger.setLevel(roadrunner.Logger.LOG_FATAL)
+        _quiet_depth += 1
     try:
         yield
     finally:
-        roadrunner.Logger.setLevel(level)
+        with _QUIET:
+            _quiet_depth -= 1
+            if _quiet_depth == 0:
+                roadrunner.Logger.setLevel(_quiet_saved_level)

@@ -36,12 +36,10 @@ import pandas as pd
 import roadrunner
 
 from .catalog import ModelInfo, get_model
-from .cvode import set_stability_limit_detection, sundials_error_log_off
+from .cvode import set_stability_limit_detection, sundials_error_log_quiet
 from .errors import InputError, PreequilibrationError, SimulationError, first_repeated, given, unknown_name
 
 roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
-# before any integrator is made: SUNDIALS would print each failure a second time
-sundials_error_log_off()
 
 RELATIVE_TOLERANCE = 1e-8
 # output time points of one simulation at most: each holds every readout in memory, and
@@ -235,7 +233,9 @@ class Engine:
         text = sbml.read_text(encoding="utf-8") if isinstance(sbml, Path) else sbml
         self._sbml_text = text
         try:
-            self.rr = roadrunner.RoadRunner(text)
+            # SUNDIALS' error log would print each failure a second time (see _load_state)
+            with sundials_error_log_quiet():
+                self.rr = roadrunner.RoadRunner(text)
         except RuntimeError as exc:
             raise InputError(f"{name}: libRoadRunner cannot load the model: {_load_message(exc)}") from None
         configure_integrator(self.rr.integrator, relative=relative_tolerance, absolute=absolute_tolerance)
@@ -285,7 +285,8 @@ class Engine:
         self._lock = threading.RLock()
         self._selections: list[str] = []
         self.baseline: dict[str, float] = {}
-        self._find_baseline()
+        with sundials_error_log_quiet():  # the steady-state search may recompile the model
+            self._find_baseline()
 
     # ---------------------------------------------------------------- symbols
     @cached_property
@@ -500,21 +501,27 @@ class Engine:
             x1 = self._state()[1]
             same_branch = np.all(np.abs(x1 - x0) <= 1e-3 * np.maximum(np.abs(x0), 1e-30) + 1e-15)
             if not (after <= before and same_branch and np.all(np.isfinite(x1))):
-                self.rr.loadStateS(saved)
+                self._load_state(saved)
         except RuntimeError:
-            self.rr.loadStateS(saved)
+            self._load_state(saved)
+
+    def _load_state(self, state: bytes) -> None:
+        """``loadStateS``, which makes the integrator anew: SUNDIALS' error log is quiet for it,
+        as for the model's loading."""
+        with sundials_error_log_quiet():
+            self.rr.loadStateS(state)
 
     def restore_baseline(self) -> None:
         """Return the compiled model to the saved baseline (state, parameters, time 0)."""
         if not self._fast_restore:
-            self.rr.loadStateS(self._baseline_state)
+            self._load_state(self._baseline_state)
             if self._late_start:
                 # libRoadRunner 2.10 anchors the events of a loaded state at the start time of
                 # the last simulate() before the load: after a piece that began at T > 0, an
                 # event's trigger is first seen at T (a delayed one fires late, an assignment
                 # made at load time leaks; tests/test_engine.py). A load after a run from 0 is clean.
                 self.rr.simulate(times=[0.0, 1e-9])
-                self.rr.loadStateS(self._baseline_state)
+                self._load_state(self._baseline_state)
                 self._late_start = False
             # loadStateS also restores the output selections saved with the state: the cached
             # list no longer describes the model, so the next simulate() sets them again

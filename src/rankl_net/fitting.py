@@ -104,9 +104,9 @@ def fit(path: Path = FIT_SPEC, progress=print) -> dict[str, float]:
     raise SimulationError(
         f"the fit did not converge in {MAX_PASSES} passes over the groups: in the last pass "
         f"{len(moving)} {'value' if len(moving) == 1 else 'values'} still moved by more than "
-        f"{100 * CONVERGED:g} % ({changes}); nothing was "
-        "written. A value that keeps moving is not identified by its group's targets: add a "
-        "target that constrains it, narrow its bounds, or take it out of the fit"
+        f"{100 * CONVERGED:g} % ({changes}). A value that keeps moving is poorly identified by its "
+        "group's targets, or pulled between groups: add a target that constrains it, narrow its "
+        "bounds, or take it out of the fit"
     )
 
 

@@ -54,7 +54,7 @@ from filelock import FileLock, Timeout
 
 from .analysis import NEUTRAL_LEVEL, check_table, log2_fold_change
 from .catalog import get_model
-from .cvode import integrator_log_off, integrator_log_quiet
+from .cvode import integrator_log_quiet
 from .dosing import read_number, spec_number
 from .engine import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, ROUND_OFF, Changes, check_tolerances, load
 from .errors import (
@@ -427,7 +427,10 @@ def run_chunk(spec: ScreenSpec, conditions: Sequence[tuple[str, str]]) -> list[d
     rows = []
     for cid, cspec in conditions:
         try:
-            values = _final_values(spec, engine, background + parse_spec(cspec))
+            # a failure is reported in its rows, with the integrator's message: not in the log
+            # too (in the caller's process, a pool's worker or a Dask worker alike)
+            with integrator_log_quiet():
+                values = _final_values(spec, engine, background + parse_spec(cspec))
             status, message = "ok", ""
         except SimulationError as exc:
             values = {r: math.nan for r in spec.readouts}
@@ -650,9 +653,6 @@ def _progress(total: int, desc: str):
 
 
 def _worker_init() -> None:
-    # a worker's failed integrations are reported as rows, each with the integrator's message:
-    # the raw logs would print them again, in pieces, on the screen's stderr
-    integrator_log_off()
     # Ctrl-C reaches the whole process group: the screen handles it and stops its pool; a worker
     # interrupted inside the pool's queue would print a traceback or hang the shutdown
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -694,9 +694,8 @@ def _execute(spec: ScreenSpec, todo: list[tuple[str, str]], *, workers: int, cli
         finally:  # interrupted or failed: the cluster drops what is left
             client.cancel(futures)
     elif workers <= 1:
-        with integrator_log_quiet():
-            for c in _chunks(todo, 1, chunk_size):
-                yield run_chunk(spec, c)
+        for c in _chunks(todo, 1, chunk_size):
+            yield run_chunk(spec, c)
     else:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"),
                                    initializer=_worker_init)
