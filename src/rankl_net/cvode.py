@@ -123,11 +123,10 @@ def sundials_error_log_quiet() -> Iterator[None]:
 
 
 def integrator_log_off() -> None:
-    """Silence libRoadRunner's log and SUNDIALS' error log in this process, for a command line
-    or a screen's worker, where a failed integration reaches the user as one message (an error,
-    or a row of the screen's table) that carries the integrator's: the raw logs would repeat it
-    in pieces. SUNDIALS' warnings (a step below what the time resolves, on a run that goes on)
-    are kept: no message carries them."""
+    """Silence libRoadRunner's log and SUNDIALS' error log in this process, for the command
+    line, where a failed integration reaches the user as one message that carries the
+    integrator's: the raw logs would repeat it in pieces. SUNDIALS' warnings (a step below what
+    the time resolves, on a run that goes on) are kept: no message carries them."""
     import roadrunner
 
     os.environ.setdefault(SUNDIALS_ERROR_LOG, os.devnull)
@@ -141,10 +140,10 @@ _quiet_saved_level = 0
 
 @contextmanager
 def integrator_log_quiet() -> Iterator[None]:
-    """libRoadRunner's log off for the duration (a screen run in the caller's process, whose
-    failures become rows with the integrator's message), then back at the caller's level. The
-    level is process-wide: blocks that overlap (screens in several threads) restore it when the
-    last one ends."""
+    """libRoadRunner's log off for the duration (a screen's condition, whose failure becomes
+    rows with the integrator's message), then back at the level it had. The level is
+    process-wide: blocks that overlap (screens in several threads) restore it when the last one
+    ends."""
     import roadrunner
 
     global _quiet_depth, _quiet_saved_level
