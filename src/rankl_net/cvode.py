@@ -140,7 +140,7 @@ _quiet_saved_level = 0
 
 @contextmanager
 def integrator_log_quiet() -> Iterator[None]:
-    """libRoadRunner's log off for the duration (a screen's condition, whose failure becomes
+    """libRoadRunner's log off for the duration (a screen's chunk, whose failures become
     rows with the integrator's message), then back at the level it had. The level is
     process-wide: blocks that overlap (screens in several threads) restore it when the last one
     ends."""

@@ -425,23 +425,23 @@ def run_chunk(spec: ScreenSpec, conditions: Sequence[tuple[str, str]]) -> list[d
     # file's units may make such values real (moles in a single cell)
     noise = 0.0 if spec.is_file else ROUND_OFF
     rows = []
-    for cid, cspec in conditions:
-        try:
-            # a failure is reported in its rows, with the integrator's message: not in the log
-            # too (in the caller's process, a pool's worker or a Dask worker alike)
-            with integrator_log_quiet():
+    # a failure is reported in its rows, with the integrator's message: not in the log too (in
+    # the caller's process, a pool's worker or a Dask worker alike)
+    with integrator_log_quiet():
+        for cid, cspec in conditions:
+            try:
                 values = _final_values(spec, engine, background + parse_spec(cspec))
-            status, message = "ok", ""
-        except SimulationError as exc:
-            values = {r: math.nan for r in spec.readouts}
-            status, message = "failed", str(exc)
-        for r in spec.readouts:
-            v, b = values[r], reference[r]
-            lfc = (log2_fold_change(100.0 + v, 100.0 + b) if r in percent
-                   else log2_fold_change(v, b, scale=engine.baseline.get(r, 0.0), noise=noise))
-            rows.append({"condition_id": cid, "perturbation": cspec, "background": spec.background,
-                         "readout": r, "value": v, "baseline_value": b, "log2_fold_change": lfc,
-                         "status": status, "message": message})
+                status, message = "ok", ""
+            except SimulationError as exc:
+                values = {r: math.nan for r in spec.readouts}
+                status, message = "failed", str(exc)
+            for r in spec.readouts:
+                v, b = values[r], reference[r]
+                lfc = (log2_fold_change(100.0 + v, 100.0 + b) if r in percent
+                       else log2_fold_change(v, b, scale=engine.baseline.get(r, 0.0), noise=noise))
+                rows.append({"condition_id": cid, "perturbation": cspec, "background": spec.background,
+                             "readout": r, "value": v, "baseline_value": b, "log2_fold_change": lfc,
+                             "status": status, "message": message})
     return rows
 
 
