@@ -588,7 +588,6 @@ def cli(subs: dict[str, str]) -> None:
     subs["cli_points_default"] = str(points.default)
     subs["max_sbml_mib"] = f"{sbml_io.MAX_SBML_BYTES / 2**20:g}"
 
-    sbml = str(paths.SBML / "bone.xml")
     examples = {
         "models": run(["models"]),
         "simulate_ocg": run(["simulate", "osteoclastogenesis", "--end", "72", "--points", "7"]),
@@ -652,7 +651,7 @@ def cli(subs: dict[str, str]) -> None:
         ),
         "err_regimen": run(["simulate", "clinical", "-p", "drug:denosumab=60/6mo"]),
         "err_drug": run(["simulate", "clinical", "-p", "drug:denosumabb=60mg"]),
-        "validate": run(["validate", sbml], "rankl-net validate models/sbml/bone.xml"),
+        "validate": run(["validate", "bone"]),
         "err_model": run(["simulate", "bonee"]),
         "err_node": run(["simulate", "bone", "-p", "ko:OPGG"]),
         "err_readout": run(["simulate", "bone", "--readouts", "bone_volum"]),

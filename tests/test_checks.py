@@ -189,8 +189,33 @@ def test_a_list_of_offending_items_says_what_they_are():
     model = libsbml.readSBMLFromString(
         antimony_to_sbml("model t\n J: -> z; k\n z = 0; k = 1\nend")).getModel()
     annotated, units = species_annotations(model), parameter_units(model)
-    assert annotated.message == "0/1 species annotated; not annotated:" and annotated.items == ("z",)
+    assert annotated.message == "0/1 species with an identifiers.org annotation and an SBO term; lacking one:"
+    assert annotated.items == ("z: no identifiers.org annotation and no SBO term",)
     assert units.message == "0/1 parameters with units; without a unit:" and units.items == ("k",)
+
+
+def test_a_species_with_an_identifier_but_no_sbo_term_is_named_for_what_it_lacks():
+    """A BioModels file annotates its species with UniProt but gives no SBO term: the report names
+    the SBO term, not the annotation, as missing."""
+    model = libsbml.readSBMLFromString(
+        antimony_to_sbml("model t\n J: -> z; k\n z = 0; k = 1\n z identity \"urn:miriam:uniprot:P09560\"\n"
+                         "end")).getModel()
+    assert species_annotations(model).items == ("z: no SBO term",)
+    model.getSpecies("z").setSBOTerm(247)
+    assert species_annotations(model).passed
+
+
+@pytest.mark.parametrize("level", [(2, 4), (3, 1)])
+def test_the_local_parameters_of_reactions_are_checked_for_units(level):
+    doc = libsbml.readSBMLFromString(antimony_to_sbml("model t\n J: -> z; k\n z = 0; k = 1\nend"))
+    doc.setLevelAndVersion(*level, False)
+    model = doc.getModel()
+    local = model.getReaction("J").getKineticLaw().createParameter()
+    local.setId("v")
+    local.setValue(2.0)
+    units = parameter_units(model)
+    assert "J/v" in units.items and not units.passed
+    assert f"/{model.getNumParameters() + 1} parameters with units (1 local to reactions)" in units.message
 
 
 @pytest.mark.parametrize(("text", "said"), [

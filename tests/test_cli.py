@@ -690,6 +690,26 @@ def test_validate_missing_file_exits_2(tmp_path):
     assert "no such file" in out.stderr
 
 
+
+def test_validate_takes_a_shipped_model_by_name_from_any_folder(tmp_path):
+    by_name = run("validate", "osteoclastogenesis", cwd=tmp_path)
+    by_path = run("validate", str(paths.SBML / "osteoclastogenesis.xml"))
+    assert by_name.returncode == 0 and by_name.stdout == by_path.stdout
+    assert "parameter_sources" in by_name.stdout  # scored as the shipped file it is
+    (tmp_path / "osteoclastogenesis").write_text("not SBML")
+    shadowed = run("validate", "osteoclastogenesis", cwd=tmp_path)
+    assert shadowed.stdout == by_path.stdout  # the name names the model, ./name the file
+    assert "./osteoclastogenesis names the file of that name" in shadowed.stderr
+    typo = run("validate", "bonee", cwd=tmp_path)
+    assert typo.returncode == 2 and typo.stdout == ""
+    assert "bonee: no such file, and no shipped model of that name. Did you mean 'bone'?" in typo.stderr
+
+
+def test_validation_given_a_file_points_to_validate():
+    out = run("validation", "models/sbml/bone.xml")
+    assert out.returncode == 2
+    assert "(validation takes none; `rankl-net validate FILE.xml` checks an SBML file" in out.stderr
+
 CORPUS = paths.ROOT.parent / "shared" / "sbml-corpus"
 
 

@@ -70,6 +70,11 @@ def test_parse_spec(spec, expected):
         ("set:pth=1@-1", "cannot read the time window"),
         ("set:pth=6@2wk-4wk", "'2wk' is not a number; the times of a set: window are plain numbers in the "
          "model's time unit"),
+        # what a time with a unit is in the time unit of each shipped model
+        ("set:pth=6@2wk-4wk", r"2wk is 336 in a model that counts hours \(osteoclastogenesis\) and 14 in a "
+         r"model that counts days \(bone, bone_tumour, clinical\)$"),
+        ("set:pth=6@1-36h", "36h is 36 in a model that counts hours .* and 1.5 in a model that counts days"),
+        ("set:pth=6@1-5x", r"'5x' is not a number; .* \(a shipped model's: `rankl-net models`\)$"),
         ("", "for the wild type give no perturbation at all"),
     ],
 )

@@ -689,6 +689,16 @@ def test_round_off_shows_as_zero_and_a_change_does_not():
     assert table["ctx"][0] == -1.5e-7  # and the table given is not changed
 
 
+def test_a_change_that_is_round_off_throughout_shows_as_zero():
+    """A percent change at -7e-8 % in every arm (P1NP under a drug that leaves formation alone):
+    its size over the run is round-off too, so a change's size is taken as at least 1 %."""
+    table = pd.DataFrame({"p1np": [-7.2e-8, -9.6e-8], "osteoclasts": [1.8e-3, 1e-9]})
+    sizes = table.abs().max().to_dict()
+    assert analysis.round_off_to_zero(table, sizes)["p1np"].tolist() == [-7.2e-8, -9.6e-8]
+    shown = analysis.round_off_to_zero(table, sizes, changes=["p1np"])
+    assert shown["p1np"].tolist() == [0.0, 0.0]
+    assert shown["osteoclasts"].tolist() == [1.8e-3, 0.0]  # not a change: its own size
+
 def test_a_flat_or_short_series_has_no_hill_fit():
     x = np.linspace(0, 1, 9)
     flat = 50.0 * (1 - 1e-9 * x)  # integration noise, not a response
@@ -1002,6 +1012,12 @@ def test_resume_refuses_a_folder_of_another_screen_and_leaves_it_untouched(tmp_p
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     with pytest.raises(InputError, match=r"holds another screen \(readouts \['bone_volume'\] there"):
         run_screen("bone", ["ko:OPG"], end=28, readouts=["osteoclasts"], workers=1, out=out, resume=True)
+    both = tmp_path / "both.parquet"
+    run_screen("bone", ["ko:OPG"], end=28, readouts=["bone_volume", "ctx"], workers=1, out=both)
+    with pytest.raises(InputError, match=r"\(the same readouts in another order: give them as there, "
+                                         r"bone_volume,ctx\)"):
+        run_screen("bone", ["ko:OPG"], end=28, readouts=["ctx", "bone_volume"], workers=1, out=both,
+                   resume=True)
     args = ["--knockouts", "OPG", "--end", "84", "--readouts", "bone_volume", "--out", str(out), "--resume"]
     bad = subprocess.run(_cli("screen", "bone", *args), capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "end 28.0 there, 84.0 here" in bad.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -81,15 +81,20 @@ def log2_fold_change(value: float, baseline: float, scale: float = 0.0, noise: f
     return math.log2(value / baseline) if value > 0 else math.nan
 
 
-def round_off_to_zero(table: pd.DataFrame, sizes: Mapping[str, float]) -> pd.DataFrame:
+def round_off_to_zero(table: pd.DataFrame, sizes: Mapping[str, float],
+                      changes: Iterable[str] = ()) -> pd.DataFrame:
     """A copy of ``table`` for display, in which each column named in ``sizes`` has the values
     of at most ``FLAT_RESPONSE`` of its size there (the column's largest magnitude over a run,
     in its unit) set to 0: integration round-off, such as a drug at 1e-38 ug/mL before it is
-    given or CTX at -1e-7 % without a drug. Other columns are left as they are."""
+    given or CTX at -1e-7 % without a drug. The size of a column of ``changes`` (changes from a
+    reference, such as a percent change from baseline, which may be round-off throughout) is at
+    least 1 in its unit, as in :func:`is_flat`. Other columns are left as they are."""
     shown = table.copy()
+    changes = set(changes)
     for column, size in sizes.items():
+        size = max(abs(size), 1.0) if column in changes else abs(size)
         values = shown[column].to_numpy(float)
-        shown[column] = np.where(np.abs(values) <= FLAT_RESPONSE * abs(size), 0.0, values)
+        shown[column] = np.where(np.abs(values) <= FLAT_RESPONSE * size, 0.0, values)
     return shown
 
 

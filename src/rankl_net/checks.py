@@ -95,7 +95,8 @@ def sbml_consistency(doc: libsbml.SBMLDocument) -> tuple[Check, Check]:
 
 
 def species_annotations(model: libsbml.Model) -> Check:
-    """Every species has an identifiers.org annotation and an SBO term."""
+    """Every species has an identifiers.org annotation and an SBO term; each item names a
+    species and what it lacks."""
     missing = []
     for s in model.getListOfSpecies():
         uris = [
@@ -103,20 +104,33 @@ def species_annotations(model: libsbml.Model) -> Check:
             for i in range(s.getNumCVTerms())
             for j in range(s.getCVTerm(i).getNumResources())
         ]
-        if not s.isSetSBOTerm() or not any(u.startswith(MIRIAM_PREFIXES) for u in uris):
-            missing.append(s.getId())
+        lacks = [what for what, has in (("an identifiers.org annotation",
+                                         any(u.startswith(MIRIAM_PREFIXES) for u in uris)),
+                                        ("an SBO term", s.isSetSBOTerm())) if not has]
+        if lacks:
+            missing.append(f"{s.getId()}: no {' and no '.join(w.removeprefix('an ') for w in lacks)}")
     n = model.getNumSpecies()
-    listed = "; not annotated:" if missing else ""
-    return Check("species_annotations", not missing, f"{n - len(missing)}/{n} species annotated{listed}",
+    listed = "; lacking one:" if missing else ""
+    return Check("species_annotations", not missing,
+                 f"{n - len(missing)}/{n} species with an identifiers.org annotation and an SBO term{listed}",
                  tuple(missing))
 
 
 def parameter_units(model: libsbml.Model) -> Check:
-    """Every parameter declares a unit."""
-    missing = [p.getId() for p in model.getListOfParameters() if not p.isSetUnits()]
-    n = model.getNumParameters()
+    """Every parameter declares a unit, the local parameters of reactions too (named
+    ``reaction/parameter``; libSBML lists them as the kinetic law's parameters in every
+    level)."""
+    params = [(p.getId(), p) for p in model.getListOfParameters()]
+    for r in model.getListOfReactions():
+        law = r.getKineticLaw()
+        if law is not None:
+            params += [(f"{r.getId()}/{p.getId()}", p) for p in law.getListOfParameters()]
+    missing = [name for name, p in params if not p.isSetUnits()]
     listed = "; without a unit:" if missing else ""
-    return Check("parameter_units", not missing, f"{n - len(missing)}/{n} parameters with units{listed}",
+    local = sum("/" in name for name, _ in params)
+    of_them = f" ({local} local to reactions)" if local else ""
+    return Check("parameter_units", not missing,
+                 f"{len(params) - len(missing)}/{len(params)} parameters with units{of_them}{listed}",
                  tuple(missing))
 
 

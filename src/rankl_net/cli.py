@@ -30,6 +30,8 @@ from .errors import (
     RanklNetError,
     RanklNetWarning,
     comma_list,
+    suggestion,
+    unknown_name,
 )
 from .paths import FILE_FORMAT_SUFFIXES
 
@@ -113,6 +115,12 @@ def _flushes(stream) -> bool:
     return True
 
 
+# commands without arguments whose names are close to one that takes the argument given
+ARGUMENT_OF_ANOTHER = {
+    "validation": "`rankl-net validate FILE.xml` checks an SBML file or a shipped model",
+}
+
+
 def _usage_error(exc: click.UsageError, ctx: click.Context) -> None:
     """An option or argument the parser refuses, in the form of every other message: what was
     wrong and where the valid ones are listed; exit code 2."""
@@ -123,6 +131,9 @@ def _usage_error(exc: click.UsageError, ctx: click.Context) -> None:
     else:
         where, group = ctx.command_path, True
     message = exc.format_message().rstrip(".")
+    command = where.split()[-1]
+    if command in ARGUMENT_OF_ANOTHER and message.startswith("Got unexpected extra argument"):
+        message += f" ({command} takes none; {ARGUMENT_OF_ANOTHER[command]})"
     # after a question ("Did you mean 'simulate'?") a new sentence, not a semicolon
     sep = " " if message.endswith("?") else "; "
     about_an_option = isinstance(exc, click.NoSuchOption | click.BadOptionUsage)
@@ -791,15 +802,13 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
         known = {e.id for e in experiments}
         for name in only:
             if name not in known:
-                from .errors import unknown_name
-
                 raise unknown_name("experiment", name, known)
         experiments = [e for e in experiments if e.id in only]
     _output_folder(out, "results")
     for exp in experiments:  # every one checked, and its files, before the first runs
         check_comparison(exp)
     written = _output_files(out, [e.id for e in experiments], (".csv", "_checks.csv", ".png"))
-    from .screens import readout_units
+    from .screens import percent_changes, readout_units
 
     failed = 0
     for exp in experiments:
@@ -817,7 +826,7 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
         click.echo(f"readouts at {exp.end:g} {unit}s:")
         courses = result.time_courses
         sizes = courses["value"].abs().groupby(courses["readout"]).max()
-        shown = round_off_to_zero(final_table(result), sizes.to_dict())
+        shown = round_off_to_zero(final_table(result), sizes.to_dict(), percent_changes(exp.model))
         click.echo(shown.to_string(float_format=lambda x: f"{x:.4g}"))
         for row in result.checks.itertuples():
             mark = "ok  " if row.passed else "FAIL"
@@ -833,16 +842,29 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
 
 
 @main.command("validate")
-@click.argument("file", type=click.Path(path_type=Path))
-def validate_cmd(file: Path) -> None:
-    """Validate an SBML FILE: libSBML (units on), annotations, units, orphans, a simulation,
-    non-negativity, conservation laws and the steady state; prints a report with a score."""
+@click.argument("model")
+def validate_cmd(model: str) -> None:
+    """Validate MODEL (a shipped model name or an SBML FILE.xml): libSBML (units on), annotations,
+    units, orphans, a simulation, non-negativity, conservation laws and the steady state; prints
+    a report with a score."""
     from . import paths
     from .annotations import parameter_sources
+    from .catalog import model_names
     from .checks import Check, dynamic_checks, static_checks
     from .errors import SimulationError
     from .exchange import load_any
+    from .sbml_files import is_sbml_file
 
+    if model in model_names() and not is_sbml_file(model):  # its shipped file, as other commands read a name
+        _note_shipped_file(model, None)
+        file = paths.SBML / f"{model}.xml"
+    elif is_sbml_file(model) or Path(model).exists() or "/" in model or os.sep in model:
+        file = Path(model)  # the file checks say what is wrong with it
+    else:
+        close = suggestion(model, model_names())
+        hint = f" Did you mean {close!r}?" if close else ""
+        raise InputError(f"{model}: no such file, and no shipped model of that name.{hint} The shipped "
+                         f"models: {', '.join(model_names())}")
     # provenance is recorded for the shipped models only; a foreign file is not scored on it
     shipped = file.resolve().parent == paths.SBML.resolve()
     checks = static_checks(file, parameter_sources() if shipped else None)
@@ -1183,9 +1205,16 @@ def regimens_cmd(names: tuple[str, ...], regimens_file: Path | None, out_dir: Pa
     """Run the clinical regimen experiments NAMES (all by default) of
     experiments/clinical/regimens.toml, or of your own file with --file FILE.toml."""
     from .analysis import round_off_to_zero
-    from .errors import unknown_name
     from .plots import regimen_figure
-    from .regimens import REGIMENS_FILE, dosed_drugs, read_experiments, run_experiment, serum_readouts
+    from .regimens import (
+        REGIMEN_MODEL,
+        REGIMENS_FILE,
+        dosed_drugs,
+        read_experiments,
+        run_experiment,
+        serum_readouts,
+    )
+    from .screens import percent_changes
 
     for n in names:  # a file given where a name goes: say how to give it
         if n.lower().endswith(".toml") or os.sep in n or "/" in n:
@@ -1216,7 +1245,8 @@ def regimens_cmd(names: tuple[str, ...], regimens_file: Path | None, out_dir: Pa
         idle = [c for c in serum_readouts() if c.removesuffix("_serum") not in dosed]
         shown = last.drop(columns=["experiment", *idle])
         readouts = [c for c in shown.columns if c not in ("arm", "time")]
-        shown = round_off_to_zero(shown, table[readouts].abs().max().to_dict())
+        sizes = table[readouts].abs().max().to_dict()
+        shown = round_off_to_zero(shown, sizes, percent_changes(REGIMEN_MODEL))
         click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.6g}",
                                    formatters={"time": lambda x: f"{x:.10g}"}))
         click.echo(f"wrote {csv} and {figure}\n")

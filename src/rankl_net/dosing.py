@@ -185,6 +185,8 @@ def parse_duration(text: str, default_unit: str = "d", *, what: str = "time") ->
 
 
 SECONDS_PER_DAY = 86400.0
+# the time units a model's time unit is named by (sbml_files.time_unit_of), in seconds
+SECONDS_PER_TIME_UNIT = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": SECONDS_PER_DAY}
 
 
 def parse_time(text: str) -> tuple[float, bool]:

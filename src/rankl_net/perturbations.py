@@ -31,7 +31,16 @@ from dataclasses import dataclass, replace
 from functools import cache
 
 from .annotations import node_table
-from .dosing import Regimen, dose_above_studied, parse_regimen, read_number, resolve_drug
+from .catalog import get_model, model_names
+from .dosing import (
+    SECONDS_PER_TIME_UNIT,
+    Regimen,
+    dose_above_studied,
+    parse_regimen,
+    parse_time,
+    read_number,
+    resolve_drug,
+)
 from .dosing import spec_number as _num
 from .engine import Changes, Dosing, Engine, TimedChange, check_engine
 from .errors import (
@@ -205,6 +214,25 @@ _WINDOW_TIMES = ("; the times of a set: window are plain numbers in the model's 
                  "model's: `rankl-net models`)")
 
 
+def _window_time_hint(text: str) -> str:
+    """What a set: window time that is not a number is told; for a time with a unit ("1wk"),
+    the number it is in each time unit of the shipped models (the window is read before the
+    model is known)."""
+    try:
+        seconds, with_unit = parse_time(text)
+    except InputError:
+        return _WINDOW_TIMES
+    if not with_unit:
+        return _WINDOW_TIMES
+    by_unit: dict[str, list[str]] = {}
+    for name in model_names():
+        by_unit.setdefault(get_model(name).time_unit, []).append(name)
+    known = [u for u in by_unit if u in SECONDS_PER_TIME_UNIT]
+    said = " and ".join(f"{_num(seconds / SECONDS_PER_TIME_UNIT[u])} in a model that counts {u}s "
+                        f"({', '.join(by_unit[u])})" for u in known)
+    return f"{_WINDOW_TIMES}: {text.strip()} is {said}"
+
+
 def parse_spec(spec: str) -> list[Perturbation]:
     """Parse one condition spec (perturbations joined by ``+``) into perturbation objects."""
     if not isinstance(spec, str):
@@ -300,7 +328,7 @@ def _parse_one(part: str, whole: str) -> Perturbation:
         if not times or not times["t0"] or times["t1"] == "":
             raise InputError(f"{part!r}: cannot read the time window {window!r}; write @T0 or @T0-T1 "
                              "with 0 <= T0 < T1")
-        start, end = (None if t is None else _number(t, part, _WINDOW_TIMES)
+        start, end = (None if t is None else _number(t, part, _window_time_hint(t))
                       for t in (times["t0"], times["t1"]))
     return SetValue(target, v, start, end)
 

@@ -38,6 +38,8 @@ from .errors import InputError, given, known_keys, read_toml, unknown_name
 from .model import Model
 
 REGIMENS_FILE = paths.EXPERIMENTS / "clinical" / "regimens.toml"
+# the model every regimen experiment runs on
+REGIMEN_MODEL = "clinical"
 # after the serum concentration of every drug (`serum_readouts`): turnover markers and bone density
 READOUTS = ["ctx", "untx", "p1np", "bmd_lumbar_spine", "bmd_total_hip", "osteoclasts"]
 POINTS_PER_DAY = 2
@@ -172,7 +174,7 @@ def run_experiment(experiment: RegimenExperiment | str, model: Model | None = No
         if experiment not in known:
             raise unknown_name("regimen experiment", experiment, known)
         experiment = known[experiment]
-    model = model or Model("clinical", context="human")
+    model = model or Model(REGIMEN_MODEL, context="human")
     readouts = [*serum_readouts(), *READOUTS]
     frames = []
     for arm, regimens in experiment.arms.items():

@@ -21,7 +21,7 @@ from pathlib import Path
 import libsbml
 import pandas as pd
 
-from .dosing import Regimen, parse_time
+from .dosing import SECONDS_PER_TIME_UNIT, Regimen, parse_time
 from .engine import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, Changes, Engine, check_engine, check_tolerances
 from .errors import DosesAfterEndWarning, InputError, as_path, name_list, unknown_name
 from .perturbations import (
@@ -126,8 +126,6 @@ def shipped_model_of(path: str | Path) -> str | None:
 
 # what messages call the time unit of a model that declares none ("10 time units")
 UNDECLARED_TIME_UNIT = "time unit"
-# the time units time_unit_of names by a word, in seconds
-SECONDS_PER_TIME_UNIT = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 
 
 def _time_unit(doc: libsbml.SBMLDocument) -> tuple[str, float | None]:

@@ -558,6 +558,12 @@ def _check_resumable(out: Path, spec: ScreenSpec) -> None:
         wanted["integrator"] = {k: v for k, v in wanted["integrator"].items() if k in recorded}
     differ = [f"{k} {held.get(k)!r} there, {v!r} here" for k, v in wanted.items()
               if held.get(k) != v and k != "integrator"]
+    there = held.get("readouts")
+    reordered = (isinstance(there, list) and there != wanted["readouts"]
+                 and sorted(map(str, there)) == sorted(wanted["readouts"]))
+    if reordered:  # the rows of each condition come in the readouts' order
+        said = f"the same readouts in another order: give them as there, {','.join(there)}"
+        differ = [said if d.startswith("readouts ") else d for d in differ]
     differ += [f"{k.replace('_', ' ')} {held['integrator'].get(k)!r} there, {v!r} here"
                for k, v in wanted.get("integrator", {}).items() if held["integrator"].get(k) != v]
     if differ:
