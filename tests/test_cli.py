@@ -516,6 +516,19 @@ def test_out_dash_is_standard_output(tmp_path):
     assert not (tmp_path / "-").exists()
 
 
+def test_an_experiment_shows_a_percent_change_that_is_round_off_throughout_as_zero(tmp_path):
+    spec = tmp_path / "flat.toml"
+    spec.write_text('[[experiments]]\nid = "flat"\ntitle = "t"\nmodel = "bone"\nend = 7\n'
+                    'readouts = ["ctx", "osteoclasts"]\nconditions = [{ label = "a", spec = "" }]\n',
+                    encoding="utf-8")
+    out = run("experiment", str(spec), "--out", str(tmp_path / "results"))
+    assert out.returncode == 0, out.stderr
+    shown = next(line.split() for line in out.stdout.splitlines() if line.startswith("a "))
+    assert shown[1] == "0" and float(shown[2]) > 1e-4, out.stdout  # CTX at baseline; osteoclasts as computed
+    table = pd.read_csv(tmp_path / "results" / "flat.csv")
+    assert 0 < table.loc[table["readout"] == "ctx", "value"].abs().max() < 1e-6  # the CSV keeps the round-off
+
+
 def test_an_experiment_file_is_checked_whole_before_any_runs(tmp_path):
     good = ('[[experiments]]\nid = "first"\ntitle = "t"\nmodel = "bone"\nend = 7\nreadouts = ["ctx"]\n'
             'conditions = [{ label = "a", spec = "" }]\n')
@@ -702,13 +715,17 @@ def test_validate_takes_a_shipped_model_by_name_from_any_folder(tmp_path):
     assert "./osteoclastogenesis names the file of that name" in shadowed.stderr
     typo = run("validate", "bonee", cwd=tmp_path)
     assert typo.returncode == 2 and typo.stdout == ""
-    assert "bonee: no such file, and no shipped model of that name. Did you mean 'bone'?" in typo.stderr
+    assert "no such file 'bonee', and unknown model 'bonee'. Did you mean 'bone'?" in typo.stderr
+    (tmp_path / "bone").mkdir()  # a folder of a model's name: the name names the model
+    shipped = run("validate", str(paths.SBML / "bone.xml")).stdout
+    assert run("validate", "bone", cwd=tmp_path).stdout == shipped
 
 
 def test_validation_given_a_file_points_to_validate():
     out = run("validation", "models/sbml/bone.xml")
     assert out.returncode == 2
-    assert "(validation takes none; `rankl-net validate FILE.xml` checks an SBML file" in out.stderr
+    said = "(validation takes none; `rankl-net validate MODEL` checks a shipped model or an SBML file)"
+    assert said in out.stderr
 
 CORPUS = paths.ROOT.parent / "shared" / "sbml-corpus"
 

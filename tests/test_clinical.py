@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import subprocess
@@ -519,6 +520,16 @@ def test_regimens_command_writes_table_and_plot(tmp_path):
     assert untreated[2:8] == ["0"] * 6 and float(untreated[8]) > 0, res.output
     assert table[table["arm"] == "untreated"]["ctx"].abs().max() > 0  # the table keeps the values computed
     assert "zoledronate_serum" not in res.output  # only the drugs the arms dose are printed
+    # a percent change that is round-off in every arm (P1NP under 12 weeks of odanacatib) shows as 0
+    oda = CliRunner().invoke(main, ["regimens", "odanacatib_daily_and_weekly", "--out", str(tmp_path)])
+    assert oda.exit_code == 0, oda.output
+    lines = oda.output.splitlines()
+    wrote = next(k for k, line in enumerate(lines) if line.startswith("wrote"))
+    printed = pd.read_fwf(io.StringIO("\n".join(lines[1:wrote])))
+    assert len(printed) == 3 and printed["p1np"].tolist() == [0, 0, 0], oda.output
+    assert (printed["ctx"] < -50).sum() == 2  # the changes are shown as computed
+    computed = pd.read_csv(tmp_path / "odanacatib_daily_and_weekly.csv")
+    assert 0 < computed["p1np"].abs().max() < 1e-6  # round-off, kept in the table
     bad = CliRunner().invoke(main, ["regimens", "denosumab_stoped"])
     assert bad.exit_code == 2 and "denosumab_stopped_after_2y" in bad.output
 

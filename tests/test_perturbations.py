@@ -72,7 +72,10 @@ def test_parse_spec(spec, expected):
          "model's time unit"),
         # what a time with a unit is in the time unit of each shipped model
         ("set:pth=6@2wk-4wk", r"2wk is 336 in a model that counts hours \(osteoclastogenesis\) and 14 in a "
-         r"model that counts days \(bone, bone_tumour, clinical\)$"),
+         r"model that counts days \(bone, bone_tumour, clinical\) "
+         r"\(an SBML file counts in its own time unit\)$"),
+        ("set:pth=6@90s", r"90s is 0.025 in a model that counts hours .* and 0.00104167 in a model that"),
+        ("set:pth=6@1e400d", r"'1e400d' is not a number; .* \(a shipped model's: `rankl-net models`\)$"),
         ("set:pth=6@1-36h", "36h is 36 in a model that counts hours .* and 1.5 in a model that counts days"),
         ("set:pth=6@1-5x", r"'5x' is not a number; .* \(a shipped model's: `rankl-net models`\)$"),
         ("", "for the wild type give no perturbation at all"),

@@ -1014,8 +1014,9 @@ def test_resume_refuses_a_folder_of_another_screen_and_leaves_it_untouched(tmp_p
         run_screen("bone", ["ko:OPG"], end=28, readouts=["osteoclasts"], workers=1, out=out, resume=True)
     both = tmp_path / "both.parquet"
     run_screen("bone", ["ko:OPG"], end=28, readouts=["bone_volume", "ctx"], workers=1, out=both)
-    with pytest.raises(InputError, match=r"\(the same readouts in another order: give them as there, "
-                                         r"bone_volume,ctx\)"):
+    said = ("(the same readouts in another order: give them in that order (--readouts bone_volume,ctx, "
+            "or readouts=['bone_volume', 'ctx'] in Python))")
+    with pytest.raises(InputError, match=re.escape(said)):
         run_screen("bone", ["ko:OPG"], end=28, readouts=["ctx", "bone_volume"], workers=1, out=both,
                    resume=True)
     args = ["--knockouts", "OPG", "--end", "84", "--readouts", "bone_volume", "--out", str(out), "--resume"]

@@ -30,7 +30,6 @@ from .errors import (
     RanklNetError,
     RanklNetWarning,
     comma_list,
-    suggestion,
     unknown_name,
 )
 from .paths import FILE_FORMAT_SUFFIXES
@@ -117,7 +116,7 @@ def _flushes(stream) -> bool:
 
 # commands without arguments whose names are close to one that takes the argument given
 ARGUMENT_OF_ANOTHER = {
-    "validation": "`rankl-net validate FILE.xml` checks an SBML file or a shipped model",
+    "validation": "`rankl-net validate MODEL` checks a shipped model or an SBML file",
 }
 
 
@@ -849,22 +848,19 @@ def validate_cmd(model: str) -> None:
     a report with a score."""
     from . import paths
     from .annotations import parameter_sources
-    from .catalog import model_names
+    from .catalog import get_model, model_names
     from .checks import Check, dynamic_checks, static_checks
     from .errors import SimulationError
     from .exchange import load_any
     from .sbml_files import is_sbml_file
 
-    if model in model_names() and not is_sbml_file(model):  # its shipped file, as other commands read a name
+    if model in model_names():  # its shipped file (a name names the model, as for the other commands)
         _note_shipped_file(model, None)
-        file = paths.SBML / f"{model}.xml"
+        file = get_model(model).sbml_path
     elif is_sbml_file(model) or Path(model).exists() or "/" in model or os.sep in model:
         file = Path(model)  # the file checks say what is wrong with it
     else:
-        close = suggestion(model, model_names())
-        hint = f" Did you mean {close!r}?" if close else ""
-        raise InputError(f"{model}: no such file, and no shipped model of that name.{hint} The shipped "
-                         f"models: {', '.join(model_names())}")
+        raise InputError(f"no such file {model!r}, and {unknown_name('model', model, model_names())}")
     # provenance is recorded for the shipped models only; a foreign file is not scored on it
     shipped = file.resolve().parent == paths.SBML.resolve()
     checks = static_checks(file, parameter_sources() if shipped else None)

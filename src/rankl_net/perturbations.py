@@ -222,15 +222,15 @@ def _window_time_hint(text: str) -> str:
         seconds, with_unit = parse_time(text)
     except InputError:
         return _WINDOW_TIMES
-    if not with_unit:
-        return _WINDOW_TIMES
     by_unit: dict[str, list[str]] = {}
     for name in model_names():
         by_unit.setdefault(get_model(name).time_unit, []).append(name)
     known = [u for u in by_unit if u in SECONDS_PER_TIME_UNIT]
-    said = " and ".join(f"{_num(seconds / SECONDS_PER_TIME_UNIT[u])} in a model that counts {u}s "
+    if not with_unit or not known or not math.isfinite(seconds):
+        return _WINDOW_TIMES
+    said = " and ".join(f"{seconds / SECONDS_PER_TIME_UNIT[u]:.6g} in a model that counts {u}s "
                         f"({', '.join(by_unit[u])})" for u in known)
-    return f"{_WINDOW_TIMES}: {text.strip()} is {said}"
+    return f"{_WINDOW_TIMES}: {text.strip()} is {said} (an SBML file counts in its own time unit)"
 
 
 def parse_spec(spec: str) -> list[Perturbation]:
@@ -435,8 +435,6 @@ def resolve_node(name: str, engine: Engine) -> Node:
 
 def _models_with_node(name: str) -> list[str]:
     """The shipped models that have the node called ``name`` (by id or alias, any case)."""
-    from .catalog import get_model, model_names
-
     for row in node_table():
         if name.casefold() in (n.casefold() for n in (row["node"], *_split(row["aliases"]))):
             wanted = set(_split(row["expression"])) | set(_split(row["activity"]))

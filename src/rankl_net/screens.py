@@ -562,7 +562,8 @@ def _check_resumable(out: Path, spec: ScreenSpec) -> None:
     reordered = (isinstance(there, list) and there != wanted["readouts"]
                  and sorted(map(str, there)) == sorted(wanted["readouts"]))
     if reordered:  # the rows of each condition come in the readouts' order
-        said = f"the same readouts in another order: give them as there, {','.join(there)}"
+        said = (f"the same readouts in another order: give them in that order (--readouts {','.join(there)}, "
+                f"or readouts={there!r} in Python)")
         differ = [said if d.startswith("readouts ") else d for d in differ]
     differ += [f"{k.replace('_', ' ')} {held['integrator'].get(k)!r} there, {v!r} here"
                for k, v in wanted.get("integrator", {}).items() if held["integrator"].get(k) != v]
