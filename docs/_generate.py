@@ -802,6 +802,10 @@ def tumour(subs: dict[str, str]) -> None:
 
     # how much of zoledronic acid's effect on the tumour is its direct effect
     human = rankl_net.load_model("bone_tumour", context="human")
+    b = human.engine.baseline
+    kd_rankl, kd_trail = (b[f"koff_{x}"] / b[f"kon_{x}"] for x in ("rankl_opg", "trail_opg"))
+    subs["opg_trail_kd_pm"] = fmt(kd_trail, 3)
+    subs["opg_rankl_over_trail_fold"] = fmt(kd_trail / kd_rankl, 3)
     arms = {"zol": "+drug:zoledronate=4mg/4wk",
             "zol_oc_only": "+drug:zoledronate=4mg/4wk+set:bisphosphonate_tumour_kill=0",
             "dmab": "+drug:denosumab=120mg/4wk"}
@@ -852,8 +856,7 @@ def clinical(subs: dict[str, str]) -> None:
     fit_rows, at_bound = [], []
     for pid, (group, fp) in fitted.items():
         v = values[pid]
-        bound = "lower" if math.isclose(v, fp.lower, rel_tol=1e-3) else (
-            "upper" if math.isclose(v, fp.upper, rel_tol=1e-3) else "")
+        bound = fp.bound_reached(v)
         if bound:
             at_bound.append(f"`{pid}` ({bound})")
         fit_rows.append([code(pid), fmt(v), fp.unit, f"{fmt(fp.lower)} – {fmt(fp.upper)}",

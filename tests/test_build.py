@@ -60,3 +60,34 @@ def test_a_unit_that_is_not_defined_stops_the_build(tmp_path):
         build.build_sbml("osteoclastogenesis", root)
     module.write_text(text, encoding="utf-8")
     build.build_sbml("osteoclastogenesis", root)  # the copy as shipped builds
+
+
+def test_a_fitted_value_at_a_bound_says_so_in_the_listing():
+    """A reader of a model card learns which fitted values the fit's bounds, not its targets,
+    set: the row of every fitted parameter whose value equals a bound of
+    experiments/fits/clinical.toml names that bound, and no other row does."""
+    import tomllib
+
+    spec = tomllib.loads((paths.EXPERIMENTS / "fits" / "clinical.toml").read_text(encoding="utf-8"))
+    bounds = {pid: (p["lower"], p["upper"]) for g in spec["group"] for pid, p in g["parameters"].items()}
+    rows = {line.split("|")[1].strip().strip("`"): line for line in
+            (paths.SBML / "clinical.md").read_text(encoding="utf-8").splitlines() if line.startswith("| `")}
+    marked = {pid for pid, line in rows.items() if "at the fit's" in line}
+    at_bound = set()
+    for pid, (lower, upper) in bounds.items():
+        value = float(rows[pid].split("|")[2])
+        if abs(value - upper) <= 1e-3 * upper:
+            at_bound.add(pid)
+            assert f"(at the fit's upper bound, {rows[pid].split('|')[2].strip()})" in rows[pid]
+        elif abs(value - lower) <= 1e-3 * abs(lower):
+            at_bound.add(pid)
+            assert "(at the fit's lower bound" in rows[pid]
+    assert marked == at_bound and at_bound  # (the current fit leaves some at a bound)
+
+
+def test_a_fit_parameter_knows_which_bound_it_reached():
+    from rankl_net.fit_spec import FitParameter
+
+    p = FitParameter("k", start=1.0, lower=0.1, upper=3.0, unit="per_day")
+    reached = [p.bound_reached(v) for v in (0.1, 0.10005, 0.5, 2.99, 2.999, 3.0)]
+    assert reached == ["lower", "lower", "", "", "upper", "upper"]

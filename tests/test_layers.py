@@ -18,8 +18,8 @@ LAYERS = [
     {"paths", "analysis", "cvode", "units"},
     # the annotation tables (nodes, species, parameters and their sources)
     {"annotations"},
-    # files and data: SBML reading, the catalog, drugs and dose units
-    {"sbml_io", "catalog", "dosing"},
+    # files and data: SBML reading, the catalog, drugs and dose units, the fit specification
+    {"sbml_io", "catalog", "dosing", "fit_spec"},
     # building the SBML, checking it, the engine that simulates it
     {"build", "checks", "engine"},
     # perturbations on the engine; model files derived from the sources

@@ -45,6 +45,23 @@ def test_parse_spec(spec, expected):
     assert condition_spec(parsed) == spec
 
 
+@pytest.mark.parametrize(("spec", "expected"), [
+    # an exponent's '+', as Python's "%g" writes a million, is the number's: the '+' after it joins
+    ("set:pth=1e+06+ko:OPG", [SetValue("pth", 1e6), Knockout("OPG")]),
+    ("ko:OPG+set:pth=2.5E+3@1e+1-2e+1", [Knockout("OPG"), SetValue("pth", 2500.0, 10.0, 20.0)]),
+    ("set:k2e+ko:OPG", "'set:k2e': set needs a value"),  # an id ending in 'e' before the join
+])
+def test_a_plus_in_an_exponent_does_not_join(spec, expected):
+    if isinstance(expected, str):
+        with pytest.raises(InputError, match=expected):
+            parse_spec(spec)
+        return
+    parsed = parse_spec(spec)
+    assert parsed == expected
+    assert parse_spec(condition_spec(parsed)) == expected  # written back without the '+'
+    assert "e+" not in condition_spec(parsed)
+
+
 @pytest.mark.parametrize(
     ("spec", "message"),
     [

@@ -133,6 +133,19 @@ def test_pthrp_drives_the_osteolysis(tumour_mouse):
     assert no_pthrp["osteolysis"] <= 0.5 * full["osteolysis"]
 
 
+
+@pytest.mark.parametrize("secretion", [1e5, 1e6])
+def test_pthrp_lowers_opg_synthesis_without_taking_free_opg_below_zero(tumour_human, secretion):
+    """PTHrP's repression of OPG acts on the cells that make OPG (active osteoblasts and cells
+    held at baseline): with an osteoblastic lesion (osteoblasts up tenfold) and 50 to 500 times
+    the prostate preset's PTHrP, free OPG falls but stays positive (it went to -9 pM when the
+    repression counted active osteoblasts alone)."""
+    spec = f"preset:prostate+set:k_pthrp_secretion={secretion:g}"
+    frame = tumour_human.simulate(spec, end=365, points=366, readouts=["opg_free", "osteoblasts"])
+    assert frame["osteoblasts"].max() > 5 * frame["osteoblasts"].iloc[0]
+    assert frame["opg_free"].min() > 0
+    assert frame["opg_free"].iloc[-1] < 0.5 * frame["opg_free"].iloc[0]
+
 def test_endothelin_drives_the_osteoblastic_lesion(tumour_mouse):
     r = ["lesion_index", "bone_volume"]
     full = _final(tumour_mouse, "preset:prostate", end=28, readouts=r)

@@ -26,6 +26,7 @@ import libsbml
 from . import annotations as ann
 from . import paths, units
 from .errors import InputError
+from .fit_spec import read_fit_spec
 
 INCLUDE = re.compile(r"^\s*//\s*@include\s+(\S+)\s*$")
 
@@ -188,13 +189,16 @@ def listing_markdown(sbml: str) -> str:
         )
     lines += ["", "## Parameters", "", "| id | value | unit | source |", "|---|---|---|---|"]
     rule_vars = {r.getVariable() for r in m.getListOfRules()}
+    fitted = {fp.id: fp for group in read_fit_spec() for fp in group.parameters}
     for p in m.getListOfParameters():
         if p.getId() in rule_vars and p.getConstant() is False and m.getRule(p.getId()).isAssignment():
             continue
         value = _fmt(p.getValue()) if p.isSetValue() else "(initial assignment)"
-        lines.append(
-            f"| `{p.getId()}` | {value} | {p.getUnits()} | {sources.get(p.getId(), {}).get('source', '')} |"
-        )
+        source = sources.get(p.getId(), {}).get("source", "")
+        bound = fitted[p.getId()].bound_reached(p.getValue()) if p.getId() in fitted else ""
+        if bound:  # the bound, not the fit's targets, sets the value: a reader must know
+            source += f" (at the fit's {bound} bound, {_fmt(getattr(fitted[p.getId()], bound))})"
+        lines.append(f"| `{p.getId()}` | {value} | {p.getUnits()} | {source} |")
     lines += ["", "## Assignment and rate rules", "", "| variable | unit | rule |", "|---|---|---|"]
     for r in m.getListOfRules():
         var = r.getVariable()

@@ -18,9 +18,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,11 +26,10 @@ from scipy.optimize import least_squares
 
 from . import paths
 from .errors import SimulationError
+from .fit_spec import FIT_SPEC, FitGroup, FitParameter, read_fit_spec
 from .model import Model
 from .validation import Predictor, read_facts
 
-FIT_SPEC = paths.EXPERIMENTS / "fits" / "clinical.toml"
-DEFAULT_FILE = "clinical_fit.ant"
 SIGNIFICANT_DIGITS = 6
 # a pass over the groups that moves no value by more than this (relative) ends the fit
 CONVERGED = 1e-3
@@ -40,38 +37,6 @@ MAX_PASSES = 8
 # forward-difference step of the Jacobian: this fraction of the (log-)parameter, or this
 # absolute step where the parameter is smaller than 1
 DIFF_STEP = 1e-4
-
-
-@dataclass(frozen=True)
-class FitParameter:
-    """A fitted parameter: start value, bounds, unit, log scale and output file."""
-
-    id: str
-    start: float
-    lower: float
-    upper: float
-    unit: str
-    log: bool = False
-    file: str = DEFAULT_FILE
-
-
-@dataclass(frozen=True)
-class FitGroup:
-    """Parameters fitted together to a set of validation rows."""
-
-    name: str
-    targets: tuple[str, ...]
-    parameters: tuple[FitParameter, ...]
-
-
-def read_fit_spec(path: Path = FIT_SPEC) -> list[FitGroup]:
-    """The fit groups of ``experiments/fits/clinical.toml``."""
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    groups = []
-    for g in raw["group"]:
-        params = tuple(FitParameter(id=k, **v) for k, v in g["parameters"].items())
-        groups.append(FitGroup(g["name"], tuple(g["targets"]), params))
-    return groups
 
 
 def fit(path: Path = FIT_SPEC, progress=print) -> dict[str, float]:

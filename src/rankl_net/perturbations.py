@@ -194,6 +194,9 @@ _SPEC = re.compile(
 # T0[-T1]; an exponent's minus ("1e-05") belongs to its number, not to the window
 _WINDOW = re.compile(r"^(?P<t0>[^-]*?(?:[eE]-\d+)?)(?:-(?P<t1>.*))?$")
 _KINDS = ("ko", "kd", "oe", "inh", "set", "preset", "drug")
+# the '+' that joins perturbations: not the sign of an exponent ("set:k=1e+06", as Python's
+# "%g" writes a million)
+_JOIN = re.compile(r"(?<![0-9.][eE])\+|(?<=[0-9.][eE])\+(?![0-9])")
 # "ko:OPG,ko:RANK": a comma before a second kind means two perturbations joined the wrong way
 _COMMA_JOINED = re.compile(rf",\s*(?:{'|'.join(_KINDS)}):", re.IGNORECASE)
 SPEC_HELP = (
@@ -245,7 +248,7 @@ def parse_spec(spec: str) -> list[Perturbation]:
     if _COMMA_JOINED.search(spec):
         joined = _COMMA_JOINED.sub(lambda m: "+" + m.group(0)[1:].lstrip(), spec)
         raise InputError(f"{spec!r}: join perturbations with '+', not ',' ({joined})")
-    parts = [_parse_one(part.strip(), spec) for part in spec.split("+")]
+    parts = [_parse_one(part.strip(), spec) for part in _JOIN.split(spec)]
     check_no_repeats(parts, spec)
     return parts
 
