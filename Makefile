@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist worksteal
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
-## models: regenerate the SBML and listings from models/antimony and models/annotations
+## models: regenerate the SBML and listings from models/antimony, models/annotations and the fit bounds
 models: $(STAMP)
 	$(BIN)/rankl-net build
 

@@ -79,7 +79,7 @@ def test_a_fitted_value_at_a_bound_says_so_in_the_listing():
         if abs(value - upper) <= 1e-3 * upper:
             at_bound.add(pid)
             assert f"(at the fit's upper bound, {rows[pid].split('|')[2].strip()})" in rows[pid]
-        elif abs(value - lower) <= 1e-3 * abs(lower):
+        elif abs(value - lower) <= 1e-3 * (abs(lower) if lower else upper - lower):
             at_bound.add(pid)
             assert "(at the fit's lower bound" in rows[pid]
     assert marked == at_bound and at_bound  # (the current fit leaves some at a bound)
@@ -91,3 +91,5 @@ def test_a_fit_parameter_knows_which_bound_it_reached():
     p = FitParameter("k", start=1.0, lower=0.1, upper=3.0, unit="per_day")
     reached = [p.bound_reached(v) for v in (0.1, 0.10005, 0.5, 2.99, 2.999, 3.0)]
     assert reached == ["lower", "lower", "", "", "upper", "upper"]
+    share = FitParameter("s", start=0.5, lower=0.0, upper=1.0, unit="dimensionless")  # a bound at 0
+    assert [share.bound_reached(v) for v in (0.0, 1e-9, 5e-4, 0.01)] == ["lower", "lower", "lower", ""]

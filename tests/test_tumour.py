@@ -133,7 +133,6 @@ def test_pthrp_drives_the_osteolysis(tumour_mouse):
     assert no_pthrp["osteolysis"] <= 0.5 * full["osteolysis"]
 
 
-
 @pytest.mark.parametrize("secretion", [1e5, 1e6])
 def test_pthrp_lowers_opg_synthesis_without_taking_free_opg_below_zero(tumour_human, secretion):
     """PTHrP's repression of OPG acts on the cells that make OPG (active osteoblasts and cells
@@ -145,6 +144,7 @@ def test_pthrp_lowers_opg_synthesis_without_taking_free_opg_below_zero(tumour_hu
     assert frame["osteoblasts"].max() > 5 * frame["osteoblasts"].iloc[0]
     assert frame["opg_free"].min() > 0
     assert frame["opg_free"].iloc[-1] < 0.5 * frame["opg_free"].iloc[0]
+
 
 def test_endothelin_drives_the_osteoblastic_lesion(tumour_mouse):
     r = ["lesion_index", "bone_volume"]

@@ -9,7 +9,8 @@ share one copy of a module. The build
    (so libSBML can check every expression) and every rule variable the unit derived from its
    rule;
 3. adds names, SBO terms and identifiers.org annotations from ``models/annotations/*.tsv``;
-4. writes ``models/sbml/<model>.xml`` and a readable listing ``models/sbml/<model>.md``.
+4. writes ``models/sbml/<model>.xml`` and a readable listing ``models/sbml/<model>.md`` (whose
+   sources say where a fitted value sits at a bound of ``experiments/fits/clinical.toml``).
 
 The output is byte-stable: the same sources give the same files.
 """

@@ -32,9 +32,10 @@ class FitParameter:
 
     def bound_reached(self, value: float) -> str:
         """"lower" or "upper" when ``value`` (in the parameter's unit) is at that bound of the
-        fit (within AT_BOUND_RTOL), else ""."""
+        fit (within AT_BOUND_RTOL of the bound, or of the range for a bound at 0), else ""."""
         for name, bound in (("lower", self.lower), ("upper", self.upper)):
-            if math.isclose(value, bound, rel_tol=AT_BOUND_RTOL):
+            if math.isclose(value, bound, rel_tol=AT_BOUND_RTOL,
+                            abs_tol=AT_BOUND_RTOL * (self.upper - self.lower) if bound == 0 else 0.0):
                 return name
         return ""
 
