@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import libsbml
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -24,10 +26,15 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 
 
 def test_models_lists_every_model_with_readouts():
+    from rankl_net.catalog import get_model, model_names
+
     out = run("models")
     assert out.returncode == 0
-    assert "osteoclastogenesis" in out.stdout and "bone" in out.stdout
-    assert "bone_volume" in out.stdout
+    lines = out.stdout.splitlines()
+    for name in model_names():  # each model heads its block, and its readouts follow
+        at = next(k for k, line in enumerate(lines) if line.startswith(f"{name}\t"))
+        listed = next(line for line in lines[at + 1:] if line.strip().startswith("readouts:"))
+        assert listed.split(":", 1)[1].strip() == ", ".join(get_model(name).readouts)
 
 
 def test_simulate_prints_a_table_with_time_and_readouts():
@@ -194,6 +201,39 @@ def test_simulate_writes_csv_and_plot(tmp_path):
     frame = pd.read_csv(tmp_path / "t.csv")
     assert frame.columns[0] == "time" and "nfatc1" in frame.columns
     assert (tmp_path / "t.png").stat().st_size > 1000
+
+
+def _figures_of(monkeypatch, *args: str) -> tuple[list, str]:
+    """The matplotlib figures a command draws (in this process) and its output."""
+    from click.testing import CliRunner
+
+    from rankl_net import plots
+    from rankl_net.cli import main
+
+    figures: list = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path, dpi=110: figures.append(fig) or path)
+    res = CliRunner().invoke(main, list(args))
+    assert res.exit_code == 0, res.output
+    return figures, res.output
+
+
+def test_the_plot_of_simulate_draws_each_readout_of_the_table(tmp_path, monkeypatch):
+    """One panel per readout, titled by it, drawing the table's values over its times (up to the
+    unit's display scale)."""
+    figures, _ = _figures_of(monkeypatch, "simulate", "bone", "--end", "84", "--points", "13", "--readouts",
+                             "osteoclasts,bone_volume,ctx", "--out", str(tmp_path / "b.csv"),
+                             "--plot", str(tmp_path / "b.png"))
+    frame = pd.read_csv(tmp_path / "b.csv")
+    (fig,) = figures
+    panels = {ax.get_title(): ax for ax in fig.axes if ax.get_title()}
+    assert list(panels) == ["osteoclasts", "bone_volume", "ctx"]
+    for readout, ax in panels.items():
+        (line,) = ax.get_lines()
+        x, y = line.get_data()
+        np.testing.assert_allclose(x, frame["time"])
+        scale = np.ptp(y) / np.ptp(frame[readout])
+        np.testing.assert_allclose(y, scale * frame[readout], rtol=1e-9, atol=1e-12 * np.abs(y).max())
+    assert fig.get_suptitle().startswith("bone (mouse)")
 
 
 @pytest.mark.parametrize(
@@ -577,12 +617,15 @@ def test_a_table_goes_to_any_name_but_another_format(tmp_path, name):
         assert written.startswith("time,ctx\n")
 
 
-def test_a_context_in_another_case_runs_and_is_named_as_the_catalog_names_it(tmp_path):
+def test_a_context_in_another_case_runs_and_is_named_as_the_catalog_names_it(tmp_path, monkeypatch):
     figure = tmp_path / "course.png"
     out = run("simulate", "clinical", "--context", "MOUSE_HURANKL", "--end", "1", "--points", "2",
               "--readouts", "ctx", "--plot", str(figure))
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("time,ctx\n") and figure.exists()
+    figures, _ = _figures_of(monkeypatch, "simulate", "clinical", "--context", "MOUSE_HURANKL", "--end", "1",
+                             "--points", "2", "--readouts", "ctx", "--plot", str(figure))
+    assert figures[0].get_suptitle().startswith("clinical (mouse_huRANKL)")  # the catalog's spelling
     said = run("simulate", "bone", "--context", "Humann")
     assert said.returncode == 2 and "unknown context 'Humann'. Did you mean 'human'?" in said.stderr
 
@@ -606,6 +649,11 @@ def test_phenotypes_prints_and_writes_the_table(tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     table = pd.read_csv(tmp_path / "p.csv")
     assert table["agrees"].all()
+    # the verdict is the table's own columns, not a constant: phenotype as expected, and an
+    # osteoclast call that meets its expectation ("present" includes "increased", "any" any)
+    osteoclasts_ok = [e == "any" or o == e or (e == "present" and o == "increased")
+                      for e, o in zip(table["expected_osteoclasts"], table["osteoclasts"], strict=True)]
+    assert (table["phenotype"] == table["expected_phenotype"]).all() and all(osteoclasts_ok)
     assert {"line", "expected_phenotype", "phenotype", "source", "agrees"} <= set(table.columns)
     assert (tmp_path / "p.png").exists()
     assert "lines agree with the literature" in out.stdout
@@ -824,7 +872,23 @@ def test_export_writes_a_readable_model(tmp_path, fmt):
     out = run("export", "bone", "--format", fmt, "--out", str(target))
     assert out.returncode == 0, out.stderr
     text = target.read_text(encoding="utf-8")
-    assert ("model" in text) if fmt == "antimony" else text.lstrip().startswith("<?xml")
+    if fmt == "antimony":  # it reads back into the same model
+        import antimony
+
+        antimony.clearPreviousLoads()
+        assert antimony.loadAntimonyString(text) >= 0, antimony.getLastError()
+        text = antimony.getSBMLString(antimony.getMainModuleName())
+    doc = libsbml.readSBMLFromString(text)
+    if fmt == "comp":  # flattened, as rankl-net reads it
+        from rankl_net.comp import flatten
+
+        doc = libsbml.readSBMLFromString(flatten(text))
+    assert doc.getNumErrors(libsbml.LIBSBML_SEV_ERROR) == 0
+    shipped = libsbml.readSBMLFromFile(str(paths.SBML / "bone.xml")).getModel()
+    model = doc.getModel()
+    assert sorted(s.getId() for s in model.getListOfSpecies()) == sorted(
+        s.getId() for s in shipped.getListOfSpecies())
+    assert model.getNumReactions() == shipped.getNumReactions()
 
 
 def test_export_unknown_model_exits_2(tmp_path):

@@ -10,6 +10,7 @@ import sys
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import roadrunner
 
@@ -747,3 +748,52 @@ def test_a_dose_per_kg_reads_the_conditions_body_weight_wherever_it_is_listed(cl
                                          r"from 5 days"):
         clinical.final("drug:denosumab=1mg/kg", "set:body_weight=140@5", end=10, readouts=readout)
     clinical.final("drug:denosumab=60mg", "set:body_weight=140@5", end=10, readouts=readout)  # in mg: taken
+
+
+@pytest.mark.parametrize(("metric", "window", "expected"), [
+    # CTX falls to -80 % by day 10, then creeps to -81 % at day 30 and recovers: the nadir is
+    # reached (within NADIR_BAND of the minimum) on day 10, not at the minimum on day 30
+    ("time_to_nadir", "60", 10.0),
+    ("time_to_nadir", "20-60", 20.0),  # the window's first time already at the nadir
+    ("tmax", "60", 45.0),
+    ("max", "60", 5.0),
+    ("value", "12.5", -80.125),  # interpolated between output times
+])
+def test_the_metrics_read_a_known_curve(clinical, metric, window, expected):
+    from rankl_net.validation import NADIR_BAND, Fact, Predictor
+
+    t = np.arange(0.0, 61.0, 5.0)
+    y = np.select([t < 10, t <= 30, t <= 45], [-8.0 * t, -80.0 - (t - 10) / 20, -81.0 + (t - 30) * 86 / 15],
+                  default=5.0 - (t - 45))
+    assert NADIR_BAND >= 1.0  # (the curve is built for a band of at least 1 point)
+    predictor = Predictor(clinical)
+    for end in (60.0, 12.5):  # the curves the predictor would have simulated
+        predictor._curves[("drug:x", "ctx", end)] = pd.Series(y, index=t)
+    fact = Fact("f", "drug:x", "", "ctx", metric, window, 0.0, 1.0, False, "test")
+    assert predictor.predict(fact) == pytest.approx(expected)
+
+
+def test_the_regimen_figure_draws_every_arm_in_every_panel(tmp_path, monkeypatch):
+    """Odanacatib daily vs weekly: each marker panel has one line per arm, drawing the table's
+    values; the serum panel a line for each arm that doses the drug."""
+    from click.testing import CliRunner
+
+    from rankl_net import plots
+    from rankl_net.cli import main
+
+    figures: list = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path, dpi=110: figures.append(fig) or path)
+    res = CliRunner().invoke(main, ["regimens", "odanacatib_daily_and_weekly", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(tmp_path / "odanacatib_daily_and_weekly.csv")
+    arms = list(dict.fromkeys(table["arm"]))
+    (fig,) = figures
+    serum, *panels = fig.axes
+    dosed = [f"{a}: odanacatib" for a in arms if a != "untreated"]
+    assert [line.get_label() for line in serum.get_lines()] == dosed
+    assert len(panels) == len(plots.REGIMEN_PANELS)
+    for ax, (column, _) in zip(panels, plots.REGIMEN_PANELS, strict=True):
+        lines = ax.get_lines()
+        assert [line.get_label() for line in lines] == arms
+        for line, arm in zip(lines, arms, strict=True):
+            np.testing.assert_allclose(line.get_ydata(), table.loc[table["arm"] == arm, column])

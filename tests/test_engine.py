@@ -279,7 +279,7 @@ def test_a_delayed_event_pending_at_a_window_still_fires():
         assert (k.iloc[12], k.iloc[14]) == (1.0, 5.0), spec
 
 
-def test_failed_nleq_polish_leaves_a_usable_baseline():
+def test_the_osteoclastogenesis_baseline_is_finite_with_nfkb_in_the_nucleus():
     eng = rankl_net.load_model("osteoclastogenesis").engine
     assert all(v == v for v in eng.baseline.values())  # no NaN
     assert eng.baseline["nfkb_nuclear"] > 0
@@ -528,3 +528,30 @@ def test_changes_within_round_off_of_an_output_time_give_one_row_per_time(bone_m
 def test_an_output_time_at_a_change_reports_the_value_before_it(bone_mouse):
     frame = bone_mouse.simulate("set:pth=6@0.5", end=1, points=3, readouts=["pth"])
     assert frame["pth"].tolist() == [bone_mouse.engine.baseline["pth"]] * 2 + [6.0]
+
+
+@pytest.mark.parametrize("outcome", ["raises", "another_branch", "worse"])
+def test_a_failed_or_unhelpful_nleq_polish_keeps_the_integrated_state(monkeypatch, outcome):
+    """The engine refines its integrated baseline with NLEQ and keeps the result only when it is
+    a better fixed point on the same branch: a solver that fails, jumps to another state or
+    leaves faster rates leaves the integrated state as it was."""
+    eng = engine.build("osteoclastogenesis", values={"k_nfat_deg": 0.1})
+    assert eng is not engine.load("osteoclastogenesis")  # (its own compiled model)
+    eng.rr["rankl_input"] = 0.0  # as while the baseline is found: the state is a fixed point
+    ids, before, _ = eng._state()
+    rates_before = eng._state_rates()
+
+    def solver():  # moves nfatc1 (a failing solver may leave a partial step behind) and ends
+        index = eng.rr.model.getFloatingSpeciesIds().index("nfatc1")
+        values = eng.rr.model.getFloatingSpeciesConcentrations()
+        values[index] *= 10.0 if outcome == "another_branch" else 1.0 + 1e-5
+        eng.rr.model.setFloatingSpeciesConcentrations(values)
+        if outcome == "raises":
+            raise RuntimeError("NLEQ failed")
+
+    monkeypatch.setattr(eng.rr, "steadyState", solver)
+    eng._polish_steady_state(())
+    after_ids, after, _ = eng._state()
+    assert after_ids == ids
+    np.testing.assert_array_equal(after, before)
+    assert eng._state_rates() == rates_before

@@ -385,6 +385,22 @@ def test_cross_check_of_the_documented_experiment():
     assert set(cc.frames) == {"roadrunner", "tellurium", "copasi"}
     assert cc.agrees, cc.table()
     assert cc.table().shape == (2, len(get_model("osteoclastogenesis").readouts))
+    # the deviations are those of the other simulators' own frames, which move with RANKL
+    for name in ("tellurium", "copasi"):
+        frame, reference = cc.frames[name], cc.frames["roadrunner"]
+        assert frame["nfatc1"].iloc[-1] > 5 * frame["nfatc1"].iloc[0]
+        np.testing.assert_allclose(frame["nfatc1"], reference["nfatc1"], rtol=cc.rtol)
+        assert cc.deviations[name] == ex.compare_frames(frame, reference)
+
+
+def test_a_cross_check_that_exceeds_its_tolerance_disagrees():
+    t = np.linspace(0, 1, 3)
+    reference = pd.DataFrame({"time": t, "x": [1.0, 2.0, 3.0]})
+    off = reference.assign(x=[1.0, 2.0, 3.3])  # 10 % off at the end
+    cc = ex.CrossCheck({"roadrunner": reference, "copasi": off},
+                       {"copasi": ex.compare_frames(off, reference)}, rtol=1e-3)
+    assert cc.worst == pytest.approx(0.1) and not cc.agrees
+    assert ex.CrossCheck(cc.frames, cc.deviations, rtol=0.2).agrees
 
 
 @pytest.mark.parametrize("specs", [(), ("ko:OPG",)], ids=["baseline", "ko_OPG"])

@@ -73,3 +73,5 @@ def test_inhibition_lowers_nfatc1(ocg, node, dose_pm):
 def test_unstimulated_precursor_stays_at_baseline(ocg):
     frame = ocg.simulate("set:rankl_input=0", end=72, points=4, readouts=["nfatc1", "commitment"])
     np.testing.assert_allclose(frame["nfatc1"], frame["nfatc1"].iloc[0], rtol=1e-6)
+    np.testing.assert_allclose(frame["commitment"], frame["commitment"].iloc[0], rtol=1e-6)
+    assert frame["commitment"].iloc[-1] < 0.1 * ocg.final(end=72, readouts=["commitment"])["commitment"]

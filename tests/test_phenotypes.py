@@ -113,3 +113,18 @@ def test_osteoclast_poor_osteopetrosis_forms_less_bone_than_osteoclast_rich():
             for spec in ("ko:FOS", "ko:RANKL", "ko:CTSK")}
     assert p1np["ko:FOS"] < -40 and p1np["ko:RANKL"] < -40
     assert p1np["ko:CTSK"] > -5
+
+
+@pytest.mark.parametrize(("expected_phenotype", "expected_osteoclasts", "agrees"), [
+    ("osteoporotic", "increased", True),
+    ("osteopetrotic", "increased", False),  # the wrong phenotype
+    ("osteoporotic", "absent", False),  # the wrong osteoclast call
+    ("osteoporotic", "present", True),  # "present" includes "increased"
+    ("osteoporotic", "any", True),
+])
+def test_a_line_that_disagrees_with_its_expectation_is_marked(expected_phenotype, expected_osteoclasts,
+                                                               agrees):
+    line = experiments.GeneticLine("OPG-/- (test)", "ko:OPG", expected_phenotype, expected_osteoclasts, "t")
+    row = experiments.run_phenotypes([line]).iloc[0]
+    assert (row["phenotype"], row["osteoclasts"]) == ("osteoporotic", "increased")
+    assert bool(row["agrees"]) is agrees

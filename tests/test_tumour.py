@@ -3,6 +3,7 @@ behaviours of BIOLOGY.md, each as a direction with a margin."""
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import sys
@@ -471,3 +472,25 @@ def test_an_experiment_too_short_for_its_regimen_says_so_in_a_note(tmp_path):
     said = "note: drug:denosumab=60mg/6mo*4: 2 of its 4 doses fall within the 365.25 days simulated"
     assert said in out.stderr
     assert "DosesAfterEndWarning" not in out.stderr and "Warning" not in out.stderr
+
+
+@pytest.mark.parametrize(("relation", "margin", "threshold", "value", "holds"), [
+    # against a reference of 100: lower / higher by at least the margin (20 %), within it
+    ("lower", 0.2, math.nan, 79.0, True), ("lower", 0.2, math.nan, 81.0, False),
+    ("lower", 0.0, math.nan, 100.0, False),  # equal is not lower, even with no margin
+    ("higher", 0.2, math.nan, 121.0, True), ("higher", 0.2, math.nan, 119.0, False),
+    ("higher", 0.0, math.nan, 100.0, False),
+    ("within", 0.2, math.nan, 119.0, True), ("within", 0.2, math.nan, 81.0, True),
+    ("within", 0.2, math.nan, 121.0, False), ("within", 0.2, math.nan, 79.0, False),
+    # against a threshold (no reference)
+    ("above", 0.0, 5.0, 5.1, True), ("above", 0.0, 5.0, 5.0, False),
+    ("below", 0.0, 5.0, 4.9, True), ("below", 0.0, 5.0, 5.0, False),
+])
+def test_every_relation_holds_on_one_side_of_its_margin_only(relation, margin, threshold, value, holds):
+    reference = "untreated" if relation in comparisons.RELATIVE else ""
+    expect = comparisons.Expectation("x", "treated", relation, reference=reference, margin=margin,
+                                     threshold=threshold)
+    ok, change = comparisons.check(expect, value, 100.0)
+    assert ok is holds
+    if reference:
+        assert change == pytest.approx(value / 100.0 - 1.0)
