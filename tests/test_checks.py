@@ -49,6 +49,7 @@ def test_a_negative_species_is_flagged():
 def test_a_model_without_steady_state_is_reported():
     c = _checks("model t\n J: -> A; k\n A = 1; k = 1\nend", steady=True)
     assert not c["steady_state"].passed
+    assert c["steady_state"].message.startswith("no steady state reached: t: no steady baseline")
 
 
 def test_a_law_across_compartments_of_different_sizes_holds_in_amounts():
@@ -78,6 +79,7 @@ def test_a_law_holds_in_a_compartment_that_grows():
     c = _checks("model t\n compartment cell = 1\n species A in cell, B in cell\n cell' = 0.3\n"
                 " J: A -> B; cell*k*A\n A = 6; B = 4; k = 0.5\nend")
     assert c["conservation"].passed, c["conservation"].items
+    assert c["conservation"].message == "1 conservation laws, 0 broken"  # checked, not skipped
 
 
 def _checks_of_sbml(sbml: str) -> dict:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import libsbml
 import numpy as np
 import pytest
 
-from rankl_net import catalog, comp
+from rankl_net import catalog, comp, paths
 from rankl_net.engine import Engine
 from rankl_net.errors import InputError
 from rankl_net.sbml_io import read_sbml_document
@@ -18,9 +21,11 @@ def test_comp_export_has_one_submodel_per_module(name):
     assert doc.isPackageEnabled("comp")
     plugin = doc.getModel().getPlugin("comp")
     submodels = {plugin.getSubmodel(i).getModelRef() for i in range(plugin.getNumSubmodels())}
-    assert "rank_signalling" in submodels
-    if name == "bone":
-        assert {"bone_remodelling", "bone_baseline"} <= submodels
+    # one per file the model's source includes, read from the source itself (units are the
+    # document's unit definitions, not a module)
+    source = (paths.ANTIMONY / f"{name}.ant").read_text(encoding="utf-8")
+    included = {Path(m).stem for m in re.findall(r"^\s*//\s*@include\s+(\S+)", source, flags=re.MULTILINE)}
+    assert submodels == included - {"units"} and "rank_signalling" in submodels
 
 
 @pytest.mark.parametrize("name", catalog.model_names())

@@ -3,6 +3,7 @@ inside the bone model agrees with the stand-alone osteoclastogenesis model."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 
@@ -23,6 +24,17 @@ def test_intracellular_inhibition_lowers_osteoclasts_and_raises_bone(bone_mouse,
     base = bone_mouse.engine.baseline
     assert res["osteoclasts"] < 0.9 * base["osteoclasts"]
     assert res["bone_volume"] > 102.0
+    # it is the node's multiplier at the level the spec names: activity 1 - f for an inhibitor,
+    # expression f for a knockdown
+    kind, rest = spec.split(":")
+    node, fraction = rest.split("=")
+    same = (f"set:{node}_act={1 - float(fraction):g}" if kind == "inh" else f"set:{node}_expr={fraction}")
+    direct = bone_mouse.final(same, end=84, readouts=["osteoclasts", "bone_volume"])
+    np.testing.assert_allclose(res.to_numpy(), direct.to_numpy(), rtol=1e-6)
+    # and graded: half the inhibition (or a knockdown to 60 %) does less
+    weaker = f"{kind}:{node}={0.4 if kind == 'inh' else 0.6}"
+    milder = bone_mouse.final(weaker, end=84, readouts=["osteoclasts", "bone_volume"])
+    assert res["osteoclasts"] < milder["osteoclasts"] < base["osteoclasts"]
 
 
 def test_signalling_module_is_the_same_in_both_models(ocg, bone_human):

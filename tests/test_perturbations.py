@@ -20,6 +20,7 @@ from rankl_net import (
     load_model,
     parse_spec,
 )
+from rankl_net.engine import TimedChange
 from rankl_net.perturbations import condition_spec, resolve_node, to_changes
 
 
@@ -164,7 +165,7 @@ def test_set_rejects_unknown_and_reaction_ids(bone_mouse):
 
 def test_timed_set_goes_to_timed_changes(bone_mouse):
     changes = to_changes(parse_spec("set:pth=6@10-20"), bone_mouse.engine)
-    assert not changes.parameters and len(changes.timed) == 1
+    assert not changes.parameters and changes.timed == [TimedChange("pth", 6.0, 10.0, 20.0)]
 
 
 def test_species_id_names_its_node(ocg):

@@ -454,6 +454,15 @@ def test_report_of_a_pairs_screen_has_its_heatmap_and_epistasis(tmp_path):
     assert f"<h1>Screen report: {tmp_path / 'p.parquet'}</h1>" in page
     assert "<p>Model: bone</p>" in page  # from the folder's manifest
     assert "No epistasis scores" not in page
+    # the scores are each pair's fold change less those of its two singles
+    from rankl_net.analysis import pairwise_epistasis
+
+    table = pd.read_parquet(tmp_path / "p.parquet")
+    lfc = dict(zip(table["perturbation"], table["log2_fold_change"], strict=True))
+    scores = pairwise_epistasis(table)
+    assert len(scores) == 3 and scores["epistasis"].abs().max() > 0.01
+    for r in scores.itertuples():
+        assert r.epistasis == pytest.approx(lfc[f"{r.a}+{r.b}"] - lfc[r.a] - lfc[r.b], abs=1e-12)
     # the same pairs without their singles: the page says why it has no epistasis table
     run_screen("bone", pairs, end=28, readouts=["bone_volume"], workers=1, out=tmp_path / "q.parquet")
     page = write_report(tmp_path / "q.parquet", tmp_path / "q.html").read_text(encoding="utf-8")
@@ -529,7 +538,7 @@ def test_a_percent_change_readout_has_the_fold_change_of_its_level(tmp_path):
     assert gone["log2_fold_change"].isna().all()
 
 
-def test_the_report_draws_a_readout_without_fold_changes_as_its_change(tmp_path):
+def test_the_report_draws_a_readout_without_fold_changes_as_its_change(tmp_path, monkeypatch):
     """A readout whose baseline sits at zero (a percent change in an SBML file, which says
     nothing of it) has no fold changes: its charts were empty."""
     from rankl_net.report import write_report
@@ -539,8 +548,12 @@ def test_the_report_draws_a_readout_without_fold_changes_as_its_change(tmp_path)
                           "readout": "marker", "value": [-40.0, 20.0, -30.0], "baseline_value": 0.0,
                           "log2_fold_change": np.nan, "status": "ok", "message": ""})
     table.to_csv(tmp_path / "s.csv", index=False)
+    bars, maps = _bars_drawn(monkeypatch), _bars_drawn(monkeypatch, "heatmap_figure")
     page = write_report(tmp_path / "s.csv", tmp_path / "s.html").read_text(encoding="utf-8")
     assert "marker: pairs (change; singles on the diagonal)" in page and page.count("<img ") == 2
+    (bar,), (heat,) = bars, maps
+    assert bar["series"].to_dict() == {"ko:A": -40.0, "ko:B": 20.0} and bar["label"].startswith("change")
+    assert heat["series"].loc["ko:A", "ko:B"] == heat["series"].loc["ko:B", "ko:A"] == -30.0
 
 
 def test_the_report_finds_the_model_and_its_units(tmp_path):
@@ -665,15 +678,37 @@ def test_the_report_says_when_a_combination_screen_has_no_bliss_analysis(tmp_pat
     assert "No Bliss" not in write_report(tmp_path / "k.csv", tmp_path / "k.html").read_text(encoding="utf-8")
 
 
-def test_report_of_a_sensitivity_table_ranks_the_parameters(tmp_path):
+def _bars_drawn(monkeypatch, kind: str = "bar_figure") -> list[dict]:
+    """What the report draws with ``kind`` (bar_figure or heatmap_figure): each call's data,
+    title and label (the figure itself is not drawn)."""
+    from rankl_net import report
+
+    drawn: list[dict] = []
+
+    def record(data, path, *, title, label, **_):
+        drawn.append({"series": data.copy(), "title": title, "label": label})
+        Path(path).write_bytes(b"")
+        return Path(path)
+
+    monkeypatch.setattr(report, kind, record)
+    return drawn
+
+
+def test_report_of_a_sensitivity_table_ranks_the_parameters(tmp_path, monkeypatch):
     from rankl_net.report import write_report
 
     indices = pd.DataFrame({"parameter": ["k_a", "k_b", "k_a", "k_b"], "readout": ["x", "x", "y", "y"],
                             "S1": [0.1, 0.6, 0.3, 0.2], "S1_conf": 0.05, "ST": [0.2, 0.7, 0.4, 0.3],
                             "ST_conf": 0.05})
     indices.to_csv(tmp_path / "s.csv", index=False)
+    drawn = _bars_drawn(monkeypatch)
     page = write_report(tmp_path / "s.csv", tmp_path / "s.html").read_text(encoding="utf-8")
     assert "x: sensitivity" in page and "y: sensitivity" in page and page.count("<img ") == 2
+    # each readout's total-order indices, largest first
+    assert [(d["title"], d["series"].to_dict(), d["label"]) for d in drawn] == [
+        ("x", {"k_b": 0.7, "k_a": 0.2}, "total-order Sobol' index ST"),
+        ("y", {"k_a": 0.4, "k_b": 0.3}, "total-order Sobol' index ST")]
+    assert [list(d["series"].index) for d in drawn] == [["k_b", "k_a"], ["k_a", "k_b"]]
     assert f"<h1>Sensitivity report: {tmp_path / 's.csv'}</h1>" in page
     with pytest.raises(InputError, match="nor a sensitivity table"):
         indices.drop(columns=["S1", "ST"]).to_csv(tmp_path / "t.csv", index=False)
@@ -779,6 +814,10 @@ def test_bliss_excess_is_zero_for_independent_effects():
         independent = 1 - (1 - ea) * (1 - eb)
         assert bliss_excess(ea, eb, independent) == pytest.approx(0.0, abs=1e-15)
         assert hsa_excess(ea, eb, max(ea, eb)) == 0.0
+    # synergy is positive: 0.7 observed where independence predicts 0.6
+    assert bliss_excess(0.2, 0.5, 0.7) == pytest.approx(0.1)
+    assert bliss_excess(0.2, 0.5, 0.5) == pytest.approx(-0.1)  # antagonism
+    assert hsa_excess(0.2, 0.5, 0.7) == pytest.approx(0.2)
     base = 100.0
     values = {(a, b): base * (1 - a) * (1 - b) for a in (0.0, 0.3, 0.6) for b in (0.0, 0.2, 0.5)}
     matrix = combination_matrix(values, base)
@@ -866,7 +905,8 @@ def test_a_double_knockout_that_removes_osteoclasts_has_no_epistasis_score(tmp_p
     assert lfc["ko:NFATC1"] == lfc["ko:P38+ko:NFATC1"] == -np.inf and np.isfinite(lfc["ko:P38"])
     from rankl_net.analysis import pairwise_epistasis
 
-    assert pairwise_epistasis(table)["epistasis"].isna().all()
+    scores = pairwise_epistasis(table)
+    assert len(scores) == 1 and np.isnan(scores["epistasis"].iloc[0])  # the pair is listed, unscored
 
 
 @pytest.mark.parametrize(("args", "needle"), [
@@ -1071,6 +1111,11 @@ def test_pair_matrix_is_symmetric_with_singles_on_the_diagonal():
     rows = table[(table.perturbation == "ko:OPG") & (table.readout == "bone_volume")]
     single = rows.log2_fold_change.iloc[0]
     assert m.loc["ko:OPG", "ko:OPG"] == single
+    pairs = table[table.perturbation.str.contains(r"\+") & (table.readout == "bone_volume")]
+    assert len(pairs) == 3
+    for r in pairs.itertuples():  # each pair's fold change, at both of its places
+        a, b = r.perturbation.split("+")
+        assert m.loc[a, b] == m.loc[b, a] == r.log2_fold_change
     # sorted (as the report draws a folder's table, whose rows come in part-file order): the same
     # matrix, its perturbations in alphabetical order whatever the order of the rows
     shuffled = table.sample(frac=1.0, random_state=3)
