@@ -104,11 +104,11 @@ def species_annotations(model: libsbml.Model) -> Check:
             for i in range(s.getNumCVTerms())
             for j in range(s.getCVTerm(i).getNumResources())
         ]
-        lacks = [what for what, has in (("an identifiers.org annotation",
-                                         any(u.startswith(MIRIAM_PREFIXES) for u in uris)),
-                                        ("an SBO term", s.isSetSBOTerm())) if not has]
+        annotated = any(u.startswith(MIRIAM_PREFIXES) for u in uris)
+        lacks = [what for what, has in (("identifiers.org annotation", annotated),
+                                        ("SBO term", s.isSetSBOTerm())) if not has]
         if lacks:
-            missing.append(f"{s.getId()}: no {' and no '.join(w.removeprefix('an ') for w in lacks)}")
+            missing.append(f"{s.getId()}: no {' and no '.join(lacks)}")
     n = model.getNumSpecies()
     listed = "; lacking one:" if missing else ""
     return Check("species_annotations", not missing,

@@ -225,11 +225,13 @@ def _window_time_hint(text: str) -> str:
         seconds, with_unit = parse_time(text)
     except InputError:
         return _WINDOW_TIMES
+    if not with_unit or not math.isfinite(seconds):
+        return _WINDOW_TIMES
     by_unit: dict[str, list[str]] = {}
     for name in model_names():
         by_unit.setdefault(get_model(name).time_unit, []).append(name)
     known = [u for u in by_unit if u in SECONDS_PER_TIME_UNIT]
-    if not with_unit or not known or not math.isfinite(seconds):
+    if not known:
         return _WINDOW_TIMES
     said = " and ".join(f"{seconds / SECONDS_PER_TIME_UNIT[u]:.6g} in a model that counts {u}s "
                         f"({', '.join(by_unit[u])})" for u in known)
