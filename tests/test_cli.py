@@ -104,6 +104,28 @@ def test_simulate_writes_its_table_when_the_unperturbed_run_would_fail(tmp_path)
     assert "note:" not in out.stderr
 
 
+def test_dose_response_names_the_levels_whose_simulation_failed(tmp_path):
+    """dx/dt = k x^2 from x = 1 has no solution past t = 1/k: up to 2 time units, the levels
+    k = 1 and 2 fail and the five below 0.5 do not."""
+    blow = tmp_path / "blow.xml"
+    blow.write_text(antimony_to_sbml("model blow\n J0: -> x; k * x^2\n x = 1; k = 0.1\nend"),
+                    encoding="utf-8")
+    args = ["dose-response", str(blow), "--perturb", "set:k", "--levels", "0,0.1,0.2,0.3,0.4,1,2",
+            "--end", "2"]
+    out = run(*args)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    at = lines.index("failed at 2 of 7 levels (left out of the fits):")
+    assert lines[at + 1].startswith("  1, 2: blow.xml: integration failed: CVODE Error")
+    assert len(lines) == at + 2
+    drawn = run(*args, "--out", str(tmp_path / "d.csv"))
+    marked = "failed at 2 of 7 levels (left out of the fits, marked x on the figure's dose axis):"
+    assert drawn.returncode == 0 and marked in drawn.stdout, drawn.stdout + drawn.stderr
+    fine = run("dose-response", str(blow), "--perturb", "set:k", "--levels", "0,0.1,0.2,0.3,0.4",
+               "--end", "2")
+    assert fine.returncode == 0 and "failed at" not in fine.stdout, fine.stdout + fine.stderr
+
+
 def test_a_drug_on_an_sbml_file_is_refused(tmp_path):
     f = tmp_path / "f.xml"
     f.write_text(antimony_to_sbml("model f\n J0: -> x; k\n x = 0; k = 1\nend"), encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
@@ -382,6 +383,15 @@ def test_a_worker_that_would_integrate_otherwise_refuses_the_screen():
         screens.run_chunk(other, [("c1", "ko:OPG")])
 
 
+def test_the_interval_of_a_maximal_effect_stops_where_the_response_is_zero():
+    """A readout inhibited to zero has emax 1 (a fraction of its baseline): its interval, from the
+    covariance (half-width about 0.006 here), does not reach beyond 1."""
+    x = np.linspace(0, 2, 12)
+    fit = fit_hill(x, hill(x, 100.0, 1.0, 0.3, 2.0) + 0.5 * np.sin(5 * x))
+    assert 0.99 < fit["emax_lo"] < fit["emax"] < fit["emax_hi"] == 1.0
+    assert fit["emax_hi"] - fit["emax"] < fit["emax"] - fit["emax_lo"]  # cut at 1
+
+
 def test_hill_fit_recovers_known_parameters():
     x = np.concatenate([[0.0], np.logspace(-3, 1, 24)])
     y = hill(x, 200.0, 0.9, 0.05, 1.7)
@@ -452,7 +462,7 @@ def test_report_of_a_pairs_screen_has_its_heatmap_and_epistasis(tmp_path):
     assert "Strongest epistasis" in page and page.count("<img ") == 2
     assert "Dose-response" not in page
     assert f"<h1>Screen report: {tmp_path / 'p.parquet'}</h1>" in page
-    assert "<p>Model: bone</p>" in page  # from the folder's manifest
+    assert "<p>Model: bone; context mouse; readouts at 28 days</p>" in page  # from the folder's manifest
     assert "No epistasis scores" not in page
     # the scores are each pair's fold change less those of its two singles
     from rankl_net.analysis import pairwise_epistasis
@@ -637,6 +647,14 @@ def test_report_of_a_combination_matrix_has_its_bliss_excess(tmp_path):
             assert row.bliss_excess == pytest.approx(expected, rel=2e-3, abs=1e-3)  # shown with 3 digits
             strongest = min(fold[a], fold[b]) if sign > 0 else max(fold[a], fold[b])
             assert row.hsa_excess == pytest.approx(sign * (strongest - fold[f"{a}+{b}"]), rel=2e-3, abs=1e-3)
+    # inh:CTSK leaves osteoclasts as they are: its excess with P38 is integration round-off (of the
+    # order of 1e-12 to 1e-9 here), shown as 0
+    noise = shown[shown["readout"] == "osteoclasts"]
+    assert (noise["bliss_excess"] == 0).all() and (noise["hsa_excess"] == 0).all()
+    sub = table[table["readout"] == "osteoclasts"]
+    fold = dict(zip(sub["perturbation"], sub["value"] / sub["baseline_value"], strict=True))
+    assert any(fold[f"inh:P38={x}"] * fold[f"inh:CTSK={y}"] != fold[f"inh:P38={x}+inh:CTSK={y}"]
+               for x in levels for y in levels)  # (the values themselves are not exactly so)
 
 
 def test_a_knockdown_matrix_is_read_with_full_expression_as_the_absent_level(tmp_path):
@@ -1153,6 +1171,27 @@ def test_dose_response_figure_draws_ambiguous_fits_dashed_and_flat_series_plainl
     assert flat.get_ylim() == pytest.approx((1.8e-3 * 0.95, 1.8e-3 * 1.05), rel=1e-9)
 
 
+def test_dose_response_figure_marks_the_doses_whose_simulation_failed(monkeypatch, tmp_path):
+    from rankl_net import plots
+    from rankl_net.analysis import hill_fits
+
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path, dpi=110: figures.append(fig) or path)
+    x = np.linspace(0, 1, 9)
+    y = hill(x, 200.0, 0.9, 0.3, 1.7)
+    status = np.where(x > 0.8, "failed", "ok")
+    table = pd.DataFrame({"readout": "r", "level": x, "value": np.where(status == "ok", y, np.nan),
+                          "baseline_value": y[0], "status": status})
+    plots.dose_response_figure(table, hill_fits(table), tmp_path / "d.png", title="t")
+    ax = figures[0].axes[0]
+    marks = [ln for ln in ax.lines if ln.get_label() == "simulation failed"]
+    assert len(marks) == 1 and marks[0].get_marker() == "x"
+    assert marks[0].get_xdata().tolist() == x[x > 0.8].tolist()
+    plots.dose_response_figure(table.assign(status="ok", value=y), hill_fits(table), tmp_path / "e.png",
+                               title="t")
+    assert not [ln for ln in figures[1].axes[0].lines if ln.get_label() == "simulation failed"]
+
+
 def test_a_fitted_curve_on_a_log_axis_follows_the_low_doses(monkeypatch, tmp_path):
     """Doses over decades are drawn on a log axis; the fitted curve is evaluated there too, so
     that it passes through the low doses instead of a straight segment from 0 to the second."""
@@ -1239,6 +1278,56 @@ def test_levels_are_written_with_ascii_digits(levels):
     """As in specs: Python's digit grouping and other scripts' digits are not numbers here."""
     with pytest.raises(InputError, match="cannot read levels"):
         screens.parse_levels(levels)
+
+
+@pytest.fixture(scope="module")
+def linear_file(tmp_path_factory):
+    """y(1) = k1 + 3 k2 from y(0) = 0; k3 does nothing."""
+    path = tmp_path_factory.mktemp("linear") / "linear.xml"
+    path.write_text(antimony_to_sbml("model linear\n J0: -> y; k1 + 3 * k2 + 0 * k3\n y = 0\n"
+                                     " k1 = 0.5; k2 = 0.5; k3 = 0.5\nend"), encoding="utf-8")
+    return path
+
+
+def test_the_report_of_a_file_screen_names_its_baseline_and_time(linear_file, tmp_path):
+    from rankl_net.report import write_report
+
+    run_screen(str(linear_file), ["set:k1=1", "set:k2=0"], end=2, readouts=["y"], workers=1,
+               out=tmp_path / "f.parquet")
+    page = write_report(tmp_path / "f.parquet", tmp_path / "f.html").read_text(encoding="utf-8")
+    assert ("<p>Model: linear.xml; baseline: the file's initial state; readouts at 2 in the file's time "
+            "unit</p>") in html.unescape(page)
+
+
+def test_sobol_indices_of_an_sbml_file_are_the_shares_of_the_variance(linear_file):
+    """With k1 and k2 uniform on (0, 1), y = k1 + 3 k2 has variance 1/12 + 9/12: k2 holds 0.9 of
+    it and k1 0.1, as first-order and total indices alike (no interaction); k3 none."""
+    from rankl_net.sensitivity import sensitivity
+
+    ranges = {"k1": (0.0, 1.0), "k2": (0.0, 1.0), "k3": (0.0, 1.0)}
+    table = sensitivity(str(linear_file), ranges, n=256, end=1, readouts=["y"]).set_index("parameter")
+    assert table.loc["k1", "S1"] == pytest.approx(0.1, abs=0.03)
+    assert table.loc["k2", "S1"] == pytest.approx(0.9, abs=0.05)
+    assert table.loc["k1", "ST"] == pytest.approx(0.1, abs=0.03)
+    assert table.loc["k2", "ST"] == pytest.approx(0.9, abs=0.05)
+    assert table.loc["k3", "ST"] == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(InputError, match="unknown parameter 'k4'"):
+        sensitivity(str(linear_file), {"k4": (0.0, 1.0)}, n=8, end=1)
+    with pytest.raises(InputError, match="--context applies to the shipped models"):
+        sensitivity(str(linear_file), ranges, n=8, end=1, context="human")
+
+
+def test_morris_effects_of_an_sbml_file_follow_its_slopes(linear_file):
+    """Each elementary effect of y = k1 + 3 k2 over equal ranges is that parameter's slope: the
+    mean absolute effect of k2 is three times k1's, with no spread, and k3 has none."""
+    from rankl_net.sensitivity import sensitivity
+
+    ranges = {"k1": (0.0, 1.0), "k2": (0.0, 1.0), "k3": (0.0, 1.0)}
+    table = sensitivity(str(linear_file), ranges, method="morris", n=10, end=1,
+                        readouts=["y"]).set_index("parameter")
+    assert table.loc["k2", "mu_star"] == pytest.approx(3 * table.loc["k1", "mu_star"], rel=1e-6)
+    assert table.loc["k1", "mu_star"] > 0 and table.loc["k3", "mu_star"] == pytest.approx(0.0, abs=1e-9)
+    assert table["sigma"].max() == pytest.approx(0.0, abs=1e-6)
 
 
 def test_a_sensitivity_range_below_zero_of_a_rate_is_refused():

@@ -1013,6 +1013,19 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
                f"{elapsed:.1f} s; output {out}")
 
 
+def _failed_levels(table, *, figure: bool) -> list[str]:
+    """Lines naming the levels of a dose-response series (a DataFrame) whose simulation failed,
+    which the fits leave out (and ``figure`` marks), one line per message."""
+    levels = table.drop_duplicates("level")
+    failed = levels[levels["status"] != "ok"]
+    if failed.empty:
+        return []
+    marked = ", marked x on the figure's dose axis" if figure else ""
+    head = f"failed at {len(failed)} of {_count(len(levels), 'level')} (left out of the fits{marked}):"
+    return [head] + [f"  {', '.join(f'{v:g}' for v in group['level'])}: {message}"
+                     for message, group in failed.groupby("message", sort=False)]
+
+
 def _read_conditions(path: Path) -> tuple[list[str], list[int]]:
     """The conditions of a --conditions file (one spec per line; blank lines and lines starting
     with # skipped) and the line number of each."""
@@ -1114,6 +1127,8 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
                "of the baseline, or in the readout's unit for readouts that are changes)")
     click.echo(fit_summary(fits).to_string(index=False, float_format=lambda x: f"{x:.4g}", na_rep=""))
     for line in fit_notes(fits):
+        click.echo(line)
+    for line in _failed_levels(table, figure=out is not None):
         click.echo(line)
     if out is not None:
         _write_table(table, out)

@@ -123,6 +123,10 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
             ax.plot(x, curve, "--" if ambiguous else "-", lw=1.2,
                     label="Hill fit (ambiguous)" if ambiguous
                     else f"Hill fit: IC50 {fit['ic50']:.3g}, n {fit['hill']:.2g}")
+        failed = sub[sub["status"] != "ok"] if "status" in sub.columns else sub.iloc[:0]
+        if len(failed):  # doses without a value: marked on the axis, not left out unseen
+            ax.plot(failed[dose], np.full(len(failed), 0.03), "x", color="C3", ms=6, clip_on=False,
+                    transform=ax.get_xaxis_transform(), label="simulation failed")
         if log_axis:
             ax.set_xscale("symlog", linthresh=float(positive.min()))
         ax.set_title(r, fontsize=10)

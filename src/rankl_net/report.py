@@ -21,8 +21,9 @@ from .analysis import (
     hill_fits,
     pair_matrix,
     pairwise_epistasis,
+    round_off_to_zero,
 )
-from .catalog import model_names
+from .catalog import get_model, model_names
 from .errors import InputError, as_path
 from .plots import bar_figure, dose_response_figure, heatmap_figure
 from .sbml_files import is_sbml_file
@@ -75,6 +76,21 @@ def model_of(results: Path, table: pd.DataFrame) -> str | None:
         return str(names[0]) if len(names) == 1 else None
     name = _manifest_of(results).get("model")
     return name if isinstance(name, str) else None
+
+
+def _screen_settings(results: Path, model: str | None) -> str:
+    """The context (a file's baseline) and the time of the readouts of a screen folder, from its
+    manifest, as a phrase ("context mouse; readouts at 84 days"); "" for a table file."""
+    held = _manifest_of(results)
+    context, end = held.get("context"), held.get("end")
+    pieces = []
+    shipped = model in model_names()
+    if isinstance(context, str):
+        pieces.append(f"context {context}" if shipped else f"baseline: the file's {context} state")
+    if isinstance(end, int | float) and not isinstance(end, bool):
+        unit = f"{get_model(model).time_unit}s" if shipped else "in the file's time unit"
+        pieces.append(f"readouts at {end:g} {unit}")
+    return "; ".join(pieces)
 
 
 def _manifest_of(results: Path) -> dict:
@@ -188,9 +204,13 @@ def _combinations(ok: pd.DataFrame, found: tuple, folder: Path) -> tuple[list[st
              "(zero without the agents), of which a fraction cannot be taken.</p>"] if skipped else [])
     if not tables:
         return note, False
+    fractions = ["effect", "bliss_excess", "hsa_excess"]
+    # a millionth of the baseline is integration round-off (an agent that leaves the readout as
+    # it is), not an effect or a synergy: shown as 0
+    shown = round_off_to_zero(pd.concat(tables)[["readout", "level_a", "level_b", *fractions]],
+                              dict.fromkeys(fractions, 1.0))
     return [*parts, *note, "<h2>Combination effects (fractions of the baseline)</h2>",
-            pd.concat(tables)[["readout", "level_a", "level_b", "effect", "bliss_excess", "hsa_excess"]]
-            .rename(columns={"level_a": a, "level_b": b})
+            shown.rename(columns={"level_a": a, "level_b": b})
             .to_html(index=False, float_format=lambda x: f"{x:.3g}")], True
 
 
@@ -233,7 +253,9 @@ def write_report(results: Path, out: Path) -> Path:
     # elsewhere may name one this installation does not have
     known = model if model is not None and (model in model_names() or is_sbml_file(model)
                                             and Path(model).is_file()) else None
-    parts = [*([f"<p>Model: {html.escape(model)}</p>"] if model else []),
+    settings = _screen_settings(results, model) if model else ""
+    parts = [*([f"<p>Model: {html.escape(model)}{'; ' + html.escape(settings) if settings else ''}</p>"]
+               if model else []),
              *([f"<p><b>This screen has not finished</b> (it was interrupted, or is still running): the "
                 f"report shows the {table['condition_id'].nunique()} conditions written so far. Run the "
                 "same screen command with --resume to finish it.</p>"]

@@ -16,19 +16,22 @@ from .dosing import spec_number
 from .engine import load
 from .errors import InputError, check_bool, unknown_name
 from .perturbations import condition_spec, nonnegative, parse_spec
+from .sbml_files import check_model_arguments, load_any
 from .screens import run_screen
 
 METHODS = ("sobol", "morris")
 
 
 def problem(model: str, parameters: Mapping[str, tuple[float, float]], context: str | None = None) -> dict:
-    """The SALib problem for ``parameters`` ({id: (low, high)}), checked against the model."""
+    """The SALib problem for ``parameters`` ({id: (low, high)}), checked against the model (a
+    shipped model's name or an SBML file's path)."""
     if not isinstance(parameters, Mapping):
         raise InputError(f"parameters is a mapping of parameter id to its range (low, high), such as "
                          f"{{'pth': (1.5, 6.0)}}, got {type(parameters).__name__}")
     if not parameters:
         raise InputError("give at least one parameter with its range")
-    engine = load(model, context)
+    # (an SBML file's parameters are those of the file as written: a steady baseline changes none)
+    engine = load_any(Path(model)) if check_model_arguments(model, context=context) else load(model, context)
     # quantities computed by assignment rules cannot be set: neither named nor suggested
     settable = [p for p in engine.parameter_ids if p not in engine.assigned_ids]
     for pid, bounds in parameters.items():
@@ -95,13 +98,16 @@ def sensitivity(
     out: Path | None = None,
     resume: bool = False,
     seed: int = 1,
+    baseline: str | None = None,
+    relative_tolerance: float | None = None,
+    absolute_tolerance: float | None = None,
 ) -> pd.DataFrame:
     """Sensitivity indices of each readout (at ``end``) to each parameter over its range.
 
     Parameters
     ----------
     model
-        A shipped model name.
+        A shipped model name, or the path of an SBML file (``*.xml``; ``end`` is then required).
     parameters
         ``{parameter id: (low, high)}``, the range of each in the model's units (the parameter
         table of the model card gives them); sampled uniformly.
@@ -127,6 +133,10 @@ def sensitivity(
         :func:`run_screen`).
     seed
         A whole number that fixes the sample.
+    baseline, relative_tolerance, absolute_tolerance
+        For an SBML file, as for :func:`~rankl_net.screens.run_screen`: start from the file's
+        initial state ("initial", default) or from its steady state ("steady"), and CVODE's
+        tolerances.
 
     Returns
     -------
@@ -155,7 +165,8 @@ def sensitivity(
     if workers is None and scheduler is None:
         workers = 1
     table = run_screen(model, unique, context=context, end=end, readouts=readouts, workers=workers,
-                       scheduler=scheduler, out=out, resume=resume)
+                       scheduler=scheduler, out=out, resume=resume, baseline=baseline,
+                       relative_tolerance=relative_tolerance, absolute_tolerance=absolute_tolerance)
     rows = []
     for readout, sub in table.groupby("readout", sort=False):
         value = dict(zip(sub["perturbation"], sub["value"], strict=True))
