@@ -620,6 +620,44 @@ def test_report_of_a_dose_response_table_fits_its_series(tmp_path):
     assert fits["hill"].iloc[0] == pytest.approx(1.7, rel=1e-3)
 
 
+@pytest.mark.parametrize(("manifest", "said"), [
+    ({"model": "bone", "context": "human", "end": 1}, "context human; readouts at 1 day"),
+    ({"model": "clinical", "context": "human", "end": 365.25}, "context human; readouts at 365.25 days"),
+    ({"model": "oldmodel", "context": "mouse", "end": 28}, "context mouse; readouts at 28"),  # not here
+    ({"model": "f.xml", "context": "steady", "end": 5, "sbml_sha256": "ab"},
+     "baseline: the file's steady state; readouts at 5 in the file's time unit"),
+    ({"model": "bone"}, ""),  # a folder written before these were recorded
+])
+def test_the_report_says_what_a_screen_folder_records_of_its_settings(tmp_path, manifest, said):
+    from rankl_net import report
+
+    (tmp_path / screens.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    assert report._screen_settings(tmp_path, manifest["model"]) == said
+
+
+def test_the_report_marks_the_failed_levels_of_a_dose_response_table(tmp_path, monkeypatch):
+    from rankl_net import plots
+    from rankl_net.report import write_report
+
+    figures, save = [], plots._save
+    monkeypatch.setattr(plots, "_save",
+                        lambda fig, path, dpi=110: figures.append(fig) or save(fig, path, dpi))
+    levels = np.linspace(0, 1, 9)
+    failed = levels > 0.8
+    table = pd.DataFrame({"condition_id": [f"c{i}" for i in range(len(levels))], "level": levels,
+                          "perturbation": screens.dose_conditions("inh:P38", levels), "background": "",
+                          "readout": "osteoclasts",
+                          "value": np.where(failed, np.nan, hill(levels, 200.0, 0.9, 0.3, 1.7)),
+                          "baseline_value": 200.0, "log2_fold_change": 0.0,
+                          "status": np.where(failed, "failed", "ok"),
+                          "message": np.where(failed, "integration failed", "")})
+    table.to_csv(tmp_path / "d.csv", index=False)
+    page = write_report(tmp_path / "d.csv", tmp_path / "d.html").read_text(encoding="utf-8")
+    assert "Failed conditions" in page
+    marks = [ln for ln in figures[0].axes[0].lines if ln.get_label() == "simulation failed"]
+    assert len(marks) == 1 and marks[0].get_xdata().tolist() == levels[failed].tolist()
+
+
 def test_report_of_a_combination_matrix_has_its_bliss_excess(tmp_path):
     from rankl_net.report import write_report
 
@@ -1315,6 +1353,29 @@ def test_sobol_indices_of_an_sbml_file_are_the_shares_of_the_variance(linear_fil
         sensitivity(str(linear_file), {"k4": (0.0, 1.0)}, n=8, end=1)
     with pytest.raises(InputError, match="--context applies to the shipped models"):
         sensitivity(str(linear_file), ranges, n=8, end=1, context="human")
+    with pytest.raises(InputError, match="--end is required for an SBML file"):
+        sensitivity(str(linear_file), ranges, n=8)
+    with pytest.raises(InputError, match="--baseline applies to an SBML file"):
+        sensitivity("bone", {"pth": (1.5, 6.0)}, n=8, baseline="steady")
+
+
+def test_sensitivity_of_a_file_runs_at_the_baseline_and_tolerances_given(tmp_path):
+    from rankl_net.sensitivity import sensitivity
+
+    decay = tmp_path / "decay.xml"  # settles at x = k / d
+    decay.write_text(antimony_to_sbml("model decay\n J0: -> x; k - d * x\n x = 0; k = 1; d = 1\nend"),
+                     encoding="utf-8")
+    ranges = {"k": (1.0, 2.0), "d": (1.0, 2.0)}
+    table = sensitivity(str(decay), ranges, method="morris", n=4, end=1e-9, readouts=["x"], baseline="steady",
+                        relative_tolerance=1e-10, absolute_tolerance=1e-14, out=tmp_path / "s")
+    held = json.loads((tmp_path / "s" / screens.MANIFEST).read_text(encoding="utf-8"))
+    assert held["context"] == "steady"
+    integrator = held["integrator"]
+    assert integrator["relative_tolerance"] == 1e-10 and integrator["absolute_tolerance"] == 1e-14
+    # from the steady state (x = 1) a change of k or d at time 0 has not yet moved x at 1e-9
+    assert table["mu_star"].max() < 1e-6
+    initial = sensitivity(str(decay), ranges, method="morris", n=4, end=1, readouts=["x"])
+    assert initial["mu_star"].min() > 0.1  # from x = 0, x(1) = (k / d) (1 - exp(-d)) moves with both
 
 
 def test_morris_effects_of_an_sbml_file_follow_its_slopes(linear_file):

@@ -131,8 +131,8 @@ def fit_hill(
     parameters are fitted and the baseline's interval is the reference itself.
 
     Returns baseline, emax, ic50 (same unit as ``levels``), hill, their lower/upper bounds
-    (``*_lo``/``*_hi``; IC50 and Hill bounds on the log scale; emax's within its range, so at
-    most 1 for a fraction), the residual RMS and
+    (``*_lo``/``*_hi``; IC50 and Hill bounds on the log scale; emax's upper one at most 1 for a
+    fraction), the residual RMS and
     ``emax_scale``: "fraction" for a readout that is a positive quantity (emax a fraction of
     the baseline, at most 1: the response cannot fall below zero), "absolute" for a change from
     a reference, such as a percent change, which is zero without the perturbation (emax in the
@@ -248,8 +248,9 @@ def fit_hill(
     fit = {
         "baseline": p[0], "emax": p[1], "ic50": exp(p[2]), "hill": exp(p[3]),
         "baseline_lo": p[0] - t * se[0], "baseline_hi": p[0] + t * se[0],
-        # (a fraction's interval stops at 1, a response fallen to zero, as its estimate does)
-        "emax_lo": max(p[1] - t * se[1], emax_bounds[0]), "emax_hi": min(p[1] + t * se[1], emax_bounds[1]),
+        # a fraction's interval stops at 1, a response fallen to zero, as its estimate does (the
+        # lower bound only keeps the fit finite: no limit of the interval)
+        "emax_lo": p[1] - t * se[1], "emax_hi": min(p[1] + t * se[1], emax_bounds[1]),
         "ic50_lo": exp(p[2] - t * se[2]), "ic50_hi": exp(p[2] + t * se[2]),
         "hill_lo": exp(p[3] - t * se[3]), "hill_hi": exp(p[3] + t * se[3]),
         "rms": rms, "emax_scale": scale,

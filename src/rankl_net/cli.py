@@ -22,7 +22,7 @@ from click.core import ParameterSource
 
 from ._version import __version__
 from .cvode import integrator_log_off
-from .dosing import DURATION_UNITS, parse_time
+from .dosing import DURATION_UNITS, parse_time, spec_number
 from .errors import (
     DoseAboveStudiedWarning,
     InputError,
@@ -1022,8 +1022,8 @@ def _failed_levels(table, *, figure: bool) -> list[str]:
         return []
     marked = ", marked x on the figure's dose axis" if figure else ""
     head = f"failed at {len(failed)} of {_count(len(levels), 'level')} (left out of the fits{marked}):"
-    return [head] + [f"  {', '.join(f'{v:g}' for v in group['level'])}: {message}"
-                     for message, group in failed.groupby("message", sort=False)]
+    return [head] + [f"  {', '.join(spec_number(v) for v in group['level'])}: {message}"
+                     for message, group in failed.fillna({"message": ""}).groupby("message", sort=False)]
 
 
 def _read_conditions(path: Path) -> tuple[list[str], list[int]]:

@@ -78,18 +78,24 @@ def model_of(results: Path, table: pd.DataFrame) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _screen_settings(results: Path, model: str | None) -> str:
+def _screen_settings(results: Path, model: str) -> str:
     """The context (a file's baseline) and the time of the readouts of a screen folder, from its
-    manifest, as a phrase ("context mouse; readouts at 84 days"); "" for a table file."""
+    manifest, as a phrase ("context mouse; readouts at 84 days"); "" for a table file, or a
+    folder whose manifest does not say."""
     held = _manifest_of(results)
     context, end = held.get("context"), held.get("end")
+    is_file = "sbml_sha256" in held  # (a shipped model this installation lacks is no file)
     pieces = []
-    shipped = model in model_names()
     if isinstance(context, str):
-        pieces.append(f"context {context}" if shipped else f"baseline: the file's {context} state")
+        pieces.append(f"baseline: the file's {context} state" if is_file else f"context {context}")
     if isinstance(end, int | float) and not isinstance(end, bool):
-        unit = f"{get_model(model).time_unit}s" if shipped else "in the file's time unit"
-        pieces.append(f"readouts at {end:g} {unit}")
+        if is_file:
+            unit = " in the file's time unit"
+        elif model in model_names():
+            unit = f" {get_model(model).time_unit}{'' if end == 1 else 's'}"
+        else:
+            unit = ""
+        pieces.append(f"readouts at {end:g}{unit}")
     return "; ".join(pieces)
 
 
@@ -102,15 +108,17 @@ def _manifest_of(results: Path) -> dict:
     return held if isinstance(held, dict) else {}
 
 
-def _dose_response(ok: pd.DataFrame, folder: Path, model: str | None) -> list[str]:
+def _dose_response(table: pd.DataFrame, folder: Path, model: str | None) -> list[str]:
     """The Hill fits of a dose-response table (``rankl-net dose-response --out``: a ``level``
-    column), its figure and its fits table; ``model`` gives the units (None: none)."""
-    series = sorted({p.partition("=")[0] for p in ok["perturbation"]})
+    column; its failed levels are left out of the fits and marked on the figure), its figure and
+    its fits table; ``model`` gives the units (None: none)."""
+    series = sorted({p.partition("=")[0] for p in table["perturbation"]})
     perturb = series[0] if len(series) == 1 else ""
-    if "dose" not in ok.columns:  # a table written before doses were recorded
-        ok = ok.assign(dose=dose_of(perturb, ok["level"]) if perturb else ok["level"])
-    fits = hill_fits(ok, anchored=anchored(perturb) if perturb else False, changes=percent_changes(model))
-    figure = dose_response_figure(ok, fits, folder / "dose-response.png", title=" / ".join(series),
+    if "dose" not in table.columns:  # a table written before doses were recorded
+        table = table.assign(dose=dose_of(perturb, table["level"]) if perturb else table["level"])
+    fits = hill_fits(table, anchored=anchored(perturb) if perturb else False,
+                     changes=percent_changes(model))
+    figure = dose_response_figure(table, fits, folder / "dose-response.png", title=" / ".join(series),
                                   dose_label=dose_label(model, perturb) if perturb else "dose",
                                   units=readout_units(model, fits["readout"]))
     notes = [f"<li>{html.escape(line)}</li>" for line in fit_notes(fits)]
@@ -273,7 +281,7 @@ def write_report(results: Path, out: Path) -> Path:
     dose = "level" in ok.columns
     with tempfile.TemporaryDirectory() as tmp:
         if dose and len(ok):
-            parts += _dose_response(ok, Path(tmp), known)
+            parts += _dose_response(table, Path(tmp), known)
         matrix = None if dose or not len(ok) else _two_agent_levels(ok["perturbation"])
         analysed = False
         if matrix is not None:

@@ -157,6 +157,9 @@ def sensitivity(
                          f"balance only then), got {n}: use {low} or {2 * low}")
     if readouts is not None and not len(readouts):
         raise InputError("readouts is empty: name at least one, or leave it out for the model's readouts")
+    # the options that do not apply to the model (or a file's missing end), before anything is compiled
+    check_model_arguments(model, context=context, baseline=baseline, end=end, needs_end=True,
+                          tolerances=(relative_tolerance, absolute_tolerance))
     prob = problem(model, parameters, context)
     X = sample(prob, method, n, seed)
     specs = ["+".join(f"set:{p}={spec_number(v)}" for p, v in zip(prob["names"], row, strict=True))
