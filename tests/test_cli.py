@@ -263,7 +263,8 @@ def test_the_plot_of_simulate_draws_each_readout_of_the_table(tmp_path, monkeypa
     [
         (["simulate", "boen"], "Did you mean 'bone'"),
         (["simulate", "nosuch.xml"], "nosuch.xml: no such file"),  # before asking for --end
-        (["simulate", "bone", "--baseline", "initial"], "--baseline applies to an SBML file"),
+        (["simulate", "bone", "--baseline", "initial"],
+         "--baseline (baseline= in Python) applies to an SBML file"),
         (["export", "bone", "--format", "sbml", "--context", "human", "--out", "x.xml"],
          "--context applies to the sbml-baseline, sedml, omex, petab exports"),
         (["export", "bone", "--format", "petab", "--experiment", "genetic_lines", "--out", "p"],
@@ -885,7 +886,7 @@ def test_a_shipped_models_name_wins_over_a_file_of_that_name_in_the_folder(tmp_p
 
 def test_simulate_file_needs_an_end_time():
     out = run("simulate", str(paths.SBML / "bone.xml"))
-    assert out.returncode == 2 and "--end is required" in out.stderr
+    assert out.returncode == 2 and "--end (end= in Python) is required" in out.stderr
 
 
 @pytest.mark.parametrize("fmt", ["sbml", "sbml-baseline", "antimony", "comp", "sbml-l2v4"])

@@ -86,7 +86,8 @@ def check_model_arguments(model: str | Path, *, context: str | None = None, base
         if not Path(model).is_file():
             raise InputError(f"{model}: no such file")
         if context is not None:
-            raise InputError("--context applies to the shipped models, not to an SBML file")
+            raise InputError("--context (context= in Python) applies to the shipped models, not to an SBML "
+                             "file")
         if needs_end and end is None:
             doc, name = read_sbml_document(Path(model)), Path(model).name
             unit = time_unit_of(doc)
@@ -97,11 +98,11 @@ def check_model_arguments(model: str | Path, *, context: str | None = None, base
                 hint = f"{name} measures time in {named}; give a number of them or a time with a unit (10h)"
             else:
                 hint = f"{name} measures time in {named}; give a number of them"
-            raise InputError(f"--end is required for an SBML file: {hint}")
+            raise InputError(f"--end (end= in Python) is required for an SBML file: {hint}")
         return True
     if baseline is not None:
-        raise InputError("--baseline applies to an SBML file; the shipped models start from their "
-                         "steady baseline")
+        raise InputError("--baseline (baseline= in Python) applies to an SBML file; the shipped models start "
+                         "from their steady baseline")
     if any(t is not None for t in tolerances):
         raise InputError(f"the tolerances (--rtol, --atol; relative_tolerance= and absolute_tolerance= in "
                          f"Python) apply to an SBML file; the shipped models integrate at their catalog's "
