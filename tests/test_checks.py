@@ -74,6 +74,13 @@ def test_a_law_broken_by_an_event_is_reported():
     assert c["conservation"].message == "1 conservation laws, 1 broken"
 
 
+def test_a_law_broken_by_a_twenty_thousandth_is_reported():
+    # A(5) = 3 exp(-2.5) = 0.24626; the event sets 0.2464: A + B drifts by 4.8e-5 of its total
+    c = _checks("model t\n J: A -> B; k*A\n at time > 5: A = 0.2464\n A = 3; B = 0; k = 0.5\nend")
+    assert not c["conservation"].passed
+    assert c["conservation"].message == "1 conservation laws, 1 broken"
+
+
 def test_a_law_holds_in_a_compartment_that_grows():
     # the amounts A + B stay at 10 while the cell grows and their concentrations fall
     c = _checks("model t\n compartment cell = 1\n species A in cell, B in cell\n cell' = 0.3\n"
@@ -130,6 +137,11 @@ def test_a_rate_constant_recorded_as_a_multiplier_has_no_source():
     assert not wrong.passed and wrong.items == ("k_a_act",)
     unsourced = parameter_sources(model, {"A_act": label, "k_a_act": {"source": "hand-tuned"}})
     assert not unsourced.passed and unsourced.items == ("k_b",)
+
+    # a quantity an assignment rule computes is defined by its rule, not by a source
+    computed = libsbml.readSBMLFromString(antimony_to_sbml("model t\n k = 2\n y := 2 * k\nend")).getModel()
+    assert parameter_sources(computed, {"k": {"source": "a paper"}}).passed
+    assert parameter_sources(computed, {}).items == ("k",)
 
 
 # ---------------------------------------------------------- what validate and load_any say

@@ -46,10 +46,21 @@ def _steps(eng, conditions, detection: bool | None) -> int:
     return total
 
 
-def test_the_detection_is_on_for_the_models_whose_catalog_entry_asks_for_it(bone_mouse, ocg):
+def test_the_detection_is_on_for_the_models_whose_catalog_entry_asks_for_it(bone_mouse, ocg, monkeypatch):
     assert get_model("bone").stability_limit_detection and bone_mouse.engine.stability_limit_detection
     assert not get_model("osteoclastogenesis").stability_limit_detection
     assert not ocg.engine.stability_limit_detection
+    # and that is what reaches CVODE before each run
+    from rankl_net import engine
+
+    calls, real = [], engine.set_stability_limit_detection
+    monkeypatch.setattr(engine, "set_stability_limit_detection",
+                        lambda integrator, on=True: calls.append(on) or real(integrator, on))
+    ocg.final(end=1)
+    assert calls and not any(calls)
+    calls.clear()
+    bone_mouse.final(end=1)
+    assert calls and all(calls)
 
 
 def test_the_detection_cuts_the_steps_of_the_bone_screen_and_keeps_its_accuracy(bone_mouse):

@@ -36,6 +36,13 @@ def test_nfkb_oscillation_is_damped(ocg):
     peak, late = x.max(), x[frame["time"] > 12]
     assert late.max() - late.min() < 0.01 * peak
     assert late.mean() < 0.8 * peak
+    # an oscillation, not a single overshoot: a second, lower peak rises clearly above the trough
+    # after the first (IkBa's negative feedback)
+    peaks = np.where((x[1:-1] > x[:-2]) & (x[1:-1] >= x[2:]))[0] + 1
+    assert len(peaks) >= 2
+    first, second = x[peaks[0]], x[peaks[1]]
+    trough = x[peaks[0]:peaks[1]].min()
+    assert second < first and second - trough > 0.1 * first
 
 
 def test_nfatc1_amplifies_over_the_following_days(ocg):

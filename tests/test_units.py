@@ -73,10 +73,14 @@ def test_shipped_rules_are_in_their_declared_units(name):
 
 
 def test_shipped_markers_and_densities_are_declared_in_percent():
-    model = libsbml.readSBMLFromFile(str(get_model("clinical").sbml_path)).getModel()
-    for pid in ("ctx", "p1np", "bmd_lumbar_spine", "untx"):
-        assert model.getParameter(pid).getUnits() == "percent", pid
-    assert model.getParameter("denosumab_serum").getUnits() == "ug_per_ml"
+    from rankl_net import build
+
+    # the committed file and the file the build writes now
+    for model in (libsbml.readSBMLFromFile(str(get_model("clinical").sbml_path)).getModel(),
+                  libsbml.readSBMLFromString(build.build_sbml("clinical")).getModel()):
+        for pid in ("ctx", "p1np", "bmd_lumbar_spine", "untx"):
+            assert model.getParameter(pid).getUnits() == "percent", pid
+        assert model.getParameter("denosumab_serum").getUnits() == "ug_per_ml"
 
 
 def test_labels_name_units_as_a_person_reads_them():
@@ -101,6 +105,20 @@ def test_labels_of_a_file_without_names_for_its_units():
     model.getCompartment("c").setUnits("metre")
     model.getSpecies("x").setSubstanceUnits("mole")
     assert units.label(model, "x") == "mole/metre"
+    # a unit with a scale keeps it: a millilitre is not a litre
+    scaled = "model t\n unit ml = 1e-3 litre\n compartment c = 1\n c has ml\n species x in c\n x = 1\nend"
+    model = libsbml.readSBMLFromString(antimony_to_sbml(scaled)).getModel()
+    model.getSpecies("x").setSubstanceUnits("item")
+    assert units.label(model, "x") == "item/0.001 litre"
+
+
+def test_a_species_declared_by_amount_is_labelled_as_the_concentration_reported():
+    """The engine reports every species per volume of its compartment: a drug amount in the body
+    (pmol, hasOnlySubstanceUnits) is read in pM."""
+    doc = libsbml.readSBMLFromFile(str(get_model("clinical").sbml_path))
+    species = doc.getModel().getSpecies("denosumab_central")
+    assert species.getHasOnlySubstanceUnits()
+    assert units.labels(doc.getModel(), ["denosumab_central"]) == {"denosumab_central": "pM"}
 
 
 def test_figure_panels_carry_the_unit_of_each_readout(monkeypatch, tmp_path):
@@ -168,6 +186,16 @@ def test_rule_units_leaves_out_species_without_declared_units():
     assert checks.rule_units(model).message == "0/0 rules in their declared units"
     model.getSpecies("x").setSubstanceUnits("mole")  # x in mol/L, p in mmol/L
     assert checks.rule_units(model).items == ("x",)
+
+
+def test_rule_units_leaves_out_a_rule_that_reads_a_quantity_without_units():
+    """y := q * p with p in mM and q without a unit: the rule's unit is unknown, not wrong (y is
+    declared mM, which it is when q is dimensionless)."""
+    text = "model t\n unit mM = 1e-3 mole / litre\n p = 1\n p has mM\n q = 2\n y := q * p\n y has mM\nend"
+    model = libsbml.readSBMLFromString(antimony_to_sbml(text)).getModel()
+    assert checks.rule_units(model).message == "0/0 rules in their declared units"
+    model.getParameter("q").setUnits("second")  # now declared, and y is mM * s
+    assert checks.rule_units(model).items == ("y",)
 
 
 def test_signature_keeps_fractional_exponents_of_a_file():
