@@ -126,6 +126,20 @@ def test_dose_response_names_the_levels_whose_simulation_failed(tmp_path):
     assert fine.returncode == 0 and "failed at" not in fine.stdout, fine.stdout + fine.stderr
 
 
+def test_dose_response_of_a_file_says_when_a_readout_has_not_settled(tmp_path):
+    """x grows as k t: at t = 2 it moves by 10 % of its size over the last tenth of the run, and the
+    fits describe that moment; y relaxes to k from k, so it is settled throughout."""
+    f = tmp_path / "f.xml"
+    f.write_text(antimony_to_sbml("model f\n J0: -> x; k\n J1: -> y; k - y\n x = 0; y = 1; k = 1\nend"),
+                 encoding="utf-8")
+    out = run("dose-response", str(f), "--perturb", "set:k", "--levels", "0:1:6", "--end", "2")
+    assert out.returncode == 0, out.stderr
+    notes = [ln for ln in out.stderr.splitlines() if "without the perturbation" in ln]
+    assert notes == ["note: without the perturbation, x still moves by 10 % over the last tenth of the run "
+                     "(1.8 to 2 time units): the fits describe the response at 2 time units, and move with "
+                     "--end"]
+
+
 def test_a_drug_on_an_sbml_file_is_refused(tmp_path):
     f = tmp_path / "f.xml"
     f.write_text(antimony_to_sbml("model f\n J0: -> x; k\n x = 0; k = 1\nend"), encoding="utf-8")

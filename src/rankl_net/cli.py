@@ -1026,6 +1026,39 @@ def _failed_levels(table, *, figure: bool) -> list[str]:
                      for message, group in failed.fillna({"message": ""}).groupby("message", sort=False)]
 
 
+# a readout of a file that moves by more than this share of its size over the last tenth of the
+# run without the perturbation has not settled at --end: its dose-response is that moment's
+UNSETTLED = 0.01
+
+
+def _unsettled_readouts(model: str, readouts: list[str], background: tuple[str, ...], end: float,
+                        baseline: str | None, rtol: float | None, atol: float | None) -> list[str]:
+    """Notes for the readouts of an SBML file that still move at ``end`` in the run without the
+    perturbation (the background alone): an oscillation or a transient, whose fits describe the
+    moment ``end`` and move with it. Nothing when that run fails (the screen said so)."""
+    import numpy as np
+
+    from .sbml_files import load_any, simulate_any
+
+    try:
+        engine = load_any(Path(model), preequilibrate=baseline == "steady", relative_tolerance=rtol,
+                          absolute_tolerance=atol)
+        frame = simulate_any(engine, *background, end=end, points=101, readouts=readouts)
+    except RanklNetError:
+        return []
+    last = frame[frame["time"] >= 0.9 * end]
+    notes = []
+    for r in readouts:
+        values = last[r].to_numpy(float)
+        size = float(np.abs(values).max(initial=0.0))
+        if size > 0 and np.ptp(values) > UNSETTLED * size:
+            moved, unit = 100 * np.ptp(values) / size, engine.time_unit
+            notes.append(f"note: without the perturbation, {r} still moves by {moved:.2g} % over the "
+                         f"last tenth of the run ({0.9 * end:g} to {end:g} {unit}s): the fits describe the "
+                         f"response at {end:g} {unit}s, and move with --end")
+    return notes
+
+
 def _read_conditions(path: Path) -> tuple[list[str], list[int]]:
     """The conditions of a --conditions file (one spec per line; blank lines and lines starting
     with # skipped) and the line number of each."""
@@ -1083,6 +1116,7 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     """
     from .analysis import MIN_HILL_LEVELS, fit_notes, fit_summary, hill_fits
     from .plots import dose_response_figure
+    from .sbml_files import is_sbml_file
     from .screens import (
         anchored,
         dose_conditions,
@@ -1130,6 +1164,9 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
         click.echo(line)
     for line in _failed_levels(table, figure=out is not None):
         click.echo(line)
+    if is_sbml_file(model) and Path(model).is_file():
+        for line in _unsettled_readouts(model, list(fits["readout"]), background, end, baseline, rtol, atol):
+            click.echo(line, err=True)
     if out is not None:
         _write_table(table, out)
         with _writing(fits_path):
