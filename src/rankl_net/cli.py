@@ -1038,11 +1038,11 @@ def _unsettled_readouts(model: str, readouts: list[str], background: tuple[str, 
     moment ``end`` and move with it. Nothing when that run fails (the screen said so)."""
     import numpy as np
 
-    from .sbml_files import load_any, simulate_any
+    from .sbml_files import simulate_any
+    from .screens import file_engine
 
-    try:
-        engine = load_any(Path(model), preequilibrate=baseline == "steady", relative_tolerance=rtol,
-                          absolute_tolerance=atol)
+    try:  # the engine the series ran on, compiled and at its baseline already
+        engine = file_engine(model, baseline, rtol, atol)
         frame = simulate_any(engine, *background, end=end, points=101, readouts=readouts)
     except RanklNetError:
         return []

@@ -280,6 +280,23 @@ def _file_engine(path: str | Path, baseline: str | None,
     return _FILE_ENGINES[key], digest
 
 
+def _file_tolerances(path: str | Path, relative: float | None, absolute: float | None) -> tuple[float, float]:
+    """CVODE's relative and absolute tolerances for the SBML file ``path`` (None: the engine's
+    defaults), checked."""
+    tolerances = (RELATIVE_TOLERANCE if relative is None else relative,
+                  ABSOLUTE_TOLERANCE if absolute is None else absolute)
+    check_tolerances(*tolerances, Path(path).name)
+    return float(tolerances[0]), float(tolerances[1])
+
+
+def file_engine(path: str | Path, baseline: str | None = None, relative_tolerance: float | None = None,
+                absolute_tolerance: float | None = None) -> FileEngine:
+    """The engine of an SBML file as the screens of this process run it (``baseline`` "initial"
+    or "steady"; tolerances as for :func:`run_screen`), compiled once per content, baseline and
+    tolerances: checking a file's parameters or its unperturbed run reuses the screen's."""
+    return _file_engine(path, baseline, _file_tolerances(path, relative_tolerance, absolute_tolerance))[0]
+
+
 def _canonical_part(spec: ScreenSpec, engine, p: Perturbation) -> Perturbation:
     """``p`` named as a condition's spec and id name it: a node by its id (ko:Tnfrsf11b is
     ko:OPG), a preset by its catalog name (preset:Breast is preset:breast). On a file, species
@@ -845,10 +862,7 @@ def run_screen(
     tolerances = (relative_tolerance, absolute_tolerance)
     if check_model_arguments(model, context=context, baseline=baseline, end=end, needs_end=True,
                              tolerances=tolerances):
-        tolerances = (RELATIVE_TOLERANCE if relative_tolerance is None else relative_tolerance,
-                      ABSOLUTE_TOLERANCE if absolute_tolerance is None else absolute_tolerance)
-        check_tolerances(*tolerances, Path(model).name)
-        tolerances = (float(tolerances[0]), float(tolerances[1]))
+        tolerances = _file_tolerances(model, relative_tolerance, absolute_tolerance)
         engine, digest = _file_engine(model, baseline, tolerances)
         spec = ScreenSpec(Path(model).name, baseline or FILE_BASELINES[0], float(end),
                           tuple(readouts or engine.default_readouts), background_spec,

@@ -16,8 +16,8 @@ from .dosing import spec_number
 from .engine import load
 from .errors import InputError, check_bool, unknown_name
 from .perturbations import condition_spec, nonnegative, parse_spec
-from .sbml_files import check_model_arguments, load_any
-from .screens import run_screen
+from .sbml_files import check_model_arguments
+from .screens import file_engine, run_screen
 
 METHODS = ("sobol", "morris")
 
@@ -31,7 +31,7 @@ def problem(model: str, parameters: Mapping[str, tuple[float, float]], context: 
     if not parameters:
         raise InputError("give at least one parameter with its range")
     # (an SBML file's parameters are those of the file as written: a steady baseline changes none)
-    engine = load_any(Path(model)) if check_model_arguments(model, context=context) else load(model, context)
+    engine = file_engine(model) if check_model_arguments(model, context=context) else load(model, context)
     # quantities computed by assignment rules cannot be set: neither named nor suggested
     settable = [p for p in engine.parameter_ids if p not in engine.assigned_ids]
     for pid, bounds in parameters.items():
