@@ -555,3 +555,38 @@ def test_a_failed_or_unhelpful_nleq_polish_keeps_the_integrated_state(monkeypatc
     assert after_ids == ids
     np.testing.assert_array_equal(after, before)
     assert eng._state_rates() == rates_before
+
+
+def test_each_state_gets_its_own_absolute_tolerance_where_rate_rules_come_first():
+    """libRoadRunner's state vector lists quantities under rate rules before species, and CVODE
+    takes the tolerances by position: a micromolar-scale species beside a large rate-rule
+    quantity must get the species' tolerance, or its decay is lost in the other's."""
+    sbml = antimony_to_sbml(
+        "compartment c = 1; species A in c = 1e-6; A -> ; k*A; k = 1; z = 1e6; z' = 0"
+    )
+    toy = engine.Engine(sbml, name="toy", preequilibrate=False)
+    tolerances = dict(zip(
+        [toy.rr.model.getStateVectorId(i) for i in range(2)],
+        toy.rr.integrator.getAbsoluteToleranceVector(),
+    ))
+    assert tolerances["A"] == pytest.approx(toy.absolute_tolerance * 1e-6)
+    assert tolerances["z"] == pytest.approx(toy.absolute_tolerance * 1e6)
+    a_end = toy.simulate(end=10, points=3, readouts=["A"])["A"].iloc[-1]
+    assert a_end == pytest.approx(1e-6 * math.exp(-10), rel=1e-5)
+
+
+def test_the_shipped_models_with_rate_rules_scale_each_tolerance_by_its_own_state(bone_mouse):
+    """bone integrates bone volume (100 %) beside cell densities near 1e-3 pM: each state's
+    tolerance is the absolute tolerance times its own baseline size."""
+    eng = bone_mouse.engine
+    rr = eng.rr
+    species = list(rr.model.getFloatingSpeciesIds())
+    volumes = rr.model.getCompartmentVolumes()
+    vector = rr.integrator.getAbsoluteToleranceVector()
+    assert set(rr.getRateRuleIds()) & {rr.model.getStateVectorId(k) for k in range(len(vector))}
+    for k, tolerance in enumerate(vector):
+        sid = rr.model.getStateVectorId(k)
+        size = eng.baseline[sid]
+        if sid in species:
+            size *= volumes[rr.model.getCompartmentIndexForFloatingSpecies(species.index(sid))]
+        assert tolerance == pytest.approx(eng.absolute_tolerance * abs(size), rel=1e-6), sid

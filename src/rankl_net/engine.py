@@ -429,16 +429,24 @@ class Engine:
         concentration tolerance) where the state is zero or round-off at the baseline.
         """
         m = self.rr.model
+        integrator = self.rr.integrator
+        # CVODE takes the list by position, in the order of libRoadRunner's state vector
+        # (quantities under rate rules first, then the species the reactions change)
+        n_states = len(integrator.getAbsoluteToleranceVector())
+        species = {sid: i for i, sid in enumerate(m.getFloatingSpeciesIds())}
         amounts = np.abs(np.array(m.getFloatingSpeciesAmounts(), float))
         volumes = np.array(m.getCompartmentVolumes(), float)
-        floors = np.array([volumes[m.getCompartmentIndexForFloatingSpecies(i)]
-                           for i in range(amounts.size)], float)
-        scale = np.where(amounts > ROUND_OFF * floors, amounts, floors)
-        rule_values = np.abs(np.array([float(self.rr[r]) for r in self.rr.getRateRuleIds()], float))
-        scale = np.concatenate([scale, np.where(rule_values > ROUND_OFF, rule_values, 1.0)])
-        integrator = self.rr.integrator
-        if scale.size != len(integrator.getAbsoluteToleranceVector()):
-            return  # a state vector libRoadRunner lays out otherwise: keep its own tolerances
+        rules = set(self.rr.getRateRuleIds())
+        scale = np.empty(n_states)
+        for k in range(n_states):
+            sid = m.getStateVectorId(k)
+            if sid in species and sid not in rules:
+                i = species[sid]
+                floor = volumes[m.getCompartmentIndexForFloatingSpecies(i)]
+                scale[k] = amounts[i] if amounts[i] > ROUND_OFF * floor else floor
+            else:
+                value = abs(float(self.rr[sid]))
+                scale[k] = value if value > ROUND_OFF else 1.0
         integrator.absolute_tolerance = list(self.absolute_tolerance * scale)
 
     def _capture_baseline_arrays(self) -> None:
