@@ -168,3 +168,19 @@ def test_the_comp_export_flattens_to_the_sbo_terms_of_the_flat_file(name):
               for x in getattr(shipped, f"getListOf{kind}")()
               if flattened.getElementBySId(x.getId()).getSBOTermID() != x.getSBOTermID()]
     assert not differ
+
+
+@pytest.mark.parametrize("name", ["osteoclastogenesis", "bone"])
+def test_every_module_of_the_comp_export_counts_time_in_the_flat_files_unit(name):
+    """A module's rates are per time unit of the whole model (hours for the culture, days for
+    the tissue): each ModelDefinition declares the flat file's time unit, defined as there."""
+    flat = libsbml.readSBMLFromFile(str(catalog.get_model(name).sbml_path)).getModel()
+    doc = libsbml.readSBMLFromString(comp.comp_sbml(name))
+    plugin = doc.getPlugin("comp")
+    definitions = [plugin.getModelDefinition(i) for i in range(plugin.getNumModelDefinitions())]
+    assert definitions and flat.isSetTimeUnits()
+    expected = flat.getUnitDefinition(flat.getTimeUnits())
+    for definition in definitions:
+        assert definition.getTimeUnits() == flat.getTimeUnits(), definition.getId()
+        own = definition.getUnitDefinition(definition.getTimeUnits())
+        assert own is not None and libsbml.UnitDefinition.areIdentical(own, expected), definition.getId()

@@ -296,6 +296,7 @@ def test_integration_failure_is_a_simulation_error(ocg):
     ("kwargs", "message"),
     [
         ({"end": -1}, "end time"),
+        ({"end": 0}, "end time must be a positive number of days, got 0"),
         ({"end": 10, "points": 1}, "points"),
         ({"end": 10, "readouts": ["osteoclast"]}, "Did you mean 'osteoclasts'"),
         ({"end": 10, "points": 2.5}, "points must be a whole number"),
@@ -590,3 +591,85 @@ def test_the_shipped_models_with_rate_rules_scale_each_tolerance_by_its_own_stat
         if sid in species:
             size *= volumes[rr.model.getCompartmentIndexForFloatingSpecies(species.index(sid))]
         assert tolerance == pytest.approx(eng.absolute_tolerance * abs(size), rel=1e-6), sid
+
+
+# x integrates k: x(t) is the integral of k from 0 to t, whatever windows set k to
+CLOCK = "model w\n k = 1; x = 0; x' = k\nend"
+
+
+def test_a_window_that_opens_at_time_0_holds_in_it_and_gives_way_after_it():
+    """set:k=2@0-10 holds k at 2 from time 0 to 10; then k has its value outside the window: the
+    baseline's, or the condition's untimed set: (not the window's, nor the baseline's)."""
+    eng = engine.Engine(antimony_to_sbml(CLOCK), name="w", preequilibrate=False)
+
+    def run(spec):
+        frame = eng.simulate(to_changes(spec, eng), end=20, points=21, readouts=["k", "x"])
+        return frame["k"].tolist(), float(frame["x"].iloc[-1])
+
+    k, x = run("set:k=2@0-10")
+    assert k[:11] == [2.0] * 11 and k[11:] == [1.0] * 10  # (the row at 10: the value before the change)
+    assert x == pytest.approx(2 * 10 + 1 * 10, rel=1e-9)
+    k, x = run("set:k=3+set:k=2@0-10")
+    assert (k[0], k[5], k[15], k[20]) == (2.0, 2.0, 3.0, 3.0)
+    assert x == pytest.approx(2 * 10 + 3 * 10, rel=1e-9)
+
+
+def test_of_two_windows_opened_together_the_one_given_last_holds_while_open():
+    eng = engine.Engine(antimony_to_sbml(CLOCK), name="w", preequilibrate=False)
+    frame = eng.simulate(to_changes("set:k=2@5-15+set:k=4@5-10", eng), end=20, points=21, readouts=["k", "x"])
+    k = frame["k"].tolist()
+    assert (k[3], k[7], k[12], k[17]) == (1.0, 4.0, 2.0, 1.0)
+    assert frame["x"].iloc[-1] == pytest.approx(5 * 1 + 5 * 4 + 5 * 2 + 5 * 1, rel=1e-9)
+
+
+def test_the_tolerances_given_reach_cvode_the_absolute_one_scaled_per_state():
+    """relative_tolerance= is CVODE's; absolute_tolerance= is a fraction of each state at the
+    baseline: of a species' amount (concentration x volume), of its compartment's volume where
+    the species is 0, of the value of a quantity a rate rule integrates."""
+    species = "model a\n compartment c = 2\n species A in c = 3, B in c = 0\n J: A -> B; 0.1 * A\nend"
+    eng = engine.Engine(antimony_to_sbml(species), name="a", preequilibrate=False, relative_tolerance=1e-10,
+                        absolute_tolerance=1e-6)
+    assert eng.rr.integrator.getValue("relative_tolerance") == 1e-10
+    expected = {"A": 1e-6 * 3 * 2, "B": 1e-6 * 2}
+    ids = [eng.rr.model.getStateVectorId(i) for i in range(len(expected))]
+    assert list(eng.rr.integrator.getAbsoluteToleranceVector()) == pytest.approx(
+        [expected[i] for i in ids], rel=1e-12)
+    ruled = engine.Engine(antimony_to_sbml("model r\n z = 5; z' = -0.1 * z\nend"), name="r",
+                          preequilibrate=False, absolute_tolerance=1e-6)
+    assert list(ruled.rr.integrator.getAbsoluteToleranceVector()) == pytest.approx([1e-6 * 5], rel=1e-12)
+
+
+@pytest.mark.parametrize(("tolerances", "message"), [
+    ({"absolute_tolerance": 2.0}, "absolute tolerance must be above 0 and at most 1 .*got 2$"),
+    ({"absolute_tolerance": 0.0}, "absolute tolerance must be above 0 and at most 1 .*got 0$"),
+    ({"relative_tolerance": 0.1}, r"relative tolerance must be from 1e-14 to 0\.01 .*got 0\.1$"),
+    ({"relative_tolerance": 1e-15}, r"relative tolerance must be from 1e-14 to 0\.01 .*got 1e-15$"),
+])
+def test_an_engine_refuses_tolerances_outside_their_range(tolerances, message):
+    with pytest.raises(rankl_net.InputError, match=message):
+        engine.Engine(antimony_to_sbml(CLOCK), name="w", preequilibrate=False, **tolerances)
+    engine.check_tolerances(1e-2, 1.0)  # the ends of the ranges are accepted
+    engine.check_tolerances(1e-14, 1e-300)
+
+
+def test_a_dose_adds_an_amount_to_its_species_and_a_negative_one_is_refused():
+    """A dose is an amount (pmol), not a concentration: 6 into a compartment of size 2 raises the
+    concentration by 3."""
+    from rankl_net.engine import Dosing
+
+    text = "model d\n compartment c = 2\n species x in c = 1\n J: x -> ; 0 * x\nend"
+    eng = engine.Engine(antimony_to_sbml(text), name="d", preequilibrate=False)
+    frame = eng.simulate(Changes(dosing=[Dosing("x", 6.0, start=1.0)]), end=2, points=3, readouts=["x"])
+    assert frame["x"].tolist() == pytest.approx([1.0, 1.0, 1.0 + 6.0 / 2], rel=1e-9)
+    refused = "dose of x: the amount must be a finite number >= 0, got -1"
+    with pytest.raises(rankl_net.InputError, match=refused):
+        eng.simulate(Changes(dosing=[Dosing("x", -1.0)]), end=2, points=3, readouts=["x"])
+
+
+def test_a_value_of_zero_before_the_baseline_is_accepted(ocg):
+    """values= takes any finite number of at least 0: without NFATc1 expression the culture's
+    baseline has no NFATc1."""
+    shipped = ocg.engine.baseline["nfatc1"]
+    eng = engine.build("osteoclastogenesis", values={"NFATC1_expr": 0.0})
+    assert eng.baseline["NFATC1_expr"] == 0.0
+    assert shipped > 0 and abs(eng.baseline["nfatc1"]) < 1e-9 * shipped

@@ -77,6 +77,7 @@ def test_a_plus_in_an_exponent_does_not_join(spec, expected):
         ("set:pth=1_000", "not a number"),
         ("set:pth=\u0663", "not a number"),  # an Arabic-Indic 3
         ("set:pth=1@20-10", "0 <= T0 < T1"),
+        ("set:pth=1@10-10", "0 <= T0 < T1"),  # a window that closes as it opens
         ("inh:P38=0.5@3", "only set:"),
         ("ko:OPG@10", "only set: takes a time window"),  # not an unknown node 'OPG@10'
         ("set:pth=6@1e400", r"finite numbers, got @inf \("),
@@ -353,3 +354,46 @@ def test_a_part_an_enclosing_block_applies_is_noted_at_the_users_line(bone_mouse
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             bone_mouse.final("set:pth=5", "kd:OPG=0.5", "ko:RANK", end=1, readouts=["osteoclasts"])
+
+
+def test_an_inhibitor_scales_a_window_listed_before_it(bone_mouse):
+    """inh:X=F multiplies the activity by 1 - F, in a window set before it as outside it."""
+    changes = to_changes("set:P38_act=1@10-20+inh:P38=0.75", bone_mouse.engine)
+    assert changes.timed == [TimedChange("P38_act", 0.25, 10.0, 20.0)]
+    assert changes.parameters == {"P38_act": pytest.approx(0.25 * bone_mouse.engine.baseline["P38_act"])}
+
+
+def test_a_species_that_starts_at_zero_is_refused_a_negative_value():
+    from rankl_net.build import antimony_to_sbml
+    from rankl_net.engine import Engine
+
+    text = "model z\n compartment c = 1\n species x in c = 0\n J0: -> x; 0.1\nend"
+    engine = Engine(antimony_to_sbml(text), name="z", preequilibrate=False)
+    with pytest.raises(InputError, match="set:x=-1: x cannot be negative: it is a species"):
+        to_changes("set:x=-1", engine)
+    assert to_changes("set:x=2", engine).species == {"x": 2.0}
+
+
+def test_a_preset_sets_a_compartment_before_a_species_whatever_its_order():
+    """As at time 0 of any condition: a species set together with its compartment's size keeps
+    the concentration given (set after the size, not diluted by it)."""
+    from rankl_net.build import antimony_to_sbml
+    from rankl_net.engine import Engine
+
+    text = "model p\n compartment c = 1\n species x in c = 1\n J: x -> ; 0 * x\nend"
+    engine = Engine(antimony_to_sbml(text), name="p", preequilibrate=False,
+                    presets={"big": {"x": 5.0, "c": 2.0}})
+    frame = engine.simulate(to_changes("preset:big", engine), end=1, points=2, readouts=["x", "c"])
+    assert frame[["x", "c"]].iloc[0].tolist() == [5.0, 2.0]
+
+
+def test_a_regimen_in_days_is_dosed_in_hours_on_a_model_that_counts_hours():
+    from rankl_net.build import antimony_to_sbml
+    from rankl_net.engine import Engine
+
+    text = ("model t\n J: denosumab_depot -> ; k*denosumab_depot\n denosumab_depot = 0; k = 0.1; "
+            "denosumab_molar_mass = 147000\nend")
+    engine = Engine(antimony_to_sbml(text), name="t", time_unit="hour")
+    (dosing,) = to_changes("drug:denosumab=60mg/1d*3@2d", engine).dosing
+    assert (dosing.start, dosing.every, dosing.count) == (2 * 24.0, 24.0, 3)
+    assert sorted(engine.dose_table([dosing], 200.0)) == [48.0, 72.0, 96.0]
