@@ -44,6 +44,10 @@ def predictor(clinical):
         ("drug:odanacatib=5000ug/1d*28@12h", 5.0, 1.0, 28, 0.5, False),
         ("drug:zoledronate=5mg/1y", 5.0, 365.25, None, 0.0, False),
         ("drug:denosumab=60mg/6months*2@3weeks", 60.0, 365.25 / 2, 2, 21.0, False),  # long forms
+        ("drug:opg_fc=250000ng", 0.25, None, None, 0.0, False),  # 1 ng = 1e-6 mg
+        ("drug:denosumab=60000mcg/6mo", 60.0, 365.25 / 2, None, 0.0, False),  # mcg: micrograms, as ug
+        ("drug:zoledronate=0.004g", 4.0, None, None, 0.0, False),
+        ("drug:odanacatib=5mg/1d*3@90min", 5.0, 1.0, 3, 90 / 1440, False),  # 1 min = 1/1440 day
     ],
 )
 def test_regimen_spec_units(spec, dose, every, count, start, per_kg):
@@ -605,6 +609,29 @@ def test_a_regimen_file_is_checked_whole(tmp_path, text, message):
         read_experiments(path)
 
 
+def test_a_regimen_table_of_a_regimen_file_is_the_spec_it_stands_for(tmp_path):
+    """The tables of a regimen file (every, count, start; at; a number of days) read as the drug:
+    specs they stand for: 4wk is 28 days, doses at 8d and 15d are two single doses, end = 365 is
+    365 days."""
+    from rankl_net.regimens import read_experiments
+
+    path = tmp_path / "r.toml"
+    path.write_text(
+        '[a]\ntitle = "t"\nend = 365\n'
+        'arms.tables = [{ drug = "denosumab", dose = "120mg", every = "4wk", count = 3, start = "2d" },\n'
+        '               { drug = "denosumab", dose = "120mg", at = ["8d", "15d"] },\n'
+        '               { drug = "odanacatib", dose = "5mg", every = 7, start = 1.5 }]\n'
+        'arms.specs = ["drug:denosumab=120mg/4wk*3@2d", "drug:denosumab=120mg@8d",\n'
+        '              "drug:denosumab=120mg@15d", "drug:odanacatib=5mg/1wk@36h"]\n', encoding="utf-8")
+    (experiment,) = read_experiments(path).values()
+    assert experiment.end == 365.0
+    tables = experiment.arms["tables"]
+    assert tables == experiment.arms["specs"]
+    assert tables[0] == Regimen("denosumab", 120.0, every=28.0, count=3, start=2.0)
+    assert [(r.every, r.count, r.start) for r in tables[1:3]] == [(None, None, 8.0), (None, None, 15.0)]
+    assert (tables[3].every, tables[3].start) == (7.0, 1.5)
+
+
 def test_restarting_and_switching_treatment(clinical):
     """The regimens of the Drugs and dosing page: a restart suppresses CTX again; a switch to
     zoledronic acid at the end of denosumab holds CTX below the rebound of a plain stop."""
@@ -677,6 +704,28 @@ def test_a_dose_above_those_studied_warns_from_the_users_call(clinical):
         clinical.final("drug:denosumab=60mg/6mo+drug:zoledronate=4mg+drug:odanacatib=50mg/1wk", end=30,
                        readouts=["ctx"])
         mouse.final("drug:denosumab=10mg/kg/3.5d", end=30, readouts=["ctx"])
+
+
+def test_a_highest_dose_given_in_mg_is_per_kg_of_a_70_kg_adult(clinical):
+    """models/drugs.toml may give a drug's highest dose in mg, an adult's (odanacatib: 600 mg): it is
+    that dose per kg of a 70 kg adult, so on the clinical model (70 kg) that many mg is the limit of the
+    warning, and a fifth more lies above it."""
+    import tomllib
+
+    from rankl_net import DoseAboveStudiedWarning
+
+    assert clinical.engine.baseline["body_weight"] == 70.0
+    raw = tomllib.loads(paths.DRUGS_FILE.read_text(encoding="utf-8"))
+    in_mg = {name: entry["highest_dose_studied"] for name, entry in raw.items()
+             if "/kg" not in entry.get("highest_dose_studied", "/kg")}
+    assert in_mg  # (odanacatib's is an adult dose in mg)
+    for name, dose in in_mg.items():
+        mg = float(dose.removesuffix("mg"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            to_changes(parse_spec(f"drug:{name}={mg!r}mg"), clinical.engine)
+        with pytest.warns(DoseAboveStudiedWarning, match=f"drug:{name}=.* 1.20 times the highest"):
+            to_changes(parse_spec(f"drug:{name}={mg * 1.2!r}mg"), clinical.engine)
 
 
 @pytest.mark.parametrize("name", sorted(drugs()))
@@ -757,6 +806,8 @@ def test_a_dose_per_kg_reads_the_conditions_body_weight_wherever_it_is_listed(cl
     ("time_to_nadir", "20-60", 20.0),  # the window's first time already at the nadir
     ("tmax", "60", 45.0),
     ("max", "60", 5.0),
+    ("max", "20-40", -81.0 + 10 * 86 / 15),  # over the window only: the curve peaks at 5 after it
+    ("tmax", "20-40", 40.0),
     ("value", "12.5", -80.125),  # interpolated between output times
 ])
 def test_the_metrics_read_a_known_curve(clinical, metric, window, expected):
@@ -767,10 +818,71 @@ def test_the_metrics_read_a_known_curve(clinical, metric, window, expected):
                   default=5.0 - (t - 45))
     assert NADIR_BAND >= 1.0  # (the curve is built for a band of at least 1 point)
     predictor = Predictor(clinical)
-    for end in (60.0, 12.5):  # the curves the predictor would have simulated
+    for end in (60.0, 40.0, 12.5):  # the curves the predictor would have simulated
         predictor._curves[("drug:x", "ctx", end)] = pd.Series(y, index=t)
     fact = Fact("f", "drug:x", "", "ctx", metric, window, 0.0, 1.0, False, "test")
     assert predictor.predict(fact) == pytest.approx(expected)
+
+
+def test_a_fact_passes_within_its_tolerance_and_fails_outside_it():
+    """validate() compares each prediction with the observed value: |predicted - observed| <= tolerance,
+    on either side, the tolerance itself included."""
+    from rankl_net.validation import Fact, validate
+
+    class Given:  # a predictor whose predictions are given
+        def __init__(self, values):
+            self.values = values
+
+        def predict(self, fact):
+            return self.values[fact.id]
+
+    predicted = {"inside": -78.0, "edge_below": -85.0, "edge_above": -75.0, "above": -74.0, "below": -86.5}
+    facts = [Fact(i, "drug:denosumab=60mg", "", "ctx", "value", "30", -80.0, 5.0, i == "inside", "test")
+             for i in predicted]
+    table = validate(facts, Given(predicted)).set_index("id")
+    assert table["passed"].to_dict() == {"inside": True, "edge_below": True, "edge_above": True,
+                                         "above": False, "below": False}
+    assert table["predicted"].to_dict() == predicted
+    assert table["fitted"].to_dict() == {i: i == "inside" for i in predicted}
+
+
+def test_the_facts_marked_fit_are_the_targets_of_the_fit(tmp_path):
+    """The fit column of experiments/clinical_validation.tsv ('yes'/'no') names the facts that
+    experiments/fits/clinical.toml fits to, and no others."""
+    from rankl_net.fitting import read_fit_spec
+    from rankl_net.validation import VALIDATION_TABLE
+
+    targets = {t for group in read_fit_spec() for t in group.targets}
+    assert targets and {f.id for f in FACTS if f.fit} == targets
+    lines = VALIDATION_TABLE.read_text(encoding="utf-8").splitlines()
+    header = next(ln for ln in lines if ln.startswith("id\t"))
+    columns = header.split("\t")
+    rows = []
+    for fit in ("yes", "no"):
+        cells = {"id": f"f_{fit}", "spec": "drug:denosumab=60mg", "readout": "ctx", "metric": "value",
+                 "time_d": "30", "observed": "-80", "tolerance": "5", "fit": fit, "source": "test"}
+        rows.append("\t".join(cells.get(c, "") for c in columns))
+    path = tmp_path / "facts.tsv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    assert [(f.id, f.fit) for f in read_facts(path)] == [("f_yes", True), ("f_no", False)]
+
+
+def test_a_predictors_parameters_apply_to_every_simulation(clinical):
+    """The values a fit tries reach the simulations: with denosumab's molar mass doubled, 120 mg is
+    as many molecules as 60 mg (a dose in mg is divided by the molar mass), so CTX follows the
+    course of 60 mg."""
+    from rankl_net.validation import Fact
+
+    def fact(spec):
+        return Fact("f", spec, "", "ctx", "value", "182", -60.0, 20.0, False, "test")  # as CTX recovers
+
+    molar_mass = clinical.engine.baseline["denosumab_molar_mass"]
+    doubled = Predictor(clinical, {"denosumab_molar_mass": 2 * molar_mass})
+    plain = Predictor(clinical)
+    assert doubled.predict(fact("drug:denosumab=120mg")) == pytest.approx(
+        plain.predict(fact("drug:denosumab=60mg")), rel=1e-9)
+    assert doubled.predict(fact("drug:denosumab=120mg")) != pytest.approx(
+        plain.predict(fact("drug:denosumab=120mg")), rel=1e-3)
 
 
 def test_the_regimen_figure_draws_every_arm_in_every_panel(tmp_path, monkeypatch):

@@ -224,6 +224,35 @@ def test_antimony_and_l2v4_exports_simulate_the_same(model, tmp_path):
     assert max(ex.compare_frames(frame, reference, magnitudes=percent).values()) < 1e-6
 
 
+@pytest.mark.parametrize(("model", "seconds"), [("osteoclastogenesis", 3600.0), ("bone", 86400.0)])
+def test_the_l2v4_export_keeps_the_models_time_unit(model, tmp_path, seconds):
+    """Level 2's built-in unit 'time' (seconds unless redefined) is redefined as the model's
+    time unit (hours, days), so that times read in Level 2 tools mean what they meant."""
+    l2 = ex.export(model, "sbml-l2v4", tmp_path / f"{model}.xml")
+    doc = libsbml.readSBMLFromFile(str(l2.paths[0]))  # (kept: libSBML objects live as long as it)
+    time_unit = doc.getModel().getUnitDefinition("time")
+    assert time_unit is not None
+    si = libsbml.UnitDefinition.convertToSI(time_unit)
+    (unit,) = (si.getUnit(i) for i in range(si.getNumUnits()))
+    assert (unit.getKind(), unit.getExponent()) == (libsbml.UNIT_KIND_SECOND, 1)
+    assert unit.getMultiplier() * 10.0 ** unit.getScale() == pytest.approx(seconds)
+    assert any("kept as Level 2's redefined built-in unit 'time'" in n for n in l2.notes), l2.notes
+
+
+def test_min_and_max_become_piecewise_expressions_of_the_same_value():
+    """Level 2 has no min or max: the L2V4 conversion writes each as a piecewise expression that
+    gives the least (greatest) of its arguments, whatever their number and order."""
+    import roadrunner
+
+    text = build_antimony("model toy\n a = 1; b = 2; c = 3\n lo := min(b, a, c); hi := max(a, c, b)\n"
+                          " mixed := max(min(c, b), 1.5); S1 = 1; J: S1 -> ; a * S1\nend", "toy")
+    l2, notes = ex.to_l2v4(text)
+    assert "<min/>" not in l2 and "<max/>" not in l2
+    assert any("rewrote 4 min/max" in n for n in notes), notes
+    rr = roadrunner.RoadRunner(l2)
+    assert (rr["lo"], rr["hi"], rr["mixed"]) == (1.0, 3.0, 2.0)
+
+
 def test_sbml_export_is_the_shipped_file_and_formats_are_checked(tmp_path):
     out = ex.export("bone", "sbml", tmp_path / "bone.xml")
     assert out.paths[0].read_bytes() == get_model("bone").sbml_path.read_bytes()
@@ -330,6 +359,18 @@ def test_sedml_export_is_valid_l1v4_next_to_its_model(tmp_path):
     assert sim.getOutputEndTime() == get_model("osteoclastogenesis").default_end
     assert doc.getModel(0).getSource() == model_path.name and model_path.exists()
     assert doc.getNumDataGenerators() == 1 + len(get_model("osteoclastogenesis").readouts)
+
+
+def test_sedml_export_asks_for_cvode_at_its_documented_tolerances(tmp_path):
+    """The time course runs with CVODE (KISAO:0000019) at relative tolerance (KISAO:0000209) 1e-10,
+    absolute tolerance (KISAO:0000211) 1e-14 and at most 100000 steps (KISAO:0000415)."""
+    sedml_path, _ = ex.export("osteoclastogenesis", "sedml", tmp_path / "ocg.sedml").paths
+    doc = libsedml.readSedMLFromFile(str(sedml_path))
+    algorithm = doc.getSimulation(0).getAlgorithm()
+    assert algorithm.getKisaoID() == "KISAO:0000019"
+    parameters = [algorithm.getAlgorithmParameter(i) for i in range(algorithm.getNumAlgorithmParameters())]
+    settings = {p.getKisaoID(): float(p.getValue()) for p in parameters}
+    assert settings == {"KISAO:0000209": 1e-10, "KISAO:0000211": 1e-14, "KISAO:0000415": 100000.0}
 
 
 def test_sedml_export_keeps_a_file_of_its_model_files_name_that_is_not_its_own(tmp_path):
@@ -479,6 +520,23 @@ def test_petab_problem_passes_petablint_and_reproduces_rankl_net(tmp_path):
         ex.write_petab("bone", mine)  # the function itself, not only export()
     assert [p.name for p in mine.iterdir()] == ["README.md"]
     assert (mine / "README.md").read_text(encoding="utf-8") == "mine"
+
+
+def test_petab_bounds_are_a_hundredfold_and_conditions_set_the_values_reset_at_time_0(tmp_path):
+    """Every parameter of parameters.tsv is bounded 1/100x to 100x of its nominal value; each
+    simulation condition sets the values the model resets at time 0 (bone volume 100 %), which the
+    pre-equilibration condition leaves free."""
+    ex.write_petab("bone", tmp_path / "petab")
+    params = pd.read_csv(tmp_path / "petab" / "parameters.tsv", sep="\t")
+    assert (params["estimate"] == 1).sum() >= 3
+    np.testing.assert_allclose(params["lowerBound"] * 100, params["nominalValue"], rtol=1e-12)
+    np.testing.assert_allclose(params["upperBound"] / 100, params["nominalValue"], rtol=1e-12)
+    conditions = pd.read_csv(tmp_path / "petab" / "conditions.tsv", sep="\t", index_col=0)
+    reset = get_model("bone").reset_at_start
+    assert reset
+    for quantity, value in reset.items():
+        assert np.isnan(conditions.loc["preequilibration", quantity])
+        assert (conditions.drop(index="preequilibration")[quantity] == value).all(), quantity
 
 
 # --------------------------------------------------------------------------------- hostile inputs

@@ -85,6 +85,37 @@ def test_calibration_references_are_current():
         assert computed[key] == pytest.approx(value, rel=1e-7), key
 
 
+def test_the_generated_references_are_what_calibrate_writes_with_their_units(tmp_path):
+    """models/antimony/generated/bone_baseline.ant is render()'s text of its own values: each
+    reference declared with the unit of the quantity it is the baseline of (osteoclasts in pM)."""
+    written = calibrate.read_references()
+    assert set(written) == set(calibrate.REFERENCES)
+    text = calibrate.GENERATED.read_text(encoding="utf-8")
+    assert calibrate.render(written) == text
+    units = {line.split()[0]: line.split()[-1] for line in text.splitlines() if not line.startswith("//")}
+    assert units == {pid: unit for pid, (_, unit) in calibrate.REFERENCES.items()}
+    again = tmp_path / "again.ant"  # and what render writes reads back to the same values
+    again.write_text(calibrate.render(written), encoding="utf-8")
+    assert calibrate.read_references(again) == written
+
+
+def test_calibrate_iterates_to_the_fixed_point_and_writes_it(tmp_path, monkeypatch):
+    """The references feed back on the baseline they are read from: calibrate() repeats until the
+    values (to SIGNIFICANT_DIGITS) no longer change. A toy map that halves the distance to 2
+    reaches 2; one that never settles raises after max_iterations, writing nothing."""
+    out = tmp_path / "bone_baseline.ant"
+    monkeypatch.setattr(calibrate, "GENERATED", out)
+    monkeypatch.setattr(calibrate, "baseline_of", lambda values: {k: (v + 2) / 2 for k, v in values.items()})
+    values = calibrate.calibrate()
+    assert values == {k: 2.0 for k in calibrate.REFERENCES}
+    assert calibrate.read_references(out) == values
+    out.unlink()
+    monkeypatch.setattr(calibrate, "baseline_of", lambda values: {k: 1.5 * v for k, v in values.items()})
+    with pytest.raises(RuntimeError, match="did not converge"):
+        calibrate.calibrate(max_iterations=5)
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_steady_state_by_nleq_and_by_long_integration_agree(name):
     """Two routes to the baseline: the engine's integration and libRoadRunner's steadyState()."""

@@ -128,3 +128,22 @@ def test_a_line_that_disagrees_with_its_expectation_is_marked(expected_phenotype
     row = experiments.run_phenotypes([line]).iloc[0]
     assert (row["phenotype"], row["osteoclasts"]) == ("osteoporotic", "increased")
     assert bool(row["agrees"]) is agrees
+
+
+def test_each_percent_of_wild_type_is_the_line_over_wild_type_at_the_age_asked():
+    """The table's columns are the line's final value over wild type's, both at ``age_days`` (here
+    4 weeks, not the default 12); CTX, a percent change from baseline, compares the levels it
+    stands for (100 % + the change)."""
+    line = experiments.line_named("OPG-/-", LINES)
+    age = 28.0
+    readouts = ["bone_volume", "osteoclasts", "osteoblasts", "ctx"]
+    model = rankl_net.Model(line.model, context=line.context)
+    wild_type = model.final(end=age, readouts=readouts)
+    knockout = model.final(line.spec, end=age, readouts=readouts)
+    row = experiments.run_phenotypes([line], age_days=age).iloc[0]
+    for readout in ("bone_volume", "osteoclasts", "osteoblasts"):
+        expected = 100.0 * knockout[readout] / wild_type[readout]
+        assert row[f"{readout}_pct_wt"] == pytest.approx(expected, rel=1e-9), readout
+        assert abs(expected - 100.0) > 1.0, readout  # (the knockout moves each by 4 weeks)
+    level = 100.0 * (100.0 + knockout["ctx"]) / (100.0 + wild_type["ctx"])
+    assert row["ctx_pct_wt"] == pytest.approx(level, rel=1e-9) and level > 101.0

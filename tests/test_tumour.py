@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import rankl_net
@@ -494,3 +495,35 @@ def test_every_relation_holds_on_one_side_of_its_margin_only(relation, margin, t
     assert ok is holds
     if reference:
         assert change == pytest.approx(value / 100.0 - 1.0)
+
+
+def test_an_expectation_taken_outside_the_run_is_refused_before_it_runs(tmp_path):
+    """A check at a time after the end (or read in another unit) would compare the values at the
+    end under its own time: check_comparison refuses it without simulating."""
+    path = tmp_path / "late.toml"
+    path.write_text('[[experiments]]\nid = "late"\ntitle = "t"\nmodel = "bone"\nend = "4wk"\n'
+                    'readouts = ["ctx"]\nconditions = [{ label = "a", spec = "" }]\n'
+                    'expectations = [{ readout = "ctx", condition = "a", relation = "below", threshold = 1, '
+                    'at = "6wk" }]\n', encoding="utf-8")
+    (experiment,) = comparisons.read_comparisons(path)
+    with pytest.raises(InputError, match=re.escape("experiment late: an expectation on ctx is taken at 42, "
+                                                   "outside 0-28")):
+        comparisons.check_comparison(experiment)
+    path.write_text(path.read_text(encoding="utf-8").replace('end = "4wk"', 'end = "6wk"'), encoding="utf-8")
+    comparisons.check_comparison(comparisons.read_comparisons(path)[0])  # at the end itself: taken
+
+
+def test_the_final_table_lists_conditions_and_readouts_in_the_experiments_order():
+    """Rows in the order the file lists the conditions (not sorted: 'untreated' first stays first),
+    columns in the order of its readouts, values at the last time."""
+    conditions = (comparisons.Condition("untreated", ""), comparisons.Condition("OPG-/-", "ko:OPG"))
+    readouts = ("osteoclasts", "bone_volume")
+    experiment = comparisons.Comparison("x", "t", "bone", None, 2.0, readouts, conditions)
+    rows = [{"experiment": "x", "condition": c.label, "spec": c.spec, "time": t, "readout": r,
+             "value": 10 * k + t + (0.5 if r == "bone_volume" else 0.0)}
+            for k, c in enumerate(conditions) for t in (0.0, 1.0, 2.0) for r in experiment.readouts]
+    result = comparisons.ComparisonResult(experiment, pd.DataFrame(rows), pd.DataFrame())
+    table = comparisons.final_table(result)
+    assert table.index.tolist() == ["untreated", "OPG-/-"]
+    assert table.columns.tolist() == ["osteoclasts", "bone_volume"]
+    assert table.to_numpy().tolist() == [[2.0, 2.5], [12.0, 12.5]]
