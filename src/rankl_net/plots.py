@@ -13,6 +13,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .experiments import OC_ABSENT, OC_INCREASED, OSTEOPETROTIC_BV, OSTEOPOROTIC_BV  # noqa: E402
+from .regimens import REGIMEN_MODEL  # noqa: E402
+from .screens import readout_units  # noqa: E402
 
 
 def _save(fig, path: Path, dpi: int = 110) -> Path:
@@ -220,10 +222,11 @@ def comparison_figure(courses: pd.DataFrame, readouts: list[str], path: Path, *,
 
 
 SERUM_SHOWN = 1e-6  # µg/mL (1 pg/mL): below it a drug counts as not dosed in the arm
+# the marker panels of a regimen figure: column and name (the unit comes from the model)
 REGIMEN_PANELS = (
-    ("ctx", "serum CTX (% change)"),
-    ("p1np", "P1NP (% change)"),
-    ("bmd_lumbar_spine", "lumbar spine BMD (% change)"),
+    ("ctx", "serum CTX"),
+    ("p1np", "P1NP"),
+    ("bmd_lumbar_spine", "lumbar spine BMD"),
 )
 
 
@@ -251,8 +254,9 @@ def regimen_figure(table: pd.DataFrame, title: str, path: Path) -> Path:
         axes[0].set_yscale("log")
         axes[0].set_ylim(peak * 1e-4, peak * 2)
         axes[0].legend(fontsize=7)
-    for ax, (_, label) in zip(axes[1:], REGIMEN_PANELS, strict=True):
-        ax.set_ylabel(label)
+    units = readout_units(REGIMEN_MODEL, [col for col, _ in REGIMEN_PANELS])
+    for ax, (col, name) in zip(axes[1:], REGIMEN_PANELS, strict=True):
+        ax.set_ylabel(f"{name} ({units[col]})" if units[col] else name)
     for ax in axes:
         ax.set_xlabel("time (days)")
     axes[1].legend(fontsize=8)
