@@ -67,6 +67,7 @@ def time_course_figure(frame: pd.DataFrame, path: Path, *, title: str, time_unit
         ax.set_title(col, fontsize=10)
         ax.set_xlabel(time_unit)
         _unit_axis(ax, col, units)
+        value_axis(ax, frame[col], round_off_floor((units or {}).get(col)))
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     fig.suptitle(title)
@@ -79,6 +80,42 @@ def _unit_axis(ax, readout: str, units: Mapping[str, str] | None) -> None:
         ax.set_ylabel(units[readout])
 
 
+def round_off_floor(unit: str | None) -> float:
+    """The smallest size (in its unit) a readout's values are measured against to tell a trend
+    from integration round-off: 1 for a percent (``%``, ``% change``, ``%/day``) or a
+    dimensionless index, whose values may sit at 0 (CTX at baseline, a tumour not seeded, the
+    lesion index of a bone without one), so that a millionth of a percent, or of 1, is
+    round-off; 0 for other units, whose values are measured against their own size only (a
+    concentration of 1e-7 pM may be real)."""
+    return 1.0 if unit and (unit.startswith("%") or unit == "dimensionless") else 0.0
+
+
+def value_axis(ax, values, floor: float = 0.0) -> bool:
+    """Make the y axis of a panel read as values: tick labels without matplotlib's offset (a
+    ``1e-8+1e2`` above the axis, over the panel's title), and a panel whose ``values`` (every
+    value drawn in it, NaN left out) vary by at most :data:`~rankl_net.analysis.FLAT_RESPONSE`
+    of their size, or of ``floor`` where that is larger (:func:`round_off_floor`), drawn flat:
+    the axis spans 5 % of the value either side (of ``floor`` where the value is smaller; 1 about
+    a value of 0 without one), so that integration round-off shows no slope. Returns whether the
+    panel is flat."""
+    from .analysis import FLAT_RESPONSE
+
+    ax.ticklabel_format(axis="y", useOffset=False)
+    y = np.asarray(values, float).ravel()
+    y = y[np.isfinite(y)]
+    if not len(y):
+        return False
+    size = max(float(np.abs(y).max()), floor)
+    if np.ptp(y) > FLAT_RESPONSE * size:
+        return False
+    centre = (float(y.max()) + float(y.min())) / 2
+    if abs(centre) <= FLAT_RESPONSE * floor:
+        centre = 0.0  # round-off about zero, such as CTX at -2e-7 % at baseline
+    half = 0.05 * max(abs(centre), floor) or 1.0
+    ax.set_ylim(centre - half, centre + half)
+    return True
+
+
 # dose-response panels per row of a figure
 PANELS_PER_ROW = 4
 
@@ -89,7 +126,7 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
     ``PANELS_PER_ROW`` to a row, against the table's ``dose`` (or else ``level``) column
     (``units``: as for :func:`time_course_figure`; ``dose_label``: what the doses measure, for
     the x axis, :func:`rankl_net.screens.dose_label`)."""
-    from .analysis import hill, is_flat
+    from .analysis import hill
 
     readouts = list(dict.fromkeys(table["readout"]))
     dose = "dose" if "dose" in table.columns else "level"
@@ -104,13 +141,9 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
         ax.plot(sub[dose], sub["value"], "o", ms=4, label="simulated")
         fit = fits.set_index("readout").loc[r]
         fractional = fit.get("emax_scale", "fraction") == "fraction"
-        if is_flat(sub["value"], fractional):
-            # a flat response: an axis zoomed to its integration noise would show a slope. The
-            # axis spans 5 % of the value, or of 1 for a change from a reference (about 0)
-            centre = float(sub["value"].mean())
-            half = 0.05 * (abs(centre) if fractional else max(abs(centre), 1.0)) or 1.0
-            ax.set_ylim(centre - half, centre + half)
-            ax.ticklabel_format(axis="y", useOffset=False)
+        # a flat response: an axis zoomed to its integration noise would show a slope (the size
+        # of a change from a reference, about 0, is at least 1 in its unit, as is_flat takes it)
+        value_axis(ax, sub["value"], 0.0 if fractional else 1.0)
         positive = sub.loc[sub[dose] > 0, dose]
         log_axis = bool(len(positive)) and positive.max() / positive.min() > 100
         if np.isfinite(fit["ic50"]):
@@ -212,6 +245,7 @@ def comparison_figure(courses: pd.DataFrame, readouts: list[str], path: Path, *,
         ax.set_title(readout, fontsize=10)
         ax.set_xlabel(time_unit)
         _unit_axis(ax, readout, units)
+        value_axis(ax, sub["value"], round_off_floor((units or {}).get(readout)))
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     handles, names = axes.flat[0].get_legend_handles_labels()
@@ -257,6 +291,7 @@ def regimen_figure(table: pd.DataFrame, title: str, path: Path) -> Path:
     units = readout_units(REGIMEN_MODEL, [col for col, _ in REGIMEN_PANELS])
     for ax, (col, name) in zip(axes[1:], REGIMEN_PANELS, strict=True):
         ax.set_ylabel(f"{name} ({units[col]})" if units[col] else name)
+        value_axis(ax, table[col], round_off_floor(units[col]))
     for ax in axes:
         ax.set_xlabel("time (days)")
     axes[1].legend(fontsize=8)
