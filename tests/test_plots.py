@@ -90,3 +90,18 @@ def test_comparison_and_regimen_figures_draw_round_off_flat(figures, tmp_path):
     for ax in panels:
         assert ax.get_ylim() == pytest.approx((-0.05, 0.05)), ax.get_ylabel()
         assert ax.yaxis.get_offset_text().get_text() == ""
+
+
+def test_each_row_of_the_validation_figure_names_its_unit(figures, tmp_path):
+    """Times, serum concentrations and percent changes share one axis: each row says which."""
+    table = pd.DataFrame({
+        "id": ["tmax", "cmax", "ctx_day3", "ctx_vs", "bmd_1y"],
+        "readout": ["denosumab_serum", "denosumab_serum", "ctx", "untx", "bmd_lumbar_spine"],
+        "metric": ["tmax", "max", "value", "difference", "value"],
+        "predicted": [8.0, 7.0, -84.0, -60.0, 5.0], "observed": [10.0, 6.8, -85.0, -45.0, 5.5],
+        "tolerance": [5.0, 2.0, 10.0, 30.0, 2.0], "passed": [True] * 5})
+    plots.validation_figure(table, tmp_path / "v.png")
+    (ax,) = figures[0].axes
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "tmax (days)", "cmax (µg/mL)", "ctx_day3 (% change)", "ctx_vs (% change)", "bmd_1y (% change)"]
+    assert "unit" in ax.get_xlabel()

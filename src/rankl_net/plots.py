@@ -300,17 +300,34 @@ def regimen_figure(table: pd.DataFrame, title: str, path: Path) -> Path:
     return _save(fig, path)
 
 
-def validation_figure(table: pd.DataFrame, path: Path) -> Path:
-    """Predicted vs observed for every clinical fact, with the tolerance as an error bar."""
-    fig, ax = plt.subplots(figsize=(7, 0.32 * len(table) + 1.2))
+# the metrics of the validation table that are times (rankl_net.validation): in days
+TIME_METRICS = ("tmax", "half_life", "time_to_nadir")
+
+
+def fact_units(table: pd.DataFrame, model: str = "clinical") -> list[str]:
+    """The unit of each row of a validation table (:func:`rankl_net.validation.validate`): days
+    for a time (:data:`TIME_METRICS`), else the unit of the row's readout in ``model``
+    (``% change``, ``µg/mL``; a difference is in its readout's unit)."""
+    readouts = [r for r, m in zip(table["readout"], table["metric"], strict=True) if m not in TIME_METRICS]
+    units = readout_units(model, list(dict.fromkeys(readouts))) if readouts else {}
+    return ["days" if m in TIME_METRICS else units.get(r, "")
+            for r, m in zip(table["readout"], table["metric"], strict=True)]
+
+
+def validation_figure(table: pd.DataFrame, path: Path, model: str = "clinical") -> Path:
+    """Predicted vs observed for every clinical fact, with the tolerance as an error bar; each
+    row's name gives its unit (:func:`fact_units`), as the rows share one axis."""
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(table) + 1.2))
     y = list(range(len(table)))[::-1]
     ax.errorbar(table["observed"], y, xerr=table["tolerance"], fmt="o", color="black", ms=4,
                 label="observed ± tolerance", capsize=3)
     colours = ["#4477aa" if ok else "#cc3311" for ok in table["passed"]]
     ax.scatter(table["predicted"], y, marker="D", color=colours, zorder=3, label="predicted")
     ax.set_yticks(y)
-    ax.set_yticklabels(table["id"], fontsize=8)
-    ax.set_xlabel("value (units of the row's metric)")
+    names = [f"{name} ({unit})" if unit else name
+             for name, unit in zip(table["id"], fact_units(table, model), strict=True)]
+    ax.set_yticklabels(names, fontsize=8)
+    ax.set_xlabel("value, in the unit after each row's name")
     # above the axes: inside them it would hide a row
     ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     fig.tight_layout()
