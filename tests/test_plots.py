@@ -105,3 +105,24 @@ def test_each_row_of_the_validation_figure_names_its_unit(figures, tmp_path):
     assert [t.get_text() for t in ax.get_yticklabels()] == [
         "tmax (days)", "cmax (µg/mL)", "ctx_day3 (% change)", "ctx_vs (% change)", "bmd_1y (% change)"]
     assert "unit" in ax.get_xlabel()
+
+
+def test_arms_with_the_same_curve_stay_visible(figures, tmp_path):
+    """A loading dose that moves no marker draws the curve of the arm without it: each arm has
+    its own line style as well as its colour, so the one on top does not hide the other."""
+    marker = -80.0 * (1 - np.exp(-TIME / 5))
+    arms = ("untreated", "without_loading", "with_loading", "fourth", "fifth")
+    table = pd.concat([pd.DataFrame({"arm": arm, "time": TIME, "denosumab_serum": 0.0 if i == 0 else 30.0,
+                                     "ctx": 0.0 if i == 0 else marker, "p1np": 0.0 if i == 0 else marker / 2,
+                                     "bmd_lumbar_spine": 0.0 if i == 0 else -marker / 20})
+                       for i, arm in enumerate(arms)])
+    plots.regimen_figure(table, "t", tmp_path / "r.png")
+    courses = pd.concat([pd.DataFrame({"condition": c, "time": TIME, "readout": "ctx", "value": marker})
+                         for c in arms])
+    plots.comparison_figure(courses, ["ctx"], tmp_path / "c.png", title="t", time_unit="day")
+    regimen, comparison = figures
+    for ax in [*regimen.axes, comparison.axes[0]]:
+        drawn = [(line.get_linestyle(), line.get_color()) for line in ax.get_lines()]
+        assert len(set(drawn)) == len(drawn) > 1, ax.get_ylabel()
+        styles = [style for style, _ in drawn]
+        assert len(set(styles[:4])) == len(styles[:4]), styles  # the first four differ in style alone

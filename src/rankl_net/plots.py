@@ -80,6 +80,17 @@ def _unit_axis(ax, readout: str, units: Mapping[str, str] | None) -> None:
         ax.set_ylabel(units[readout])
 
 
+# line styles of the arms or conditions of a figure, with their colours: an arm that draws the
+# same curve as another (a loading dose that changes no marker) stays visible over it
+LINE_STYLES = ("-", "--", ":", "-.")
+
+
+def line_style(i: int) -> dict:
+    """Colour and line style of the ``i``-th line of a panel (from 0): colours cycle through
+    matplotlib's ten, styles through :data:`LINE_STYLES`, so no two of the first 20 share both."""
+    return {"color": f"C{i % 10}", "linestyle": LINE_STYLES[i % len(LINE_STYLES)]}
+
+
 def round_off_floor(unit: str | None) -> float:
     """The smallest size (in its unit) a readout's values are measured against to tell a trend
     from integration round-off: 1 for a percent (``%``, ``% change``, ``%/day``) or a
@@ -227,7 +238,8 @@ def bar_figure(series: pd.Series, path: Path, *, title: str, label: str) -> Path
 
 def comparison_figure(courses: pd.DataFrame, readouts: list[str], path: Path, *, title: str,
                       time_unit: str, units: Mapping[str, str] | None = None) -> Path:
-    """Time courses of a comparison experiment: one panel per readout, one line per condition.
+    """Time courses of a comparison experiment: one panel per readout, one line per condition,
+    each in its colour and line style (:func:`line_style`).
 
     ``courses`` is the tidy table of :func:`rankl_net.comparisons.run_comparison` (condition,
     time, readout, value); ``units`` as for :func:`time_course_figure`.
@@ -239,9 +251,9 @@ def comparison_figure(courses: pd.DataFrame, readouts: list[str], path: Path, *,
     labels = list(dict.fromkeys(courses["condition"]))
     for ax, readout in zip(axes.flat, readouts, strict=False):
         sub = courses[courses["readout"] == readout]
-        for label in labels:
+        for i, label in enumerate(labels):
             line = sub[sub["condition"] == label]
-            ax.plot(line["time"], line["value"], lw=1.5, label=label)
+            ax.plot(line["time"], line["value"], lw=1.5, label=label, **line_style(i))
         ax.set_title(readout, fontsize=10)
         ax.set_xlabel(time_unit)
         _unit_axis(ax, readout, units)
@@ -265,7 +277,9 @@ REGIMEN_PANELS = (
 
 
 def regimen_figure(table: pd.DataFrame, title: str, path: Path) -> Path:
-    """Serum drug concentrations, turnover markers and bone density over time, one line per arm.
+    """Serum drug concentrations, turnover markers and bone density over time, one line per arm,
+    each arm in its colour and line style (:func:`line_style`), so that arms with the same curve
+    stay visible.
 
     The first panel shows, on a log axis, the serum concentration (µg/mL) of every drug an arm
     doses (the ``*_serum`` columns that exceed ``SERUM_SHOWN`` in that arm).
@@ -274,15 +288,14 @@ def regimen_figure(table: pd.DataFrame, title: str, path: Path) -> Path:
     serum_columns = [c for c in table.columns if c.endswith("_serum")]
     peak = 0.0
     for i, (arm, part) in enumerate(table.groupby("arm", sort=False)):
-        colour = f"C{i}"
+        style = line_style(i)  # arms with the same curve (a loading dose that moves no marker) stay visible
         for col in serum_columns:
             if part[col].max() > SERUM_SHOWN:
                 peak = max(peak, float(part[col].max()))
                 drug = col.removesuffix("_serum")
-                axes[0].plot(part["time"], part[col], color=colour,
-                             label=arm if arm == drug else f"{arm}: {drug}")
+                axes[0].plot(part["time"], part[col], label=arm if arm == drug else f"{arm}: {drug}", **style)
         for ax, (col, _) in zip(axes[1:], REGIMEN_PANELS, strict=True):
-            ax.plot(part["time"], part[col], color=colour, label=arm)
+            ax.plot(part["time"], part[col], label=arm, **style)
     axes[0].set_ylabel("serum drug (µg/mL)")
     if peak > 0:
         axes[0].set_yscale("log")
