@@ -895,7 +895,7 @@ def test_a_shipped_models_name_wins_over_a_file_of_that_name_in_the_folder(tmp_p
 
     monkeypatch.chdir(tmp_path)
     assert percent_changes("clinical") == get_model("clinical").percent_changes
-    assert readout_units("clinical", ["ctx"]) == {"ctx": "%"}
+    assert readout_units("clinical", ["ctx"]) == {"ctx": "% change"}
 
 
 def test_simulate_file_needs_an_end_time():

@@ -2107,7 +2107,7 @@ def test_an_unknown_model_or_readout_is_named_with_a_suggestion():
 
 
 def test_readout_units_take_a_set_and_a_matrix_takes_numpy_absent_levels():
-    assert screens.readout_units("bone", {"ctx", "bone_volume"}) == {"bone_volume": "%", "ctx": "%"}
+    assert screens.readout_units("bone", {"ctx", "bone_volume"}) == {"bone_volume": "%", "ctx": "% change"}
     values = {(0.0, 0.0): 10.0, (1.0, 0.0): 5.0, (0.0, 1.0): 5.0, (1.0, 1.0): 2.0}
     pd.testing.assert_frame_equal(analysis.combination_matrix(values, 10.0, absent=np.array([0.0, 0.0])),
                                   analysis.combination_matrix(values, 10.0))

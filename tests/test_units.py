@@ -131,7 +131,7 @@ def test_figure_panels_carry_the_unit_of_each_readout(monkeypatch, tmp_path):
     frame = Model("bone").simulate(end=1.0, points=3, readouts=["osteoclasts", "ctx", "tissue_time_scale"])
     plots.time_course_figure(frame, tmp_path / "t.png", title="t", time_unit="day",
                              units=readout_units("bone", frame.columns[1:]))
-    assert [ax.get_ylabel() for ax in figures[0].axes] == ["pM", "%", "dimensionless"]
+    assert [ax.get_ylabel() for ax in figures[0].axes] == ["pM", "% change", "dimensionless"]
 
     sbml = tmp_path / "file.xml"  # an SBML file: its own unit names
     text = ("model f\n unit nanomolar = 1e-9 mole / litre\n compartment c = 1\n c has litre\n"
@@ -238,3 +238,48 @@ def test_readout_units_come_from_a_model_name_or_an_sbml_file():
     assert readout_units(None, ["x"]) == {}
     with pytest.raises(InputError, match=re.escape("unknown model 'oldmodel'")):
         readout_units("oldmodel", ["x"])
+
+
+def test_a_percent_change_from_baseline_is_labelled_apart_from_a_percent_of_a_whole():
+    """SBML gives CTX (0 % change at baseline) and bone volume (100 % of its baseline) one unit,
+    percent; the catalog's percent_changes tell them apart on axes and in checks. An SBML file
+    carries no such list: its percents stay %."""
+    from rankl_net.screens import readout_units
+
+    changes = ["ctx", "p1np", "untx", "bmd_lumbar_spine", "bmd_total_hip"]
+    wholes = ["bone_volume", "tumour_burden", "osteolysis"]
+    got = readout_units("bone_tumour", changes + wholes + ["denosumab_serum", "formation"])
+    assert got == {**dict.fromkeys(changes, "% change"), **dict.fromkeys(wholes, "%"),
+                   "denosumab_serum": "µg/mL", "formation": "%/day"}
+    assert readout_units("clinical", ["ctx", "bone_volume"]) == {"ctx": "% change", "bone_volume": "%"}
+    assert readout_units(str(get_model("bone").sbml_path), ["ctx", "bone_volume"]) == {
+        "ctx": "%", "bone_volume": "%"}
+    for name in model_names():  # every percent change a model names is in percent in its SBML
+        info = get_model(name)
+        assert set(info.unit_labels(info.percent_changes).values()) <= {"%"}, name
+    # a percent change that is not in percent keeps its unit
+    assert units.with_changes({"a": "%", "b": "pM", "c": "%"}, ["b", "c"]) == {
+        "a": "%", "b": "pM", "c": "% change"}
+    assert units.is_percent_change("% change") and not units.is_percent_change("%")
+
+
+@pytest.mark.parametrize(("readout", "refused"), [("osteolysis", True), ("tumour_burden", True),
+                                                  ("ctx", False)])
+def test_percent_change_true_takes_a_percent_change_from_baseline_only(tmp_path, readout, refused):
+    """osteolysis is in percent of the baseline bone volume (0 without a tumour): compared as
+    100 % + change, 0 against 50 read as a 33 % fall and failed an 80 % one."""
+    from rankl_net import comparisons
+
+    text = ('[[experiments]]\nid = "x"\ntitle = "t"\nmodel = "bone_tumour"\nend = 28\n'
+            f'readouts = ["{readout}"]\nconditions = [{{ label = "a", spec = "" }}, '
+            '{ label = "b", spec = "preset:breast" }]\n'
+            f'expectations = [{{ readout = "{readout}", condition = "a", reference = "b", '
+            'relation = "lower", margin = 0.8, percent_change = true }]\n')
+    (tmp_path / "e.toml").write_text(text, encoding="utf-8")
+    (experiment,) = comparisons.read_comparisons(tmp_path / "e.toml")
+    if not refused:
+        comparisons.check_comparison(experiment)
+        return
+    with pytest.raises(InputError, match=re.escape(
+            f"percent_change = true, but {readout} is in %, not a percent change from baseline")):
+        comparisons.check_comparison(experiment)

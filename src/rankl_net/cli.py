@@ -665,7 +665,7 @@ def _same_courses(a, unperturbed, scales: Mapping[str, float] | None = None) -> 
 
 # the natural scale of a readout by its unit, for _same_courses: percent (of the baseline, of
 # the site), percent per day and dimensionless indices
-UNIT_SCALES = {"%": 100.0, "%/day": 100.0, "dimensionless": 1.0}
+UNIT_SCALES = {"%": 100.0, "% change": 100.0, "%/day": 100.0, "dimensionless": 1.0}
 
 
 @main.command("export")

@@ -55,6 +55,7 @@ from .model import Model
 from .perturbations import parse_spec, to_changes
 from .sbml_files import time_in_model_unit
 from .screens import readout_units
+from .units import is_percent_change
 
 RELATIVE = ("lower", "higher", "within")
 ABSOLUTE = ("above", "below")
@@ -356,7 +357,7 @@ def check_comparison(exp: Comparison) -> None:
                 to_changes(parse_spec(c.spec), engine)
         for e in exp.expectations:
             unit = readout_units(exp.model, [e.readout]).get(e.readout) if e.percent_change else None
-            if e.percent_change and unit != "%":
+            if e.percent_change and not is_percent_change(unit):
                 raise InputError(f"an expectation on {e.readout} has percent_change = true, but "
                                  f"{e.readout} is in {unit or 'no unit'}, not a percent change from baseline "
                                  "(such as ctx)")

@@ -13,6 +13,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .experiments import OC_ABSENT, OC_INCREASED, OSTEOPETROTIC_BV, OSTEOPOROTIC_BV  # noqa: E402
+from .regimens import REGIMEN_MODEL  # noqa: E402
+from .screens import readout_units  # noqa: E402
 
 
 def _save(fig, path: Path, dpi: int = 110) -> Path:
@@ -65,6 +67,7 @@ def time_course_figure(frame: pd.DataFrame, path: Path, *, title: str, time_unit
         ax.set_title(col, fontsize=10)
         ax.set_xlabel(time_unit)
         _unit_axis(ax, col, units)
+        value_axis(ax, frame[col], round_off_floor((units or {}).get(col)))
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     fig.suptitle(title)
@@ -77,6 +80,53 @@ def _unit_axis(ax, readout: str, units: Mapping[str, str] | None) -> None:
         ax.set_ylabel(units[readout])
 
 
+# line styles of the arms or conditions of a figure, with their colours: an arm that draws the
+# same curve as another (a loading dose that changes no marker) stays visible over it
+LINE_STYLES = ("-", "--", ":", "-.")
+
+
+def line_style(i: int) -> dict:
+    """Colour and line style of the ``i``-th line of a panel (from 0): colours cycle through
+    matplotlib's ten, styles through :data:`LINE_STYLES`, so no two of the first 20 share both."""
+    return {"color": f"C{i % 10}", "linestyle": LINE_STYLES[i % len(LINE_STYLES)]}
+
+
+def round_off_floor(unit: str | None) -> float:
+    """The smallest size (in its unit) a readout's values are measured against to tell a trend
+    from integration round-off: 1 for a percent (``%``, ``% change``, ``%/day``) or a
+    dimensionless index, whose values may sit at 0 (CTX at baseline, a tumour not seeded, the
+    lesion index of a bone without one), so that a millionth of a percent, or of 1, is
+    round-off; 0 for other units, whose values are measured against their own size only (a
+    concentration of 1e-7 pM may be real)."""
+    return 1.0 if unit and (unit.startswith("%") or unit == "dimensionless") else 0.0
+
+
+def value_axis(ax, values, floor: float = 0.0) -> bool:
+    """Make the y axis of a panel read as values: tick labels without matplotlib's offset (a
+    ``1e-8+1e2`` above the axis, over the panel's title), and a panel whose ``values`` (every
+    value drawn in it, NaN left out) vary by at most :data:`~rankl_net.analysis.FLAT_RESPONSE`
+    of their size, or of ``floor`` where that is larger (:func:`round_off_floor`), drawn flat:
+    the axis spans 5 % of the value either side (of ``floor`` where the value is smaller; 1 about
+    a value of 0 without one), so that integration round-off shows no slope. Returns whether the
+    panel is flat."""
+    from .analysis import FLAT_RESPONSE
+
+    ax.ticklabel_format(axis="y", useOffset=False)
+    y = np.asarray(values, float).ravel()
+    y = y[np.isfinite(y)]
+    if not len(y):
+        return False
+    size = max(float(np.abs(y).max()), floor)
+    if np.ptp(y) > FLAT_RESPONSE * size:
+        return False
+    centre = (float(y.max()) + float(y.min())) / 2
+    if abs(centre) <= FLAT_RESPONSE * floor:
+        centre = 0.0  # round-off about zero, such as CTX at -2e-7 % at baseline
+    half = 0.05 * max(abs(centre), floor) or 1.0
+    ax.set_ylim(centre - half, centre + half)
+    return True
+
+
 # dose-response panels per row of a figure
 PANELS_PER_ROW = 4
 
@@ -87,7 +137,7 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
     ``PANELS_PER_ROW`` to a row, against the table's ``dose`` (or else ``level``) column
     (``units``: as for :func:`time_course_figure`; ``dose_label``: what the doses measure, for
     the x axis, :func:`rankl_net.screens.dose_label`)."""
-    from .analysis import hill, is_flat
+    from .analysis import hill
 
     readouts = list(dict.fromkeys(table["readout"]))
     dose = "dose" if "dose" in table.columns else "level"
@@ -102,13 +152,9 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
         ax.plot(sub[dose], sub["value"], "o", ms=4, label="simulated")
         fit = fits.set_index("readout").loc[r]
         fractional = fit.get("emax_scale", "fraction") == "fraction"
-        if is_flat(sub["value"], fractional):
-            # a flat response: an axis zoomed to its integration noise would show a slope. The
-            # axis spans 5 % of the value, or of 1 for a change from a reference (about 0)
-            centre = float(sub["value"].mean())
-            half = 0.05 * (abs(centre) if fractional else max(abs(centre), 1.0)) or 1.0
-            ax.set_ylim(centre - half, centre + half)
-            ax.ticklabel_format(axis="y", useOffset=False)
+        # a flat response: an axis zoomed to its integration noise would show a slope (the size
+        # of a change from a reference, about 0, is at least 1 in its unit, as is_flat takes it)
+        value_axis(ax, sub["value"], 0.0 if fractional else 1.0)
         positive = sub.loc[sub[dose] > 0, dose]
         log_axis = bool(len(positive)) and positive.max() / positive.min() > 100
         if np.isfinite(fit["ic50"]):
@@ -192,7 +238,8 @@ def bar_figure(series: pd.Series, path: Path, *, title: str, label: str) -> Path
 
 def comparison_figure(courses: pd.DataFrame, readouts: list[str], path: Path, *, title: str,
                       time_unit: str, units: Mapping[str, str] | None = None) -> Path:
-    """Time courses of a comparison experiment: one panel per readout, one line per condition.
+    """Time courses of a comparison experiment: one panel per readout, one line per condition,
+    each in its colour and line style (:func:`line_style`).
 
     ``courses`` is the tidy table of :func:`rankl_net.comparisons.run_comparison` (condition,
     time, readout, value); ``units`` as for :func:`time_course_figure`.
@@ -204,12 +251,13 @@ def comparison_figure(courses: pd.DataFrame, readouts: list[str], path: Path, *,
     labels = list(dict.fromkeys(courses["condition"]))
     for ax, readout in zip(axes.flat, readouts, strict=False):
         sub = courses[courses["readout"] == readout]
-        for label in labels:
+        for i, label in enumerate(labels):
             line = sub[sub["condition"] == label]
-            ax.plot(line["time"], line["value"], lw=1.5, label=label)
+            ax.plot(line["time"], line["value"], lw=1.5, label=label, **line_style(i))
         ax.set_title(readout, fontsize=10)
         ax.set_xlabel(time_unit)
         _unit_axis(ax, readout, units)
+        value_axis(ax, sub["value"], round_off_floor((units or {}).get(readout)))
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     handles, names = axes.flat[0].get_legend_handles_labels()
@@ -220,15 +268,18 @@ def comparison_figure(courses: pd.DataFrame, readouts: list[str], path: Path, *,
 
 
 SERUM_SHOWN = 1e-6  # µg/mL (1 pg/mL): below it a drug counts as not dosed in the arm
+# the marker panels of a regimen figure: column and name (the unit comes from the model)
 REGIMEN_PANELS = (
-    ("ctx", "serum CTX (% change)"),
-    ("p1np", "P1NP (% change)"),
-    ("bmd_lumbar_spine", "lumbar spine BMD (% change)"),
+    ("ctx", "serum CTX"),
+    ("p1np", "P1NP"),
+    ("bmd_lumbar_spine", "lumbar spine BMD"),
 )
 
 
 def regimen_figure(table: pd.DataFrame, title: str, path: Path) -> Path:
-    """Serum drug concentrations, turnover markers and bone density over time, one line per arm.
+    """Serum drug concentrations, turnover markers and bone density over time, one line per arm,
+    each arm in its colour and line style (:func:`line_style`), so that arms with the same curve
+    stay visible.
 
     The first panel shows, on a log axis, the serum concentration (µg/mL) of every drug an arm
     doses (the ``*_serum`` columns that exceed ``SERUM_SHOWN`` in that arm).
@@ -237,22 +288,23 @@ def regimen_figure(table: pd.DataFrame, title: str, path: Path) -> Path:
     serum_columns = [c for c in table.columns if c.endswith("_serum")]
     peak = 0.0
     for i, (arm, part) in enumerate(table.groupby("arm", sort=False)):
-        colour = f"C{i}"
+        style = line_style(i)  # arms with the same curve (a loading dose that moves no marker) stay visible
         for col in serum_columns:
             if part[col].max() > SERUM_SHOWN:
                 peak = max(peak, float(part[col].max()))
                 drug = col.removesuffix("_serum")
-                axes[0].plot(part["time"], part[col], color=colour,
-                             label=arm if arm == drug else f"{arm}: {drug}")
+                axes[0].plot(part["time"], part[col], label=arm if arm == drug else f"{arm}: {drug}", **style)
         for ax, (col, _) in zip(axes[1:], REGIMEN_PANELS, strict=True):
-            ax.plot(part["time"], part[col], color=colour, label=arm)
+            ax.plot(part["time"], part[col], label=arm, **style)
     axes[0].set_ylabel("serum drug (µg/mL)")
     if peak > 0:
         axes[0].set_yscale("log")
         axes[0].set_ylim(peak * 1e-4, peak * 2)
         axes[0].legend(fontsize=7)
-    for ax, (_, label) in zip(axes[1:], REGIMEN_PANELS, strict=True):
-        ax.set_ylabel(label)
+    units = readout_units(REGIMEN_MODEL, [col for col, _ in REGIMEN_PANELS])
+    for ax, (col, name) in zip(axes[1:], REGIMEN_PANELS, strict=True):
+        ax.set_ylabel(f"{name} ({units[col]})" if units[col] else name)
+        value_axis(ax, table[col], round_off_floor(units[col]))
     for ax in axes:
         ax.set_xlabel("time (days)")
     axes[1].legend(fontsize=8)
@@ -261,17 +313,34 @@ def regimen_figure(table: pd.DataFrame, title: str, path: Path) -> Path:
     return _save(fig, path)
 
 
-def validation_figure(table: pd.DataFrame, path: Path) -> Path:
-    """Predicted vs observed for every clinical fact, with the tolerance as an error bar."""
-    fig, ax = plt.subplots(figsize=(7, 0.32 * len(table) + 1.2))
+# the metrics of the validation table that are times (rankl_net.validation): in days
+TIME_METRICS = ("tmax", "half_life", "time_to_nadir")
+
+
+def fact_units(table: pd.DataFrame, model: str = "clinical") -> list[str]:
+    """The unit of each row of a validation table (:func:`rankl_net.validation.validate`): days
+    for a time (:data:`TIME_METRICS`), else the unit of the row's readout in ``model``
+    (``% change``, ``µg/mL``; a difference is in its readout's unit)."""
+    readouts = [r for r, m in zip(table["readout"], table["metric"], strict=True) if m not in TIME_METRICS]
+    units = readout_units(model, list(dict.fromkeys(readouts))) if readouts else {}
+    return ["days" if m in TIME_METRICS else units.get(r, "")
+            for r, m in zip(table["readout"], table["metric"], strict=True)]
+
+
+def validation_figure(table: pd.DataFrame, path: Path, model: str = "clinical") -> Path:
+    """Predicted vs observed for every clinical fact, with the tolerance as an error bar; each
+    row's name gives its unit (:func:`fact_units`), as the rows share one axis."""
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(table) + 1.2))
     y = list(range(len(table)))[::-1]
     ax.errorbar(table["observed"], y, xerr=table["tolerance"], fmt="o", color="black", ms=4,
                 label="observed ± tolerance", capsize=3)
     colours = ["#4477aa" if ok else "#cc3311" for ok in table["passed"]]
     ax.scatter(table["predicted"], y, marker="D", color=colours, zorder=3, label="predicted")
     ax.set_yticks(y)
-    ax.set_yticklabels(table["id"], fontsize=8)
-    ax.set_xlabel("value (units of the row's metric)")
+    names = [f"{name} ({unit})" if unit else name
+             for name, unit in zip(table["id"], fact_units(table, model), strict=True)]
+    ax.set_yticklabels(names, fontsize=8)
+    ax.set_xlabel("value, in the unit after each row's name")
     # above the axes: inside them it would hide a row
     ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     fig.tight_layout()

@@ -97,7 +97,7 @@ from .sbml_files import (
     time_unit_of,
 )
 from .sbml_io import read_sbml_document
-from .units import labels
+from .units import labels, with_changes
 
 COLUMNS = ["condition_id", "perturbation", "background", "readout", "value", "baseline_value",
            "log2_fold_change", "status", "message"]
@@ -975,8 +975,10 @@ def parse_levels(text: str) -> np.ndarray:
 
 def readout_units(model: str | None, readouts: Iterable[str]) -> dict[str, str]:
     """The unit of each readout (or parameter) of ``model``, a shipped model name or an SBML
-    file, for axes (:func:`rankl_net.units.label`; "" for one the model does not declare); {}
-    when ``model`` is None. ``readouts``: names in order, or one name. A model that is neither,
+    file, for axes (:func:`rankl_net.units.label`; "" for one the model does not declare;
+    ``% change`` for a shipped model's percent changes from baseline, :func:`percent_changes`,
+    and ``%`` for other percents, :func:`rankl_net.units.with_changes`); {} when ``model`` is
+    None. ``readouts``: names in order, or one name. A model that is neither,
     or a name that is not one of the model's, raises :class:`InputError` with a close match."""
     if model is None:
         return {}
@@ -984,17 +986,18 @@ def readout_units(model: str | None, readouts: Iterable[str]) -> dict[str, str]:
         readouts = sorted(readouts)
     readouts = name_list(readouts, "readouts", commas=False)
     if is_sbml_file(model):  # read as `simulate` reads MODEL: a shipped model's name is the model
-        document, usual = read_sbml_document(Path(model)), ()
+        document, usual, changes = read_sbml_document(Path(model)), (), ()
     else:
         info = get_model(model)
         document, usual = libsbml.readSBMLFromFile(str(info.sbml_path)), info.readouts
+        changes = info.percent_changes
     sbml = document.getModel()
     unknown = next((r for r in readouts if sbml.getElementBySId(r) is None), None)
     if unknown is not None:
         quantities = (sbml.getListOfSpecies(), sbml.getListOfParameters(), sbml.getListOfCompartments(),
                       sbml.getListOfReactions())
         raise unknown_name("readout", unknown, [q.getId() for listed in quantities for q in listed], usual)
-    return labels(sbml, readouts)
+    return with_changes(labels(sbml, readouts), changes)
 
 
 def percent_changes(model: str | None) -> tuple[str, ...]:

@@ -8,12 +8,17 @@ quantity is reported in, for axes and tables.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from functools import cache
 
 import libsbml
 
 DIMENSIONLESS = ((), 1.0)
 PERCENT = ((), 0.01)
+# the label of a quantity in percent, and of one that is a percent change from the model's own
+# baseline (0 there; :func:`with_changes`)
+PERCENT_LABEL = "%"
+PERCENT_CHANGE = "% change"
 
 
 def signature(ud: libsbml.UnitDefinition | None) -> tuple:
@@ -138,7 +143,8 @@ def _reported_unit(model: libsbml.Model, sid: str) -> libsbml.UnitDefinition | N
 
 def label(model: libsbml.Model, sid: str) -> str:
     """The unit a quantity of the model is reported in, for a person: the model's own name for it
-    (``pM``; the shipped models' ``ug_per_ml`` as ``µg/mL``), ``%`` for percent,
+    (``pM``; the shipped models' ``ug_per_ml`` as ``µg/mL``), ``%`` for percent (a percent
+    change from baseline too: SBML has no unit that tells them apart; see :func:`with_changes`),
     ``dimensionless``, or the unit written out; "" when the model does not declare it."""
     return labels(model, [sid])[sid]
 
@@ -155,6 +161,22 @@ _READABLE = {"ug_per_ml": "µg/mL", "percent_per_day": "%/day", "per_day": "1/da
              "pM_per_hour": "pM/hour", "litre_per_day": "L/day", "kilogram_unit": "kg"}
 
 
+def with_changes(found: Mapping[str, str], changes: Iterable[str]) -> dict[str, str]:
+    """The labels ``found`` (:func:`labels`) with :data:`PERCENT_CHANGE` for each quantity of
+    ``changes`` (the percent changes from the model's baseline that the model names: a shipped
+    model's ``percent_changes`` in ``models/catalog.toml``) that is in percent. SBML gives both
+    the one unit, percent; "% change" tells CTX (0 % change at baseline) from a percent of a
+    whole, such as bone volume (100 % of its baseline) or tumour burden (% of its capacity)."""
+    changes = set(changes)
+    return {sid: PERCENT_CHANGE if sid in changes and text == PERCENT_LABEL else text
+            for sid, text in found.items()}
+
+
+def is_percent_change(text: str | None) -> bool:
+    """Whether a unit label (:func:`with_changes`) is that of a percent change from baseline."""
+    return text == PERCENT_CHANGE
+
+
 def _label(model: libsbml.Model, sid: str) -> str:
     ud = _reported_unit(model, sid)
     if ud is None or ud.getNumUnits() == 0:
@@ -163,7 +185,7 @@ def _label(model: libsbml.Model, sid: str) -> str:
     if want == DIMENSIONLESS:
         return "dimensionless"
     if want == PERCENT:
-        return "%"
+        return PERCENT_LABEL
     name = name_of(model, ud)
     return _READABLE.get(name, name) if name else (_MOLAR.get(want) or _format(ud))
 

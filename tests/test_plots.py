@@ -1,0 +1,128 @@
+"""Figures read as the values they draw (rankl_net.plots): integration round-off is drawn flat,
+tick labels carry no offset, and lines that coincide stay visible."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rankl_net import plots
+
+TIME = np.linspace(0.0, 84.0, 50)
+# a wild-type run: nothing changes but the integration's round-off
+ROUND_OFF = {
+    "bone_volume": 100.0 + 3.3e-8 * TIME / 84,   # % of baseline, on a 1e-8+1e2 offset axis
+    "resorption": 0.5522182755 + 4e-11 * TIME,   # %/day, on a 1e-11+5.52e-1 offset axis
+    "ctx": -2.2e-7 + 2e-8 * TIME / 84,           # % change, round-off about 0
+    "osteoclasts": 1.840727587e-3 * (1 + 1e-13 * np.sin(TIME)),  # pM
+}
+UNITS = {"bone_volume": "%", "resorption": "%/day", "ctx": "% change", "osteoclasts": "pM", "trend": "pM"}
+# the flat axes: 5 % of the value either side, at least 0.05 for a percent (0.05 % about 0 %
+# change)
+FLAT_LIMITS = {"bone_volume": (95.0, 105.0), "resorption": (0.5522182755 - 0.05, 0.5522182755 + 0.05),
+               "ctx": (-0.05, 0.05), "osteoclasts": (1.840727587e-3 * 0.95, 1.840727587e-3 * 1.05)}
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """The figures the plotting functions make, drawn (as saving would), not written."""
+    made = []
+
+    def keep(fig, path, dpi=110):
+        fig.canvas.draw()
+        made.append(fig)
+        return path
+
+    monkeypatch.setattr(plots, "_save", keep)
+    return made
+
+
+def _check_flat(ax, readout):
+    assert ax.get_ylim() == pytest.approx(FLAT_LIMITS[readout], rel=1e-6, abs=1e-9), readout
+    assert ax.yaxis.get_offset_text().get_text() == "", readout  # no 1e-8+1e2 over the title
+
+
+def test_round_off_is_drawn_flat_with_tick_labels_as_values(figures, tmp_path):
+    frame = pd.DataFrame({"time": TIME, **ROUND_OFF, "trend": 1e-3 * (1 + TIME / 84)})
+    plots.time_course_figure(frame, tmp_path / "t.png", title="t", time_unit="day", units=UNITS)
+    axes = {ax.get_title(): ax for ax in figures[0].axes if ax.get_title()}
+    for readout in ROUND_OFF:
+        _check_flat(axes[readout], readout)
+    low, high = axes["trend"].get_ylim()  # a trend keeps its autoscaled axis
+    assert low < 1.05e-3 and high > 1.95e-3 and high - low < 1.5e-3
+    labels = [t.get_text() for t in axes["bone_volume"].get_yticklabels()]
+    assert "100" in labels  # a value, not an offset from one
+
+
+def test_a_panel_flat_in_its_unit_only_near_zero_follows_the_unit():
+    """A concentration of 1e-9 pM that doubles is a trend; a percent change of 1e-9 % is
+    round-off, as is a dimensionless index at 1e-10."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    rising = 1e-9 * (1 + TIME / 84)
+    assert not plots.value_axis(ax, rising, plots.round_off_floor("pM"))
+    assert plots.value_axis(ax, rising, plots.round_off_floor("% change"))
+    assert ax.get_ylim() == pytest.approx((-0.05, 0.05))
+    assert plots.value_axis(ax, 6e-10 - 2e-12 * TIME, plots.round_off_floor("dimensionless"))
+    assert plots.value_axis(ax, np.zeros(5), plots.round_off_floor(""))  # exactly 0: -1 to 1
+    assert ax.get_ylim() == pytest.approx((-1.0, 1.0))
+    assert not plots.value_axis(ax, [np.nan, np.nan])
+    plt.close(fig)
+
+
+def test_comparison_and_regimen_figures_draw_round_off_flat(figures, tmp_path):
+    courses = pd.concat([pd.DataFrame({"condition": c, "time": TIME, "readout": r, "value": y})
+                         for c in ("a", "b") for r, y in ROUND_OFF.items()])
+    plots.comparison_figure(courses, list(ROUND_OFF), tmp_path / "c.png", title="t", time_unit="day",
+                            units=UNITS)
+    axes = {ax.get_title(): ax for ax in figures[0].axes if ax.get_title()}
+    for readout in ROUND_OFF:
+        _check_flat(axes[readout], readout)
+
+    columns = {"ctx": ROUND_OFF["ctx"], "p1np": ROUND_OFF["ctx"] / 3,
+               "bmd_lumbar_spine": ROUND_OFF["ctx"] / 7}
+    table = pd.concat([pd.DataFrame({"arm": arm, "time": TIME, "denosumab_serum": 0.0, **columns})
+                       for arm in ("untreated", "also_untreated")])
+    plots.regimen_figure(table, "t", tmp_path / "r.png")
+    serum, *panels = figures[1].axes
+    for ax in panels:
+        assert ax.get_ylim() == pytest.approx((-0.05, 0.05)), ax.get_ylabel()
+        assert ax.yaxis.get_offset_text().get_text() == ""
+
+
+def test_each_row_of_the_validation_figure_names_its_unit(figures, tmp_path):
+    """Times, serum concentrations and percent changes share one axis: each row says which."""
+    table = pd.DataFrame({
+        "id": ["tmax", "cmax", "ctx_day3", "ctx_vs", "bmd_1y"],
+        "readout": ["denosumab_serum", "denosumab_serum", "ctx", "untx", "bmd_lumbar_spine"],
+        "metric": ["tmax", "max", "value", "difference", "value"],
+        "predicted": [8.0, 7.0, -84.0, -60.0, 5.0], "observed": [10.0, 6.8, -85.0, -45.0, 5.5],
+        "tolerance": [5.0, 2.0, 10.0, 30.0, 2.0], "passed": [True] * 5})
+    plots.validation_figure(table, tmp_path / "v.png")
+    (ax,) = figures[0].axes
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "tmax (days)", "cmax (µg/mL)", "ctx_day3 (% change)", "ctx_vs (% change)", "bmd_1y (% change)"]
+    assert "unit" in ax.get_xlabel()
+
+
+def test_arms_with_the_same_curve_stay_visible(figures, tmp_path):
+    """A loading dose that moves no marker draws the curve of the arm without it: each arm has
+    its own line style as well as its colour, so the one on top does not hide the other."""
+    marker = -80.0 * (1 - np.exp(-TIME / 5))
+    arms = ("untreated", "without_loading", "with_loading", "fourth", "fifth")
+    table = pd.concat([pd.DataFrame({"arm": arm, "time": TIME, "denosumab_serum": 0.0 if i == 0 else 30.0,
+                                     "ctx": 0.0 if i == 0 else marker, "p1np": 0.0 if i == 0 else marker / 2,
+                                     "bmd_lumbar_spine": 0.0 if i == 0 else -marker / 20})
+                       for i, arm in enumerate(arms)])
+    plots.regimen_figure(table, "t", tmp_path / "r.png")
+    courses = pd.concat([pd.DataFrame({"condition": c, "time": TIME, "readout": "ctx", "value": marker})
+                         for c in arms])
+    plots.comparison_figure(courses, ["ctx"], tmp_path / "c.png", title="t", time_unit="day")
+    regimen, comparison = figures
+    for ax in [*regimen.axes, comparison.axes[0]]:
+        drawn = [(line.get_linestyle(), line.get_color()) for line in ax.get_lines()]
+        assert len(set(drawn)) == len(drawn) > 1, ax.get_ylabel()
+        styles = [style for style, _ in drawn]
+        assert len(set(styles[:4])) == len(styles[:4]), styles  # the first four differ in style alone
