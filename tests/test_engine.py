@@ -569,6 +569,7 @@ def test_each_state_gets_its_own_absolute_tolerance_where_rate_rules_come_first(
     tolerances = dict(zip(
         [toy.rr.model.getStateVectorId(i) for i in range(2)],
         toy.rr.integrator.getAbsoluteToleranceVector(),
+        strict=True,
     ))
     assert tolerances["A"] == pytest.approx(toy.absolute_tolerance * 1e-6)
     assert tolerances["z"] == pytest.approx(toy.absolute_tolerance * 1e6)
