@@ -85,6 +85,14 @@ def test_the_note_of_no_change_holds_for_readouts_near_zero():
     assert humanised.returncode == 0 and "note:" not in humanised.stderr, humanised.stderr
 
 
+def test_a_dosing_interval_without_a_unit_is_refused():
+    """zoledronate=5mg/1 dosed daily: /1 was read as days."""
+    out = run("simulate", "clinical", "-p", "drug:zoledronate=5mg/1", "--end", "1y")
+    assert out.returncode == 2 and "Traceback" not in out.stderr and not out.stdout
+    assert ("error: 'drug:zoledronate=5mg/1': interval '1' has no unit: write /1d, /1wk or /1mo (units: "
+            "s, min, h, d, wk, mo, y)") in out.stderr
+
+
 @pytest.mark.parametrize("end", ["nan", "inf", "-5"])
 def test_an_end_that_is_no_time_is_refused_before_doses_are_counted_against_it(end):
     out = run("simulate", "clinical", "-p", "drug:denosumab=60mg/6mo", "--end", end, "--points", "2")

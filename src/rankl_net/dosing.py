@@ -5,9 +5,12 @@ A regimen is ``drug:NAME=DOSE[/EVERY][*N][@START]``:
 * ``DOSE``: a number with ``mg``, ``ug`` (or ``µg``, ``mcg``), ``ng`` or ``g``, optionally per
   kilogram of body weight (``1mg/kg``; the model's ``body_weight`` parameter, kg);
 * ``EVERY``: the dosing interval, a number with ``h``, ``d``, ``wk``, ``mo`` (365.25/12 days)
-  or ``y`` (365.25 days), or without a unit in the model's time unit; without it, a single dose;
+  or ``y`` (365.25 days); without it, a single dose;
 * ``N``: the number of doses (default: every interval until the end of the simulation);
-* ``START``: the time of the first dose (default 0), with a unit or in the model's time unit.
+* ``START``: the time of the first dose (default 0), a number with a unit.
+
+An interval or start without a unit (``/6``, ``@8``) is refused: 6 days, weeks and months are
+all regimens in use.
 
 Examples: ``drug:denosumab=60mg/6mo``, ``drug:denosumab=60mg/6mo*4`` (stopped after four
 doses), ``drug:zoledronate=4mg/4wk*12``, ``drug:opg_fc=1mg/kg@10d``. Joined with ``+``, regimens
@@ -119,6 +122,24 @@ def dose_above_studied(drug: Drug, dose_mg: float, body_weight: float) -> str:
             f"{times} times the highest single dose of {drug.name} its sources report ({limit:.3g} mg/kg); "
             "check the unit (g, mg, ug, ng; /kg). The model's pharmacology is not checked above that "
             f"dose. Sources: {drug.highest_dose_source}")
+
+
+# the routes of the drugs that are injected or infused (models/drugs.toml): their sources give
+# them at most once a day, most every few weeks or months
+INJECTED_ROUTES = {"sc": "subcutaneous", "iv": "intravenous"}
+
+
+def interval_below_studied(drug: Drug, every: float | None) -> str:
+    """Why doses of ``drug`` every ``every`` days lie beyond what its sources study (a message):
+    an injected or infused drug (INJECTED_ROUTES) more often than once a day, most often an
+    interval typed in the wrong unit (``/6min`` for ``/6mo``); "" otherwise."""
+    if every is None or drug.route not in INJECTED_ROUTES or not every < 1.0:
+        return ""
+    shown = (f"{every * 24:.3g} h" if every >= 1 / 24 else f"{every * 1440:.3g} min" if every >= 1 / 1440
+             else f"{every * 86400:.3g} s")
+    return (f"a dose every {shown} is more often than once a day, far more often than {drug.name} "
+            f"({INJECTED_ROUTES[drug.route]}) is given in its sources: its serum level builds up far above "
+            "any studied; check the interval's unit (/6mo is every six months, /4wk every four weeks)")
 
 
 def _norm(name: str) -> str:
@@ -262,11 +283,12 @@ def spec_number(x: float) -> str:
 
 
 def _fmt(days: float) -> str:
-    """Shortest readable duration that parses back to ``days`` exactly."""
-    for unit in ("y", "mo", "wk", "d"):
-        n = days / DAYS_PER[unit]
-        if n == round(n) and n >= 1 and round(n) * DAYS_PER[unit] == days:
-            return f"{round(n)}{unit}"
+    """Shortest readable duration that parses back to ``days`` exactly (under a day in hours,
+    minutes or seconds: 12h, 6min)."""
+    for unit in ("y", "mo", "wk", "d") if days >= 1 else ("h", "min", "s"):
+        n = round(days / DAYS_PER[unit])  # (30s is 30 x 1/86400 days, which / (1/86400) is not 30)
+        if n >= 1 and n * DAYS_PER[unit] == days:
+            return f"{n}{unit}"
     return f"{spec_number(days)}d"
 
 
@@ -370,7 +392,7 @@ def _out_of_order(part: str) -> str | None:
     return f"{_PARTS[early]} comes before {_PARTS[late]}: {spec}"
 
 
-def _interval(text: str, default: str, part: str) -> float:
+def _interval(text: str, part: str) -> float:
     """The interval of the regimen ``part`` (the text after the dose's '/'), in days."""
     bare = text.strip().lower()
     if _PER_AREA.match(text):
@@ -386,11 +408,35 @@ def _interval(text: str, default: str, part: str) -> float:
     if bare and not any(c.isdigit() for c in bare):
         raise InputError(f"{part!r}: '/{text.strip()}' after the dose is neither /kg (per kg of body weight) "
                          f"nor an interval (a number with a unit among {DURATION_UNITS}: /1d, /6mo)")
-    return parse_duration(text, default, what=f"{part!r}: interval")
+    return _time_with_unit(text, "interval", "/", part)
 
 
-def parse_regimen(part: str, time_unit: str = "day") -> Regimen:
-    """Parse one ``drug:`` spec into a Regimen (times without a unit are in ``time_unit``)."""
+def unitless(text: str) -> bool:
+    """Whether ``text`` is a number without a unit (``6``, ``0.5``): a time that could be days,
+    weeks or months."""
+    m = _QUANTITY.match(text)
+    return m is not None and not m["unit"]
+
+
+def no_unit_message(what: str, text: str, mark: str = "", quote: str = "") -> str:
+    """What a time without a unit (``text``, the ``what`` of a regimen: its interval, its start)
+    is told: the readings it could have, each as it is written with a unit (after ``mark``, in
+    ``quote``: '"8d"' in a TOML file)."""
+    t = text.strip()
+    days, weeks, months = (f"{quote}{mark}{t}{unit}{quote}" for unit in ("d", "wk", "mo"))
+    return f"{what} {t!r} has no unit: write {days}, {weeks} or {months} (units: {DURATION_UNITS})"
+
+
+def _time_with_unit(text: str, what: str, mark: str, part: str) -> float:
+    """A time of the regimen ``part`` (its interval after '/', its start after '@'), in days; a
+    number without a unit is refused, with the readings it could have."""
+    if unitless(text):
+        raise InputError(f"{part!r}: {no_unit_message(what, text, mark)}")
+    return parse_duration(text, "", what=f"{part!r}: {what}")
+
+
+def parse_regimen(part: str) -> Regimen:
+    """Parse one ``drug:`` spec into a Regimen; its interval and start carry a unit."""
     if not isinstance(part, str):
         raise InputError(f"a regimen is a spec such as 'drug:denosumab=60mg/6mo', got {given(part)}")
     text = part.strip()
@@ -408,15 +454,14 @@ def parse_regimen(part: str, time_unit: str = "day") -> Regimen:
         dose, per_kg = parse_dose(m["dose"].strip())
     except InputError as exc:
         raise InputError(f"{part!r}: {exc}") from None
-    default = "h" if time_unit == "hour" else "d"
-    every = _interval(m["every"], default, part) if m["every"] else None
+    every = _interval(m["every"], part) if m["every"] else None
     count = None
     if m["n"] is not None:
         if not m["n"].strip().isdigit():
             raise InputError(f"{part!r}: the number of doses after '*' must be a whole number, "
                              f"got {m['n']!r}")
         count = int(m["n"])
-    start = parse_duration(m["start"], default, what=f"{part!r}: start") if m["start"] else 0.0
+    start = _time_with_unit(m["start"], "start", "@", part) if m["start"] else 0.0
     return Regimen(m["name"].strip(), dose, every, count, start, per_kg)
 
 

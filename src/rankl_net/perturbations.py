@@ -36,6 +36,7 @@ from .dosing import (
     SECONDS_PER_TIME_UNIT,
     Regimen,
     dose_above_studied,
+    interval_below_studied,
     parse_regimen,
     parse_time,
     read_number,
@@ -677,6 +678,9 @@ def _dosing(regimen: Regimen, engine: Engine, params: dict[str, float], warn: bo
     above = dose_above_studied(drug, dose_mg, body_weight) if warn and body_weight is not None else ""
     if above:
         warnings.warn(f"{regimen.spec}: {above}", DoseAboveStudiedWarning, stacklevel=user_stacklevel())
+    often = interval_below_studied(drug, regimen.every) if warn else ""
+    if often:
+        warnings.warn(f"{regimen.spec}: {often}", DoseAboveStudiedWarning, stacklevel=user_stacklevel())
     per_day = {"hour": 24.0}.get(engine.time_unit, 1.0)
     return Dosing(
         species=drug.dose_species,
