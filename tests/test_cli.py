@@ -81,8 +81,23 @@ def test_the_note_of_no_change_holds_for_readouts_near_zero():
     mouse = run("simulate", "bone_tumour", *args)
     assert mouse.returncode == 0, mouse.stderr
     assert "note: drug:denosumab=10mg/kg/1wk leaves every readout as it is without" in mouse.stderr
+    # and why: said once, though the unperturbed run is simulated too
+    assert mouse.stderr.count("note: drug:denosumab=10mg/kg/1wk: denosumab does not bind mouse RANKL: in "
+                              "context mouse of bone_tumour it has no effect") == 1
     humanised = run("simulate", "bone_tumour", "--context", "mouse_huRANKL", *args)
     assert humanised.returncode == 0 and "note:" not in humanised.stderr, humanised.stderr
+
+
+def test_a_drug_that_binds_nothing_in_the_context_is_noted_once_per_regimen(tmp_path):
+    """A screen checks each condition on its own (each says its notes again): the note on
+    denosumab in mice is made once for the regimen, not once per condition."""
+    conditions = tmp_path / "conditions.txt"
+    conditions.write_text("drug:denosumab=1mg/kg/1wk\ndrug:denosumab=1mg/kg/1wk+ko:OPG\n"
+                          "drug:denosumab=1mg/kg/1wk+ko:RANKL\n", encoding="utf-8")
+    out = run("screen", "bone_tumour", "--conditions", str(conditions), "--end", "1", "--workers", "1",
+              "--readouts", "ctx", "--out", str(tmp_path / "screen"))
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.count("note: drug:denosumab=1mg/kg/1wk: denosumab does not bind mouse RANKL") == 1
 
 
 def test_a_dosing_interval_without_a_unit_is_refused():

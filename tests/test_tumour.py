@@ -121,6 +121,36 @@ def test_cli_runs_a_preset_and_rejects_a_bad_one():
 
 
 # -------------------------------------------------------------------------- tumour behaviours
+def test_denosumab_where_it_binds_no_rankl_says_so(tumour_mouse, tumour_human):
+    """Denosumab in the mouse context (bone_tumour's default) equalled the untreated run without
+    a word. The contexts it binds in are those where the catalog leaves denosumab_binds_rankl
+    at the model's 1; a condition that sets it is taken as meant."""
+    import warnings
+
+    from rankl_net.catalog import get_model
+    from rankl_net.dosing import DrugWithoutTargetWarning
+    from rankl_net.perturbations import to_changes
+
+    contexts = get_model("bone_tumour").contexts
+    binding = [c for c, values in contexts.items() if values.get("denosumab_binds_rankl", 1.0) != 0]
+    assert binding == ["human", "mouse_huRANKL"]
+    with pytest.warns(DrugWithoutTargetWarning) as said:
+        tumour_mouse.final("preset:breast", "drug:denosumab=1mg/kg/4wk", end=1, readouts=["ctx"])
+    assert len(said) == 1 and said[0].filename == __file__  # the user's line, not the package's
+    assert str(said[0].message) == (
+        "drug:denosumab=1mg/kg/4wk: denosumab does not bind mouse RANKL: in context mouse of bone_tumour it "
+        "has no effect (denosumab_binds_rankl is 0 there, models/catalog.toml); use --context human or "
+        "mouse_huRANKL (context= in Python), where it binds")
+    humanised = rankl_net.load_model("bone_tumour", "mouse_huRANKL")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for model in (tumour_human, humanised):
+            to_changes("drug:denosumab=1mg/kg/4wk", model.engine)
+        to_changes("drug:denosumab=1mg/kg/4wk+set:denosumab_binds_rankl=1", tumour_mouse.engine)
+        to_changes("drug:opg_fc=1mg/kg/1wk", tumour_mouse.engine)  # OPG-Fc binds mouse RANKL
+        to_changes("drug:denosumab=1mg/kg/4wk", tumour_mouse.engine, warn=False)  # a screen's worker
+
+
 def test_osteolytic_tumour_grows_faster_with_resorption_than_without(tumour_mouse):
     with_resorption = _final(tumour_mouse, "preset:breast", end=28, readouts=["tumour_burden", "bone_volume"])
     without = _final(tumour_mouse, "preset:breast+ko:RANK", end=28, readouts=["tumour_burden", "bone_volume"])
@@ -205,7 +235,13 @@ def test_trail_knockout_removes_tumour_apoptosis(tumour_mouse):
 # ----------------------------------------------------------------------- experiments as data
 @pytest.fixture(scope="module")
 def experiment_results():
-    return {e.id: comparisons.run_comparison(e) for e in TUMOUR_EXPERIMENTS}
+    import warnings
+
+    from rankl_net.dosing import DrugWithoutTargetWarning
+
+    with warnings.catch_warnings():  # denosumab_species doses denosumab in mice on purpose
+        warnings.simplefilter("ignore", DrugWithoutTargetWarning)
+        return {e.id: comparisons.run_comparison(e) for e in TUMOUR_EXPERIMENTS}
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from click.core import ParameterSource
 
 from ._version import __version__
 from .cvode import integrator_log_off
-from .dosing import DURATION_UNITS, parse_time, spec_number
+from .dosing import DURATION_UNITS, DrugWithoutTargetWarning, parse_time, spec_number
 from .errors import (
     DoseAboveStudiedWarning,
     InputError,
@@ -75,12 +75,19 @@ def _native_stdout_to_stderr() -> Iterator[None]:
 @contextmanager
 def _warnings_as_notes() -> Iterator[None]:
     """Print rankl-net's warnings to users (:class:`rankl_net.errors.RanklNetWarning`: doses
-    after the end of a run, each time; a dose above those studied, once per regimen; a screen's
-    condition that repeats its background; from any command) as ``note:`` lines, without
-    Python's file and line; other warnings as Python shows them."""
+    after the end of a run, each time; a dose above those studied, once per regimen; a drug dosed
+    where it binds nothing, once per regimen; a screen's condition that repeats its background;
+    from any command) as ``note:`` lines, without Python's file and line; other warnings as
+    Python shows them."""
     show = warnings.showwarning
+    # a drug that binds nothing in the context, said once per regimen however many of a screen's
+    # conditions carry it (each checks its own in a catch_warnings, which resets the "once" filter)
+    said: set[str] = set()
 
     def as_note(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, DrugWithoutTargetWarning) and str(message) in said:
+            return
+        said.add(str(message))
         if issubclass(category, RanklNetWarning):
             click.echo(f"note: {message}", err=True)
         else:

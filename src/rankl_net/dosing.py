@@ -32,7 +32,15 @@ from functools import cache
 
 from . import paths
 from .annotations import node_table
-from .errors import InputError, check_bool, given, is_misspelling, typo_distance, unknown_name
+from .errors import (
+    InputError,
+    RanklNetWarning,
+    check_bool,
+    given,
+    is_misspelling,
+    typo_distance,
+    unknown_name,
+)
 
 MASS_UNITS_IN_MG = {"g": 1e3, "mg": 1.0, "ug": 1e-3, "µg": 1e-3, "mcg": 1e-3, "ng": 1e-6}
 DAYS_PER = {
@@ -49,6 +57,12 @@ REGIMEN_HELP = (
     "START in h, d, wk, mo or y; e.g. drug:denosumab=60mg/6mo, drug:zoledronate=4mg/4wk*12, "
     "drug:opg_fc=1mg/kg@10d"
 )
+
+
+class DrugWithoutTargetWarning(RanklNetWarning):
+    """A drug is dosed in a context whose target it does not bind (denosumab and mouse RANKL:
+    the context sets the drug's ``NAME_binds_TARGET`` parameter to 0 in ``models/catalog.toml``),
+    so it has no effect there. The regimen is simulated as given."""
 
 
 @dataclass(frozen=True)
