@@ -100,6 +100,21 @@ def test_a_drug_that_binds_nothing_in_the_context_is_noted_once_per_regimen(tmp_
     assert out.stderr.count("note: drug:denosumab=1mg/kg/1wk: denosumab does not bind mouse RANKL") == 1
 
 
+def test_an_experiment_that_can_never_hold_is_refused_before_any_runs(tmp_path):
+    """The first experiment is sound; the second compares a condition with itself: nothing runs."""
+    path = tmp_path / "e.toml"
+    head = ('[[experiments]]\nid = "{id}"\ntitle = "t"\nmodel = "bone"\nend = 1\nreadouts = ["ctx"]\n'
+            'conditions = [{{ label = "a", spec = "" }}, {{ label = "b", spec = "ko:OPG" }}]\n')
+    expect = ('expectations = [{{ readout = "ctx", condition = "b", reference = "{ref}", relation = "lower", '
+              'margin = 0.1 }}]\n')
+    path.write_text(head.format(id="fine") + expect.format(ref="a") + head.format(id="self")
+                    + expect.format(ref="b"), encoding="utf-8")
+    out = run("experiment", str(path), "--out", str(tmp_path / "out"))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "error: experiment self: an expectation on ctx compares 'b' with itself" in out.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_dosing_interval_without_a_unit_is_refused():
     """zoledronate=5mg/1 dosed daily: /1 was read as days."""
     out = run("simulate", "clinical", "-p", "drug:zoledronate=5mg/1", "--end", "1y")

@@ -642,6 +642,12 @@ def test_a_regimen_file_of_ones_own_runs_with_file(tmp_path):
      "[a] arm 'x': start '2.5' has no unit: write \"2.5d\""),
     ('[a]\ntitle = "t"\nend = "1y"\narms.x = [{ drug = "denosumab", dose = "120mg", at = ["8d", 15] }]\n',
      "[a] arm 'x': at '15' has no unit: write \"15d\", \"15wk\" or \"15mo\""),
+    # two doses at one time were given silently
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = [{ drug = "denosumab", dose = "60mg", '
+     'at = ["2d", "1d", "1d"] }]\n',
+     "[a] arm 'x': at lists '1d' twice, two doses at day 1; give each dose time once"),
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = [{ drug = "denosumab", dose = "60mg", at = ["1d", "24h"] }]\n',
+     "[a] arm 'x': at lists '1d' and '24h', two doses at day 1; give each dose time once"),
     ('["../a"]\ntitle = "t"\nend = "1y"\narms.x = []\n', "experiment name '../a' names its output files"),
     ("a = 5\n", "r.toml [a]: an experiment is a table with title, end and arms, got int 5"),
     ("# nothing yet\n", "defines no regimen experiment"),
@@ -660,6 +666,17 @@ def test_a_regimen_file_is_checked_whole(tmp_path, text, message):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError, match=re.escape(message)):
         read_experiments(path)
+
+
+def test_the_times_of_at_may_come_in_any_order(tmp_path):
+    from rankl_net.regimens import read_experiments
+
+    path = tmp_path / "r.toml"
+    path.write_text('[a]\ntitle = "t"\nend = "1y"\n'
+                    'arms.x = [{ drug = "denosumab", dose = "60mg", at = ["15d", "8d", "2wk"] }]\n',
+                    encoding="utf-8")
+    (experiment,) = read_experiments(path).values()
+    assert [r.start for r in experiment.arms["x"]] == [15.0, 8.0, 14.0]
 
 
 def test_restarting_and_switching_treatment(clinical):

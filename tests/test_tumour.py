@@ -286,7 +286,7 @@ def test_malformed_experiment_file_is_reported(tmp_path):
     ('expectations = [{ readout = "ctx", condition = "a", relation = "below", threshold = "90" }]\n',
      "threshold must be a number, got '90'"),
     ('expectations = [{ readout = "ctx", condition = "a", reference = "wt", relation = "lower" }]\n',
-     "unknown condition(s) ['wt']; its conditions are ['a']"),
+     "unknown condition(s) ['wt']; its conditions are ['a', 'b']"),
     ('expectations = [{ readout = "ctx", condition = "a", relation = "below", threshold = 0, '
      'at = "2 fortnights" }]\n',
      "at: '2 fortnights' is neither a number (in the model's time unit) nor a time with a unit"),
@@ -294,19 +294,34 @@ def test_malformed_experiment_file_is_reported(tmp_path):
     ('tags = "bone"\n', "tags must be a list of strings"),
     ('conditions = []\n', "experiment x: conditions is empty; give at least one"),
     ('readouts = ["osteoclasts"]\nexpectations = [{ readout = "osteoclasts", condition = "a", '
-     'reference = "a", relation = "within", margin = 0.1, percent_change = true }]\n',
+     'reference = "b", relation = "within", margin = 0.1, percent_change = true }]\n',
      "has percent_change = true, but osteoclasts is in pM, not a percent change"),
     ('expectations = [{ readout = "ctx", condition = "a", reference = "a", relation = "below", '
      'threshold = 0 }]\n', "relation 'below' compares with a threshold, not with the reference 'a'"),
+    # an expectation that can never hold (or always does), or whose size was left out
+    ('expectations = [{ readout = "ctx", condition = "b", reference = "b", relation = "lower", '
+     'margin = 0.2 }]\n', "experiment x: an expectation on ctx compares 'b' with itself (reference = "
+     "condition), which can never hold; give another condition as the reference"),
+    ('expectations = [{ readout = "ctx", condition = "a", reference = "a", relation = "within", '
+     'margin = 0.2 }]\n', "compares 'a' with itself (reference = condition), which always holds"),
+    ('expectations = [{ readout = "ctx", condition = "b", reference = "a", relation = "lower" }]\n',
+     "experiment x: relation 'lower' takes a margin from 0 up to, not including, 1, a fraction of the "
+     "reference (0.2 for 20 %); none is given (margin = 0 accepts any decrease)"),
+    ('expectations = [{ readout = "ctx", condition = "b", reference = "a", relation = "higher" }]\n',
+     "relation 'higher' takes a margin from 0 up to, not including, 10, a fraction of the reference (0.2 "
+     "for 20 %); none is given (margin = 0 accepts any increase)"),
+    ('readouts = ["ctx", "p1np", "ctx"]\n', "experiment x: readouts lists 'ctx' more than once; name each "
+     "readout once"),
     ('expectations = [{ readout = "ctx", condition = "a", reference = "a", relation = "lower", '
      'threshold = 0 }]\n', "relation 'lower' compares with the reference condition, not with a threshold"),
 ])
 def test_a_misspelled_key_or_a_bad_value_in_an_experiment_file_is_refused(tmp_path, typo, message):
     # a key the reader does not know would otherwise leave its default in place, silently
+    conditions = 'conditions = [{ label = "a", spec = "" }, { label = "b", spec = "ko:OPG" }]\n'
     text = ('[[experiments]]\nid = "x"\ntitle = "t"\nmodel = "bone"\nend = 1\nreadouts = ["ctx"]\n'
-            'conditions = [{ label = "a", spec = "" }]\n')
+            + conditions)
     if typo.startswith("conditions"):
-        text = text.replace('conditions = [{ label = "a", spec = "" }]\n', typo)
+        text = text.replace(conditions, typo)
     elif typo.startswith("end ="):
         text = text.replace("end = 1\n", typo)
     elif typo.startswith("readouts ="):

@@ -119,7 +119,14 @@ def _regimens(entry, where: str) -> list[Regimen]:
             if not isinstance(times, list) or not times:
                 raise InputError(f"at must be a list of dose times, such as [\"8d\", \"15d\"], "
                                  f"got {given(times)}")
-            return [Regimen(entry["drug"], dose, start=_dose_time("at", t), per_kg=per_kg) for t in times]
+            days = [_dose_time("at", t) for t in times]
+            again = next((j for j in range(len(days)) if days[j] in days[:j]), None)
+            if again is not None:  # (two doses at one time were given silently; any order is fine)
+                first = times[days.index(days[again])]
+                both = f"{first!r} twice" if first == times[again] else f"{first!r} and {times[again]!r}"
+                raise InputError(f"at lists {both}, two doses at day {spec_number(days[again])}; give each "
+                                 "dose time once")
+            return [Regimen(entry["drug"], dose, start=t, per_kg=per_kg) for t in days]
         every = _dose_time("every", entry["every"]) if "every" in entry else None
         start = _dose_time("start", entry.get("start", "0d"))
         return [Regimen(entry["drug"], dose, every, entry.get("count"), start, per_kg)]
