@@ -115,6 +115,39 @@ def test_an_experiment_that_can_never_hold_is_refused_before_any_runs(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(("args", "said"), [
+    # "bone has no presets", without saying which model has
+    (["bone", "-p", "preset:breast"], "error: preset:breast: bone (mouse) has no presets; the models with "
+     "presets: bone_tumour (breast, prostate, myeloma, osteosarcoma, giant_cell_tumour)"),
+    # "Did you mean 'mouse'?"
+    (["bone", "--context", "mouse_huRANKL"], "error: bone has no context 'mouse_huRANKL': it is a context of "
+     "bone_tumour and clinical; bone's contexts are human, mouse"),
+    # "error: dose of denosumab_depot: the amount must be a finite number >= 0, got inf"
+    (["clinical", "-p", "drug:denosumab=1e300mg", "--end", "10"],
+     "error: drug:denosumab=1e300mg: 1e300 mg of denosumab is beyond the numbers a simulation holds (in "
+     "pmol it exceeds the largest floating-point number); give a dose in g, mg, ug or ng, such as 60mg"),
+    # a CVODE convergence failure, exit 3
+    (["bone", "--end", "1e300"], "error: --end 1e+300 days is 2.74e+297 years, longer than the age of the "
+     "universe (13.8 billion years); give a run that could be observed, such as 100 years (36525 days)"),
+    (["osteoclastogenesis", "--end", "1e15"], "error: --end 1e+15 hours is 1.14e+11 years, longer than"),
+])
+def test_input_that_cannot_run_says_what_would(args, said):
+    out = run("simulate", *args)
+    assert out.returncode == 2 and not out.stdout and "Traceback" not in out.stderr
+    assert said in out.stderr and "note:" not in out.stderr
+
+
+def test_a_long_run_is_not_taken_for_an_absurd_one():
+    from rankl_net.dosing import check_run_length
+
+    out = run("simulate", "bone", "--end", "1e9", "--points", "2", "--readouts", "bone_volume")
+    assert out.returncode == 0, out.stderr
+    check_run_length(100 * 365.25 * 86400, 1.0, "second")  # 100 years of a model counting seconds
+    check_run_length(1e300, None, "time unit")  # a unit of no known length is left alone
+    with pytest.raises(InputError, match="end 1e[+]18 seconds is 3.17e[+]10 years"):
+        check_run_length(1e18, 1.0, "second")
+
+
 def test_a_dosing_interval_without_a_unit_is_refused():
     """zoledronate=5mg/1 dosed daily: /1 was read as days."""
     out = run("simulate", "clinical", "-p", "drug:zoledronate=5mg/1", "--end", "1y")

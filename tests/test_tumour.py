@@ -101,8 +101,10 @@ def test_a_preset_is_named_in_any_case(tumour_mouse):
 def test_unknown_preset_names_the_valid_ones(tumour_mouse, bone_mouse):
     with pytest.raises(InputError, match="Did you mean 'breast'"):
         tumour_mouse.final("preset:braest", end=1)
-    with pytest.raises(InputError, match="has no presets"):
+    with pytest.raises(InputError) as caught:  # said only "bone has no presets": which model has?
         bone_mouse.final("preset:breast", end=1)
+    assert str(caught.value) == ("preset:breast: bone (mouse) has no presets; the models with presets: "
+                                 "bone_tumour (breast, prostate, myeloma, osteosarcoma, giant_cell_tumour)")
     with pytest.raises(InputError, match="takes no value"):
         rankl_net.parse_spec("preset:breast=1")
     with pytest.raises(InputError, match="set .* to different values"):  # order would decide
@@ -312,6 +314,10 @@ def test_malformed_experiment_file_is_reported(tmp_path):
      "for 20 %); none is given (margin = 0 accepts any increase)"),
     ('readouts = ["ctx", "p1np", "ctx"]\n', "experiment x: readouts lists 'ctx' more than once; name each "
      "readout once"),
+    ('end = 1e300\n', "experiment x: end 1e+300 days is 2.74e+297 years, longer than the age of the universe "
+     "(13.8 billion years); give a run that could be observed, such as 100 years (36525 days)"),
+    ('expectations = [{ readout = "ctx", condition = "b", relation = "below", threshold = 0, at = 84 }]\n',
+     "experiment x: an expectation on ctx is taken at 84 days, outside the run, 0-1 days"),
     ('expectations = [{ readout = "ctx", condition = "a", reference = "a", relation = "lower", '
      'threshold = 0 }]\n', "relation 'lower' compares with the reference condition, not with a threshold"),
 ])

@@ -50,7 +50,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .dosing import DURATION_UNITS
+from .dosing import DURATION_UNITS, SECONDS_PER_TIME_UNIT, check_run_length
 from .engine import check_points, load
 from .errors import InputError, first_repeated, given, known_keys, read_toml
 from .model import Model
@@ -362,6 +362,7 @@ def check_comparison(exp: Comparison) -> None:
     try:
         engine = load(exp.model, exp.context)
         engine.check_end(exp.end)
+        check_run_length(exp.end, SECONDS_PER_TIME_UNIT.get(engine.time_unit), engine.time_unit)
         check_points(exp.points)
         engine.check_readouts(list(dict.fromkeys([*exp.readouts, *(e.readout for e in exp.expectations)])))
         for c in exp.conditions:
@@ -374,7 +375,9 @@ def check_comparison(exp: Comparison) -> None:
                                  f"{e.readout} is in {unit or 'no unit'}, not a percent change from baseline "
                                  "(such as ctx)")
             if not math.isnan(e.at) and not 0 <= e.at <= exp.end:
-                raise InputError(f"an expectation on {e.readout} is taken at {e.at:g}, outside 0-{exp.end:g}")
+                unit = f"{engine.time_unit}s"
+                raise InputError(f"an expectation on {e.readout} is taken at {e.at:g} {unit}, outside the "
+                                 f"run, 0-{exp.end:g} {unit}")
     except InputError as exc:
         raise InputError(f"experiment {exp.id}: {exc}") from None
 

@@ -222,6 +222,23 @@ def parse_duration(text: str, default_unit: str = "d", *, what: str = "time") ->
 SECONDS_PER_DAY = 86400.0
 # the time units a model's time unit is named by (sbml_files.time_unit_of), in seconds
 SECONDS_PER_TIME_UNIT = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": SECONDS_PER_DAY}
+# the age of the universe, 13.8 billion years: no run of a model is longer. (CVODE fails on ends
+# some 1e18 times longer still: 1e31 days on clinical, 1e34 on bone.)
+LONGEST_RUN_YEARS = 13.8e9
+
+
+def check_run_length(end: float, seconds_per_unit: float | None, unit: str, what: str = "end") -> None:
+    """Refuse an end time (``end`` in a time unit of ``seconds_per_unit`` seconds, called ``unit``)
+    longer than the age of the universe (LONGEST_RUN_YEARS): a number typed wrong (1e300), which
+    the integrator would fail on. A time unit of no known length, or an end that is not a positive
+    finite number (which the end-time checks refuse), is left alone."""
+    if seconds_per_unit is None or not (math.isfinite(end) and end > 0):
+        return
+    years = end * seconds_per_unit / (365.25 * SECONDS_PER_DAY)
+    if years > LONGEST_RUN_YEARS:
+        raise InputError(f"{what} {end:g} {unit}s is {years:.3g} years, longer than the age of the universe "
+                         f"({LONGEST_RUN_YEARS / 1e9:g} billion years); give a run that could be observed, "
+                         f"such as 100 years ({100 * 365.25 * SECONDS_PER_DAY / seconds_per_unit:g} {unit}s)")
 
 
 def parse_time(text: str) -> tuple[float, bool]:

@@ -641,7 +641,9 @@ def resolve_preset(preset: Preset, engine: Engine) -> str:
     """The name of ``preset`` in the engine's presets (``models/catalog.toml``), in any case
     (``preset:Breast`` is ``preset:breast``); an unknown one raises :class:`InputError`."""
     if not engine.presets:
-        raise InputError(f"{preset.spec}: {engine.name} has no presets")
+        having = [f"{m} ({', '.join(get_model(m).presets)})" for m in model_names() if get_model(m).presets]
+        where = f"; the models with presets: {'; '.join(having)}" if having else ""
+        raise InputError(f"{preset.spec}: {engine.name} has no presets{where}")
     key = preset.name.strip().casefold()
     found = next((name for name in engine.presets if name.casefold() == key), None)
     if found is None:
@@ -682,6 +684,11 @@ def _dosing(regimen: Regimen, engine: Engine, params: dict[str, float], warn: bo
             raise InputError(f"{regimen.spec}: a dose per kg reads the model's {BODY_WEIGHT}, which "
                              f"{engine.name} does not have; give the dose in mg")
         dose_mg *= body_weight
+    amount = dose_mg * MG_TO_PMOL_TIMES_G_PER_MOL / molar_mass
+    if not math.isfinite(amount):  # (1e300mg: a finite dose, in pmol beyond the largest float)
+        raise InputError(f"{regimen.spec}: {_num(dose_mg)} mg of {drug.name} is beyond the numbers a "
+                         "simulation holds (in pmol it exceeds the largest floating-point number); give a "
+                         "dose in g, mg, ug or ng, such as 60mg")
     above = dose_above_studied(drug, dose_mg, body_weight) if warn and body_weight is not None else ""
     if above:
         warnings.warn(f"{regimen.spec}: {above}", DoseAboveStudiedWarning, stacklevel=user_stacklevel())
@@ -691,7 +698,6 @@ def _dosing(regimen: Regimen, engine: Engine, params: dict[str, float], warn: bo
     if warn:
         for said in _targets_not_bound(drug, engine, params):
             warnings.warn(f"{regimen.spec}: {said}", DrugWithoutTargetWarning, stacklevel=user_stacklevel())
-    amount = dose_mg * MG_TO_PMOL_TIMES_G_PER_MOL / molar_mass
     per_day = {"hour": 24.0}.get(engine.time_unit, 1.0)
     return Dosing(
         species=drug.dose_species,
