@@ -81,8 +81,79 @@ def test_the_note_of_no_change_holds_for_readouts_near_zero():
     mouse = run("simulate", "bone_tumour", *args)
     assert mouse.returncode == 0, mouse.stderr
     assert "note: drug:denosumab=10mg/kg/1wk leaves every readout as it is without" in mouse.stderr
+    # and why: said once, though the unperturbed run is simulated too
+    assert mouse.stderr.count("note: drug:denosumab=10mg/kg/1wk: denosumab does not bind mouse RANKL: in "
+                              "context mouse of bone_tumour it has no effect") == 1
     humanised = run("simulate", "bone_tumour", "--context", "mouse_huRANKL", *args)
     assert humanised.returncode == 0 and "note:" not in humanised.stderr, humanised.stderr
+
+
+def test_a_drug_that_binds_nothing_in_the_context_is_noted_once_per_regimen(tmp_path):
+    """A screen checks each condition on its own (each says its notes again): the note on
+    denosumab in mice is made once for the regimen, not once per condition."""
+    conditions = tmp_path / "conditions.txt"
+    conditions.write_text("drug:denosumab=1mg/kg/1wk\ndrug:denosumab=1mg/kg/1wk+ko:OPG\n"
+                          "drug:denosumab=1mg/kg/1wk+ko:RANKL\n", encoding="utf-8")
+    out = run("screen", "bone_tumour", "--conditions", str(conditions), "--end", "1", "--workers", "1",
+              "--readouts", "ctx", "--out", str(tmp_path / "screen"))
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.count("note: drug:denosumab=1mg/kg/1wk: denosumab does not bind mouse RANKL") == 1
+
+
+def test_an_experiment_that_can_never_hold_is_refused_before_any_runs(tmp_path):
+    """The first experiment is sound; the second compares a condition with itself: nothing runs."""
+    path = tmp_path / "e.toml"
+    head = ('[[experiments]]\nid = "{id}"\ntitle = "t"\nmodel = "bone"\nend = 1\nreadouts = ["ctx"]\n'
+            'conditions = [{{ label = "a", spec = "" }}, {{ label = "b", spec = "ko:OPG" }}]\n')
+    expect = ('expectations = [{{ readout = "ctx", condition = "b", reference = "{ref}", relation = "lower", '
+              'margin = 0.1 }}]\n')
+    path.write_text(head.format(id="fine") + expect.format(ref="a") + head.format(id="self")
+                    + expect.format(ref="b"), encoding="utf-8")
+    out = run("experiment", str(path), "--out", str(tmp_path / "out"))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "error: experiment self: an expectation on ctx compares 'b' with itself" in out.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    # "bone has no presets", without saying which model has
+    (["bone", "-p", "preset:breast"], "error: preset:breast: bone (mouse) has no presets; the models with "
+     "presets: bone_tumour (breast, prostate, myeloma, osteosarcoma, giant_cell_tumour)"),
+    # "Did you mean 'mouse'?"
+    (["bone", "--context", "mouse_huRANKL"], "error: bone has no context 'mouse_huRANKL': it is a context of "
+     "bone_tumour and clinical; bone's contexts are human, mouse"),
+    # "error: dose of denosumab_depot: the amount must be a finite number >= 0, got inf"
+    (["clinical", "-p", "drug:denosumab=1e300mg", "--end", "10"],
+     "error: drug:denosumab=1e300mg: 1e300 mg of denosumab is beyond the numbers a simulation holds (in "
+     "pmol it exceeds the largest floating-point number); give a dose in g, mg, ug or ng, such as 60mg"),
+    # a CVODE convergence failure, exit 3
+    (["bone", "--end", "1e300"], "error: --end 1e+300 days is 2.74e+297 years, longer than the age of the "
+     "universe (13.8 billion years); give a run that could be observed, such as 100 years (36525 days)"),
+    (["osteoclastogenesis", "--end", "1e15"], "error: --end 1e+15 hours is 1.14e+11 years, longer than"),
+])
+def test_input_that_cannot_run_says_what_would(args, said):
+    out = run("simulate", *args)
+    assert out.returncode == 2 and not out.stdout and "Traceback" not in out.stderr
+    assert said in out.stderr and "note:" not in out.stderr
+
+
+def test_a_long_run_is_not_taken_for_an_absurd_one():
+    from rankl_net.dosing import check_run_length
+
+    out = run("simulate", "bone", "--end", "1e9", "--points", "2", "--readouts", "bone_volume")
+    assert out.returncode == 0, out.stderr
+    check_run_length(100 * 365.25 * 86400, 1.0, "second")  # 100 years of a model counting seconds
+    check_run_length(1e300, None, "time unit")  # a unit of no known length is left alone
+    with pytest.raises(InputError, match="end 1e[+]18 seconds is 3.17e[+]10 years"):
+        check_run_length(1e18, 1.0, "second")
+
+
+def test_a_dosing_interval_without_a_unit_is_refused():
+    """zoledronate=5mg/1 dosed daily: /1 was read as days."""
+    out = run("simulate", "clinical", "-p", "drug:zoledronate=5mg/1", "--end", "1y")
+    assert out.returncode == 2 and "Traceback" not in out.stderr and not out.stdout
+    assert ("error: 'drug:zoledronate=5mg/1': interval '1' has no unit: write /1d, /1wk or /1mo (units: "
+            "s, min, h, d, wk, mo, y)") in out.stderr
 
 
 @pytest.mark.parametrize("end", ["nan", "inf", "-5"])

@@ -119,6 +119,48 @@ def test_a_regimen_misread_says_what_to_write(spec, said):
     assert str(caught.value).startswith(repr(spec))
 
 
+@pytest.mark.parametrize(
+    "spec, said",
+    [
+        ("drug:zoledronate=5mg/1",
+         "interval '1' has no unit: write /1d, /1wk or /1mo (units: s, min, h, d, wk, mo, y)"),
+        ("drug:denosumab=60mg/6", "interval '6' has no unit: write /6d, /6wk or /6mo"),
+        ("drug:denosumab=120mg/4*3", "interval '4' has no unit: write /4d, /4wk or /4mo"),
+        ("drug:opg_fc=1mg/kg/2.5", "interval '2.5' has no unit: write /2.5d, /2.5wk or /2.5mo"),
+        ("drug:denosumab=120mg@8", "start '8' has no unit: write @8d, @8wk or @8mo"),
+        ("drug:denosumab=60mg/6mo*4@0", "start '0' has no unit"),
+    ],
+)
+def test_an_interval_or_start_without_a_unit_is_refused(spec, said):
+    """/6 and @8 were read as days: zoledronate=5mg/1 dosed daily, denosumab=60mg/6 every six
+    days, where six weeks or months were as likely meant."""
+    with pytest.raises(InputError) as caught:
+        parse_spec(spec)
+    assert said in str(caught.value)
+    assert str(caught.value).startswith(repr(spec))
+
+
+def test_an_injected_drug_dosed_more_often_than_daily_is_noted(clinical):
+    """Denosumab every 6 minutes (6min for 6mo) reached 44,000 ug/mL in serum without a word;
+    daily doses, and an oral drug twice a day, are left alone."""
+    from rankl_net import DoseAboveStudiedWarning
+
+    assert parse_regimen("drug:denosumab=60mg/6min").spec == "drug:denosumab=60mg/6min"
+    assert parse_regimen("drug:odanacatib=5mg/12h@30s").spec == "drug:odanacatib=5mg/12h@30s"
+    with pytest.warns(DoseAboveStudiedWarning) as said:
+        to_changes(parse_spec("drug:denosumab=60mg/6min"), clinical.engine)
+    assert [str(w.message) for w in said] == [
+        "drug:denosumab=60mg/6min: a dose every 6 min is more often than once a day, far more often than "
+        "denosumab (subcutaneous) is given in its sources: its serum level builds up far above any "
+        "studied; check the interval's unit (/6mo is every six months, /4wk every four weeks)"]
+    with pytest.warns(DoseAboveStudiedWarning, match=r"every 12 h .* zoledronate \(intravenous\)"):
+        to_changes(parse_spec("drug:zoledronate=4mg/12h"), clinical.engine)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        to_changes(parse_spec("drug:denosumab=60mg/1d+drug:odanacatib=5mg/12h"), clinical.engine)
+        to_changes(parse_spec("drug:denosumab=60mg/6min"), clinical.engine, warn=False)  # a screen's worker
+
+
 def test_a_dose_per_area_in_a_regimen_table_is_refused_as_such():
     from rankl_net.dosing import parse_dose
 
@@ -273,7 +315,7 @@ def test_too_many_doses_are_refused_before_any_work(clinical):
     from rankl_net.engine import MAX_DOSES
 
     with pytest.raises(InputError, match=f"2.4e\\+10 doses before 1e\\+09 days; at most {MAX_DOSES}"):
-        clinical.simulate("drug:denosumab=60mg/1h", end=1e9)
+        clinical.simulate("drug:odanacatib=5mg/1h", end=1e9)
     daily = to_changes(parse_spec("drug:odanacatib=5mg/1d"), clinical.engine)
     assert len(clinical.engine.dose_table(daily.dosing, float(MAX_DOSES))) == MAX_DOSES
 
@@ -336,10 +378,14 @@ def test_apparent_clearance_falls_with_dose(clinical):
 def test_denosumab_clearance_is_linear_where_it_does_not_bind_rankl():
     """The saturable term is binding to RANKL: wild-type mice (no binding) clear denosumab
     linearly, so the same dose leaves more in serum than in mice with human RANKL."""
+    from rankl_net.dosing import DrugWithoutTargetWarning
+
     auc = {}
     for context in ("mouse", "mouse_huRANKL"):
-        frame = load_model("clinical", context=context).simulate(
-            "drug:denosumab=10mg/kg", end=200, points=2001, readouts=["denosumab_serum"])
+        with warnings.catch_warnings():  # (in mice it binds no RANKL, as the note says: the point here)
+            warnings.simplefilter("ignore", DrugWithoutTargetWarning)
+            frame = load_model("clinical", context=context).simulate(
+                "drug:denosumab=10mg/kg", end=200, points=2001, readouts=["denosumab_serum"])
         auc[context] = np.trapezoid(frame["denosumab_serum"], frame["time"])
     assert auc["mouse"] > 1.02 * auc["mouse_huRANKL"]
 
@@ -589,6 +635,23 @@ def test_a_regimen_file_of_ones_own_runs_with_file(tmp_path):
      'every = "4wk" }]\n', "at lists single doses, which take no every"),
     ('[a]\ntitle = "t"\nend = "1y"\narms.x = [{ drug = "denosumab", dose = "60mg", evry = "4wk" }]\n',
      "unknown key 'evry'. Did you mean 'every'?"),
+    # a time without a unit could be days, weeks or months: it was read as days
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = ["drug:denosumab=120mg/4"]\n',
+     "[a] arm 'x': 'drug:denosumab=120mg/4': interval '4' has no unit: write /4d, /4wk or /4mo"),
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = [{ drug = "denosumab", dose = "120mg", every = 28 }]\n',
+     "[a] arm 'x': every '28' has no unit: write \"28d\", \"28wk\" or \"28mo\" (units: s, min, h, d, wk"),
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = [{ drug = "denosumab", dose = "120mg", every = "28" }]\n',
+     "[a] arm 'x': every '28' has no unit"),
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = [{ drug = "denosumab", dose = "120mg", start = 2.5 }]\n',
+     "[a] arm 'x': start '2.5' has no unit: write \"2.5d\""),
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = [{ drug = "denosumab", dose = "120mg", at = ["8d", 15] }]\n',
+     "[a] arm 'x': at '15' has no unit: write \"15d\", \"15wk\" or \"15mo\""),
+    # two doses at one time were given silently
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = [{ drug = "denosumab", dose = "60mg", '
+     'at = ["2d", "1d", "1d"] }]\n',
+     "[a] arm 'x': at lists '1d' twice, two doses at day 1; give each dose time once"),
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = [{ drug = "denosumab", dose = "60mg", at = ["1d", "24h"] }]\n',
+     "[a] arm 'x': at lists '1d' and '24h', two doses at day 1; give each dose time once"),
     ('["../a"]\ntitle = "t"\nend = "1y"\narms.x = []\n', "experiment name '../a' names its output files"),
     ("a = 5\n", "r.toml [a]: an experiment is a table with title, end and arms, got int 5"),
     ("# nothing yet\n", "defines no regimen experiment"),
@@ -610,8 +673,8 @@ def test_a_regimen_file_is_checked_whole(tmp_path, text, message):
 
 
 def test_a_regimen_table_of_a_regimen_file_is_the_spec_it_stands_for(tmp_path):
-    """The tables of a regimen file (every, count, start; at; a number of days) read as the drug:
-    specs they stand for: 4wk is 28 days, doses at 8d and 15d are two single doses, end = 365 is
+    """The tables of a regimen file (every, count, start; at) read as the drug: specs they stand
+    for: 4wk is 28 days, doses at 8d and 15d are two single doses, 36h is 1.5 days, end = 365 is
     365 days."""
     from rankl_net.regimens import read_experiments
 
@@ -620,7 +683,7 @@ def test_a_regimen_table_of_a_regimen_file_is_the_spec_it_stands_for(tmp_path):
         '[a]\ntitle = "t"\nend = 365\n'
         'arms.tables = [{ drug = "denosumab", dose = "120mg", every = "4wk", count = 3, start = "2d" },\n'
         '               { drug = "denosumab", dose = "120mg", at = ["8d", "15d"] },\n'
-        '               { drug = "odanacatib", dose = "5mg", every = 7, start = 1.5 }]\n'
+        '               { drug = "odanacatib", dose = "5mg", every = "7d", start = "36h" }]\n'
         'arms.specs = ["drug:denosumab=120mg/4wk*3@2d", "drug:denosumab=120mg@8d",\n'
         '              "drug:denosumab=120mg@15d", "drug:odanacatib=5mg/1wk@36h"]\n', encoding="utf-8")
     (experiment,) = read_experiments(path).values()
@@ -630,6 +693,17 @@ def test_a_regimen_table_of_a_regimen_file_is_the_spec_it_stands_for(tmp_path):
     assert tables[0] == Regimen("denosumab", 120.0, every=28.0, count=3, start=2.0)
     assert [(r.every, r.count, r.start) for r in tables[1:3]] == [(None, None, 8.0), (None, None, 15.0)]
     assert (tables[3].every, tables[3].start) == (7.0, 1.5)
+
+
+def test_the_times_of_at_may_come_in_any_order(tmp_path):
+    from rankl_net.regimens import read_experiments
+
+    path = tmp_path / "r.toml"
+    path.write_text('[a]\ntitle = "t"\nend = "1y"\n'
+                    'arms.x = [{ drug = "denosumab", dose = "60mg", at = ["15d", "8d", "2wk"] }]\n',
+                    encoding="utf-8")
+    (experiment,) = read_experiments(path).values()
+    assert [r.start for r in experiment.arms["x"]] == [15.0, 8.0, 14.0]
 
 
 def test_restarting_and_switching_treatment(clinical):

@@ -102,8 +102,10 @@ def test_a_preset_is_named_in_any_case(tumour_mouse):
 def test_unknown_preset_names_the_valid_ones(tumour_mouse, bone_mouse):
     with pytest.raises(InputError, match="Did you mean 'breast'"):
         tumour_mouse.final("preset:braest", end=1)
-    with pytest.raises(InputError, match="has no presets"):
+    with pytest.raises(InputError) as caught:  # said only "bone has no presets": which model has?
         bone_mouse.final("preset:breast", end=1)
+    assert str(caught.value) == ("preset:breast: bone (mouse) has no presets; the models with presets: "
+                                 "bone_tumour (breast, prostate, myeloma, osteosarcoma, giant_cell_tumour)")
     with pytest.raises(InputError, match="takes no value"):
         rankl_net.parse_spec("preset:breast=1")
     with pytest.raises(InputError, match="set .* to different values"):  # order would decide
@@ -122,6 +124,36 @@ def test_cli_runs_a_preset_and_rejects_a_bad_one():
 
 
 # -------------------------------------------------------------------------- tumour behaviours
+def test_denosumab_where_it_binds_no_rankl_says_so(tumour_mouse, tumour_human):
+    """Denosumab in the mouse context (bone_tumour's default) equalled the untreated run without
+    a word. The contexts it binds in are those where the catalog leaves denosumab_binds_rankl
+    at the model's 1; a condition that sets it is taken as meant."""
+    import warnings
+
+    from rankl_net.catalog import get_model
+    from rankl_net.dosing import DrugWithoutTargetWarning
+    from rankl_net.perturbations import to_changes
+
+    contexts = get_model("bone_tumour").contexts
+    binding = [c for c, values in contexts.items() if values.get("denosumab_binds_rankl", 1.0) != 0]
+    assert binding == ["human", "mouse_huRANKL"]
+    with pytest.warns(DrugWithoutTargetWarning) as said:
+        tumour_mouse.final("preset:breast", "drug:denosumab=1mg/kg/4wk", end=1, readouts=["ctx"])
+    assert len(said) == 1 and said[0].filename == __file__  # the user's line, not the package's
+    assert str(said[0].message) == (
+        "drug:denosumab=1mg/kg/4wk: denosumab does not bind mouse RANKL: in context mouse of bone_tumour it "
+        "has no effect (denosumab_binds_rankl is 0 there, models/catalog.toml); use --context human or "
+        "mouse_huRANKL (context= in Python), where it binds")
+    humanised = rankl_net.load_model("bone_tumour", "mouse_huRANKL")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for model in (tumour_human, humanised):
+            to_changes("drug:denosumab=1mg/kg/4wk", model.engine)
+        to_changes("drug:denosumab=1mg/kg/4wk+set:denosumab_binds_rankl=1", tumour_mouse.engine)
+        to_changes("drug:opg_fc=1mg/kg/1wk", tumour_mouse.engine)  # OPG-Fc binds mouse RANKL
+        to_changes("drug:denosumab=1mg/kg/4wk", tumour_mouse.engine, warn=False)  # a screen's worker
+
+
 def test_osteolytic_tumour_grows_faster_with_resorption_than_without(tumour_mouse):
     with_resorption = _final(tumour_mouse, "preset:breast", end=28, readouts=["tumour_burden", "bone_volume"])
     without = _final(tumour_mouse, "preset:breast+ko:RANK", end=28, readouts=["tumour_burden", "bone_volume"])
@@ -206,7 +238,13 @@ def test_trail_knockout_removes_tumour_apoptosis(tumour_mouse):
 # ----------------------------------------------------------------------- experiments as data
 @pytest.fixture(scope="module")
 def experiment_results():
-    return {e.id: comparisons.run_comparison(e) for e in TUMOUR_EXPERIMENTS}
+    import warnings
+
+    from rankl_net.dosing import DrugWithoutTargetWarning
+
+    with warnings.catch_warnings():  # denosumab_species doses denosumab in mice on purpose
+        warnings.simplefilter("ignore", DrugWithoutTargetWarning)
+        return {e.id: comparisons.run_comparison(e) for e in TUMOUR_EXPERIMENTS}
 
 
 @pytest.mark.parametrize(
@@ -251,7 +289,7 @@ def test_malformed_experiment_file_is_reported(tmp_path):
     ('expectations = [{ readout = "ctx", condition = "a", relation = "below", threshold = "90" }]\n',
      "threshold must be a number, got '90'"),
     ('expectations = [{ readout = "ctx", condition = "a", reference = "wt", relation = "lower" }]\n',
-     "unknown condition(s) ['wt']; its conditions are ['a']"),
+     "unknown condition(s) ['wt']; its conditions are ['a', 'b']"),
     ('expectations = [{ readout = "ctx", condition = "a", relation = "below", threshold = 0, '
      'at = "2 fortnights" }]\n',
      "at: '2 fortnights' is neither a number (in the model's time unit) nor a time with a unit"),
@@ -259,19 +297,38 @@ def test_malformed_experiment_file_is_reported(tmp_path):
     ('tags = "bone"\n', "tags must be a list of strings"),
     ('conditions = []\n', "experiment x: conditions is empty; give at least one"),
     ('readouts = ["osteoclasts"]\nexpectations = [{ readout = "osteoclasts", condition = "a", '
-     'reference = "a", relation = "within", margin = 0.1, percent_change = true }]\n',
+     'reference = "b", relation = "within", margin = 0.1, percent_change = true }]\n',
      "has percent_change = true, but osteoclasts is in pM, not a percent change"),
     ('expectations = [{ readout = "ctx", condition = "a", reference = "a", relation = "below", '
      'threshold = 0 }]\n', "relation 'below' compares with a threshold, not with the reference 'a'"),
+    # an expectation that can never hold (or always does), or whose size was left out
+    ('expectations = [{ readout = "ctx", condition = "b", reference = "b", relation = "lower", '
+     'margin = 0.2 }]\n', "experiment x: an expectation on ctx compares 'b' with itself (reference = "
+     "condition), which can never hold; give another condition as the reference"),
+    ('expectations = [{ readout = "ctx", condition = "a", reference = "a", relation = "within", '
+     'margin = 0.2 }]\n', "compares 'a' with itself (reference = condition), which always holds"),
+    ('expectations = [{ readout = "ctx", condition = "b", reference = "a", relation = "lower" }]\n',
+     "experiment x: relation 'lower' takes a margin from 0 up to, not including, 1, a fraction of the "
+     "reference (0.2 for 20 %); none is given (margin = 0 accepts any decrease)"),
+    ('expectations = [{ readout = "ctx", condition = "b", reference = "a", relation = "higher" }]\n',
+     "relation 'higher' takes a margin from 0 up to, not including, 10, a fraction of the reference (0.2 "
+     "for 20 %); none is given (margin = 0 accepts any increase)"),
+    ('readouts = ["ctx", "p1np", "ctx"]\n', "experiment x: readouts lists 'ctx' more than once; name each "
+     "readout once"),
+    ('end = 1e300\n', "experiment x: end 1e+300 days is 2.74e+297 years, longer than the age of the universe "
+     "(13.8 billion years); give a run that could be observed, such as 100 years (36525 days)"),
+    ('expectations = [{ readout = "ctx", condition = "b", relation = "below", threshold = 0, at = 84 }]\n',
+     "experiment x: an expectation on ctx is taken at 84 days, outside the run, 0-1 days"),
     ('expectations = [{ readout = "ctx", condition = "a", reference = "a", relation = "lower", '
      'threshold = 0 }]\n', "relation 'lower' compares with the reference condition, not with a threshold"),
 ])
 def test_a_misspelled_key_or_a_bad_value_in_an_experiment_file_is_refused(tmp_path, typo, message):
     # a key the reader does not know would otherwise leave its default in place, silently
+    conditions = 'conditions = [{ label = "a", spec = "" }, { label = "b", spec = "ko:OPG" }]\n'
     text = ('[[experiments]]\nid = "x"\ntitle = "t"\nmodel = "bone"\nend = 1\nreadouts = ["ctx"]\n'
-            'conditions = [{ label = "a", spec = "" }]\n')
+            + conditions)
     if typo.startswith("conditions"):
-        text = text.replace('conditions = [{ label = "a", spec = "" }]\n', typo)
+        text = text.replace(conditions, typo)
     elif typo.startswith("end ="):
         text = text.replace("end = 1\n", typo)
     elif typo.startswith("readouts ="):

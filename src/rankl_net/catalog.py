@@ -102,6 +102,12 @@ class ModelInfo:
             return context
         same = [c for c in self.contexts if c.casefold() == context.casefold()]
         if len(same) != 1:  # none, or (in a catalog that had them) two that differ in case alone
+            others = [m.name for m in _catalog().values()
+                      if any(c.casefold() == context.casefold() for c in m.contexts)]
+            if not same and others:  # a context of other models ("mouse_huRANKL" on bone)
+                raise InputError(f"{self.name} has no context {context!r}: it is a context of "
+                                 f"{' and '.join(others)}; {self.name}'s contexts are "
+                                 f"{', '.join(self.contexts)}")
             raise unknown_name("context", context, self.contexts)
         return same[0]
 

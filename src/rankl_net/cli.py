@@ -22,7 +22,7 @@ from click.core import ParameterSource
 
 from ._version import __version__
 from .cvode import integrator_log_off
-from .dosing import DURATION_UNITS, parse_time, spec_number
+from .dosing import DURATION_UNITS, DrugWithoutTargetWarning, parse_time, spec_number
 from .errors import (
     DoseAboveStudiedWarning,
     InputError,
@@ -75,12 +75,19 @@ def _native_stdout_to_stderr() -> Iterator[None]:
 @contextmanager
 def _warnings_as_notes() -> Iterator[None]:
     """Print rankl-net's warnings to users (:class:`rankl_net.errors.RanklNetWarning`: doses
-    after the end of a run, each time; a dose above those studied, once per regimen; a screen's
-    condition that repeats its background; from any command) as ``note:`` lines, without
-    Python's file and line; other warnings as Python shows them."""
+    after the end of a run, each time; a dose above those studied, once per regimen; a drug dosed
+    where it binds nothing, once per regimen; a screen's condition that repeats its background;
+    from any command) as ``note:`` lines, without Python's file and line; other warnings as
+    Python shows them."""
     show = warnings.showwarning
+    # a drug that binds nothing in the context, said once per regimen however many of a screen's
+    # conditions carry it (each checks its own in a catch_warnings, which resets the "once" filter)
+    said: set[str] = set()
 
     def as_note(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, DrugWithoutTargetWarning) and str(message) in said:
+            return
+        said.add(str(message))
         if issubclass(category, RanklNetWarning):
             click.echo(f"note: {message}", err=True)
         else:
@@ -261,15 +268,37 @@ END_HELP = f" A number in the model's time unit, or a time with a unit among {DU
 
 
 def _end_in_model_unit(model: str, end: float | _TimeWithUnit | None) -> float | None:
-    """``--end`` in MODEL's time unit (see :func:`rankl_net.sbml_files.time_in_model_unit`)."""
-    if not isinstance(end, _TimeWithUnit):
-        return end
-    from .catalog import model_names
-    from .sbml_files import is_sbml_file, time_in_model_unit
+    """``--end`` in MODEL's time unit (see :func:`rankl_net.sbml_files.time_in_model_unit`);
+    one longer than the age of the universe is refused (:func:`rankl_net.dosing.check_run_length`)."""
+    if end is None:
+        return None
+    from .catalog import get_model, model_names
+    from .dosing import SECONDS_PER_TIME_UNIT, check_run_length
+    from .sbml_files import (
+        is_sbml_file,
+        read_sbml_document,
+        seconds_per_time_unit,
+        time_in_model_unit,
+        time_unit_of,
+    )
 
-    if not (model in model_names() or (is_sbml_file(model) and Path(model).is_file())):
-        return None  # not a model: the model checks say what it is, before --end matters
-    return time_in_model_unit(model, end.text, what="--end")
+    shipped = model in model_names()
+    if not (shipped or (is_sbml_file(model) and Path(model).is_file())):
+        # not a model: the model checks say what it is, before --end matters
+        return None if isinstance(end, _TimeWithUnit) else end
+    if isinstance(end, _TimeWithUnit):
+        end = time_in_model_unit(model, end.text, what="--end")
+    if shipped:
+        unit = get_model(model).time_unit
+        seconds = SECONDS_PER_TIME_UNIT.get(unit)
+    else:
+        try:
+            document = read_sbml_document(Path(model))
+        except InputError:  # a file that cannot be read: the model checks say why
+            return end
+        unit, seconds = time_unit_of(document), seconds_per_time_unit(document)
+    check_run_length(end, seconds, unit, "--end")
+    return end
 
 
 STDOUT_NAMES = ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")

@@ -30,7 +30,9 @@ reference), ``within`` (|value - reference| <= margin x |reference|), ``above`` 
 threshold), ``below`` (value < threshold). A margin is a fraction of the reference: from 0 up to,
 not including, 1 for ``lower`` (1 or more would ask for a value at or below zero: use ``below``
 with a threshold), from 0 up to, not including, 10 for ``higher``, above 0 and below 10 for
-``within`` (which needs one); ``above`` and ``below`` take a threshold, not a margin. Every
+``within``; each of the three needs one (``margin = 0``: any decrease or increase), and a
+reference other than its condition. ``above`` and ``below`` take a threshold, not a margin.
+Readouts are named once each. Every
 condition writes its ``spec``: ``spec = ""`` is the untreated condition. Values are taken at
 ``at`` (default: the end; a time as ``end`` is). With
 ``percent_change = true`` (a readout that is a percent change from baseline, such as CTX) the
@@ -48,7 +50,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .dosing import DURATION_UNITS
+from .dosing import DURATION_UNITS, SECONDS_PER_TIME_UNIT, check_run_length
 from .engine import check_points, load
 from .errors import InputError, first_repeated, given, known_keys, read_toml
 from .model import Model
@@ -187,6 +189,9 @@ def _readouts(where: str, value: object) -> tuple[str, ...]:
     if not readouts:
         raise InputError(f"{where} is empty; name at least one readout (the model's are listed by "
                          "`rankl-net models`)")
+    repeated = first_repeated(readouts)
+    if repeated is not None:  # (as --readouts ctx,ctx is refused)
+        raise InputError(f"{where} lists {repeated!r} more than once; name each readout once")
     return readouts
 
 
@@ -243,6 +248,11 @@ def _expectation(exp_id: str, raw: dict, labels: set[str], model: str) -> Expect
                          f"(which compare the level, 100 + the change); relation {e.relation!r} compares "
                          "the value as it is with the threshold: leave percent_change out")
     _check_margin(exp_id, e, "margin" in raw)
+    if e.relation in RELATIVE and e.reference == e.condition:
+        outcome = "always holds" if e.relation == "within" else "can never hold"
+        raise InputError(f"experiment {exp_id}: an expectation on {e.readout} compares {e.condition!r} with "
+                         f"itself (reference = condition), which {outcome}; give another condition as the "
+                         "reference")
     return e
 
 
@@ -254,7 +264,7 @@ def _check_margin(exp_id: str, e: Expectation, given_margin: bool) -> None:
                              "which takes no margin; leave margin out (lower, higher and within take one)")
         return
     valid, valid_text = MARGINS[e.relation]
-    if valid(e.margin):
+    if given_margin and valid(e.margin):
         return
     why = {
         "lower": ("; 1 or more asks for a value at or below zero (for a value that falls to about zero, use "
@@ -263,6 +273,9 @@ def _check_margin(exp_id: str, e: Expectation, given_margin: bool) -> None:
         "within": "; 0 asks for equal values to the last digit (0.01: within 1 %)",
     }[e.relation]
     stated = f"got {e.margin:g}" if given_margin else "none is given"
+    if not given_margin and e.relation != "within":  # a direction without a size: margin = 0 says so
+        change = "decrease" if e.relation == "lower" else "increase"
+        why = f" (margin = 0 accepts any {change})"
     raise InputError(f"experiment {exp_id}: relation {e.relation!r} takes a margin {valid_text}, a "
                      f"fraction of the reference (0.2 for 20 %); {stated}{why}")
 
@@ -350,6 +363,7 @@ def check_comparison(exp: Comparison) -> None:
     try:
         engine = load(exp.model, exp.context)
         engine.check_end(exp.end)
+        check_run_length(exp.end, SECONDS_PER_TIME_UNIT.get(engine.time_unit), engine.time_unit)
         check_points(exp.points)
         engine.check_readouts(list(dict.fromkeys([*exp.readouts, *(e.readout for e in exp.expectations)])))
         for c in exp.conditions:
@@ -362,7 +376,9 @@ def check_comparison(exp: Comparison) -> None:
                                  f"{e.readout} is in {unit or 'no unit'}, not a percent change from baseline "
                                  "(such as ctx)")
             if not math.isnan(e.at) and not 0 <= e.at <= exp.end:
-                raise InputError(f"an expectation on {e.readout} is taken at {e.at:g}, outside 0-{exp.end:g}")
+                unit = f"{engine.time_unit}s"
+                raise InputError(f"an expectation on {e.readout} is taken at {e.at:g} {unit}, outside the "
+                                 f"run, 0-{exp.end:g} {unit}")
     except InputError as exc:
         raise InputError(f"experiment {exp.id}: {exc}") from None
 

@@ -5,9 +5,12 @@ A regimen is ``drug:NAME=DOSE[/EVERY][*N][@START]``:
 * ``DOSE``: a number with ``mg``, ``ug`` (or ``µg``, ``mcg``), ``ng`` or ``g``, optionally per
   kilogram of body weight (``1mg/kg``; the model's ``body_weight`` parameter, kg);
 * ``EVERY``: the dosing interval, a number with ``h``, ``d``, ``wk``, ``mo`` (365.25/12 days)
-  or ``y`` (365.25 days), or without a unit in the model's time unit; without it, a single dose;
+  or ``y`` (365.25 days); without it, a single dose;
 * ``N``: the number of doses (default: every interval until the end of the simulation);
-* ``START``: the time of the first dose (default 0), with a unit or in the model's time unit.
+* ``START``: the time of the first dose (default 0), a number with a unit.
+
+An interval or start without a unit (``/6``, ``@8``) is refused: 6 days, weeks and months are
+all regimens in use.
 
 Examples: ``drug:denosumab=60mg/6mo``, ``drug:denosumab=60mg/6mo*4`` (stopped after four
 doses), ``drug:zoledronate=4mg/4wk*12``, ``drug:opg_fc=1mg/kg@10d``. Joined with ``+``, regimens
@@ -29,7 +32,15 @@ from functools import cache
 
 from . import paths
 from .annotations import node_table
-from .errors import InputError, check_bool, given, is_misspelling, typo_distance, unknown_name
+from .errors import (
+    InputError,
+    RanklNetWarning,
+    check_bool,
+    given,
+    is_misspelling,
+    typo_distance,
+    unknown_name,
+)
 
 MASS_UNITS_IN_MG = {"g": 1e3, "mg": 1.0, "ug": 1e-3, "µg": 1e-3, "mcg": 1e-3, "ng": 1e-6}
 DAYS_PER = {
@@ -46,6 +57,12 @@ REGIMEN_HELP = (
     "START in h, d, wk, mo or y; e.g. drug:denosumab=60mg/6mo, drug:zoledronate=4mg/4wk*12, "
     "drug:opg_fc=1mg/kg@10d"
 )
+
+
+class DrugWithoutTargetWarning(RanklNetWarning):
+    """A drug is dosed in a context whose target it does not bind (denosumab and mouse RANKL:
+    the context sets the drug's ``NAME_binds_TARGET`` parameter to 0 in ``models/catalog.toml``),
+    so it has no effect there. The regimen is simulated as given."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +138,24 @@ def dose_above_studied(drug: Drug, dose_mg: float, body_weight: float) -> str:
             f"dose. Sources: {drug.highest_dose_source}")
 
 
+# the routes of the drugs that are injected or infused (models/drugs.toml): their sources give
+# them at most once a day, most every few weeks or months
+INJECTED_ROUTES = {"sc": "subcutaneous", "iv": "intravenous"}
+
+
+def interval_below_studied(drug: Drug, every: float | None) -> str:
+    """Why doses of ``drug`` every ``every`` days lie beyond what its sources study (a message):
+    an injected or infused drug (INJECTED_ROUTES) more often than once a day, most often an
+    interval typed in the wrong unit (``/6min`` for ``/6mo``); "" otherwise."""
+    if every is None or drug.route not in INJECTED_ROUTES or not every < 1.0:
+        return ""
+    shown = (f"{every * 24:.3g} h" if every >= 1 / 24 else f"{every * 1440:.3g} min" if every >= 1 / 1440
+             else f"{every * 86400:.3g} s")
+    return (f"a dose every {shown} is more often than once a day, far more often than {drug.name} "
+            f"({INJECTED_ROUTES[drug.route]}) is given in its sources: its serum level builds up far above "
+            "any studied; check the interval's unit (/6mo is every six months, /4wk every four weeks)")
+
+
 def _norm(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", name.casefold())
 
@@ -187,6 +222,23 @@ def parse_duration(text: str, default_unit: str = "d", *, what: str = "time") ->
 SECONDS_PER_DAY = 86400.0
 # the time units a model's time unit is named by (sbml_files.time_unit_of), in seconds
 SECONDS_PER_TIME_UNIT = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": SECONDS_PER_DAY}
+# the age of the universe, 13.8 billion years: no run of a model is longer. (CVODE fails on ends
+# some 1e18 times longer still: 1e31 days on clinical, 1e34 on bone.)
+LONGEST_RUN_YEARS = 13.8e9
+
+
+def check_run_length(end: float, seconds_per_unit: float | None, unit: str, what: str = "end") -> None:
+    """Refuse an end time (``end`` in a time unit of ``seconds_per_unit`` seconds, called ``unit``)
+    longer than the age of the universe (LONGEST_RUN_YEARS): a number typed wrong (1e300), which
+    the integrator would fail on. A time unit of no known length, or an end that is not a positive
+    finite number (which the end-time checks refuse), is left alone."""
+    if seconds_per_unit is None or not (math.isfinite(end) and end > 0):
+        return
+    years = end * seconds_per_unit / (365.25 * SECONDS_PER_DAY)
+    if years > LONGEST_RUN_YEARS:
+        raise InputError(f"{what} {end:g} {unit}s is {years:.3g} years, longer than the age of the universe "
+                         f"({LONGEST_RUN_YEARS / 1e9:g} billion years); give a run that could be observed, "
+                         f"such as 100 years ({100 * 365.25 * SECONDS_PER_DAY / seconds_per_unit:g} {unit}s)")
 
 
 def parse_time(text: str) -> tuple[float, bool]:
@@ -262,11 +314,12 @@ def spec_number(x: float) -> str:
 
 
 def _fmt(days: float) -> str:
-    """Shortest readable duration that parses back to ``days`` exactly."""
-    for unit in ("y", "mo", "wk", "d"):
-        n = days / DAYS_PER[unit]
-        if n == round(n) and n >= 1 and round(n) * DAYS_PER[unit] == days:
-            return f"{round(n)}{unit}"
+    """Shortest readable duration that parses back to ``days`` exactly (under a day in hours,
+    minutes or seconds: 12h, 6min)."""
+    for unit in ("y", "mo", "wk", "d") if days >= 1 else ("h", "min", "s"):
+        n = round(days / DAYS_PER[unit])  # (30s is 30 x 1/86400 days, which / (1/86400) is not 30)
+        if n >= 1 and n * DAYS_PER[unit] == days:
+            return f"{n}{unit}"
     return f"{spec_number(days)}d"
 
 
@@ -370,7 +423,7 @@ def _out_of_order(part: str) -> str | None:
     return f"{_PARTS[early]} comes before {_PARTS[late]}: {spec}"
 
 
-def _interval(text: str, default: str, part: str) -> float:
+def _interval(text: str, part: str) -> float:
     """The interval of the regimen ``part`` (the text after the dose's '/'), in days."""
     bare = text.strip().lower()
     if _PER_AREA.match(text):
@@ -386,11 +439,35 @@ def _interval(text: str, default: str, part: str) -> float:
     if bare and not any(c.isdigit() for c in bare):
         raise InputError(f"{part!r}: '/{text.strip()}' after the dose is neither /kg (per kg of body weight) "
                          f"nor an interval (a number with a unit among {DURATION_UNITS}: /1d, /6mo)")
-    return parse_duration(text, default, what=f"{part!r}: interval")
+    return _time_with_unit(text, "interval", "/", part)
 
 
-def parse_regimen(part: str, time_unit: str = "day") -> Regimen:
-    """Parse one ``drug:`` spec into a Regimen (times without a unit are in ``time_unit``)."""
+def unitless(text: str) -> bool:
+    """Whether ``text`` is a number without a unit (``6``, ``0.5``): a time that could be days,
+    weeks or months."""
+    m = _QUANTITY.match(text)
+    return m is not None and not m["unit"]
+
+
+def no_unit_message(what: str, text: str, mark: str = "", quote: str = "") -> str:
+    """What a time without a unit (``text``, the ``what`` of a regimen: its interval, its start)
+    is told: the readings it could have, each as it is written with a unit (after ``mark``, in
+    ``quote``: '"8d"' in a TOML file)."""
+    t = text.strip()
+    days, weeks, months = (f"{quote}{mark}{t}{unit}{quote}" for unit in ("d", "wk", "mo"))
+    return f"{what} {t!r} has no unit: write {days}, {weeks} or {months} (units: {DURATION_UNITS})"
+
+
+def _time_with_unit(text: str, what: str, mark: str, part: str) -> float:
+    """A time of the regimen ``part`` (its interval after '/', its start after '@'), in days; a
+    number without a unit is refused, with the readings it could have."""
+    if unitless(text):
+        raise InputError(f"{part!r}: {no_unit_message(what, text, mark)}")
+    return parse_duration(text, "", what=f"{part!r}: {what}")
+
+
+def parse_regimen(part: str) -> Regimen:
+    """Parse one ``drug:`` spec into a Regimen; its interval and start carry a unit."""
     if not isinstance(part, str):
         raise InputError(f"a regimen is a spec such as 'drug:denosumab=60mg/6mo', got {given(part)}")
     text = part.strip()
@@ -408,15 +485,14 @@ def parse_regimen(part: str, time_unit: str = "day") -> Regimen:
         dose, per_kg = parse_dose(m["dose"].strip())
     except InputError as exc:
         raise InputError(f"{part!r}: {exc}") from None
-    default = "h" if time_unit == "hour" else "d"
-    every = _interval(m["every"], default, part) if m["every"] else None
+    every = _interval(m["every"], part) if m["every"] else None
     count = None
     if m["n"] is not None:
         if not m["n"].strip().isdigit():
             raise InputError(f"{part!r}: the number of doses after '*' must be a whole number, "
                              f"got {m['n']!r}")
         count = int(m["n"])
-    start = parse_duration(m["start"], default, what=f"{part!r}: start") if m["start"] else 0.0
+    start = _time_with_unit(m["start"], "start", "@", part) if m["start"] else 0.0
     return Regimen(m["name"].strip(), dose, every, count, start, per_kg)
 
 

@@ -34,8 +34,10 @@ from .annotations import node_table
 from .catalog import get_model, model_names
 from .dosing import (
     SECONDS_PER_TIME_UNIT,
+    DrugWithoutTargetWarning,
     Regimen,
     dose_above_studied,
+    interval_below_studied,
     parse_regimen,
     parse_time,
     read_number,
@@ -449,10 +451,16 @@ def _models_with_node(name: str) -> list[str]:
 
 @cache
 def _parameter_ids(path) -> frozenset[str]:
+    return frozenset(_parameter_values(path))
+
+
+@cache
+def _parameter_values(path) -> dict[str, float]:
+    """The values a SBML file gives its parameters (before any context)."""
     import libsbml
 
     model = libsbml.readSBMLFromFile(str(path)).getModel()
-    return frozenset(p.getId() for p in model.getListOfParameters()) if model is not None else frozenset()
+    return {p.getId(): p.getValue() for p in model.getListOfParameters()} if model is not None else {}
 
 
 _Lookup = tuple[dict[str, Node], dict[str, Node]]
@@ -633,7 +641,9 @@ def resolve_preset(preset: Preset, engine: Engine) -> str:
     """The name of ``preset`` in the engine's presets (``models/catalog.toml``), in any case
     (``preset:Breast`` is ``preset:breast``); an unknown one raises :class:`InputError`."""
     if not engine.presets:
-        raise InputError(f"{preset.spec}: {engine.name} has no presets")
+        having = [f"{m} ({', '.join(get_model(m).presets)})" for m in model_names() if get_model(m).presets]
+        where = f"; the models with presets: {'; '.join(having)}" if having else ""
+        raise InputError(f"{preset.spec}: {engine.name} has no presets{where}")
     key = preset.name.strip().casefold()
     found = next((name for name in engine.presets if name.casefold() == key), None)
     if found is None:
@@ -674,15 +684,68 @@ def _dosing(regimen: Regimen, engine: Engine, params: dict[str, float], warn: bo
             raise InputError(f"{regimen.spec}: a dose per kg reads the model's {BODY_WEIGHT}, which "
                              f"{engine.name} does not have; give the dose in mg")
         dose_mg *= body_weight
+    amount = dose_mg * MG_TO_PMOL_TIMES_G_PER_MOL / molar_mass
+    if not math.isfinite(amount):  # (1e300mg: a finite dose, in pmol beyond the largest float)
+        raise InputError(f"{regimen.spec}: {_num(dose_mg)} mg of {drug.name} is beyond the numbers a "
+                         "simulation holds (in pmol it exceeds the largest floating-point number); give a "
+                         "dose in g, mg, ug or ng, such as 60mg")
     above = dose_above_studied(drug, dose_mg, body_weight) if warn and body_weight is not None else ""
     if above:
         warnings.warn(f"{regimen.spec}: {above}", DoseAboveStudiedWarning, stacklevel=user_stacklevel())
+    often = interval_below_studied(drug, regimen.every) if warn else ""
+    if often:
+        warnings.warn(f"{regimen.spec}: {often}", DoseAboveStudiedWarning, stacklevel=user_stacklevel())
+    if warn:
+        for said in _targets_not_bound(drug, engine, params):
+            warnings.warn(f"{regimen.spec}: {said}", DrugWithoutTargetWarning, stacklevel=user_stacklevel())
     per_day = {"hour": 24.0}.get(engine.time_unit, 1.0)
     return Dosing(
         species=drug.dose_species,
-        amount=dose_mg * MG_TO_PMOL_TIMES_G_PER_MOL / molar_mass,
+        amount=amount,
         start=regimen.start * per_day,
         every=None if regimen.every is None else regimen.every * per_day,
         count=regimen.count,
     )
 
+
+
+def _shipped_model_and_context(engine: Engine) -> tuple[str, str] | None:
+    """The shipped model and context ``engine`` was built for (its name, "bone_tumour (mouse)"),
+    or None for an engine of another model."""
+    name, _, rest = engine.name.partition(" (")
+    context = rest.removesuffix(")")
+    if name in model_names() and context in get_model(name).contexts:
+        return name, context
+    return None
+
+
+def _target_name(target: str) -> str:
+    """The node a ``NAME_binds_TARGET`` parameter names (``rankl``: RANKL), as the annotation
+    table writes it; the text itself when no node has that id."""
+    return next((row["node"] for row in node_table() if row["node"].casefold() == target.casefold()), target)
+
+
+def _targets_not_bound(drug, engine: Engine, params: dict[str, float]) -> list[str]:
+    """One sentence per target ``drug`` does not bind in ``engine``'s context: the model gates
+    the drug's binding by a parameter ``NAME_binds_TARGET`` (1: it binds), which a context sets
+    to 0 (``models/catalog.toml``: denosumab does not bind mouse RANKL). A condition that sets
+    the parameter itself (``set:denosumab_binds_rankl=1``) is taken as meant, and not noted."""
+    prefix = f"{drug.name}_binds_"
+    said = []
+    for pid in engine.parameter_ids:
+        if not pid.startswith(prefix) or pid in params or engine.baseline.get(pid) != 0:
+            continue
+        target = _target_name(pid.removeprefix(prefix))
+        shipped = _shipped_model_and_context(engine)
+        if shipped is None:
+            said.append(f"{drug.name} does not bind {target} in {engine.name} ({pid} is 0): it has no effect")
+            continue
+        model, context = shipped
+        info = get_model(model)
+        default = _parameter_values(info.sbml_path).get(pid, 0.0)
+        binding = [c for c, values in info.contexts.items() if values.get(pid, default) != 0]
+        where = (f"; use --context {' or '.join(binding)} (context= in Python), where it binds" if binding
+                 else "")
+        said.append(f"{drug.name} does not bind {context} {target}: in context {context} of {model} it has "
+                    f"no effect ({pid} is 0 there, models/catalog.toml){where}")
+    return said

@@ -18,7 +18,9 @@ digits, ``_``, ``-`` and ``.``)::
 
 An arm is a list of regimens: ``drug:`` specs, or tables with ``drug`` and ``dose``, and either
 ``every``, ``count`` and ``start`` (a repeated regimen; without ``every``, one dose) or ``at``
-(a list of single-dose times). Every key and value is checked before any experiment runs.
+(a list of single-dose times, in any order, each once). ``every``, ``start`` and the times of
+``at`` are strings with a unit ("4wk", "8d"): a number without one is refused, as ``/6`` is in a
+spec. Every key and value is checked before any experiment runs.
 """
 
 from __future__ import annotations
@@ -32,7 +34,18 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .dosing import Regimen, drugs, parse_dose, parse_duration, parse_regimen, resolve_drug
+from .dosing import (
+    DURATION_UNITS,
+    Regimen,
+    drugs,
+    no_unit_message,
+    parse_dose,
+    parse_duration,
+    parse_regimen,
+    resolve_drug,
+    spec_number,
+    unitless,
+)
 from .engine import MAX_POINTS
 from .errors import InputError, given, known_keys, read_toml, unknown_name
 from .model import Model
@@ -61,11 +74,23 @@ class RegimenExperiment:
 
 
 def _duration(where: str, value: object) -> float:
-    """A time of a regimen file in days: a string with a unit ("4wk") or a number of days."""
+    """An experiment's end in days: a string with a unit ("4wk") or a number of days."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise InputError(f"{where} must be a time such as \"4wk\" (units d, wk, mo, y; a number is in "
                          f"days), got {given(value)}")
     return parse_duration(str(value), what=where)
+
+
+def _dose_time(where: str, value: object) -> float:
+    """A regimen's interval or dose time in days: a string with a unit ("4wk", "8d"). A number,
+    or a string without a unit, is refused: 4 could be days, weeks or months."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InputError(f"{where} must be a time with a unit such as \"4wk\" (units {DURATION_UNITS}), "
+                         f"got {given(value)}")
+    text = value if isinstance(value, str) else spec_number(value)
+    if unitless(text):  # (a TOML file writes a time in quotes: "4wk")
+        raise InputError(no_unit_message(where, text, quote='"'))
+    return parse_duration(text, "", what=where)
 
 
 def _regimens(entry, where: str) -> list[Regimen]:
@@ -94,9 +119,16 @@ def _regimens(entry, where: str) -> list[Regimen]:
             if not isinstance(times, list) or not times:
                 raise InputError(f"at must be a list of dose times, such as [\"8d\", \"15d\"], "
                                  f"got {given(times)}")
-            return [Regimen(entry["drug"], dose, start=_duration("at", t), per_kg=per_kg) for t in times]
-        every = _duration("every", entry["every"]) if "every" in entry else None
-        start = _duration("start", entry.get("start", "0d"))
+            days = [_dose_time("at", t) for t in times]
+            again = next((j for j in range(len(days)) if days[j] in days[:j]), None)
+            if again is not None:  # (two doses at one time were given silently; any order is fine)
+                first = times[days.index(days[again])]
+                both = f"{first!r} twice" if first == times[again] else f"{first!r} and {times[again]!r}"
+                raise InputError(f"at lists {both}, two doses at day {spec_number(days[again])}; give each "
+                                 "dose time once")
+            return [Regimen(entry["drug"], dose, start=t, per_kg=per_kg) for t in days]
+        every = _dose_time("every", entry["every"]) if "every" in entry else None
+        start = _dose_time("start", entry.get("start", "0d"))
         return [Regimen(entry["drug"], dose, every, entry.get("count"), start, per_kg)]
     except InputError as exc:
         raise InputError(f"{where}: {exc}") from None
