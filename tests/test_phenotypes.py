@@ -147,3 +147,14 @@ def test_each_percent_of_wild_type_is_the_line_over_wild_type_at_the_age_asked()
         assert abs(expected - 100.0) > 1.0, readout  # (the knockout moves each by 4 weeks)
     level = 100.0 * (100.0 + knockout["ctx"]) / (100.0 + wild_type["ctx"])
     assert row["ctx_pct_wt"] == pytest.approx(level, rel=1e-9) and level > 101.0
+
+
+def test_a_line_that_states_a_drugs_species_specificity_gives_no_note_that_it_has_no_effect():
+    """wild type + denosumab is in the table to show that denosumab does not bind mouse RANKL:
+    the note a user gets for such a dose would only repeat the line."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = experiments.run_phenotypes(lines=["wild type + denosumab"])
+    assert table["agrees"].all()
