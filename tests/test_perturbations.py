@@ -397,3 +397,26 @@ def test_a_regimen_in_days_is_dosed_in_hours_on_a_model_that_counts_hours():
     (dosing,) = to_changes("drug:denosumab=60mg/1d*3@2d", engine).dosing
     assert (dosing.start, dosing.every, dosing.count) == (2 * 24.0, 24.0, 3)
     assert sorted(engine.dose_table([dosing], 200.0)) == [48.0, 72.0, 96.0]
+
+
+@pytest.mark.parametrize(("unit", "per_day"), [("day", 1.0), ("minute", 1440.0), ("second", 86400.0)])
+def test_a_regimen_in_days_is_dosed_in_the_time_unit_the_model_counts(unit, per_day):
+    from rankl_net.build import antimony_to_sbml
+    from rankl_net.engine import Engine
+
+    text = ("model t\n J: denosumab_depot -> ; k*denosumab_depot\n denosumab_depot = 0; k = 0.1; "
+            "denosumab_molar_mass = 147000\nend")
+    engine = Engine(antimony_to_sbml(text), name="t", time_unit=unit)
+    (dosing,) = to_changes("drug:denosumab=60mg/1d*3@2d", engine).dosing
+    assert (dosing.start, dosing.every, dosing.count) == (2 * per_day, per_day, 3)
+
+
+def test_a_regimen_on_a_model_whose_time_unit_has_no_known_length_is_refused():
+    from rankl_net.build import antimony_to_sbml
+    from rankl_net.engine import Engine
+
+    text = ("model t\n J: denosumab_depot -> ; k*denosumab_depot\n denosumab_depot = 0; k = 0.1; "
+            "denosumab_molar_mass = 147000\nend")
+    engine = Engine(antimony_to_sbml(text), name="t", time_unit="time unit")
+    with pytest.raises(InputError, match="counts time in 'time unit', whose length is not known"):
+        to_changes("drug:denosumab=60mg/1d*3@2d", engine)

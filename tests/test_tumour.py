@@ -563,8 +563,8 @@ def test_an_expectation_taken_outside_the_run_is_refused_before_it_runs(tmp_path
                     'expectations = [{ readout = "ctx", condition = "a", relation = "below", threshold = 1, '
                     'at = "6wk" }]\n', encoding="utf-8")
     (experiment,) = comparisons.read_comparisons(path)
-    with pytest.raises(InputError, match=re.escape("experiment late: an expectation on ctx is taken at 42 days, "
-                                                   "outside the run, 0-28 days")):
+    message = "experiment late: an expectation on ctx is taken at 42 days, outside the run, 0-28 days"
+    with pytest.raises(InputError, match=re.escape(message)):
         comparisons.check_comparison(experiment)
     path.write_text(path.read_text(encoding="utf-8").replace('end = "4wk"', 'end = "6wk"'), encoding="utf-8")
     comparisons.check_comparison(comparisons.read_comparisons(path)[0])  # at the end itself: taken

@@ -33,6 +33,7 @@ from functools import cache
 from .annotations import node_table
 from .catalog import get_model, model_names
 from .dosing import (
+    SECONDS_PER_DAY,
     SECONDS_PER_TIME_UNIT,
     DrugWithoutTargetWarning,
     Regimen,
@@ -698,7 +699,11 @@ def _dosing(regimen: Regimen, engine: Engine, params: dict[str, float], warn: bo
     if warn:
         for said in _targets_not_bound(drug, engine, params):
             warnings.warn(f"{regimen.spec}: {said}", DrugWithoutTargetWarning, stacklevel=user_stacklevel())
-    per_day = {"hour": 24.0}.get(engine.time_unit, 1.0)
+    if engine.time_unit not in SECONDS_PER_TIME_UNIT:
+        raise InputError(f"{regimen.spec}: {engine.name} counts time in {engine.time_unit!r}, whose length "
+                         f"is not known, so a regimen's times cannot be placed in it; a model that doses "
+                         f"counts in {', '.join(f'{u}s' for u in SECONDS_PER_TIME_UNIT)}")
+    per_day = SECONDS_PER_DAY / SECONDS_PER_TIME_UNIT[engine.time_unit]  # model time units per day
     return Dosing(
         species=drug.dose_species,
         amount=amount,
