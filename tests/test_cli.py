@@ -82,8 +82,8 @@ def test_the_note_of_no_change_holds_for_readouts_near_zero():
     assert mouse.returncode == 0, mouse.stderr
     assert "note: drug:denosumab=10mg/kg/1wk leaves every readout as it is without" in mouse.stderr
     # and why: said once, though the unperturbed run is simulated too
-    assert mouse.stderr.count("note: drug:denosumab=10mg/kg/1wk: denosumab does not bind mouse RANKL: in "
-                              "context mouse of bone_tumour it has no effect") == 1
+    assert mouse.stderr.count("note: drug:denosumab=10mg/kg/1wk: denosumab does not bind RANKL in context "
+                              "mouse of bone_tumour: it has no effect") == 1
     humanised = run("simulate", "bone_tumour", "--context", "mouse_huRANKL", *args)
     assert humanised.returncode == 0 and "note:" not in humanised.stderr, humanised.stderr
 
@@ -97,7 +97,7 @@ def test_a_drug_that_binds_nothing_in_the_context_is_noted_once_per_regimen(tmp_
     out = run("screen", "bone_tumour", "--conditions", str(conditions), "--end", "1", "--workers", "1",
               "--readouts", "ctx", "--out", str(tmp_path / "screen"))
     assert out.returncode == 0, out.stderr
-    assert out.stderr.count("note: drug:denosumab=1mg/kg/1wk: denosumab does not bind mouse RANKL") == 1
+    assert out.stderr.count("note: drug:denosumab=1mg/kg/1wk: denosumab does not bind RANKL") == 1
 
 
 def test_an_experiment_that_can_never_hold_is_refused_before_any_runs(tmp_path):

@@ -159,6 +159,7 @@ def test_an_injected_drug_dosed_more_often_than_daily_is_noted(clinical):
         warnings.simplefilter("error")
         to_changes(parse_spec("drug:denosumab=60mg/1d+drug:odanacatib=5mg/12h"), clinical.engine)
         to_changes(parse_spec("drug:denosumab=60mg/6min"), clinical.engine, warn=False)  # a screen's worker
+        to_changes(parse_spec("drug:denosumab=60mg/6min*1"), clinical.engine)  # one dose: no interval
 
 
 def test_a_dose_per_area_in_a_regimen_table_is_refused_as_such():
@@ -378,7 +379,7 @@ def test_apparent_clearance_falls_with_dose(clinical):
 def test_denosumab_clearance_is_linear_where_it_does_not_bind_rankl():
     """The saturable term is binding to RANKL: wild-type mice (no binding) clear denosumab
     linearly, so the same dose leaves more in serum than in mice with human RANKL."""
-    from rankl_net.dosing import DrugWithoutTargetWarning
+    from rankl_net import DrugWithoutTargetWarning
 
     auc = {}
     for context in ("mouse", "mouse_huRANKL"):

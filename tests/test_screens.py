@@ -2149,3 +2149,16 @@ def test_a_condition_that_repeats_the_background_is_noted_once_per_part(tmp_path
     twice = subprocess.run(_cli("simulate", "bone", "-p", "ko:OPG+ko:OPG", "--end", "7"), capture_output=True,
                            text=True, timeout=120)
     assert twice.returncode == 2 and "'ko:OPG+ko:OPG' gives ko:OPG twice" in twice.stderr
+
+
+def test_a_python_screen_notes_a_drug_that_binds_nothing_once_per_regimen(tmp_path):
+    """Each condition is checked on its own; the note on denosumab in mice is made once for the
+    regimen, not once per condition, in Python as on the command line."""
+    from rankl_net import DrugWithoutTargetWarning
+
+    with pytest.warns(DrugWithoutTargetWarning) as said:
+        screens.run_screen("bone_tumour", ["ko:OPG", "ko:RANKL", "ko:TRAF6"],
+                           background=["drug:denosumab=1mg/kg/1wk"], readouts=["ctx"], end=1, workers=1,
+                           out=tmp_path / "s")
+    notes = [w for w in said if issubclass(w.category, DrugWithoutTargetWarning)]
+    assert len(notes) == 1 and "denosumab does not bind RANKL in context mouse" in str(notes[0].message)

@@ -130,8 +130,8 @@ def test_denosumab_where_it_binds_no_rankl_says_so(tumour_mouse, tumour_human):
     at the model's 1; a condition that sets it is taken as meant."""
     import warnings
 
+    from rankl_net import DrugWithoutTargetWarning
     from rankl_net.catalog import get_model
-    from rankl_net.dosing import DrugWithoutTargetWarning
     from rankl_net.perturbations import to_changes
 
     contexts = get_model("bone_tumour").contexts
@@ -141,15 +141,16 @@ def test_denosumab_where_it_binds_no_rankl_says_so(tumour_mouse, tumour_human):
         tumour_mouse.final("preset:breast", "drug:denosumab=1mg/kg/4wk", end=1, readouts=["ctx"])
     assert len(said) == 1 and said[0].filename == __file__  # the user's line, not the package's
     assert str(said[0].message) == (
-        "drug:denosumab=1mg/kg/4wk: denosumab does not bind mouse RANKL: in context mouse of bone_tumour it "
-        "has no effect (denosumab_binds_rankl is 0 there, models/catalog.toml); use --context human or "
-        "mouse_huRANKL (context= in Python), where it binds")
+        "drug:denosumab=1mg/kg/4wk: denosumab does not bind RANKL in context mouse of bone_tumour: it has no "
+        "effect there (denosumab_binds_rankl is 0, models/catalog.toml); it binds in context human or "
+        "mouse_huRANKL (--context; context = in an experiment file, context= in Python)")
     humanised = rankl_net.load_model("bone_tumour", "mouse_huRANKL")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for model in (tumour_human, humanised):
             to_changes("drug:denosumab=1mg/kg/4wk", model.engine)
         to_changes("drug:denosumab=1mg/kg/4wk+set:denosumab_binds_rankl=1", tumour_mouse.engine)
+        to_changes("drug:denosumab=1mg/kg/4wk+set:denosumab_binds_rankl=1@1", tumour_mouse.engine)
         to_changes("drug:opg_fc=1mg/kg/1wk", tumour_mouse.engine)  # OPG-Fc binds mouse RANKL
         to_changes("drug:denosumab=1mg/kg/4wk", tumour_mouse.engine, warn=False)  # a screen's worker
 
@@ -240,7 +241,7 @@ def test_trail_knockout_removes_tumour_apoptosis(tumour_mouse):
 def experiment_results():
     import warnings
 
-    from rankl_net.dosing import DrugWithoutTargetWarning
+    from rankl_net import DrugWithoutTargetWarning
 
     with warnings.catch_warnings():  # denosumab_species doses denosumab in mice on purpose
         warnings.simplefilter("ignore", DrugWithoutTargetWarning)

@@ -15,6 +15,7 @@ from .dosing import Regimen
 from .errors import (
     DoseAboveStudiedWarning,
     DosesAfterEndWarning,
+    DrugWithoutTargetWarning,
     InputError,
     PreequilibrationError,
     RanklNetError,
@@ -38,6 +39,7 @@ from .perturbations import (
 __all__ = [
     "__version__",
     "DoseAboveStudiedWarning",
+    "DrugWithoutTargetWarning",
     "DosesAfterEndWarning",
     "InputError",
     "Inhibition",

@@ -112,11 +112,12 @@ class ModelInfo:
         return same[0]
 
     def unit_labels(self, readouts) -> dict[str, str]:
-        """The unit of each readout as the model reports it, for axes (:func:`rankl_net.units.label`)."""
+        """The unit of each readout as the model reports it, for axes (:func:`rankl_net.units.label`;
+        ``% change`` for the model's ``percent_changes``, :func:`rankl_net.units.with_changes`)."""
         import libsbml
 
         document = libsbml.readSBMLFromFile(str(self.sbml_path))
-        return units.labels(document.getModel(), readouts)
+        return units.with_changes(units.labels(document.getModel(), readouts), self.percent_changes)
 
 
 @cache

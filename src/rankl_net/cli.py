@@ -22,9 +22,10 @@ from click.core import ParameterSource
 
 from ._version import __version__
 from .cvode import integrator_log_off
-from .dosing import DURATION_UNITS, DrugWithoutTargetWarning, parse_time, spec_number
+from .dosing import DURATION_UNITS, parse_time, spec_number
 from .errors import (
     DoseAboveStudiedWarning,
+    DrugWithoutTargetWarning,
     InputError,
     PreequilibrationError,
     RanklNetError,

@@ -34,7 +34,6 @@ from . import paths
 from .annotations import node_table
 from .errors import (
     InputError,
-    RanklNetWarning,
     check_bool,
     given,
     is_misspelling,
@@ -57,12 +56,6 @@ REGIMEN_HELP = (
     "START in h, d, wk, mo or y; e.g. drug:denosumab=60mg/6mo, drug:zoledronate=4mg/4wk*12, "
     "drug:opg_fc=1mg/kg@10d"
 )
-
-
-class DrugWithoutTargetWarning(RanklNetWarning):
-    """A drug is dosed in a context whose target it does not bind (denosumab and mouse RANKL:
-    the context sets the drug's ``NAME_binds_TARGET`` parameter to 0 in ``models/catalog.toml``),
-    so it has no effect there. The regimen is simulated as given."""
 
 
 @dataclass(frozen=True)
@@ -143,11 +136,12 @@ def dose_above_studied(drug: Drug, dose_mg: float, body_weight: float) -> str:
 INJECTED_ROUTES = {"sc": "subcutaneous", "iv": "intravenous"}
 
 
-def interval_below_studied(drug: Drug, every: float | None) -> str:
-    """Why doses of ``drug`` every ``every`` days lie beyond what its sources study (a message):
-    an injected or infused drug (INJECTED_ROUTES) more often than once a day, most often an
-    interval typed in the wrong unit (``/6min`` for ``/6mo``); "" otherwise."""
-    if every is None or drug.route not in INJECTED_ROUTES or not every < 1.0:
+def interval_below_studied(drug: Drug, every: float | None, count: int | None = None) -> str:
+    """Why ``count`` doses (None: without end) of ``drug`` every ``every`` days lie beyond what
+    its sources study (a message): an injected or infused drug (INJECTED_ROUTES) more often than
+    once a day, most often an interval typed in the wrong unit (``/6min`` for ``/6mo``); "" otherwise,
+    and for a single dose, which has no interval."""
+    if every is None or count == 1 or drug.route not in INJECTED_ROUTES or not every < 1.0:
         return ""
     shown = (f"{every * 24:.3g} h" if every >= 1 / 24 else f"{every * 1440:.3g} min" if every >= 1 / 1440
              else f"{every * 86400:.3g} s")

@@ -51,6 +51,12 @@ class DoseAboveStudiedWarning(RanklNetWarning):
     dose given to a mouse. The dose is simulated as given."""
 
 
+class DrugWithoutTargetWarning(RanklNetWarning):
+    """A drug is dosed in a context whose target it does not bind (denosumab and mouse RANKL:
+    the context sets the drug's ``NAME_binds_TARGET`` parameter to 0 in ``models/catalog.toml``),
+    so it has no effect there. The regimen is simulated as given."""
+
+
 class RedundantPerturbationWarning(RanklNetWarning):
     """A perturbation that changes nothing where it is given: a screen's condition repeats a
     knockout, ``set:`` or preset of the screen's background, which applies it already."""

@@ -73,6 +73,7 @@ from .sbml_files import (  # noqa: F401 (any SBML file in: their home is sbml_fi
     time_in_model_unit,
     time_unit_of,
 )
+from .units import PERCENT_CHANGE, PERCENT_LABEL
 
 FORMATS = ("sbml", "sbml-baseline", "sbml-l2v4", "antimony", "comp", "sedml", "omex", "petab")
 """Export formats of :func:`export`."""
@@ -1336,7 +1337,8 @@ def cross_check(
     # whole, 100 %): a species a knockout removes, or a marker that stays at 0 % change, is
     # otherwise compared at the integrators' absolute tolerances
     units = info.unit_labels(readouts)
-    magnitudes = {r: 100.0 if units.get(r) == "%" else abs(eng.baseline.get(r, 0.0)) for r in readouts}
+    percent = (PERCENT_LABEL, PERCENT_CHANGE)
+    magnitudes = {r: 100.0 if units.get(r) in percent else abs(eng.baseline.get(r, 0.0)) for r in readouts}
     return _cross(
         reference, text, end=end, points=points, readouts=readouts, simulators=simulators, rtol=rtol,
         magnitudes=magnitudes,

@@ -30,8 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .dosing import DrugWithoutTargetWarning
-from .errors import InputError, given, is_ordered_collection, unknown_name
+from .errors import DrugWithoutTargetWarning, InputError, given, is_ordered_collection, unknown_name
 from .model import Model
 
 AGE_DAYS = 84.0

@@ -35,7 +35,6 @@ from .catalog import get_model, model_names
 from .dosing import (
     SECONDS_PER_DAY,
     SECONDS_PER_TIME_UNIT,
-    DrugWithoutTargetWarning,
     Regimen,
     dose_above_studied,
     interval_below_studied,
@@ -48,6 +47,7 @@ from .dosing import spec_number as _num
 from .engine import Changes, Dosing, Engine, TimedChange, check_engine
 from .errors import (
     DoseAboveStudiedWarning,
+    DrugWithoutTargetWarning,
     InputError,
     given,
     is_ordered_collection,
@@ -634,7 +634,8 @@ def to_changes(perturbations: str | Perturbation | Sequence[str | Perturbation],
                          f"the run ({weighed.value:g} kg from {weighed.start:g} {engine.time_unit}s); a dose "
                          f"per kg reads one body weight: set {BODY_WEIGHT} without a window, or give the "
                          "dose in mg")
-    changes.dosing.extend(_dosing(r, engine, params, warn) for r in regimens)
+    set_by_condition = set(params) | {tc.target for tc in changes.timed}
+    changes.dosing.extend(_dosing(r, engine, params, warn, set_by_condition) for r in regimens)
     return changes
 
 
@@ -663,7 +664,8 @@ MG_TO_PMOL_TIMES_G_PER_MOL = 1e9  # 1 mg = 1e-3 g; 1 mol = 1e12 pmol
 BODY_WEIGHT = "body_weight"  # the parameter (kg) of the models with drugs that doses per kg read
 
 
-def _dosing(regimen: Regimen, engine: Engine, params: dict[str, float], warn: bool = True) -> Dosing:
+def _dosing(regimen: Regimen, engine: Engine, params: dict[str, float], warn: bool = True,
+            set_by_condition: set[str] | frozenset[str] = frozenset()) -> Dosing:
     """A regimen as amounts (pmol) added to the drug's dose species, in model time units; ``warn``:
     a dose above those the drug's sources report warns."""
     drug = resolve_drug(regimen.drug)
@@ -693,11 +695,11 @@ def _dosing(regimen: Regimen, engine: Engine, params: dict[str, float], warn: bo
     above = dose_above_studied(drug, dose_mg, body_weight) if warn and body_weight is not None else ""
     if above:
         warnings.warn(f"{regimen.spec}: {above}", DoseAboveStudiedWarning, stacklevel=user_stacklevel())
-    often = interval_below_studied(drug, regimen.every) if warn else ""
+    often = interval_below_studied(drug, regimen.every, regimen.count) if warn else ""
     if often:
         warnings.warn(f"{regimen.spec}: {often}", DoseAboveStudiedWarning, stacklevel=user_stacklevel())
     if warn:
-        for said in _targets_not_bound(drug, engine, params):
+        for said in _targets_not_bound(drug, engine, set_by_condition):
             warnings.warn(f"{regimen.spec}: {said}", DrugWithoutTargetWarning, stacklevel=user_stacklevel())
     if engine.time_unit not in SECONDS_PER_TIME_UNIT:
         raise InputError(f"{regimen.spec}: {engine.name} counts time in {engine.time_unit!r}, whose length "
@@ -730,15 +732,16 @@ def _target_name(target: str) -> str:
     return next((row["node"] for row in node_table() if row["node"].casefold() == target.casefold()), target)
 
 
-def _targets_not_bound(drug, engine: Engine, params: dict[str, float]) -> list[str]:
+def _targets_not_bound(drug, engine: Engine, set_by_condition: set[str] | frozenset[str]) -> list[str]:
     """One sentence per target ``drug`` does not bind in ``engine``'s context: the model gates
     the drug's binding by a parameter ``NAME_binds_TARGET`` (1: it binds), which a context sets
     to 0 (``models/catalog.toml``: denosumab does not bind mouse RANKL). A condition that sets
-    the parameter itself (``set:denosumab_binds_rankl=1``) is taken as meant, and not noted."""
+    the parameter itself (``set:denosumab_binds_rankl=1``, with or without a window; the ids in
+    ``set_by_condition``) is taken as meant, and not noted."""
     prefix = f"{drug.name}_binds_"
     said = []
     for pid in engine.parameter_ids:
-        if not pid.startswith(prefix) or pid in params or engine.baseline.get(pid) != 0:
+        if not pid.startswith(prefix) or pid in set_by_condition or engine.baseline.get(pid) != 0:
             continue
         target = _target_name(pid.removeprefix(prefix))
         shipped = _shipped_model_and_context(engine)
@@ -749,8 +752,8 @@ def _targets_not_bound(drug, engine: Engine, params: dict[str, float]) -> list[s
         info = get_model(model)
         default = _parameter_values(info.sbml_path).get(pid, 0.0)
         binding = [c for c, values in info.contexts.items() if values.get(pid, default) != 0]
-        where = (f"; use --context {' or '.join(binding)} (context= in Python), where it binds" if binding
-                 else "")
-        said.append(f"{drug.name} does not bind {context} {target}: in context {context} of {model} it has "
-                    f"no effect ({pid} is 0 there, models/catalog.toml){where}")
+        where = (f"; it binds in context {' or '.join(binding)} (--context; context = in an experiment file, "
+                 "context= in Python)" if binding else "")
+        said.append(f"{drug.name} does not bind {target} in context {context} of {model}: it has no effect "
+                    f"there ({pid} is 0, models/catalog.toml){where}")
     return said

@@ -60,6 +60,7 @@ from .engine import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, ROUND_OFF, Changes, 
 from .errors import (
     DoseAboveStudiedWarning,
     DosesAfterEndWarning,
+    DrugWithoutTargetWarning,
     InputError,
     RedundantPerturbationWarning,
     SimulationError,
@@ -175,18 +176,24 @@ def _final_values(spec: ScreenSpec, engine, perturbations: list) -> dict[str, fl
     return run.final_values(cond.changes, end=spec.end, readouts=spec.readouts)
 
 
+# notes on a regimen that a screen says once, however many of its conditions carry the regimen
+SAID_ONCE = (DoseAboveStudiedWarning, DrugWithoutTargetWarning)
+
+
 def _effect(spec: ScreenSpec, engine, perturbations: list, lost: dict | None = None,
             above: dict | None = None) -> tuple:
     """What ``perturbations`` change in the model, as a comparable key (validates them); the
     sentences on doses and ``set:`` windows after the end of the screen go into ``lost``, those on
-    doses above the ones studied into ``above`` (the screen says each once, whatever the filters)."""
+    doses above the ones studied, and drugs that bind nothing in the context, into ``above``
+    (message: category; the screen says each once, whatever the filters)."""
     if not spec.is_file:
         with warnings.catch_warnings(record=True) as said:
-            warnings.simplefilter("always", DoseAboveStudiedWarning)
+            for category in SAID_ONCE:
+                warnings.simplefilter("always", category)
             changes = to_changes(perturbations, engine)
         for w in said:
-            if above is not None and issubclass(w.category, DoseAboveStudiedWarning):
-                above[str(w.message)] = None
+            if above is not None and issubclass(w.category, SAID_ONCE):
+                above[str(w.message)] = w.category
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         if lost is not None:
@@ -320,7 +327,7 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
         return [_canonical_part(spec, engine, p) for p in perts]
 
     background = parse_spec(spec.background) if spec.background else []
-    above: dict[str, None] = {}  # doses above those studied, said once each
+    above: dict[str, type[Warning]] = {}  # doses above those studied, drugs binding nothing: once each
     # a bad background is its own error, not the first condition's
     _effect(spec, engine, background, above=above)
     # what a condition that gives it again leaves as it is (a knockout, a set:, a preset)
@@ -367,8 +374,8 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
         raise error
     for said in lost:  # once per regimen or window, however many conditions carry it (run_screen's caller)
         warnings.warn(said, DosesAfterEndWarning, stacklevel=3)
-    for said in above:  # once per regimen, however many conditions carry it
-        warnings.warn(said, DoseAboveStudiedWarning, stacklevel=3)
+    for said, category in above.items():  # once per regimen, however many conditions carry it
+        warnings.warn(said, category, stacklevel=3)
     for part, where in again.items():  # once per part of the background
         shown = ", ".join(where[:3]) + (f" and {len(where) - 3} more" if len(where) > 3 else "")
         count = "1 condition gives" if len(where) == 1 else f"{len(where)} conditions give"
