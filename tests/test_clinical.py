@@ -128,7 +128,6 @@ def test_a_regimen_misread_says_what_to_write(spec, said):
         ("drug:denosumab=120mg/4*3", "interval '4' has no unit: write /4d, /4wk or /4mo"),
         ("drug:opg_fc=1mg/kg/2.5", "interval '2.5' has no unit: write /2.5d, /2.5wk or /2.5mo"),
         ("drug:denosumab=120mg@8", "start '8' has no unit: write @8d, @8wk or @8mo"),
-        ("drug:denosumab=60mg/6mo*4@0", "start '0' has no unit"),
     ],
 )
 def test_an_interval_or_start_without_a_unit_is_refused(spec, said):
@@ -138,6 +137,19 @@ def test_an_interval_or_start_without_a_unit_is_refused(spec, said):
         parse_spec(spec)
     assert said in str(caught.value)
     assert str(caught.value).startswith(repr(spec))
+
+
+def test_a_start_of_zero_needs_no_unit(tmp_path):
+    """0 is the same time in every unit."""
+    from rankl_net.regimens import read_experiments
+
+    assert parse_regimen("drug:denosumab=60mg/6mo*4@0") == parse_regimen("drug:denosumab=60mg/6mo*4")
+    path = tmp_path / "r.toml"
+    path.write_text('[a]\ntitle = "t"\nend = "1y"\n'
+                    'arms.x = [{ drug = "denosumab", dose = "60mg", every = "6mo", start = 0 }]\n',
+                    encoding="utf-8")
+    (experiment,) = read_experiments(path).values()
+    assert experiment.arms["x"][0].start == 0.0
 
 
 def test_an_injected_drug_dosed_more_often_than_daily_is_noted(clinical):
@@ -653,6 +665,9 @@ def test_a_regimen_file_of_ones_own_runs_with_file(tmp_path):
      "[a] arm 'x': at lists '1d' twice, two doses at day 1; give each dose time once"),
     ('[a]\ntitle = "t"\nend = "1y"\narms.x = [{ drug = "denosumab", dose = "60mg", at = ["1d", "24h"] }]\n',
      "[a] arm 'x': at lists '1d' and '24h', two doses at day 1; give each dose time once"),
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = [{ drug = "denosumab", dose = "60mg", '
+     'at = ["10h", "0.4166666666666667d"] }]\n',
+     "[a] arm 'x': at lists '10h' and '0.4166666666666667d', two doses at day 0.41666"),
     ('["../a"]\ntitle = "t"\nend = "1y"\narms.x = []\n', "experiment name '../a' names its output files"),
     ("a = 5\n", "r.toml [a]: an experiment is a table with title, end and arms, got int 5"),
     ("# nothing yet\n", "defines no regimen experiment"),

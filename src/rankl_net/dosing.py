@@ -438,9 +438,9 @@ def _interval(text: str, part: str) -> float:
 
 def unitless(text: str) -> bool:
     """Whether ``text`` is a number without a unit (``6``, ``0.5``): a time that could be days,
-    weeks or months."""
+    weeks or months. Zero is the same time in every unit, so it needs none."""
     m = _QUANTITY.match(text)
-    return m is not None and not m["unit"]
+    return m is not None and not m["unit"] and float(m["x"]) != 0
 
 
 def no_unit_message(what: str, text: str, mark: str = "", quote: str = "") -> str:
@@ -457,7 +457,7 @@ def _time_with_unit(text: str, what: str, mark: str, part: str) -> float:
     number without a unit is refused, with the readings it could have."""
     if unitless(text):
         raise InputError(f"{part!r}: {no_unit_message(what, text, mark)}")
-    return parse_duration(text, "", what=f"{part!r}: {what}")
+    return parse_duration(text, "d", what=f"{part!r}: {what}")  # (only 0 comes without a unit)
 
 
 def parse_regimen(part: str) -> Regimen:

@@ -90,7 +90,7 @@ def _dose_time(where: str, value: object) -> float:
     text = value if isinstance(value, str) else spec_number(value)
     if unitless(text):  # (a TOML file writes a time in quotes: "4wk")
         raise InputError(no_unit_message(where, text, quote='"'))
-    return parse_duration(text, "", what=where)
+    return parse_duration(text, "d", what=where)  # (only 0 comes without a unit)
 
 
 def _regimens(entry, where: str) -> list[Regimen]:
@@ -120,9 +120,11 @@ def _regimens(entry, where: str) -> list[Regimen]:
                 raise InputError(f"at must be a list of dose times, such as [\"8d\", \"15d\"], "
                                  f"got {given(times)}")
             days = [_dose_time("at", t) for t in times]
-            again = next((j for j in range(len(days)) if days[j] in days[:j]), None)
-            if again is not None:  # (two doses at one time were given silently; any order is fine)
-                first = times[days.index(days[again])]
+            # (two doses at one time were given silently; any order is fine; 10h is 0.41666...d)
+            same = [(i, j) for j in range(len(days)) for i in range(j) if math.isclose(days[i], days[j])]
+            again = same[0][1] if same else None
+            if again is not None:
+                first = times[same[0][0]]
                 both = f"{first!r} twice" if first == times[again] else f"{first!r} and {times[again]!r}"
                 raise InputError(f"at lists {both}, two doses at day {spec_number(days[again])}; give each "
                                  "dose time once")
