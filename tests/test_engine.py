@@ -303,6 +303,7 @@ def test_integration_failure_is_a_simulation_error(ocg):
         ({"end": [84]}, "end time must be a number of days"),
         ({"end": "eighty"}, "end: 'eighty' is neither a number"),
         ({"end": "-2wk"}, "end: '-2wk': a time cannot be negative"),
+        ({"end": 1e300}, "longer than the age of the universe"),
     ],
 )
 def test_bad_simulation_arguments(bone_mouse, kwargs, message):

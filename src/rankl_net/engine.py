@@ -37,6 +37,7 @@ import roadrunner
 
 from .catalog import ModelInfo, get_model
 from .cvode import set_stability_limit_detection, sundials_error_log_quiet
+from .dosing import SECONDS_PER_TIME_UNIT, check_run_length
 from .errors import InputError, PreequilibrationError, SimulationError, first_repeated, given, unknown_name
 
 roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
@@ -664,11 +665,13 @@ class Engine:
         return grid, data
 
     def check_end(self, end: float) -> None:
-        """Refuse an end time (model time units) that is not a positive finite number."""
+        """Refuse an end time (model time units) that is not a positive finite number, or that is
+        longer than the age of the universe (:func:`rankl_net.dosing.check_run_length`)."""
         if isinstance(end, bool) or not isinstance(end, numbers.Real):
             raise InputError(f"end time must be a number of {self.time_unit}s, got {end!r}")
         if not (end > 0 and math.isfinite(end)):
             raise InputError(f"end time must be a positive number of {self.time_unit}s, got {end}")
+        check_run_length(end, SECONDS_PER_TIME_UNIT.get(self.time_unit), self.time_unit)
 
     def _start(self, changes: Changes, end: float, readouts: Sequence[str]) -> None:
         """Check the end time, apply the time-0 changes and select time and ``readouts``."""
