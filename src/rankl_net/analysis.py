@@ -98,16 +98,16 @@ def round_off_to_zero(table: pd.DataFrame, sizes: Mapping[str, float],
     return shown
 
 
-def is_flat(responses: Sequence[float], fractional: bool = True) -> bool:
-    """Whether ``responses`` move by at most ``FLAT_RESPONSE`` of their size: integration noise,
-    from which no IC50 can be read. The size of a change from a reference (``fractional=False``,
-    which may sit at zero) is at least 1 in its unit: one part in a million of a percent change
-    is noise."""
+def is_flat(responses: Sequence[float], fractional: bool = True, floor: float = 0.0) -> bool:
+    """Whether ``responses`` move by at most ``FLAT_RESPONSE`` of their size (or of ``floor``,
+    where that is larger): integration noise, from which no IC50 can be read. The size of a
+    change from a reference (``fractional=False``, which may sit at zero) is at least 1 in its
+    unit: one part in a million of a percent change is noise."""
     check_bool("is_flat", "fractional", fractional)
-    y = np.asarray(responses, float)
+    y = np.asarray(responses, float).ravel()
     y = y[np.isfinite(y)]  # a failed level says nothing of the others
-    size = np.abs(y).max(initial=0.0)
-    return bool(np.ptp(y) <= FLAT_RESPONSE * (size if fractional else max(size, 1.0))) if len(y) else True
+    size = max(float(np.abs(y).max(initial=0.0)), floor if fractional else max(floor, 1.0))
+    return bool(np.ptp(y) <= FLAT_RESPONSE * size) if len(y) else True
 
 
 # the numbers of a Hill fit, in the order :func:`fit_hill` gives them, and the columns of a

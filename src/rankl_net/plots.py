@@ -109,15 +109,12 @@ def value_axis(ax, values, floor: float = 0.0) -> bool:
     the axis spans 5 % of the value either side (of ``floor`` where the value is smaller; 1 about
     a value of 0 without one), so that integration round-off shows no slope. Returns whether the
     panel is flat."""
-    from .analysis import FLAT_RESPONSE
+    from .analysis import FLAT_RESPONSE, is_flat
 
     ax.ticklabel_format(axis="y", useOffset=False)
     y = np.asarray(values, float).ravel()
     y = y[np.isfinite(y)]
-    if not len(y):
-        return False
-    size = max(float(np.abs(y).max()), floor)
-    if np.ptp(y) > FLAT_RESPONSE * size:
+    if not len(y) or not is_flat(y, floor=floor):
         return False
     centre = (float(y.max()) + float(y.min())) / 2
     if abs(centre) <= FLAT_RESPONSE * floor:
