@@ -16,6 +16,7 @@ import runpy
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -30,6 +31,9 @@ import rankl_net  # noqa: E402
 from rankl_net import annotations, calibrate, catalog, checks, comparisons, experiments, paths, plots, sbml_io  # noqa: E402
 from rankl_net.engine import MAX_DOSES, load  # noqa: E402
 from rankl_net.perturbations import nodes_for  # noqa: E402
+
+# the pages dose denosumab in mice on purpose, to show that it does not bind mouse RANKL
+warnings.filterwarnings("ignore", category=rankl_net.DrugWithoutTargetWarning)
 
 DOCS = Path(__file__).resolve().parent
 OUT = DOCS / "_generated"
