@@ -86,9 +86,10 @@ def _warnings_as_notes() -> Iterator[None]:
     said: set[str] = set()
 
     def as_note(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, DrugWithoutTargetWarning) and str(message) in said:
-            return
-        said.add(str(message))
+        if issubclass(category, DrugWithoutTargetWarning):
+            if str(message) in said:
+                return
+            said.add(str(message))
         if issubclass(category, RanklNetWarning):
             click.echo(f"note: {message}", err=True)
         else:
@@ -273,31 +274,19 @@ def _end_in_model_unit(model: str, end: float | _TimeWithUnit | None) -> float |
     one longer than the age of the universe is refused (:func:`rankl_net.dosing.check_run_length`)."""
     if end is None:
         return None
-    from .catalog import get_model, model_names
-    from .dosing import SECONDS_PER_TIME_UNIT, check_run_length
-    from .sbml_files import (
-        is_sbml_file,
-        read_sbml_document,
-        seconds_per_time_unit,
-        time_in_model_unit,
-        time_unit_of,
-    )
+    from .catalog import model_names
+    from .dosing import check_run_length
+    from .sbml_files import is_sbml_file, model_time_unit, time_in_model_unit
 
-    shipped = model in model_names()
-    if not (shipped or (is_sbml_file(model) and Path(model).is_file())):
+    if not (model in model_names() or (is_sbml_file(model) and Path(model).is_file())):
         # not a model: the model checks say what it is, before --end matters
         return None if isinstance(end, _TimeWithUnit) else end
     if isinstance(end, _TimeWithUnit):
         end = time_in_model_unit(model, end.text, what="--end")
-    if shipped:
-        unit = get_model(model).time_unit
-        seconds = SECONDS_PER_TIME_UNIT.get(unit)
-    else:
-        try:
-            document = read_sbml_document(Path(model))
-        except InputError:  # a file that cannot be read: the model checks say why
-            return end
-        unit, seconds = time_unit_of(document), seconds_per_time_unit(document)
+    try:
+        unit, seconds, _ = model_time_unit(model)
+    except InputError:  # a file that cannot be read: the model checks say why
+        return end
     check_run_length(end, seconds, unit, "--end")
     return end
 

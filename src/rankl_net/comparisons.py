@@ -50,7 +50,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .dosing import DURATION_UNITS, SECONDS_PER_TIME_UNIT, check_run_length
+from .dosing import DURATION_UNITS
 from .engine import check_points, load
 from .errors import InputError, first_repeated, given, known_keys, read_toml
 from .model import Model
@@ -363,7 +363,6 @@ def check_comparison(exp: Comparison) -> None:
     try:
         engine = load(exp.model, exp.context)
         engine.check_end(exp.end)
-        check_run_length(exp.end, SECONDS_PER_TIME_UNIT.get(engine.time_unit), engine.time_unit)
         check_points(exp.points)
         engine.check_readouts(list(dict.fromkeys([*exp.readouts, *(e.readout for e in exp.expectations)])))
         for c in exp.conditions:

@@ -205,6 +205,9 @@ class Engine:
     usual_readouts
         The model's usual readouts, which a message about an unknown readout lists first (the
         catalog's, for a shipped model); any species, parameter or compartment is a readout.
+
+    The attribute ``shipped`` is the shipped model and context the engine was built for
+    (:func:`load`), None for another model.
     """
 
     def __init__(
@@ -229,6 +232,7 @@ class Engine:
         check_tolerances(relative_tolerance, absolute_tolerance, name)
         self.name = name
         self.usual_readouts = tuple(usual_readouts)
+        self.shipped: tuple[str, str] | None = None
         self.nonnegative_parameters = nonnegative_parameters
         self.time_unit = time_unit
         text = sbml.read_text(encoding="utf-8") if isinstance(sbml, Path) else sbml
@@ -919,4 +923,5 @@ def build(model: str, context: str | None = None, values: Mapping[str, float] | 
     if not_parameters:
         raise InputError(f"{model}: {', '.join(not_parameters)} is not a parameter the model holds constant; "
                          "values before the baseline apply to parameters (set: changes a state at time 0)")
+    engine.shipped = (model, context)
     return engine

@@ -674,6 +674,10 @@ def _dosing(regimen: Regimen, engine: Engine, params: dict[str, float], warn: bo
             f"{regimen.spec}: {engine.name} carries no pharmacology for {drug.name}; "
             "use a model with drugs (rankl-net models lists them)"
         )
+    if engine.time_unit not in SECONDS_PER_TIME_UNIT:
+        raise InputError(f"{regimen.spec}: {engine.name} counts time in {engine.time_unit!r}, whose length "
+                         f"is not known, so a regimen's times cannot be placed in it; a model that doses "
+                         f"counts in {', '.join(f'{u}s' for u in SECONDS_PER_TIME_UNIT)}")
     molar_mass = params.get(drug.molar_mass, engine.baseline[drug.molar_mass])  # g/mol
     if not molar_mass > 0:  # (a set: of it; a dose in mg is divided by it)
         raise InputError(f"{regimen.spec}: {drug.molar_mass} is {_num(molar_mass)}; it is {drug.name}'s "
@@ -701,10 +705,6 @@ def _dosing(regimen: Regimen, engine: Engine, params: dict[str, float], warn: bo
     if warn:
         for said in _targets_not_bound(drug, engine, set_by_condition):
             warnings.warn(f"{regimen.spec}: {said}", DrugWithoutTargetWarning, stacklevel=user_stacklevel())
-    if engine.time_unit not in SECONDS_PER_TIME_UNIT:
-        raise InputError(f"{regimen.spec}: {engine.name} counts time in {engine.time_unit!r}, whose length "
-                         f"is not known, so a regimen's times cannot be placed in it; a model that doses "
-                         f"counts in {', '.join(f'{u}s' for u in SECONDS_PER_TIME_UNIT)}")
     per_day = SECONDS_PER_DAY / SECONDS_PER_TIME_UNIT[engine.time_unit]  # model time units per day
     return Dosing(
         species=drug.dose_species,
@@ -714,16 +714,6 @@ def _dosing(regimen: Regimen, engine: Engine, params: dict[str, float], warn: bo
         count=regimen.count,
     )
 
-
-
-def _shipped_model_and_context(engine: Engine) -> tuple[str, str] | None:
-    """The shipped model and context ``engine`` was built for (its name, "bone_tumour (mouse)"),
-    or None for an engine of another model."""
-    name, _, rest = engine.name.partition(" (")
-    context = rest.removesuffix(")")
-    if name in model_names() and context in get_model(name).contexts:
-        return name, context
-    return None
 
 
 def _target_name(target: str) -> str:
@@ -744,11 +734,10 @@ def _targets_not_bound(drug, engine: Engine, set_by_condition: set[str] | frozen
         if not pid.startswith(prefix) or pid in set_by_condition or engine.baseline.get(pid) != 0:
             continue
         target = _target_name(pid.removeprefix(prefix))
-        shipped = _shipped_model_and_context(engine)
-        if shipped is None:
+        if engine.shipped is None:
             said.append(f"{drug.name} does not bind {target} in {engine.name} ({pid} is 0): it has no effect")
             continue
-        model, context = shipped
+        model, context = engine.shipped
         info = get_model(model)
         default = _parameter_values(info.sbml_path).get(pid, 0.0)
         binding = [c for c, values in info.contexts.items() if values.get(pid, default) != 0]

@@ -15,6 +15,7 @@ import pandas as pd  # noqa: E402
 from .experiments import OC_ABSENT, OC_INCREASED, OSTEOPETROTIC_BV, OSTEOPOROTIC_BV  # noqa: E402
 from .regimens import REGIMEN_MODEL  # noqa: E402
 from .screens import readout_units  # noqa: E402
+from .validation import TIME_METRICS  # noqa: E402
 
 
 def _save(fig, path: Path, dpi: int = 110) -> Path:
@@ -308,10 +309,6 @@ def regimen_figure(table: pd.DataFrame, title: str, path: Path) -> Path:
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
-
-
-# the metrics of the validation table that are times (rankl_net.validation): in days
-TIME_METRICS = ("tmax", "half_life", "time_to_nadir")
 
 
 def fact_units(table: pd.DataFrame, model: str = "clinical") -> list[str]:

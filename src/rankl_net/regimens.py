@@ -121,12 +121,12 @@ def _regimens(entry, where: str) -> list[Regimen]:
                                  f"got {given(times)}")
             days = [_dose_time("at", t) for t in times]
             # (two doses at one time were given silently; any order is fine; 10h is 0.41666...d)
-            same = [(i, j) for j in range(len(days)) for i in range(j) if math.isclose(days[i], days[j])]
-            again = same[0][1] if same else None
-            if again is not None:
-                first = times[same[0][0]]
-                both = f"{first!r} twice" if first == times[again] else f"{first!r} and {times[again]!r}"
-                raise InputError(f"at lists {both}, two doses at day {spec_number(days[again])}; give each "
+            pairs = ((i, j) for j in range(len(days)) for i in range(j) if math.isclose(days[i], days[j]))
+            pair = next(pairs, None)
+            if pair is not None:
+                first, again = times[pair[0]], times[pair[1]]
+                both = f"{first!r} twice" if first == again else f"{first!r} and {again!r}"
+                raise InputError(f"at lists {both}, two doses at day {spec_number(days[pair[1]])}; give each "
                                  "dose time once")
             return [Regimen(entry["drug"], dose, start=t, per_kg=per_kg) for t in days]
         every = _dose_time("every", entry["every"]) if "every" in entry else None

@@ -182,17 +182,23 @@ def time_in_model_unit(model: str | Path, time: float | str, *, what: str = "end
     value, with_unit = _parse(time, what)
     if not with_unit:
         return value
+    unit, seconds, name = model_time_unit(model)
+    return _in_unit(value, time, unit, seconds, name, what)
+
+
+def model_time_unit(model: str | Path) -> tuple[str, float | None, str]:
+    """The time unit of ``model`` (a shipped model's name or an SBML file): its word
+    (:func:`time_unit_of`), its length in seconds (None when it has none) and the model's name for
+    messages. A model that is neither raises InputError, as does a file that cannot be read."""
     from .catalog import get_model, model_names
 
     if str(model) in model_names():
-        unit, name = get_model(str(model)).time_unit, str(model)
-        seconds = SECONDS_PER_TIME_UNIT[unit]
-    elif is_sbml_file(model) and Path(model).is_file():
+        unit = get_model(str(model)).time_unit
+        return unit, SECONDS_PER_TIME_UNIT[unit], str(model)
+    if is_sbml_file(model) and Path(model).is_file():
         doc = read_sbml_document(Path(model))
-        unit, seconds, name = time_unit_of(doc), seconds_per_time_unit(doc), Path(model).name
-    else:
-        raise unknown_name("model", str(model), model_names())
-    return _in_unit(value, time, unit, seconds, name, what)
+        return time_unit_of(doc), seconds_per_time_unit(doc), Path(model).name
+    raise unknown_name("model", str(model), model_names())
 
 
 def _parse(time: str, what: str) -> tuple[float, bool]:

@@ -26,6 +26,8 @@ from .model import Model
 
 VALIDATION_TABLE = paths.EXPERIMENTS / "clinical_validation.tsv"
 METRICS = ("value", "tmax", "half_life", "time_to_nadir", "max", "difference")
+# the metrics that are times (days), not values of their readout
+TIME_METRICS = ("tmax", "half_life", "time_to_nadir")
 NADIR_BAND = 2.0  # percentage points: "at its nadir" means within this of the minimum
 POINTS_PER_DAY = 4  # output resolution of the simulated curves (6 h)
 
