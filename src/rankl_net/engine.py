@@ -206,8 +206,11 @@ class Engine:
         The model's usual readouts, which a message about an unknown readout lists first (the
         catalog's, for a shipped model); any species, parameter or compartment is a readout.
 
-    The attribute ``shipped`` is the shipped model and context the engine was built for
-    (:func:`load`), None for another model.
+    Attributes
+    ----------
+    shipped
+        The shipped model and context the engine was built for (:func:`load`), None for
+        another model.
     """
 
     def __init__(
