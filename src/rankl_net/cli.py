@@ -446,10 +446,19 @@ def _output_files(out: Path, names: list[str], endings: tuple[str, ...]) -> dict
 
 def _write_table(table, path: Path) -> None:
     """Write ``table`` to ``path`` as Parquet for a .parquet name, else as CSV; missing folders
-    are made."""
+    are made. In Parquet each column named in ``table.attrs["units"]`` carries its unit in its
+    field's metadata (key ``unit``), which readers other than pandas see as well."""
     with _writing(path):
         if Path(path).suffix.lower() == ".parquet":
-            table.to_parquet(_with_folder(path), index=False)
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            arrow = pa.Table.from_pandas(table, preserve_index=False)
+            units = table.attrs.get("units", {})
+            fields = [f.with_metadata({"unit": units[f.name]}) if units.get(f.name) else f
+                      for f in arrow.schema]
+            arrow = arrow.cast(pa.schema(fields, metadata=arrow.schema.metadata))
+            pq.write_table(arrow, _with_folder(path))
         else:
             table.to_csv(_with_folder(path), index=False)
 

@@ -391,9 +391,11 @@ class ComparisonResult:
     experiment
         The experiment that was run.
     time_courses
-        Tidy table: condition, spec, time, readout, value.
+        Tidy table: experiment, condition, spec, time, readout, value and its unit
+        (``attrs["units"]["time"]``: the time unit).
     checks
-        One row per expectation: the values compared, the relative change and whether it holds.
+        One row per expectation: the values compared and their unit, the relative change and
+        whether it holds.
     """
 
     experiment: Comparison
@@ -446,11 +448,14 @@ def run_comparison(exp: Comparison) -> ComparisonResult:
     for c in exp.conditions:
         frame = model.simulate(*([c.spec] if c.spec else []), end=exp.end, points=exp.points, readouts=needed)
         long = frame.melt(id_vars="time", var_name="readout", value_name="value")
+        units = frame.attrs["units"]
+        long["unit"] = long["readout"].map(units)
         long.insert(0, "spec", c.spec)
         long.insert(0, "condition", c.label)
         frames.append(long)
     courses = pd.concat(frames, ignore_index=True)
     courses.insert(0, "experiment", exp.id)
+    courses.attrs = {"units": {"time": units["time"]}}  # (each value's unit is in its row)
     result = ComparisonResult(exp, courses, pd.DataFrame())
     rows = []
     for e in exp.expectations:
@@ -468,6 +473,7 @@ def run_comparison(exp: Comparison) -> ComparisonResult:
                 "time": result.time_courses["time"].max() if at is None else at,
                 "value": value,
                 "reference_value": reference,
+                "unit": units[e.readout],
                 "relative_change": change,
                 "passed": ok,
                 "source": e.source,
@@ -476,8 +482,9 @@ def run_comparison(exp: Comparison) -> ComparisonResult:
     result.checks = pd.DataFrame(
         rows,
         columns=["experiment", "expectation", "condition", "reference", "readout", "time", "value",
-                 "reference_value", "relative_change", "passed", "source"],
+                 "reference_value", "unit", "relative_change", "passed", "source"],
     )
+    result.checks.attrs = courses.attrs
     return result
 
 

@@ -39,6 +39,7 @@ from .catalog import ModelInfo, get_model
 from .cvode import set_stability_limit_detection, sundials_error_log_quiet
 from .dosing import SECONDS_PER_TIME_UNIT, check_run_length
 from .errors import InputError, PreequilibrationError, SimulationError, first_repeated, given, unknown_name
+from .units import labels, with_changes
 
 roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
 
@@ -293,6 +294,7 @@ class Engine:
         self._lock = threading.RLock()
         self._selections: list[str] = []
         self.baseline: dict[str, float] = {}
+        self._unit_labels: dict[str, str] = {}  # filled by units()
         with sundials_error_log_quiet():  # the steady-state search may recompile the model
             self._find_baseline()
 
@@ -316,6 +318,19 @@ class Engine:
         import libsbml
 
         return libsbml.readSBMLFromString(self._sbml_text)
+
+    def units(self, ids: Iterable[str]) -> dict[str, str]:
+        """The unit of each of ``ids`` (model quantities) as a person reads it
+        (:func:`rankl_net.units.label`: ``pM``, ``µg/mL``; "" where the model declares none), a
+        shipped model's percent changes from baseline as ``% change``
+        (:func:`rankl_net.units.with_changes`), and ``time`` as the model's time unit."""
+        ids = list(ids)
+        missing = [i for i in dict.fromkeys(ids) if i not in self._unit_labels and i != "time"]
+        if missing:  # libSBML derives units anew for each call: each id is derived once
+            found = labels(self._sbml_document.getModel(), missing)
+            changes = get_model(self.shipped[0]).percent_changes if self.shipped else ()
+            self._unit_labels.update(with_changes(found, changes))
+        return {i: self.time_unit if i == "time" else self._unit_labels[i] for i in ids}
 
     @cached_property
     def size_parameters(self) -> frozenset[str]:
@@ -603,13 +618,15 @@ class Engine:
 
         Returns
         -------
-        DataFrame with a ``time`` column and one column per readout.
+        DataFrame with a ``time`` column and one column per readout; ``attrs["units"]`` maps
+        each column to its unit (:meth:`units`).
         """
         readouts = self.check_readouts(readouts)
         with self._lock:
             grid, data = self._trajectory(changes or Changes(), end, points, readouts)
         frame = pd.DataFrame(data, columns=["time", *readouts])
         frame["time"] = grid
+        frame.attrs["units"] = self.units(frame.columns)
         return frame
 
     def final_values(

@@ -15,7 +15,7 @@ import pandas as pd  # noqa: E402
 from .experiments import OC_ABSENT, OC_INCREASED, OSTEOPETROTIC_BV, OSTEOPOROTIC_BV  # noqa: E402
 from .regimens import REGIMEN_MODEL  # noqa: E402
 from .screens import readout_units  # noqa: E402
-from .validation import TIME_METRICS  # noqa: E402
+from .validation import fact_units  # noqa: E402
 
 
 def _save(fig, path: Path, dpi: int = 110) -> Path:
@@ -311,19 +311,10 @@ def regimen_figure(table: pd.DataFrame, title: str, path: Path) -> Path:
     return _save(fig, path)
 
 
-def fact_units(table: pd.DataFrame, model: str = "clinical") -> list[str]:
-    """The unit of each row of a validation table (:func:`rankl_net.validation.validate`): days
-    for a time (:data:`TIME_METRICS`), else the unit of the row's readout in ``model``
-    (``% change``, ``µg/mL``; a difference is in its readout's unit)."""
-    readouts = [r for r, m in zip(table["readout"], table["metric"], strict=True) if m not in TIME_METRICS]
-    units = readout_units(model, list(dict.fromkeys(readouts))) if readouts else {}
-    return ["days" if m in TIME_METRICS else units.get(r, "")
-            for r, m in zip(table["readout"], table["metric"], strict=True)]
-
-
 def validation_figure(table: pd.DataFrame, path: Path, model: str = "clinical") -> Path:
     """Predicted vs observed for every clinical fact, with the tolerance as an error bar; each
-    row's name gives its unit (:func:`fact_units`), as the rows share one axis."""
+    row's name gives its unit (the table's ``unit`` column; for a table without one,
+    :func:`rankl_net.validation.fact_units` in ``model``), as the rows share one axis."""
     fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(table) + 1.2))
     y = list(range(len(table)))[::-1]
     ax.errorbar(table["observed"], y, xerr=table["tolerance"], fmt="o", color="black", ms=4,
@@ -331,8 +322,9 @@ def validation_figure(table: pd.DataFrame, path: Path, model: str = "clinical") 
     colours = ["#4477aa" if ok else "#cc3311" for ok in table["passed"]]
     ax.scatter(table["predicted"], y, marker="D", color=colours, zorder=3, label="predicted")
     ax.set_yticks(y)
+    units = table["unit"].fillna("") if "unit" in table.columns else fact_units(table, model)
     names = [f"{name} ({unit})" if unit else name
-             for name, unit in zip(table["id"], fact_units(table, model), strict=True)]
+             for name, unit in zip(table["id"], units, strict=True)]
     ax.set_yticklabels(names, fontsize=8)
     ax.set_xlabel("value, in the unit after each row's name")
     # above the axes: inside them it would hide a row

@@ -23,8 +23,8 @@ Execution
 
 The result is a tidy table: one row per condition and readout with ``condition_id`` (a hash of
 the model, context, end time, background and condition spec, and a file's content),
-``perturbation``, ``background``, ``readout``, ``value``, ``baseline_value``,
-``log2_fold_change``, ``status`` and ``message``.
+``perturbation``, ``background``, ``readout``, ``value``, ``baseline_value``, ``unit`` (of
+both values), ``log2_fold_change``, ``status`` and ``message``.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ from .sbml_files import (
 from .sbml_io import read_sbml_document
 from .units import labels, with_changes
 
-COLUMNS = ["condition_id", "perturbation", "background", "readout", "value", "baseline_value",
+COLUMNS = ["condition_id", "perturbation", "background", "readout", "value", "baseline_value", "unit",
            "log2_fold_change", "status", "message"]
 SCHEMA_TYPES = {"value": "float64", "baseline_value": "float64", "log2_fold_change": "float64"}
 
@@ -443,6 +443,7 @@ def run_chunk(spec: ScreenSpec, conditions: Sequence[tuple[str, str]]) -> list[d
         raise InputError(f"a worker on {platform.node()} would integrate {spec.model} otherwise than the "
                          f"screen ({differ}); run the screen on workers with the same libRoadRunner build")
     reference = _reference(spec)
+    units = engine.units(spec.readouts)
     background = parse_spec(spec.background) if spec.background else []
     percent = set(spec.percent_changes)
     # in the shipped models' units (pM, %, ug/mL) a value below ROUND_OFF is round-off; an SBML
@@ -464,7 +465,8 @@ def run_chunk(spec: ScreenSpec, conditions: Sequence[tuple[str, str]]) -> list[d
                 lfc = (log2_fold_change(100.0 + v, 100.0 + b) if r in percent
                        else log2_fold_change(v, b, scale=engine.baseline.get(r, 0.0), noise=noise))
                 rows.append({"condition_id": cid, "perturbation": cspec, "background": spec.background,
-                             "readout": r, "value": v, "baseline_value": b, "log2_fold_change": lfc,
+                             "readout": r, "value": v, "baseline_value": b, "unit": units[r],
+                             "log2_fold_change": lfc,
                              "status": status, "message": message})
     return rows
 
@@ -523,7 +525,8 @@ class ParquetStore:
         parts = self.parts()
         if not parts:
             return pd.DataFrame(columns=COLUMNS)
-        return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+        # (columns in the order of COLUMNS, also with parts written before a column was added)
+        return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True).reindex(columns=COLUMNS)
 
 
 # names of files (tables, figures, pages), not of the folder of part files a screen writes
@@ -882,6 +885,7 @@ def run_screen(
     canonical, effects, background_spec = _validate(spec, conditions)
     spec = replace(spec, background=background_spec)  # ids the same whatever names the background uses
     spec = replace(spec, integration=tuple(integration_settings(_engine(spec)).items()))
+    units = _engine(spec).units(spec.readouts)  # (read here once: forked workers inherit them)
     if scheduler is not None and workers is not None:
         raise InputError("give workers for the local pool or scheduler for a Dask cluster, not both "
                          "(the cluster's workers run the screen)")
@@ -929,6 +933,7 @@ def run_screen(
             if store is not None:
                 store.close()
     table = order_table(table, ids, spec.readouts)
+    table["unit"] = table["readout"].map(units)  # (part files written before units were recorded)
     table.attrs["resumed"] = len(canonical) - len(pending)  # conditions read back from out, not run
     return table
 

@@ -23,6 +23,7 @@ import pandas as pd
 from . import paths
 from .errors import InputError
 from .model import Model
+from .screens import readout_units
 
 VALIDATION_TABLE = paths.EXPERIMENTS / "clinical_validation.tsv"
 METRICS = ("value", "tmax", "half_life", "time_to_nadir", "max", "difference")
@@ -141,11 +142,27 @@ class Predictor:
         return float(math.log(2) / -slope) if slope < 0 else math.inf
 
 
+def fact_units(table: pd.DataFrame, model: str | Model = "clinical") -> list[str]:
+    """The unit of each row of a validation table (:func:`validate`'s columns ``readout`` and
+    ``metric`` at least): days for a time (:data:`TIME_METRICS`), else the unit of the row's
+    readout in ``model``, a shipped model's name or a :class:`~rankl_net.model.Model` (``% change``,
+    ``µg/mL``; a difference is in its readout's unit)."""
+    readouts = [r for r, m in zip(table["readout"], table["metric"], strict=True) if m not in TIME_METRICS]
+    readouts = list(dict.fromkeys(readouts))
+    if not readouts:
+        units = {}
+    else:  # a loaded model has read its units already
+        units = model.engine.units(readouts) if isinstance(model, Model) else readout_units(model, readouts)
+    return ["days" if m in TIME_METRICS else units.get(r, "")
+            for r, m in zip(table["readout"], table["metric"], strict=True)]
+
+
 def validate(facts: Sequence[Fact] | None = None, predictor: Predictor | None = None) -> pd.DataFrame:
     """Predicted vs observed for every fact, with pass/fail.
 
-    Returns one row per fact: id, readout, metric, time, predicted, observed, tolerance,
-    passed, fitted (whether the fact was a fitting target) and source.
+    Returns one row per fact: id, regimen, readout, metric, time_d, predicted, observed,
+    tolerance, unit (of those three; :func:`fact_units`), passed, fitted (whether the fact was a
+    fitting target) and source.
     """
     facts = read_facts() if facts is None else list(facts)
     predictor = predictor or Predictor()
@@ -162,9 +179,14 @@ def validate(facts: Sequence[Fact] | None = None, predictor: Predictor | None = 
                 "predicted": predicted,
                 "observed": f.observed,
                 "tolerance": f.tolerance,
+                "unit": "",
                 "passed": bool(abs(predicted - f.observed) <= f.tolerance),
                 "fitted": f.fit,
                 "source": f.source,
             }
         )
-    return pd.DataFrame.from_records(rows)
+    table = pd.DataFrame.from_records(rows)
+    if len(table):
+        # (a predictor of one's own, without a model, predicts the clinical model's readouts)
+        table["unit"] = fact_units(table, getattr(predictor, "model", "clinical"))
+    return table
