@@ -776,10 +776,18 @@ def test_validate_shipped_models(name):
     assert "0 libSBML errors" in out.stdout and "0 libSBML warnings" in out.stdout
 
 
+def test_an_antimony_file_is_named_by_its_suffix_too(tmp_path):
+    f = tmp_path / "bone.ant"
+    f.write_text("// a model\nx = 1\n")
+    out = run("simulate", str(f), "--end", "1")
+    assert out.returncode == 2 and "an Antimony file; rankl-net reads SBML" in out.stderr
+
+
 @pytest.mark.parametrize(
     ("content", "needle"),
     [
         ("not xml at all", "not an XML file"),
+        ("model bone\n  J0: -> x; k\nend\n", "an Antimony file; rankl-net reads SBML"),
         ("<?xml version='1.0'?><html></html>", "not SBML"),
         ("<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aaaa'>]><sbml>&a;</sbml>", "entity"),
         ("<?xml version='1.0'?><sbml xmlns='http://www.sbml.org/sbml/level3/version2/core' level='3' "

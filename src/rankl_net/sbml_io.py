@@ -44,6 +44,10 @@ def _safe_sbml_text(path: Path, what: str) -> str:
     # a UTF-8 byte-order mark, which libSBML's reader of strings refuses
     text = text.removeprefix(b"\xef\xbb\xbf")
     if not text[:4096].lstrip().startswith(b"<"):
+        if path.suffix.lower() in (".ant", ".antimony") or _ANTIMONY_MODEL.search(text[:4096]):
+            raise InputError(f"{what}: an Antimony file; rankl-net reads SBML (convert it with tellurium: "
+                             "tellurium.antimonyToSBML(text)); the shipped models go by name "
+                             "(rankl-net models)")
         raise InputError(f"{what}: not an XML file")
     if b"<!DOCTYPE" in text or b"<!ENTITY" in text:
         raise InputError(f"{what}: XML with a DOCTYPE or entity declarations is refused "
@@ -51,6 +55,10 @@ def _safe_sbml_text(path: Path, what: str) -> str:
     if not _SBML_ELEMENT.search(text):
         raise InputError(f"{what}: XML but not SBML (no <sbml> element)")
     return text.decode("utf-8", errors="replace")
+
+
+# the start of an Antimony model definition ("model bone", "*model x()", "module m")
+_ANTIMONY_MODEL = re.compile(rb"^\s*\*?(model|module)\s+\w", re.MULTILINE)
 
 
 def _parse(text: str) -> libsbml.SBMLDocument:
