@@ -1102,6 +1102,44 @@ def test_a_scheduler_without_workers_is_refused(tmp_path):
             screens.connect(cluster.scheduler_address, worker_timeout=0.5)
 
 
+@pytest.mark.parametrize("answer", [None, b"\xff" * 64], ids=["silent", "garbage"])
+def test_a_server_that_is_not_a_dask_scheduler_is_refused_within_the_timeout(answer):
+    """A server that accepts the connection and never answers (a web server) or answers in
+    another protocol: bad input within seconds, not a wait for ever or a reader's MemoryError."""
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    held = []
+
+    def serve():
+        conn, _ = server.accept()
+        held.append(conn)
+        if answer:
+            conn.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(InputError, match="cannot reach the Dask scheduler|is not a Dask scheduler"):
+            screens.connect(f"tcp://127.0.0.1:{server.getsockname()[1]}", timeout=1.0, worker_timeout=1.0)
+    finally:
+        for conn in held:
+            conn.close()
+        server.close()
+    assert time.monotonic() - started < 15
+
+
+def test_a_dask_worker_address_is_not_taken_for_its_scheduler():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        worker = next(iter(cluster.workers.values())).address
+        said = f"{worker} is not a Dask scheduler but a Dask Worker"
+        with pytest.raises(InputError, match=re.escape(said)):
+            screens.connect(worker, worker_timeout=1.0)
+
+
 def test_resume_refuses_a_folder_of_another_screen_and_leaves_it_untouched(tmp_path):
     out = tmp_path / "s.parquet"
     run_screen("bone", ["ko:OPG"], end=28, readouts=["bone_volume"], workers=1, out=out)

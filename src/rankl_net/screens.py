@@ -42,7 +42,7 @@ import sys
 import time
 import warnings
 from collections.abc import Iterable, Iterator, Sequence, Set
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
@@ -747,6 +747,43 @@ def _execute(spec: ScreenSpec, todo: list[tuple[str, str]], *, workers: int, cli
             pool.shutdown(wait=not done, cancel_futures=not done)
 
 
+def _probe_scheduler(scheduler: str, timeout: float) -> None:
+    """Refuse an address where no Dask scheduler answers within ``timeout`` seconds. A Dask client
+    bounds only the connection: a server of another kind (a web server, a dashboard's port) that
+    accepts it and never answers would keep it waiting for ever, and one that answers otherwise
+    makes it read a frame of any length. The probe asks for the server's identity, in a thread
+    of its own (a caller may already run an event loop, as Jupyter does)."""
+    import asyncio
+
+    from distributed.comm import connect as open_comm
+
+    async def identity() -> object:
+        comm = await open_comm(scheduler, timeout=timeout)
+        try:
+            await comm.write({"op": "identity"})
+            return await asyncio.wait_for(comm.read(), timeout)
+        finally:
+            comm.abort()
+
+    probe = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rankl-net-probe")
+    try:
+        answer = probe.submit(asyncio.run, identity()).result(timeout=2 * timeout + 5.0)
+    except (OSError, TimeoutError) as exc:
+        said = str(exc) or f"no answer within {timeout:g} s"
+        raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {said}; check the address (the "
+                         "scheduler's port, 8786 by default, not its dashboard's)") from None
+    except Exception as exc:  # noqa: BLE001 - whatever a server that is not Dask's makes the reader do
+        raise InputError(f"{scheduler} is not a Dask scheduler (its answer cannot be read: "
+                         f"{type(exc).__name__}); give the scheduler's address (port 8786 by default), "
+                         "not its dashboard's") from None
+    finally:
+        probe.shutdown(wait=False)  # (a probe past its time ends with its event loop)
+    if not (isinstance(answer, dict) and answer.get("type") == "Scheduler"):
+        kind = f" but a Dask {answer['type']}" if isinstance(answer, dict) and answer.get("type") else ""
+        raise InputError(f"{scheduler} is not a Dask scheduler{kind}; give the scheduler's address "
+                         "(port 8786 by default)")
+
+
 def connect(scheduler: str, timeout: float = 5.0, worker_timeout: float = 60.0):
     """A Dask client for ``scheduler`` (tcp://HOST:PORT), reached within ``timeout`` seconds,
     with at least one worker within ``worker_timeout`` seconds (an adaptive cluster or a batch
@@ -760,6 +797,7 @@ def connect(scheduler: str, timeout: float = 5.0, worker_timeout: float = 60.0):
     if not scheduler.strip():
         raise InputError("the scheduler's address is empty (--scheduler, or scheduler= in Python); give "
                          "tcp://HOST:PORT, or leave it out for the local pool")
+    _probe_scheduler(scheduler, timeout)
     try:
         client = Client(scheduler, timeout=f"{timeout}s")
     except (OSError, TimeoutError, ValueError) as exc:
