@@ -432,6 +432,61 @@ def test_hill_fit_of_a_change_from_zero_recovers_known_parameters():
     assert fit_hill(x, to_zero, reference=50.0)["emax_scale"] == "fraction"
 
 
+def test_a_percent_change_is_fitted_above_its_floor_of_minus_100():
+    """A percent change cannot fall below -100 % (its quantity at zero): a series that falls
+    steadily has its maximal effect bounded there, where a fit in the change's unit alone went
+    past it (to CTX at -208 %)."""
+    x = np.linspace(0.0, 1.0, 11)
+    y = -69.0 * x  # falling without levelling off, to -69 % at the highest dose
+    free = fit_hill(x, y, reference=0.0, anchored=True, change=True)
+    floored = fit_hill(x, y, reference=0.0, anchored=True, change=True, floor=-100.0)
+    assert free["emax"] > 100.0  # the fall the data alone allow goes below the floor
+    assert floored["emax"] <= 100.0 + 1e-9 and floored["emax_scale"] == "absolute"
+    assert floored["baseline"] == 0.0
+    # hill_fits bounds the model's percent changes so, and not its other readouts
+    table = pd.DataFrame({"readout": "ctx", "dose": x, "value": y, "baseline_value": 0.0})
+    assert hill_fits(table, anchored=True, changes=["ctx"])["emax"].iloc[0] <= 100.0 + 1e-9
+    # a change that saturates above the floor is fitted as before: its numbers recovered
+    x = np.concatenate([[0.0], np.logspace(-3, 1, 24)])
+    y = hill(x, 8.5, 80.0, 0.05, 1.7, fractional=False)
+    fit = fit_hill(x, y, reference=8.5, anchored=True, change=True, floor=-100.0)
+    assert fit["quality"] == "ok" and fit["baseline"] == pytest.approx(8.5, abs=1e-12)
+    for name, truth in (("emax", 80.0), ("ic50", 0.05), ("hill", 1.7)):
+        assert fit[name] == pytest.approx(truth, rel=1e-4)
+    assert fit["emax_lo"] < 80.0 < fit["emax_hi"]
+    with pytest.raises(InputError, match="floor is the lowest value of a change"):
+        fit_hill(x, y, floor=-100.0)
+
+
+def test_a_maximal_effect_at_the_fall_to_zero_is_an_estimate_only_where_the_series_nears_it():
+    """A series that keeps 24 % of its baseline at the highest dose does not show where it
+    levels off: a fit whose emax stopped at 1 (the fall to zero) there is ambiguous; a series
+    that falls to 1 % is fitted with emax 1 as an estimate."""
+    x = np.linspace(0.0, 1.0, 11)
+    steady = 1.84 * (1.0 - 0.76 * x)  # as osteoclasts under p38 inhibition: near linear
+    fit = fit_hill(x, steady, reference=1.84, anchored=True)
+    assert fit["emax"] == pytest.approx(1.0, abs=1e-3)
+    assert fit["quality"] == "ambiguous" and "emax" in fit["at_bound"].split(",")
+    assert "does not approach" in fit["note"]
+    x = np.linspace(0.0, 3.0, 13)
+    to_zero = hill(x, 1.84, 1.0, 0.3, 2.0)
+    assert to_zero.min() < 0.02 * 1.84
+    fit = fit_hill(x, to_zero, reference=1.84, anchored=True)
+    assert fit["quality"] == "ok" and fit["at_bound"] == ""
+    assert fit["emax"] == pytest.approx(1.0, abs=1e-4) and fit["ic50"] == pytest.approx(0.3, rel=1e-3)
+
+
+def test_a_rise_stopped_just_short_of_its_floor_is_at_its_bound():
+    """The optimiser stops a rise that does not level off a little short of its floor (-99.998
+    of a floor at -100, for osteoclasts as PTH rises): that is the bound, not an estimate."""
+    table = run_screen("bone", screens.dose_conditions("set:pth", "0:10:6"), end=84,
+                       readouts=["osteoclasts"], workers=1)
+    table = table.assign(dose=screens.dose_of("set:pth", screens.levels_of(table["perturbation"])))
+    fit = hill_fits(table).iloc[0]
+    assert fit["emax"] <= -100.0 + 0.1 and fit["emax"] > -100.0  # short of the bound
+    assert "emax" in fit["at_bound"].split(",") and fit["quality"] == "ambiguous"
+
+
 def test_a_percent_change_on_top_of_a_background_is_fitted_as_a_change():
     """On top of a drug a percent change is not 0 without the dosed perturbation (+8.5 % CTX a
     year after denosumab): as a fraction of that its fall to -70 % could not be fitted."""

@@ -46,6 +46,11 @@ HILL_RANGE = (0.1, 20.0)
 AMBIGUOUS_IC50_SPAN = 100.0
 # a fit whose RMS residual exceeds this fraction of the response's range does not describe it
 POOR_FIT = 0.05
+# a maximal effect that stopped at the response's limit (a fall to zero) is an estimate only
+# where the series comes this close to it (a fraction of the baseline left at the lowest point)
+APPROACHED_LIMIT = 0.1
+# how far a percent change from baseline can fall: -100 %, its quantity at zero
+PERCENT_CHANGE_FLOOR = -100.0
 
 
 def check_table(table: object, columns: Sequence[str], what: str) -> None:
@@ -120,6 +125,7 @@ HILL_COLUMNS = ["readout", *HILL_NUMBERS, "emax_scale", "quality", "note", "at_b
 def fit_hill(
     levels: Sequence[float], responses: Sequence[float], confidence: float = 0.95,
     reference: float | None = None, anchored: bool = False, change: bool | None = None,
+    floor: float | None = None,
 ) -> dict[str, float]:
     """Least-squares Hill fit with confidence intervals from the parameter covariance.
 
@@ -151,12 +157,21 @@ def fit_hill(
     tested levels, the Hill coefficient at the edge of ``HILL_RANGE``, an RMS residual over
     ``POOR_FIT`` of the response's range (the response is not a Hill curve of the dose), an
     IC50 interval wider than ``AMBIGUOUS_IC50_SPAN``-fold, no interval at all (a singular
-    covariance), or a rising response whose maximal effect stopped at its floor (a rise to 101
-    times the baseline); "none" when there is no fit. ``note`` says why, in words ("" for
-    "ok"); ``at_bound`` names the parameters that stopped at the edge of their range ("ic50",
-    "hill", "emax", comma-separated, or ""): their values are bounds, not estimates (see
-    :func:`fit_summary`).
+    covariance), a rising response whose maximal effect stopped at its floor (a rise to 101
+    times the baseline), or a maximal effect that stopped at the response's fall to zero where
+    the series keeps more than ``APPROACHED_LIMIT`` of its baseline; "none" when there is no
+    fit. ``note`` says why, in words ("" for "ok"); ``at_bound`` names the parameters that
+    stopped at the edge of their range ("ic50", "hill", "emax", comma-separated, or ""): their
+    values are bounds, not estimates (see :func:`fit_summary`).
+
+    ``floor``: for a change (``change`` True), the lowest value it can take
+    (``PERCENT_CHANGE_FLOOR``, -100, for a percent change from baseline: its quantity at zero).
+    The quantity above the floor is then fitted as a positive quantity, which bounds the maximal
+    effect at the floor, and the numbers are given back as those of the change ("absolute":
+    emax in the change's unit).
     """
+    if floor is not None:
+        return _fit_above_floor(levels, responses, confidence, reference, anchored, change, floor)
     try:
         x, y = np.asarray(levels, float), np.asarray(responses, float)
     except (TypeError, ValueError):
@@ -258,13 +273,43 @@ def fit_hill(
     why, at_bound = _ambiguity(p[2], p[3], (positive.min(), positive.max()), 2 * t * se[2],
                                rms / float(np.ptp(y)))
     # emax's upper bound (1: the response falls to zero) is a physical limit that a fit may
-    # reach; its lower bound (a rise to 101 times the baseline) only keeps the fit finite
-    if p[1] <= emax_bounds[0] + 1e-3:
+    # reach, where the series comes near it; its lower bound (a rise to 101 times the baseline)
+    # only keeps the fit finite. (0.1 % of the bound: an optimiser stops short of it)
+    if fractional and p[1] <= emax_bounds[0] + 1e-3 * abs(emax_bounds[0]):
         rise = f"a rise to {1 - emax_bounds[0]:g} times the baseline"
         why = "; ".join(filter(None, [why, f"maximal effect at the edge of its range ({rise}): "
                                            "the series does not saturate within the tested doses"]))
         at_bound = ",".join(filter(None, [at_bound, "emax"]))
+    elif fractional and p[1] >= emax_bounds[1] - 1e-3 and y.min() > APPROACHED_LIMIT * p[0]:
+        why = "; ".join(filter(None, [why, f"maximal effect at its limit (the response falling to zero), "
+                                           f"which the series does not approach ({100 * y.min() / p[0]:.0f} "
+                                           "% of the baseline at its lowest): extrapolated"]))
+        at_bound = ",".join(filter(None, [at_bound, "emax"]))
     return {**fit, "quality": "ambiguous" if why else "ok", "note": why, "at_bound": at_bound}
+
+
+def _fit_above_floor(levels, responses, confidence, reference, anchored, change, floor) -> dict:
+    """:func:`fit_hill` of a change that cannot fall below ``floor``: its height above the floor
+    fitted as a positive quantity, the numbers given back as the change's."""
+    check_number("fit_hill", "floor", floor)
+    if change is not True:
+        raise InputError("floor is the lowest value of a change (change=True), such as -100 for a percent "
+                         f"change; got change={change!r}")
+    try:
+        y = np.asarray(responses, float) - floor
+    except (TypeError, ValueError):
+        raise InputError(f"levels and responses must be two series of numbers, got {given(levels)} and "
+                         f"{given(responses)}") from None
+    if reference is not None:
+        check_number("fit_hill", "reference", reference)
+    fit = fit_hill(levels, y, confidence, None if reference is None else reference - floor, anchored,
+                   change=False)
+    height = fit["baseline"]  # emax is a fraction of the height above the floor: in the unit, times it
+    for k in ("emax", "emax_lo", "emax_hi"):
+        fit[k] *= height
+    for k in ("baseline", "baseline_lo", "baseline_hi"):
+        fit[k] += floor
+    return {**fit, "emax_scale": "absolute"}
 
 
 def _ambiguity(log_ic50: float, log_hill: float, tested: tuple[float, float],
@@ -366,7 +411,8 @@ def hill_fits(series: pd.DataFrame, anchored: bool = False, changes: Collection[
     (True or False): as for :func:`fit_hill`. ``changes``: the readouts that are changes from a
     reference (a shipped model's ``percent_changes``), fitted in their unit ("absolute")
     whatever their value without the perturbation; the others as the reference decides
-    (:func:`fit_hill`); one name is one readout.
+    (:func:`fit_hill`), and above their floor, -100 % (``PERCENT_CHANGE_FLOOR``); one name is
+    one readout.
 
     A screen table (a ``perturbation`` column, and ``background``) must hold one series: one
     dosed perturbation (``inh:P38`` at its levels) on one background; a table of several is
@@ -403,7 +449,8 @@ def hill_fits(series: pd.DataFrame, anchored: bool = False, changes: Collection[
                          f"table.assign(dose=rankl_net.screens.dose_of({perturb!r}, table['level']))")
     return pd.DataFrame([{"readout": r, **fit_hill(sub[dose], sub["value"], anchored=anchored,
                                                    reference=sub["baseline_value"].iloc[0],
-                                                   change=True if r in changes else None)}
+                                                   change=True if r in changes else None,
+                                                   floor=PERCENT_CHANGE_FLOOR if r in changes else None)}
                          for r, sub in series.groupby("readout", sort=False)], columns=HILL_COLUMNS)
 
 
