@@ -979,6 +979,21 @@ def test_epistasis_is_zero_for_multiplicative_effects():
     assert np.isnan(epistasis(-10.0, -1.0, -np.inf))  # a readout taken to zero: not measurable
 
 
+def test_a_pair_whose_single_takes_the_readout_to_its_floor_has_no_epistasis_score():
+    """A single that leaves under 1 % of the readout (log2 fold change below log2(0.01)) leaves
+    no room to measure an interaction; singles above it are scored as before."""
+    rows = [("ko:A", -13.5), ("ko:B", -0.5), ("ko:C", -1.0), ("ko:A+ko:B", -27.0), ("ko:B+ko:C", -3.5)]
+    table = pd.DataFrame({"perturbation": [p for p, _ in rows], "readout": "osteoclasts",
+                          "log2_fold_change": [v for _, v in rows], "status": "ok"})
+    scores = analysis.pairwise_epistasis(table).set_index(["a", "b"])["epistasis"]
+    assert np.isnan(scores[("ko:A", "ko:B")])
+    assert scores[("ko:B", "ko:C")] == pytest.approx(-3.5 - (-0.5 - 1.0))
+    just_above = table.assign(log2_fold_change=table["log2_fold_change"].where(
+        table["perturbation"] != "ko:A", np.log2(0.011)))
+    assert np.isfinite(analysis.pairwise_epistasis(just_above).set_index(["a", "b"]).loc[
+        ("ko:A", "ko:B"), "epistasis"])
+
+
 def test_a_log2_fold_change_does_not_measure_integration_noise():
     """A value a millionth of the baseline or less is zero for a fold change (-inf): a double
     knockout left osteoclasts at 1e-18 pM or -7e-16 pM, which gave log2 fold changes of -51 or

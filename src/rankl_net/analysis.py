@@ -479,10 +479,18 @@ def epistasis(lfc_a: float, lfc_b: float, lfc_ab: float) -> float:
     return lfc_ab - (lfc_a + lfc_b)
 
 
+# a single perturbation that leaves less than this fraction of a readout has taken it to its
+# floor: what a second one does then is noise on a near-zero value, not an interaction
+EPISTASIS_FLOOR = 0.01
+
+
 def pairwise_epistasis(table: pd.DataFrame) -> pd.DataFrame:
     """Epistasis of every pair in a knockout screen table holding the singles and the pairs (a
     DataFrame with the columns perturbation, readout, log2_fold_change and status, as
-    :func:`rankl_net.screens.run_screen` returns)."""
+    :func:`rankl_net.screens.run_screen` returns). NaN (:func:`epistasis`) also where a single
+    leaves less than ``EPISTASIS_FLOOR`` of the readout (RANKL-/- osteoclasts at 0.008 % of
+    the baseline): the pair's fold change then measures a near-zero value, not an
+    interaction."""
     check_table(table, ["perturbation", "readout", "log2_fold_change", "status"], "a screen table")
     ok = table[table["status"] == "ok"]
     single = {(r.perturbation, r.readout): r.log2_fold_change
@@ -493,7 +501,9 @@ def pairwise_epistasis(table: pd.DataFrame) -> pd.DataFrame:
             continue
         a, b = r.perturbation.split("+")
         if (a, r.readout) in single and (b, r.readout) in single:
-            eps = epistasis(single[(a, r.readout)], single[(b, r.readout)], r.log2_fold_change)
+            singles = (single[(a, r.readout)], single[(b, r.readout)])
+            floored = min(singles) < math.log2(EPISTASIS_FLOOR)
+            eps = math.nan if floored else epistasis(*singles, r.log2_fold_change)
             rows.append({"a": a, "b": b, "readout": r.readout, "log2_fold_change": r.log2_fold_change,
                          "epistasis": eps})
     return pd.DataFrame(rows, columns=["a", "b", "readout", "log2_fold_change", "epistasis"])
