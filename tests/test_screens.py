@@ -950,6 +950,19 @@ def test_a_screen_of_two_agents_without_combinations_shows_its_single_perturbati
     assert "Bliss" not in page
 
 
+def test_combination_matrix_reads_the_direction_from_the_single_agents():
+    """Without rising, the effects are counted in the direction the single agents move the
+    readout: a synergistic rise (the pair above the product of the singles' folds) has a positive
+    Bliss excess, as a synergistic fall has."""
+    up = {(1.0, 0.0): 150.0, (0.0, 1.0): 120.0, (1.0, 1.0): 200.0}  # Bliss expects 100 * 1.5 * 1.2
+    down = {(1.0, 0.0): 50.0, (0.0, 1.0): 80.0, (1.0, 1.0): 30.0}  # Bliss expects 100 * 0.5 * 0.8
+    for values, rising in ((up, True), (down, False)):
+        inferred = combination_matrix(values, 100.0)
+        pd.testing.assert_frame_equal(inferred, combination_matrix(values, 100.0, rising=rising))
+    assert combination_matrix(up, 100.0)["bliss_excess"].iloc[0] == pytest.approx((200 - 180) / 100)
+    assert combination_matrix(down, 100.0)["bliss_excess"].iloc[0] == pytest.approx((40 - 30) / 100)
+
+
 def test_combination_matrix_takes_the_absent_level_of_each_agent():
     # knockdown (kept fraction, absent at 1) with an inhibitor (absent at 0), independent
     values = {(0.5, 0.0): 50.0, (1.0, 0.4): 60.0, (0.5, 0.4): 30.0, (0.0, 0.0): 0.0, (0.0, 0.4): 0.0}
@@ -2188,7 +2201,7 @@ def test_a_dosed_perturbation_in_upper_case_is_refused_as_parse_spec_refuses_it(
     (lambda: hill_fits(_series("inh:P38", np.linspace(0, 1, 6)), anchored=1),
      "hill_fits: anchored must be True or False, got int 1"),
     (lambda: combination_matrix({(0.5, 0): 1.0, (0, 0.5): 1.0, (0.5, 0.5): 0.5}, 2.0, rising="yes"),
-     "combination_matrix: rising must be True or False, got str 'yes'"),
+     "combination_matrix: rising (or None) must be True or False, got str 'yes'"),
     (lambda: analysis.pair_matrix(pd.DataFrame({"perturbation": ["a+b"], "readout": "x", "status": "ok",
                                                 "log2_fold_change": 1.0}), "x", sort="no"),
      "pair_matrix: sort must be True or False, got str 'no'"),

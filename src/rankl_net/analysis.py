@@ -510,7 +510,7 @@ def pairwise_epistasis(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def combination_matrix(values: Mapping[tuple[float, float], float], baseline: float,
-                       rising: bool = False, absent: tuple[float, float] = (0.0, 0.0)) -> pd.DataFrame:
+                       rising: bool | None = None, absent: tuple[float, float] = (0.0, 0.0)) -> pd.DataFrame:
     """Bliss and HSA excess for a dose matrix of two agents.
 
     ``values`` maps (level_a, level_b) to the readout (a number; NaN for a failed condition); a
@@ -521,7 +521,9 @@ def combination_matrix(values: Mapping[tuple[float, float], float], baseline: fl
     present (``baseline`` is the value without either agent). Effects are fractions of the baseline in
     the direction the readout moves: ``1 - value / baseline`` (inhibition) or, with ``rising`` True,
     ``value / baseline - 1`` (for a readout that the agents raise, such as bone volume under
-    resorption inhibitors).
+    resorption inhibitors); ``rising`` None (the default): as the single agents move the readout
+    (their median above the baseline: rising), since effects counted in the other direction
+    would turn synergy into antagonism.
     Bliss independence multiplies the single agents' folds of the baseline, so the Bliss excess
     is the combination's effect minus ``a + b - a b`` (``a + b + a b`` when rising); the
     highest-single-agent (HSA) excess is its effect minus the stronger single agent's. Above 0:
@@ -538,7 +540,8 @@ def combination_matrix(values: Mapping[tuple[float, float], float], baseline: fl
                          f"{absent!r}")
     for level in absent:
         check_number("combination_matrix", "an absent level", level)
-    check_bool("combination_matrix", "rising", rising)
+    if rising is not None:
+        check_bool("combination_matrix", "rising (or None)", rising)
     bad = next((k for k in values if not (isinstance(k, tuple) and len(k) == 2 and all(
         isinstance(x, numbers.Real) and not isinstance(x, bool) for x in k))), None)
     if bad is not None:
@@ -550,6 +553,10 @@ def combination_matrix(values: Mapping[tuple[float, float], float], baseline: fl
                          "reference, such as a percent change, has no Bliss analysis)")
     for key, value in values.items():
         check_number(f"combination {key}", "its value", value)
+    if rising is None:
+        singles = [v for (x, y), v in values.items()
+                   if (x == absent[0]) != (y == absent[1]) and math.isfinite(v)]
+        rising = bool(singles) and bool(np.median(singles) > baseline)
     sign = -1.0 if rising else 1.0
     eff = {k: sign * float(fractional_effect(v, baseline)) for k, v in values.items()}
     rows = []

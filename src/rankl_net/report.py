@@ -10,7 +10,6 @@ import json
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .analysis import (
@@ -196,9 +195,7 @@ def _combinations(ok: pd.DataFrame, found: tuple, folder: Path) -> tuple[list[st
         # the combinations with both single agents (one may have failed, or not be in the screen)
         values = {(x, y): v for (x, y), v in values.items()
                   if x == absent[0] or y == absent[1] or {(x, absent[1]), (absent[0], y)} <= values.keys()}
-        singles = [v for (x, y), v in values.items() if (x == absent[0]) != (y == absent[1])]
-        rising = bool(singles) and bool(np.median(singles) > baseline)
-        rows = combination_matrix(values, baseline, rising=rising, absent=absent)
+        rows = combination_matrix(values, baseline, absent=absent)  # (its direction from the singles)
         if not len(rows):
             continue
         matrix = rows.pivot(index="level_a", columns="level_b", values="bliss_excess")
