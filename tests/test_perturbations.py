@@ -21,7 +21,7 @@ from rankl_net import (
     parse_spec,
 )
 from rankl_net.engine import TimedChange
-from rankl_net.perturbations import condition_spec, resolve_node, to_changes
+from rankl_net.perturbations import condition_spec, nodes_for, resolve_node, to_changes
 
 
 @pytest.mark.parametrize(
@@ -115,6 +115,21 @@ def test_names_accept_ids_protein_names_and_gene_symbols(bone_mouse, name):
 def test_unknown_node_suggests_a_close_match(bone_mouse):
     with pytest.raises(InputError, match="Did you mean 'OPG'"):
         to_changes(parse_spec("ko:OPGG"), bone_mouse.engine)
+
+
+def test_a_model_quantity_given_as_a_node_points_to_set(bone_mouse):
+    """ko:pth names a parameter, not a gene product: the message says so and offers set:, and an
+    unknown name lists the nodes' own names before their protein names and gene symbols."""
+    for spec, kind in (("ko:pth", "parameter"), ("inh:osteoclasts=0.5", "species")):
+        name = spec.split(":")[1].split("=")[0]
+        with pytest.raises(InputError, match=re.escape(f"'{name}' is a {kind} of bone (mouse), not a node")
+                           + ".*" + re.escape(f"set:{name}=VALUE")):
+            to_changes(parse_spec(spec), bone_mouse.engine)
+    with pytest.raises(InputError) as err:
+        to_changes(parse_spec("ko:OPGG"), bone_mouse.engine)
+    listed = str(err.value).split("Valid node names: ")[1].split(", ")
+    nodes = sorted(nodes_for(bone_mouse.engine))
+    assert listed[:len(nodes)] == nodes
 
 
 def test_a_node_of_another_model_names_that_model(bone_mouse):

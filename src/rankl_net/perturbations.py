@@ -438,7 +438,15 @@ def resolve_node(name: str, engine: Engine) -> Node:
     if elsewhere:
         raise InputError(f"{name!r} is a node of {', '.join(elsewhere)}, not of {engine.name}, whose "
                          f"nodes are: {', '.join(sorted(nodes))}")
-    raise unknown_name("node", name, list(nodes) + [a for n in nodes.values() for a in n.aliases])
+    if name in engine.symbols:  # a quantity of the model, such as a parameter: set: changes it
+        kind = ("parameter" if name in engine.parameter_ids else "species" if name in engine.species_ids
+                else "quantity")
+        raise InputError(f"{name!r} is a {kind} of {engine.name}, not a node (a gene product, which ko:, "
+                         f"kd:, oe: and inh: act on); change its value with set:{name}=VALUE. The nodes: "
+                         f"{', '.join(sorted(nodes))}")
+    # the nodes' own names listed first, then their protein names and gene symbols
+    raise unknown_name("node", name, list(nodes) + [a for n in nodes.values() for a in n.aliases],
+                       first=sorted(nodes))
 
 
 def _models_with_node(name: str) -> list[str]:
