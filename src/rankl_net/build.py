@@ -104,28 +104,31 @@ def _unit_id_for(model: libsbml.Model, derived: libsbml.UnitDefinition) -> str:
 
 
 def _set_rule_units(model: libsbml.Model) -> None:
-    """Give each assignment-rule parameter the unit of its rule, inputs first."""
-    pending = [
-        r
-        for r in model.getListOfRules()
-        if r.isAssignment()
-        and model.getParameter(r.getVariable()) is not None
-        and not model.getParameter(r.getVariable()).isSetUnits()
-    ]
+    """Give each parameter computed by an assignment rule or an initial assignment the unit of
+    its formula, inputs first."""
+
+    def target(formula) -> str:
+        initial = isinstance(formula, libsbml.InitialAssignment)
+        return formula.getSymbol() if initial else formula.getVariable()
+
+    formulas = [*(r for r in model.getListOfRules() if r.isAssignment()),
+                *model.getListOfInitialAssignments()]
+    pending = [f for f in formulas if model.getParameter(target(f)) is not None
+               and not model.getParameter(target(f)).isSetUnits()]
     while pending:
         done = []
-        for rule in pending:
+        for formula in pending:
             # libSBML caches derived units; a fresh document view after each pass re-derives them
             model.populateListFormulaUnitsData()
-            derived = rule.getDerivedUnitDefinition()
-            if derived is None or rule.containsUndeclaredUnits():
+            derived = formula.getDerivedUnitDefinition()
+            if derived is None or formula.containsUndeclaredUnits():
                 continue
-            model.getParameter(rule.getVariable()).setUnits(_unit_id_for(model, derived))
-            done.append(rule)
+            model.getParameter(target(formula)).setUnits(_unit_id_for(model, derived))
+            done.append(formula)
         if not done:
-            names = ", ".join(r.getVariable() for r in pending)
+            names = ", ".join(target(f) for f in pending)
             raise InputError(f"cannot derive the units of {names}: declare the units of their inputs")
-        pending = [r for r in pending if r not in done]
+        pending = [f for f in pending if f not in done]
 
 
 @dataclass(frozen=True)
