@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rankl_net import load_model
+
 
 @pytest.mark.parametrize(
     "spec",
@@ -45,3 +47,26 @@ def test_signalling_module_is_the_same_in_both_models(ocg, bone_human):
     culture = ocg.final(f"set:rankl_input={signal}", end=2000, readouts=["nfatc1", "differentiation_drive"])
     assert culture["nfatc1"] == pytest.approx(bone["nfatc1"], rel=1e-5)
     assert culture["differentiation_drive"] == pytest.approx(bone["differentiation_drive"], rel=1e-5)
+
+
+@pytest.mark.parametrize("model", ["bone", "clinical"])
+def test_the_resorption_per_osteoclast_changes_resorption_alone_and_ctx_follows(model):
+    """k_resorption is the resorption per osteoclast: doubling it doubles resorption at once,
+    leaves formation (k_formation, balanced at baseline) as it is, and CTX rises with
+    resorption above its background share: 100 * (1 - ctx_background) % (it stayed at 0 %
+    when the markers' references followed k_resorption)."""
+    m = load_model(model)
+    k, background = m.engine.baseline["k_resorption"], m.engine.baseline["ctx_background"]
+    readouts = ["resorption", "formation", "ctx", "p1np"]
+    doubled = m.simulate(f"set:k_resorption={2 * k!r}", end=1e-6, points=2, readouts=readouts).iloc[0]
+    base = m.simulate(end=1e-6, points=2, readouts=readouts).iloc[0]
+    assert doubled["resorption"] == pytest.approx(2 * base["resorption"], rel=1e-9)
+    assert doubled["formation"] == pytest.approx(base["formation"], rel=1e-9)
+    assert doubled["ctx"] == pytest.approx(100 * (1 - background), rel=1e-6)
+    assert doubled["p1np"] == pytest.approx(0.0, abs=1e-6)
+    k_formation = m.engine.baseline["k_formation"]
+    raised = m.simulate(f"set:k_formation={1.5 * k_formation!r}", end=1e-6, points=2,
+                        readouts=readouts).iloc[0]
+    p1np_background = m.engine.baseline["p1np_background"]
+    assert raised["p1np"] == pytest.approx(100 * 0.5 * (1 - p1np_background), rel=1e-6)
+    assert raised["ctx"] == pytest.approx(0.0, abs=1e-6)
