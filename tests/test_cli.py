@@ -254,10 +254,15 @@ def test_dose_response_takes_readouts_as_simulate_does(tmp_path):
     fits = pd.read_csv(tmp_path / "d_fits.csv")
     assert list(fits["readout"]) == ["bone_volume", "ctx"]
     # CTSK inhibition does not saturate bone volume within 0-1: said, and the IC50's bound is not
-    # printed as an estimate (the fits file keeps it, with at_bound naming it)
+    # printed as an estimate (the fits file keeps it, with at_bound naming it); CTX falls to -71 %
+    # without levelling off: its maximal effect stops at the floor of a percent change, -100 %
     assert fits["quality"].tolist() == ["ambiguous", "ambiguous"]
     assert "bone_volume: ambiguous fit: IC50 at the top of its range" in out.stdout
-    assert fits["at_bound"].str.contains("ic50").all() and fits["ic50"].tolist() == pytest.approx([100.0] * 2)
+    assert fits["at_bound"].tolist() == ["ic50", "emax"] and fits["ic50"].iloc[0] == pytest.approx(100.0)
+    series = pd.read_csv(tmp_path / "d.csv")
+    ctx = series[series["readout"] == "ctx"]
+    assert fits["emax"].iloc[1] == pytest.approx(100.0 + ctx["baseline_value"].iloc[0], rel=1e-6)
+    assert "ctx: ambiguous fit: maximal effect at its limit (the response falling to -100)" in out.stdout
     printed = next(ln.split() for ln in out.stdout.splitlines() if ln.split()[:1] == ["bone_volume"])
     # ic50, its interval, hill and emax printed empty: the next field is emax_scale
     assert printed[1] == "fraction" and "NaN" not in out.stdout

@@ -281,11 +281,16 @@ def fit_hill(
                                            "the series does not saturate within the tested doses"]))
         at_bound = ",".join(filter(None, [at_bound, "emax"]))
     elif fractional and p[1] >= emax_bounds[1] - 1e-3 and y.min() > APPROACHED_LIMIT * p[0]:
-        why = "; ".join(filter(None, [why, f"maximal effect at its limit (the response falling to zero), "
-                                           f"which the series does not approach ({100 * y.min() / p[0]:.0f} "
-                                           "% of the baseline at its lowest): extrapolated"]))
+        why = "; ".join(filter(None, [why, f"maximal effect at its limit ({_FALL_TO_ZERO}), which the series "
+                                           f"does not approach ({100 * y.min() / p[0]:.0f} {_OF_BASELINE} at "
+                                           "its lowest): extrapolated"]))
         at_bound = ",".join(filter(None, [at_bound, "emax"]))
     return {**fit, "quality": "ambiguous" if why else "ok", "note": why, "at_bound": at_bound}
+
+
+# how a note names the limit of a falling response, and what is left of it
+_FALL_TO_ZERO = "the response falling to zero"
+_OF_BASELINE = "% of the baseline"
 
 
 def _fit_above_floor(levels, responses, confidence, reference, anchored, change, floor) -> dict:
@@ -309,7 +314,9 @@ def _fit_above_floor(levels, responses, confidence, reference, anchored, change,
         fit[k] *= height
     for k in ("baseline", "baseline_lo", "baseline_hi"):
         fit[k] += floor
-    return {**fit, "emax_scale": "absolute"}
+    note = fit["note"].replace(_FALL_TO_ZERO, f"the response falling to {floor:g}").replace(
+        _OF_BASELINE, f"% of the baseline's height above {floor:g}")
+    return {**fit, "emax_scale": "absolute", "note": note}
 
 
 def _ambiguity(log_ic50: float, log_hill: float, tested: tuple[float, float],
