@@ -291,6 +291,28 @@ def test_thousands_of_levels_are_run_with_a_note_on_what_a_b_n_means(tmp_path):
     assert few.returncode == 0 and "note: --levels" not in few.stderr, few.stderr
 
 
+@pytest.mark.parametrize("order", ["p_first", "p_last"])
+def test_dose_response_without_perturb_but_with_p_says_which_is_the_dosed_one(order):
+    """-p is --perturb in simulate and screen, but dose-response's background: a series written with
+    -p alone is told that --perturb names the dosed perturbation, whichever order the options come
+    in; without -p the parser's message is as for any missing option."""
+    args = ["-p", "inh:P38", "--levels", "0:1:6"] if order == "p_first" else ["--levels", "0:1:6", "-p",
+                                                                                "inh:P38"]
+    out = run("dose-response", "bone", *args)
+    said = out.stderr.strip().replace("python -m rankl_net", "rankl-net")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert said.startswith("error: Missing option '--perturb' (got -p inh:P38): ")
+    assert "--perturb inh:X (or kd:X, oe:X, set:ID) names the dosed perturbation" in said
+    assert "-p gives a background applied in every level and in the reference" in said
+    assert "Did you mean --perturb inh:P38?" in said
+    # a knockout cannot be dosed: no suggestion to dose it
+    knockout = run("dose-response", "bone", "-p", "ko:OPG", "--levels", "0:1:6")
+    assert "names the dosed perturbation" in knockout.stderr and "Did you mean" not in knockout.stderr
+    plain = run("dose-response", "bone", "--levels", "0:1:6")
+    assert plain.stderr.strip().replace("python -m rankl_net", "rankl-net") == (
+        "error: Missing option '--perturb'; `rankl-net dose-response --help` lists the options")
+
+
 def test_simulate_writes_csv_and_plot(tmp_path):
     out = run(
         "simulate",

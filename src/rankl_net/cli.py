@@ -1113,14 +1113,39 @@ def _read_conditions(path: Path) -> tuple[list[str], list[int]]:
     return conditions, lines
 
 
+class _DosedOption(click.Option):
+    """dose-response's ``--perturb``, the dosed perturbation: missing where ``-p`` (the background
+    here, though ``-p`` is ``--perturb`` in simulate and screen) was given, the message says which
+    option is which."""
+
+    def process_value(self, ctx: click.Context, value):
+        try:
+            return super().process_value(ctx, value)
+        except click.MissingParameter:
+            # the options given are processed before those missing: -p's values are in ctx.params
+            background = ctx.params.get("background") or ()
+            if not background:
+                raise
+            dosable = [b.partition("=")[0] for b in background
+                       if "+" not in b and b.partition(":")[0] in ("inh", "kd", "oe", "set")]
+            hint = f" Did you mean --perturb {dosable[0]}?" if len(background) == 1 and dosable else ""
+            given = " ".join(f"-p {shlex.quote(b)}" for b in background)
+            raise click.UsageError(
+                f"Missing option '--perturb' (got {given}): in dose-response, --perturb inh:X (or kd:X, "
+                f"oe:X, set:ID) names the dosed perturbation, whose levels --levels gives; -p gives a "
+                f"background applied in every level and in the reference.{hint}", ctx) from None
+
+
 @main.command("dose-response")
 @click.argument("model")
-@click.option("--perturb", required=True, help="inh:X, kd:X, oe:X or set:ID (the level is the value).")
+@click.option("--perturb", cls=_DosedOption, required=True,
+              help="The dosed perturbation: inh:X, kd:X, oe:X or set:ID (the level is the value).")
 @click.option("--levels", required=True, help="A:B:N (N evenly spaced levels) or a comma-separated list.")
 @click.option("--readouts", "--readout", "readouts", default=None,
               help="Comma-separated readouts (default: the model's).")
 @click.option("-p", "background", multiple=True, metavar="SPEC",
-              help="Background perturbation under every level and the reference (ko:OPG, a drug regimen).")
+              help="Background perturbation under every level and the reference (ko:OPG, a drug regimen); "
+              "not the dosed one, which is --perturb.")
 @click.option("--context", default=None,
               help="Species context of a shipped model: mouse or human, mouse_huRANKL for the drug models.")
 @click.option("--end", type=EndTime(), default=None, help="Time of the readouts." + END_HELP)
