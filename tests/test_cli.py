@@ -313,6 +313,24 @@ def test_dose_response_without_perturb_but_with_p_says_which_is_the_dosed_one(or
         "error: Missing option '--perturb'; `rankl-net dose-response --help` lists the options")
 
 
+def test_a_screen_given_both_knockouts_and_conditions_says_not_both(tmp_path):
+    """--knockouts and --conditions are alternatives: both given is refused as such (a missing
+    file said as well), neither given asks for one; nothing is written."""
+    conditions = tmp_path / "c.txt"
+    conditions.write_text("ko:OPG\n", encoding="utf-8")
+    out = tmp_path / "x.parquet"
+    both = run("screen", "bone", "--knockouts", "RANKL", "--conditions", str(conditions), "--out", str(out))
+    assert both.returncode == 2 and "give either --knockouts or --conditions, not both:" in both.stderr
+    missing = run("screen", "bone", "--knockouts", "RANKL", "--conditions", str(tmp_path / "nofile.txt"),
+                  "--out", str(out))
+    assert missing.returncode == 2
+    assert f"not both (and {tmp_path / 'nofile.txt'}: no such file)" in missing.stderr
+    neither = run("screen", "bone", "--out", str(out))
+    assert neither.returncode == 2 and "not both" not in neither.stderr
+    assert "give the conditions: --knockouts all|X,Y,... or --conditions FILE" in neither.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.txt"]
+
+
 def test_simulate_writes_csv_and_plot(tmp_path):
     out = run(
         "simulate",

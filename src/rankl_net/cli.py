@@ -973,8 +973,14 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     from .screens import check_results_folder_name, is_screen_folder, knockout_conditions, run_screen
 
     end = _end_in_model_unit(model, end)
-    if (knockouts is None) == (conditions_file is None):
-        raise InputError("give either --knockouts all|X,Y,... or --conditions FILE")
+    if knockouts is None and conditions_file is None:
+        raise InputError("give the conditions: --knockouts all|X,Y,... or --conditions FILE (one "
+                         "perturbation spec per line)")
+    if knockouts is not None and conditions_file is not None:
+        missing = "" if Path(conditions_file).exists() else f" (and {conditions_file}: no such file)"
+        raise InputError(f"give either --knockouts or --conditions, not both{missing}: --knockouts "
+                         "all|X,Y,... knocks out nodes, a --conditions FILE lists every condition, one "
+                         "spec per line (a knockout as ko:X)")
     source = click.get_current_context().get_parameter_source("worker_timeout")
     if source != ParameterSource.DEFAULT and scheduler is None:
         raise InputError("--worker-timeout applies to a Dask cluster (--scheduler); the local pool starts "
