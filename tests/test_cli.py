@@ -331,6 +331,26 @@ def test_a_screen_given_both_knockouts_and_conditions_says_not_both(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.txt"]
 
 
+@pytest.mark.parametrize("table", ["d.csv", "d.parquet"])
+def test_report_of_the_fits_of_a_dose_response_points_to_its_table(tmp_path, table):
+    """report takes a dose-response table, not the NAME_fits.csv written beside it: given the
+    fits, it names the table (which it reports), or says the table is not there."""
+    out = run("dose-response", "osteoclastogenesis", "--perturb", "inh:P38", "--levels", "0:1:6",
+              "--readouts", "nfatc1", "--end", "24", "--out", str(tmp_path / table))
+    assert out.returncode == 0, out.stderr
+    fits = tmp_path / "d_fits.csv"
+    said = run("report", str(fits))
+    assert said.returncode == 2 and "not a rankl-net screen table" not in said.stderr
+    assert f"{fits} holds the Hill fits that dose-response writes beside its table" in said.stderr
+    assert said.stderr.strip().endswith(f"`rankl-net report {tmp_path / table}`")
+    assert not (tmp_path / "d_fits.html").exists()
+    assert run("report", str(tmp_path / table)).returncode == 0  # the table it points to is reported
+    (tmp_path / table).unlink()
+    alone = run("report", str(fits))
+    assert alone.returncode == 2
+    assert f"the table it was written beside ({tmp_path / 'd.csv'}, or .parquet) is not there" in alone.stderr
+
+
 def test_simulate_writes_csv_and_plot(tmp_path):
     out = run(
         "simulate",

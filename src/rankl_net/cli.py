@@ -5,6 +5,7 @@ Exit codes: 0 success; 2 bad input (the message names what and why); 3 a simulat
 
 from __future__ import annotations
 
+import glob
 import math
 import os
 import shlex
@@ -1236,6 +1237,43 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
         click.echo(f"wrote {out}, {fits_path} and {fig}")
 
 
+FITS_ENDING = "_fits.csv"  # dose-response's fits, beside its table
+
+
+def _refuse_fits_table(results: Path) -> None:
+    """Refuse, pointing to the table it was written beside, the Hill fits of a dose-response
+    (``NAME_fits.csv``, the columns of :data:`rankl_net.analysis.HILL_COLUMNS`), which ``report``
+    does not take: the report of the series table draws them. Anything else passes, for
+    :func:`rankl_net.report.write_report` to read."""
+    import pandas as pd
+
+    from .analysis import HILL_COLUMNS
+
+    if not (results.is_file() and results.suffix.lower() == ".csv"):
+        return
+    try:
+        columns = set(pd.read_csv(results, nrows=0).columns)
+    except Exception:  # noqa: BLE001 - not a table: the report's reader says why
+        return
+    if not set(HILL_COLUMNS) <= columns or "perturbation" in columns:
+        return
+    what = (f"{results} holds the Hill fits that dose-response writes beside its table (as "
+            f"NAME{FITS_ENDING}); report takes the dose-response table (dose-response --out), whose report "
+            "draws the series with these fits")
+    if not results.name.lower().endswith(FITS_ENDING):
+        raise InputError(f"{what}; give that table")
+    stem = results.name[:-len(FITS_ENDING)]
+    # the table of `--out d.csv` (or d.parquet, or any table name of stem d: not its figure d.png, nor
+    # the report d.html) wrote d_fits.csv
+    tables = sorted((p for p in results.parent.glob(glob.escape(stem) + "*")
+                     if p.stem == stem and p.is_file() and p.suffix.lower() not in OTHER_FORMAT_SUFFIXES),
+                    key=lambda p: (p.suffix.lower() not in (".csv", ".parquet"), p.name))
+    if tables:
+        raise InputError(f"{what}: `rankl-net report {shlex.quote(str(tables[0]))}`")
+    raise InputError(f"{what}; the table it was written beside ({results.with_name(stem + '.csv')}, or "
+                     ".parquet) is not there")
+
+
 @main.command("report")
 @click.argument("results", type=click.Path(path_type=Path))
 @click.option("--out", type=FileName("report.html"), default=None,
@@ -1249,6 +1287,7 @@ def report_cmd(results: Path, out: Path | None) -> None:
     from .report import write_report
     from .screens import is_screen_folder
 
+    _refuse_fits_table(Path(results))
     results_path = Path(results).resolve()
     if out is None:  # beside the results, named after them (pairs.parquet -> pairs.html)
         if not results_path.name:
