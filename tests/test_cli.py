@@ -479,6 +479,30 @@ def test_a_comma_list_with_an_empty_name_is_refused(text, message):
         comma_list(text, "--knockouts")
 
 
+def test_a_dataframe_or_series_given_where_it_does_not_belong_is_described_briefly(tmp_path, monkeypatch):
+    """A pandas table in a message is its size and first column names (or values), on one line:
+    not its repr cut short ("DataFrame condi... x 10 columns]")."""
+    from rankl_net.errors import given
+    from rankl_net.screens import run_screen
+
+    columns = ["condition_id", "perturbation", "background", "readout", "value", "baseline_value",
+               "log2_fold_change", "status", "message", "unit"]
+    frame = pd.DataFrame({c: [f"{c}{k}" for k in range(20)] for c in columns})
+    described = f"DataFrame of 20 rows and 10 columns ({', '.join(columns[:6])}, ...)"
+    assert given(frame) == described
+    assert given(frame[["perturbation"]].head(1)) == "DataFrame of 1 row and 1 column (perturbation)"
+    assert given(pd.DataFrame()) == "DataFrame of 0 rows and 0 columns"
+    assert given(frame["status"]) == (f"Series 'status' of 20 values "
+                                      f"[{', '.join(repr(f'status{k}') for k in range(6))}, ...]")
+    assert given(pd.Series(["ko:RANKL"])) == "Series of 1 value ['ko:RANKL']"
+    assert given(pd.Index(["a", "b"])) == "Index of 2 values ['a', 'b']"
+    assert given([1, 2]) == "list [1, 2]"  # anything else as before
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError) as caught:
+        run_screen("bone", frame, workers=1, end=7)
+    assert str(caught.value).endswith(f"got {described}")
+
+
 def test_integration_failure_exits_3():
     out = run("simulate", "osteoclastogenesis", "-p", "set:k_nfkb_import=1e30", "--end", "72")
     assert out.returncode == 3
