@@ -296,6 +296,66 @@ def test_thousands_of_levels_are_run_with_a_note_on_what_a_b_n_means(tmp_path):
     assert few.returncode == 0 and "note: --levels" not in few.stderr, few.stderr
 
 
+@pytest.mark.parametrize("order", ["p_first", "p_last"])
+def test_dose_response_without_perturb_but_with_p_says_which_is_the_dosed_one(order):
+    """-p is --perturb in simulate and screen, but dose-response's background: a series written with
+    -p alone is told that --perturb names the dosed perturbation, whichever order the options come
+    in; without -p the parser's message is as for any missing option."""
+    args = ["-p", "inh:P38", "--levels", "0:1:6"] if order == "p_first" else ["--levels", "0:1:6", "-p",
+                                                                                "inh:P38"]
+    out = run("dose-response", "bone", *args)
+    said = out.stderr.strip().replace("python -m rankl_net", "rankl-net")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert said.startswith("error: Missing option '--perturb' (got -p inh:P38): ")
+    assert "--perturb inh:X (or kd:X, oe:X, set:ID) names the dosed perturbation" in said
+    assert "-p gives a background applied in every level and in the reference" in said
+    assert "Did you mean --perturb inh:P38?" in said
+    # a knockout cannot be dosed: no suggestion to dose it
+    knockout = run("dose-response", "bone", "-p", "ko:OPG", "--levels", "0:1:6")
+    assert "names the dosed perturbation" in knockout.stderr and "Did you mean" not in knockout.stderr
+    plain = run("dose-response", "bone", "--levels", "0:1:6")
+    assert plain.stderr.strip().replace("python -m rankl_net", "rankl-net") == (
+        "error: Missing option '--perturb'; `rankl-net dose-response --help` lists the options")
+
+
+def test_a_screen_given_both_knockouts_and_conditions_says_not_both(tmp_path):
+    """--knockouts and --conditions are alternatives: both given is refused as such (a missing
+    file said as well), neither given asks for one; nothing is written."""
+    conditions = tmp_path / "c.txt"
+    conditions.write_text("ko:OPG\n", encoding="utf-8")
+    out = tmp_path / "x.parquet"
+    both = run("screen", "bone", "--knockouts", "RANKL", "--conditions", str(conditions), "--out", str(out))
+    assert both.returncode == 2 and "give either --knockouts or --conditions, not both:" in both.stderr
+    missing = run("screen", "bone", "--knockouts", "RANKL", "--conditions", str(tmp_path / "nofile.txt"),
+                  "--out", str(out))
+    assert missing.returncode == 2
+    assert f"not both (and {tmp_path / 'nofile.txt'}: no such file)" in missing.stderr
+    neither = run("screen", "bone", "--out", str(out))
+    assert neither.returncode == 2 and "not both" not in neither.stderr
+    assert "give the conditions: --knockouts all|X,Y,... or --conditions FILE" in neither.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.txt"]
+
+
+@pytest.mark.parametrize("table", ["d.csv", "d.parquet"])
+def test_report_of_the_fits_of_a_dose_response_points_to_its_table(tmp_path, table):
+    """report takes a dose-response table, not the NAME_fits.csv written beside it: given the
+    fits, it names the table (which it reports), or says the table is not there."""
+    out = run("dose-response", "osteoclastogenesis", "--perturb", "inh:P38", "--levels", "0:1:6",
+              "--readouts", "nfatc1", "--end", "24", "--out", str(tmp_path / table))
+    assert out.returncode == 0, out.stderr
+    fits = tmp_path / "d_fits.csv"
+    said = run("report", str(fits))
+    assert said.returncode == 2 and "not a rankl-net screen table" not in said.stderr
+    assert f"{fits} holds the Hill fits that dose-response writes beside its table" in said.stderr
+    assert said.stderr.strip().endswith(f"`rankl-net report {tmp_path / table}`")
+    assert not (tmp_path / "d_fits.html").exists()
+    assert run("report", str(tmp_path / table)).returncode == 0  # the table it points to is reported
+    (tmp_path / table).unlink()
+    alone = run("report", str(fits))
+    assert alone.returncode == 2
+    assert f"the table it was written beside ({tmp_path / 'd.csv'}, or .parquet) is not there" in alone.stderr
+
+
 def test_simulate_writes_csv_and_plot(tmp_path):
     out = run(
         "simulate",
@@ -422,6 +482,30 @@ def test_a_comma_list_with_an_empty_name_is_refused(text, message):
     with pytest.raises(InputError, match="^" + re.escape(message + "; give the names separated by single "
                                                          "commas") + "$"):
         comma_list(text, "--knockouts")
+
+
+def test_a_dataframe_or_series_given_where_it_does_not_belong_is_described_briefly(tmp_path, monkeypatch):
+    """A pandas table in a message is its size and first column names (or values), on one line:
+    not its repr cut short ("DataFrame condi... x 10 columns]")."""
+    from rankl_net.errors import given
+    from rankl_net.screens import run_screen
+
+    columns = ["condition_id", "perturbation", "background", "readout", "value", "baseline_value",
+               "log2_fold_change", "status", "message", "unit"]
+    frame = pd.DataFrame({c: [f"{c}{k}" for k in range(20)] for c in columns})
+    described = f"DataFrame of 20 rows and 10 columns ({', '.join(columns[:6])}, ...)"
+    assert given(frame) == described
+    assert given(frame[["perturbation"]].head(1)) == "DataFrame of 1 row and 1 column (perturbation)"
+    assert given(pd.DataFrame()) == "DataFrame of 0 rows and 0 columns"
+    assert given(frame["status"]) == (f"Series 'status' of 20 values "
+                                      f"[{', '.join(repr(f'status{k}') for k in range(6))}, ...]")
+    assert given(pd.Series(["ko:RANKL"])) == "Series of 1 value ['ko:RANKL']"
+    assert given(pd.Index(["a", "b"])) == "Index of 2 values ['a', 'b']"
+    assert given([1, 2]) == "list [1, 2]"  # anything else as before
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError) as caught:
+        run_screen("bone", frame, workers=1, end=7)
+    assert str(caught.value).endswith(f"got {described}")
 
 
 def test_integration_failure_exits_3():

@@ -126,3 +126,44 @@ def test_arms_with_the_same_curve_stay_visible(figures, tmp_path):
         assert len(set(drawn)) == len(drawn) > 1, ax.get_ylabel()
         styles = [style for style, _ in drawn]
         assert len(set(styles[:4])) == len(styles[:4]), styles  # the first four differ in style alone
+
+
+@pytest.mark.parametrize(("levels", "fmt"), [(1, "{:.6f}"), (2, "{:g}"), (2, "{:.6f}"), (3, "{:g}"),
+                                             (12, "{:g}")])
+def test_a_heatmap_keeps_its_long_tick_labels_inside_the_saved_figure(monkeypatch, tmp_path, levels, fmt):
+    """A combination matrix's labels (inh:CTSK=0.3, read down) are long beside a few cells: the saved
+    PNG holds every tick label, the colour bar's label and the title whole (measured at the
+    resolution it is saved at, as saving draws it), is the figure measured (not cropped or padded
+    at saving), and nothing is drawn on its outermost pixels (a glyph cut at the edge)."""
+    import matplotlib.image
+
+    save, drawn = plots._save, []
+
+    def measure(fig, path, dpi=plots.DPI):
+        fig.set_dpi(dpi)  # as savefig(dpi=dpi) draws it
+        fig.canvas.draw()
+        renderer, inside = fig.canvas.get_renderer(), fig.bbox
+        heat, bar = fig.axes
+        texts = [*heat.get_xticklabels(), *heat.get_yticklabels(), heat.title, bar.yaxis.label]
+        for text in texts:
+            box = text.get_window_extent(renderer)
+            assert (box.x0 >= inside.x0 and box.y0 >= inside.y0 and box.x1 <= inside.x1
+                    and box.y1 <= inside.y1), (text.get_text(), box, inside)
+        drawn.append((fig.get_size_inches() * dpi, [t.get_text() for t in texts]))
+        return save(fig, path, dpi)
+
+    monkeypatch.setattr(plots, "_save", measure)
+    values = np.linspace(0.1, 0.9, levels)
+    rows = [f"inh:P38={fmt.format(v)}" for v in values]
+    columns = [f"inh:CTSK={fmt.format(v)}" for v in values]
+    matrix = pd.DataFrame(np.linspace(-0.3, 0.2, levels * levels).reshape(levels, levels), index=rows,
+                          columns=columns)
+    path = plots.heatmap_figure(matrix, tmp_path / "bliss.png", title="bone_volume",
+                                label="Bliss excess (fraction of baseline)")
+    (size, texts), = drawn
+    assert texts == [*columns, *rows, "bone_volume", "Bliss excess (fraction of baseline)"]
+    image = matplotlib.image.imread(path)
+    height, width = image.shape[:2]
+    assert (width, height) == pytest.approx(tuple(size), abs=1)
+    ink = image[..., :3].sum(axis=-1) < 2.9  # not white
+    assert not (ink[:2].any() or ink[-2:].any() or ink[:, :2].any() or ink[:, -2:].any())

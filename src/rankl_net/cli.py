@@ -5,6 +5,7 @@ Exit codes: 0 success; 2 bad input (the message names what and why); 3 a simulat
 
 from __future__ import annotations
 
+import glob
 import math
 import os
 import shlex
@@ -973,8 +974,14 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
     from .screens import check_results_folder_name, is_screen_folder, knockout_conditions, run_screen
 
     end = _end_in_model_unit(model, end)
-    if (knockouts is None) == (conditions_file is None):
-        raise InputError("give either --knockouts all|X,Y,... or --conditions FILE")
+    if knockouts is None and conditions_file is None:
+        raise InputError("give the conditions: --knockouts all|X,Y,... or --conditions FILE (one "
+                         "perturbation spec per line)")
+    if knockouts is not None and conditions_file is not None:
+        missing = "" if Path(conditions_file).exists() else f" (and {conditions_file}: no such file)"
+        raise InputError(f"give either --knockouts or --conditions, not both{missing}: --knockouts "
+                         "all|X,Y,... knocks out nodes, a --conditions FILE lists every condition, one "
+                         "spec per line (a knockout as ko:X)")
     source = click.get_current_context().get_parameter_source("worker_timeout")
     if source != ParameterSource.DEFAULT and scheduler is None:
         raise InputError("--worker-timeout applies to a Dask cluster (--scheduler); the local pool starts "
@@ -1113,14 +1120,39 @@ def _read_conditions(path: Path) -> tuple[list[str], list[int]]:
     return conditions, lines
 
 
+class _DosedOption(click.Option):
+    """dose-response's ``--perturb``, the dosed perturbation: missing where ``-p`` (the background
+    here, though ``-p`` is ``--perturb`` in simulate and screen) was given, the message says which
+    option is which."""
+
+    def process_value(self, ctx: click.Context, value):
+        try:
+            return super().process_value(ctx, value)
+        except click.MissingParameter:
+            # the options given are processed before those missing: -p's values are in ctx.params
+            background = ctx.params.get("background") or ()
+            if not background:
+                raise
+            dosable = [b.partition("=")[0] for b in background
+                       if "+" not in b and b.partition(":")[0] in ("inh", "kd", "oe", "set")]
+            hint = f" Did you mean --perturb {dosable[0]}?" if len(background) == 1 and dosable else ""
+            given = " ".join(f"-p {shlex.quote(b)}" for b in background)
+            raise click.UsageError(
+                f"Missing option '--perturb' (got {given}): in dose-response, --perturb inh:X (or kd:X, "
+                f"oe:X, set:ID) names the dosed perturbation, whose levels --levels gives; -p gives a "
+                f"background applied in every level and in the reference.{hint}", ctx) from None
+
+
 @main.command("dose-response")
 @click.argument("model")
-@click.option("--perturb", required=True, help="inh:X, kd:X, oe:X or set:ID (the level is the value).")
+@click.option("--perturb", cls=_DosedOption, required=True,
+              help="The dosed perturbation: inh:X, kd:X, oe:X or set:ID (the level is the value).")
 @click.option("--levels", required=True, help="A:B:N (N evenly spaced levels) or a comma-separated list.")
 @click.option("--readouts", "--readout", "readouts", default=None,
               help="Comma-separated readouts (default: the model's).")
 @click.option("-p", "background", multiple=True, metavar="SPEC",
-              help="Background perturbation under every level and the reference (ko:OPG, a drug regimen).")
+              help="Background perturbation under every level and the reference (ko:OPG, a drug regimen); "
+              "not the dosed one, which is --perturb.")
 @click.option("--context", default=None,
               help="Species context of a shipped model: mouse or human, mouse_huRANKL for the drug models.")
 @click.option("--end", type=EndTime(), default=None, help="Time of the readouts." + END_HELP)
@@ -1205,6 +1237,43 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
         click.echo(f"wrote {out}, {fits_path} and {fig}")
 
 
+FITS_ENDING = "_fits.csv"  # dose-response's fits, beside its table
+
+
+def _refuse_fits_table(results: Path) -> None:
+    """Refuse, pointing to the table it was written beside, the Hill fits of a dose-response
+    (``NAME_fits.csv``, the columns of :data:`rankl_net.analysis.HILL_COLUMNS`), which ``report``
+    does not take: the report of the series table draws them. Anything else passes, for
+    :func:`rankl_net.report.write_report` to read."""
+    import pandas as pd
+
+    from .analysis import HILL_COLUMNS
+
+    if not (results.is_file() and results.suffix.lower() == ".csv"):
+        return
+    try:
+        columns = set(pd.read_csv(results, nrows=0).columns)
+    except Exception:  # noqa: BLE001 - not a table: the report's reader says why
+        return
+    if not set(HILL_COLUMNS) <= columns or "perturbation" in columns:
+        return
+    what = (f"{results} holds the Hill fits that dose-response writes beside its table (as "
+            f"NAME{FITS_ENDING}); report takes the dose-response table (dose-response --out), whose report "
+            "draws the series with these fits")
+    if not results.name.lower().endswith(FITS_ENDING):
+        raise InputError(f"{what}; give that table")
+    stem = results.name[:-len(FITS_ENDING)]
+    # the table of `--out d.csv` (or d.parquet, or any table name of stem d: not its figure d.png, nor
+    # the report d.html) wrote d_fits.csv
+    tables = sorted((p for p in results.parent.glob(glob.escape(stem) + "*")
+                     if p.stem == stem and p.is_file() and p.suffix.lower() not in OTHER_FORMAT_SUFFIXES),
+                    key=lambda p: (p.suffix.lower() not in (".csv", ".parquet"), p.name))
+    if tables:
+        raise InputError(f"{what}: `rankl-net report {shlex.quote(str(tables[0]))}`")
+    raise InputError(f"{what}; the table it was written beside ({results.with_name(stem + '.csv')}, or "
+                     ".parquet) is not there")
+
+
 @main.command("report")
 @click.argument("results", type=click.Path(path_type=Path))
 @click.option("--out", type=FileName("report.html"), default=None,
@@ -1218,6 +1287,7 @@ def report_cmd(results: Path, out: Path | None) -> None:
     from .report import write_report
     from .screens import is_screen_folder
 
+    _refuse_fits_table(Path(results))
     results_path = Path(results).resolve()
     if out is None:  # beside the results, named after them (pairs.parquet -> pairs.html)
         if not results_path.name:

@@ -262,14 +262,53 @@ def read_toml(path: Path) -> dict:
         raise InputError(f"{path}: not valid TOML: {exc}") from None
 
 
+# how many column names or values of a pandas table a message shows, and how much of each
+GIVEN_ITEMS = 6
+GIVEN_NAME_LENGTH = 30
+
+
 def given(value: object) -> str:
-    """What was given, for a message: its type and the start of its repr on one line (a
-    DataFrame or a long list is not printed whole); an object whose repr is Python's default
+    """What was given, for a message: its type and the start of its repr on one line (a long
+    list is not printed whole); a pandas DataFrame by its size and first column names
+    ("DataFrame of 20 rows and 10 columns (condition_id, perturbation, ...)"), a Series or an
+    Index by its size and first values; an object whose repr is Python's default
     (``<... object at 0x...>``) by its type alone."""
+    described = _pandas_given(value)
+    if described is not None:
+        return described
     if type(value).__repr__ is object.__repr__:
         name = type(value).__name__
         return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name} object"
     return f"{type(value).__name__} {' '.join(reprlib.repr(value).split())}"
+
+
+def _pandas_given(value: object) -> str | None:
+    """:func:`given` of a pandas DataFrame, Series or Index (None for anything else), whose repr
+    spans lines and, cut short, reads as none of its parts. pandas is not imported for it: a
+    value can only be one of these once pandas has been."""
+    pandas = sys.modules.get("pandas")
+    if pandas is None:
+        return None
+    kind = type(value).__name__
+    if isinstance(value, pandas.DataFrame):
+        rows, columns = value.shape
+        names = [str(c) if len(str(c)) <= GIVEN_NAME_LENGTH else str(c)[:GIVEN_NAME_LENGTH - 3] + "..."
+                 for c in value.columns[:GIVEN_ITEMS]]
+        more = ", ..." if columns > GIVEN_ITEMS else ""
+        listed = f" ({', '.join(names)}{more})" if names else ""
+        return f"{kind} of {_count(rows, 'row')} and {_count(columns, 'column')}{listed}"
+    if isinstance(value, pandas.Series | pandas.Index):
+        name = "" if value.name is None else f" {reprlib.repr(value.name)}"
+        first = value.iloc[:GIVEN_ITEMS] if isinstance(value, pandas.Series) else value[:GIVEN_ITEMS]
+        shown = reprlib.repr(first.tolist()[:GIVEN_ITEMS]).removesuffix("]")
+        shown += ", ...]" if len(value) > GIVEN_ITEMS else "]"
+        return f"{kind}{name} of {_count(len(value), 'value')} {shown}"
+    return None
+
+
+def _count(n: int, noun: str) -> str:
+    """``n`` and the noun, plural unless n is 1."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def first_repeated(items: Iterable[str]) -> str | None:

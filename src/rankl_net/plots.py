@@ -17,8 +17,10 @@ from .regimens import REGIMEN_MODEL  # noqa: E402
 from .screens import readout_units  # noqa: E402
 from .validation import fact_units  # noqa: E402
 
+DPI = 110  # of the figures saved, unless one says otherwise
 
-def _save(fig, path: Path, dpi: int = 110) -> Path:
+
+def _save(fig, path: Path, dpi: int = DPI) -> Path:
     """Write ``fig`` to ``path`` (format from its suffix: .png, .pdf, .svg; creating its folder)
     and release it."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -191,7 +193,10 @@ def heatmap_figure(matrix: pd.DataFrame, path: Path, *, title: str, label: str,
     """A heatmap on a diverging scale centred at zero (e.g. pairwise-knockout log2 fold change,
     epistasis, Bliss excess); the scale spans at least ``min_range`` either side, so that
     values at integration noise show as white, not as full colour."""
-    fig, ax = plt.subplots(figsize=(0.42 * len(matrix.columns) + 2.5, 0.42 * len(matrix) + 1.8))
+    fig, ax = plt.subplots(figsize=(0.42 * len(matrix.columns) + 2.5, 0.42 * len(matrix) + 1.8),
+                           layout="constrained")
+    # twice the default pads: a long label's glyphs run a few pixels past its measured extent
+    fig.get_layout_engine().set(w_pad=6 / 72, h_pad=6 / 72)
     values = matrix.to_numpy(float)
     finite = np.isfinite(values)
     lim = max(np.abs(values[finite]).max() if finite.any() else 1.0, min_range)
@@ -204,8 +209,27 @@ def heatmap_figure(matrix: pd.DataFrame, path: Path, *, title: str, label: str,
     ax.set_yticks(range(len(matrix.index)), matrix.index, fontsize=8)
     fig.colorbar(im, ax=ax, label=label, shrink=0.8)
     ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return _save(fig, path)
+    _grow_to_fit(fig, DPI)
+    return _save(fig, path, DPI)
+
+
+def _grow_to_fit(fig, dpi: int, tries: int = 4) -> None:
+    """Enlarge ``fig`` (laid out as constrained) until all it draws at ``dpi`` (that it is saved
+    at: the layout moves with it) lies inside it: the size of a heatmap follows its number of
+    cells, and long tick labels read down (``inh:CTSK=0.3``) or a colour bar's label longer than
+    a few cells are tall would be cut off at its edges."""
+    fig.set_dpi(dpi)
+    for _ in range(tries):
+        fig.canvas.draw()
+        box = fig.get_tightbbox(fig.canvas.get_renderer())  # in inches
+        width, height = fig.get_size_inches()
+        over_x = max(0.0, -box.x0) + max(0.0, box.x1 - width)
+        over_y = max(0.0, -box.y0) + max(0.0, box.y1 - height)
+        if over_x <= 0.01 and over_y <= 0.01:
+            return
+        # the margin: the constrained layout's own pads, which a figure grown by the overflow alone
+        # would leave out
+        fig.set_size_inches(width + over_x + 0.1 * (over_x > 0.01), height + over_y + 0.1 * (over_y > 0.01))
 
 
 def bar_figure(series: pd.Series, path: Path, *, title: str, label: str) -> Path:
