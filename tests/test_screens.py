@@ -2286,3 +2286,319 @@ def test_a_python_screen_notes_a_drug_that_binds_nothing_once_per_regimen(tmp_pa
                            out=tmp_path / "s")
     notes = [w for w in said if issubclass(w.category, DrugWithoutTargetWarning)]
     assert len(notes) == 1 and "denosumab does not bind RANKL in context mouse" in str(notes[0].message)
+
+
+def test_a_conditions_id_follows_the_model_context_end_and_background():
+    """Screens of one condition on two backgrounds (or at two end times, in two contexts) are
+    different screens: their rows must not join on condition_id. The readouts, the integrator's
+    settings and a file's tolerances are not part of the id."""
+    spec = screens.ScreenSpec("bone", "mouse", 28.0, ("osteoclasts",))
+    cid = spec.condition_id("ko:CTSK")
+    assert cid == screens.ScreenSpec("bone", "mouse", 28.0, ("osteoclasts",)).condition_id("ko:CTSK")
+    others = [replace(spec, background="ko:OPG"), replace(spec, end=29.0), replace(spec, context="human"),
+              replace(spec, model="bone_tumour")]
+    assert len({cid, *(s.condition_id("ko:CTSK") for s in others)}) == 5
+    assert spec.condition_id("ko:FOS") != cid
+    same = [replace(spec, readouts=("bone_volume",)), replace(spec, tolerances=(1e-6, 1e-9)),
+            replace(spec, integration=(("relative_tolerance", 1e-6),))]
+    assert {s.condition_id("ko:CTSK") for s in same} == {cid}
+    # and as a screen gives them
+    on_opg = run_screen("bone", ["ko:CTSK"], background="ko:OPG", end=28, readouts=["osteoclasts"], workers=1)
+    alone = run_screen("bone", ["ko:CTSK"], end=28, readouts=["osteoclasts"], workers=1)
+    assert alone["condition_id"].iloc[0] == cid
+    assert on_opg["condition_id"].iloc[0] == replace(spec, background="ko:OPG").condition_id("ko:CTSK") != cid
+
+
+def test_resuming_with_some_of_the_conditions_gives_the_table_of_those_only(tmp_path):
+    """A folder may hold more conditions than the screen resumed on it lists: the table returned
+    is that of the conditions asked for, in their order, as if run alone."""
+    out = tmp_path / "s"
+    run_screen("bone", ["ko:OPG", "ko:CTSK", "ko:FOS"], end=28, readouts=READ, workers=1, out=out)
+    subset = run_screen("bone", ["ko:FOS", "ko:OPG"], end=28, readouts=READ, workers=1, out=out, resume=True)
+    alone = run_screen("bone", ["ko:FOS", "ko:OPG"], end=28, readouts=READ, workers=1)
+    pd.testing.assert_frame_equal(subset, alone, check_exact=True)
+    assert subset.attrs["resumed"] == 2
+    assert len(pd.read_parquet(out)) == 3 * len(READ)  # the folder keeps every condition
+
+
+def test_a_file_screen_takes_fold_changes_of_amounts_however_small(tmp_path):
+    """An SBML file's units may make 1e-21 a real amount (moles of a protein in one cell): its
+    fold changes are read, not taken for round-off as in the shipped models' units."""
+    path = tmp_path / "tiny.xml"
+    path.write_text(antimony_to_sbml("model tiny\n J0: -> y; k\n y = 0; k = 1e-21\nend"), encoding="utf-8")
+    table = run_screen(str(path), ["set:k=2e-21", "set:k=5e-22"], end=1, readouts=["y"], workers=1)
+    np.testing.assert_allclose(table["baseline_value"], 1e-21, rtol=1e-6)
+    np.testing.assert_allclose(table["value"], [2e-21, 5e-22], rtol=1e-6)
+    np.testing.assert_allclose(table["log2_fold_change"], [1.0, -1.0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("levels", ["0:1:1", "0:1:0"])
+def test_levels_a_b_n_need_two_levels_at_least(levels):
+    with pytest.raises(InputError, match=r"cannot read levels .* use A:B:N \(N >= 2\)"):
+        screens.parse_levels(levels)
+
+
+def test_a_chunk_size_gives_tasks_and_part_files_of_that_many_conditions(tmp_path):
+    conds = screens.knockout_conditions("bone", ["OPG", "RANKL", "CTSK", "FOS", "P38"])
+    out = tmp_path / "s"
+    table = run_screen("bone", conds, end=28, readouts=["osteoclasts"], workers=1, chunk_size=2, out=out)
+    sizes = sorted(pd.read_parquet(p)["condition_id"].nunique() for p in out.glob("part-*.parquet"))
+    assert sizes == [1, 2, 2]  # five conditions, at most two per task
+    assert set(table["perturbation"]) == set(conds)
+
+
+def test_hill_intervals_are_t_intervals_about_the_estimates():
+    """The intervals are estimate +- t(confidence, dof) x standard error: on the log scale for the
+    IC50 and the Hill coefficient, symmetric about the estimate, and as wide as Student's t says
+    from one confidence to another (dof: the doses less the fitted parameters)."""
+    from scipy import stats
+
+    x = np.concatenate([[0.0], np.logspace(-3, 1, 12)])
+    y = hill(x, 200.0, 0.8, 0.05, 1.7) * (1 + 0.02 * np.random.default_rng(4).standard_normal(len(x)))
+    for anchored, fitted in ((False, 4), (True, 3)):
+        fits = {c: fit_hill(x, y, confidence=c, reference=200.0, anchored=anchored) for c in (0.9, 0.99)}
+        assert fits[0.99]["emax_hi"] < 1  # (not cut at 1)
+        ratio = stats.t.ppf(0.995, len(x) - fitted) / stats.t.ppf(0.95, len(x) - fitted)
+        for name, scale in (("ic50", np.log), ("hill", np.log), ("emax", float), ("baseline", float)):
+            wide, narrow = ([scale(f[f"{name}_lo"]), scale(f[name]), scale(f[f"{name}_hi"])]
+                            for f in (fits[0.99], fits[0.9]))
+            assert fits[0.99][name] == fits[0.9][name]  # the same fit
+            for lo, est, hi in (wide, narrow):
+                assert lo <= est <= hi and hi - est == pytest.approx(est - lo, rel=1e-9, abs=1e-12)
+            if name == "baseline" and anchored:
+                assert wide[0] == wide[2] == 200.0  # the reference, known exactly
+            else:
+                assert narrow[2] - narrow[0] > 0
+                assert (wide[2] - wide[0]) / (narrow[2] - narrow[0]) == pytest.approx(ratio, rel=1e-9)
+
+
+def test_pairwise_epistasis_scores_only_the_conditions_that_ran():
+    """A failed condition has no fold change: a pair that failed, or whose single failed, is not
+    listed (the others are scored as before)."""
+    from rankl_net.analysis import pairwise_epistasis
+
+    lfc = {"ko:A": -1.0, "ko:B": 0.5, "ko:C": 2.0, "ko:A+ko:B": -0.25, "ko:A+ko:C": 0.5, "ko:B+ko:C": 1.0}
+    failed = {"ko:C", "ko:A+ko:B"}
+    table = pd.DataFrame({"perturbation": list(lfc), "readout": "x",
+                          "log2_fold_change": [np.nan if p in failed else v for p, v in lfc.items()],
+                          "status": ["failed" if p in failed else "ok" for p in lfc]})
+    assert pairwise_epistasis(table).empty
+    ran = table.assign(log2_fold_change=list(lfc.values()), status="ok")
+    scores = pairwise_epistasis(ran).set_index(["a", "b"])["epistasis"]
+    assert scores.to_dict() == {("ko:A", "ko:B"): -0.25 - (-1.0 + 0.5), ("ko:A", "ko:C"): 0.5 - (-1.0 + 2.0),
+                                ("ko:B", "ko:C"): 1.0 - (0.5 + 2.0)}
+    # one pair failed: the other two are scored
+    one = ran.assign(status=["failed" if p == "ko:A+ko:B" else "ok" for p in lfc])
+    assert sorted(pairwise_epistasis(one)["b"]) == ["ko:C", "ko:C"]
+
+
+@pytest.fixture(scope="module")
+def product_file(tmp_path_factory):
+    """y(1) = k1 k2 + 3 k2 from y(0) = 0 (the effect of each parameter depends on the other's
+    value); k3 does nothing."""
+    path = tmp_path_factory.mktemp("product") / "product.xml"
+    path.write_text(antimony_to_sbml("model product\n J0: -> y; k1 * k2 + 3 * k2 + 0 * k3\n y = 0\n"
+                                     " k1 = 0.5; k2 = 0.5; k3 = 0.5\nend"), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("method", "n", "keys"), [("sobol", 32, ["S1", "S1_conf", "ST", "ST_conf"]),
+                                                   ("morris", 6, ["mu_star", "mu_star_conf", "sigma"])])
+def test_sensitivity_indices_are_salibs_of_the_sample_its_seed_gives(product_file, method, n, keys):
+    """The table holds SALib's indices of the sample drawn with the seed given, each under its name
+    and on its parameter's row: here computed from y(1) = k1 k2 + 3 k2 written out, not simulated."""
+    from SALib.analyze import morris as analyse_morris
+    from SALib.analyze import sobol as analyse_sobol
+    from SALib.sample import morris as sample_morris
+    from SALib.sample import sobol as sample_sobol
+
+    from rankl_net.sensitivity import sensitivity
+
+    ranges = {"k2": (0.0, 1.0), "k3": (0.5, 1.5), "k1": (0.0, 2.0)}
+    prob = {"num_vars": 3, "names": list(ranges), "bounds": [list(r) for r in ranges.values()]}
+    table = sensitivity(str(product_file), ranges, method=method, n=n, end=1, readouts=["y"], seed=7)
+    assert list(table.columns) == ["parameter", "readout", *keys]
+    assert table["parameter"].tolist() == list(ranges) and set(table["readout"]) == {"y"}
+    if method == "sobol":
+        X = sample_sobol.sample(prob, n, calc_second_order=False, seed=7)
+        res = analyse_sobol.analyze(prob, (X[:, 2] + 3) * X[:, 0], calc_second_order=False, seed=7)
+    else:
+        X = sample_morris.sample(prob, n, num_levels=4, seed=7)
+        res = analyse_morris.analyze(prob, X, (X[:, 2] + 3) * X[:, 0], num_levels=4, seed=7)
+    for k in keys:
+        np.testing.assert_allclose(table[k], np.asarray(res[k], float), rtol=1e-6, atol=1e-9, err_msg=k)
+    # another seed, another sample
+    other = sensitivity(str(product_file), ranges, method=method, n=n, end=1, readouts=["y"], seed=8)
+    assert not np.allclose(other[keys[0]], table[keys[0]])
+
+
+def test_sensitivity_names_the_samples_that_failed(linear_file, monkeypatch):
+    from rankl_net import sensitivity as module
+
+    screen = module.run_screen
+
+    def one_failed(*args, **kwargs):
+        table = screen(*args, **kwargs)
+        table.loc[1, ["value", "status"]] = [np.nan, "failed"]
+        return table
+
+    monkeypatch.setattr(module, "run_screen", one_failed)
+    with pytest.raises(InputError, match="y: 1 samples failed; narrow the ranges"):
+        module.sensitivity(str(linear_file), {"k1": (0.0, 1.0), "k2": (0.0, 1.0)}, n=4, end=1, readouts=["y"])
+
+
+@pytest.mark.parametrize("bounds", [(2.0, 2.0), (3.0, 2.0), (0.0, np.inf)])
+def test_a_sensitivity_range_must_have_low_below_high(bounds):
+    from rankl_net.sensitivity import problem
+
+    with pytest.raises(InputError, match="pth: the range must be finite with low < high"):
+        problem("bone", {"pth": bounds})
+
+
+def test_the_report_counts_each_readouts_conditions_by_status_and_lists_each_failure_once(tmp_path):
+    from rankl_net.report import write_report
+
+    perturbations = ["ko:A", "ko:B", "ko:C", "ko:A+ko:B"]
+    failed = {"ko:C": "integration failed at t = 3", "ko:A+ko:B": "integration failed at t = 5"}
+    rows = [{"condition_id": p, "perturbation": p, "background": "", "readout": r,
+             "value": np.nan if p in failed else 1.0, "baseline_value": 2.0,
+             "log2_fold_change": np.nan if p in failed else -1.0, "status": "failed" if p in failed else "ok",
+             "message": failed.get(p, "")} for p in perturbations for r in ("x", "y", "z")]
+    rows = [r for r in rows if not (r["readout"] == "z" and r["perturbation"] != "ko:A")]  # z: one condition
+    pd.DataFrame(rows).to_csv(tmp_path / "s.csv", index=False)
+    page = write_report(tmp_path / "s.csv", tmp_path / "s.html").read_text(encoding="utf-8")
+    tables = pd.read_html(io.StringIO(page))
+    summary = next(t for t in tables if "conditions" in t.columns)
+    counted = {(r, s): sum(1 for row in rows if (row["readout"], row["status"]) == (r, s))
+               for r in ("x", "y", "z") for s in ("failed", "ok")}
+    assert {(r.readout, r.status): r.conditions for r in summary.itertuples()} == {
+        k: v for k, v in counted.items() if v}
+    listed = next(t for t in tables if "message" in t.columns)
+    assert sorted(zip(listed["perturbation"], listed["message"], strict=True)) == sorted(failed.items())
+
+
+def _screen_table(lfc: dict[str, float], background: str = "") -> pd.DataFrame:
+    """A screen table of one readout, x, with the log2 fold change of each condition."""
+    return pd.DataFrame({"condition_id": list(lfc), "perturbation": list(lfc), "background": background,
+                         "readout": "x", "value": [2.0 ** v for v in lfc.values()], "baseline_value": 1.0,
+                         "log2_fold_change": list(lfc.values()), "status": "ok", "message": ""})
+
+
+def test_the_report_lists_the_twenty_strongest_epistasis_scores_strongest_first(tmp_path):
+    import itertools
+
+    from rankl_net.report import write_report
+
+    singles = {f"ko:{c}": -0.1 * (k + 1) for k, c in enumerate("ABCDEFG")}
+    pairs = {f"{a}+{b}": singles[a] + singles[b] + 0.01 * (k + 1) * (-1) ** k
+             for k, (a, b) in enumerate(itertools.combinations(singles, 2))}  # 21 pairs
+    _screen_table({**pairs, **singles}).to_csv(tmp_path / "s.csv", index=False)
+    page = write_report(tmp_path / "s.csv", tmp_path / "s.html").read_text(encoding="utf-8")
+    shown = next(t for t in pd.read_html(io.StringIO(page)) if "epistasis" in t.columns)
+    scores = {p: v - singles[p.split("+")[0]] - singles[p.split("+")[1]] for p, v in pairs.items()}
+    strongest = sorted(scores, key=lambda p: -abs(scores[p]))[:20]
+    assert [f"{r.a}+{r.b}" for r in shown.itertuples()] == strongest
+    np.testing.assert_allclose(shown["epistasis"], [scores[p] for p in strongest], rtol=2e-3)
+
+
+def test_the_reports_bars_and_heatmaps_are_ordered_by_value_and_name(tmp_path, monkeypatch):
+    """Single perturbations as bars from the lowest value up, against the background when the
+    screen has one; pairs in a heatmap whose rows and columns go in alphabetical order, whatever
+    the order of the conditions."""
+    from rankl_net.report import write_report
+
+    lfc = {"ko:D": 0.5, "ko:B": -2.0, "ko:C": 1.0, "ko:A": -0.5,
+           "ko:D+ko:B": 0.1, "ko:C+ko:A": 0.2, "ko:B+ko:A": 0.3}
+    for background, versus in (("", "baseline"), ("ko:OPG", "background")):
+        bars, maps = _bars_drawn(monkeypatch), _bars_drawn(monkeypatch, "heatmap_figure")
+        _screen_table(lfc, background).to_csv(tmp_path / "s.csv", index=False)
+        write_report(tmp_path / "s.csv", tmp_path / "s.html")
+        (bar,), (heat,) = bars, maps
+        assert list(bar["series"].items()) == sorted(((p, v) for p, v in lfc.items() if "+" not in p),
+                                                    key=lambda pv: pv[1])
+        assert bar["label"] == f"log2 fold change vs {versus}"
+        assert list(heat["series"].index) == list(heat["series"].columns) == ["ko:A", "ko:B", "ko:C", "ko:D"]
+        assert heat["series"].loc["ko:B", "ko:D"] == heat["series"].loc["ko:D", "ko:B"] == 0.1
+
+
+def test_a_pair_matrix_sorts_its_names_alphabetically_whatever_their_case():
+    from rankl_net.analysis import pair_matrix
+
+    lfc = {"ko:b": 1.0, "ko:C": 2.0, "ko:a": 3.0, "ko:b+ko:C": 4.0, "ko:a+ko:C": 5.0}
+    m = pair_matrix(_screen_table(lfc), "x", sort=True)
+    assert list(m.index) == list(m.columns) == ["ko:a", "ko:b", "ko:C"]
+
+
+def test_a_report_of_pairs_whose_scores_are_not_finite_does_not_say_the_singles_are_missing(tmp_path):
+    """ko:A+ko:B has its singles (its score is NaN: a readout taken to zero); ko:A+ko:C has not."""
+    from rankl_net.report import write_report
+
+    lfc = {"ko:A": -1.0, "ko:B": -np.inf, "ko:A+ko:B": -np.inf, "ko:A+ko:C": -1.5}
+    _screen_table(lfc).to_csv(tmp_path / "s.csv", index=False)
+    page = write_report(tmp_path / "s.csv", tmp_path / "s.html").read_text(encoding="utf-8")
+    assert "x: pairs" in page and "Strongest epistasis" not in page and "No epistasis scores" not in page
+    _screen_table({"ko:A+ko:C": -1.5, "ko:B": -1.0}).to_csv(tmp_path / "t.csv", index=False)
+    page = write_report(tmp_path / "t.csv", tmp_path / "t.html").read_text(encoding="utf-8")
+    assert "No epistasis scores" in page
+
+
+def test_the_report_fits_a_dose_series_as_hill_fits_does_for_its_kind(tmp_path):
+    """An inhibitor's series is fitted with its baseline fixed at the readout without the
+    perturbation (dose 0 leaves the model as it is), a set: series with its baseline free; a
+    percent change (CTX of the clinical model) is fitted in its unit whatever its baseline."""
+    from rankl_net.analysis import hill_fits
+    from rankl_net.report import write_report
+
+    levels = np.linspace(0, 1, 9)
+    noise = np.array([6.0, -4, 2, 0, -2, 4, -6, 2, 0])  # at dose 0 too: the two fits differ
+    for perturb, anchored in (("inh:P38", True), ("set:pth", False)):
+        table = pd.DataFrame({"model": "bone", "condition_id": [f"c{i}" for i in range(len(levels))],
+                              "level": levels, "perturbation": screens.dose_conditions(perturb, levels),
+                              "background": "", "readout": "osteoclasts",
+                              "value": hill(levels, 200.0, 0.9, 0.3, 1.7) + noise, "baseline_value": 200.0,
+                              "log2_fold_change": 0.0, "status": "ok", "message": ""})
+        table.to_csv(tmp_path / "d.csv", index=False)
+        page = write_report(tmp_path / "d.csv", tmp_path / "d.html").read_text(encoding="utf-8")
+        shown = pd.read_html(io.StringIO(page))[-1].iloc[0]
+        fits = {a: hill_fits(table.assign(dose=levels), anchored=a).iloc[0] for a in (True, False)}
+        assert abs(fits[True]["ic50"] / fits[False]["ic50"] - 1) > 0.01
+        assert shown["ic50"] == pytest.approx(fits[anchored]["ic50"], rel=1e-3)
+    ctx = pd.DataFrame({"model": "clinical", "condition_id": [f"c{i}" for i in range(len(levels))],
+                        "level": levels, "perturbation": screens.dose_conditions("inh:CTSK", levels),
+                        "background": "drug:denosumab=60mg", "readout": "ctx",
+                        "value": hill(levels, 8.5, 80.0, 0.3, 1.7, fractional=False), "baseline_value": 8.5,
+                        "log2_fold_change": 0.0, "status": "ok", "message": ""})
+    ctx.to_csv(tmp_path / "c.csv", index=False)
+    page = write_report(tmp_path / "c.csv", tmp_path / "c.html").read_text(encoding="utf-8")
+    shown = pd.read_html(io.StringIO(page))[-1].iloc[0]
+    assert shown["emax_scale"] == "absolute" and shown["emax"] == pytest.approx(80.0, rel=1e-3)
+
+
+def test_the_dose_axis_says_what_the_doses_of_each_kind_measure():
+    """dose_of measures a knockdown by the expression removed (1 - level) and an overexpression
+    by the expression added (level - 1): the axis says so."""
+    assert screens.dose_of("kd:RANKL", [0.25]).tolist() == [0.75]
+    assert screens.dose_of("oe:RANK", [3.0]).tolist() == [2.0]
+    assert screens.dose_label("bone", "kd:RANKL") == "fraction of RANKL expression removed"
+    assert screens.dose_label("bone", "oe:RANK") == "RANK expression added (fold - 1)"
+    assert screens.dose_label("bone", "inh:P38") == "fraction of P38 activity inhibited"
+    assert screens.dose_label(None, "set:pth") == "pth"  # no model, no unit
+
+
+def test_hill_fits_tells_apart_series_whose_conditions_share_their_first_part():
+    """oe:RANK=2+inh:P38=x and oe:RANK=2+inh:CTSK=x are two dose series: pooled, they would make
+    one fit of two targets."""
+    levels = np.linspace(0, 1, 6)
+    on_rank = [_series(d, levels).assign(perturbation=lambda t: "oe:RANK=2+" + t["perturbation"])
+               for d in ("inh:P38", "inh:CTSK")]
+    assert hill_fits(on_rank[0])["ic50"].iloc[0] == pytest.approx(0.3, rel=1e-3)
+    with pytest.raises(InputError, match=re.escape("this table holds 2: oe:RANK+inh:P38, oe:RANK+inh:CTSK")):
+        hill_fits(pd.concat(on_rank))
+
+
+def test_a_screen_without_readouts_takes_every_readout_of_the_model():
+    from rankl_net.catalog import get_model
+
+    table = run_screen("bone", ["ko:OPG", "ko:CTSK"], end=7, workers=1)
+    expected = list(get_model("bone").readouts)
+    assert len(expected) > 1 and table["readout"].tolist() == expected * 2
