@@ -1255,3 +1255,14 @@ def test_a_table_with_companions_is_not_written_to_a_device():
               os.devnull)
     assert out.returncode == 2 and f"{os.devnull} is not a regular file" in out.stderr
     assert not Path(os.devnull + "_fits.csv").exists()
+
+
+def test_a_dose_response_figure_is_titled_with_its_context_and_background():
+    from rankl_net.catalog import get_model
+    from rankl_net.cli import _series_title
+
+    mouse = get_model("bone").default_context
+    assert _series_title("bone", None, "inh:CTSK", ("ko:OPG",)) == f"bone ({mouse}): inh:CTSK on ko:OPG"
+    assert _series_title("clinical", "Human", "inh:P38", ()) == "clinical (human): inh:P38"
+    titled = _series_title("my.xml", None, "set:k1", ("set:k2=1", "ko:A"))
+    assert titled == "my.xml: set:k1 on set:k2=1 + ko:A"

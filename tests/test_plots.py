@@ -167,3 +167,17 @@ def test_a_heatmap_keeps_its_long_tick_labels_inside_the_saved_figure(monkeypatc
     assert (width, height) == pytest.approx(tuple(size), abs=1)
     ink = image[..., :3].sum(axis=-1) < 2.9  # not white
     assert not (ink[:2].any() or ink[-2:].any() or ink[:, :2].any() or ink[:, -2:].any())
+
+
+def test_bars_carry_their_intervals_and_an_infinite_bar_none(figures, tmp_path):
+    """A sensitivity index's bar shows its 95 % half-width as an error bar, by parameter; the
+    axis reaches the end of the widest interval."""
+    values = pd.Series({"k_a": 0.7, "k_b": 0.2, "k_c": -np.inf})
+    errors = pd.Series({"k_b": 0.1, "k_a": 0.4, "k_c": 0.3})  # (in another order than the bars)
+    plots.bar_figure(values, tmp_path / "b.png", title="x", label="ST", errors=errors)
+    (ax,) = figures[0].axes
+    (container,) = [c for c in ax.containers if type(c).__name__ == "ErrorbarContainer"]
+    segments = container.lines[2][0].get_segments()
+    half = [(seg[1][0] - seg[0][0]) / 2 for seg in segments if len(seg) == 2]  # (none on k_c's bar)
+    assert half == pytest.approx([0.4, 0.1])
+    assert ax.get_xlim()[1] >= 0.7 + 0.4

@@ -796,8 +796,8 @@ def _bars_drawn(monkeypatch, kind: str = "bar_figure") -> list[dict]:
 
     drawn: list[dict] = []
 
-    def record(data, path, *, title, label, **_):
-        drawn.append({"series": data.copy(), "title": title, "label": label})
+    def record(data, path, *, title, label, **extra):
+        drawn.append({"series": data.copy(), "title": title, "label": label, **extra})
         Path(path).write_bytes(b"")
         return Path(path)
 
@@ -816,10 +816,12 @@ def test_report_of_a_sensitivity_table_ranks_the_parameters(tmp_path, monkeypatc
     page = write_report(tmp_path / "s.csv", tmp_path / "s.html").read_text(encoding="utf-8")
     assert "x: sensitivity" in page and "y: sensitivity" in page and page.count("<img ") == 2
     # each readout's total-order indices, largest first
+    label = "total-order Sobol' index ST; bars: 95 % interval"
     assert [(d["title"], d["series"].to_dict(), d["label"]) for d in drawn] == [
-        ("x", {"k_b": 0.7, "k_a": 0.2}, "total-order Sobol' index ST"),
-        ("y", {"k_a": 0.4, "k_b": 0.3}, "total-order Sobol' index ST")]
+        ("x", {"k_b": 0.7, "k_a": 0.2}, label), ("y", {"k_a": 0.4, "k_b": 0.3}, label)]
     assert [list(d["series"].index) for d in drawn] == [["k_b", "k_a"], ["k_a", "k_b"]]
+    # each index with its confidence half-width, by parameter
+    assert [d["errors"].to_dict() for d in drawn] == [{"k_a": 0.05, "k_b": 0.05}] * 2
     assert f"<h1>Sensitivity report: {tmp_path / 's.csv'}</h1>" in page
     with pytest.raises(InputError, match="nor a sensitivity table"):
         indices.drop(columns=["S1", "ST"]).to_csv(tmp_path / "t.csv", index=False)
@@ -2417,7 +2419,10 @@ def test_sensitivity_indices_are_salibs_of_the_sample_its_seed_gives(product_fil
     ranges = {"k2": (0.0, 1.0), "k3": (0.5, 1.5), "k1": (0.0, 2.0)}
     prob = {"num_vars": 3, "names": list(ranges), "bounds": [list(r) for r in ranges.values()]}
     table = sensitivity(str(product_file), ranges, method=method, n=n, end=1, readouts=["y"], seed=7)
-    assert list(table.columns) == ["parameter", "readout", *keys]
+    # Morris's effects are in the readout's unit (the file declares none); Sobol' indices have none
+    assert list(table.columns) == ["parameter", "readout", *keys, *(["unit"] if method == "morris" else [])]
+    if method == "morris":
+        assert set(table["unit"]) == {""}
     assert table["parameter"].tolist() == list(ranges) and set(table["readout"]) == {"y"}
     if method == "sobol":
         X = sample_sobol.sample(prob, n, calc_second_order=False, seed=7)

@@ -1232,7 +1232,8 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
         with _writing(fits_path):
             fits.to_csv(fits_path, index=False)
         with _writing(figure_path):
-            fig = dose_response_figure(table, fits, figure_path, title=f"{model}: {perturb}",
+            fig = dose_response_figure(table, fits, figure_path, title=_series_title(model, context, perturb,
+                                                                                    background),
                                        units=readout_units(model, fits["readout"]), dose_label=label)
         click.echo(f"wrote {out}, {fits_path} and {fig}")
 
@@ -1272,6 +1273,17 @@ def _refuse_fits_table(results: Path) -> None:
         raise InputError(f"{what}: `rankl-net report {shlex.quote(str(tables[0]))}`")
     raise InputError(f"{what}; the table it was written beside ({results.with_name(stem + '.csv')}, or "
                      ".parquet) is not there")
+
+
+def _series_title(model: str, context: str | None, perturb: str, background: tuple[str, ...]) -> str:
+    """A dose-response figure's title: the model (a shipped model's context), the dosed
+    perturbation and the background under every level."""
+    from .catalog import get_model
+    from .sbml_files import is_sbml_file
+
+    where = model if is_sbml_file(model) else f"{model} ({get_model(model).context_or_default(context)})"
+    on = f" on {' + '.join(background)}" if background else ""
+    return f"{where}: {perturb}{on}"
 
 
 @main.command("report")

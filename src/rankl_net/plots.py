@@ -232,15 +232,24 @@ def _grow_to_fit(fig, dpi: int, tries: int = 4) -> None:
         fig.set_size_inches(width + over_x + 0.1 * (over_x > 0.01), height + over_y + 0.1 * (over_y > 0.01))
 
 
-def bar_figure(series: pd.Series, path: Path, *, title: str, label: str) -> Path:
+def bar_figure(series: pd.Series, path: Path, *, title: str, label: str,
+               errors: pd.Series | None = None) -> Path:
     """Horizontal bars of one value per condition; an infinite value (a log2 fold change of a
-    readout taken to zero) is a hatched bar past the largest finite one, marked with its sign."""
+    readout taken to zero) is a hatched bar past the largest finite one, marked with its sign.
+    ``errors``: the half-width of each value's interval (by the same index), drawn as error
+    bars (a sensitivity index's 95 % confidence interval)."""
     fig, ax = plt.subplots(figsize=(6.5, 0.3 * len(series) + 1.4))
     values = series.to_numpy(float)
     infinite = np.isinf(values)
     finite = np.abs(values[np.isfinite(values)])
+    if errors is not None:
+        half = errors.reindex(series.index).to_numpy(float)
+        finite = np.abs(np.concatenate([finite, (np.abs(values) + np.nan_to_num(half))[np.isfinite(values)]]))
     reach = 1.15 * (finite.max() if finite.size and finite.max() > 0 else 1.0)
-    bars = ax.barh(range(len(series)), np.where(infinite, np.sign(values) * reach, values), color="#4477aa")
+    drawn = np.where(infinite, np.sign(values) * reach, values)
+    bars = ax.barh(range(len(series)), drawn, color="#4477aa",
+                   xerr=None if errors is None else np.where(infinite, np.nan, half),
+                   error_kw={"ecolor": "black", "capsize": 3, "lw": 0.8})
     for i in np.flatnonzero(infinite):
         bars[i].set_hatch("//")
         bars[i].set_facecolor("white")

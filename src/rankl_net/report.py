@@ -223,12 +223,19 @@ def _sensitivity(table: pd.DataFrame, folder: Path) -> list[str]:
     """Bar charts of the sensitivity indices of :func:`rankl_net.sensitivity.sensitivity`
     (total-order Sobol' ST, or Morris mu*) per readout, and the full table."""
     index, label = (("ST", "total-order Sobol' index ST") if "ST" in table.columns
-                    else ("mu_star", "Morris mu* (readout units)"))
+                    else ("mu_star", "Morris mu*"))
     parts = []
     for readout, sub in table.groupby("readout", sort=False):
-        ranked = sub.set_index("parameter")[index].sort_values(ascending=False, kind="stable")
+        by_parameter = sub.set_index("parameter")
+        ranked = by_parameter[index].sort_values(ascending=False, kind="stable")
+        unit = str(sub["unit"].iloc[0]) if index == "mu_star" and "unit" in sub.columns else ""
+        named = f"{label} ({unit or 'readout units'})" if index == "mu_star" else label
+        # the 95 % confidence half-width SALib gives with each index (a table without it: none)
+        errors = by_parameter.get(f"{index}_conf")
+        shown = f"{named}; bars: 95 % interval" if errors is not None else named
         parts += [f"<h2>{html.escape(readout)}: sensitivity</h2>",
-                  _img(bar_figure(ranked, folder / f"{readout}-sensitivity.png", title=readout, label=label))]
+                  _img(bar_figure(ranked, folder / f"{readout}-sensitivity.png", title=readout, label=shown,
+                                  errors=errors))]
     return parts + ["<h2>Indices</h2>", table.to_html(index=False, float_format=lambda x: f"{x:.3g}")]
 
 

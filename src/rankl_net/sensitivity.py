@@ -141,7 +141,8 @@ def sensitivity(
     Returns
     -------
     DataFrame with one row per parameter and readout: for Sobol, ``S1``, ``S1_conf``, ``ST``,
-    ``ST_conf``; for Morris, ``mu_star``, ``mu_star_conf`` (in the readout's unit) and ``sigma``.
+    ``ST_conf``; for Morris, ``mu_star``, ``mu_star_conf`` and ``sigma``, in the readout's unit
+    (the ``unit`` column).
     Failed samples (integration failures) make the analysis of that readout fail with an error
     naming how many failed.
     """
@@ -182,5 +183,7 @@ def sensitivity(
             keys = ("S1", "S1_conf", "ST", "ST_conf") if method == "sobol" else ("mu_star", "mu_star_conf",
                                                                                    "sigma")
             row.update({k: float(res[k][i]) for k in keys})
+            if method == "morris":  # elementary effects are in the readout's unit (Sobol' indices: none)
+                row["unit"] = sub["unit"].iloc[0]
             rows.append(row)
     return pd.DataFrame(rows)
