@@ -1208,11 +1208,34 @@ def test_a_server_that_is_not_a_dask_scheduler_is_refused_within_the_timeout(ans
     try:
         with pytest.raises(InputError, match="cannot reach the Dask scheduler|is not a Dask scheduler"):
             screens.connect(f"tcp://127.0.0.1:{server.getsockname()[1]}", timeout=1.0, worker_timeout=1.0)
+        assert time.monotonic() - started < 5
+        # with the connection still open, nothing of the probe is left running (a thread waiting on
+        # it kept the process from exiting)
+        probes = [t for t in threading.enumerate() if t.name.startswith("rankl-net-probe")]
+        for t in probes:
+            t.join(2.0)
+        assert not any(t.is_alive() for t in probes)
     finally:
         for conn in held:
             conn.close()
         server.close()
-    assert time.monotonic() - started < 15
+
+
+def test_a_tls_scheduler_is_left_to_the_client_and_its_security_settings(monkeypatch):
+    """The probe speaks plain TCP; a tls:// address goes to the Dask client, which takes its
+    certificates from Dask's configuration (the probe had called it not a scheduler)."""
+    import distributed
+
+    reached = []
+
+    def client(address, **_):
+        reached.append(address)
+        raise OSError("no TLS scheduler here")
+
+    monkeypatch.setattr(distributed, "Client", client)
+    with pytest.raises(InputError, match="cannot reach the Dask scheduler at tls://127.0.0.1:1: no TLS"):
+        screens.connect("tls://127.0.0.1:1", timeout=1.0)
+    assert reached == ["tls://127.0.0.1:1"]
 
 
 def test_a_dask_worker_address_is_not_taken_for_its_scheduler():

@@ -39,10 +39,11 @@ import platform
 import re
 import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Iterable, Iterator, Sequence, Set
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
@@ -700,8 +701,6 @@ def _exit_with_parent() -> None:
     """End this worker when the screen's process ends. A screen killed outright (SIGKILL, an
     out-of-memory kill, a batch system's time limit) cannot stop its pool, and the forked
     workers, which hold the pool's pipes open themselves, would wait for work forever."""
-    import threading
-
     parent = os.getppid()
 
     def watch() -> None:
@@ -748,36 +747,48 @@ def _execute(spec: ScreenSpec, todo: list[tuple[str, str]], *, workers: int, cli
 
 
 def _probe_scheduler(scheduler: str, timeout: float) -> None:
-    """Refuse an address where no Dask scheduler answers within ``timeout`` seconds. A Dask client
-    bounds only the connection: a server of another kind (a web server, a dashboard's port) that
-    accepts it and never answers would keep it waiting for ever, and one that answers otherwise
-    makes it read a frame of any length. The probe asks for the server's identity, in a thread
-    of its own (a caller may already run an event loop, as Jupyter does)."""
+    """Refuse a ``tcp://`` address where no Dask scheduler answers within ``timeout`` seconds. A
+    Dask client bounds only the connection: a server of another kind (a web server, a dashboard's
+    port) that accepts it and never answers would keep it waiting for ever, and one that answers
+    otherwise makes it read a frame of any length. The probe asks for the server's identity, the
+    whole exchange bounded, in a thread of its own (a caller may already run an event loop, as
+    Jupyter does) that does not keep the process alive. Other protocols (``tls://``, with the
+    security settings of Dask's configuration) are left to the client."""
     import asyncio
 
     from distributed.comm import connect as open_comm
+
+    if "://" in scheduler and not scheduler.startswith("tcp://"):
+        return
 
     async def identity() -> object:
         comm = await open_comm(scheduler, timeout=timeout)
         try:
             await comm.write({"op": "identity"})
-            return await asyncio.wait_for(comm.read(), timeout)
+            return await comm.read()
         finally:
             comm.abort()
 
-    probe = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rankl-net-probe")
-    try:
-        answer = probe.submit(asyncio.run, identity()).result(timeout=2 * timeout + 5.0)
-    except (OSError, TimeoutError) as exc:
-        said = str(exc) or f"no answer within {timeout:g} s"
+    outcome: list = []
+
+    def probe() -> None:
+        try:
+            outcome.append(asyncio.run(asyncio.wait_for(identity(), timeout)))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, which names it
+            outcome.append(exc)
+
+    thread = threading.Thread(target=probe, name="rankl-net-probe", daemon=True)
+    thread.start()
+    thread.join(timeout + 1.0)  # (wait_for ends the exchange at the timeout)
+    answer = outcome[0] if outcome else TimeoutError()
+    if isinstance(answer, (OSError, TimeoutError)):
+        said = str(answer) or f"no answer within {timeout:g} s"
         raise InputError(f"cannot reach the Dask scheduler at {scheduler}: {said}; check the address (the "
-                         "scheduler's port, 8786 by default, not its dashboard's)") from None
-    except Exception as exc:  # noqa: BLE001 - whatever a server that is not Dask's makes the reader do
+                         "scheduler's port, 8786 by default, not its dashboard's)")
+    if isinstance(answer, BaseException):  # whatever a server that is not Dask's makes the reader do
         raise InputError(f"{scheduler} is not a Dask scheduler (its answer cannot be read: "
-                         f"{type(exc).__name__}); give the scheduler's address (port 8786 by default), "
-                         "not its dashboard's") from None
-    finally:
-        probe.shutdown(wait=False)  # (a probe past its time ends with its event loop)
+                         f"{type(answer).__name__}); give the scheduler's address (port 8786 by default), "
+                         "not its dashboard's")
     if not (isinstance(answer, dict) and answer.get("type") == "Scheduler"):
         kind = f" but a Dask {answer['type']}" if isinstance(answer, dict) and answer.get("type") else ""
         raise InputError(f"{scheduler} is not a Dask scheduler{kind}; give the scheduler's address "
