@@ -70,3 +70,18 @@ def test_the_resorption_per_osteoclast_changes_resorption_alone_and_ctx_follows(
     p1np_background = m.engine.baseline["p1np_background"]
     assert raised["p1np"] == pytest.approx(100 * 0.5 * (1 - p1np_background), rel=1e-6)
     assert raised["ctx"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_values_before_the_baseline_are_the_model_s_own_so_its_initial_assignments_follow():
+    """A value given to the model (values=, as in an SBML file with it) is one its initial
+    assignments are evaluated with: k_formation balances the new resorption per osteoclast at the
+    calibrated cell densities; set: at time 0 changes the one value alone."""
+    from rankl_net.engine import build, load
+
+    shipped = load("bone", "mouse").baseline
+    k = 1.5 * shipped["k_resorption"]
+    built = build("bone", "mouse", values={"k_resorption": k}).baseline
+    expected = k * shipped["osteoclasts_baseline"] / shipped["osteoblasts_baseline"]
+    assert built["k_formation"] == pytest.approx(expected, rel=1e-12)
+    assert built["resorption_reference"] == pytest.approx(k * shipped["osteoclasts_baseline"], rel=1e-12)
+    assert shipped["k_formation"] != pytest.approx(expected)

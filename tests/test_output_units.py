@@ -100,3 +100,10 @@ def test_a_validation_table_gives_days_for_times_and_the_readout_unit_otherwise(
 def test_unit_lookups_are_cached_per_engine_and_agree_with_the_model_files(readouts):
     model = load_model("clinical", "human")
     assert model.engine.units(readouts) == screens.readout_units("clinical", readouts)
+
+
+def test_a_file_without_a_time_unit_leaves_time_without_one(tmp_path):
+    path = tmp_path / "t.xml"
+    path.write_text(antimony_to_sbml("model t\n x = 1\n x' = -x\nend"), encoding="utf-8")
+    frame = simulate_any(load_any(path), end=1.0, points=2, readouts=["x"])
+    assert frame.attrs["units"] == {"time": "", "x": ""}

@@ -454,6 +454,17 @@ def test_a_percent_change_is_fitted_above_its_floor_of_minus_100():
     for name, truth in (("emax", 80.0), ("ic50", 0.05), ("hill", 1.7)):
         assert fit[name] == pytest.approx(truth, rel=1e-4)
     assert fit["emax_lo"] < 80.0 < fit["emax_hi"]
+    # with the baseline fitted (a set: series) the maximal effect's interval takes the baseline's
+    # uncertainty too: within the floor, the fit is the change's own fit written otherwise, and
+    # its interval is the one the change's fit gives
+    noisy = hill(x, 5.0, 60.0, 0.05, 1.7, fractional=False) + np.random.default_rng(3).normal(0, 2.0, len(x))
+    free = fit_hill(x, noisy, change=True)
+    floored = fit_hill(x, noisy, change=True, floor=-100.0)
+    for name in ("baseline", "emax", "ic50", "hill", "emax_lo", "emax_hi", "baseline_lo", "baseline_hi"):
+        assert floored[name] == pytest.approx(free[name], rel=1e-3), name
+    # a rise that does not level off is named in the change's terms
+    rising = fit_hill(x, 30.0 * x, reference=0.0, anchored=True, change=True, floor=-100.0)
+    assert "times the baseline's height above -100" in rising["note"]
     with pytest.raises(InputError, match="floor is the lowest value of a change"):
         fit_hill(x, y, floor=-100.0)
 

@@ -125,7 +125,7 @@ HILL_COLUMNS = ["readout", *HILL_NUMBERS, "emax_scale", "quality", "note", "at_b
 def fit_hill(
     levels: Sequence[float], responses: Sequence[float], confidence: float = 0.95,
     reference: float | None = None, anchored: bool = False, change: bool | None = None,
-    floor: float | None = None,
+    floor: float | None = None, *, _moments: bool = False,
 ) -> dict[str, float]:
     """Least-squares Hill fit with confidence intervals from the parameter covariance.
 
@@ -276,7 +276,7 @@ def fit_hill(
     # reach, where the series comes near it; its lower bound (a rise to 101 times the baseline)
     # only keeps the fit finite. (0.1 % of the bound: an optimiser stops short of it)
     if fractional and p[1] <= emax_bounds[0] + 1e-3 * abs(emax_bounds[0]):
-        rise = f"a rise to {1 - emax_bounds[0]:g} times the baseline"
+        rise = f"a rise to {1 - emax_bounds[0]:g} {_TIMES_BASELINE}"
         why = "; ".join(filter(None, [why, f"maximal effect at the edge of its range ({rise}): "
                                            "the series does not saturate within the tested doses"]))
         at_bound = ",".join(filter(None, [at_bound, "emax"]))
@@ -285,12 +285,14 @@ def fit_hill(
                                            f"does not approach ({100 * y.min() / p[0]:.0f} {_OF_BASELINE} at "
                                            "its lowest): extrapolated"]))
         at_bound = ",".join(filter(None, [at_bound, "emax"]))
-    return {**fit, "quality": "ambiguous" if why else "ok", "note": why, "at_bound": at_bound}
+    moments = {"_moments": (t, cov[0, 0], cov[1, 1], cov[0, 1])} if _moments else {}
+    return {**fit, "quality": "ambiguous" if why else "ok", "note": why, "at_bound": at_bound, **moments}
 
 
 # how a note names the limit of a falling response, and what is left of it
 _FALL_TO_ZERO = "the response falling to zero"
 _OF_BASELINE = "% of the baseline"
+_TIMES_BASELINE = "times the baseline"
 
 
 def _fit_above_floor(levels, responses, confidence, reference, anchored, change, floor) -> dict:
@@ -308,14 +310,23 @@ def _fit_above_floor(levels, responses, confidence, reference, anchored, change,
     if reference is not None:
         check_number("fit_hill", "reference", reference)
     fit = fit_hill(levels, y, confidence, None if reference is None else reference - floor, anchored,
-                   change=False)
-    height = fit["baseline"]  # emax is a fraction of the height above the floor: in the unit, times it
-    for k in ("emax", "emax_lo", "emax_hi"):
-        fit[k] *= height
+                   change=False, _moments=True)
+    moments = fit.pop("_moments", None)
+    # emax is a fraction of the height above the floor: in the change's unit, times that height;
+    # its interval by the delta method, from the fitted height's variance and covariance with the
+    # fraction (none when the height is the reference), capped at the fall to the floor
+    height, fraction = fit["baseline"], fit["emax"]
+    fit["emax"] = fraction * height
+    if moments is not None:
+        t, var_height, var_fraction, covariance = moments
+        variance = height**2 * var_fraction + fraction**2 * var_height + 2 * fraction * height * covariance
+        se = math.sqrt(max(0.0, variance)) if math.isfinite(variance) else math.nan
+        fit["emax_lo"], fit["emax_hi"] = fit["emax"] - t * se, min(fit["emax"] + t * se, height)
     for k in ("baseline", "baseline_lo", "baseline_hi"):
         fit[k] += floor
-    note = fit["note"].replace(_FALL_TO_ZERO, f"the response falling to {floor:g}").replace(
-        _OF_BASELINE, f"% of the baseline's height above {floor:g}")
+    note = (fit["note"].replace(_FALL_TO_ZERO, f"the response falling to {floor:g}")
+            .replace(_OF_BASELINE, f"% of the baseline's height above {floor:g}")
+            .replace(_TIMES_BASELINE, f"times the baseline's height above {floor:g}"))
     return {**fit, "emax_scale": "absolute", "note": note}
 
 

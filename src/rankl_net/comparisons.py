@@ -444,11 +444,11 @@ def run_comparison(exp: Comparison) -> ComparisonResult:
     """Simulate every condition of ``exp`` and check its expectations."""
     model = Model(exp.model, exp.context)
     needed = list(dict.fromkeys([*exp.readouts, *(e.readout for e in exp.expectations)]))
+    units = model.engine.units(["time", *needed])
     frames = []
     for c in exp.conditions:
         frame = model.simulate(*([c.spec] if c.spec else []), end=exp.end, points=exp.points, readouts=needed)
         long = frame.melt(id_vars="time", var_name="readout", value_name="value")
-        units = frame.attrs["units"]
         long["unit"] = long["readout"].map(units)
         long.insert(0, "spec", c.spec)
         long.insert(0, "condition", c.label)
@@ -484,7 +484,7 @@ def run_comparison(exp: Comparison) -> ComparisonResult:
         columns=["experiment", "expectation", "condition", "reference", "readout", "time", "value",
                  "reference_value", "unit", "relative_change", "passed", "source"],
     )
-    result.checks.attrs = courses.attrs
+    result.checks.attrs = {"units": {"time": units["time"]}}
     return result
 
 

@@ -41,6 +41,9 @@ from .dosing import SECONDS_PER_TIME_UNIT, check_run_length
 from .errors import InputError, PreequilibrationError, SimulationError, first_repeated, given, unknown_name
 from .units import labels, with_changes
 
+# what messages call the time unit of a model that declares none ("10 time units")
+UNDECLARED_TIME_UNIT = "time unit"
+
 roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
 
 RELATIVE_TOLERANCE = 1e-8
@@ -219,7 +222,7 @@ class Engine:
         sbml: str | Path,
         *,
         name: str = "model",
-        time_unit: str = "time unit",
+        time_unit: str = UNDECLARED_TIME_UNIT,
         context_values: Mapping[str, float] | None = None,
         preequilibration: Mapping[str, float] | None = None,
         reset_at_start: Mapping[str, float] | None = None,
@@ -330,7 +333,9 @@ class Engine:
             found = labels(self._sbml_document.getModel(), missing)
             changes = get_model(self.shipped[0]).percent_changes if self.shipped else ()
             self._unit_labels.update(with_changes(found, changes))
-        return {i: self.time_unit if i == "time" else self._unit_labels[i] for i in ids}
+        # (a file that declares no time unit: "" as for any undeclared unit, not a placeholder)
+        time = "" if self.time_unit == UNDECLARED_TIME_UNIT else self.time_unit
+        return {i: time if i == "time" else self._unit_labels[i] for i in ids}
 
     @cached_property
     def size_parameters(self) -> frozenset[str]:
@@ -407,8 +412,15 @@ class Engine:
 
     def _find_baseline(self) -> None:
         rr = self.rr
+        # a context's values (and build's values=) make the model whose baseline is found: a
+        # parameter's initial value is set, so that the initial assignments that depend on it are
+        # evaluated with it, as in an SBML file with that value (set: at time 0 changes the value
+        # alone)
+        initially_assigned = frozenset(rr.getInitialAssignmentIds())
         for sid, v in self._context.items():
             self.set_value(sid, v)
+            if sid in self.parameter_ids and sid not in initially_assigned:
+                rr[f"init({sid})"] = float(v)
         if self.preequilibrate:
             self._fix_absolute_tolerances()
             self._preequilibrate()
@@ -903,10 +915,13 @@ def build(model: str, context: str | None = None, values: Mapping[str, float] | 
         Parameter values (in the model's units) applied before the baseline is found, on top of
         the context's, so that each condition starts from the steady state they give. (A
         ``set:`` perturbation instead changes a value at time 0 of a condition, from the
-        baseline of the values the model was built with.) What the model resets at time 0
+        baseline of the values the model was built with.) The initial assignments that depend
+        on them are evaluated with them, as in an SBML file with those values (``k_resorption``
+        moves ``k_formation``, which balances formation against resorption at the calibrated
+        cell densities, and the resorption CTX is relative to). What the model resets at time 0
         (bone volume to 100 %) is still reset, and readouts that are changes from the baseline
-        (``ctx``, ``p1np``) keep the shipped references: a value that moves the steady tissue
-        (``pth``) starts a transient from there. Quantities a rate rule integrates, those reset
+        (``ctx``, ``p1np``) keep the shipped cell-density references: a value that moves the
+        steady tissue (``pth``) starts a transient from there. Quantities a rate rule integrates, those reset
         at time 0 and those held while the baseline is found (the culture's ``rankl_input``)
         are refused.
     """

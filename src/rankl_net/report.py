@@ -228,7 +228,8 @@ def _sensitivity(table: pd.DataFrame, folder: Path) -> list[str]:
     for readout, sub in table.groupby("readout", sort=False):
         by_parameter = sub.set_index("parameter")
         ranked = by_parameter[index].sort_values(ascending=False, kind="stable")
-        unit = str(sub["unit"].iloc[0]) if index == "mu_star" and "unit" in sub.columns else ""
+        # ("" for a readout without a unit, which a CSV reads back as empty)
+        unit = str(sub["unit"].fillna("").iloc[0]) if index == "mu_star" and "unit" in sub.columns else ""
         named = f"{label} ({unit or 'readout units'})" if index == "mu_star" else label
         # the 95 % confidence half-width SALib gives with each index (a table without it: none)
         errors = by_parameter.get(f"{index}_conf")

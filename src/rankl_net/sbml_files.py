@@ -22,7 +22,15 @@ import libsbml
 import pandas as pd
 
 from .dosing import SECONDS_PER_TIME_UNIT, Regimen, parse_time
-from .engine import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, Changes, Engine, check_engine, check_tolerances
+from .engine import (
+    ABSOLUTE_TOLERANCE,
+    RELATIVE_TOLERANCE,
+    UNDECLARED_TIME_UNIT,
+    Changes,
+    Engine,
+    check_engine,
+    check_tolerances,
+)
 from .errors import DosesAfterEndWarning, InputError, as_path, name_list, unknown_name
 from .perturbations import (
     Inhibition,
@@ -123,10 +131,6 @@ def shipped_model_of(path: str | Path) -> str | None:
         if shipped.stat().st_size == len(content) and shipped.read_bytes() == content:
             return name
     return None
-
-
-# what messages call the time unit of a model that declares none ("10 time units")
-UNDECLARED_TIME_UNIT = "time unit"
 
 
 def _time_unit(doc: libsbml.SBMLDocument) -> tuple[str, float | None]:
