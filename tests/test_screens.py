@@ -1252,8 +1252,10 @@ def test_a_tls_scheduler_is_left_to_the_client_and_its_security_settings(monkeyp
 def test_a_dask_worker_address_is_not_taken_for_its_scheduler():
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
+                      protocol="tcp://", host="127.0.0.1") as cluster:
         worker = next(iter(cluster.workers.values())).address
+        assert worker.startswith("tcp://")
         said = f"{worker} is not a Dask scheduler but a Dask Worker"
         with pytest.raises(InputError, match=re.escape(said)):
             screens.connect(worker, worker_timeout=1.0)

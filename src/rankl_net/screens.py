@@ -747,19 +747,20 @@ def _execute(spec: ScreenSpec, todo: list[tuple[str, str]], *, workers: int, cli
 
 
 def _probe_scheduler(scheduler: str, timeout: float) -> None:
-    """Refuse a ``tcp://`` address where no Dask scheduler answers within ``timeout`` seconds. A
-    Dask client bounds only the connection: a server of another kind (a web server, a dashboard's
-    port) that accepts it and never answers would keep it waiting for ever, and one that answers
-    otherwise makes it read a frame of any length. The probe asks for the server's identity, the
-    whole exchange bounded, in a thread of its own (a caller may already run an event loop, as
-    Jupyter does) that does not keep the process alive. Other protocols (``tls://``, with the
-    security settings of Dask's configuration) are left to the client."""
+    """Refuse a ``tcp://`` (or in-process) address where no Dask scheduler answers within
+    ``timeout`` seconds. A Dask client bounds only the connection: a server of another kind (a
+    web server, a dashboard's port) that accepts it and never answers would keep it waiting for
+    ever, and one that answers otherwise makes it read a frame of any length. The probe asks for
+    the server's identity, the whole exchange bounded, in a thread of its own (a caller may
+    already run an event loop, as Jupyter does) that does not keep the process alive. Other
+    protocols (``tls://``, with the security settings of Dask's configuration) are left to the
+    client."""
     import asyncio
 
     from distributed.comm import connect as open_comm
 
-    if "://" in scheduler and not scheduler.startswith("tcp://"):
-        return
+    if "://" in scheduler and not scheduler.startswith(("tcp://", "inproc://")):
+        return  # (tls://, ws://: the client's security settings, which a plain connection lacks)
 
     async def identity() -> object:
         comm = await open_comm(scheduler, timeout=timeout)
