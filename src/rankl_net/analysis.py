@@ -170,13 +170,13 @@ def fit_hill(
     effect at the floor, and the numbers are given back as those of the change ("absolute":
     emax in the change's unit).
     """
-    if floor is not None:
-        return _fit_above_floor(levels, responses, confidence, reference, anchored, change, floor)
     try:
         x, y = np.asarray(levels, float), np.asarray(responses, float)
     except (TypeError, ValueError):
         raise InputError(f"levels and responses must be two series of numbers, got {given(levels)} and "
                          f"{given(responses)}") from None
+    if floor is not None:
+        return _fit_above_floor(x, y, confidence, reference, anchored, change, floor)
     if x.shape != y.shape or x.ndim != 1:
         raise InputError(f"levels and responses must be two series of the same length, got {x.shape} and "
                          f"{y.shape}")
@@ -295,21 +295,18 @@ _OF_BASELINE = "% of the baseline"
 _TIMES_BASELINE = "times the baseline"
 
 
-def _fit_above_floor(levels, responses, confidence, reference, anchored, change, floor) -> dict:
-    """:func:`fit_hill` of a change that cannot fall below ``floor``: its height above the floor
-    fitted as a positive quantity, the numbers given back as the change's."""
+def _fit_above_floor(x: np.ndarray, y: np.ndarray, confidence, reference, anchored, change,
+                     floor) -> dict:
+    """:func:`fit_hill` of a change (doses ``x``, responses ``y``, as numbers) that cannot fall
+    below ``floor``: its height above the floor fitted as a positive quantity, the numbers given
+    back as the change's."""
     check_number("fit_hill", "floor", floor)
     if change is not True:
         raise InputError("floor is the lowest value of a change (change=True), such as -100 for a percent "
                          f"change; got change={change!r}")
-    try:
-        y = np.asarray(responses, float) - floor
-    except (TypeError, ValueError):
-        raise InputError(f"levels and responses must be two series of numbers, got {given(levels)} and "
-                         f"{given(responses)}") from None
     if reference is not None:
         check_number("fit_hill", "reference", reference)
-    fit = fit_hill(levels, y, confidence, None if reference is None else reference - floor, anchored,
+    fit = fit_hill(x, y - floor, confidence, None if reference is None else reference - floor, anchored,
                    change=False, _moments=True)
     moments = fit.pop("_moments", None)
     # emax is a fraction of the height above the floor: in the change's unit, times that height;

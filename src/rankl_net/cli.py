@@ -464,6 +464,11 @@ def _write_table(table, path: Path) -> None:
             table.to_csv(_with_folder(path), index=False)
 
 
+def _units_by_readout(table) -> dict[str, str]:
+    """The unit of each readout of a table in long form (its ``readout`` and ``unit`` columns)."""
+    return dict(zip(table["readout"], table["unit"], strict=True))
+
+
 def _tolerance_options(command):
     """--rtol and --atol: CVODE's tolerances for an SBML file (the shipped models keep their own)."""
     from .engine import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE
@@ -592,13 +597,11 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
             return simulate_any(engine, end=end, points=points, readouts=selected)
     else:
         from .model import Model
-        from .screens import readout_units
 
         m = Model(model, context)
         frame = m.simulate(*specs, end=end, points=points, readouts=selected)
         time_unit, title = m.time_unit, f"{model} ({m.context})"
-        scales = {r: UNIT_SCALES[u] for r, u in readout_units(model, frame.columns[1:]).items()
-                  if u in UNIT_SCALES}
+        scales = {r: UNIT_SCALES[u] for r, u in frame.attrs["units"].items() if u in UNIT_SCALES}
 
         def unperturbed():
             return m.simulate(end=end, points=points, readouts=selected)
@@ -609,12 +612,10 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
         _write_table(frame, out)
         click.echo(f"wrote {out} ({len(frame)} time points, time in {time_unit}s)", err=True)
     if plot is not None:
-        from .screens import readout_units
-
         label = " + ".join(specs) or "baseline"
         with _writing(plot):
             time_course_figure(frame, plot, title=f"{title}: {label}", time_unit=time_unit,
-                               units=readout_units(model, frame.columns[1:]))
+                               units=frame.attrs["units"])
         click.echo(f"wrote {plot}", err=True)
     if specs and points <= NOTE_POINTS and _same_courses(frame, unperturbed, scales):
         click.echo(f"note: {' + '.join(specs)} leaves every readout as it is without perturbation over "
@@ -836,7 +837,7 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
     for exp in experiments:  # every one checked, and its files, before the first runs
         check_comparison(exp)
     written = _output_files(out, [e.id for e in experiments], (".csv", "_checks.csv", ".png"))
-    from .screens import percent_changes, readout_units
+    from .screens import percent_changes
 
     failed = 0
     for exp in experiments:
@@ -849,7 +850,7 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
         with _writing(png_path):
             comparison_figure(result.time_courses, list(exp.readouts), png_path,
                               title=f"{exp.title} ({exp.model}, {context})", time_unit=unit,
-                              units=readout_units(exp.model, exp.readouts))
+                              units=_units_by_readout(result.time_courses))
         click.echo(f"== {exp.id}: {exp.title}")
         click.echo(f"readouts at {exp.end:g} {unit}s:")
         courses = result.time_courses
@@ -1133,8 +1134,10 @@ class _DosedOption(click.Option):
             background = ctx.params.get("background") or ()
             if not background:
                 raise
+            from .screens import DOSED_KINDS
+
             dosable = [b.partition("=")[0] for b in background
-                       if "+" not in b and b.partition(":")[0] in ("inh", "kd", "oe", "set")]
+                       if "+" not in b and b.partition(":")[0] in DOSED_KINDS]
             hint = f" Did you mean --perturb {dosable[0]}?" if len(background) == 1 and dosable else ""
             given = " ".join(f"-p {shlex.quote(b)}" for b in background)
             raise click.UsageError(
@@ -1185,7 +1188,6 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
         levels_of,
         parse_levels,
         percent_changes,
-        readout_units,
         run_screen,
     )
 
@@ -1234,7 +1236,7 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
         with _writing(figure_path):
             fig = dose_response_figure(table, fits, figure_path, title=_series_title(model, context, perturb,
                                                                                     background),
-                                       units=readout_units(model, fits["readout"]), dose_label=label)
+                                       units=_units_by_readout(table), dose_label=label)
         click.echo(f"wrote {out}, {fits_path} and {fig}")
 
 
