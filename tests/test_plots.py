@@ -181,3 +181,34 @@ def test_bars_carry_their_intervals_and_an_infinite_bar_none(figures, tmp_path):
     half = [(seg[1][0] - seg[0][0]) / 2 for seg in segments if len(seg) == 2]  # (none on k_c's bar)
     assert half == pytest.approx([0.4, 0.1])
     assert ax.get_xlim()[1] >= 0.7 + 0.4
+
+
+@pytest.mark.parametrize(("method", "ranked", "label"), [
+    ("sobol", ["k_b", "k_a", "k_c"], "fraction of the variance"),
+    ("morris", ["k_b", "k_c", "k_a"], "elementary effect (% change)"),
+])
+def test_sensitivity_panels_rank_the_parameters_of_each_readout(figures, tmp_path, method, ranked, label):
+    """One panel per readout; parameters ranked by ST (Sobol') or mu* (Morris), the ranking index
+    drawn first with its 95 % half-widths as error bars, by parameter; Morris's axis names the
+    readout's unit."""
+    if method == "sobol":
+        columns = {"ST": [0.2, 0.7, 0.1], "ST_conf": [0.01, 0.02, 0.03], "S1": [0.1, 0.6, 0.05],
+                   "S1_conf": 0.01}
+    else:
+        columns = {"mu_star": [1.0, 9.0, 3.0], "mu_star_conf": [0.01, 0.02, 0.03], "sigma": [0.5, 2.0, 1.0],
+                   "unit": "% change"}
+    table = pd.DataFrame({"parameter": ["k_a", "k_b", "k_c"], "readout": "ctx", **columns})
+    table = pd.concat([table, table.assign(readout="bone_volume")], ignore_index=True)
+    plots.sensitivity_figure(table, tmp_path / "s.png", title="t")
+    axes = [ax for ax in figures[0].axes if ax.get_visible()]
+    assert [ax.get_title() for ax in axes] == ["ctx", "bone_volume"]
+    ax = axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ranked
+    assert ax.get_xlabel() == label
+    first = next(c for c in ax.containers if type(c).__name__ == "BarContainer")  # the ranking index's
+    index = "ST" if method == "sobol" else "mu_star"
+    expected = table[table["readout"] == "ctx"].set_index("parameter").loc[ranked]
+    assert [bar.get_width() for bar in first.patches] == pytest.approx(expected[index].tolist())
+    (errors, *_) = [c for c in ax.containers if type(c).__name__ == "ErrorbarContainer"]
+    half = [(seg[1][0] - seg[0][0]) / 2 for seg in errors.lines[2][0].get_segments()]
+    assert half == pytest.approx(expected[f"{index}_conf"].tolist())

@@ -816,23 +816,33 @@ def _bars_drawn(monkeypatch, kind: str = "bar_figure") -> list[dict]:
     return drawn
 
 
-def test_report_of_a_sensitivity_table_ranks_the_parameters(tmp_path, monkeypatch):
+def test_report_of_a_sensitivity_table_names_the_analysis_and_draws_its_indices(tmp_path, monkeypatch):
+    from rankl_net import report
     from rankl_net.report import write_report
 
-    indices = pd.DataFrame({"parameter": ["k_a", "k_b", "k_a", "k_b"], "readout": ["x", "x", "y", "y"],
+    indices = pd.DataFrame({"parameter": ["k_a", "k_b", "k_a", "k_b"], "low": [1.0, 0.5, 1.0, 0.5],
+                            "high": [2.0, 4.0, 2.0, 4.0], "readout": ["x", "x", "y", "y"],
                             "S1": [0.1, 0.6, 0.3, 0.2], "S1_conf": 0.05, "ST": [0.2, 0.7, 0.4, 0.3],
-                            "ST_conf": 0.05})
+                            "ST_conf": 0.05, "model": "bone", "context": "mouse", "end": 84.0, "n": 64,
+                            "seed": 1})
     indices.to_csv(tmp_path / "s.csv", index=False)
-    drawn = _bars_drawn(monkeypatch)
-    page = write_report(tmp_path / "s.csv", tmp_path / "s.html").read_text(encoding="utf-8")
-    assert "x: sensitivity" in page and "y: sensitivity" in page and page.count("<img ") == 2
-    # each readout's total-order indices, largest first
-    label = "total-order Sobol' index ST; bars: 95 % interval"
-    assert [(d["title"], d["series"].to_dict(), d["label"]) for d in drawn] == [
-        ("x", {"k_b": 0.7, "k_a": 0.2}, label), ("y", {"k_a": 0.4, "k_b": 0.3}, label)]
-    assert [list(d["series"].index) for d in drawn] == [["k_b", "k_a"], ["k_a", "k_b"]]
-    # each index with its confidence half-width, by parameter
-    assert [d["errors"].to_dict() for d in drawn] == [{"k_a": 0.05, "k_b": 0.05}] * 2
+    drawn = []
+
+    def record(table, path, *, title):
+        drawn.append((table.copy(), title))
+        Path(path).write_bytes(b"")
+        return Path(path)
+
+    monkeypatch.setattr(report, "sensitivity_figure", record)
+    page = html.unescape(write_report(tmp_path / "s.csv", tmp_path / "s.html").read_text(encoding="utf-8"))
+    described = "Sobol' indices of bone (mouse), readouts at 84 days; 64 base samples, seed 1"
+    assert f"<p>{described}</p>" in page and page.count("<img ") == 1
+    (table, title), = drawn
+    pd.testing.assert_frame_equal(table, indices)  # every readout's indices, in one figure
+    assert title == described
+    # each parameter's range once, in the order of the table
+    ranges = re.search(r"Parameter ranges.*?<tbody>(.*?)</tbody>", page, re.S).group(1)
+    assert re.findall(r"<td>(.*?)</td>", ranges) == ["k_a", "1", "2", "k_b", "0.5", "4"]
     assert f"<h1>Sensitivity report: {tmp_path / 's.csv'}</h1>" in page
     with pytest.raises(InputError, match="nor a sensitivity table"):
         indices.drop(columns=["S1", "ST"]).to_csv(tmp_path / "t.csv", index=False)
@@ -2456,7 +2466,9 @@ def test_sensitivity_indices_are_salibs_of_the_sample_its_seed_gives(product_fil
     prob = {"num_vars": 3, "names": list(ranges), "bounds": [list(r) for r in ranges.values()]}
     table = sensitivity(str(product_file), ranges, method=method, n=n, end=1, readouts=["y"], seed=7)
     # Morris's effects are in the readout's unit (the file declares none); Sobol' indices have none
-    assert list(table.columns) == ["parameter", "readout", *keys, *(["unit"] if method == "morris" else [])]
+    assert list(table.columns) == ["parameter", "low", "high", "readout", *keys,
+                                   *(["unit"] if method == "morris" else []), "model", "context", "end", "n",
+                                   "seed"]
     if method == "morris":
         assert set(table["unit"]) == {""}
     assert table["parameter"].tolist() == list(ranges) and set(table["readout"]) == {"y"}

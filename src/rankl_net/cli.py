@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from click.core import ParameterSource
@@ -1025,18 +1026,7 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
             raise
         raise InputError(f"--conditions {conditions_file}, line {lines[k]}: {exc}") from None
     except KeyboardInterrupt:
-        if Path(out).is_dir():  # its manifest is written: the same command needs --resume
-            from .screens import ParquetStore
-
-            try:
-                finished = f"{_count(len(ParquetStore(out).done_ids()), 'condition')} of {len(conditions)}"
-            except InputError:  # a damaged part file: --resume will say which
-                finished = "the conditions"
-            click.echo(f"\ninterrupted: {finished} finished so far, in {out}; run the same command with "
-                       "--resume to continue", err=True)
-        else:
-            click.echo("\ninterrupted before any condition was written", err=True)
-        sys.exit(1)
+        _interrupted(out, len(conditions))
     elapsed = time.perf_counter() - start
     n = table["condition_id"].nunique()
     failed = table.loc[table["status"] != "ok", "condition_id"].nunique()
@@ -1047,6 +1037,27 @@ def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, co
         kept = "; --resume found no earlier run here, so all ran"
     click.echo(f"{_count(n, 'condition')} ({failed} failed{kept}) x {_count(n_readouts, 'readout')} in "
                f"{elapsed:.1f} s; output {out}")
+
+
+def _interrupted(out: Path | None, total: int | None, noun: str = "condition") -> NoReturn:
+    """Say how far a screen streaming to the folder ``out`` got before Ctrl-C (of ``total``
+    conditions, when known) and that the same command with --resume continues it; exit 1."""
+    if out is not None and Path(out).is_dir():  # its manifest is written: the same command needs --resume
+        from .screens import ParquetStore
+
+        try:
+            finished = _count(len(ParquetStore(out).done_ids()), noun)
+            finished += f" of {total}" if total is not None else ""
+        except InputError:  # a damaged part file: --resume will say which
+            finished = f"the {noun}s"
+        click.echo(f"\ninterrupted: {finished} finished so far, in {out}; run the same command with "
+                   "--resume to continue", err=True)
+    elif out is not None:
+        click.echo(f"\ninterrupted before any {noun} was written", err=True)
+    else:
+        click.echo(f"\ninterrupted; nothing was kept (give a folder to stream the {noun}s to, and "
+                   "--resume continues them)", err=True)
+    sys.exit(1)
 
 
 def _failed_levels(table, *, figure: bool) -> list[str]:
@@ -1238,6 +1249,97 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
                                                                                     background),
                                        units=_units_by_readout(table), dose_label=label)
         click.echo(f"wrote {out}, {fits_path} and {fig}")
+
+
+def _ranges(vary: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    """The parameter ranges of ``--vary ID=LOW:HIGH`` (each end a number, or a multiple of the
+    model's value such as 0.5x), as text for :func:`rankl_net.sensitivity.problem`."""
+    ranges: dict[str, tuple[str, str]] = {}
+    for text in vary:
+        pid, sep, bounds = (t.strip() for t in text.partition("="))
+        lo, colon, hi = (t.strip() for t in bounds.partition(":"))
+        if not (sep and colon and pid and lo and hi) or ":" in hi:
+            raise InputError(f"--vary {text}: give a parameter and its range as ID=LOW:HIGH, in the model's "
+                             "units (pth=1.5:6) or as multiples of its value (k_resorption=0.5x:2x)")
+        if pid in ranges:
+            raise InputError(f"--vary names {pid} twice; give each parameter once")
+        ranges[pid] = (lo, hi)
+    return ranges
+
+
+@main.command("sensitivity")
+@click.argument("model")
+@click.option("--vary", multiple=True, required=True, metavar="ID=LOW:HIGH",
+              help="A parameter and its range, in the model's units (pth=1.5:6) or as multiples of its "
+              "value (k_resorption=0.5x:2x); repeat for each parameter.")
+@click.option("--method", type=click.Choice(["sobol", "morris"]), default="sobol", show_default=True,
+              help="Sobol' first- and total-order indices, or Morris elementary effects.")
+@click.option("--n", "n", type=int, default=64, show_default=True,
+              help="Sobol': base samples, a power of 2 (n x (parameters + 2) runs); Morris: trajectories "
+              "(n x (parameters + 1) runs).")
+@click.option("--readouts", default=None, help="Comma-separated readouts (default: the model's).")
+@click.option("--context", default=None,
+              help="Species context of a shipped model: mouse or human, mouse_huRANKL for the drug models.")
+@click.option("--end", type=EndTime(), default=None, help="Time of the readouts." + END_HELP)
+@click.option("--seed", type=int, default=1, show_default=True, help="Fixes the sample.")
+@click.option("--workers", type=int, default=None, help="Local processes (default: every core).")
+@click.option("--scheduler", default=None, help="Dask scheduler address, tcp://HOST:PORT.")
+@click.option("--worker-timeout", type=click.FloatRange(min=0), default=60.0, show_default=True,
+              help="Seconds to wait for the scheduler's first worker.")
+@click.option("--samples", type=click.Path(path_type=Path), default=None,
+              help="Parquet dataset folder the sample's runs stream to, as a screen's (--resume "
+              "continues it).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted analysis from its --samples folder.")
+@click.option("--out", type=FileName(), default=None, callback=_table_path,
+              help="Table of the indices (.csv, or .parquet for Parquet); their figure goes to *.png "
+              "beside it.")
+@click.option("--baseline", type=click.Choice(["initial", "steady"]), default=None,
+              help="For an SBML FILE: start from the file's initial state (default) or from the steady "
+              "state reached by integration.")
+@_tolerance_options
+def sensitivity_cmd(model, vary, method, n, readouts, context, end, seed, workers, scheduler, worker_timeout,
+                    samples, resume, out, baseline, rtol, atol) -> None:
+    """Global sensitivity of MODEL's readouts (a shipped model name or an SBML FILE.xml) to the
+    parameters --vary names, over their ranges (SALib): Sobol' indices or Morris elementary
+    effects, printed per readout; --out writes the table and its figure, which `rankl-net
+    report` also draws."""
+    from .plots import sensitivity_figure
+    from .screens import check_results_folder_name
+    from .sensitivity import describe, sensitivity
+
+    end = _end_in_model_unit(model, end)
+    source = click.get_current_context().get_parameter_source("worker_timeout")
+    if source != ParameterSource.DEFAULT and scheduler is None:
+        raise InputError("--worker-timeout applies to a Dask cluster (--scheduler); the local pool starts "
+                         "its workers itself")
+    if resume and samples is None:
+        raise InputError("--resume continues the runs streamed to a --samples folder: give the folder of "
+                         "the interrupted analysis")
+    ranges = _ranges(vary)
+    if out is not None:
+        out, figure_path = _writable_table(out, ".png")
+    if samples is not None:
+        check_results_folder_name(samples)
+        samples = _writable(samples, folder=True)
+    _note_shipped_file(model, baseline)
+    try:
+        with _initial_baseline_hint(model):
+            indices = sensitivity(model, ranges, method=method, n=n, readouts=_readout_list(readouts),
+                                  context=context, end=end, workers=workers, scheduler=scheduler,
+                                  worker_timeout=worker_timeout, out=samples, resume=resume, seed=seed,
+                                  baseline=baseline, relative_tolerance=rtol, absolute_tolerance=atol)
+    except KeyboardInterrupt:
+        _interrupted(samples, None, "run")
+    title = describe(indices)
+    click.echo(f"{title} ({_count(indices.attrs['runs'], 'run')})")
+    shown = [c for c in ("parameter", "low", "high", "readout", "S1", "S1_conf", "ST", "ST_conf", "mu_star",
+                         "mu_star_conf", "sigma", "unit") if c in indices.columns]
+    click.echo(indices[shown].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    if out is not None:
+        _write_table(indices, out)
+        with _writing(figure_path):
+            figure = sensitivity_figure(indices, figure_path, title=title)
+        click.echo(f"wrote {out} and {figure}")
 
 
 FITS_ENDING = "_fits.csv"  # dose-response's fits, beside its table

@@ -267,6 +267,50 @@ def bar_figure(series: pd.Series, path: Path, *, title: str, label: str,
     return _save(fig, path)
 
 
+# the indices a sensitivity figure draws, top bar first: (column, legend label, colour); the
+# first ranks the parameters
+SOBOL_BARS = (("ST", "total order ST", "#4477aa"), ("S1", "first order S1", "#99bbdd"))
+MORRIS_BARS = (("mu_star", "mu*", "#4477aa"), ("sigma", "sigma", "#99bbdd"))
+
+
+def sensitivity_figure(table: pd.DataFrame, path: Path, *, title: str) -> Path:
+    """Sensitivity indices (:func:`rankl_net.sensitivity.sensitivity`), one panel per readout, at
+    most ``PANELS_PER_ROW`` to a row: for Sobol', each parameter's first- and total-order indices
+    (fractions of the readout's variance); for Morris, its mu* and sigma in the readout's unit
+    (the table's ``unit`` column). Parameters are ranked by ST or mu*; error bars are SALib's
+    95 % intervals (``*_conf``) where the table has them."""
+    sobol = "ST" in table.columns
+    bars = SOBOL_BARS if sobol else MORRIS_BARS
+    readouts = list(dict.fromkeys(table["readout"]))
+    n_parameters = table["parameter"].nunique()
+    columns = min(len(readouts), PANELS_PER_ROW)
+    rows = -(-len(readouts) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.8 * columns, (0.45 * n_parameters + 1.3) * rows),
+                             squeeze=False, layout="constrained")
+    for ax in axes.flat[len(readouts):]:
+        ax.set_visible(False)
+    height = 0.8 / len(bars)
+    for ax, readout in zip(axes.flat, readouts, strict=False):
+        sub = table[table["readout"] == readout].set_index("parameter")
+        sub = sub.sort_values(bars[0][0], ascending=False, kind="stable")
+        y = np.arange(len(sub))
+        for k, (column, label, colour) in enumerate(bars):
+            conf = sub.get(f"{column}_conf")
+            ax.barh(y + (k - (len(bars) - 1) / 2) * height, sub[column], height=height, color=colour,
+                    label=label, xerr=None if conf is None else conf.to_numpy(float),
+                    error_kw={"ecolor": "black", "capsize": 2, "lw": 0.7})
+        ax.set_yticks(y, sub.index, fontsize=8)
+        ax.invert_yaxis()
+        ax.axvline(0, color="black", lw=0.8)
+        unit = "" if sobol or "unit" not in sub.columns else str(sub["unit"].fillna("").iloc[0])
+        label = "fraction of the variance" if sobol else f"elementary effect ({unit or 'readout units'})"
+        ax.set_xlabel(label, fontsize=9)
+        ax.set_title(readout, fontsize=10)
+    axes.flat[0].legend(fontsize=8, loc="lower right")
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
+
+
 def comparison_figure(courses: pd.DataFrame, readouts: list[str], path: Path, *, title: str,
                       time_unit: str, units: Mapping[str, str] | None = None) -> Path:
     """Time courses of a comparison experiment: one panel per readout, one line per condition,

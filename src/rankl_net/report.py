@@ -24,7 +24,7 @@ from .analysis import (
 )
 from .catalog import get_model, model_names
 from .errors import InputError, as_path
-from .plots import bar_figure, dose_response_figure, heatmap_figure
+from .plots import bar_figure, dose_response_figure, heatmap_figure, sensitivity_figure
 from .sbml_files import is_sbml_file
 from .screens import (
     MANIFEST,
@@ -220,24 +220,18 @@ def _combinations(ok: pd.DataFrame, found: tuple, folder: Path) -> tuple[list[st
 
 
 def _sensitivity(table: pd.DataFrame, folder: Path) -> list[str]:
-    """Bar charts of the sensitivity indices of :func:`rankl_net.sensitivity.sensitivity`
-    (total-order Sobol' ST, or Morris mu*) per readout, and the full table."""
-    index, label = (("ST", "total-order Sobol' index ST") if "ST" in table.columns
-                    else ("mu_star", "Morris mu*"))
-    parts = []
-    for readout, sub in table.groupby("readout", sort=False):
-        by_parameter = sub.set_index("parameter")
-        ranked = by_parameter[index].sort_values(ascending=False, kind="stable")
-        # ("" for a readout without a unit, which a CSV reads back as empty)
-        unit = str(sub["unit"].fillna("").iloc[0]) if index == "mu_star" and "unit" in sub.columns else ""
-        named = f"{label} ({unit or 'readout units'})" if index == "mu_star" else label
-        # the 95 % confidence half-width SALib gives with each index (a table without it: none)
-        errors = by_parameter.get(f"{index}_conf")
-        shown = f"{named}; bars: 95 % interval" if errors is not None else named
-        parts += [f"<h2>{html.escape(readout)}: sensitivity</h2>",
-                  _img(bar_figure(ranked, folder / f"{readout}-sensitivity.png", title=readout, label=shown,
-                                  errors=errors))]
-    return parts + ["<h2>Indices</h2>", table.to_html(index=False, float_format=lambda x: f"{x:.3g}")]
+    """The sensitivity indices of :func:`rankl_net.sensitivity.sensitivity`: what was analysed,
+    the parameters' ranges, a figure of the indices per readout and the full table."""
+    from .sensitivity import describe
+
+    parts = [f"<p>{html.escape(describe(table))}</p>"]
+    if {"low", "high"} <= set(table.columns):
+        ranges = table.drop_duplicates("parameter")[["parameter", "low", "high"]]
+        parts += ["<h2>Parameter ranges (model units, sampled uniformly)</h2>",
+                  ranges.to_html(index=False, float_format=lambda x: f"{x:.4g}")]
+    figure = sensitivity_figure(table, folder / "sensitivity.png", title=describe(table))
+    return [*parts, "<h2>Indices by readout</h2>", _img(figure),
+            "<h2>Indices</h2>", table.to_html(index=False, float_format=lambda x: f"{x:.3g}")]
 
 
 def write_report(results: Path, out: Path) -> Path:

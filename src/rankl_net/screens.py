@@ -888,6 +888,12 @@ def run_screen(
         :func:`rankl_net.sbml_files.load_any`). A results folder is resumed only with the
         tolerances it was written with; condition ids do not depend on them, so screens of
         one file at two tolerances join on ``condition_id``.
+
+    Returns
+    -------
+    The table of :data:`COLUMNS`, one row per condition and readout, with ``attrs`` naming what
+    ran: ``model``, ``context`` (None for a file), ``baseline`` (a file's; None for a shipped
+    model), ``end`` and its ``time_unit``, and ``resumed`` (conditions read back from ``out``).
     """
     # one string is one spec (or a comma-separated list of readouts), as on the command line; a
     # condition may also be a perturbation object or a list of them
@@ -935,7 +941,7 @@ def run_screen(
     canonical, effects, background_spec = _validate(spec, conditions)
     spec = replace(spec, background=background_spec)  # ids the same whatever names the background uses
     spec = replace(spec, integration=tuple(integration_settings(_engine(spec)).items()))
-    units = _engine(spec).units(spec.readouts)  # (read here once: forked workers inherit them)
+    units = _engine(spec).units([*spec.readouts, "time"])  # (read here once: forked workers inherit them)
     if scheduler is not None and workers is not None:
         raise InputError("give workers for the local pool or scheduler for a Dask cluster, not both "
                          "(the cluster's workers run the screen)")
@@ -985,6 +991,9 @@ def run_screen(
     table = order_table(table, ids, spec.readouts)
     table["unit"] = table["readout"].map(units)  # (part files written before units were recorded)
     table.attrs["resumed"] = len(canonical) - len(pending)  # conditions read back from out, not run
+    # what the screen ran: a file's context is None, its baseline "initial" or "steady"
+    table.attrs.update(model=spec.model, context=None if spec.is_file else spec.context,
+                       baseline=spec.context if spec.is_file else None, end=spec.end, time_unit=units["time"])
     return table
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .catalog import get_model, model_names
 from .dosing import spec_number
 from .engine import load
 from .errors import InputError, check_bool, unknown_name
@@ -22,9 +23,34 @@ from .screens import file_engine, run_screen
 METHODS = ("sobol", "morris")
 
 
-def problem(model: str, parameters: Mapping[str, tuple[float, float]], context: str | None = None) -> dict:
+def _bound(pid: str, bound, value: float) -> float:
+    """One end of a parameter's range: a number in the model's units, or text ``"Nx"``, N times
+    the parameter's ``value`` in the model (its context applied)."""
+    if not isinstance(bound, str):
+        return float(bound)  # (a TypeError for anything else: the caller names the range)
+    text = bound.strip()
+    fold = text.lower().endswith("x")
+    try:
+        number = float(text[:-1] if fold else text)
+    except ValueError:
+        raise InputError(f"{pid}: {bound!r} is neither a number nor a multiple of the model's value "
+                         "(such as 0.5x)") from None
+    if not fold:
+        return number
+    if value == 0 or not np.isfinite(value):
+        raise InputError(f"{pid} is {value:g} in the model, so {bound!r} of it is no range; give the "
+                         "ends as numbers in the model's units")
+    return number * value
+
+
+def problem(model: str, parameters: Mapping[str, tuple[float | str, float | str]],
+            context: str | None = None) -> dict:
     """The SALib problem for ``parameters`` ({id: (low, high)}), checked against the model (a
-    shipped model's name or an SBML file's path)."""
+    shipped model's name or an SBML file's path).
+
+    Each end of a range is a number in the model's units, or text ``"Nx"``: N times the
+    parameter's value in the model (in ``context``), so ``("0.5x", "2x")`` is half to twice it.
+    The problem's ``bounds`` are numbers in the model's units."""
     if not isinstance(parameters, Mapping):
         raise InputError(f"parameters is a mapping of parameter id to its range (low, high), such as "
                          f"{{'pth': (1.5, 6.0)}}, got {type(parameters).__name__}")
@@ -32,27 +58,34 @@ def problem(model: str, parameters: Mapping[str, tuple[float, float]], context: 
         raise InputError("give at least one parameter with its range")
     # (an SBML file's parameters are those of the file as written: a steady baseline changes none)
     engine = file_engine(model) if check_model_arguments(model, context=context) else load(model, context)
+    engine.restore_baseline()  # (a cached engine holds the values of the last condition it ran)
     # quantities computed by assignment rules cannot be set: neither named nor suggested
     settable = [p for p in engine.parameter_ids if p not in engine.assigned_ids]
-    for pid, bounds in parameters.items():
-        try:
-            if isinstance(bounds, str | bytes) or len(bounds) != 2:
-                raise ValueError
-            lo, hi = (float(b) for b in bounds)
-        except (TypeError, ValueError):
-            raise InputError(f"{pid}: the range is two numbers (low, high), such as (1.5, 6.0), "
-                             f"got {bounds!r}") from None
+    bounds = []
+    for pid, given in parameters.items():
         if pid in engine.assigned_ids:
             raise InputError(f"{pid} is computed by an assignment rule in {engine.name} and cannot be "
                              "varied; vary one of its inputs")
         if pid not in settable:
             raise unknown_name("parameter", pid, settable)
+        try:
+            if isinstance(given, str | bytes) or len(given) != 2:
+                raise ValueError
+            lo, hi = (_bound(pid, b, engine.value(pid)) for b in given)
+        except InputError:
+            raise
+        except (TypeError, ValueError):
+            raise InputError(f"{pid}: the range is two numbers (low, high), such as (1.5, 6.0), or two "
+                             f"multiples of the model's value, such as ('0.5x', '2x'); got {given!r}"
+                             ) from None
         if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-            raise InputError(f"{pid}: the range must be finite with low < high, got {lo}:{hi}")
+            read = "" if all(not isinstance(b, str) or not b.strip().lower().endswith("x") for b in given) \
+                else f" ({given[0]}:{given[1]} of its value {engine.value(pid):g})"
+            raise InputError(f"{pid}: the range must be finite with low < high, got {lo:g}:{hi:g}{read}")
         if lo < 0 and nonnegative(pid, engine):
             raise InputError(f"{pid}: the range {lo:g}:{hi:g} reaches below 0, and {pid} cannot be negative "
                              f"in {engine.name}")
-    bounds = [[float(b) for b in r] for r in parameters.values()]
+        bounds.append([lo, hi])
     return {"num_vars": len(parameters), "names": list(parameters), "bounds": bounds}
 
 
@@ -86,7 +119,7 @@ def analyse(prob: dict, method: str, X: np.ndarray, Y: np.ndarray, seed: int = 1
 
 def sensitivity(
     model: str,
-    parameters: Mapping[str, tuple[float, float]],
+    parameters: Mapping[str, tuple[float | str, float | str]],
     *,
     method: str = "sobol",
     n: int = 64,
@@ -95,6 +128,7 @@ def sensitivity(
     end: float | str | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    worker_timeout: float = 60.0,
     out: Path | None = None,
     resume: bool = False,
     seed: int = 1,
@@ -110,7 +144,8 @@ def sensitivity(
         A shipped model name, or the path of an SBML file (``*.xml``; ``end`` is then required).
     parameters
         ``{parameter id: (low, high)}``, the range of each in the model's units (the parameter
-        table of the model card gives them); sampled uniformly.
+        table of the model card gives them), or as multiples of its value in the model
+        (``("0.5x", "2x")``: half to twice it); sampled uniformly.
     method
         "sobol" (first-order and total Sobol' indices) or "morris" (elementary effects).
     n
@@ -125,9 +160,10 @@ def sensitivity(
     end
         Time of the readouts, in the model's time unit or with a unit ("12wk"); default from the
         catalog.
-    workers, scheduler
-        Processes of the local pool (default 1, serial, unless a ``scheduler``, a Dask
-        ``tcp://HOST:PORT``, runs the samples).
+    workers, scheduler, worker_timeout
+        Processes of the local pool (default: every core), or a Dask scheduler's address
+        (``tcp://HOST:PORT``) whose workers run the samples, and the seconds to wait for its
+        first worker, as for :func:`~rankl_net.screens.run_screen`.
     out, resume
         A screen folder the samples stream to, and whether to continue one (True or False, as
         :func:`run_screen`).
@@ -140,9 +176,13 @@ def sensitivity(
 
     Returns
     -------
-    DataFrame with one row per parameter and readout: for Sobol, ``S1``, ``S1_conf``, ``ST``,
-    ``ST_conf``; for Morris, ``mu_star``, ``mu_star_conf`` and ``sigma``, in the readout's unit
-    (the ``unit`` column).
+    DataFrame with one row per parameter and readout: the parameter's range (``low``, ``high``,
+    in the model's units), then for Sobol, ``S1``, ``S1_conf``, ``ST``, ``ST_conf``; for Morris,
+    ``mu_star``, ``mu_star_conf`` and ``sigma``, in the readout's unit (the ``unit`` column);
+    then what was analysed: ``model`` (a file's name), ``context`` (empty for a file), ``end``
+    (in the model's time unit), ``n`` and ``seed``. Its ``attrs`` hold these too, with
+    ``method``, ``baseline`` (a file's), ``time_unit`` and ``runs`` (the simulations of the
+    sample).
     Failed samples (integration failures) make the analysis of that readout fail with an error
     naming how many failed.
     """
@@ -166,10 +206,9 @@ def sensitivity(
     specs = ["+".join(f"set:{p}={spec_number(v)}" for p, v in zip(prob["names"], row, strict=True))
              for row in X]
     unique = list(dict.fromkeys(specs))
-    if workers is None and scheduler is None:
-        workers = 1
     table = run_screen(model, unique, context=context, end=end, readouts=readouts, workers=workers,
-                       scheduler=scheduler, out=out, resume=resume, baseline=baseline,
+                       scheduler=scheduler, worker_timeout=worker_timeout, out=out, resume=resume,
+                       baseline=baseline,
                        relative_tolerance=relative_tolerance, absolute_tolerance=absolute_tolerance)
     rows = []
     for readout, sub in table.groupby("readout", sort=False):
@@ -179,11 +218,42 @@ def sensitivity(
             raise InputError(f"{readout}: {int((~np.isfinite(Y)).sum())} samples failed; narrow the ranges")
         res = analyse(prob, method, X, Y, seed)
         for i, pid in enumerate(prob["names"]):
-            row = {"parameter": pid, "readout": readout}
+            lo, hi = prob["bounds"][i]
+            row = {"parameter": pid, "low": lo, "high": hi, "readout": readout}
             keys = ("S1", "S1_conf", "ST", "ST_conf") if method == "sobol" else ("mu_star", "mu_star_conf",
                                                                                    "sigma")
             row.update({k: float(res[k][i]) for k in keys})
             if method == "morris":  # elementary effects are in the readout's unit (Sobol' indices: none)
                 row["unit"] = sub["unit"].iloc[0]
             rows.append(row)
-    return pd.DataFrame(rows)
+    # what was analysed, in columns (a CSV keeps them) and in attrs
+    settings = {"model": table.attrs["model"], "context": table.attrs["context"], "end": table.attrs["end"],
+                "n": int(n), "seed": int(seed)}
+    indices = pd.DataFrame(rows).assign(**settings)
+    indices.attrs.update(settings, method=method, baseline=table.attrs["baseline"],
+                         time_unit=table.attrs["time_unit"], runs=len(X))
+    return indices
+
+
+def describe(indices: pd.DataFrame) -> str:
+    """What a table of :func:`sensitivity` analysed, as a phrase for a title: "Sobol' indices of
+    bone (mouse), readouts at 84 days; 64 base samples, seed 1". A table read back from a file
+    gives what its columns hold (``model``, ``context``, ``end``, ``n``, ``seed``)."""
+    kind = "Sobol' indices" if "ST" in indices.columns else "Morris elementary effects"
+
+    def one(column: str):
+        values = indices[column].dropna().unique() if column in indices.columns else []
+        return values[0] if len(values) == 1 else None
+
+    model, context, end, n, seed = (one(c) for c in ("model", "context", "end", "n", "seed"))
+    text = kind
+    if model is not None:
+        text += f" of {model}" + (f" ({context})" if context is not None and str(context) else "")
+    if end is not None:
+        shipped = model is not None and str(model) in model_names()
+        unit = f" {get_model(str(model)).time_unit}{'' if float(end) == 1 else 's'}" if shipped else ""
+        text += f", readouts at {float(end):g}{unit}"
+    if n is not None:
+        text += f"; {int(n)} {'base samples' if 'ST' in indices.columns else 'trajectories'}"
+        text += f", seed {int(seed)}" if seed is not None else ""
+    return text

@@ -1,0 +1,177 @@
+"""Global sensitivity from the command line and the table it writes: ranges as multiples of a
+parameter's value, the settings a table carries, the `sensitivity` command's output, its bad
+input and its interruption."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from rankl_net import cli
+from rankl_net.build import antimony_to_sbml
+from rankl_net.errors import InputError
+from rankl_net.sensitivity import describe, problem, sensitivity
+
+
+@pytest.fixture(scope="module")
+def linear_file(tmp_path_factory):
+    """y(1) = k1 + 3 k2 from y(0) = 0; k0 is zero and does nothing."""
+    path = tmp_path_factory.mktemp("linear") / "linear.xml"
+    path.write_text(antimony_to_sbml("model linear\n J0: -> y; k1 + 3 * k2 + k0\n y = 0\n"
+                                     " k0 = 0; k1 = 0.5; k2 = 0.25\nend"), encoding="utf-8")
+    return path
+
+
+def test_a_range_may_be_given_as_multiples_of_the_models_value(linear_file):
+    prob = problem(str(linear_file), {"k1": ("0.5x", "2X"), "k2": (0.1, " 3x ")})
+    assert prob["bounds"] == [[0.25, 1.0], [0.1, 0.75]]
+    # a shipped model's value in the context asked for: the bone model's PTH is 3 in the mouse
+    assert problem("bone", {"pth": ("0.5x", "2x")}, "mouse")["bounds"] == [[1.5, 6.0]]
+    with pytest.raises(InputError, match=r"k1: 'ax' is neither a number nor a multiple of the model's value"):
+        problem(str(linear_file), {"k1": ("ax", "2x")})
+    with pytest.raises(InputError, match=r"k0 is 0 in the model, so '2x' of it is no range"):
+        problem(str(linear_file), {"k0": (0, "2x")})
+    with pytest.raises(InputError, match=re.escape("got 1:0.25 (2x:0.5x of its value 0.5)")):
+        problem(str(linear_file), {"k1": ("2x", "0.5x")})
+    with pytest.raises(InputError, match=re.escape("got 1:0.5")):  # numbers: nothing to explain
+        problem(str(linear_file), {"k1": (1, 0.5)})
+
+
+def test_the_table_carries_the_ranges_and_what_was_analysed(linear_file):
+    table = sensitivity(str(linear_file), {"k1": ("0x", "2x"), "k2": (0.0, 1.0)}, n=16, end=1,
+                        readouts=["y"], workers=1, seed=3)
+    assert list(table.columns) == ["parameter", "low", "high", "readout", "S1", "S1_conf", "ST", "ST_conf",
+                                   "model", "context", "end", "n", "seed"]
+    assert table[["parameter", "low", "high"]].values.tolist() == [["k1", 0.0, 1.0], ["k2", 0.0, 1.0]]
+    settings = table[["model", "end", "n", "seed"]].drop_duplicates().values.tolist()
+    assert settings == [["linear.xml", 1.0, 16, 3]]
+    assert table["context"].isna().all()  # a file has no context
+    assert {k: table.attrs[k] for k in ("method", "baseline", "time_unit", "runs")} == {
+        "method": "sobol", "baseline": "initial", "time_unit": "", "runs": 16 * (2 + 2)}
+    # the variance shares of y = k1 + 3 k2 with both uniform on (0, 1): 0.1 and 0.9
+    assert table["ST"].tolist() == pytest.approx([0.1, 0.9], abs=0.12)
+
+
+@pytest.mark.parametrize(("columns", "text"), [
+    ({"ST": 0.5, "model": "bone", "context": "mouse", "end": 84.0, "n": 64, "seed": 1},
+     "Sobol' indices of bone (mouse), readouts at 84 days; 64 base samples, seed 1"),
+    ({"mu_star": 0.5, "model": "bone", "context": "human", "end": 1.0, "n": 8, "seed": 2},
+     "Morris elementary effects of bone (human), readouts at 1 day; 8 trajectories, seed 2"),
+    ({"ST": 0.5, "model": "f.xml", "context": np.nan, "end": 2.5, "n": 4, "seed": 1},
+     "Sobol' indices of f.xml, readouts at 2.5; 4 base samples, seed 1"),
+    ({"ST": 0.5}, "Sobol' indices"),  # a table of an older version, without the settings
+])
+def test_a_table_is_described_by_what_it_analysed(columns, text):
+    table = pd.DataFrame({"parameter": ["a", "b"], "readout": "x", **columns})
+    assert describe(table) == text
+
+
+def _invoke(*args):
+    return CliRunner().invoke(cli.main, ["sensitivity", *map(str, args)])
+
+
+def test_the_command_writes_the_indices_the_python_function_gives(linear_file, tmp_path):
+    out = tmp_path / "s.csv"
+    result = _invoke(linear_file, "--vary", "k1=0:1", "--vary", "k2=0.5x:4x", "--end", 1, "--readouts", "y",
+                     "--n", 16, "--method", "morris", "--workers", 1, "--out", out)
+    assert result.exit_code == 0, result.output
+    expected = sensitivity(str(linear_file), {"k1": (0, 1), "k2": (0.125, 1.0)}, method="morris", n=16,
+                           end=1, readouts=["y"], workers=1)
+    written = pd.read_csv(out)
+    columns = ["parameter", "low", "high", "readout", "mu_star", "mu_star_conf", "sigma", "model", "end", "n"]
+    pd.testing.assert_frame_equal(written[columns], expected[columns])
+    lines = result.output.splitlines()
+    assert lines[0] == ("Morris elementary effects of linear.xml, readouts at 1; 16 trajectories, seed 1 "
+                        "(48 runs)")
+    # mu* of y = k1 + 3 k2 over the ranges: one unit and 3 x 0.875 (Morris scales each to 0..1)
+    assert re.match(r"\s*k1\s+0\s+1\s+y\s+1\s", lines[2]) and re.match(r"\s*k2\s+0\.125\s+1\s+y\s+2\.625\s",
+                                                                       lines[3])
+    assert lines[-1] == f"wrote {out} and {tmp_path / 's.png'}" and (tmp_path / "s.png").stat().st_size > 0
+
+
+def test_the_samples_stream_to_a_folder_and_resume(linear_file, tmp_path):
+    args = [linear_file, "--vary", "k1=0:1", "--vary", "k2=0:1", "--end", 1, "--readouts", "y", "--n", 8,
+            "--workers", 1, "--samples", tmp_path / "runs"]
+    first = _invoke(*args, "--out", tmp_path / "a.csv")
+    assert first.exit_code == 0, first.output
+    assert (tmp_path / "runs" / "_screen.json").is_file()
+    # the folder is a screen's: kept, not overwritten, unless resumed
+    again = _invoke(*args, "--out", tmp_path / "b.csv")
+    assert again.exit_code == 2 and "--resume" in again.output and not (tmp_path / "b.csv").exists()
+    resumed = _invoke(*args, "--resume", "--out", tmp_path / "b.csv")
+    assert resumed.exit_code == 0, resumed.output
+    assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--vary", "k1"], "--vary k1: give a parameter and its range as ID=LOW:HIGH"),
+    (["--vary", "k1=0:1:2"], "--vary k1=0:1:2: give a parameter and its range as ID=LOW:HIGH"),
+    (["--vary", "=0:1"], "--vary =0:1: give a parameter"),
+    (["--vary", "k1=0:1", "--vary", "k1=1:2"], "--vary names k1 twice"),
+    (["--vary", "k1=0:1", "--resume"], "--resume continues the runs streamed to a --samples folder"),
+    (["--vary", "k1=0:1", "--worker-timeout", "5"], "--worker-timeout applies to a Dask cluster"),
+    (["--vary", "kx=0:1"], "unknown parameter 'kx'"),
+    (["--vary", "k1=0:1", "--n", "12"], "must be a power of 2"),
+    (["--vary", "k1=0:1", "--method", "sobol2"], "'sobol2' is not one of 'sobol', 'morris'"),
+    (["--vary", "k1=0:1", "--out", "s.png"], "would be overwritten by the figure"),
+])
+def test_bad_input_exits_2_and_names_the_problem(linear_file, tmp_path, args, message):
+    result = _invoke(linear_file, "--end", 1, "--workers", 1, *args)
+    assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_unwritable_table_is_refused_before_anything_runs(linear_file, tmp_path, monkeypatch):
+    from rankl_net import sensitivity as module
+
+    ran = []
+    monkeypatch.setattr(module, "run_screen", lambda *a, **k: ran.append(1))
+    (tmp_path / "file").write_text("kept", encoding="utf-8")
+    result = _invoke(linear_file, "--vary", "k1=0:1", "--end", 1, "--out", tmp_path / "file" / "s.csv")
+    assert result.exit_code == 2 and "file" in result.output and not ran
+    assert (tmp_path / "file").read_text(encoding="utf-8") == "kept"
+
+
+@pytest.mark.parametrize(("samples", "said"), [
+    (None, "interrupted; nothing was kept (give a folder to stream the runs to"),
+    ("runs", "interrupted before any run was written"),
+])
+def test_an_interrupted_analysis_says_what_was_kept(linear_file, tmp_path, monkeypatch, samples, said):
+    from rankl_net import sensitivity as module
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "run_screen", interrupted)
+    extra = [] if samples is None else ["--samples", tmp_path / samples]
+    result = _invoke(linear_file, "--vary", "k1=0:1", "--end", 1, "--workers", 1, *extra)
+    assert result.exit_code == 1 and said in result.output
+
+
+def test_an_interrupted_analysis_with_runs_written_says_how_many(linear_file, tmp_path, monkeypatch):
+    from rankl_net import screens
+    from rankl_net import sensitivity as module
+
+    real = screens.run_screen
+
+    def part_then_interrupt(model, conditions, **kwargs):
+        real(model, conditions[:3], **kwargs)  # writes three runs to the folder, then Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "run_screen", part_then_interrupt)
+    runs = tmp_path / "runs"
+    result = _invoke(linear_file, "--vary", "k1=0:1", "--end", 1, "--workers", 1, "--samples", runs)
+    assert result.exit_code == 1
+    assert f"interrupted: 3 runs finished so far, in {runs}; run the same command with --resume" in \
+        " ".join(result.output.split())
+
+
+def test_multiples_are_of_the_models_value_not_of_the_last_run(linear_file):
+    from rankl_net.screens import run_screen
+
+    run_screen(str(linear_file), ["set:k1=7"], end=1, readouts=["y"], workers=1)  # k1 at 7 in this process
+    assert problem(str(linear_file), {"k1": ("1x", "2x")})["bounds"] == [[0.5, 1.0]]
