@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -307,7 +308,8 @@ def sensitivity_figure(table: pd.DataFrame, path: Path, *, title: str) -> Path:
         ax.set_xlabel(label, fontsize=9)
         ax.set_title(readout, fontsize=10)
     axes.flat[0].legend(fontsize=8, loc="lower right")
-    fig.suptitle(title, fontsize=10)
+    # wrapped to the figure's width (about 11 characters an inch at 10 points): one panel is narrow
+    fig.suptitle(textwrap.fill(title, int(11 * fig.get_figwidth())), fontsize=10)
     return _save(fig, path)
 
 
