@@ -260,6 +260,11 @@ def test_dose_response_takes_readouts_as_simulate_does(tmp_path):
     assert "bone_volume: ambiguous fit: IC50 at the top of its range" in out.stdout
     assert fits["at_bound"].tolist() == ["ic50", "emax"] and fits["ic50"].iloc[0] == pytest.approx(100.0)
     series = pd.read_csv(tmp_path / "d.csv")
+    # what the series ran on, which the report names: bone's default context and end time
+    assert series[["model", "context", "end"]].drop_duplicates().values.tolist() == [["bone", "mouse", 84.0]]
+    page = run("report", str(tmp_path / "d.csv"))
+    assert page.returncode == 0, page.stderr
+    assert "<p>Model: bone; context mouse; readouts at 84 days</p>" in (tmp_path / "d.html").read_text()
     ctx = series[series["readout"] == "ctx"]
     assert fits["emax"].iloc[1] == pytest.approx(100.0 + ctx["baseline_value"].iloc[0], rel=1e-6)
     assert "ctx: ambiguous fit: maximal effect at its limit (the response falling to -100)" in out.stdout

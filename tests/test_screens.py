@@ -698,7 +698,19 @@ def test_the_report_says_what_a_screen_folder_records_of_its_settings(tmp_path, 
     from rankl_net import report
 
     (tmp_path / screens.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
-    assert report._screen_settings(tmp_path, manifest["model"]) == said
+    assert report._screen_settings(tmp_path, manifest["model"], pd.DataFrame()) == said
+
+
+@pytest.mark.parametrize(("columns", "said"), [
+    ({"model": "bone", "context": "mouse", "end": 28.0}, "context mouse; readouts at 28 days"),
+    ({"model": "f.xml", "context": np.nan, "end": 5.0}, "readouts at 5 in the file's time unit"),
+    ({"model": "bone"}, ""),  # a table written before these were recorded
+])
+def test_the_report_says_what_a_dose_response_table_records_of_its_settings(tmp_path, columns, said):
+    from rankl_net import report
+
+    table = pd.DataFrame({"readout": ["x", "x"], **columns})
+    assert report._screen_settings(tmp_path / "d.csv", columns["model"], table) == said
 
 
 def test_the_report_marks_the_failed_levels_of_a_dose_response_table(tmp_path, monkeypatch):
@@ -2625,6 +2637,37 @@ def test_the_report_fits_a_dose_series_as_hill_fits_does_for_its_kind(tmp_path):
     page = write_report(tmp_path / "c.csv", tmp_path / "c.html").read_text(encoding="utf-8")
     shown = pd.read_html(io.StringIO(page))[-1].iloc[0]
     assert shown["emax_scale"] == "absolute" and shown["emax"] == pytest.approx(80.0, rel=1e-3)
+
+
+def test_the_report_takes_units_and_percent_changes_from_the_tables_unit_column(tmp_path, monkeypatch):
+    """A dose-response table of a model not at hand (written elsewhere, or by an older version)
+    carries its units: a percent change is fitted above its floor of -100 %, and the figure's
+    axes name the units, as for a shipped model."""
+    from rankl_net import report
+    from rankl_net.analysis import hill_fits
+
+    levels = np.linspace(0, 1, 9)
+    falling = -100.0 + 100.0 / (1 + (levels / 0.3) ** 1.7) + np.array([0.0, -3, 2, 0, -2, 3, -1, 2, -4])
+    table = pd.DataFrame({"model": "oldmodel", "condition_id": [f"c{i}" for i in range(len(levels))],
+                          "level": levels, "perturbation": screens.dose_conditions("inh:CTSK", levels),
+                          "background": "", "readout": "ctx", "value": falling, "baseline_value": 0.0,
+                          "unit": "% change", "log2_fold_change": np.nan, "status": "ok", "message": ""})
+    table.to_csv(tmp_path / "d.csv", index=False)
+    drawn = []
+    real = report.dose_response_figure
+
+    def record(table, fits, path, **kwargs):
+        drawn.append(kwargs["units"])
+        return real(table, fits, path, **kwargs)
+
+    monkeypatch.setattr(report, "dose_response_figure", record)
+    page = report.write_report(tmp_path / "d.csv", tmp_path / "d.html").read_text(encoding="utf-8")
+    shown = pd.read_html(io.StringIO(page))[-1].iloc[0]
+    above_floor, free = (hill_fits(table.assign(dose=levels), anchored=True, changes=c).iloc[0]
+                         for c in (["ctx"], []))
+    assert abs(above_floor["ic50"] / free["ic50"] - 1) > 0.01  # the two fits differ
+    assert shown["ic50"] == pytest.approx(above_floor["ic50"], rel=1e-3)
+    assert drawn == [{"ctx": "% change"}]
 
 
 def test_the_dose_axis_says_what_the_doses_of_each_kind_measure():

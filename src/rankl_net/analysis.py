@@ -66,6 +66,16 @@ def check_table(table: object, columns: Sequence[str], what: str) -> None:
                          f"{', '.join(missing)}")
 
 
+def single_value(table: pd.DataFrame, column: str):
+    """The one value ``column`` of ``table`` holds in every row that has one, as a Python value
+    (a table's setting repeated in each row, such as its ``model`` or ``end``); None when the
+    column is missing, empty or holds several values."""
+    values = table[column].dropna().unique() if column in table.columns else []
+    if len(values) != 1:
+        return None
+    return values[0].item() if isinstance(values[0], np.generic) else values[0]
+
+
 def log2_fold_change(value: float, baseline: float, scale: float = 0.0, noise: float = 0.0) -> float:
     """log2(value / baseline) of a readout (any unit, the same for both). A value at most
     ``FLAT_RESPONSE`` of the larger of the two, or of ``scale`` (the readout's size in the

@@ -1227,7 +1227,10 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     # the screen names nodes by their ids (inh:Mapk14 is inh:P38): levels read from its specs
     table.insert(2, "level", levels_of(table["perturbation"]))
     table.insert(3, "dose", dose_of(perturb, table["level"]))
-    table.insert(0, "model", model)  # for the units of `rankl-net report`'s figure
+    # what the series ran on, which `rankl-net report` names (a file has no context)
+    table.insert(0, "model", model)
+    table.insert(1, "context", table.attrs["context"])
+    table.insert(2, "end", table.attrs["end"])
     fits = hill_fits(table, anchored=anchored(perturb), changes=percent_changes(model))
     label = dose_label(model, perturb)
     click.echo(f"{perturb} on {model}: Hill fits (IC50 as a dose: {label}; 95% intervals; emax a fraction "

@@ -21,6 +21,7 @@ from .analysis import (
     pair_matrix,
     pairwise_epistasis,
     round_off_to_zero,
+    single_value,
 )
 from .catalog import get_model, model_names
 from .errors import InputError, as_path
@@ -34,9 +35,9 @@ from .screens import (
     dose_label,
     dose_of,
     is_screen_folder,
-    percent_changes,
     readout_units,
 )
+from .units import PERCENT_CHANGE
 
 
 def read_results(path: Path) -> pd.DataFrame:
@@ -77,13 +78,14 @@ def model_of(results: Path, table: pd.DataFrame) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _screen_settings(results: Path, model: str) -> str:
+def _screen_settings(results: Path, model: str, table: pd.DataFrame) -> str:
     """The context (a file's baseline) and the time of the readouts of a screen folder, from its
-    manifest, as a phrase ("context mouse; readouts at 84 days"); "" for a table file, or a
-    folder whose manifest does not say."""
-    held = _manifest_of(results)
+    manifest, or of a table with ``context`` and ``end`` columns (a dose-response table), as a
+    phrase ("context mouse; readouts at 84 days"); "" for a table or folder that does not say."""
+    held = _manifest_of(results) or {c: single_value(table, c) for c in ("context", "end")}
+    # (a shipped model this installation lacks is no file)
+    is_file = "sbml_sha256" in held or is_sbml_file(model)
     context, end = held.get("context"), held.get("end")
-    is_file = "sbml_sha256" in held  # (a shipped model this installation lacks is no file)
     pieces = []
     if isinstance(context, str):
         pieces.append(f"baseline: the file's {context} state" if is_file else f"context {context}")
@@ -107,19 +109,32 @@ def _manifest_of(results: Path) -> dict:
     return held if isinstance(held, dict) else {}
 
 
+def _units(table: pd.DataFrame, model: str | None) -> dict[str, str]:
+    """The unit of each readout of a result table: its ``unit`` column, which tables carry
+    since units were recorded (a CSV reads an empty unit back as missing: ""), else that of the
+    readout in ``model`` (a model at hand; None: none)."""
+    readouts = list(dict.fromkeys(table["readout"]))
+    if "unit" in table.columns:
+        given = table.drop_duplicates("readout").set_index("readout")["unit"]
+        return {r: "" if pd.isna(given[r]) else str(given[r]) for r in readouts}
+    return readout_units(model, readouts)
+
+
 def _dose_response(table: pd.DataFrame, folder: Path, model: str | None) -> list[str]:
     """The Hill fits of a dose-response table (``rankl-net dose-response --out``: a ``level``
     column; its failed levels are left out of the fits and marked on the figure), its figure and
-    its fits table; ``model`` gives the units (None: none)."""
+    its fits table; the units (and which readouts are percent changes, fitted above -100 %) are
+    the table's, else ``model``'s (None: none)."""
+    units = _units(table, model)
     series = sorted({p.partition("=")[0] for p in table["perturbation"]})
     perturb = series[0] if len(series) == 1 else ""
     if "dose" not in table.columns:  # a table written before doses were recorded
         table = table.assign(dose=dose_of(perturb, table["level"]) if perturb else table["level"])
     fits = hill_fits(table, anchored=anchored(perturb) if perturb else False,
-                     changes=percent_changes(model))
+                     changes=[r for r, u in units.items() if u == PERCENT_CHANGE])
     figure = dose_response_figure(table, fits, folder / "dose-response.png", title=" / ".join(series),
                                   dose_label=dose_label(model, perturb) if perturb else "dose",
-                                  units=readout_units(model, fits["readout"]))
+                                  units=units)
     notes = [f"<li>{html.escape(line)}</li>" for line in fit_notes(fits)]
     return ["<h2>Dose-response and Hill fits</h2>", _img(figure),
             fit_summary(fits).to_html(index=False, float_format=lambda x: f"{x:.4g}", na_rep=""),
@@ -260,7 +275,7 @@ def write_report(results: Path, out: Path) -> Path:
     # elsewhere may name one this installation does not have
     known = model if model is not None and (model in model_names() or is_sbml_file(model)
                                             and Path(model).is_file()) else None
-    settings = _screen_settings(results, model) if model else ""
+    settings = _screen_settings(results, model, table) if model else ""
     parts = [*([f"<p>Model: {html.escape(model)}{'; ' + html.escape(settings) if settings else ''}</p>"]
                if model else []),
              *([f"<p><b>This screen has not finished</b> (it was interrupted, or is still running): the "
@@ -294,7 +309,7 @@ def write_report(results: Path, out: Path) -> Path:
             column, label = "log2_fold_change", "log2 fold change"
             if sub[column].isna().all() and {"value", "baseline_value"} <= set(sub.columns):
                 # no fold change (a baseline at zero, as a percent change in an SBML file): the change
-                unit = readout_units(known, [readout]).get(readout, "")
+                unit = _units(sub, known).get(readout, "")
                 sub = sub.assign(change=sub["value"] - sub["baseline_value"])
                 column, label = "change", f"change{f' ({unit})' if unit else ''}"
             singles = sub[~sub["perturbation"].str.contains(r"\+")]

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .analysis import single_value
 from .catalog import get_model, model_names
 from .dosing import spec_number
 from .engine import load
@@ -240,12 +241,8 @@ def describe(indices: pd.DataFrame) -> str:
     bone (mouse), readouts at 84 days; 64 base samples, seed 1". A table read back from a file
     gives what its columns hold (``model``, ``context``, ``end``, ``n``, ``seed``)."""
     kind = "Sobol' indices" if "ST" in indices.columns else "Morris elementary effects"
-
-    def one(column: str):
-        values = indices[column].dropna().unique() if column in indices.columns else []
-        return values[0] if len(values) == 1 else None
-
-    model, context, end, n, seed = (one(c) for c in ("model", "context", "end", "n", "seed"))
+    settings = ("model", "context", "end", "n", "seed")
+    model, context, end, n, seed = (single_value(indices, c) for c in settings)
     text = kind
     if model is not None:
         text += f" of {model}" + (f" ({context})" if context is not None and str(context) else "")
