@@ -17,7 +17,7 @@ from .catalog import get_model, model_names
 from .dosing import spec_number
 from .engine import load
 from .errors import InputError, check_bool, unknown_name
-from .perturbations import condition_spec, nonnegative, parse_spec
+from .perturbations import nonnegative
 from .sbml_files import check_model_arguments
 from .screens import file_engine, run_screen
 
@@ -211,10 +211,13 @@ def sensitivity(
                        scheduler=scheduler, worker_timeout=worker_timeout, out=out, resume=resume,
                        baseline=baseline,
                        relative_tolerance=relative_tolerance, absolute_tolerance=absolute_tolerance)
+    # the screen's rows come in the order of its conditions: each sample's row, by position (a
+    # sample drawn twice was run once)
+    position = {spec: i for i, spec in enumerate(unique)}
+    sample_rows = np.array([position[spec] for spec in specs])
     rows = []
     for readout, sub in table.groupby("readout", sort=False):
-        value = dict(zip(sub["perturbation"], sub["value"], strict=True))
-        Y = np.array([value[condition_spec(parse_spec(s))] for s in specs])
+        Y = sub["value"].to_numpy(float)[sample_rows]
         if not np.all(np.isfinite(Y)):
             raise InputError(f"{readout}: {int((~np.isfinite(Y)).sum())} samples failed; narrow the ranges")
         res = analyse(prob, method, X, Y, seed)
