@@ -2479,8 +2479,8 @@ def test_sensitivity_indices_are_salibs_of_the_sample_its_seed_gives(product_fil
     table = sensitivity(str(product_file), ranges, method=method, n=n, end=1, readouts=["y"], seed=7)
     # Morris's effects are in the readout's unit (the file declares none); Sobol' indices have none
     assert list(table.columns) == ["parameter", "low", "high", "readout", *keys,
-                                   *(["unit"] if method == "morris" else []), "model", "context", "end", "n",
-                                   "seed"]
+                                   *(["unit"] if method == "morris" else []), "model", "context",
+                                   "background", "end", "n", "seed"]
     if method == "morris":
         assert set(table["unit"]) == {""}
     assert table["parameter"].tolist() == list(ranges) and set(table["readout"]) == {"y"}

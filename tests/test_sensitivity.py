@@ -45,11 +45,11 @@ def test_the_table_carries_the_ranges_and_what_was_analysed(linear_file):
     table = sensitivity(str(linear_file), {"k1": ("0x", "2x"), "k2": (0.0, 1.0)}, n=16, end=1,
                         readouts=["y"], workers=1, seed=3)
     assert list(table.columns) == ["parameter", "low", "high", "readout", "S1", "S1_conf", "ST", "ST_conf",
-                                   "model", "context", "end", "n", "seed"]
+                                   "model", "context", "background", "end", "n", "seed"]
     assert table[["parameter", "low", "high"]].values.tolist() == [["k1", 0.0, 1.0], ["k2", 0.0, 1.0]]
     settings = table[["model", "end", "n", "seed"]].drop_duplicates().values.tolist()
     assert settings == [["linear.xml", 1.0, 16, 3]]
-    assert table["context"].isna().all()  # a file has no context
+    assert table["context"].isna().all() and (table["background"] == "").all()  # a file: no context
     assert {k: table.attrs[k] for k in ("method", "baseline", "time_unit", "runs")} == {
         "method": "sobol", "baseline": "initial", "time_unit": "", "runs": 16 * (2 + 2)}
     # the variance shares of y = k1 + 3 k2 with both uniform on (0, 1): 0.1 and 0.9
@@ -175,3 +175,34 @@ def test_multiples_are_of_the_models_value_not_of_the_last_run(linear_file):
 
     run_screen(str(linear_file), ["set:k1=7"], end=1, readouts=["y"], workers=1)  # k1 at 7 in this process
     assert problem(str(linear_file), {"k1": ("1x", "2x")})["bounds"] == [[0.5, 1.0]]
+
+
+@pytest.fixture(scope="module")
+def product_file(tmp_path_factory):
+    """y(1) = k1 k2 + 3 k2 from y(0) = 0: the effect of k2 depends on k1."""
+    path = tmp_path_factory.mktemp("product") / "product.xml"
+    path.write_text(antimony_to_sbml("model product\n J0: -> y; k1 * k2 + 3 * k2\n y = 0\n"
+                                     " k1 = 0.5; k2 = 0.5\nend"), encoding="utf-8")
+    return path
+
+
+def test_the_samples_run_on_the_background_given(product_file):
+    """Morris's mu* of k2 over (0, 1) is dy/dk2 = k1 + 3: 3.5 with the file's k1, 4 on a
+    background that sets k1 to 1; the table names the background."""
+    kwargs = {"method": "morris", "n": 4, "end": 1, "readouts": ["y"], "workers": 1}
+    plain = sensitivity(str(product_file), {"k2": (0.0, 1.0)}, **kwargs)
+    on = sensitivity(str(product_file), {"k2": (0.0, 1.0)}, background="set:k1=1", **kwargs)
+    assert plain["mu_star"].iloc[0] == pytest.approx(3.5, rel=1e-6)
+    assert on["mu_star"].iloc[0] == pytest.approx(4.0, rel=1e-6)
+    assert (plain["background"].iloc[0], on["background"].iloc[0]) == ("", "set:k1=1")
+    assert describe(on).startswith("Morris elementary effects of product.xml on set:k1=1, readouts at 1;")
+    with pytest.raises(InputError, match=r"the background sets k2 \(set:k2=0.3\), which the sample varies"):
+        sensitivity(str(product_file), {"k2": (0.0, 1.0)}, background=["set:k1=1", "set:k2=0.3"], **kwargs)
+
+
+def test_the_command_takes_a_background(product_file, tmp_path):
+    result = _invoke(product_file, "-p", "set:k1=1", "--vary", "k2=0:1", "--method", "morris", "--n", 4,
+                     "--end", 1, "--workers", 1, "--out", tmp_path / "m.csv")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Morris elementary effects of product.xml on set:k1=1, readouts at 1;")
+    assert pd.read_csv(tmp_path / "m.csv")["mu_star"].iloc[0] == pytest.approx(4.0, rel=1e-6)

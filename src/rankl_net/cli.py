@@ -1281,6 +1281,9 @@ def _ranges(vary: tuple[str, ...]) -> dict[str, tuple[str, str]]:
               help="Sobol': base samples, a power of 2 (n x (parameters + 2) runs); Morris: trajectories "
               "(n x (parameters + 1) runs).")
 @click.option("--readouts", default=None, help="Comma-separated readouts (default: the model's).")
+@click.option("-p", "--perturb", "background", multiple=True, metavar="SPEC",
+              help="Background perturbation under every sample (ko:OPG, a drug regimen); the sample's "
+              "values are set on top of it.")
 @click.option("--context", default=None,
               help="Species context of a shipped model: mouse or human, mouse_huRANKL for the drug models.")
 @click.option("--end", type=EndTime(), default=None, help="Time of the readouts." + END_HELP)
@@ -1300,8 +1303,8 @@ def _ranges(vary: tuple[str, ...]) -> dict[str, tuple[str, str]]:
               help="For an SBML FILE: start from the file's initial state (default) or from the steady "
               "state reached by integration.")
 @_tolerance_options
-def sensitivity_cmd(model, vary, method, n, readouts, context, end, seed, workers, scheduler, worker_timeout,
-                    samples, resume, out, baseline, rtol, atol) -> None:
+def sensitivity_cmd(model, vary, method, n, readouts, background, context, end, seed, workers, scheduler,
+                    worker_timeout, samples, resume, out, baseline, rtol, atol) -> None:
     """Global sensitivity of MODEL's readouts (a shipped model name or an SBML FILE.xml) to the
     parameters --vary names, over their ranges (SALib): Sobol' indices or Morris elementary
     effects, printed per readout; --out writes the table and its figure, which `rankl-net
@@ -1328,7 +1331,8 @@ def sensitivity_cmd(model, vary, method, n, readouts, context, end, seed, worker
     try:
         with _initial_baseline_hint(model):
             indices = sensitivity(model, ranges, method=method, n=n, readouts=_readout_list(readouts),
-                                  context=context, end=end, workers=workers, scheduler=scheduler,
+                                  background=list(background), context=context, end=end, workers=workers,
+                                  scheduler=scheduler,
                                   worker_timeout=worker_timeout, out=samples, resume=resume, seed=seed,
                                   baseline=baseline, relative_tolerance=rtol, absolute_tolerance=atol)
     except KeyboardInterrupt:

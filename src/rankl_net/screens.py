@@ -893,7 +893,8 @@ def run_screen(
     -------
     The table of :data:`COLUMNS`, one row per condition and readout, with ``attrs`` naming what
     ran: ``model``, ``context`` (None for a file), ``baseline`` (a file's; None for a shipped
-    model), ``end`` and its ``time_unit``, and ``resumed`` (conditions read back from ``out``).
+    model), ``background`` (its canonical spec, "" for none), ``end`` and its ``time_unit``, and
+    ``resumed`` (conditions read back from ``out``).
     """
     # one string is one spec (or a comma-separated list of readouts), as on the command line; a
     # condition may also be a perturbation object or a list of them
@@ -993,7 +994,8 @@ def run_screen(
     table.attrs["resumed"] = len(canonical) - len(pending)  # conditions read back from out, not run
     # what the screen ran: a file's context is None, its baseline "initial" or "steady"
     table.attrs.update(model=spec.model, context=None if spec.is_file else spec.context,
-                       baseline=spec.context if spec.is_file else None, end=spec.end, time_unit=units["time"])
+                       baseline=spec.context if spec.is_file else None, background=spec.background,
+                       end=spec.end, time_unit=units["time"])
     return table
 
 

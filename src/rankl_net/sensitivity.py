@@ -17,7 +17,7 @@ from .catalog import get_model, model_names
 from .dosing import spec_number
 from .engine import load
 from .errors import InputError, check_bool, unknown_name
-from .perturbations import nonnegative
+from .perturbations import SetValue, condition_spec, nonnegative, parse_spec
 from .sbml_files import check_model_arguments
 from .screens import file_engine, run_screen
 
@@ -125,6 +125,7 @@ def sensitivity(
     method: str = "sobol",
     n: int = 64,
     readouts: Sequence[str] | None = None,
+    background: str | Sequence[str] = (),
     context: str | None = None,
     end: float | str | None = None,
     workers: int | None = None,
@@ -156,6 +157,10 @@ def sensitivity(
     readouts
         Quantities whose value at ``end`` is analysed (default: the model's readouts); a string
         is one name or a comma-separated list.
+    background
+        Perturbations under every sample, as a screen's (:func:`~rankl_net.screens.run_screen`):
+        a spec such as ``"drug:denosumab=60mg/26wk"`` or a list of them; the sample's ``set:``
+        values are applied on top of it, and a parameter it sets cannot be varied.
     context
         The model's context (default: its default).
     end
@@ -180,8 +185,9 @@ def sensitivity(
     DataFrame with one row per parameter and readout: the parameter's range (``low``, ``high``,
     in the model's units), then for Sobol, ``S1``, ``S1_conf``, ``ST``, ``ST_conf``; for Morris,
     ``mu_star``, ``mu_star_conf`` and ``sigma``, in the readout's unit (the ``unit`` column);
-    then what was analysed: ``model`` (a file's name), ``context`` (empty for a file), ``end``
-    (in the model's time unit), ``n`` and ``seed``. Its ``attrs`` hold these too, with
+    then what was analysed: ``model`` (a file's name), ``context`` (empty for a file),
+    ``background`` (its canonical spec; "" for none), ``end`` (in the model's time unit), ``n``
+    and ``seed``. Its ``attrs`` hold these too, with
     ``method``, ``baseline`` (a file's), ``time_unit`` and ``runs`` (the simulations of the
     sample).
     Failed samples (integration failures) make the analysis of that readout fail with an error
@@ -203,11 +209,13 @@ def sensitivity(
     check_model_arguments(model, context=context, baseline=baseline, end=end, needs_end=True,
                           tolerances=(relative_tolerance, absolute_tolerance))
     prob = problem(model, parameters, context)
+    _check_background(background, prob["names"])
     X = sample(prob, method, n, seed)
     specs = ["+".join(f"set:{p}={spec_number(v)}" for p, v in zip(prob["names"], row, strict=True))
              for row in X]
     unique = list(dict.fromkeys(specs))
-    table = run_screen(model, unique, context=context, end=end, readouts=readouts, workers=workers,
+    table = run_screen(model, unique, background=background, context=context, end=end, readouts=readouts,
+                       workers=workers,
                        scheduler=scheduler, worker_timeout=worker_timeout, out=out, resume=resume,
                        baseline=baseline,
                        relative_tolerance=relative_tolerance, absolute_tolerance=absolute_tolerance)
@@ -231,7 +239,8 @@ def sensitivity(
                 row["unit"] = sub["unit"].iloc[0]
             rows.append(row)
     # what was analysed, in columns (a CSV keeps them) and in attrs
-    settings = {"model": table.attrs["model"], "context": table.attrs["context"], "end": table.attrs["end"],
+    settings = {"model": table.attrs["model"], "context": table.attrs["context"],
+                "background": table.attrs["background"], "end": table.attrs["end"],
                 "n": int(n), "seed": int(seed)}
     indices = pd.DataFrame(rows).assign(**settings)
     indices.attrs.update(settings, method=method, baseline=table.attrs["baseline"],
@@ -239,16 +248,35 @@ def sensitivity(
     return indices
 
 
+def _check_background(background: str | Sequence[str], varied: Sequence[str]) -> None:
+    """Refuse a background that sets a parameter the sample varies: each sample's value would
+    replace the background's. (Anything else about the background is checked by the screen.)"""
+    if isinstance(background, str):
+        background = [background] if background else []
+    try:
+        parts = [p for b in background for p in (parse_spec(b) if isinstance(b, str) else [b])]
+    except (InputError, TypeError):
+        return  # the screen names what is wrong with it
+    for part in parts:
+        if isinstance(part, SetValue) and part.target in varied:
+            raise InputError(f"the background sets {part.target} ({condition_spec([part])}), which the "
+                             f"sample varies: each sample's value would replace it. Vary {part.target} "
+                             "alone, or leave its set: out of the background")
+
+
 def describe(indices: pd.DataFrame) -> str:
     """What a table of :func:`sensitivity` analysed, as a phrase for a title: "Sobol' indices of
-    bone (mouse), readouts at 84 days; 64 base samples, seed 1". A table read back from a file
-    gives what its columns hold (``model``, ``context``, ``end``, ``n``, ``seed``)."""
+    bone (mouse) on ko:OPG, readouts at 84 days; 64 base samples, seed 1". A table read back
+    from a file gives what its columns hold (``model``, ``context``, ``background``, ``end``,
+    ``n``, ``seed``)."""
     kind = "Sobol' indices" if "ST" in indices.columns else "Morris elementary effects"
-    settings = ("model", "context", "end", "n", "seed")
-    model, context, end, n, seed = (single_value(indices, c) for c in settings)
+    settings = ("model", "context", "background", "end", "n", "seed")
+    model, context, background, end, n, seed = (single_value(indices, c) for c in settings)
     text = kind
     if model is not None:
         text += f" of {model}" + (f" ({context})" if context is not None and str(context) else "")
+    if background is not None and str(background):
+        text += f" on {background}"
     if end is not None:
         shipped = model is not None and str(model) in model_names()
         unit = f" {get_model(str(model)).time_unit}{'' if float(end) == 1 else 's'}" if shipped else ""
