@@ -50,8 +50,9 @@ def test_the_table_carries_the_ranges_and_what_was_analysed(linear_file):
     settings = table[["model", "end", "n", "seed"]].drop_duplicates().values.tolist()
     assert settings == [["linear.xml", 1.0, 16, 3]]
     assert table["context"].isna().all()  # a file has no context
-    assert {k: table.attrs[k] for k in ("method", "baseline", "time_unit", "runs")} == {
-        "method": "sobol", "baseline": "initial", "time_unit": "", "runs": 16 * (2 + 2)}
+    assert {k: table.attrs[k] for k in ("method", "baseline", "time_unit", "points", "runs", "resumed")} == {
+        "method": "sobol", "baseline": "initial", "time_unit": "", "points": 16 * (2 + 2),
+        "runs": 16 * (2 + 2), "resumed": 0}
     # the variance shares of y = k1 + 3 k2 with both uniform on (0, 1): 0.1 and 0.9
     assert table["ST"].tolist() == pytest.approx([0.1, 0.9], abs=0.12)
 
@@ -86,7 +87,7 @@ def test_the_command_writes_the_indices_the_python_function_gives(linear_file, t
     pd.testing.assert_frame_equal(written[columns], expected[columns])
     lines = result.output.splitlines()
     assert lines[0] == ("Morris elementary effects of linear.xml, readouts at 1; 16 trajectories, seed 1 "
-                        "(48 runs)")
+                        "(48 sample points, 16 distinct runs)")
     # mu* of y = k1 + 3 k2 over the ranges: one unit and 3 x 0.875 (Morris scales each to 0..1)
     assert re.match(r"\s*k1\s+0\s+1\s+y\s+1\s", lines[2]) and re.match(r"\s*k2\s+0\.125\s+1\s+y\s+2\.625\s",
                                                                        lines[3])
@@ -175,3 +176,50 @@ def test_multiples_are_of_the_models_value_not_of_the_last_run(linear_file):
 
     run_screen(str(linear_file), ["set:k1=7"], end=1, readouts=["y"], workers=1)  # k1 at 7 in this process
     assert problem(str(linear_file), {"k1": ("1x", "2x")})["bounds"] == [[0.5, 1.0]]
+
+
+def test_a_morris_sample_runs_each_distinct_point_once_and_says_so(linear_file):
+    """Morris trajectories on a grid of 4 levels share points: the sample's rows are not its runs."""
+    from rankl_net.sensitivity import sample
+
+    ranges = {"k1": (0, 1), "k2": (0, 1)}
+    X = sample(problem(str(linear_file), ranges), "morris", 16, 1)
+    distinct = len(np.unique(X, axis=0))
+    assert distinct < len(X) == 48
+    table = sensitivity(str(linear_file), ranges, method="morris", n=16, end=1, readouts=["y"], workers=1)
+    assert (table.attrs["points"], table.attrs["runs"]) == (48, distinct)
+
+
+def test_an_interrupted_analysis_resumes_with_the_runs_it_kept(linear_file, tmp_path, monkeypatch):
+    """Resumed, the runs written before Ctrl-C are read back, not run again, and the indices are
+    those of an analysis run in one go."""
+    from rankl_net import screens
+    from rankl_net import sensitivity as module
+
+    args = [linear_file, "--vary", "k1=0:1", "--vary", "k2=0:1", "--end", 1, "--readouts", "y", "--n", 8,
+            "--workers", 1]
+    whole = _invoke(*args, "--out", tmp_path / "whole.csv")
+    assert whole.exit_code == 0, whole.output
+    real = screens.run_screen
+
+    def part_then_interrupt(model, conditions, **kwargs):
+        real(model, conditions[:5], **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "run_screen", part_then_interrupt)
+    runs = tmp_path / "runs"
+    assert _invoke(*args, "--samples", runs).exit_code == 1
+    monkeypatch.setattr(module, "run_screen", real)
+    resumed = _invoke(*args, "--samples", runs, "--resume", "--out", tmp_path / "resumed.csv")
+    assert resumed.exit_code == 0, resumed.output
+    assert resumed.output.splitlines()[0].endswith(f"(32 runs; 5 read back from {runs})")
+    assert (tmp_path / "whole.csv").read_text() == (tmp_path / "resumed.csv").read_text()
+
+
+def test_resume_without_an_earlier_run_says_all_ran(linear_file, tmp_path):
+    runs = tmp_path / "runs"
+    result = _invoke(linear_file, "--vary", "k1=0:1", "--end", 1, "--readouts", "y", "--n", 4, "--workers", 1,
+                     "--samples", runs, "--resume")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0].endswith(
+        f"(12 sample points, 8 distinct runs; --resume found no earlier run in {runs}, so all ran)")

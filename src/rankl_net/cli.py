@@ -1279,7 +1279,7 @@ def _ranges(vary: tuple[str, ...]) -> dict[str, tuple[str, str]]:
               help="Sobol' first- and total-order indices, or Morris elementary effects.")
 @click.option("--n", "n", type=int, default=64, show_default=True,
               help="Sobol': base samples, a power of 2 (n x (parameters + 2) runs); Morris: trajectories "
-              "(n x (parameters + 1) runs).")
+              "(n x (parameters + 1) points; shared points run once).")
 @click.option("--readouts", default=None, help="Comma-separated readouts (default: the model's).")
 @click.option("--context", default=None,
               help="Species context of a shipped model: mouse or human, mouse_huRANKL for the drug models.")
@@ -1307,7 +1307,7 @@ def sensitivity_cmd(model, vary, method, n, readouts, context, end, seed, worker
     effects, printed per readout; --out writes the table and its figure, which `rankl-net
     report` also draws."""
     from .plots import sensitivity_figure
-    from .screens import check_results_folder_name
+    from .screens import check_results_folder_name, is_screen_folder
     from .sensitivity import describe, sensitivity
 
     end = _end_in_model_unit(model, end)
@@ -1325,6 +1325,7 @@ def sensitivity_cmd(model, vary, method, n, readouts, context, end, seed, worker
         check_results_folder_name(samples)
         samples = _writable(samples, folder=True)
     _note_shipped_file(model, baseline)
+    earlier_run = samples is not None and is_screen_folder(samples)
     try:
         with _initial_baseline_hint(model):
             indices = sensitivity(model, ranges, method=method, n=n, readouts=_readout_list(readouts),
@@ -1334,7 +1335,14 @@ def sensitivity_cmd(model, vary, method, n, readouts, context, end, seed, worker
     except KeyboardInterrupt:
         _interrupted(samples, None, "run")
     title = describe(indices)
-    click.echo(f"{title} ({_count(indices.attrs['runs'], 'run')})")
+    # the distinct points simulated (a Morris sample repeats points of its grid), and those read back
+    runs, points, resumed = (indices.attrs[k] for k in ("runs", "points", "resumed"))
+    counted = (_count(runs, "run") if runs == points
+               else f"{points} sample points, {_count(runs, 'distinct run')}")
+    if resume:
+        counted += f"; {resumed} read back from {samples}" if earlier_run else \
+            f"; --resume found no earlier run in {samples}, so all ran"
+    click.echo(f"{title} ({counted})")
     shown = [c for c in ("parameter", "low", "high", "readout", "S1", "S1_conf", "ST", "ST_conf", "mu_star",
                          "mu_star_conf", "sigma", "unit") if c in indices.columns]
     click.echo(indices[shown].to_string(index=False, float_format=lambda x: f"{x:.4g}"))

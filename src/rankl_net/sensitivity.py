@@ -152,7 +152,8 @@ def sensitivity(
     n
         Sobol': the number of base samples, a power of 2 (the model runs ``n`` x (number of
         parameters + 2) times); Morris: the number of trajectories (``n`` x (parameters + 1)
-        runs). Few samples give wide intervals, within which S1 may exceed ST.
+        points, of which those the trajectories share run once). Few samples give wide
+        intervals, within which S1 may exceed ST.
     readouts
         Quantities whose value at ``end`` is analysed (default: the model's readouts); a string
         is one name or a comma-separated list.
@@ -182,8 +183,10 @@ def sensitivity(
     ``mu_star``, ``mu_star_conf`` and ``sigma``, in the readout's unit (the ``unit`` column);
     then what was analysed: ``model`` (a file's name), ``context`` (empty for a file), ``end``
     (in the model's time unit), ``n`` and ``seed``. Its ``attrs`` hold these too, with
-    ``method``, ``baseline`` (a file's), ``time_unit`` and ``runs`` (the simulations of the
-    sample).
+    ``method``, ``baseline`` (a file's), ``time_unit``, ``points`` (the rows of the sample),
+    ``runs`` (its distinct points, each simulated once: a Morris sample on its grid repeats
+    points, and Sobol's of one parameter too) and ``resumed`` (those of the runs read back from
+    ``out``, not simulated again).
     Failed samples (integration failures) make the analysis of that readout fail with an error
     naming how many failed.
     """
@@ -232,7 +235,8 @@ def sensitivity(
                 "n": int(n), "seed": int(seed)}
     indices = pd.DataFrame(rows).assign(**settings)
     indices.attrs.update(settings, method=method, baseline=table.attrs["baseline"],
-                         time_unit=table.attrs["time_unit"], runs=len(X))
+                         time_unit=table.attrs["time_unit"], points=len(X), runs=len(unique),
+                         resumed=table.attrs["resumed"])
     return indices
 
 
