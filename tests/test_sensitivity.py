@@ -103,6 +103,9 @@ def test_the_samples_stream_to_a_folder_and_resume(linear_file, tmp_path):
     # the folder is a screen's: kept, not overwritten, unless resumed
     again = _invoke(*args, "--out", tmp_path / "b.csv")
     assert again.exit_code == 2 and "--resume" in again.output and not (tmp_path / "b.csv").exists()
+    # the folder is this command's --samples (its --out is the table of the indices)
+    said = " ".join(again.output.split())
+    assert "choose another folder for the runs (--samples)" in said and "--out" not in said
     resumed = _invoke(*args, "--resume", "--out", tmp_path / "b.csv")
     assert resumed.exit_code == 0, resumed.output
     assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
@@ -124,6 +127,19 @@ def test_bad_input_exits_2_and_names_the_problem(linear_file, tmp_path, args, me
     result = _invoke(linear_file, "--end", 1, "--workers", 1, *args)
     assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
     assert "Traceback" not in result.output
+
+
+def test_the_samples_folder_and_the_table_must_differ(linear_file, tmp_path, monkeypatch):
+    """The same .parquet name for both would stream the runs into a folder, then fail to write
+    the table over it once every run had finished: refused before anything runs."""
+    from rankl_net import sensitivity as module
+
+    ran = []
+    monkeypatch.setattr(module, "run_screen", lambda *a, **k: ran.append(1))
+    result = _invoke(linear_file, "--vary", "k1=0:1", "--end", 1, "--workers", 1,
+                     "--out", tmp_path / "s.parquet", "--samples", tmp_path / "." / "s.parquet")
+    assert result.exit_code == 2 and not ran and not (tmp_path / "s.parquet").exists()
+    assert "name one path: the runs stream to the --samples folder" in " ".join(result.output.split())
 
 
 def test_an_unwritable_table_is_refused_before_anything_runs(linear_file, tmp_path, monkeypatch):

@@ -1307,7 +1307,7 @@ def sensitivity_cmd(model, vary, method, n, readouts, context, end, seed, worker
     effects, printed per readout; --out writes the table and its figure, which `rankl-net
     report` also draws."""
     from .plots import sensitivity_figure
-    from .screens import check_results_folder_name, is_screen_folder
+    from .screens import OTHER_FOLDER, check_results_folder_name, is_screen_folder
     from .sensitivity import describe, sensitivity
 
     end = _end_in_model_unit(model, end)
@@ -1324,6 +1324,10 @@ def sensitivity_cmd(model, vary, method, n, readouts, context, end, seed, worker
     if samples is not None:
         check_results_folder_name(samples)
         samples = _writable(samples, folder=True)
+        if out is not None and samples.resolve() == out.resolve():
+            raise InputError(f"--samples {samples} and --out {out} name one path: the runs stream to the "
+                             "--samples folder, and --out is the table of the indices; give them different "
+                             "names (such as --samples runs.parquet --out sobol.csv)")
     _note_shipped_file(model, baseline)
     earlier_run = samples is not None and is_screen_folder(samples)
     try:
@@ -1332,6 +1336,12 @@ def sensitivity_cmd(model, vary, method, n, readouts, context, end, seed, worker
                                   context=context, end=end, workers=workers, scheduler=scheduler,
                                   worker_timeout=worker_timeout, out=samples, resume=resume, seed=seed,
                                   baseline=baseline, relative_tolerance=rtol, absolute_tolerance=atol)
+    except InputError as exc:
+        # a screen's messages about its folder name run_screen's --out: here the folder is --samples
+        if samples is not None and OTHER_FOLDER in str(exc):
+            raise InputError(str(exc).replace(OTHER_FOLDER, "choose another folder for the runs "
+                                              "(--samples)")) from None
+        raise
     except KeyboardInterrupt:
         _interrupted(samples, None, "run")
     title = describe(indices)
