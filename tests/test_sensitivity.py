@@ -120,6 +120,7 @@ def test_the_samples_stream_to_a_folder_and_resume(linear_file, tmp_path):
     (["--vary", "k1=0:1", "--worker-timeout", "5"], "--worker-timeout applies to a Dask cluster"),
     (["--vary", "kx=0:1"], "unknown parameter 'kx'"),
     (["--vary", "k1=0:1", "--n", "12"], "must be a power of 2"),
+    (["--vary", "k1=0:1", "--seed", "-1"], "Invalid value for '--seed': -1 is not in the range x>=0"),
     (["--vary", "k1=0:1", "--method", "sobol2"], "'sobol2' is not one of 'sobol', 'morris'"),
     (["--vary", "k1=0:1", "--out", "s.png"], "would be overwritten by the figure"),
 ])
@@ -239,3 +240,9 @@ def test_resume_without_an_earlier_run_says_all_ran(linear_file, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0].endswith(
         f"(12 sample points, 8 distinct runs; --resume found no earlier run in {runs}, so all ran)")
+
+
+def test_a_negative_seed_is_refused_by_name(linear_file):
+    """numpy's generators take no negative seed: refused as input, not a traceback from SALib."""
+    with pytest.raises(InputError, match="seed must be a whole number of at least 0"):
+        sensitivity(str(linear_file), {"k1": (0, 1)}, n=4, end=1, seed=-1, workers=1)

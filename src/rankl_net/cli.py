@@ -1284,7 +1284,7 @@ def _ranges(vary: tuple[str, ...]) -> dict[str, tuple[str, str]]:
 @click.option("--context", default=None,
               help="Species context of a shipped model: mouse or human, mouse_huRANKL for the drug models.")
 @click.option("--end", type=EndTime(), default=None, help="Time of the readouts." + END_HELP)
-@click.option("--seed", type=int, default=1, show_default=True, help="Fixes the sample.")
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="Fixes the sample.")
 @click.option("--workers", type=int, default=None, help="Local processes (default: every core).")
 @click.option("--scheduler", default=None, help="Dask scheduler address, tcp://HOST:PORT.")
 @click.option("--worker-timeout", type=click.FloatRange(min=0), default=60.0, show_default=True,

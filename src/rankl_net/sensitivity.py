@@ -192,8 +192,9 @@ def sensitivity(
     """
     _check_method(method)
     check_bool("sensitivity", "resume", resume)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise InputError(f"seed must be a whole number, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InputError(f"seed must be a whole number of at least 0 (SALib's seeds are not negative), "
+                         f"got {seed!r}")
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
         raise InputError(f"n must be a whole number of at least 2, got {n!r}")
     if method == "sobol" and n & (n - 1):
