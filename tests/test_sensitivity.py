@@ -246,3 +246,16 @@ def test_a_negative_seed_is_refused_by_name(linear_file):
     """numpy's generators take no negative seed: refused as input, not a traceback from SALib."""
     with pytest.raises(InputError, match="seed must be a whole number of at least 0"):
         sensitivity(str(linear_file), {"k1": (0, 1)}, n=4, end=1, seed=-1, workers=1)
+
+
+def test_the_description_names_a_files_time_unit_and_steady_baseline(tmp_path):
+    """A file with a time unit gives its readouts' time in it (as --end 1d was read: 24 hours)."""
+    path = tmp_path / "decay.xml"
+    path.write_text(antimony_to_sbml("model decay\n unit time_unit = 3600 second\n J0: -> y; k1\n"
+                                     " J1: y -> ; k2 * y\n y = 0\n k1 = 1; k2 = 0.5\nend"), encoding="utf-8")
+    table = sensitivity(str(path), {"k1": ("0.5x", "2x")}, n=4, end="1d", readouts=["y"], workers=1)
+    assert describe(table) == "Sobol' indices of decay.xml, readouts at 24 hours; 4 base samples, seed 1"
+    steady = sensitivity(str(path), {"k1": ("0.5x", "2x")}, n=4, end=1, readouts=["y"], workers=1,
+                         baseline="steady")
+    assert describe(steady) == ("Sobol' indices of decay.xml from its steady state, readouts at 1 hour; "
+                                "4 base samples, seed 1")

@@ -244,16 +244,21 @@ def sensitivity(
 def describe(indices: pd.DataFrame) -> str:
     """What a table of :func:`sensitivity` analysed, as a phrase for a title: "Sobol' indices of
     bone (mouse), readouts at 84 days; 64 base samples, seed 1". A table read back from a file
-    gives what its columns hold (``model``, ``context``, ``end``, ``n``, ``seed``)."""
+    gives what its columns hold (``model``, ``context``, ``end``, ``n``, ``seed``); the table
+    :func:`sensitivity` returns also names, from its ``attrs``, an SBML file's time unit and its
+    steady baseline."""
     kind = "Sobol' indices" if "ST" in indices.columns else "Morris elementary effects"
     settings = ("model", "context", "end", "n", "seed")
     model, context, end, n, seed = (single_value(indices, c) for c in settings)
     text = kind
     if model is not None:
         text += f" of {model}" + (f" ({context})" if context is not None and str(context) else "")
+    if indices.attrs.get("baseline") == "steady":
+        text += " from its steady state"
     if end is not None:
         shipped = model is not None and str(model) in model_names()
-        unit = f" {get_model(str(model)).time_unit}{'' if float(end) == 1 else 's'}" if shipped else ""
+        word = get_model(str(model)).time_unit if shipped else indices.attrs.get("time_unit") or ""
+        unit = f" {word}{'' if float(end) == 1 else 's'}" if word else ""
         text += f", readouts at {float(end):g}{unit}"
     if n is not None:
         text += f"; {int(n)} {'base samples' if 'ST' in indices.columns else 'trajectories'}"
