@@ -41,6 +41,17 @@ def test_a_range_may_be_given_as_multiples_of_the_models_value(linear_file):
         problem(str(linear_file), {"k1": (1, 0.5)})
 
 
+def test_multiples_of_a_negative_value_say_which_end_is_lower(tmp_path):
+    path = tmp_path / "negative.xml"
+    path.write_text(antimony_to_sbml("model negative\n J0: -> y; k1 + kn\n y = 0\n k1 = 2; kn = -1\nend"),
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape("got -0.5:-2 (0.5x:2x of its value -1; of a negative "
+                                                   "value the larger multiple is the lower end, such as "
+                                                   "2x:0.5x)")):
+        problem(str(path), {"kn": ("0.5x", "2x")})
+    assert problem(str(path), {"kn": ("2x", "0.5x")})["bounds"] == [[-2.0, -0.5]]
+
+
 def test_the_table_carries_the_ranges_and_what_was_analysed(linear_file):
     table = sensitivity(str(linear_file), {"k1": ("0x", "2x"), "k2": (0.0, 1.0)}, n=16, end=1,
                         readouts=["y"], workers=1, seed=3)
@@ -155,7 +166,7 @@ def test_an_unwritable_table_is_refused_before_anything_runs(linear_file, tmp_pa
 
 
 @pytest.mark.parametrize(("samples", "said"), [
-    (None, "interrupted; nothing was kept (give a folder to stream the runs to"),
+    (None, "interrupted; nothing was kept (with --samples FOLDER the runs stream to a folder"),
     ("runs", "interrupted before any run was written"),
 ])
 def test_an_interrupted_analysis_says_what_was_kept(linear_file, tmp_path, monkeypatch, samples, said):
@@ -259,3 +270,4 @@ def test_the_description_names_a_files_time_unit_and_steady_baseline(tmp_path):
                          baseline="steady")
     assert describe(steady) == ("Sobol' indices of decay.xml from its steady state, readouts at 1 hour; "
                                 "4 base samples, seed 1")
+

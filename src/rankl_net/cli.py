@@ -1055,8 +1055,8 @@ def _interrupted(out: Path | None, total: int | None, noun: str = "condition") -
     elif out is not None:
         click.echo(f"\ninterrupted before any {noun} was written", err=True)
     else:
-        click.echo(f"\ninterrupted; nothing was kept (give a folder to stream the {noun}s to, and "
-                   "--resume continues them)", err=True)
+        click.echo(f"\ninterrupted; nothing was kept (with --samples FOLDER the {noun}s stream to a folder, "
+                   "which the same command with --resume continues)", err=True)
     sys.exit(1)
 
 

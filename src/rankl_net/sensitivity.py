@@ -80,8 +80,11 @@ def problem(model: str, parameters: Mapping[str, tuple[float | str, float | str]
                              f"multiples of the model's value, such as ('0.5x', '2x'); got {given!r}"
                              ) from None
         if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+            value = engine.value(pid)
             read = "" if all(not isinstance(b, str) or not b.strip().lower().endswith("x") for b in given) \
-                else f" ({given[0]}:{given[1]} of its value {engine.value(pid):g})"
+                else f" ({given[0]}:{given[1]} of its value {value:g}" + \
+                ("; of a negative value the larger multiple is the lower end, such as 2x:0.5x)"
+                 if value < 0 and lo > hi else ")")
             raise InputError(f"{pid}: the range must be finite with low < high, got {lo:g}:{hi:g}{read}")
         if lo < 0 and nonnegative(pid, engine):
             raise InputError(f"{pid}: the range {lo:g}:{hi:g} reaches below 0, and {pid} cannot be negative "
