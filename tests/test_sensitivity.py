@@ -271,3 +271,16 @@ def test_the_description_names_a_files_time_unit_and_steady_baseline(tmp_path):
     assert describe(steady) == ("Sobol' indices of decay.xml from its steady state, readouts at 1 hour; "
                                 "4 base samples, seed 1")
 
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_the_report_leaves_a_files_context_empty(linear_file, tmp_path, suffix):
+    """A file has no context: the report's table shows an empty cell, not NaN (CSV) or None
+    (Parquet)."""
+    from rankl_net.report import write_report
+
+    table = sensitivity(str(linear_file), {"k1": (0, 1)}, n=4, end=1, readouts=["y"], workers=1)
+    path = tmp_path / f"s{suffix}"
+    table.to_csv(path, index=False) if suffix == ".csv" else table.to_parquet(path, index=False)
+    page = write_report(path, tmp_path / "s.html").read_text(encoding="utf-8")
+    indices = page.rpartition("<h2>Indices</h2>")[2]
+    assert "linear.xml</td>\n      <td></td>" in indices and "NaN" not in indices and "None" not in indices
