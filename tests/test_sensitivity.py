@@ -284,3 +284,21 @@ def test_the_report_leaves_a_files_context_empty(linear_file, tmp_path, suffix):
     page = write_report(path, tmp_path / "s.html").read_text(encoding="utf-8")
     indices = page.rpartition("<h2>Indices</h2>")[2]
     assert "linear.xml</td>\n      <td></td>" in indices and "NaN" not in indices and "None" not in indices
+
+
+def test_failed_runs_are_counted_once_and_named(tmp_path):
+    """y' = k1 y^3 from y = 1 blows up by t = 2 for k1 above 1/4: the Morris points of the grid
+    that fail are counted as runs (each run once, though the sample repeats points), and one is
+    named with its message."""
+    path = tmp_path / "blowup.xml"
+    path.write_text(antimony_to_sbml("model blowup\n J0: -> y; k2 + k1 * y * y * y\n y = 1\n"
+                                     " k1 = 0.1; k2 = 0\nend"), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        sensitivity(str(path), {"k1": (0, 1), "k2": (0, 0.001)}, method="morris", n=8, end=2, readouts=["y"],
+                    workers=1)
+    said = str(info.value)
+    counts = re.match(r"y: (\d+) of (\d+) runs failed \((\d+) of 24 sample points\), such as set:k1=", said)
+    assert counts, said
+    runs_failed, runs, points_failed = map(int, counts.groups())
+    assert runs_failed < points_failed and runs < 24
+    assert "integration failed" in said or "CVODE" in said, said

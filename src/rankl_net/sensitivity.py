@@ -223,7 +223,15 @@ def sensitivity(
         value = dict(zip(sub["perturbation"], sub["value"], strict=True))
         Y = np.array([value[condition_spec(parse_spec(s))] for s in specs])
         if not np.all(np.isfinite(Y)):
-            raise InputError(f"{readout}: {int((~np.isfinite(Y)).sum())} samples failed; narrow the ranges")
+            # counted as runs (a run repeated in the sample fails once), with the first and its message
+            failed = [s for s in unique if not np.isfinite(value[condition_spec(parse_spec(s))])]
+            said = dict(zip(sub["perturbation"], sub["message"].fillna(""), strict=True)) \
+                if "message" in sub.columns else {}
+            first = failed[0]
+            why = said.get(condition_spec(parse_spec(first)), "")
+            raise InputError(f"{readout}: {len(failed)} of {len(unique)} runs failed "
+                             f"({int((~np.isfinite(Y)).sum())} of {len(X)} sample points), such as "
+                             f"{first}{f' ({why})' if why else ''}; narrow the ranges")
         res = analyse(prob, method, X, Y, seed)
         for i, pid in enumerate(prob["names"]):
             lo, hi = prob["bounds"][i]
