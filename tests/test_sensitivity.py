@@ -131,6 +131,8 @@ def test_the_samples_stream_to_a_folder_and_resume(linear_file, tmp_path):
     (["--vary", "k1=0:1", "--worker-timeout", "5"], "--worker-timeout applies to a Dask cluster"),
     (["--vary", "kx=0:1"], "unknown parameter 'kx'"),
     (["--vary", "k1=0:1", "--n", "12"], "must be a power of 2"),
+    (["--vary", "k1=0:1", "--samples", "runs.csv"], "--samples runs.csv: the runs stream to a Parquet "
+     "dataset, a folder of part files; give it a folder name such as results/runs.parquet"),
     (["--vary", "k1=0:1", "--seed", "-1"], "Invalid value for '--seed': -1 is not in the range x>=0"),
     (["--vary", "k1=0:1", "--method", "sobol2"], "'sobol2' is not one of 'sobol', 'morris'"),
     (["--vary", "k1=0:1", "--out", "s.png"], "would be overwritten by the figure"),

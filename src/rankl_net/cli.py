@@ -1322,7 +1322,7 @@ def sensitivity_cmd(model, vary, method, n, readouts, context, end, seed, worker
     if out is not None:
         out, figure_path = _writable_table(out, ".png")
     if samples is not None:
-        check_results_folder_name(samples)
+        check_results_folder_name(samples, "--samples")
         samples = _writable(samples, folder=True)
         if out is not None and samples.resolve() == out.resolve():
             raise InputError(f"--samples {samples} and --out {out} name one path: the runs stream to the "
