@@ -2479,8 +2479,8 @@ def test_sensitivity_indices_are_salibs_of_the_sample_its_seed_gives(product_fil
     table = sensitivity(str(product_file), ranges, method=method, n=n, end=1, readouts=["y"], seed=7)
     # Morris's effects are in the readout's unit (the file declares none); Sobol' indices have none
     assert list(table.columns) == ["parameter", "low", "high", "readout", *keys,
-                                   *(["unit"] if method == "morris" else []), "model", "context",
-                                   "background", "end", "n", "seed"]
+                                   *(["unit"] if method == "morris" else []), "model", "context", "baseline",
+                                   "background", "end", "time_unit", "n", "seed"]
     if method == "morris":
         assert set(table["unit"]) == {""}
     assert table["parameter"].tolist() == list(ranges) and set(table["readout"]) == {"y"}
@@ -2508,7 +2508,8 @@ def test_sensitivity_names_the_samples_that_failed(linear_file, monkeypatch):
         return table
 
     monkeypatch.setattr(module, "run_screen", one_failed)
-    with pytest.raises(InputError, match="y: 1 samples failed; narrow the ranges"):
+    with pytest.raises(InputError, match=r"y: 1 of 16 runs failed \(1 of 16 sample points\), such as "
+                                         r"set:k1=\S+\+set:k2=\S+; narrow the ranges"):
         module.sensitivity(str(linear_file), {"k1": (0.0, 1.0), "k2": (0.0, 1.0)}, n=4, end=1, readouts=["y"])
 
 

@@ -41,17 +41,31 @@ def test_a_range_may_be_given_as_multiples_of_the_models_value(linear_file):
         problem(str(linear_file), {"k1": (1, 0.5)})
 
 
+def test_multiples_of_a_negative_value_say_which_end_is_lower(tmp_path):
+    path = tmp_path / "negative.xml"
+    path.write_text(antimony_to_sbml("model negative\n J0: -> y; k1 + kn\n y = 0\n k1 = 2; kn = -1\nend"),
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape("got -0.5:-2 (0.5x:2x of its value -1; of a negative "
+                                                   "value the larger multiple is the lower end, such as "
+                                                   "2x:0.5x)")):
+        problem(str(path), {"kn": ("0.5x", "2x")})
+    assert problem(str(path), {"kn": ("2x", "0.5x")})["bounds"] == [[-2.0, -0.5]]
+
+
 def test_the_table_carries_the_ranges_and_what_was_analysed(linear_file):
     table = sensitivity(str(linear_file), {"k1": ("0x", "2x"), "k2": (0.0, 1.0)}, n=16, end=1,
                         readouts=["y"], workers=1, seed=3)
     assert list(table.columns) == ["parameter", "low", "high", "readout", "S1", "S1_conf", "ST", "ST_conf",
-                                   "model", "context", "background", "end", "n", "seed"]
+                                   "model", "context", "baseline", "background", "end", "time_unit", "n",
+                                   "seed"]
     assert table[["parameter", "low", "high"]].values.tolist() == [["k1", 0.0, 1.0], ["k2", 0.0, 1.0]]
     settings = table[["model", "end", "n", "seed"]].drop_duplicates().values.tolist()
     assert settings == [["linear.xml", 1.0, 16, 3]]
     assert table["context"].isna().all() and (table["background"] == "").all()  # a file: no context
-    assert {k: table.attrs[k] for k in ("method", "baseline", "time_unit", "runs")} == {
-        "method": "sobol", "baseline": "initial", "time_unit": "", "runs": 16 * (2 + 2)}
+    assert table[["baseline", "time_unit"]].drop_duplicates().values.tolist() == [["initial", ""]]
+    assert {k: table.attrs[k] for k in ("method", "baseline", "time_unit", "points", "runs", "resumed")} == {
+        "method": "sobol", "baseline": "initial", "time_unit": "", "points": 16 * (2 + 2),
+        "runs": 16 * (2 + 2), "resumed": 0}
     # the variance shares of y = k1 + 3 k2 with both uniform on (0, 1): 0.1 and 0.9
     assert table["ST"].tolist() == pytest.approx([0.1, 0.9], abs=0.12)
 
@@ -86,7 +100,7 @@ def test_the_command_writes_the_indices_the_python_function_gives(linear_file, t
     pd.testing.assert_frame_equal(written[columns], expected[columns])
     lines = result.output.splitlines()
     assert lines[0] == ("Morris elementary effects of linear.xml, readouts at 1; 16 trajectories, seed 1 "
-                        "(48 runs)")
+                        "(48 sample points, 16 distinct runs)")
     # mu* of y = k1 + 3 k2 over the ranges: one unit and 3 x 0.875 (Morris scales each to 0..1)
     assert re.match(r"\s*k1\s+0\s+1\s+y\s+1\s", lines[2]) and re.match(r"\s*k2\s+0\.125\s+1\s+y\s+2\.625\s",
                                                                        lines[3])
@@ -102,6 +116,9 @@ def test_the_samples_stream_to_a_folder_and_resume(linear_file, tmp_path):
     # the folder is a screen's: kept, not overwritten, unless resumed
     again = _invoke(*args, "--out", tmp_path / "b.csv")
     assert again.exit_code == 2 and "--resume" in again.output and not (tmp_path / "b.csv").exists()
+    # the folder is this command's --samples (its --out is the table of the indices)
+    said = " ".join(again.output.split())
+    assert "choose another folder for the runs (--samples)" in said and "--out" not in said
     resumed = _invoke(*args, "--resume", "--out", tmp_path / "b.csv")
     assert resumed.exit_code == 0, resumed.output
     assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
@@ -116,6 +133,9 @@ def test_the_samples_stream_to_a_folder_and_resume(linear_file, tmp_path):
     (["--vary", "k1=0:1", "--worker-timeout", "5"], "--worker-timeout applies to a Dask cluster"),
     (["--vary", "kx=0:1"], "unknown parameter 'kx'"),
     (["--vary", "k1=0:1", "--n", "12"], "must be a power of 2"),
+    (["--vary", "k1=0:1", "--samples", "runs.csv"], "--samples runs.csv: the runs stream to a Parquet "
+     "dataset, a folder of part files; give it a folder name such as results/runs.parquet"),
+    (["--vary", "k1=0:1", "--seed", "-1"], "Invalid value for '--seed': -1 is not in the range x>=0"),
     (["--vary", "k1=0:1", "--method", "sobol2"], "'sobol2' is not one of 'sobol', 'morris'"),
     (["--vary", "k1=0:1", "--out", "s.png"], "would be overwritten by the figure"),
 ])
@@ -123,6 +143,19 @@ def test_bad_input_exits_2_and_names_the_problem(linear_file, tmp_path, args, me
     result = _invoke(linear_file, "--end", 1, "--workers", 1, *args)
     assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
     assert "Traceback" not in result.output
+
+
+def test_the_samples_folder_and_the_table_must_differ(linear_file, tmp_path, monkeypatch):
+    """The same .parquet name for both would stream the runs into a folder, then fail to write
+    the table over it once every run had finished: refused before anything runs."""
+    from rankl_net import sensitivity as module
+
+    ran = []
+    monkeypatch.setattr(module, "run_screen", lambda *a, **k: ran.append(1))
+    result = _invoke(linear_file, "--vary", "k1=0:1", "--end", 1, "--workers", 1,
+                     "--out", tmp_path / "s.parquet", "--samples", tmp_path / "." / "s.parquet")
+    assert result.exit_code == 2 and not ran and not (tmp_path / "s.parquet").exists()
+    assert "name one path: the runs stream to the --samples folder" in " ".join(result.output.split())
 
 
 def test_an_unwritable_table_is_refused_before_anything_runs(linear_file, tmp_path, monkeypatch):
@@ -137,7 +170,7 @@ def test_an_unwritable_table_is_refused_before_anything_runs(linear_file, tmp_pa
 
 
 @pytest.mark.parametrize(("samples", "said"), [
-    (None, "interrupted; nothing was kept (give a folder to stream the runs to"),
+    (None, "interrupted; nothing was kept (with --samples FOLDER the runs stream to a folder"),
     ("runs", "interrupted before any run was written"),
 ])
 def test_an_interrupted_analysis_says_what_was_kept(linear_file, tmp_path, monkeypatch, samples, said):
@@ -206,3 +239,101 @@ def test_the_command_takes_a_background(product_file, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Morris elementary effects of product.xml on set:k1=1, readouts at 1;")
     assert pd.read_csv(tmp_path / "m.csv")["mu_star"].iloc[0] == pytest.approx(4.0, rel=1e-6)
+
+
+def test_a_morris_sample_runs_each_distinct_point_once_and_says_so(linear_file):
+    """Morris trajectories on a grid of 4 levels share points: the sample's rows are not its runs."""
+    from rankl_net.sensitivity import sample
+
+    ranges = {"k1": (0, 1), "k2": (0, 1)}
+    X = sample(problem(str(linear_file), ranges), "morris", 16, 1)
+    distinct = len(np.unique(X, axis=0))
+    assert distinct < len(X) == 48
+    table = sensitivity(str(linear_file), ranges, method="morris", n=16, end=1, readouts=["y"], workers=1)
+    assert (table.attrs["points"], table.attrs["runs"]) == (48, distinct)
+
+
+def test_an_interrupted_analysis_resumes_with_the_runs_it_kept(linear_file, tmp_path, monkeypatch):
+    """Resumed, the runs written before Ctrl-C are read back, not run again, and the indices are
+    those of an analysis run in one go."""
+    from rankl_net import screens
+    from rankl_net import sensitivity as module
+
+    args = [linear_file, "--vary", "k1=0:1", "--vary", "k2=0:1", "--end", 1, "--readouts", "y", "--n", 8,
+            "--workers", 1]
+    whole = _invoke(*args, "--out", tmp_path / "whole.csv")
+    assert whole.exit_code == 0, whole.output
+    real = screens.run_screen
+
+    def part_then_interrupt(model, conditions, **kwargs):
+        real(model, conditions[:5], **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "run_screen", part_then_interrupt)
+    runs = tmp_path / "runs"
+    assert _invoke(*args, "--samples", runs).exit_code == 1
+    monkeypatch.setattr(module, "run_screen", real)
+    resumed = _invoke(*args, "--samples", runs, "--resume", "--out", tmp_path / "resumed.csv")
+    assert resumed.exit_code == 0, resumed.output
+    assert resumed.output.splitlines()[0].endswith(f"(32 runs; 5 read back from {runs})")
+    assert (tmp_path / "whole.csv").read_text() == (tmp_path / "resumed.csv").read_text()
+
+
+def test_resume_without_an_earlier_run_says_all_ran(linear_file, tmp_path):
+    runs = tmp_path / "runs"
+    result = _invoke(linear_file, "--vary", "k1=0:1", "--end", 1, "--readouts", "y", "--n", 4, "--workers", 1,
+                     "--samples", runs, "--resume")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0].endswith(
+        f"(12 sample points, 8 distinct runs; --resume found no earlier run in {runs}, so all ran)")
+
+
+def test_a_negative_seed_is_refused_by_name(linear_file):
+    """numpy's generators take no negative seed: refused as input, not a traceback from SALib."""
+    with pytest.raises(InputError, match="seed must be a whole number of at least 0"):
+        sensitivity(str(linear_file), {"k1": (0, 1)}, n=4, end=1, seed=-1, workers=1)
+
+
+def test_the_description_names_a_files_time_unit_and_steady_baseline(tmp_path):
+    """A file with a time unit gives its readouts' time in it (as --end 1d was read: 24 hours)."""
+    path = tmp_path / "decay.xml"
+    path.write_text(antimony_to_sbml("model decay\n unit time_unit = 3600 second\n J0: -> y; k1\n"
+                                     " J1: y -> ; k2 * y\n y = 0\n k1 = 1; k2 = 0.5\nend"), encoding="utf-8")
+    table = sensitivity(str(path), {"k1": ("0.5x", "2x")}, n=4, end="1d", readouts=["y"], workers=1)
+    assert describe(table) == "Sobol' indices of decay.xml, readouts at 24 hours; 4 base samples, seed 1"
+    steady = sensitivity(str(path), {"k1": ("0.5x", "2x")}, n=4, end=1, readouts=["y"], workers=1,
+                         baseline="steady")
+    assert describe(steady) == ("Sobol' indices of decay.xml from its steady state, readouts at 1 hour; "
+                                "4 base samples, seed 1")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_the_report_leaves_a_files_context_empty(linear_file, tmp_path, suffix):
+    """A file has no context: the report's table shows an empty cell, not NaN (CSV) or None
+    (Parquet)."""
+    from rankl_net.report import write_report
+
+    table = sensitivity(str(linear_file), {"k1": (0, 1)}, n=4, end=1, readouts=["y"], workers=1)
+    path = tmp_path / f"s{suffix}"
+    table.to_csv(path, index=False) if suffix == ".csv" else table.to_parquet(path, index=False)
+    page = write_report(path, tmp_path / "s.html").read_text(encoding="utf-8")
+    indices = page.rpartition("<h2>Indices</h2>")[2]
+    assert "linear.xml</td>\n      <td></td>" in indices and "NaN" not in indices and "None" not in indices
+
+
+def test_failed_runs_are_counted_once_and_named(tmp_path):
+    """y' = k1 y^3 from y = 1 blows up by t = 2 for k1 above 1/4: the Morris points of the grid
+    that fail are counted as runs (each run once, though the sample repeats points), and one is
+    named with its message."""
+    path = tmp_path / "blowup.xml"
+    path.write_text(antimony_to_sbml("model blowup\n J0: -> y; k2 + k1 * y * y * y\n y = 1\n"
+                                     " k1 = 0.1; k2 = 0\nend"), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        sensitivity(str(path), {"k1": (0, 1), "k2": (0, 0.001)}, method="morris", n=8, end=2, readouts=["y"],
+                    workers=1)
+    said = str(info.value)
+    counts = re.match(r"y: (\d+) of (\d+) runs failed \((\d+) of 24 sample points\), such as set:k1=", said)
+    assert counts, said
+    runs_failed, runs, points_failed = map(int, counts.groups())
+    assert runs_failed < points_failed and runs < 24
+    assert "integration failed" in said or "CVODE" in said, said

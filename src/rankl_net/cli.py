@@ -1055,8 +1055,8 @@ def _interrupted(out: Path | None, total: int | None, noun: str = "condition") -
     elif out is not None:
         click.echo(f"\ninterrupted before any {noun} was written", err=True)
     else:
-        click.echo(f"\ninterrupted; nothing was kept (give a folder to stream the {noun}s to, and "
-                   "--resume continues them)", err=True)
+        click.echo(f"\ninterrupted; nothing was kept (with --samples FOLDER the {noun}s stream to a folder, "
+                   "which the same command with --resume continues)", err=True)
     sys.exit(1)
 
 
@@ -1279,7 +1279,7 @@ def _ranges(vary: tuple[str, ...]) -> dict[str, tuple[str, str]]:
               help="Sobol' first- and total-order indices, or Morris elementary effects.")
 @click.option("--n", "n", type=int, default=64, show_default=True,
               help="Sobol': base samples, a power of 2 (n x (parameters + 2) runs); Morris: trajectories "
-              "(n x (parameters + 1) runs).")
+              "(n x (parameters + 1) points; shared points run once).")
 @click.option("--readouts", default=None, help="Comma-separated readouts (default: the model's).")
 @click.option("-p", "--perturb", "background", multiple=True, metavar="SPEC",
               help="Background perturbation under every sample (ko:OPG, a drug regimen); the sample's "
@@ -1287,7 +1287,7 @@ def _ranges(vary: tuple[str, ...]) -> dict[str, tuple[str, str]]:
 @click.option("--context", default=None,
               help="Species context of a shipped model: mouse or human, mouse_huRANKL for the drug models.")
 @click.option("--end", type=EndTime(), default=None, help="Time of the readouts." + END_HELP)
-@click.option("--seed", type=int, default=1, show_default=True, help="Fixes the sample.")
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="Fixes the sample.")
 @click.option("--workers", type=int, default=None, help="Local processes (default: every core).")
 @click.option("--scheduler", default=None, help="Dask scheduler address, tcp://HOST:PORT.")
 @click.option("--worker-timeout", type=click.FloatRange(min=0), default=60.0, show_default=True,
@@ -1310,7 +1310,7 @@ def sensitivity_cmd(model, vary, method, n, readouts, background, context, end, 
     effects, printed per readout; --out writes the table and its figure, which `rankl-net
     report` also draws."""
     from .plots import sensitivity_figure
-    from .screens import check_results_folder_name
+    from .screens import OTHER_FOLDER, check_results_folder_name, is_screen_folder
     from .sensitivity import describe, sensitivity
 
     end = _end_in_model_unit(model, end)
@@ -1325,9 +1325,14 @@ def sensitivity_cmd(model, vary, method, n, readouts, background, context, end, 
     if out is not None:
         out, figure_path = _writable_table(out, ".png")
     if samples is not None:
-        check_results_folder_name(samples)
+        check_results_folder_name(samples, "--samples")
         samples = _writable(samples, folder=True)
+        if out is not None and samples.resolve() == out.resolve():
+            raise InputError(f"--samples {samples} and --out {out} name one path: the runs stream to the "
+                             "--samples folder, and --out is the table of the indices; give them different "
+                             "names (such as --samples runs.parquet --out sobol.csv)")
     _note_shipped_file(model, baseline)
+    earlier_run = samples is not None and is_screen_folder(samples)
     try:
         with _initial_baseline_hint(model):
             indices = sensitivity(model, ranges, method=method, n=n, readouts=_readout_list(readouts),
@@ -1335,10 +1340,23 @@ def sensitivity_cmd(model, vary, method, n, readouts, background, context, end, 
                                   scheduler=scheduler,
                                   worker_timeout=worker_timeout, out=samples, resume=resume, seed=seed,
                                   baseline=baseline, relative_tolerance=rtol, absolute_tolerance=atol)
+    except InputError as exc:
+        # a screen's messages about its folder name run_screen's --out: here the folder is --samples
+        if samples is not None and OTHER_FOLDER in str(exc):
+            raise InputError(str(exc).replace(OTHER_FOLDER, "choose another folder for the runs "
+                                              "(--samples)")) from None
+        raise
     except KeyboardInterrupt:
         _interrupted(samples, None, "run")
     title = describe(indices)
-    click.echo(f"{title} ({_count(indices.attrs['runs'], 'run')})")
+    # the distinct points simulated (a Morris sample repeats points of its grid), and those read back
+    runs, points, resumed = (indices.attrs[k] for k in ("runs", "points", "resumed"))
+    counted = (_count(runs, "run") if runs == points
+               else f"{points} sample points, {_count(runs, 'distinct run')}")
+    if resume:
+        counted += f"; {resumed} read back from {samples}" if earlier_run else \
+            f"; --resume found no earlier run in {samples}, so all ran"
+    click.echo(f"{title} ({counted})")
     shown = [c for c in ("parameter", "low", "high", "readout", "S1", "S1_conf", "ST", "ST_conf", "mu_star",
                          "mu_star_conf", "sigma", "unit") if c in indices.columns]
     click.echo(indices[shown].to_string(index=False, float_format=lambda x: f"{x:.4g}"))

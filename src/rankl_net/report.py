@@ -37,7 +37,7 @@ from .screens import (
     is_screen_folder,
     readout_units,
 )
-from .units import PERCENT_CHANGE
+from .units import is_percent_change
 
 
 def read_results(path: Path) -> pd.DataFrame:
@@ -131,7 +131,7 @@ def _dose_response(table: pd.DataFrame, folder: Path, model: str | None) -> list
     if "dose" not in table.columns:  # a table written before doses were recorded
         table = table.assign(dose=dose_of(perturb, table["level"]) if perturb else table["level"])
     fits = hill_fits(table, anchored=anchored(perturb) if perturb else False,
-                     changes=[r for r, u in units.items() if u == PERCENT_CHANGE])
+                     changes=[r for r, u in units.items() if is_percent_change(u)])
     figure = dose_response_figure(table, fits, folder / "dose-response.png", title=" / ".join(series),
                                   dose_label=dose_label(model, perturb) if perturb else "dose",
                                   units=units)
@@ -245,8 +245,11 @@ def _sensitivity(table: pd.DataFrame, folder: Path) -> list[str]:
         parts += ["<h2>Parameter ranges (model units, sampled uniformly)</h2>",
                   ranges.to_html(index=False, float_format=lambda x: f"{x:.4g}")]
     figure = sensitivity_figure(table, folder / "sensitivity.png", title=describe(table))
+    # a file's context is empty: None in a Parquet table, NaN read back from a CSV
+    shown = table.assign(**{c: table[c].astype(object).where(table[c].notna(), "") for c in table.columns
+                            if not pd.api.types.is_numeric_dtype(table[c])})
     return [*parts, "<h2>Indices by readout</h2>", _img(figure),
-            "<h2>Indices</h2>", table.to_html(index=False, float_format=lambda x: f"{x:.3g}")]
+            "<h2>Indices</h2>", shown.to_html(index=False, float_format=lambda x: f"{x:.3g}", na_rep="")]
 
 
 def write_report(results: Path, out: Path) -> Path:

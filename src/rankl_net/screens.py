@@ -535,10 +535,14 @@ class ParquetStore:
 FILE_SUFFIXES = tuple(s for s in FILE_FORMAT_SUFFIXES if s != ".parquet")
 
 
-def check_results_folder_name(out: Path) -> None:
+def check_results_folder_name(out: Path, option: str = "") -> None:
     """Refuse a screen's results folder named as a file (``results.csv``), unless a screen
-    folder of that name exists already."""
+    folder of that name exists already; ``option`` names the folder's option in the message
+    ("--samples": a sensitivity analysis's runs), "" a screen's."""
     if Path(out).suffix.lower() in FILE_SUFFIXES and not is_screen_folder(Path(out)):
+        if option:
+            raise InputError(f"{option} {out}: the runs stream to a Parquet dataset, a folder of part "
+                             f"files; give it a folder name such as results/runs.parquet")
         raise InputError(f"{out}: a screen writes a Parquet dataset, a folder of part files; give it a "
                          "folder name such as results/pairs.parquet (rankl-net report turns it into HTML)")
 

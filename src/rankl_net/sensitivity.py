@@ -80,8 +80,11 @@ def problem(model: str, parameters: Mapping[str, tuple[float | str, float | str]
                              f"multiples of the model's value, such as ('0.5x', '2x'); got {given!r}"
                              ) from None
         if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+            value = engine.value(pid)
             read = "" if all(not isinstance(b, str) or not b.strip().lower().endswith("x") for b in given) \
-                else f" ({given[0]}:{given[1]} of its value {engine.value(pid):g})"
+                else f" ({given[0]}:{given[1]} of its value {value:g}" + \
+                ("; of a negative value the larger multiple is the lower end, such as 2x:0.5x)"
+                 if value < 0 and lo > hi else ")")
             raise InputError(f"{pid}: the range must be finite with low < high, got {lo:g}:{hi:g}{read}")
         if lo < 0 and nonnegative(pid, engine):
             raise InputError(f"{pid}: the range {lo:g}:{hi:g} reaches below 0, and {pid} cannot be negative "
@@ -153,7 +156,8 @@ def sensitivity(
     n
         Sobol': the number of base samples, a power of 2 (the model runs ``n`` x (number of
         parameters + 2) times); Morris: the number of trajectories (``n`` x (parameters + 1)
-        runs). Few samples give wide intervals, within which S1 may exceed ST.
+        points, of which those the trajectories share run once). Few samples give wide
+        intervals, within which S1 may exceed ST.
     readouts
         Quantities whose value at ``end`` is analysed (default: the model's readouts); a string
         is one name or a comma-separated list.
@@ -185,18 +189,21 @@ def sensitivity(
     DataFrame with one row per parameter and readout: the parameter's range (``low``, ``high``,
     in the model's units), then for Sobol, ``S1``, ``S1_conf``, ``ST``, ``ST_conf``; for Morris,
     ``mu_star``, ``mu_star_conf`` and ``sigma``, in the readout's unit (the ``unit`` column);
-    then what was analysed: ``model`` (a file's name), ``context`` (empty for a file),
-    ``background`` (its canonical spec; "" for none), ``end`` (in the model's time unit), ``n``
-    and ``seed``. Its ``attrs`` hold these too, with
-    ``method``, ``baseline`` (a file's), ``time_unit`` and ``runs`` (the simulations of the
-    sample).
+    then what was analysed: ``model`` (a file's name), ``context`` (empty for a file), ``baseline``
+    (a file's: "initial" or "steady"; empty for a shipped model), ``background`` (its canonical
+    spec; "" for none), ``end`` and its ``time_unit``, ``n`` and ``seed``. Its ``attrs`` hold
+    these too, with ``method``, ``points`` (the rows of the sample), ``runs`` (its distinct
+    points, each simulated once: a Morris sample on its grid repeats points, and Sobol's of one
+    parameter too) and ``resumed`` (those of the runs read back from ``out``, not simulated
+    again).
     Failed samples (integration failures) make the analysis of that readout fail with an error
     naming how many failed.
     """
     _check_method(method)
     check_bool("sensitivity", "resume", resume)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise InputError(f"seed must be a whole number, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InputError(f"seed must be a whole number of at least 0 (SALib's seeds are not negative), "
+                         f"got {seed!r}")
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
         raise InputError(f"n must be a whole number of at least 2, got {n!r}")
     if method == "sobol" and n & (n - 1):
@@ -227,7 +234,12 @@ def sensitivity(
     for readout, sub in table.groupby("readout", sort=False):
         Y = sub["value"].to_numpy(float)[sample_rows]
         if not np.all(np.isfinite(Y)):
-            raise InputError(f"{readout}: {int((~np.isfinite(Y)).sum())} samples failed; narrow the ranges")
+            # counted as runs (a run repeated in the sample fails once), with the first and its message
+            failed = np.flatnonzero(~np.isfinite(sub["value"].to_numpy(float)))
+            why = str(sub["message"].fillna("").iloc[failed[0]]) if "message" in sub.columns else ""
+            raise InputError(f"{readout}: {len(failed)} of {len(unique)} runs failed "
+                             f"({int((~np.isfinite(Y)).sum())} of {len(X)} sample points), such as "
+                             f"{unique[failed[0]]}{f' ({why})' if why else ''}; narrow the ranges")
         res = analyse(prob, method, X, Y, seed)
         for i, pid in enumerate(prob["names"]):
             lo, hi = prob["bounds"][i]
@@ -239,12 +251,11 @@ def sensitivity(
                 row["unit"] = sub["unit"].iloc[0]
             rows.append(row)
     # what was analysed, in columns (a CSV keeps them) and in attrs
-    settings = {"model": table.attrs["model"], "context": table.attrs["context"],
-                "background": table.attrs["background"], "end": table.attrs["end"],
-                "n": int(n), "seed": int(seed)}
+    settings = {k: table.attrs[k] for k in ("model", "context", "baseline", "background", "end", "time_unit")}
+    settings.update(n=int(n), seed=int(seed))
     indices = pd.DataFrame(rows).assign(**settings)
-    indices.attrs.update(settings, method=method, baseline=table.attrs["baseline"],
-                         time_unit=table.attrs["time_unit"], runs=len(X))
+    indices.attrs.update(settings, method=method, points=len(X), runs=len(unique),
+                         resumed=table.attrs["resumed"])
     return indices
 
 
@@ -266,20 +277,24 @@ def _check_background(background: str | Sequence[str], varied: Sequence[str]) ->
 
 def describe(indices: pd.DataFrame) -> str:
     """What a table of :func:`sensitivity` analysed, as a phrase for a title: "Sobol' indices of
-    bone (mouse) on ko:OPG, readouts at 84 days; 64 base samples, seed 1". A table read back
-    from a file gives what its columns hold (``model``, ``context``, ``background``, ``end``,
-    ``n``, ``seed``)."""
+    bone (mouse) on ko:OPG, readouts at 84 days; 64 base samples, seed 1", from the columns of
+    the table (``model``, ``context``, ``baseline``, ``background``, ``end``, ``time_unit``,
+    ``n``, ``seed``; a table of an older version may lack some)."""
     kind = "Sobol' indices" if "ST" in indices.columns else "Morris elementary effects"
-    settings = ("model", "context", "background", "end", "n", "seed")
-    model, context, background, end, n, seed = (single_value(indices, c) for c in settings)
+    settings = ("model", "context", "baseline", "background", "end", "time_unit", "n", "seed")
+    model, context, baseline, background, end, time_unit, n, seed = (single_value(indices, c)
+                                                                      for c in settings)
     text = kind
     if model is not None:
         text += f" of {model}" + (f" ({context})" if context is not None and str(context) else "")
+    if baseline == "steady":
+        text += " from its steady state"
     if background is not None and str(background):
         text += f" on {background}"
     if end is not None:
         shipped = model is not None and str(model) in model_names()
-        unit = f" {get_model(str(model)).time_unit}{'' if float(end) == 1 else 's'}" if shipped else ""
+        word = get_model(str(model)).time_unit if shipped else time_unit or ""
+        unit = f" {word}{'' if float(end) == 1 else 's'}" if word else ""
         text += f", readouts at {float(end):g}{unit}"
     if n is not None:
         text += f"; {int(n)} {'base samples' if 'ST' in indices.columns else 'trajectories'}"
