@@ -185,7 +185,7 @@ def test_bars_carry_their_intervals_and_an_infinite_bar_none(figures, tmp_path):
 
 @pytest.mark.parametrize(("method", "ranked", "label"), [
     ("sobol", ["k_b", "k_a", "k_c"], "fraction of the variance"),
-    ("morris", ["k_b", "k_c", "k_a"], "elementary effect (% change)"),
+    ("morris", ["k_b", "k_c", "k_a"], "elementary effect (% change per range)"),
 ])
 def test_sensitivity_panels_rank_the_parameters_of_each_readout(figures, tmp_path, method, ranked, label):
     """One panel per readout; parameters ranked by ST (Sobol') or mu* (Morris), the ranking index

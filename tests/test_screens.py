@@ -704,6 +704,8 @@ def test_the_report_says_what_a_screen_folder_records_of_its_settings(tmp_path, 
 @pytest.mark.parametrize(("columns", "said"), [
     ({"model": "bone", "context": "mouse", "end": 28.0}, "context mouse; readouts at 28 days"),
     ({"model": "f.xml", "context": np.nan, "end": 5.0}, "readouts at 5 in the file's time unit"),
+    ({"model": "f.xml", "context": np.nan, "baseline": "steady", "end": 5.0},
+     "baseline: the file's steady state; readouts at 5 in the file's time unit"),
     ({"model": "bone"}, ""),  # a table written before these were recorded
 ])
 def test_the_report_says_what_a_dose_response_table_records_of_its_settings(tmp_path, columns, said):

@@ -76,6 +76,16 @@ def single_value(table: pd.DataFrame, column: str):
     return values[0].item() if isinstance(values[0], np.generic) else values[0]
 
 
+def units_by_readout(table: pd.DataFrame) -> dict[str, str]:
+    """The unit of each readout of a table in long form (its ``readout`` and ``unit`` columns),
+    in the order the readouts first appear; "" for a readout without one (a CSV reads an empty
+    unit back as missing)."""
+    check_table(table, ["readout", "unit"], "a table with a unit per readout")
+    first = table.drop_duplicates("readout")
+    return {str(r): "" if pd.isna(u) else str(u)
+            for r, u in zip(first["readout"], first["unit"], strict=True)}
+
+
 def log2_fold_change(value: float, baseline: float, scale: float = 0.0, noise: float = 0.0) -> float:
     """log2(value / baseline) of a readout (any unit, the same for both). A value at most
     ``FLAT_RESPONSE`` of the larger of the two, or of ``scale`` (the readout's size in the

@@ -465,11 +465,6 @@ def _write_table(table, path: Path) -> None:
             table.to_csv(_with_folder(path), index=False)
 
 
-def _units_by_readout(table) -> dict[str, str]:
-    """The unit of each readout of a table in long form (its ``readout`` and ``unit`` columns)."""
-    return dict(zip(table["readout"], table["unit"], strict=True))
-
-
 def _tolerance_options(command):
     """--rtol and --atol: CVODE's tolerances for an SBML file (the shipped models keep their own)."""
     from .engine import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE
@@ -818,7 +813,7 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
     """Run the comparison experiments of FILE (e.g. experiments/tumour.toml) and check their
     expected outcomes."""
     from . import paths
-    from .analysis import round_off_to_zero
+    from .analysis import round_off_to_zero, units_by_readout
     from .catalog import get_model
     from .comparisons import check_comparison, final_table, read_comparisons, run_comparison
     from .plots import comparison_figure
@@ -851,7 +846,7 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
         with _writing(png_path):
             comparison_figure(result.time_courses, list(exp.readouts), png_path,
                               title=f"{exp.title} ({exp.model}, {context})", time_unit=unit,
-                              units=_units_by_readout(result.time_courses))
+                              units=units_by_readout(result.time_courses))
         click.echo(f"== {exp.id}: {exp.title}")
         click.echo(f"readouts at {exp.end:g} {unit}s:")
         courses = result.time_courses
@@ -1188,7 +1183,7 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     level - 1); for set: the value itself. For inh:, kd: and oe: the fit's baseline is the
     readout without the perturbation.
     """
-    from .analysis import MIN_HILL_LEVELS, fit_notes, fit_summary, hill_fits
+    from .analysis import MIN_HILL_LEVELS, fit_notes, fit_summary, hill_fits, units_by_readout
     from .plots import dose_response_figure
     from .sbml_files import is_sbml_file
     from .screens import (
@@ -1230,7 +1225,8 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     # what the series ran on, which `rankl-net report` names (a file has no context)
     table.insert(0, "model", model)
     table.insert(1, "context", table.attrs["context"])
-    table.insert(2, "end", table.attrs["end"])
+    table.insert(2, "baseline", table.attrs["baseline"])  # a file's: initial or steady
+    table.insert(3, "end", table.attrs["end"])
     fits = hill_fits(table, anchored=anchored(perturb), changes=percent_changes(model))
     label = dose_label(model, perturb)
     click.echo(f"{perturb} on {model}: Hill fits (IC50 as a dose: {label}; 95% intervals; emax a fraction "
@@ -1250,7 +1246,7 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
         with _writing(figure_path):
             fig = dose_response_figure(table, fits, figure_path, title=_series_title(model, context, perturb,
                                                                                     background),
-                                       units=_units_by_readout(table), dose_label=label)
+                                       units=units_by_readout(table), dose_label=label)
         click.echo(f"wrote {out}, {fits_path} and {fig}")
 
 

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .analysis import units_by_readout  # noqa: E402
 from .experiments import OC_ABSENT, OC_INCREASED, OSTEOPETROTIC_BV, OSTEOPOROTIC_BV  # noqa: E402
 from .regimens import REGIMEN_MODEL  # noqa: E402
 from .screens import readout_units  # noqa: E402
@@ -278,6 +279,7 @@ def sensitivity_figure(table: pd.DataFrame, path: Path, *, title: str) -> Path:
     """Sensitivity indices (:func:`rankl_net.sensitivity.sensitivity`), one panel per readout, at
     most ``PANELS_PER_ROW`` to a row: for Sobol', each parameter's first- and total-order indices
     (fractions of the readout's variance); for Morris, its mu* and sigma in the readout's unit
+    per parameter range (SALib's effects are of a range scaled to 0..1)
     (the table's ``unit`` column). Parameters are ranked by ST or mu*; error bars are SALib's
     95 % intervals (``*_conf``) where the table has them."""
     sobol = "ST" in table.columns
@@ -303,8 +305,10 @@ def sensitivity_figure(table: pd.DataFrame, path: Path, *, title: str) -> Path:
         ax.set_yticks(y, sub.index, fontsize=8)
         ax.invert_yaxis()
         ax.axvline(0, color="black", lw=0.8)
-        unit = "" if sobol or "unit" not in sub.columns else str(sub["unit"].fillna("").iloc[0])
-        label = "fraction of the variance" if sobol else f"elementary effect ({unit or 'readout units'})"
+        unit = "" if sobol or "unit" not in sub.columns else units_by_readout(sub.reset_index())[readout]
+        # (SALib scales each range to 0..1: an effect is the readout's change across a whole range)
+        label = ("fraction of the variance" if sobol
+                 else f"elementary effect ({unit or 'readout units'} per range)")
         ax.set_xlabel(label, fontsize=9)
         ax.set_title(readout, fontsize=10)
     axes.flat[0].legend(fontsize=8, loc="lower right")

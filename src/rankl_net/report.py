@@ -22,6 +22,7 @@ from .analysis import (
     pairwise_epistasis,
     round_off_to_zero,
     single_value,
+    units_by_readout,
 )
 from .catalog import get_model, model_names
 from .errors import InputError, as_path
@@ -80,9 +81,14 @@ def model_of(results: Path, table: pd.DataFrame) -> str | None:
 
 def _screen_settings(results: Path, model: str, table: pd.DataFrame) -> str:
     """The context (a file's baseline) and the time of the readouts of a screen folder, from its
-    manifest, or of a table with ``context`` and ``end`` columns (a dose-response table), as a
+    manifest, or of a table with ``context`` (or a file's ``baseline``) and ``end`` columns (a
+    dose-response table), as a
     phrase ("context mouse; readouts at 84 days"); "" for a table or folder that does not say."""
-    held = _manifest_of(results) or {c: single_value(table, c) for c in ("context", "end")}
+    held = _manifest_of(results)
+    if not held:  # a table: a file's baseline in its own column (a manifest keeps it as the context)
+        baseline = single_value(table, "baseline")
+        held = {"context": baseline if baseline is not None else single_value(table, "context"),
+                "end": single_value(table, "end")}
     # (a shipped model this installation lacks is no file)
     is_file = "sbml_sha256" in held or is_sbml_file(model)
     context, end = held.get("context"), held.get("end")
@@ -113,11 +119,9 @@ def _units(table: pd.DataFrame, model: str | None) -> dict[str, str]:
     """The unit of each readout of a result table: its ``unit`` column, which tables carry
     since units were recorded (a CSV reads an empty unit back as missing: ""), else that of the
     readout in ``model`` (a model at hand; None: none)."""
-    readouts = list(dict.fromkeys(table["readout"]))
     if "unit" in table.columns:
-        given = table.drop_duplicates("readout").set_index("readout")["unit"]
-        return {r: "" if pd.isna(given[r]) else str(given[r]) for r in readouts}
-    return readout_units(model, readouts)
+        return units_by_readout(table)
+    return readout_units(model, list(dict.fromkeys(table["readout"])))
 
 
 def _dose_response(table: pd.DataFrame, folder: Path, model: str | None) -> list[str]:

@@ -188,7 +188,8 @@ def sensitivity(
     -------
     DataFrame with one row per parameter and readout: the parameter's range (``low``, ``high``,
     in the model's units), then for Sobol, ``S1``, ``S1_conf``, ``ST``, ``ST_conf``; for Morris,
-    ``mu_star``, ``mu_star_conf`` and ``sigma``, in the readout's unit (the ``unit`` column);
+    ``mu_star``, ``mu_star_conf`` and ``sigma``, in the readout's unit (the ``unit`` column) per
+    parameter range (SALib's elementary effects are of ranges scaled to 0..1);
     then what was analysed: ``model`` (a file's name), ``context`` (empty for a file), ``baseline``
     (a file's: "initial" or "steady"; empty for a shipped model), ``background`` (its canonical
     spec; "" for none), ``end`` and its ``time_unit``, ``n`` and ``seed``. Its ``attrs`` hold
