@@ -1501,15 +1501,6 @@ def test_levels_are_written_with_ascii_digits(levels):
         screens.parse_levels(levels)
 
 
-@pytest.fixture(scope="module")
-def linear_file(tmp_path_factory):
-    """y(1) = k1 + 3 k2 from y(0) = 0; k3 does nothing."""
-    path = tmp_path_factory.mktemp("linear") / "linear.xml"
-    path.write_text(antimony_to_sbml("model linear\n J0: -> y; k1 + 3 * k2 + 0 * k3\n y = 0\n"
-                                     " k1 = 0.5; k2 = 0.5; k3 = 0.5\nend"), encoding="utf-8")
-    return path
-
-
 def test_the_report_of_a_file_screen_names_its_baseline_and_time(linear_file, tmp_path):
     from rankl_net.report import write_report
 
@@ -2452,16 +2443,6 @@ def test_pairwise_epistasis_scores_only_the_conditions_that_ran():
     # one pair failed: the other two are scored
     one = ran.assign(status=["failed" if p == "ko:A+ko:B" else "ok" for p in lfc])
     assert sorted(pairwise_epistasis(one)["b"]) == ["ko:C", "ko:C"]
-
-
-@pytest.fixture(scope="module")
-def product_file(tmp_path_factory):
-    """y(1) = k1 k2 + 3 k2 from y(0) = 0 (the effect of each parameter depends on the other's
-    value); k3 does nothing."""
-    path = tmp_path_factory.mktemp("product") / "product.xml"
-    path.write_text(antimony_to_sbml("model product\n J0: -> y; k1 * k2 + 3 * k2 + 0 * k3\n y = 0\n"
-                                     " k1 = 0.5; k2 = 0.5; k3 = 0.5\nend"), encoding="utf-8")
-    return path
 
 
 @pytest.mark.parametrize(("method", "n", "keys"), [("sobol", 32, ["S1", "S1_conf", "ST", "ST_conf"]),

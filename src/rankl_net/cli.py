@@ -479,6 +479,22 @@ def _tolerance_options(command):
         "with --atol where a result moves with the tolerances (stiff or oscillating models).")(command)
 
 
+def _context_option(command):
+    """--context: the species context of a shipped model (an SBML file has none)."""
+    return click.option("--context", default=None, help="Species context of a shipped model: mouse or human, "
+                        "mouse_huRANKL for the drug models.")(command)
+
+
+def _file_run_options(command):
+    """--baseline, --rtol and --atol: how the conditions of an SBML file are run (screen,
+    dose-response, sensitivity)."""
+    command = _tolerance_options(command)
+    return click.option(
+        "--baseline", type=click.Choice(["initial", "steady"]), default=None,
+        help="For an SBML FILE: start from the file's initial state (default) or from the steady state "
+        "reached by integration.")(command)
+
+
 def _table_out_option(default: str):
     """The --out option of a command that writes a checked table and its figure."""
     return click.option(
@@ -948,8 +964,7 @@ def calibrate_cmd() -> None:
               help="A text file with one perturbation spec per line (instead of --knockouts).")
 @click.option("-p", "--perturb", "background", multiple=True, metavar="SPEC",
               help="Background perturbation applied in every condition and in the reference.")
-@click.option("--context", default=None,
-              help="Species context of a shipped model: mouse or human, mouse_huRANKL for the drug models.")
+@_context_option
 @click.option("--end", type=EndTime(), default=None, help="Time of the readouts." + END_HELP)
 @click.option("--readouts", default=None, help="Comma-separated readouts (default: the model's).")
 @click.option("--workers", type=int, default=None, help="Local processes (default: every core).")
@@ -959,10 +974,7 @@ def calibrate_cmd() -> None:
 @click.option("--chunk-size", type=int, default=None, help="Conditions per task.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Parquet dataset folder.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted screen in --out.")
-@click.option("--baseline", type=click.Choice(["initial", "steady"]), default=None,
-              help="For an SBML FILE: start from the file's initial state (default) or from the steady "
-              "state reached by integration.")
-@_tolerance_options
+@_file_run_options
 def screen_cmd(model, knockouts, pairs, singles, conditions_file, background, context, end, readouts, workers,
                scheduler, worker_timeout, chunk_size, out, resume, baseline, rtol, atol) -> None:
     """Run a perturbation screen on MODEL (a shipped model name or an SBML FILE.xml) and stream the
@@ -1162,17 +1174,13 @@ class _DosedOption(click.Option):
 @click.option("-p", "background", multiple=True, metavar="SPEC",
               help="Background perturbation under every level and the reference (ko:OPG, a drug regimen); "
               "not the dosed one, which is --perturb.")
-@click.option("--context", default=None,
-              help="Species context of a shipped model: mouse or human, mouse_huRANKL for the drug models.")
+@_context_option
 @click.option("--end", type=EndTime(), default=None, help="Time of the readouts." + END_HELP)
 @click.option("--workers", type=int, default=1, show_default=True, help="Local processes.")
 @click.option("--out", type=FileName(), default=None, callback=_table_path,
               help="Table of the series (.csv, or .parquet for Parquet); the fits go to *_fits.csv "
               "and the figure to *.png beside it.")
-@click.option("--baseline", type=click.Choice(["initial", "steady"]), default=None,
-              help="For an SBML FILE: start from the file's initial state (default) or from the steady "
-              "state reached by integration.")
-@_tolerance_options
+@_file_run_options
 def dose_response_cmd(model, perturb, levels, readouts, background, context, end, workers, out,
                       baseline, rtol, atol) -> None:
     """A dose-response series of one perturbation on MODEL (a shipped model name or an SBML
@@ -1280,8 +1288,7 @@ def _ranges(vary: tuple[str, ...]) -> dict[str, tuple[str, str]]:
 @click.option("-p", "--perturb", "background", multiple=True, metavar="SPEC",
               help="Background perturbation under every sample (ko:OPG, a drug regimen); the sample's "
               "values are set on top of it.")
-@click.option("--context", default=None,
-              help="Species context of a shipped model: mouse or human, mouse_huRANKL for the drug models.")
+@_context_option
 @click.option("--end", type=EndTime(), default=None, help="Time of the readouts." + END_HELP)
 @click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="Fixes the sample.")
 @click.option("--workers", type=int, default=None, help="Local processes (default: every core).")
@@ -1295,10 +1302,7 @@ def _ranges(vary: tuple[str, ...]) -> dict[str, tuple[str, str]]:
 @click.option("--out", type=FileName(), default=None, callback=_table_path,
               help="Table of the indices (.csv, or .parquet for Parquet); their figure goes to *.png "
               "beside it.")
-@click.option("--baseline", type=click.Choice(["initial", "steady"]), default=None,
-              help="For an SBML FILE: start from the file's initial state (default) or from the steady "
-              "state reached by integration.")
-@_tolerance_options
+@_file_run_options
 def sensitivity_cmd(model, vary, method, n, readouts, background, context, end, seed, workers, scheduler,
                     worker_timeout, samples, resume, out, baseline, rtol, atol) -> None:
     """Global sensitivity of MODEL's readouts (a shipped model name or an SBML FILE.xml) to the
