@@ -766,6 +766,19 @@ def test_an_experiment_shows_a_percent_change_that_is_round_off_throughout_as_ze
     assert 0 < table.loc[table["readout"] == "ctx", "value"].abs().max() < 1e-6  # the CSV keeps the round-off
 
 
+def test_an_expectation_may_check_a_readout_the_table_does_not_show(tmp_path):
+    spec = tmp_path / "extra.toml"
+    spec.write_text('[[experiments]]\nid = "extra"\ntitle = "t"\nmodel = "bone"\nend = 7\n'
+                    'readouts = ["bone_volume"]\nconditions = [{ label = "a", spec = "" }, '
+                    '{ label = "b", spec = "ko:OPG" }]\nexpectations = [{ readout = "osteoclasts", '
+                    'condition = "b", reference = "a", relation = "higher", margin = 0 }]\n',
+                    encoding="utf-8")
+    out = run("experiment", str(spec), "--out", str(tmp_path / "results"))
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stdout + out.stderr
+    assert "ok   b: osteoclasts at least 0 % higher than a" in out.stdout
+    assert "osteoclasts" not in next(ln for ln in out.stdout.splitlines() if ln.startswith("readout"))
+
+
 def test_an_experiment_file_is_checked_whole_before_any_runs(tmp_path):
     good = ('[[experiments]]\nid = "first"\ntitle = "t"\nmodel = "bone"\nend = 7\nreadouts = ["ctx"]\n'
             'conditions = [{ label = "a", spec = "" }]\n')

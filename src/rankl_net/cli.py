@@ -853,9 +853,10 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
                               units=_units_by_readout(result.time_courses))
         click.echo(f"== {exp.id}: {exp.title}")
         click.echo(f"readouts at {exp.end:g} {unit}s:")
-        courses = result.time_courses
-        sizes = courses["value"].abs().groupby(courses["readout"]).max()
-        shown = round_off_to_zero(final_table(result), sizes.to_dict(), percent_changes(exp.model))
+        courses, table = result.time_courses, final_table(result)
+        # (an expectation's readout outside `readouts` is in the courses, not in the table)
+        sizes = courses["value"].abs().groupby(courses["readout"]).max()[table.columns]
+        shown = round_off_to_zero(table, sizes.to_dict(), percent_changes(exp.model))
         click.echo(shown.to_string(float_format=lambda x: f"{x:.4g}"))
         for row in result.checks.itertuples():
             mark = "ok  " if row.passed else "FAIL"
