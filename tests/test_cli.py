@@ -777,6 +777,7 @@ def test_an_expectation_may_check_a_readout_the_table_does_not_show(tmp_path):
     assert out.returncode == 0 and "Traceback" not in out.stderr, out.stdout + out.stderr
     assert "ok   b: osteoclasts at least 0 % higher than a" in out.stdout
     assert "osteoclasts" not in next(ln for ln in out.stdout.splitlines() if ln.startswith("readout"))
+    assert next(ln.split() for ln in out.stdout.splitlines() if ln.startswith("unit")) == ["unit", "%"]
 
 
 def test_an_experiment_file_is_checked_whole_before_any_runs(tmp_path):

@@ -469,6 +469,18 @@ def _units_by_readout(table) -> dict[str, str]:
     return dict(zip(table["readout"], table["unit"], strict=True))
 
 
+def _unit_header(table, units: Mapping[str, str]):
+    """A copy of ``table`` for display whose header has a second row: each column's unit from
+    ``units`` (blank for a column without one, such as an arm's name)."""
+    import pandas as pd
+
+    shown = table.copy()
+    names = [shown.columns.name, "unit"] if shown.columns.name else None  # (a table with an index)
+    unit_row = [units.get(c, "") for c in shown.columns]
+    shown.columns = pd.MultiIndex.from_arrays([list(shown.columns), unit_row], names=names)
+    return shown
+
+
 def _tolerance_options(command):
     """--rtol and --atol: CVODE's tolerances for an SBML file (the shipped models keep their own)."""
     from .engine import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE
@@ -857,6 +869,7 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
         # (an expectation's readout outside `readouts` is in the courses, not in the table)
         sizes = courses["value"].abs().groupby(courses["readout"]).max()[table.columns]
         shown = round_off_to_zero(table, sizes.to_dict(), percent_changes(exp.model))
+        shown = _unit_header(shown, _units_by_readout(courses))
         click.echo(shown.to_string(float_format=lambda x: f"{x:.4g}"))
         for row in result.checks.itertuples():
             mark = "ok  " if row.passed else "FAIL"
@@ -1408,6 +1421,7 @@ def regimens_cmd(names: tuple[str, ...], regimens_file: Path | None, out_dir: Pa
         readouts = [c for c in shown.columns if c not in ("arm", "time")]
         sizes = table[readouts].abs().max().to_dict()
         shown = round_off_to_zero(shown, sizes, percent_changes(REGIMEN_MODEL))
-        click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.6g}",
-                                   formatters={"time": lambda x: f"{x:.10g}"}))
+        shown["time"] = shown["time"].map(lambda x: f"{x:.10g}")
+        units = {**table.attrs["units"], "time": f"{table.attrs['units']['time']}s"}
+        click.echo(_unit_header(shown, units).to_string(index=False, float_format=lambda x: f"{x:.6g}"))
         click.echo(f"wrote {csv} and {figure}\n")
