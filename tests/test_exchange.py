@@ -284,6 +284,11 @@ def test_every_export_format_of_the_command_line_is_one_of_the_python_function(t
     (lambda eng: ex.cross_check("bone", readouts={"ctx"}, simulators=()), "readouts must be a name"),
     (lambda eng: ex.export("bone", "sedml", "x.sedml", experiment="genetic_lines", lines="OPG"),
      "unknown genetic line 'OPG'. Did you mean 'OPG-/-'?"),
+    # lines= without the genetic lines' experiment would be ignored: an archive of the baseline only
+    (lambda eng: ex.export("bone", "omex", "x.omex", lines=["OPG-/-"]),
+     "lines= chooses lines of the genetic_lines experiment (sedml and omex exports: "
+     "experiment=\"genetic_lines\"); the baseline experiment has none"),
+    (lambda eng: ex.export("bone", "sbml", "x.xml", lines=["OPG-/-"]), "; the sbml export has none"),
     (lambda eng: ex.generic_changes(eng, ["ko:NFATC1"]), "(the perturbations come first): engine is a "
      "compiled model (load_any(path)), got list"),
     (lambda eng: ex.generic_changes(["ko:NFATC1"], load_model("bone").engine), "got an Engine object"),

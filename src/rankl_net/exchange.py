@@ -448,12 +448,14 @@ def experiment_spec(
     context
         Context for "baseline" (default: the model's); the genetic lines are mouse lines.
     lines
-        For "genetic_lines": only these lines (by their ``line`` name), e.g. ``["OPG-/-"]``.
+        For "genetic_lines": only these lines (by their ``line`` name), e.g. ``["OPG-/-"]``;
+        refused for "baseline", which has none.
     points
         Output points (default: 101 for the baseline, one per day for the genetic lines).
     """
     info = get_model(model_name)
     if experiment == "baseline":
+        _no_lines(lines, "the baseline experiment")
         context = info.context_or_default(context)
         return ExperimentSpec(
             id="baseline",
@@ -500,6 +502,13 @@ def experiment_spec(
             ),
         )
     raise unknown_name("experiment", experiment, EXPERIMENTS)
+
+
+def _no_lines(lines: Sequence[str] | None, what: str) -> None:
+    """Refuse ``lines`` where they would be ignored (``what`` has no genetic lines)."""
+    if lines is not None:
+        raise InputError(f"lines= chooses lines of the genetic_lines experiment (sedml and omex exports: "
+                         f"experiment=\"genetic_lines\"); {what} has none, got lines={lines!r}")
 
 
 def _xpath(kind: str, sid: str, attribute: str | None = None) -> str:
@@ -1041,7 +1050,8 @@ def export(
         For ``sedml``/``omex``: "baseline" (the model's default time course) or
         "genetic_lines" (bone model only).
     lines
-        For "genetic_lines": restrict to these lines (default: all).
+        For "genetic_lines": restrict to these lines (default: all); refused for the baseline
+        experiment and the formats without an experiment, which would ignore them.
 
     Returns
     -------
@@ -1052,6 +1062,8 @@ def export(
     if fmt not in FORMATS:
         raise unknown_name("export format", fmt, FORMATS)
     check_context_format(fmt, context, experiment)
+    if fmt not in EXPERIMENT_FORMATS:
+        _no_lines(lines, f"the {fmt} export")
     info.context_or_default(context)  # an unknown context is refused before anything is written
     out = Path(out).expanduser()
     check_export_target(model_name, fmt, out)
