@@ -905,6 +905,29 @@ def test_validate_refuses_bad_files(tmp_path, content, needle):
     assert needle in out.stderr
 
 
+def test_validate_names_the_exchange_files_that_are_not_sbml(tmp_path):
+    """An export's SED-ML or COMBINE archive given to validate (or simulate) says what it is and
+    which file to give; so does an empty file."""
+    sedml = tmp_path / "bone.sedml"
+    out = run("export", "bone", "--format", "sedml", "--out", str(sedml))
+    assert out.returncode == 0, out.stderr
+    (tmp_path / "empty.xml").touch()
+    (tmp_path / "bone.omex").write_bytes(b"PK\x03\x04" + bytes(60))  # a zip file's signature
+    (tmp_path / "page.xml").write_text('<?xml version="1.0"?>\n<!-- a <b>page</b> -->\n<html/>\n')
+    for name, message in [
+        ("bone.sedml", "bone.sedml: a SED-ML file (a simulation experiment), not SBML; give the model file "
+         "it names (bone_mouse_baseline.xml, relative to its folder)"),
+        ("bone.omex", "bone.omex: a zip archive (a COMBINE archive, .omex, is one), not an SBML file; give "
+         "the SBML file inside it"),
+        ("empty.xml", "empty.xml: an empty file, not an SBML file"),
+        ("page.xml", "page.xml: XML but not SBML (its root element is <html>, not <sbml>)"),
+    ]:
+        out = run("validate", str(tmp_path / name))
+        assert out.returncode == 2 and message in out.stderr, out.stderr
+    out = run("validate", str(tmp_path / "bone_mouse_baseline.xml"))  # the file the SED-ML names
+    assert out.returncode == 0 and "0 libSBML errors" in out.stdout, out.stdout + out.stderr
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["simulate", "bone", "--points", "many"],
      "error: Invalid value for '--points': 'many' is not a valid integer; `rankl-net simulate --help` "
