@@ -181,3 +181,26 @@ def test_bars_carry_their_intervals_and_an_infinite_bar_none(figures, tmp_path):
     half = [(seg[1][0] - seg[0][0]) / 2 for seg in segments if len(seg) == 2]  # (none on k_c's bar)
     assert half == pytest.approx([0.4, 0.1])
     assert ax.get_xlim()[1] >= 0.7 + 0.4
+
+
+def test_two_drugs_of_one_arm_are_told_apart(figures, tmp_path):
+    """Denosumab, then zoledronic acid in one arm: the arm's colour and line style are the same
+    for both drugs, so each drug has its marker, in the legend too."""
+    deno = 30.0 * np.exp(-TIME / 20)
+    zol = np.where(TIME > 42, 0.3 * np.exp(-(TIME - 42)), 0.0)
+    table = pd.concat([pd.DataFrame({"arm": arm, "time": TIME, "denosumab_serum": deno,
+                                     "zoledronate_serum": zol if arm == "then_zoledronate" else 0.0,
+                                     "ctx": -80.0, "p1np": -50.0, "bmd_lumbar_spine": 5.0})
+                       for arm in ("stopped", "then_zoledronate")])
+    plots.regimen_figure(table, "t", tmp_path / "r.png")
+    serum = figures[0].axes[0]
+    drawn = {line.get_label(): (line.get_color(), line.get_linestyle(), line.get_marker())
+             for line in serum.get_lines()}
+    assert set(drawn) == {"stopped: denosumab", "then_zoledronate: denosumab",
+                          "then_zoledronate: zoledronate"}
+    assert drawn["then_zoledronate: denosumab"] != drawn["then_zoledronate: zoledronate"]
+    assert drawn["stopped: denosumab"][2] == drawn["then_zoledronate: denosumab"][2]  # a drug's marker
+    legend = {text.get_text(): handle.get_marker()
+              for text, handle in zip(serum.get_legend().get_texts(), serum.get_legend().legend_handles,
+                                      strict=True)}
+    assert legend["then_zoledronate: denosumab"] != legend["then_zoledronate: zoledronate"]
