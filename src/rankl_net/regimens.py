@@ -154,8 +154,8 @@ def _arms(where: str, arms: object) -> dict[str, tuple[Regimen, ...]]:
 def read_experiments(path: Path = REGIMENS_FILE) -> dict[str, RegimenExperiment]:
     """The regimen experiments of ``path`` (default: the shipped file), by name; a malformed
     entry raises an :class:`InputError` naming the file, the experiment and the arm."""
+    raw = read_toml(path, "regimen file")
     path = Path(path)
-    raw = read_toml(path)
     if isinstance(raw.get("experiments"), list):
         raise InputError(f"{path.name} is a file of comparison experiments ([[experiments]]): run it with "
                          f"`rankl-net experiment {shlex.quote(str(path))}`; `rankl-net regimens` runs files "
@@ -208,6 +208,9 @@ def run_experiment(experiment: RegimenExperiment | str, model: Model | None = No
         if experiment not in known:
             raise unknown_name("regimen experiment", experiment, known)
         experiment = known[experiment]
+    if not isinstance(experiment, RegimenExperiment):
+        raise InputError(f"experiment must be a regimen experiment's name (of {REGIMENS_FILE.name}) or a "
+                         f"RegimenExperiment (read_experiments(path) returns them), got {given(experiment)}")
     model = model or Model(REGIMEN_MODEL, context="human")
     readouts = [*serum_readouts(), *READOUTS]
     frames = []
