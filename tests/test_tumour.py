@@ -448,6 +448,10 @@ def test_the_python_readers_of_experiments_say_what_is_missing_or_wrong(tmp_path
         (lambda: comparisons.run_comparison("rank_status"), "run_comparison takes a Comparison "
          "(read_comparisons(path) returns them), got str 'rank_status'"),
         (lambda: regimens.run_experiment(5), "experiment must be a regimen experiment's name"),
+        (lambda: regimens.run_experiment("rank_fc_vs_opg_fc", model="clinical"), "model must be a Model, "
+         "such as rankl_net.load_model('clinical', context=\"human\"), got str 'clinical'"),
+        (lambda: regimens.run_experiment("rank_fc_vs_opg_fc", model=rankl_net.load_model("bone")),
+         "Model('bone', context='mouse') lacks denosumab_serum, opg_fc_serum"),
     ]:
         with pytest.raises(InputError, match=re.escape(message)):
             call()
