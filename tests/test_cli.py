@@ -609,6 +609,17 @@ def test_outputs_are_checked_before_any_work(tmp_path, args, needle):
     assert (tmp_path / "mine" / "README.md").read_text(encoding="utf-8") == "mine"
 
 
+@pytest.mark.parametrize(("fmt", "out", "example"),
+                         [("petab", "", "bone_petab"), ("sedml", " ", "bone.sedml")])
+def test_an_empty_export_name_is_refused(tmp_path, fmt, out, example):
+    """`--out "$DIR"` with DIR unset: a PEtab problem was written into the working folder, and a
+    blank name became a file called ' '."""
+    res = run("export", "bone", "--format", fmt, "--out", out, cwd=tmp_path)
+    assert res.returncode == 2 and not list(tmp_path.iterdir()), res.stdout
+    kind = "folder" if fmt == "petab" else "file"
+    assert f"error: --out: the name is empty; give a {kind} name, such as {example}" in res.stderr
+
+
 def _make_unwritable(path: Path, flag: str) -> bool:
     """Make the existing file ``path`` unwritable: as root with ``chattr`` ``flag`` (+i
     immutable, +a append-only), otherwise read-only; False when this file system cannot."""

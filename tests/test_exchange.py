@@ -289,6 +289,11 @@ def test_every_export_format_of_the_command_line_is_one_of_the_python_function(t
      "lines= chooses lines of the genetic_lines experiment (sedml and omex exports: "
      "experiment=\"genetic_lines\"); the baseline experiment has none"),
     (lambda eng: ex.export("bone", "sbml", "x.xml", lines=["OPG-/-"]), "; the sbml export has none"),
+    # "" is the working folder to pathlib: a PEtab problem was written into it
+    (lambda eng: ex.export("bone", "petab", ""), "out: the name is empty; give a folder name, such as "
+     "bone_petab"),
+    (lambda eng: ex.export("bone", "sedml", " "), "out: the name is empty; give a file name, such as "
+     "bone.sedml"),
     (lambda eng: ex.generic_changes(eng, ["ko:NFATC1"]), "(the perturbations come first): engine is a "
      "compiled model (load_any(path)), got list"),
     (lambda eng: ex.generic_changes(["ko:NFATC1"], load_model("bone").engine), "got an Engine object"),

@@ -734,7 +734,7 @@ def export_cmd(model, fmt, out, context, experiment) -> None:
     """Export MODEL as SBML (as shipped, or with a context's baseline as initial state), SBML L2V4,
     Antimony, hierarchical SBML (comp), SED-ML, a COMBINE archive or a PEtab problem."""
     from .catalog import get_model, model_names
-    from .exchange import check_context_format, export
+    from .exchange import check_context_format, export, export_example
     from .sbml_files import is_sbml_file
 
     if is_sbml_file(model) and model not in model_names():
@@ -742,6 +742,9 @@ def export_cmd(model, fmt, out, context, experiment) -> None:
                          "formats; an SBML file is read as it is by simulate, screen and validate")
     shipped = get_model(model).sbml_path
     check_context_format(fmt, context, experiment)
+    if not out.strip():  # ("" would be the working folder)
+        raise InputError(f"--out: the name is empty; give a {'folder' if fmt == 'petab' else 'file'} name, "
+                         f"such as {export_example(model, fmt)}")
     if fmt != "petab" and _names_a_folder(out):
         raise InputError(f"--out {_folder_name_message(out, f'{model}.xml')} ({fmt} is written to a file; "
                          "only petab writes a folder)")

@@ -50,7 +50,7 @@ import pandas as pd
 from ._version import __version__
 from .catalog import ModelInfo, get_model
 from .engine import RELATIVE_TOLERANCE, Changes, configure_integrator, load
-from .errors import InputError, SimulationError, existing_file, name_list, unknown_name
+from .errors import InputError, SimulationError, as_path, existing_file, name_list, unknown_name
 from .paths import FILE_FORMAT_SUFFIXES
 from .perturbations import (
     Perturbation,
@@ -959,6 +959,13 @@ CONTEXT_FORMATS = ("sbml-baseline", "sedml", "omex", "petab")
 EXPERIMENT_FORMATS = ("sedml", "omex")
 
 
+def export_example(model_name: str, fmt: str) -> str:
+    """A name the ``fmt`` export of ``model_name`` may be written to, for messages."""
+    suffixes = [s for s, fmts in SUFFIX_FORMATS.items() if fmt in fmts]
+    suffix = ".sedml" if fmt == "sedml" else suffixes[0] if suffixes else ""
+    return f"{model_name}_petab" if fmt == "petab" else f"{model_name}{suffix}"
+
+
 def check_context_format(fmt: str, context: str | None, experiment: str = "baseline") -> None:
     """Refuse a context or an experiment for a format that cannot carry it (it would be ignored)."""
     if context is not None and fmt not in CONTEXT_FORMATS:
@@ -1065,6 +1072,10 @@ def export(
     if fmt not in EXPERIMENT_FORMATS:
         _no_lines(lines, f"the {fmt} export")
     info.context_or_default(context)  # an unknown context is refused before anything is written
+    if not (out if isinstance(out, str) else str(as_path(out, "out"))).strip():
+        # ("" is Path("."), the working folder: a PEtab problem would be written into it)
+        raise InputError(f"out: the name is empty; give a {'folder' if fmt == 'petab' else 'file'} name, "
+                         f"such as {export_example(model_name, fmt)}")
     out = Path(out).expanduser()
     check_export_target(model_name, fmt, out)
     if fmt == "petab":
