@@ -504,6 +504,12 @@ def test_petab_problem_passes_petablint_and_reproduces_rankl_net(tmp_path):
     )
     assert lint.returncode == 0, lint.stdout + lint.stderr
     assert "completed successfully" in lint.stdout + lint.stderr
+    # the README's command runs as written, without petab's deprecated -y
+    command = re.search(r"Check with `(petablint [^`]*)`", (folder / "README.md").read_text(encoding="utf-8"))
+    tool, *args = command.group(1).split()
+    said = subprocess.run([sys.executable, "-m", "petab.petablint", *args], capture_output=True, text=True,
+                          timeout=120, cwd=folder)
+    assert said.returncode == 0 and "deprecated" not in said.stdout + said.stderr, said.stdout + said.stderr
 
     conditions = pd.read_csv(folder / "conditions.tsv", sep="\t", index_col=0)
     assert conditions.loc["ko_OPG", "OPG_expr"] == 0 and conditions.loc["wild_type", "OPG_expr"] == 1

@@ -864,7 +864,7 @@ def write_petab(
         "(datasetId `rankl_net_simulation`), not experimental data: they let a PEtab tool check "
         "that it reproduces rankl-net, and they are a template for real data.\n\n"
         "Every simulation starts from the `preequilibration` condition run to steady state; the "
-        f"time unit is the model's ({info.time_unit}). Check with `petablint -y problem.yaml`.\n",
+        f"time unit is the model's ({info.time_unit}). Check with `petablint problem.yaml`.\n",
         encoding="utf-8",
     )
     return list(files.values())
