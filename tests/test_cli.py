@@ -916,6 +916,15 @@ def test_validate_refuses_bad_files(tmp_path, content, needle):
     assert needle in out.stderr
 
 
+@pytest.mark.parametrize("command", [["validate"], ["simulate", "--end", "1"]])
+def test_a_missing_file_named_as_a_shipped_model_points_to_its_name(tmp_path, command):
+    out = run(command[0], "bone.xml", *command[1:], cwd=tmp_path)
+    assert out.returncode == 2, out.stdout
+    assert (f"error: bone.xml: no such file; the shipped model goes by its name, bone, from any folder (its "
+            f"file is {paths.SBML / 'bone.xml'})") in out.stderr
+    assert "error: nope.xml: no such file\n" in run(command[0], "nope.xml", *command[1:], cwd=tmp_path).stderr
+
+
 def test_validate_names_the_exchange_files_that_are_not_sbml(tmp_path):
     """An export's SED-ML or COMBINE archive given to validate (or simulate) says what it is and
     which file to give; so does an empty file."""

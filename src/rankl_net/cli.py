@@ -899,13 +899,15 @@ def validate_cmd(model: str) -> None:
     from .checks import Check, dynamic_checks, static_checks
     from .errors import SimulationError
     from .exchange import load_any
-    from .sbml_files import is_sbml_file
+    from .sbml_files import is_sbml_file, missing_file_message
 
     if model in model_names():  # its shipped file (a name names the model, as for the other commands)
         _note_shipped_file(model, None)
         file = get_model(model).sbml_path
     elif is_sbml_file(model) or Path(model).exists() or "/" in model or os.sep in model:
         file = Path(model)  # the file checks say what is wrong with it
+        if not file.exists() and not file.is_symlink():
+            raise InputError(missing_file_message(file))
     else:
         raise InputError(f"no such file {model!r}, and {unknown_name('model', model, model_names())}")
     # provenance is recorded for the shipped models only; a foreign file is not scored on it
