@@ -277,6 +277,18 @@ def test_every_export_format_of_the_command_line_is_one_of_the_python_function(t
     assert out.paths[0].read_text(encoding="utf-8") == comp_sbml("bone")
 
 
+def test_baseline_sbml_takes_a_condition_as_specs():
+    """Perturbations go in as specs, as everywhere in rankl-net: a spec string was an AttributeError."""
+    from rankl_net.perturbations import parse_spec, to_changes
+
+    text = ex.baseline_sbml("bone", "mouse", "ko:OPG")
+    assert text == ex.baseline_sbml("bone", "mouse", to_changes(parse_spec("ko:OPG"), load("bone", "mouse")))
+    assert libsbml.readSBMLFromString(text).getModel().getParameter("OPG_expr").getValue() == 0
+    assert text != ex.baseline_sbml("bone", "mouse")
+    with pytest.raises(InputError, match="cannot be exported as initial values"):
+        ex.baseline_sbml("bone", "mouse", ["set:OPG_expr=0@1-2"])
+
+
 @pytest.mark.parametrize(("call", "message"), [
     (lambda eng: ex.simulate_any(eng, ["ko:MKKK"], end=10), "got list ['ko:MKKK']"),
     (lambda eng: ex.cross_check("bone", end="soon", simulators=()), "end: 'soon' is neither a number"),
@@ -289,6 +301,8 @@ def test_every_export_format_of_the_command_line_is_one_of_the_python_function(t
      "lines= chooses lines of the genetic_lines experiment (sedml and omex exports: "
      "experiment=\"genetic_lines\"); the baseline experiment has none"),
     (lambda eng: ex.export("bone", "sbml", "x.xml", lines=["OPG-/-"]), "; the sbml export has none"),
+    (lambda eng: ex.experiment_spec("bone", points=0), "points must be from 2 to 1,000,000, got 0"),
+    (lambda eng: ex.experiment_spec("bone", "genetic_lines", points=1), "points must be from 2"),
     # "" is the working folder to pathlib: a PEtab problem was written into it
     (lambda eng: ex.export("bone", "petab", ""), "out: the name is empty; give a folder name, such as "
      "bone_petab"),

@@ -49,7 +49,7 @@ import pandas as pd
 
 from ._version import __version__
 from .catalog import ModelInfo, get_model
-from .engine import RELATIVE_TOLERANCE, Changes, configure_integrator, load
+from .engine import RELATIVE_TOLERANCE, Changes, check_points, configure_integrator, load
 from .errors import InputError, SimulationError, as_path, existing_file, name_list, unknown_name
 from .paths import FILE_FORMAT_SUFFIXES
 from .perturbations import (
@@ -187,7 +187,8 @@ def condition_values(model_name: str, changes: Changes, context: str | None = No
 
 
 def baseline_sbml(
-    model_name: str, context: str | None = None, changes: Changes | None = None
+    model_name: str, context: str | None = None,
+    changes: Changes | str | Perturbation | Sequence[str | Perturbation] | None = None,
 ) -> str:
     """The shipped SBML with its initial state replaced by the engine's baseline.
 
@@ -198,7 +199,9 @@ def baseline_sbml(
     context
         "mouse", "human" or, for the drug models, "mouse_huRANKL" (default: the model's).
     changes
-        Optional time-0 changes of one condition, written into the file as well.
+        Optional changes of one condition at time 0, written into the file as well: specs or
+        perturbation objects, as everywhere in rankl-net ("ko:OPG", ["ko:OPG", "oe:RANKL=2"]),
+        or the engine's changes of them (:func:`rankl_net.perturbations.to_changes`).
 
     Returns
     -------
@@ -211,6 +214,8 @@ def baseline_sbml(
     doc = libsbml.readSBMLFromFile(str(info.sbml_path))
     model = doc.getModel()
     values = baseline_values(model_name, context)
+    if changes is not None and not isinstance(changes, Changes):
+        changes = to_changes(as_perturbations(changes), load(model_name, context))
     if changes is not None:
         values.update(condition_values(model_name, changes, context))
     for kind, sid, attr, v in _sbml_value_changes(model, values):
@@ -454,6 +459,8 @@ def experiment_spec(
         Output points (default: 101 for the baseline, one per day for the genetic lines).
     """
     info = get_model(model_name)
+    if points is not None:  # (0 was taken for the default, 1 gave a time course of one time)
+        check_points(points)
     if experiment == "baseline":
         _no_lines(lines, "the baseline experiment")
         context = info.context_or_default(context)
