@@ -302,6 +302,9 @@ def test_baseline_sbml_takes_a_condition_as_specs():
      "experiment=\"genetic_lines\"); the baseline experiment has none"),
     (lambda eng: ex.export("bone", "sbml", "x.xml", lines=["OPG-/-"]), "; the sbml export has none"),
     (lambda eng: ex.experiment_spec("bone", points=0), "points must be from 2 to 1,000,000, got 0"),
+    (lambda eng: ex.load_any("bone"), "bone: no such file; load_any reads SBML files, and the shipped model "
+     "bone is rankl_net.load_model('bone')"),
+    (lambda eng: ex.load_any(5), "load_any(path): path must be a string or a pathlib.Path, got int 5"),
     (lambda eng: ex.experiment_spec("bone", "genetic_lines", points=1), "points must be from 2"),
     # "" is the working folder to pathlib: a PEtab problem was written into it
     (lambda eng: ex.export("bone", "petab", ""), "out: the name is empty; give a folder name, such as "

@@ -400,7 +400,14 @@ def load_any(path: str | Path, *, preequilibrate: bool = False, check_rules: boo
         Compiled once; time is in the model's own time unit (``engine.time_unit``), species in
         concentration units of the file.
     """
-    path = Path(path)
+    from .catalog import get_model, model_names
+
+    path = as_path(path, "load_any(path): path")
+    # (a name first: SBML text given as the path is too long a name to look up)
+    if path.stem in model_names() and not path.exists() and not path.is_symlink():
+        raise InputError(f"{path}: no such file; load_any reads SBML files, and the shipped model "
+                         f"{path.stem} is rankl_net.load_model({path.stem!r}) (its file is "
+                         f"{get_model(path.stem).sbml_path})")
     doc = read_sbml_document(path)
     if check_rules:
         # units and modelling practice give warnings only
