@@ -160,6 +160,23 @@ def test_a_libsbml_finding_without_a_short_message_shows_its_message():
     assert powers[0].startswith("10501: The formula 'pow(x1, g11)'") and powers[0].endswith("(line 232)")
 
 
+def test_a_libsbml_finding_names_its_case(tmp_path):
+    """Each finding names the element, id or expression it is about (the last line of libSBML's
+    full message), as `simulate` names it in its refusal: the short message alone says what kind
+    of error, not where to fix it."""
+    def errors(edit) -> tuple[str, ...]:
+        return {c.name: c for c in static_checks(_write(tmp_path, _edited(edit)))}["sbml_errors"].items
+
+    assert any(e.startswith("20601: Invalid value found for Species 'compartment' attribute: The <species> "
+                            "with id 'A' refers to the compartment 'nowhere' which is not defined (line ")
+               for e in errors(lambda model: model.getSpecies("A").setCompartment("nowhere")))
+    dangling = errors(lambda model: model.getParameter("k").setUnits("per_sec"))
+    assert any(e.startswith("10313: Dangling reference to a unit: The units 'per_sec' of the <parameter> "
+                            "with id 'k'") for e in dangling), dangling
+    _, warnings = sbml_consistency(read_sbml_document(_write(tmp_path, _edited(lambda model: None))))
+    assert any("expression 'k * A'" in w for w in warnings.items), warnings.items
+
+
 def _write(tmp_path, sbml: str) -> Path:
     f = tmp_path / "t.xml"
     f.write_text(sbml, encoding="utf-8")

@@ -615,6 +615,17 @@ def test_outputs_are_checked_before_any_work(tmp_path, args, needle):
     assert (tmp_path / "mine" / "README.md").read_text(encoding="utf-8") == "mine"
 
 
+@pytest.mark.parametrize(("fmt", "out", "example"),
+                         [("petab", "", "bone_petab"), ("sedml", " ", "bone.sedml")])
+def test_an_empty_export_name_is_refused(tmp_path, fmt, out, example):
+    """`--out "$DIR"` with DIR unset: a PEtab problem was written into the working folder, and a
+    blank name became a file called ' '."""
+    res = run("export", "bone", "--format", fmt, "--out", out, cwd=tmp_path)
+    assert res.returncode == 2 and not list(tmp_path.iterdir()), res.stdout
+    kind = "folder" if fmt == "petab" else "file"
+    assert f"error: --out: the name is empty; give a {kind} name, such as {example}" in res.stderr
+
+
 def _make_unwritable(path: Path, flag: str) -> bool:
     """Make the existing file ``path`` unwritable: as root with ``chattr`` ``flag`` (+i
     immutable, +a append-only), otherwise read-only; False when this file system cannot."""
@@ -772,6 +783,20 @@ def test_an_experiment_shows_a_percent_change_that_is_round_off_throughout_as_ze
     assert 0 < table.loc[table["readout"] == "ctx", "value"].abs().max() < 1e-6  # the CSV keeps the round-off
 
 
+def test_an_expectation_may_check_a_readout_the_table_does_not_show(tmp_path):
+    spec = tmp_path / "extra.toml"
+    spec.write_text('[[experiments]]\nid = "extra"\ntitle = "t"\nmodel = "bone"\nend = 7\n'
+                    'readouts = ["bone_volume"]\nconditions = [{ label = "a", spec = "" }, '
+                    '{ label = "b", spec = "ko:OPG" }]\nexpectations = [{ readout = "osteoclasts", '
+                    'condition = "b", reference = "a", relation = "higher", margin = 0 }]\n',
+                    encoding="utf-8")
+    out = run("experiment", str(spec), "--out", str(tmp_path / "results"))
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stdout + out.stderr
+    assert "ok   b: osteoclasts at least 0 % higher than a" in out.stdout
+    assert "osteoclasts" not in next(ln for ln in out.stdout.splitlines() if ln.startswith("readout"))
+    assert next(ln.split() for ln in out.stdout.splitlines() if ln.startswith("unit")) == ["unit", "%"]
+
+
 def test_an_experiment_file_is_checked_whole_before_any_runs(tmp_path):
     good = ('[[experiments]]\nid = "first"\ntitle = "t"\nmodel = "bone"\nend = 7\nreadouts = ["ctx"]\n'
             'conditions = [{ label = "a", spec = "" }]\n')
@@ -895,6 +920,38 @@ def test_validate_refuses_bad_files(tmp_path, content, needle):
     out = run("validate", str(f))
     assert out.returncode == 2
     assert needle in out.stderr
+
+
+@pytest.mark.parametrize("command", [["validate"], ["simulate", "--end", "1"]])
+def test_a_missing_file_named_as_a_shipped_model_points_to_its_name(tmp_path, command):
+    out = run(command[0], "bone.xml", *command[1:], cwd=tmp_path)
+    assert out.returncode == 2, out.stdout
+    assert (f"error: bone.xml: no such file; the shipped model goes by its name, bone, from any folder (its "
+            f"file is {paths.SBML / 'bone.xml'})") in out.stderr
+    assert "error: nope.xml: no such file\n" in run(command[0], "nope.xml", *command[1:], cwd=tmp_path).stderr
+
+
+def test_validate_names_the_exchange_files_that_are_not_sbml(tmp_path):
+    """An export's SED-ML or COMBINE archive given to validate (or simulate) says what it is and
+    which file to give; so does an empty file."""
+    sedml = tmp_path / "bone.sedml"
+    out = run("export", "bone", "--format", "sedml", "--out", str(sedml))
+    assert out.returncode == 0, out.stderr
+    (tmp_path / "empty.xml").touch()
+    (tmp_path / "bone.omex").write_bytes(b"PK\x03\x04" + bytes(60))  # a zip file's signature
+    (tmp_path / "page.xml").write_text('<?xml version="1.0"?>\n<!-- a <b>page</b> -->\n<html/>\n')
+    for name, message in [
+        ("bone.sedml", "bone.sedml: a SED-ML file (a simulation experiment), not SBML; give the model file "
+         "it names (bone_mouse_baseline.xml, relative to its folder)"),
+        ("bone.omex", "bone.omex: a zip archive (a COMBINE archive, .omex, is one), not an SBML file; give "
+         "the SBML file inside it"),
+        ("empty.xml", "empty.xml: an empty file, not an SBML file"),
+        ("page.xml", "page.xml: XML but not SBML (its root element is <html>, not <sbml>)"),
+    ]:
+        out = run("validate", str(tmp_path / name))
+        assert out.returncode == 2 and message in out.stderr, out.stderr
+    out = run("validate", str(tmp_path / "bone_mouse_baseline.xml"))  # the file the SED-ML names
+    assert out.returncode == 0 and "0 libSBML errors" in out.stdout, out.stdout + out.stderr
 
 
 @pytest.mark.parametrize(("args", "message"), [

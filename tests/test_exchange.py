@@ -277,6 +277,18 @@ def test_every_export_format_of_the_command_line_is_one_of_the_python_function(t
     assert out.paths[0].read_text(encoding="utf-8") == comp_sbml("bone")
 
 
+def test_baseline_sbml_takes_a_condition_as_specs():
+    """Perturbations go in as specs, as everywhere in rankl-net: a spec string was an AttributeError."""
+    from rankl_net.perturbations import parse_spec, to_changes
+
+    text = ex.baseline_sbml("bone", "mouse", "ko:OPG")
+    assert text == ex.baseline_sbml("bone", "mouse", to_changes(parse_spec("ko:OPG"), load("bone", "mouse")))
+    assert libsbml.readSBMLFromString(text).getModel().getParameter("OPG_expr").getValue() == 0
+    assert text != ex.baseline_sbml("bone", "mouse")
+    with pytest.raises(InputError, match="cannot be exported as initial values"):
+        ex.baseline_sbml("bone", "mouse", ["set:OPG_expr=0@1-2"])
+
+
 @pytest.mark.parametrize(("call", "message"), [
     (lambda eng: ex.simulate_any(eng, ["ko:MKKK"], end=10), "got list ['ko:MKKK']"),
     (lambda eng: ex.cross_check("bone", end="soon", simulators=()), "end: 'soon' is neither a number"),
@@ -284,6 +296,21 @@ def test_every_export_format_of_the_command_line_is_one_of_the_python_function(t
     (lambda eng: ex.cross_check("bone", readouts={"ctx"}, simulators=()), "readouts must be a name"),
     (lambda eng: ex.export("bone", "sedml", "x.sedml", experiment="genetic_lines", lines="OPG"),
      "unknown genetic line 'OPG'. Did you mean 'OPG-/-'?"),
+    # lines= without the genetic lines' experiment would be ignored: an archive of the baseline only
+    (lambda eng: ex.export("bone", "omex", "x.omex", lines=["OPG-/-"]),
+     "lines= chooses lines of the genetic_lines experiment (sedml and omex exports: "
+     "experiment=\"genetic_lines\"); the baseline experiment has none"),
+    (lambda eng: ex.export("bone", "sbml", "x.xml", lines=["OPG-/-"]), "; the sbml export has none"),
+    (lambda eng: ex.experiment_spec("bone", points=0), "points must be from 2 to 1,000,000, got 0"),
+    (lambda eng: ex.load_any("bone"), "bone: no such file; load_any reads SBML files, and the shipped model "
+     "bone is rankl_net.load_model('bone')"),
+    (lambda eng: ex.load_any(5), "load_any(path): path must be a string or a pathlib.Path, got int 5"),
+    (lambda eng: ex.experiment_spec("bone", "genetic_lines", points=1), "points must be from 2"),
+    # "" is the working folder to pathlib: a PEtab problem was written into it
+    (lambda eng: ex.export("bone", "petab", ""), "out: the name is empty; give a folder name, such as "
+     "bone_petab"),
+    (lambda eng: ex.export("bone", "sedml", " "), "out: the name is empty; give a file name, such as "
+     "bone.sedml"),
     (lambda eng: ex.generic_changes(eng, ["ko:NFATC1"]), "(the perturbations come first): engine is a "
      "compiled model (load_any(path)), got list"),
     (lambda eng: ex.generic_changes(["ko:NFATC1"], load_model("bone").engine), "got an Engine object"),
@@ -494,6 +521,12 @@ def test_petab_problem_passes_petablint_and_reproduces_rankl_net(tmp_path):
     )
     assert lint.returncode == 0, lint.stdout + lint.stderr
     assert "completed successfully" in lint.stdout + lint.stderr
+    # the README's command runs as written, without petab's deprecated -y
+    command = re.search(r"Check with `(petablint [^`]*)`", (folder / "README.md").read_text(encoding="utf-8"))
+    tool, *args = command.group(1).split()
+    said = subprocess.run([sys.executable, "-m", "petab.petablint", *args], capture_output=True, text=True,
+                          timeout=120, cwd=folder)
+    assert said.returncode == 0 and "deprecated" not in said.stdout + said.stderr, said.stdout + said.stderr
 
     conditions = pd.read_csv(folder / "conditions.tsv", sep="\t", index_col=0)
     assert conditions.loc["ko_OPG", "OPG_expr"] == 0 and conditions.loc["wild_type", "OPG_expr"] == 1

@@ -212,3 +212,26 @@ def test_sensitivity_panels_rank_the_parameters_of_each_readout(figures, tmp_pat
     (errors, *_) = [c for c in ax.containers if type(c).__name__ == "ErrorbarContainer"]
     half = [(seg[1][0] - seg[0][0]) / 2 for seg in errors.lines[2][0].get_segments()]
     assert half == pytest.approx(expected[f"{index}_conf"].tolist())
+
+
+def test_two_drugs_of_one_arm_are_told_apart(figures, tmp_path):
+    """Denosumab, then zoledronic acid in one arm: the arm's colour and line style are the same
+    for both drugs, so each drug has its marker, in the legend too."""
+    deno = 30.0 * np.exp(-TIME / 20)
+    zol = np.where(TIME > 42, 0.3 * np.exp(-(TIME - 42)), 0.0)
+    table = pd.concat([pd.DataFrame({"arm": arm, "time": TIME, "denosumab_serum": deno,
+                                     "zoledronate_serum": zol if arm == "then_zoledronate" else 0.0,
+                                     "ctx": -80.0, "p1np": -50.0, "bmd_lumbar_spine": 5.0})
+                       for arm in ("stopped", "then_zoledronate")])
+    plots.regimen_figure(table, "t", tmp_path / "r.png")
+    serum = figures[0].axes[0]
+    drawn = {line.get_label(): (line.get_color(), line.get_linestyle(), line.get_marker())
+             for line in serum.get_lines()}
+    assert set(drawn) == {"stopped: denosumab", "then_zoledronate: denosumab",
+                          "then_zoledronate: zoledronate"}
+    assert drawn["then_zoledronate: denosumab"] != drawn["then_zoledronate: zoledronate"]
+    assert drawn["stopped: denosumab"][2] == drawn["then_zoledronate: denosumab"][2]  # a drug's marker
+    legend = {text.get_text(): handle.get_marker()
+              for text, handle in zip(serum.get_legend().get_texts(), serum.get_legend().legend_handles,
+                                      strict=True)}
+    assert legend["then_zoledronate: denosumab"] != legend["then_zoledronate: zoledronate"]

@@ -437,6 +437,28 @@ def test_experiment_files_that_are_not_what_the_reader_takes_are_refused(tmp_pat
         comparisons.read_comparisons(path)
 
 
+def test_the_python_readers_of_experiments_say_what_is_missing_or_wrong(tmp_path):
+    """A path that is not a file, and a name where an experiment goes, are input errors."""
+    from rankl_net import regimens
+
+    for call, message in [
+        (lambda: comparisons.read_comparisons(tmp_path / "nope.toml"), "experiment file "),
+        (lambda: regimens.read_experiments(tmp_path / "nope.toml"), "regimen file "),
+        (lambda: regimens.read_experiments(tmp_path), "a folder, not a file"),
+        (lambda: comparisons.run_comparison("rank_status"), "run_comparison takes a Comparison "
+         "(read_comparisons(path) returns them), got str 'rank_status'"),
+        (lambda: regimens.run_experiment(5), "experiment must be a regimen experiment's name"),
+        (lambda: regimens.run_experiment("rank_fc_vs_opg_fc", model="clinical"), "model must be a Model, "
+         "such as rankl_net.load_model('clinical', context=\"human\"), got str 'clinical'"),
+        (lambda: regimens.run_experiment("rank_fc_vs_opg_fc", model=rankl_net.load_model("bone")),
+         "Model('bone', context='mouse') lacks denosumab_serum, opg_fc_serum"),
+    ]:
+        with pytest.raises(InputError, match=re.escape(message)):
+            call()
+    with pytest.raises(InputError, match="nope.toml: no such file"):
+        comparisons.read_comparisons(tmp_path / "nope.toml")
+
+
 def test_experiment_files_are_read_as_utf8_with_or_without_a_byte_order_mark(tmp_path):
     text = ('[[experiments]]\nid = "x"\ntitle = "Müller 60 µg"\nmodel = "bone"\nend = 1\n'
             'readouts = ["ctx"]\nconditions = [{ label = "a", spec = "" }]\n')

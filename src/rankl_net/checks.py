@@ -40,11 +40,15 @@ def not_run(name: str, why: str) -> Check:
 
 
 def _finding(e: libsbml.SBMLError) -> str:
-    """One libSBML error or warning as a line: its id, short message and line; the first line of
-    its full message where the short one is empty (as for 10501, a power that is not an integer)."""
-    text = e.getShortMessage().strip() or next(
-        (" ".join(ln.split()) for ln in e.getMessage().splitlines() if ln.strip()), "")
-    return f"{e.getErrorId()}: {text} (line {e.getLine()})"
+    """One libSBML error or warning as a line: its id, short message, the case (the last line of
+    its full message, which names the element, the expression or the id: "The <species> with id
+    'S' refers to the compartment 'cc' which is not defined") and line; the first line of its full
+    message where the short one is empty (as for 10501, a power that is not an integer)."""
+    lines = [" ".join(ln.split()) for ln in e.getMessage().splitlines() if ln.strip()]
+    text = e.getShortMessage().strip() or (lines[0] if lines else "")
+    case = lines[-1].rstrip(".") if len(lines) > 1 and lines[-1] != text else ""
+    shown = f"{text.rstrip('.')}: {case}" if case else text
+    return f"{e.getErrorId()}: {shown} (line {e.getLine()})"
 
 
 def _libsbml_findings(doc: libsbml.SBMLDocument) -> tuple[list[tuple[int, str]], list[str]]:

@@ -465,6 +465,18 @@ def _write_table(table, path: Path) -> None:
             table.to_csv(_with_folder(path), index=False)
 
 
+def _unit_header(table, units: Mapping[str, str]):
+    """A copy of ``table`` for display whose header has a second row: each column's unit from
+    ``units`` (blank for a column without one, such as an arm's name)."""
+    import pandas as pd
+
+    shown = table.copy()
+    names = [shown.columns.name, "unit"] if shown.columns.name else None  # (a table with an index)
+    unit_row = [units.get(c, "") for c in shown.columns]
+    shown.columns = pd.MultiIndex.from_arrays([list(shown.columns), unit_row], names=names)
+    return shown
+
+
 def _tolerance_options(command):
     """--rtol and --atol: CVODE's tolerances for an SBML file (the shipped models keep their own)."""
     from .engine import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE
@@ -734,7 +746,7 @@ def export_cmd(model, fmt, out, context, experiment) -> None:
     """Export MODEL as SBML (as shipped, or with a context's baseline as initial state), SBML L2V4,
     Antimony, hierarchical SBML (comp), SED-ML, a COMBINE archive or a PEtab problem."""
     from .catalog import get_model, model_names
-    from .exchange import check_context_format, export
+    from .exchange import check_context_format, export, export_example
     from .sbml_files import is_sbml_file
 
     if is_sbml_file(model) and model not in model_names():
@@ -742,6 +754,9 @@ def export_cmd(model, fmt, out, context, experiment) -> None:
                          "formats; an SBML file is read as it is by simulate, screen and validate")
     shipped = get_model(model).sbml_path
     check_context_format(fmt, context, experiment)
+    if not out.strip():  # ("" would be the working folder)
+        raise InputError(f"--out: the name is empty; give a {'folder' if fmt == 'petab' else 'file'} name, "
+                         f"such as {export_example(model, fmt)}")
     if fmt != "petab" and _names_a_folder(out):
         raise InputError(f"--out {_folder_name_message(out, f'{model}.xml')} ({fmt} is written to a file; "
                          "only petab writes a folder)")
@@ -865,9 +880,11 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
                               units=units_by_readout(result.time_courses))
         click.echo(f"== {exp.id}: {exp.title}")
         click.echo(f"readouts at {exp.end:g} {unit}s:")
-        courses = result.time_courses
-        sizes = courses["value"].abs().groupby(courses["readout"]).max()
-        shown = round_off_to_zero(final_table(result), sizes.to_dict(), percent_changes(exp.model))
+        courses, table = result.time_courses, final_table(result)
+        # (an expectation's readout outside `readouts` is in the courses, not in the table)
+        sizes = courses["value"].abs().groupby(courses["readout"]).max()[table.columns]
+        shown = round_off_to_zero(table, sizes.to_dict(), percent_changes(exp.model))
+        shown = _unit_header(shown, units_by_readout(courses))
         click.echo(shown.to_string(float_format=lambda x: f"{x:.4g}"))
         for row in result.checks.itertuples():
             mark = "ok  " if row.passed else "FAIL"
@@ -894,13 +911,15 @@ def validate_cmd(model: str) -> None:
     from .checks import Check, dynamic_checks, static_checks
     from .errors import SimulationError
     from .exchange import load_any
-    from .sbml_files import is_sbml_file
+    from .sbml_files import is_sbml_file, missing_file_message
 
     if model in model_names():  # its shipped file (a name names the model, as for the other commands)
         _note_shipped_file(model, None)
         file = get_model(model).sbml_path
     elif is_sbml_file(model) or Path(model).exists() or "/" in model or os.sep in model:
         file = Path(model)  # the file checks say what is wrong with it
+        if not file.exists() and not file.is_symlink():
+            raise InputError(missing_file_message(file))
     else:
         raise InputError(f"no such file {model!r}, and {unknown_name('model', model, model_names())}")
     # provenance is recorded for the shipped models only; a foreign file is not scored on it
@@ -1534,6 +1553,7 @@ def regimens_cmd(names: tuple[str, ...], regimens_file: Path | None, out_dir: Pa
         readouts = [c for c in shown.columns if c not in ("arm", "time")]
         sizes = table[readouts].abs().max().to_dict()
         shown = round_off_to_zero(shown, sizes, percent_changes(REGIMEN_MODEL))
-        click.echo(shown.to_string(index=False, float_format=lambda x: f"{x:.6g}",
-                                   formatters={"time": lambda x: f"{x:.10g}"}))
+        shown["time"] = shown["time"].map(lambda x: f"{x:.10g}")
+        units = {**table.attrs["units"], "time": f"{table.attrs['units']['time']}s"}
+        click.echo(_unit_header(shown, units).to_string(index=False, float_format=lambda x: f"{x:.6g}"))
         click.echo(f"wrote {csv} and {figure}\n")

@@ -282,7 +282,7 @@ def _check_margin(exp_id: str, e: Expectation, given_margin: bool) -> None:
 
 def read_comparisons(path: Path = TUMOUR_EXPERIMENTS) -> list[Comparison]:
     """Read a comparison file; a malformed entry raises an error naming the experiment."""
-    raw = read_toml(path)
+    raw = read_toml(path, "experiment file")
     if isinstance(raw.get("experiments"), dict):
         raise InputError(f"{Path(path).name}: each experiment starts with [[experiments]] (two brackets: a "
                          "list of experiments), not [experiments]")
@@ -442,6 +442,9 @@ def check(exp: Expectation, value: float, reference: float) -> tuple[bool, float
 
 def run_comparison(exp: Comparison) -> ComparisonResult:
     """Simulate every condition of ``exp`` and check its expectations."""
+    if not isinstance(exp, Comparison):
+        raise InputError(f"run_comparison takes a Comparison (read_comparisons(path) returns them), got "
+                         f"{given(exp)}")
     model = Model(exp.model, exp.context)
     needed = list(dict.fromkeys([*exp.readouts, *(e.readout for e in exp.expectations)]))
     units = model.engine.units(["time", *needed])

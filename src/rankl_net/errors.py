@@ -250,9 +250,11 @@ def existing_file(value: object, what: str) -> Path:
     return path
 
 
-def read_toml(path: Path) -> dict:
-    """A TOML file of the user's (an experiment or regimen file) as a dict; a file that is not
-    UTF-8 text or not valid TOML raises :class:`InputError` naming it."""
+def read_toml(path: Path, what: str = "file") -> dict:
+    """A TOML file of the user's (an experiment or regimen file) as a dict; a path that is not a
+    file, or a file that is not UTF-8 text or not valid TOML, raises :class:`InputError` naming
+    it (``what``: "regimen file", ...)."""
+    path = existing_file(path, what)
     try:  # utf-8-sig: a byte-order mark, which some editors write, is not part of the TOML
         return tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError as exc:

@@ -49,8 +49,8 @@ import pandas as pd
 
 from ._version import __version__
 from .catalog import ModelInfo, get_model
-from .engine import RELATIVE_TOLERANCE, Changes, configure_integrator, load
-from .errors import InputError, SimulationError, existing_file, name_list, unknown_name
+from .engine import RELATIVE_TOLERANCE, Changes, check_points, configure_integrator, load
+from .errors import InputError, SimulationError, as_path, existing_file, name_list, unknown_name
 from .paths import FILE_FORMAT_SUFFIXES
 from .perturbations import (
     Perturbation,
@@ -187,7 +187,8 @@ def condition_values(model_name: str, changes: Changes, context: str | None = No
 
 
 def baseline_sbml(
-    model_name: str, context: str | None = None, changes: Changes | None = None
+    model_name: str, context: str | None = None,
+    changes: Changes | str | Perturbation | Sequence[str | Perturbation] | None = None,
 ) -> str:
     """The shipped SBML with its initial state replaced by the engine's baseline.
 
@@ -198,7 +199,9 @@ def baseline_sbml(
     context
         "mouse", "human" or, for the drug models, "mouse_huRANKL" (default: the model's).
     changes
-        Optional time-0 changes of one condition, written into the file as well.
+        Optional changes of one condition at time 0, written into the file as well: specs or
+        perturbation objects, as everywhere in rankl-net ("ko:OPG", ["ko:OPG", "oe:RANKL=2"]),
+        or the engine's changes of them (:func:`rankl_net.perturbations.to_changes`).
 
     Returns
     -------
@@ -211,6 +214,8 @@ def baseline_sbml(
     doc = libsbml.readSBMLFromFile(str(info.sbml_path))
     model = doc.getModel()
     values = baseline_values(model_name, context)
+    if changes is not None and not isinstance(changes, Changes):
+        changes = to_changes(as_perturbations(changes), load(model_name, context))
     if changes is not None:
         values.update(condition_values(model_name, changes, context))
     for kind, sid, attr, v in _sbml_value_changes(model, values):
@@ -448,12 +453,16 @@ def experiment_spec(
     context
         Context for "baseline" (default: the model's); the genetic lines are mouse lines.
     lines
-        For "genetic_lines": only these lines (by their ``line`` name), e.g. ``["OPG-/-"]``.
+        For "genetic_lines": only these lines (by their ``line`` name), e.g. ``["OPG-/-"]``;
+        refused for "baseline", which has none.
     points
         Output points (default: 101 for the baseline, one per day for the genetic lines).
     """
     info = get_model(model_name)
+    if points is not None:  # (0 was taken for the default, 1 gave a time course of one time)
+        check_points(points)
     if experiment == "baseline":
+        _no_lines(lines, "the baseline experiment")
         context = info.context_or_default(context)
         return ExperimentSpec(
             id="baseline",
@@ -500,6 +509,13 @@ def experiment_spec(
             ),
         )
     raise unknown_name("experiment", experiment, EXPERIMENTS)
+
+
+def _no_lines(lines: Sequence[str] | None, what: str) -> None:
+    """Refuse ``lines`` where they would be ignored (``what`` has no genetic lines)."""
+    if lines is not None:
+        raise InputError(f"lines= chooses lines of the genetic_lines experiment (sedml and omex exports: "
+                         f"experiment=\"genetic_lines\"); {what} has none, got lines={lines!r}")
 
 
 def _xpath(kind: str, sid: str, attribute: str | None = None) -> str:
@@ -855,7 +871,7 @@ def write_petab(
         "(datasetId `rankl_net_simulation`), not experimental data: they let a PEtab tool check "
         "that it reproduces rankl-net, and they are a template for real data.\n\n"
         "Every simulation starts from the `preequilibration` condition run to steady state; the "
-        f"time unit is the model's ({info.time_unit}). Check with `petablint -y problem.yaml`.\n",
+        f"time unit is the model's ({info.time_unit}). Check with `petablint problem.yaml`.\n",
         encoding="utf-8",
     )
     return list(files.values())
@@ -950,6 +966,13 @@ CONTEXT_FORMATS = ("sbml-baseline", "sedml", "omex", "petab")
 EXPERIMENT_FORMATS = ("sedml", "omex")
 
 
+def export_example(model_name: str, fmt: str) -> str:
+    """A name the ``fmt`` export of ``model_name`` may be written to, for messages."""
+    suffixes = [s for s, fmts in SUFFIX_FORMATS.items() if fmt in fmts]
+    suffix = ".sedml" if fmt == "sedml" else suffixes[0] if suffixes else ""
+    return f"{model_name}_petab" if fmt == "petab" else f"{model_name}{suffix}"
+
+
 def check_context_format(fmt: str, context: str | None, experiment: str = "baseline") -> None:
     """Refuse a context or an experiment for a format that cannot carry it (it would be ignored)."""
     if context is not None and fmt not in CONTEXT_FORMATS:
@@ -1041,7 +1064,8 @@ def export(
         For ``sedml``/``omex``: "baseline" (the model's default time course) or
         "genetic_lines" (bone model only).
     lines
-        For "genetic_lines": restrict to these lines (default: all).
+        For "genetic_lines": restrict to these lines (default: all); refused for the baseline
+        experiment and the formats without an experiment, which would ignore them.
 
     Returns
     -------
@@ -1052,7 +1076,13 @@ def export(
     if fmt not in FORMATS:
         raise unknown_name("export format", fmt, FORMATS)
     check_context_format(fmt, context, experiment)
+    if fmt not in EXPERIMENT_FORMATS:
+        _no_lines(lines, f"the {fmt} export")
     info.context_or_default(context)  # an unknown context is refused before anything is written
+    if not (out if isinstance(out, str) else str(as_path(out, "out"))).strip():
+        # ("" is Path("."), the working folder: a PEtab problem would be written into it)
+        raise InputError(f"out: the name is empty; give a {'folder' if fmt == 'petab' else 'file'} name, "
+                         f"such as {export_example(model_name, fmt)}")
     out = Path(out).expanduser()
     check_export_target(model_name, fmt, out)
     if fmt == "petab":

@@ -357,16 +357,25 @@ REGIMEN_PANELS = (
 )
 
 
+# the marker of each drug an experiment doses, in the order of its serum columns: the drugs of one
+# arm share the arm's colour and line style
+DRUG_MARKERS = ("", "o", "s", "^", "D", "v")
+
+
 def regimen_figure(table: pd.DataFrame, title: str, path: Path) -> Path:
     """Serum drug concentrations, turnover markers and bone density over time, one line per arm,
     each arm in its colour and line style (:func:`line_style`), so that arms with the same curve
     stay visible.
 
     The first panel shows, on a log axis, the serum concentration (µg/mL) of every drug an arm
-    doses (the ``*_serum`` columns that exceed ``SERUM_SHOWN`` in that arm).
+    doses (the ``*_serum`` columns that exceed ``SERUM_SHOWN`` in that arm), each drug with its
+    marker (:data:`DRUG_MARKERS`), so that two drugs of one arm are told apart.
     """
     fig, axes = plt.subplots(1, 1 + len(REGIMEN_PANELS), figsize=(4 * (1 + len(REGIMEN_PANELS)), 3.4))
     serum_columns = [c for c in table.columns if c.endswith("_serum")]
+    # each drug of the experiment its marker (none for the first): an arm's drugs share its style
+    dosed = [c for c in serum_columns if table[c].max() > SERUM_SHOWN]
+    markers = {c: DRUG_MARKERS[k % len(DRUG_MARKERS)] for k, c in enumerate(dosed)}
     peak = 0.0
     for i, (arm, part) in enumerate(table.groupby("arm", sort=False)):
         style = line_style(i)  # arms with the same curve (a loading dose that moves no marker) stay visible
@@ -374,7 +383,8 @@ def regimen_figure(table: pd.DataFrame, title: str, path: Path) -> Path:
             if part[col].max() > SERUM_SHOWN:
                 peak = max(peak, float(part[col].max()))
                 drug = col.removesuffix("_serum")
-                axes[0].plot(part["time"], part[col], label=arm if arm == drug else f"{arm}: {drug}", **style)
+                axes[0].plot(part["time"], part[col], label=arm if arm == drug else f"{arm}: {drug}",
+                             marker=markers[col], markevery=0.08, markersize=4, **style)
         for ax, (col, _) in zip(axes[1:], REGIMEN_PANELS, strict=True):
             ax.plot(part["time"], part[col], label=arm, **style)
     axes[0].set_ylabel("serum drug (µg/mL)")

@@ -154,8 +154,8 @@ def _arms(where: str, arms: object) -> dict[str, tuple[Regimen, ...]]:
 def read_experiments(path: Path = REGIMENS_FILE) -> dict[str, RegimenExperiment]:
     """The regimen experiments of ``path`` (default: the shipped file), by name; a malformed
     entry raises an :class:`InputError` naming the file, the experiment and the arm."""
+    raw = read_toml(path, "regimen file")
     path = Path(path)
-    raw = read_toml(path)
     if isinstance(raw.get("experiments"), list):
         raise InputError(f"{path.name} is a file of comparison experiments ([[experiments]]): run it with "
                          f"`rankl-net experiment {shlex.quote(str(path))}`; `rankl-net regimens` runs files "
@@ -201,15 +201,44 @@ def dosed_drugs(experiment: RegimenExperiment) -> list[str]:
     return sorted(names)
 
 
+def _has_readout(model: Model, readout: str) -> bool:
+    try:
+        model.engine.check_readouts([readout])
+    except InputError:
+        return False
+    return True
+
+
 def run_experiment(experiment: RegimenExperiment | str, model: Model | None = None) -> pd.DataFrame:
-    """Simulate every arm of an experiment; one row per arm and output time."""
+    """Simulate every arm of an experiment; one row per arm and output time.
+
+    Parameters
+    ----------
+    experiment
+        A :class:`RegimenExperiment`, or the name of one of the shipped file.
+    model
+        The model to run it on (default: ``clinical`` in the human context), a
+        :class:`~rankl_net.model.Model` with every drug's serum concentration (ug/mL) and the
+        clinical markers and bone densities (% change from baseline) as readouts.
+    """
     if isinstance(experiment, str):
         known = read_experiments()
         if experiment not in known:
             raise unknown_name("regimen experiment", experiment, known)
         experiment = known[experiment]
-    model = model or Model(REGIMEN_MODEL, context="human")
+    if not isinstance(experiment, RegimenExperiment):
+        raise InputError(f"experiment must be a regimen experiment's name (of {REGIMENS_FILE.name}) or a "
+                         f"RegimenExperiment (read_experiments(path) returns them), got {given(experiment)}")
+    model = Model(REGIMEN_MODEL, context="human") if model is None else model
+    if not isinstance(model, Model):
+        raise InputError(f"model must be a Model, such as rankl_net.load_model({REGIMEN_MODEL!r}, "
+                         f"context=\"human\"), got {given(model)}")
     readouts = [*serum_readouts(), *READOUTS]
+    missing = [r for r in readouts if not _has_readout(model, r)]
+    if missing:
+        raise InputError(f"a regimen experiment reads every drug's serum concentration and the clinical "
+                         f"markers ({', '.join(READOUTS)}), as the {REGIMEN_MODEL} model has them; "
+                         f"{model!r} lacks {', '.join(missing)}")
     frames = []
     for arm, regimens in experiment.arms.items():
         frame = model.simulate(*regimens, end=experiment.end,

@@ -78,6 +78,19 @@ def is_sbml_file(model: str | Path) -> bool:
     return str(model).lower().endswith(".xml") or Path(model).is_file()
 
 
+def missing_file_message(model: str | Path) -> str:
+    """What to say of an SBML file ``model`` that does not exist; a name such as ``bone.xml``
+    (or ``models/sbml/bone.xml`` outside the checkout) is most likely the shipped model, which
+    goes by its name from any folder."""
+    from .catalog import get_model, model_names
+
+    name = Path(model).stem
+    if name not in model_names():
+        return f"{model}: no such file"
+    return (f"{model}: no such file; the shipped model goes by its name, {name}, from any folder (its file "
+            f"is {get_model(name).sbml_path})")
+
+
 def check_model_arguments(model: str | Path, *, context: str | None = None, baseline: str | None = None,
                           end: float | None = None, needs_end: bool = False,
                           tolerances: Sequence[float | None] = ()) -> bool:
@@ -92,7 +105,7 @@ def check_model_arguments(model: str | Path, *, context: str | None = None, base
                          "(`rankl-net models`) or an SBML file")
     if is_sbml_file(model):
         if not Path(model).is_file():
-            raise InputError(f"{model}: no such file")
+            raise InputError(missing_file_message(model))
         if context is not None:
             raise InputError("--context (context= in Python) applies to the shipped models, not to an SBML "
                              "file")
@@ -387,7 +400,14 @@ def load_any(path: str | Path, *, preequilibrate: bool = False, check_rules: boo
         Compiled once; time is in the model's own time unit (``engine.time_unit``), species in
         concentration units of the file.
     """
-    path = Path(path)
+    from .catalog import get_model, model_names
+
+    path = as_path(path, "load_any(path): path")
+    # (a name first: SBML text given as the path is too long a name to look up)
+    if path.stem in model_names() and not path.exists() and not path.is_symlink():
+        raise InputError(f"{path}: no such file; load_any reads SBML files, and the shipped model "
+                         f"{path.stem} is rankl_net.load_model({path.stem!r}) (its file is "
+                         f"{get_model(path.stem).sbml_path})")
     doc = read_sbml_document(path)
     if check_rules:
         # units and modelling practice give warnings only

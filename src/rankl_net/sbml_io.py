@@ -36,9 +36,14 @@ def _safe_sbml_text(path: Path, what: str) -> str:
         raise InputError(
             f"{what}: {size / 2**20:.1f} MiB is over the {MAX_SBML_BYTES // 2**20} MiB limit for SBML files"
         )
+    if size == 0:
+        raise InputError(f"{what}: an empty file, not an SBML file")
     text = path.read_bytes()
     if text.startswith(b"\x1f\x8b"):
         raise InputError(f"{what}: a file compressed with gzip: gunzip it first")
+    if text.startswith(b"PK\x03\x04"):
+        raise InputError(f"{what}: a zip archive (a COMBINE archive, .omex, is one), not an SBML file; give "
+                         "the SBML file inside it (`unzip -l` lists the files)")
     if text.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{what}: XML in UTF-16; save it as UTF-8, which SBML tools read")
     # a UTF-8 byte-order mark, which libSBML's reader of strings refuses
@@ -53,10 +58,23 @@ def _safe_sbml_text(path: Path, what: str) -> str:
         raise InputError(f"{what}: XML with a DOCTYPE or entity declarations is refused "
                          "(no entity expansion)")
     if not _SBML_ELEMENT.search(text):
-        raise InputError(f"{what}: XML but not SBML (no <sbml> element)")
+        root = _ROOT_ELEMENT.search(re.sub(rb"<!--.*?-->", b"", text[:65536], flags=re.DOTALL))
+        name = root.group(1).decode("ascii") if root else ""
+        if name.rpartition(":")[2] == "sedML":
+            source = _SEDML_SOURCE.search(text)
+            named = (f" ({source.group(1).decode('utf-8', errors='replace')}, relative to its folder)"
+                     if source else "")
+            raise InputError(f"{what}: a SED-ML file (a simulation experiment), not SBML; give the model "
+                             f"file it names{named}")
+        shown = f"its root element is <{name}>, not <sbml>" if name else "no <sbml> element"
+        raise InputError(f"{what}: XML but not SBML ({shown})")
     return text.decode("utf-8", errors="replace")
 
 
+# the first element of an XML file (after its declaration, comments and processing instructions)
+_ROOT_ELEMENT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+# the model file a SED-ML <model> element names
+_SEDML_SOURCE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?model\b[^>]*?\ssource=[\"']([^\"']+)[\"']")
 # the start of an Antimony model definition ("model bone", "*model x()", "module m")
 _ANTIMONY_MODEL = re.compile(rb"^\s*\*?(model|module)\s+\w", re.MULTILINE)
 
