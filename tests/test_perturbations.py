@@ -435,3 +435,138 @@ def test_a_regimen_on_a_model_whose_time_unit_has_no_known_length_is_refused():
     engine = Engine(antimony_to_sbml(text), name="t", time_unit="time unit")
     with pytest.raises(InputError, match="counts time in 'time unit', whose length is not known"):
         to_changes("drug:denosumab=60mg/1d*3@2d", engine)
+
+
+@pytest.mark.parametrize(("spec", "kind", "node", "value"), [
+    # the bounds of the module's table are included: 0 <= F <= 1 for kd: and inh:, N >= 1 for oe:
+    ("kd:OPG=0", Knockdown, "OPG", 0.0),
+    ("kd:OPG=1", Knockdown, "OPG", 1.0),
+    ("inh:P38=0", Inhibition, "P38", 0.0),
+    ("inh:P38=1", Inhibition, "P38", 1.0),
+    ("oe:OPG=1", Overexpression, "OPG", 1.0),
+])
+def test_the_bounds_of_a_fraction_and_a_factor_are_accepted(spec, kind, node, value):
+    assert parse_spec(spec) == [kind(node, value)]
+
+
+def test_a_full_inhibition_zeroes_the_activity_and_a_knockdown_of_one_changes_nothing(bone_mouse):
+    """inh:X=1 multiplies the activity by 1 - 1 = 0; kd:X=1 and oe:X=1 multiply the expression by 1."""
+    baseline = bone_mouse.engine.baseline
+    assert to_changes("inh:P38=1", bone_mouse.engine).parameters == {"P38_act": 0.0}
+    for spec in ("kd:OPG=1", "oe:OPG=1"):
+        assert to_changes(spec, bone_mouse.engine).parameters == {"OPG_expr": baseline["OPG_expr"]}
+
+
+def test_a_set_value_built_in_python_refuses_a_negative_start():
+    """The window of SetValue satisfies 0 <= T0 < T1 whether parsed or built in Python."""
+    said = "set:pth: the window must satisfy 0 <= T0 < T1, got -1.0-None"
+    with pytest.raises(InputError, match=re.escape(said)):
+        SetValue("pth", 1.0, -1.0)
+
+
+@pytest.mark.parametrize(("spec", "said"), [
+    ("set:pth=inf", "set:pth: the value must be a finite number, got inf"),
+    ("set:pth=nan", "set:pth: the value must be a finite number, got nan"),
+    ("preset:breast=1", "'preset:breast=1': preset takes no value (preset:NAME)"),
+])
+def test_a_value_a_spec_cannot_take_is_refused(spec, said):
+    with pytest.raises(InputError, match=re.escape(said)):
+        parse_spec(spec)
+
+
+def test_a_canonical_part_names_a_node_by_its_id_and_a_preset_as_the_catalog_does(bone_mouse):
+    """As canonical_part's docstring says: ko:Tnfrsf11b is ko:OPG, preset:Breast is preset:breast;
+    other perturbations are kept as they are."""
+    from rankl_net.perturbations import canonical_part
+
+    assert canonical_part(Knockout("Tnfrsf11b"), bone_mouse.engine) == Knockout("OPG")
+    assert canonical_part(Inhibition("Mapk14", 0.5), bone_mouse.engine) == Inhibition("P38", 0.5)
+    assert canonical_part(SetValue("pth", 2.0), bone_mouse.engine) == SetValue("pth", 2.0)
+    tumour = load_model("bone_tumour", "mouse")
+    assert canonical_part(Preset("Breast"), tumour.engine) == Preset("breast")
+
+
+def _depot_engine(**kwargs):
+    """A model with denosumab's dose species and molar mass, counting days."""
+    from rankl_net.build import antimony_to_sbml
+    from rankl_net.engine import Engine
+
+    text = ("model t\n J: denosumab_depot -> ; k*denosumab_depot\n denosumab_depot = 0; k = 0.1; "
+            "denosumab_molar_mass = 147000; x = 1\nend")
+    return Engine(antimony_to_sbml(text), name="t", time_unit="day", **kwargs)
+
+
+def test_the_doses_and_windows_lost_to_the_end_are_those_at_or_after_it():
+    """doses_after_end names a counted regimen with doses at or after the end, a single dose at
+    or after it, and a set: window opening at or after it; a regimen whose doses all fall before
+    the end is not named."""
+    from rankl_net.perturbations import doses_after_end
+
+    engine = _depot_engine()
+
+    def lost(spec, end):
+        perts = parse_spec(spec)
+        return doses_after_end(perts, to_changes(perts, engine), end, "day")
+
+    assert lost("drug:denosumab=60mg/10d*3", 25.0) == []  # doses at 0, 10 and 20
+    assert lost("drug:denosumab=60mg/10d*3", 20.0) == [
+        "drug:denosumab=60mg/10d*3: 2 of its 3 doses fall within the 20 days simulated; the others are "
+        "not given"]
+    assert lost("drug:denosumab=60mg@10d", 10.5) == []
+    assert lost("drug:denosumab=60mg@10d", 10.0) == [
+        "drug:denosumab=60mg@10d: its dose at 10 days is not within the 10 days simulated; it is not given"]
+    assert lost("set:x=2@10", 10.5) == []
+    assert lost("set:x=2@10", 10.0) == [
+        "set:x=2@10: its window opens at 10 days, not within the 10 days simulated; it has no effect"]
+
+
+def test_a_multiplier_listed_after_a_window_scales_it():
+    """to_changes: set:OPG_expr=2@10-20+oe:OPG=3 is 6 in the window (its docstring's example);
+    kd: and ko: scale a window as oe: does."""
+    engine = load_model("bone", "mouse").engine
+    for after, value in (("oe:OPG=3", 6.0), ("kd:OPG=0.25", 0.5), ("ko:OPG", 0.0)):
+        changes = to_changes(f"set:OPG_expr=2@10-20+{after}", engine)
+        assert changes.timed == [TimedChange("OPG_expr", value, 10.0, 20.0)], after
+
+
+def test_two_presets_that_set_one_quantity_to_different_values_are_refused():
+    """The result would depend on the order of the presets (to_changes' docstring); presets that
+    agree on a value, or set different quantities, are applied together."""
+    engine = _depot_engine(presets={"a": {"x": 2.0}, "b": {"x": 3.0}, "c": {"x": 2.0, "k": 0.5}})
+    said = "preset:a and preset:b set x to different values (2 and 3)"
+    with pytest.raises(InputError, match=re.escape(said)):
+        to_changes("preset:a+preset:b", engine)
+    assert to_changes("preset:a+preset:c", engine).parameters == {"x": 2.0, "k": 0.5}
+
+
+def test_a_compartment_the_model_itself_gives_size_zero_may_be_set_to_zero():
+    """A compartment of size zero is refused where the model gives it a size above zero; one the
+    model itself leaves at zero (holding no species) is kept as the model has it."""
+    from rankl_net.build import antimony_to_sbml
+    from rankl_net.engine import Engine
+
+    text = "model z\n compartment c = 1, e = 0\n species x in c = 1\n J0: x -> ; 0.1*x\nend"
+    engine = Engine(antimony_to_sbml(text), name="z", preequilibrate=False)
+    assert to_changes("set:e=0", engine).parameters == {"e": 0.0}
+    with pytest.raises(InputError, match="set:c=0: c is a compartment, whose size must be above zero"):
+        to_changes("set:c=0", engine)
+
+
+@pytest.mark.parametrize("model_id", ["RELA_expr", "nfkb_nuclear", "MAPK3_expr", "MAPK1_expr"])
+def test_a_model_id_two_nodes_act_on_names_the_first_in_the_annotation_table(ocg, model_id):
+    """RELA and NFKB both act on RELA_expr and nfkb_nuclear, ERK and ERK1 on MAPK3_expr: where two
+    nodes share a key, the first in the annotation table wins (_lookup's docstring)."""
+    from rankl_net.annotations import node_table
+
+    nodes = nodes_for(ocg.engine)
+    columns = ("species", "expression", "activity")
+    sharing = [row["node"] for row in node_table() if row["node"] in nodes
+               and model_id in {x.strip() for c in columns for x in row[c].split(",")}]
+    assert len(sharing) == 2, sharing
+    assert resolve_node(model_id, ocg.engine).node == sharing[0]
+
+
+def test_a_set_from_a_time_without_an_end_is_timed_and_leaves_time_0_as_it_is(bone_mouse):
+    """set:ID=V@T0 acts from T0 on (the module's table): a timed change, not a value set from 0."""
+    changes = to_changes("set:pth=6@10", bone_mouse.engine)
+    assert not changes.parameters and changes.timed == [TimedChange("pth", 6.0, 10.0, None)]

@@ -381,7 +381,7 @@ class Regimen:
         text = f"drug:{self.drug}={dose}"
         if self.every is not None:
             text += f"/{_fmt(self.every)}"
-        if self.count is not None and self.every is not None:
+        if self.count is not None:  # (*1 without an interval too: it reads back as count 1, not None)
             text += f"*{self.count}"
         if self.start:
             text += f"@{_fmt(self.start)}"
