@@ -590,8 +590,10 @@ def test_regimens_command_writes_table_and_plot(tmp_path):
     lines = oda.output.splitlines()
     wrote = next(k for k, line in enumerate(lines) if line.startswith("wrote"))
     printed = pd.read_fwf(io.StringIO("\n".join(lines[1:wrote])), skiprows=[1])  # (the units' row)
-    # each column's unit under its name: days, ug/mL for a drug, % change for the markers
-    assert lines[2].split() == ["days", "µg/mL"] + ["%", "change"] * 5 + ["pM"], oda.output
+    # each column's unit under its name: days, ug/mL for a drug, % change for the markers, in ASCII
+    # (a terminal in the C locale would read the micro sign as bytes)
+    assert lines[2].split() == ["days", "ug/mL"] + ["%", "change"] * 5 + ["pM"], oda.output
+    assert oda.output.isascii()
     assert len(printed) == 3 and printed["p1np"].tolist() == [0, 0, 0], oda.output
     assert (printed["ctx"] < -50).sum() == 2  # the changes are shown as computed
     computed = pd.read_csv(tmp_path / "odanacatib_daily_and_weekly.csv")

@@ -319,3 +319,14 @@ def test_failed_runs_are_counted_once_and_named(tmp_path):
     runs_failed, runs, points_failed = map(int, counts.groups())
     assert runs_failed < points_failed and runs < 24
     assert "integration failed" in said or "CVODE" in said, said
+
+
+def test_the_command_prints_units_in_ascii(tmp_path):
+    """A drug's serum level is in µg/mL: printed as ug/mL (the command line prints ASCII), kept as
+    µg/mL in the table written."""
+    result = _invoke("clinical", "-p", "drug:denosumab=60mg", "--vary", "k_resorption=0.5x:2x", "--readouts",
+                     "denosumab_serum", "--end", 7, "--n", 2, "--method", "morris", "--workers", 1,
+                     "--out", tmp_path / "m.csv")
+    assert result.exit_code == 0, result.output
+    assert result.output.isascii() and " ug/mL" in result.output.splitlines()[2]
+    assert pd.read_csv(tmp_path / "m.csv")["unit"].tolist() == ["\u00b5g/mL"]

@@ -465,14 +465,20 @@ def _write_table(table, path: Path) -> None:
             table.to_csv(_with_folder(path), index=False)
 
 
+def _ascii_unit(label: str) -> str:
+    """A unit label as the command line prints it, in ASCII (ug/mL for µg/mL): a terminal in the C
+    locale, or a reader decoding ASCII, would take the micro sign for bytes."""
+    return label.replace("\u00b5", "u")
+
+
 def _unit_header(table, units: Mapping[str, str]):
     """A copy of ``table`` for display whose header has a second row: each column's unit from
-    ``units`` (blank for a column without one, such as an arm's name)."""
+    ``units`` (blank for a column without one, such as an arm's name), in ASCII (ug/mL)."""
     import pandas as pd
 
     shown = table.copy()
     names = [shown.columns.name, "unit"] if shown.columns.name else None  # (a table with an index)
-    unit_row = [units.get(c, "") for c in shown.columns]
+    unit_row = [_ascii_unit(units.get(c, "")) for c in shown.columns]
     shown.columns = pd.MultiIndex.from_arrays([list(shown.columns), unit_row], names=names)
     return shown
 
@@ -1378,7 +1384,8 @@ def sensitivity_cmd(model, vary, method, n, readouts, background, context, end, 
     click.echo(f"{title} ({counted})")
     shown = [c for c in ("parameter", "low", "high", "readout", "S1", "S1_conf", "ST", "ST_conf", "mu_star",
                          "mu_star_conf", "sigma", "unit") if c in indices.columns]
-    click.echo(indices[shown].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    printed = indices[shown].assign(**({"unit": indices["unit"].map(_ascii_unit)} if "unit" in shown else {}))
+    click.echo(printed.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     if out is not None:
         _write_table(indices, out)
         with _writing(figure_path):
