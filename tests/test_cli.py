@@ -263,6 +263,7 @@ def test_dose_response_takes_readouts_as_simulate_does(tmp_path):
     # what the series ran on, which the report names: bone's default context and end time
     assert series[["model", "context", "end"]].drop_duplicates().values.tolist() == [["bone", "mouse", 84.0]]
     assert series["baseline"].isna().all()  # (a file's baseline; a shipped model has its context)
+    assert (series["time_unit"] == "day").all()
     page = run("report", str(tmp_path / "d.csv"))
     assert page.returncode == 0, page.stderr
     assert "<p>Model: bone; context mouse; readouts at 84 days</p>" in (tmp_path / "d.html").read_text()

@@ -692,6 +692,8 @@ def test_report_of_a_dose_response_table_fits_its_series(tmp_path):
     ({"model": "oldmodel", "context": "mouse", "end": 28}, "context mouse; readouts at 28"),  # not here
     ({"model": "f.xml", "context": "steady", "end": 5, "sbml_sha256": "ab"},
      "baseline: the file's steady state; readouts at 5 in the file's time unit"),
+    ({"model": "f.xml", "context": "initial", "end": 2, "sbml_sha256": "ab", "time_unit": "hour"},
+     "baseline: the file's initial state; readouts at 2 hours"),  # a folder that records its time unit
     ({"model": "bone"}, ""),  # a folder written before these were recorded
 ])
 def test_the_report_says_what_a_screen_folder_records_of_its_settings(tmp_path, manifest, said):
@@ -706,6 +708,8 @@ def test_the_report_says_what_a_screen_folder_records_of_its_settings(tmp_path, 
     ({"model": "f.xml", "context": np.nan, "end": 5.0}, "readouts at 5 in the file's time unit"),
     ({"model": "f.xml", "context": np.nan, "baseline": "steady", "end": 5.0},
      "baseline: the file's steady state; readouts at 5 in the file's time unit"),
+    ({"model": "f.xml", "context": np.nan, "baseline": "initial", "end": 1.0, "time_unit": "second"},
+     "baseline: the file's initial state; readouts at 1 second"),
     ({"model": "bone"}, ""),  # a table written before these were recorded
 ])
 def test_the_report_says_what_a_dose_response_table_records_of_its_settings(tmp_path, columns, said):
@@ -1509,6 +1513,14 @@ def test_the_report_of_a_file_screen_names_its_baseline_and_time(linear_file, tm
     page = write_report(tmp_path / "f.parquet", tmp_path / "f.html").read_text(encoding="utf-8")
     assert ("<p>Model: linear.xml; baseline: the file's initial state; readouts at 2 in the file's time "
             "unit</p>") in html.unescape(page)
+    # a file with a time unit: the folder records it, and the report gives the time in it
+    timed = tmp_path / "timed.xml"
+    timed.write_text(antimony_to_sbml("model timed\n unit time_unit = 3600 second\n J0: -> y; k1\n y = 0\n"
+                                      " k1 = 1\nend"), encoding="utf-8")
+    run_screen(str(timed), ["set:k1=2"], end=3, readouts=["y"], workers=1, out=tmp_path / "t.parquet")
+    assert json.loads((tmp_path / "t.parquet" / screens.MANIFEST).read_text())["time_unit"] == "hour"
+    page = html.unescape(write_report(tmp_path / "t.parquet", tmp_path / "t.html").read_text("utf-8"))
+    assert "<p>Model: timed.xml; baseline: the file's initial state; readouts at 3 hours</p>" in page
 
 
 def test_sobol_indices_of_an_sbml_file_are_the_shares_of_the_variance(linear_file):

@@ -1260,6 +1260,7 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     table.insert(1, "context", table.attrs["context"])
     table.insert(2, "baseline", table.attrs["baseline"])  # a file's: initial or steady
     table.insert(3, "end", table.attrs["end"])
+    table.insert(4, "time_unit", table.attrs["time_unit"])
     fits = hill_fits(table, anchored=anchored(perturb), changes=percent_changes(model))
     label = dose_label(model, perturb)
     click.echo(f"{perturb} on {model}: Hill fits (IC50 as a dose: {label}; 95% intervals; emax a fraction "

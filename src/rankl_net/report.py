@@ -81,14 +81,14 @@ def model_of(results: Path, table: pd.DataFrame) -> str | None:
 
 def _screen_settings(results: Path, model: str, table: pd.DataFrame) -> str:
     """The context (a file's baseline) and the time of the readouts of a screen folder, from its
-    manifest, or of a table with ``context`` (or a file's ``baseline``) and ``end`` columns (a
-    dose-response table), as a
+    manifest, or of a table with ``context`` (or a file's ``baseline``), ``end`` and
+    ``time_unit`` columns (a dose-response table), as a
     phrase ("context mouse; readouts at 84 days"); "" for a table or folder that does not say."""
     held = _manifest_of(results)
     if not held:  # a table: a file's baseline in its own column (a manifest keeps it as the context)
         baseline = single_value(table, "baseline")
         held = {"context": baseline if baseline is not None else single_value(table, "context"),
-                "end": single_value(table, "end")}
+                "end": single_value(table, "end"), "time_unit": single_value(table, "time_unit")}
     # (a shipped model this installation lacks is no file)
     is_file = "sbml_sha256" in held or is_sbml_file(model)
     context, end = held.get("context"), held.get("end")
@@ -96,7 +96,9 @@ def _screen_settings(results: Path, model: str, table: pd.DataFrame) -> str:
     if isinstance(context, str):
         pieces.append(f"baseline: the file's {context} state" if is_file else f"context {context}")
     if isinstance(end, int | float) and not isinstance(end, bool):
-        if is_file:
+        if is_file and held.get("time_unit"):  # (a folder written since its time unit was recorded)
+            unit = f" {held['time_unit']}{'' if end == 1 else 's'}"
+        elif is_file:
             unit = " in the file's time unit"
         elif model in model_names():
             unit = f" {get_model(model).time_unit}{'' if end == 1 else 's'}"

@@ -653,7 +653,9 @@ def _prepare_store(out: Path, resume: bool, spec: ScreenSpec) -> ParquetStore:
         try:
             if not (out / MANIFEST).exists():
                 tmp = out / f".tmp-manifest-{os.getpid()}"
-                tmp.write_text(json.dumps(_manifest(spec), indent=1) + "\n", encoding="utf-8")
+                # with the time unit of `end`, for readers (a screen is the same whatever it records)
+                held = {**_manifest(spec), "time_unit": _engine(spec).units(["time"])["time"]}
+                tmp.write_text(json.dumps(held, indent=1) + "\n", encoding="utf-8")
                 os.replace(tmp, out / MANIFEST)
             for stale in out.glob(".tmp-*"):
                 stale.unlink()  # a chunk interrupted mid-write; its conditions are recomputed
