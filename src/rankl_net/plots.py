@@ -293,6 +293,8 @@ def sensitivity_figure(table: pd.DataFrame, path: Path, *, title: str) -> Path:
     for ax in axes.flat[len(readouts):]:
         ax.set_visible(False)
     height = 0.8 / len(bars)
+    # Morris's effects are in each readout's unit (Sobol' indices are fractions)
+    units = units_by_readout(table) if not sobol and "unit" in table.columns else {}
     for ax, readout in zip(axes.flat, readouts, strict=False):
         sub = table[table["readout"] == readout].set_index("parameter")
         sub = sub.sort_values(bars[0][0], ascending=False, kind="stable")
@@ -305,7 +307,7 @@ def sensitivity_figure(table: pd.DataFrame, path: Path, *, title: str) -> Path:
         ax.set_yticks(y, sub.index, fontsize=8)
         ax.invert_yaxis()
         ax.axvline(0, color="black", lw=0.8)
-        unit = "" if sobol or "unit" not in sub.columns else units_by_readout(sub.reset_index())[readout]
+        unit = units.get(readout, "")
         # (SALib scales each range to 0..1: an effect is the readout's change across a whole range)
         label = ("fraction of the variance" if sobol
                  else f"elementary effect ({unit or 'readout units'} per range)")

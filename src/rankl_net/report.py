@@ -245,12 +245,13 @@ def _sensitivity(table: pd.DataFrame, folder: Path) -> list[str]:
     the parameters' ranges, a figure of the indices per readout and the full table."""
     from .sensitivity import describe
 
-    parts = [f"<p>{html.escape(describe(table))}</p>"]
+    title = describe(table)
+    parts = [f"<p>{html.escape(title)}</p>"]
     if {"low", "high"} <= set(table.columns):
         ranges = table.drop_duplicates("parameter")[["parameter", "low", "high"]]
         parts += ["<h2>Parameter ranges (model units, sampled uniformly)</h2>",
                   ranges.to_html(index=False, float_format=lambda x: f"{x:.4g}")]
-    figure = sensitivity_figure(table, folder / "sensitivity.png", title=describe(table))
+    figure = sensitivity_figure(table, folder / "sensitivity.png", title=title)
     # a file's context is empty: None in a Parquet table, NaN read back from a CSV
     shown = table.assign(**{c: table[c].astype(object).where(table[c].notna(), "") for c in table.columns
                             if not pd.api.types.is_numeric_dtype(table[c])})

@@ -24,13 +24,18 @@ from .screens import file_engine, run_screen
 METHODS = ("sobol", "morris")
 
 
+def _is_multiple(bound) -> bool:
+    """Whether one end of a range is given as a multiple of the model's value ("0.5x")."""
+    return isinstance(bound, str) and bound.strip().lower().endswith("x")
+
+
 def _bound(pid: str, bound, value: float) -> float:
     """One end of a parameter's range: a number in the model's units, or text ``"Nx"``, N times
     the parameter's ``value`` in the model (its context applied)."""
     if not isinstance(bound, str):
         return float(bound)  # (a TypeError for anything else: the caller names the range)
     text = bound.strip()
-    fold = text.lower().endswith("x")
+    fold = _is_multiple(bound)
     try:
         number = float(text[:-1] if fold else text)
     except ValueError:
@@ -81,10 +86,11 @@ def problem(model: str, parameters: Mapping[str, tuple[float | str, float | str]
                              ) from None
         if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
             value = engine.value(pid)
-            read = "" if all(not isinstance(b, str) or not b.strip().lower().endswith("x") for b in given) \
-                else f" ({given[0]}:{given[1]} of its value {value:g}" + \
-                ("; of a negative value the larger multiple is the lower end, such as 2x:0.5x)"
-                 if value < 0 and lo > hi else ")")
+            read = ""
+            if any(_is_multiple(b) for b in given):
+                hint = ("; of a negative value the larger multiple is the lower end, such as 2x:0.5x"
+                        if value < 0 and lo > hi else "")
+                read = f" ({given[0]}:{given[1]} of its value {value:g}{hint})"
             raise InputError(f"{pid}: the range must be finite with low < high, got {lo:g}:{hi:g}{read}")
         if lo < 0 and nonnegative(pid, engine):
             raise InputError(f"{pid}: the range {lo:g}:{hi:g} reaches below 0, and {pid} cannot be negative "
@@ -233,10 +239,11 @@ def sensitivity(
     sample_rows = np.array([position[spec] for spec in specs])
     rows = []
     for readout, sub in table.groupby("readout", sort=False):
-        Y = sub["value"].to_numpy(float)[sample_rows]
+        values = sub["value"].to_numpy(float)  # (one per run, in the order of `unique`)
+        Y = values[sample_rows]
         if not np.all(np.isfinite(Y)):
             # counted as runs (a run repeated in the sample fails once), with the first and its message
-            failed = np.flatnonzero(~np.isfinite(sub["value"].to_numpy(float)))
+            failed = np.flatnonzero(~np.isfinite(values))
             why = str(sub["message"].fillna("").iloc[failed[0]]) if "message" in sub.columns else ""
             raise InputError(f"{readout}: {len(failed)} of {len(unique)} runs failed "
                              f"({int((~np.isfinite(Y)).sum())} of {len(X)} sample points), such as "
