@@ -109,10 +109,19 @@ def test_the_samples_stream_to_a_folder_and_resume(linear_file, tmp_path):
     assert again.exit_code == 2 and "--resume" in again.output and not (tmp_path / "b.csv").exists()
     # the folder is this command's --samples (its --out is the table of the indices)
     said = " ".join(again.output.split())
-    assert "choose another folder for the runs (--samples)" in said and "--out" not in said
+    assert "choose another runs folder (--samples, or out= in Python)" in said and "--out" not in said
     resumed = _invoke(*args, "--resume", "--out", tmp_path / "b.csv")
     assert resumed.exit_code == 0, resumed.output
     assert (tmp_path / "a.csv").read_text() == (tmp_path / "b.csv").read_text()
+
+
+def test_a_folder_of_other_files_is_refused_in_the_terms_of_the_runs_folder(linear_file, tmp_path):
+    """sensitivity(out=...) is the command's --samples: the refusal names both, not a screen's --out."""
+    (tmp_path / "notes.txt").write_text("kept")
+    with pytest.raises(InputError, match=re.escape(
+            "holds other files, not a screen; choose another runs folder (--samples, or out= in Python)")):
+        sensitivity(linear_file, {"k1": (0, 1)}, n=8, end=1, readouts=["y"], workers=1, out=tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
 
 @pytest.mark.parametrize(("args", "message"), [

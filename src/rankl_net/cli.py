@@ -1336,7 +1336,7 @@ def sensitivity_cmd(model, vary, method, n, readouts, background, context, end, 
     effects, printed per readout; --out writes the table and its figure, which `rankl-net
     report` also draws."""
     from .plots import sensitivity_figure
-    from .screens import OTHER_FOLDER, check_results_folder_name, is_screen_folder
+    from .screens import RUNS_FOLDER, check_results_folder_name, is_screen_folder
     from .sensitivity import describe, sensitivity
 
     end = _end_in_model_unit(model, end)
@@ -1351,7 +1351,7 @@ def sensitivity_cmd(model, vary, method, n, readouts, background, context, end, 
     if out is not None:
         out, figure_path = _writable_table(out, ".png")
     if samples is not None:
-        check_results_folder_name(samples, "--samples")
+        check_results_folder_name(samples, RUNS_FOLDER)
         samples = _writable(samples, folder=True)
         if out is not None and samples.resolve() == out.resolve():
             raise InputError(f"--samples {samples} and --out {out} name one path: the runs stream to the "
@@ -1366,12 +1366,6 @@ def sensitivity_cmd(model, vary, method, n, readouts, background, context, end, 
                                   scheduler=scheduler,
                                   worker_timeout=worker_timeout, out=samples, resume=resume, seed=seed,
                                   baseline=baseline, relative_tolerance=rtol, absolute_tolerance=atol)
-    except InputError as exc:
-        # a screen's messages about its folder name run_screen's --out: here the folder is --samples
-        if samples is not None and OTHER_FOLDER in str(exc):
-            raise InputError(str(exc).replace(OTHER_FOLDER, "choose another folder for the runs "
-                                              "(--samples)")) from None
-        raise
     except KeyboardInterrupt:
         _interrupted(samples, None, "run")
     title = describe(indices)

@@ -535,14 +535,33 @@ class ParquetStore:
 FILE_SUFFIXES = tuple(s for s in FILE_FORMAT_SUFFIXES if s != ".parquet")
 
 
-def check_results_folder_name(out: Path, option: str = "") -> None:
+@dataclass(frozen=True)
+class FolderNames:
+    """How messages name a results folder: the command-line option and the Python argument that
+    gave it, and what it holds. A sensitivity analysis streams its runs to ``--samples`` (its
+    Python ``out``), a screen to ``--out``."""
+
+    option: str = "--out"
+    argument: str = "out"
+    holds: str = "results"
+
+    def other(self) -> str:
+        """The advice to choose another folder, in the terms of both interfaces."""
+        return f"choose another {self.holds} folder ({self.option}, or {self.argument}= in Python)"
+
+
+SCREEN_FOLDER = FolderNames()
+RUNS_FOLDER = FolderNames("--samples", "out", "runs")  # a sensitivity analysis's runs
+
+
+def check_results_folder_name(out: Path, names: FolderNames = SCREEN_FOLDER) -> None:
     """Refuse a screen's results folder named as a file (``results.csv``), unless a screen
-    folder of that name exists already; ``option`` names the folder's option in the message
-    ("--samples": a sensitivity analysis's runs), "" a screen's."""
+    folder of that name exists already; ``names`` say which option gave the folder."""
     if Path(out).suffix.lower() in FILE_SUFFIXES and not is_screen_folder(Path(out)):
-        if option:
-            raise InputError(f"{option} {out}: the runs stream to a Parquet dataset, a folder of part "
-                             f"files; give it a folder name such as results/runs.parquet")
+        if names != SCREEN_FOLDER:
+            raise InputError(f"{names.option} {out}: the {names.holds} stream to a Parquet dataset, a "
+                             f"folder of part files; give it a folder name such as "
+                             f"results/{names.holds}.parquet")
         raise InputError(f"{out}: a screen writes a Parquet dataset, a folder of part files; give it a "
                          "folder name such as results/pairs.parquet (rankl-net report turns it into HTML)")
 
@@ -564,12 +583,11 @@ def _manifest(spec: ScreenSpec) -> dict:
 
 
 # what the folder messages suggest, in the names of both the command line and the Python API
-# (run_screen's out and resume), since either may have chosen the folder
-OTHER_FOLDER = "choose another results folder (--out, or out= in Python)"
+# (run_screen's resume), since either may have chosen the folder
 RESUME = "--resume, or resume=True in Python"
 
 
-def _check_resumable(out: Path, spec: ScreenSpec) -> None:
+def _check_resumable(out: Path, spec: ScreenSpec, names: FolderNames) -> None:
     """A folder continued with --resume (resume=True) must hold the same screen (model, context,
     end time, background, readouts, integrator settings): otherwise its conditions would count as
     done with other results."""
@@ -579,7 +597,7 @@ def _check_resumable(out: Path, spec: ScreenSpec) -> None:
     try:
         held = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise InputError(f"{path} is unreadable; {OTHER_FOLDER}") from None
+        raise InputError(f"{path} is unreadable; {names.other()}") from None
     wanted = _manifest(spec)
     # a folder written before (some of) the integrator's settings were recorded: compared on
     # those it records
@@ -601,10 +619,10 @@ def _check_resumable(out: Path, spec: ScreenSpec) -> None:
                for k, v in wanted.get("integrator", {}).items() if held["integrator"].get(k) != v]
     if differ:
         raise InputError(f"{out} holds another screen ({'; '.join(differ)}); resume it with the same "
-                         f"settings or {OTHER_FOLDER}")
+                         f"settings or {names.other()}")
 
 
-def _lock(out: Path) -> FileLock:
+def _lock(out: Path, names: FolderNames) -> FileLock:
     """The folder's lock, held. One screen writes to a folder at a time: two would both compute
     what neither has written (duplicated rows) and remove each other's part files in progress.
     The operating system releases the lock when its process ends, killed or not."""
@@ -613,7 +631,7 @@ def _lock(out: Path) -> FileLock:
         lock.acquire()
     except Timeout:
         raise InputError(f"another screen is writing to {out}; wait for it to end (then resuming, with "
-                         f"{RESUME}, adds what it left out) or {OTHER_FOLDER}") from None
+                         f"{RESUME}, adds what it left out) or {names.other()}") from None
     except OSError as exc:
         raise InputError(f"cannot write results to {out}: {exc.strerror}") from None
     return lock
@@ -625,22 +643,22 @@ def is_screen_folder(path: Path) -> bool:
     return path.is_dir() and ((path / MANIFEST).is_file() or any(path.glob("part-*.parquet")))
 
 
-def _prepare_store(out: Path, resume: bool, spec: ScreenSpec) -> ParquetStore:
+def _prepare_store(out: Path, resume: bool, spec: ScreenSpec, names: FolderNames) -> ParquetStore:
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise InputError(f"{out} exists and is not a screen folder; {OTHER_FOLDER}")
+        raise InputError(f"{out} exists and is not a screen folder; {names.other()}")
     # a screen's folder is locked first (whether another screen writes to it matters before what
     # it holds); a new folder once it exists. Held from then on, released if the folder is refused.
-    lock = _lock(out) if (out / LOCK).is_file() else None
+    lock = _lock(out, names) if (out / LOCK).is_file() else None
     try:
         if out.is_dir() and any(p.name != LOCK for p in out.iterdir()):
             if not is_screen_folder(out):
-                raise InputError(f"{out} holds other files, not a screen; {OTHER_FOLDER}")
+                raise InputError(f"{out} holds other files, not a screen; {names.other()}")
             if not resume:
                 raise InputError(f"{out} already holds results; to continue that screen, resume it "
-                                 f"({RESUME}), or {OTHER_FOLDER}")
+                                 f"({RESUME}), or {names.other()}")
         if out.is_dir():
-            _check_resumable(out, spec)
+            _check_resumable(out, spec, names)
         try:
             out.mkdir(parents=True, exist_ok=True)
             probe = out / f".write-test-{os.getpid()}"
@@ -649,7 +667,7 @@ def _prepare_store(out: Path, resume: bool, spec: ScreenSpec) -> ParquetStore:
         except OSError as exc:
             raise InputError(f"cannot write results to {out}: {exc.strerror}") from None
         if lock is None:
-            lock = _lock(out)
+            lock = _lock(out, names)
         try:
             if not (out / MANIFEST).exists():
                 tmp = out / f".tmp-manifest-{os.getpid()}"
@@ -847,6 +865,7 @@ def run_screen(
     baseline: str | None = None,
     relative_tolerance: float | None = None,
     absolute_tolerance: float | None = None,
+    folder_names: FolderNames = SCREEN_FOLDER,
 ) -> pd.DataFrame:
     """Run a screen and return its tidy result table (see the module docstring).
 
@@ -894,6 +913,9 @@ def run_screen(
         :func:`rankl_net.sbml_files.load_any`). A results folder is resumed only with the
         tolerances it was written with; condition ids do not depend on them, so screens of
         one file at two tolerances join on ``condition_id``.
+    folder_names
+        How messages about ``out`` name it (:class:`FolderNames`; default ``--out``, ``out=``):
+        a caller whose folder has another option says so.
 
     Returns
     -------
@@ -927,7 +949,7 @@ def run_screen(
         raise InputError("resume continues the screen in a results folder: give out as well")
     if out is not None:
         out = as_path(out, "out").expanduser()
-        check_results_folder_name(out)
+        check_results_folder_name(out, folder_names)
     end = time_in_model_unit(model, end) if isinstance(end, str) else end
     if end is not None and (isinstance(end, bool) or not isinstance(end, numbers.Real)):
         raise InputError(f"end must be a number in the model's time unit or a time with a unit (\"12wk\"), "
@@ -963,7 +985,7 @@ def run_screen(
     try:
         # the reference first: a background or end time the model cannot run leaves no folder
         _reference(spec)  # (forked workers inherit it)
-        store = _prepare_store(out, resume, spec) if out is not None else None
+        store = _prepare_store(out, resume, spec, folder_names) if out is not None else None
         ids = [spec.condition_id(c) for c in canonical]
         done = store.done_ids() if store is not None else set()
         pending = [k for k, i in enumerate(ids) if i not in done]

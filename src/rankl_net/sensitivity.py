@@ -19,7 +19,7 @@ from .engine import load
 from .errors import InputError, check_bool, unknown_name
 from .perturbations import SetValue, condition_spec, nonnegative, parse_spec
 from .sbml_files import check_model_arguments
-from .screens import file_engine, run_screen
+from .screens import RUNS_FOLDER, file_engine, run_screen
 
 METHODS = ("sobol", "morris")
 
@@ -231,7 +231,7 @@ def sensitivity(
     table = run_screen(model, unique, background=background, context=context, end=end, readouts=readouts,
                        workers=workers,
                        scheduler=scheduler, worker_timeout=worker_timeout, out=out, resume=resume,
-                       baseline=baseline,
+                       baseline=baseline, folder_names=RUNS_FOLDER,
                        relative_tolerance=relative_tolerance, absolute_tolerance=absolute_tolerance)
     # the screen's rows come in the order of its conditions: each sample's row, by position (a
     # sample drawn twice was run once)
