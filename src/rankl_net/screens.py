@@ -181,6 +181,13 @@ def _final_values(spec: ScreenSpec, engine, perturbations: list) -> dict[str, fl
 SAID_ONCE = (DoseAboveStudiedWarning, DrugWithoutTargetWarning)
 
 
+def _digest(key: tuple) -> bytes:
+    """A 16-byte stand-in for a comparable key: a screen holds one per condition, and a key
+    (every value set, every dose) takes hundreds of bytes. Floats' reprs are exact, so equal
+    digests mean equal keys (up to a 2^-128 chance)."""
+    return hashlib.blake2b(repr(key).encode(), digest_size=16).digest()
+
+
 def _effect(spec: ScreenSpec, engine, perturbations: list, lost: dict | None = None,
             above: dict | None = None) -> tuple:
     """What ``perturbations`` change in the model, as a comparable key (validates them); the
@@ -344,7 +351,7 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
                 names = " and ".join(g.spec for g, p in zip(given, perts, strict=True) if p == twice)
                 raise InputError(f"{c!r} gives {twice.spec} twice ({names} name the same node), which "
                                  "changes nothing more than once; give it once")
-            effects.append(_effect(spec, engine, background + perts, lost, above))
+            effects.append(_digest(_effect(spec, engine, background + perts, lost, above)))
         except InputError as exc:
             where = f"condition {k + 1} of {len(conditions)} ({c}): " if len(conditions) > 1 else ""
             error = InputError(f"{where}{exc}")
@@ -355,7 +362,7 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
             if isinstance(p, ONCE_KINDS) and p in applied:
                 again.setdefault(p.spec, []).append(canonical[-1])
         # the same parts in another order, with the same effect, are the same condition
-        same = (tuple(sorted(condition_spec([p]) for p in perts)), effects[-1])
+        same = _digest((tuple(sorted(condition_spec([p]) for p in perts)), effects[-1]))
         if same in seen and canonical[seen[same]] != canonical[-1]:
             j = seen[same]
             error = InputError(f"the screen lists {canonical[j]!r} and {canonical[-1]!r} (conditions {j + 1} "
@@ -385,21 +392,20 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
     return canonical, effects, condition_spec(by_id(background)) if background else ""
 
 
-def _share_simulations(todo: Sequence[tuple[str, str]], effects: Sequence[tuple]
+def _share_simulations(todo: Sequence[tuple[str, str]], effects: Sequence[bytes]
                        ) -> tuple[list[tuple[str, str]], dict[str, list[tuple[str, str]]]]:
     """Conditions that change the model identically (ko:ERK+ko:ERK1 and ko:ERK+ko:ERK2: both
     knock out ERK1 and ERK2) are simulated once. Returns the conditions to simulate (the first
     of each kind) and, by their ids, the (id, spec) of the others that take their values."""
-    first: dict[tuple, str] = {}
+    first: dict[bytes, str] = {}
     simulate, copies = [], {}
     for (cid, cspec), effect in zip(todo, effects, strict=True):
         if effect in first:
-            copies[first[effect]].append((cid, cspec))
+            copies.setdefault(first[effect], []).append((cid, cspec))
         else:
             first[effect] = cid
             simulate.append((cid, cspec))
-            copies[cid] = []
-    return simulate, {k: v for k, v in copies.items() if v}
+    return simulate, copies
 
 
 def _with_copies(rows: list[dict], copies: dict[str, list[tuple[str, str]]]) -> list[dict]:
@@ -993,7 +999,9 @@ def run_screen(
             store.mark_finished(False)
         todo, copies = _share_simulations([(ids[k], canonical[k]) for k in pending],
                                           [effects[k] for k in pending])
-        collected: list[dict] = []
+        # each task's rows as a table: a row as a dict takes about 500 bytes, in a table about 100
+        # (the strings a condition's readouts share are held once)
+        collected: list[pd.DataFrame] = []
         results = _execute(spec, todo, workers=workers, client=client, chunk_size=chunk_size)
         try:
             with _progress(len(canonical), f"{spec.model} screen") as bar:
@@ -1003,13 +1011,15 @@ def run_screen(
                     if store is not None:
                         store.write(rows)
                     else:
-                        collected.extend(rows)
+                        collected.append(pd.DataFrame(rows, columns=COLUMNS))
                     bar.update(len({r["condition_id"] for r in rows}))
             if store is not None:
                 store.mark_finished(True)
         finally:
             results.close()  # stops the pool or cancels the cluster's tasks now, not when collected
-        table = store.read() if store is not None else pd.DataFrame(collected, columns=COLUMNS)
+        table = (store.read() if store is not None
+                 else pd.concat(collected, ignore_index=True) if collected
+                 else pd.DataFrame(columns=COLUMNS))
     finally:
         try:
             if client is not None:
