@@ -182,6 +182,26 @@ def test_the_direction_of_a_combination_is_read_from_the_single_agents_alone():
     assert row["hsa_excess"] == pytest.approx(0.1 - 0.2)
 
 
+def test_a_fit_without_a_covariance_has_no_interval_and_says_so(monkeypatch):
+    """Where least squares cannot give the parameters' covariance (scipy returns it as inf: a
+    singular Jacobian), the estimates stand without an interval, and the fit is not called ok."""
+    from scipy import optimize
+
+    real = optimize.curve_fit
+
+    def singular(*args, **kwargs):
+        p, cov = real(*args, **kwargs)
+        return p, np.full_like(cov, np.inf)
+
+    monkeypatch.setattr(optimize, "curve_fit", singular)
+    x = np.linspace(0.0, 1.0, 9)
+    fit = fit_hill(x, hill(x, 10.0, 0.9, 0.3, 1.7), reference=10.0, anchored=True)
+    assert fit["ic50"] == pytest.approx(0.3, rel=1e-4) and fit["hill"] == pytest.approx(1.7, rel=1e-4)
+    assert all(math.isnan(fit[k]) for k in ("ic50_lo", "ic50_hi", "hill_lo", "hill_hi", "emax_lo", "emax_hi"))
+    said = "no confidence interval: the parameters' covariance is singular"
+    assert (fit["quality"], fit["note"]) == ("ambiguous", said)
+
+
 def test_hill_fits_names_the_first_five_series_of_a_table_and_counts_the_others():
     levels = np.linspace(0.0, 1.0, 6)
     targets = ["A", "B", "C", "D", "E", "F", "G"]
