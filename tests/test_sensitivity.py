@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from rankl_net import cli
 from rankl_net.build import antimony_to_sbml
 from rankl_net.errors import InputError
-from rankl_net.sensitivity import describe, problem, sensitivity
+from rankl_net.sensitivity import describe, problem, sample, sensitivity
 
 
 def test_a_range_may_be_given_as_multiples_of_the_models_value(linear_file):
@@ -234,8 +234,6 @@ def test_the_command_takes_a_background(product_file, tmp_path):
 
 def test_a_morris_sample_runs_each_distinct_point_once_and_says_so(linear_file):
     """Morris trajectories on a grid of 4 levels share points: the sample's rows are not its runs."""
-    from rankl_net.sensitivity import sample
-
     ranges = {"k1": (0, 1), "k2": (0, 1)}
     X = sample(problem(str(linear_file), ranges), "morris", 16, 1)
     distinct = len(np.unique(X, axis=0))
@@ -339,3 +337,79 @@ def test_the_command_prints_units_in_ascii(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.isascii() and " ug/mL" in result.output.splitlines()[2]
     assert pd.read_csv(tmp_path / "m.csv")["unit"].tolist() == ["\u00b5g/mL"]
+
+
+def test_a_problem_needs_at_least_one_parameter(linear_file):
+    with pytest.raises(InputError, match="give at least one parameter with its range"):
+        problem(str(linear_file), {})
+
+
+def test_a_range_must_be_finite_at_either_end(linear_file):
+    """A parameter of a file may be negative, so an infinite low end is caught as infinite, not as
+    one below 0."""
+    for ends, said in [((float("-inf"), 1.0), "-inf:1"), ((0.0, float("inf")), "0:inf")]:
+        with pytest.raises(InputError, match=re.escape(f"k1: the range must be finite with low < high, "
+                                                       f"got {said}")):
+            problem(str(linear_file), {"k1": ends})
+
+
+def test_multiples_of_an_infinite_value_are_refused_as_no_range(tmp_path):
+    path = tmp_path / "infinite.xml"
+    path.write_text(antimony_to_sbml("model infinite\n J0: -> y; k1 + 0 * kinf\n y = 0\n k1 = 1; kinf = inf\n"
+                                     "end"), encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape("kinf is inf in the model, so '0.5x' of it is no range; "
+                                                   "give the ends as numbers in the model's units")):
+        problem(str(path), {"kinf": ("0.5x", "2x")})
+
+
+def test_a_sample_of_an_unknown_method_is_refused(linear_file):
+    prob = problem(str(linear_file), {"k1": (0, 1)})
+    assert sample(prob, "morris", 4).shape == (8, 1)
+    with pytest.raises(InputError, match=re.escape("unknown method 'sobel'; valid: sobol, morris")):
+        sample(prob, "sobel", 4)
+
+
+def test_a_seed_is_a_whole_number_from_0(linear_file):
+    kwargs = {"n": 4, "end": 1, "readouts": ["y"], "workers": 1}
+    table = sensitivity(str(linear_file), {"k1": (0, 1)}, seed=0, **kwargs)
+    assert table["seed"].tolist() == [0] and table.attrs["seed"] == 0
+    for seed in (True, 1.0, "1"):
+        with pytest.raises(InputError, match=re.escape(f"seed must be a whole number of at least 0 (SALib's "
+                                                       f"seeds are not negative), got {seed!r}")):
+            sensitivity(str(linear_file), {"k1": (0, 1)}, seed=seed, **kwargs)
+
+
+@pytest.mark.parametrize("method", ["sobol", "morris"])
+def test_n_is_at_least_2(linear_file, method):
+    """n = 1 is a power of 2, but one base sample (or one trajectory) gives no variance."""
+    for n in (1, True):
+        with pytest.raises(InputError, match=re.escape(f"n must be a whole number of at least 2, got {n!r}")):
+            sensitivity(str(linear_file), {"k1": (0, 1)}, method=method, n=n, end=1, workers=1)
+
+
+def test_a_background_given_as_one_spec_may_not_set_a_varied_parameter(product_file):
+    with pytest.raises(InputError, match=r"the background sets k2 \(set:k2=0.3\), which the sample varies"):
+        sensitivity(str(product_file), {"k2": (0.0, 1.0)}, background="set:k2=0.3", method="morris", n=4,
+                    end=1, readouts=["y"], workers=1)
+
+
+def test_the_failed_run_named_comes_with_its_own_message(tmp_path):
+    """y' = k1 y^3 from y = 1 blows up before t = 2 for k1 above 1/4: of k1 on 0..0.3 only the
+    top of the Morris grid (0.3) fails, and the run named is one of those, with its message."""
+    path = tmp_path / "blowup.xml"
+    path.write_text(antimony_to_sbml("model blowup\n J0: -> y; k2 + k1 * y * y * y\n y = 1\n"
+                                     " k1 = 0.1; k2 = 0\nend"), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        sensitivity(str(path), {"k1": (0, 0.3), "k2": (0, 0.001)}, method="morris", n=8, end=2,
+                    readouts=["y"], workers=1)
+    said = str(info.value)
+    assert re.search(r"runs failed \(\d+ of 24 sample points\), such as set:k1=0\.3\+set:k2=[0-9.e-]+ "
+                     r"\(.+\); "
+                     r"narrow the ranges$", said), said
+    assert "integration failed" in said or "CVODE" in said, said
+
+
+def test_a_background_that_is_no_spec_is_refused_as_input(linear_file):
+    said = "background holds the perturbations shared by every condition: .* got int 5"
+    with pytest.raises(InputError, match=said):
+        sensitivity(str(linear_file), {"k1": (0, 1)}, background=5, n=4, end=1, readouts=["y"], workers=1)

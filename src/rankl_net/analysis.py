@@ -277,8 +277,8 @@ def fit_hill(
     se = np.sqrt(np.clip(np.diag(cov), 0, None)) if np.all(np.isfinite(cov)) else np.full(4, math.nan)
     rms = float(np.sqrt(np.mean((model(x, *p) - y) ** 2)))
 
-    def exp(v: float) -> float:
-        return math.exp(v) if v < 700 else math.inf
+    def exp(v: float) -> float:  # (NaN stays NaN: an interval without a covariance is none, not inf)
+        return math.exp(v) if v < 700 else math.inf if v >= 700 else math.nan
 
     fit = {
         "baseline": p[0], "emax": p[1], "ic50": exp(p[2]), "hill": exp(p[3]),
