@@ -169,6 +169,19 @@ def test_a_row_without_a_perturbation_is_no_second_dose_series():
     assert fits["quality"].tolist() == ["ok"] and fits["ic50"].iloc[0] == pytest.approx(0.3, rel=1e-4)
 
 
+def test_knockdowns_varied_together_without_doses_are_refused():
+    """kd:A=x+kd:B=x at levels 1, 0.5, 0: a level of kd: is the fraction kept (1 is no knockdown),
+    so a table of levels without a dose column is refused whether one part varies or two."""
+    levels = [1.0, 0.5, 0.0]
+    for spec in ("kd:A={v:g}", "kd:A={v:g}+kd:B={v:g}"):
+        series = pd.DataFrame({"perturbation": [spec.format(v=v) for v in levels], "background": "",
+                               "readout": "x", "level": levels, "value": [10.0, 6.0, 2.0],
+                               "baseline_value": 10.0})
+        with pytest.raises(InputError, match=re.escape("a level of kd: is not its dose")) as said:
+            hill_fits(series)
+        assert ("kd:A and kd:B vary together" in str(said.value)) == ("kd:B" in spec)
+
+
 def test_the_direction_of_a_combination_is_read_from_the_single_agents_alone():
     """Agent a raises the readout (12, 13 from 10), b lowers it less (9, 9.5): their median is
     above the baseline, so effects count as rises. The value without either agent (10, the

@@ -429,14 +429,14 @@ def _dose_series(table: pd.DataFrame) -> list[tuple[str, str]]:
     return list(dict.fromkeys((d, b) for d, b in zip(dosed, background, strict=True) if d))
 
 
-def _varying_part(perturbations: pd.Series) -> str:
-    """The part of a series' conditions whose value varies from row to row (``oe:RANK`` of
-    ``oe:RANK=2+inh:P38=0.5``, ``oe:RANK=3+inh:P38=0.5``), without its value; "" when not one part."""
+def _varying_parts(perturbations: pd.Series) -> list[str]:
+    """The parts of a series' conditions whose values vary from row to row (``oe:RANK`` of
+    ``oe:RANK=2+inh:P38=0.5``, ``oe:RANK=3+inh:P38=0.5``), without their values; none when the
+    conditions have different numbers of parts."""
     parts = [str(p).split("+") for p in perturbations.dropna()]
     if not parts or len({len(p) for p in parts}) != 1:
-        return ""
-    varying = [i for i in range(len(parts[0])) if len({p[i] for p in parts}) > 1]
-    return parts[0][varying[0]].partition("=")[0] if len(varying) == 1 else ""
+        return []
+    return [parts[0][i].partition("=")[0] for i in range(len(parts[0])) if len({p[i] for p in parts}) > 1]
 
 
 def hill_fits(series: pd.DataFrame, anchored: bool = False, changes: Collection[str] = ()) -> pd.DataFrame:
@@ -475,13 +475,17 @@ def hill_fits(series: pd.DataFrame, anchored: bool = False, changes: Collection[
         raise InputError(f"hill_fits fits one dose series (one dosed perturbation on one background) per "
                          f"readout; this table holds {len(named)}: {shown}. Select the rows of each series "
                          "and fit them apart")
-    perturb = _varying_part(series["perturbation"]) if held else ""
-    kind = perturb.partition(":")[0]
+    varying = _varying_parts(series["perturbation"]) if held else []
     # a level that leaves its target as it is (kd:X=1) is dose 0
-    if dose == "level" and NEUTRAL_LEVEL.get(kind, 0.0) != 0.0:
+    not_doses = [p for p in varying if NEUTRAL_LEVEL.get(p.partition(":")[0], 0.0) != 0.0]
+    if dose == "level" and not_doses:
+        perturb, kind = not_doses[0], not_doses[0].partition(":")[0]
+        how = (f"table.assign(dose=rankl_net.screens.dose_of({perturb!r}, table['level']))"
+               if len(varying) == 1
+               else f"a dose column (the levels of {' and '.join(varying)} vary together)")
         raise InputError(f"this table has levels and no dose column, and a level of {kind}: is not its dose "
                          f"({kind}:X={NEUTRAL_LEVEL[kind]:g} leaves X as it is: dose 0); add the doses with "
-                         f"table.assign(dose=rankl_net.screens.dose_of({perturb!r}, table['level']))")
+                         f"{how}")
     return pd.DataFrame([{"readout": r, **fit_hill(sub[dose], sub["value"], anchored=anchored,
                                                    reference=sub["baseline_value"].iloc[0],
                                                    change=True if r in changes else None,
