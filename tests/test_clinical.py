@@ -681,6 +681,12 @@ def test_a_regimen_file_of_ones_own_runs_with_file(tmp_path):
      "[a] arm 'x': unknown drug 'osteoprotegerin': it names the endogenous protein, the node OPG"),
     ('[a]\ntitle = "t"\nend = "1y"\narms.x = ["drug:Tnfrsf11b=3mg/kg"]\n',
      "unknown drug 'Tnfrsf11b': it names the endogenous protein, the node OPG"),
+    ('[a]\ntitle = "t"\ncontext = "rat"\nend = "1y"\narms.x = []\n',
+     "r.toml [a]: context: unknown context 'rat'"),
+    ('[a]\ntitle = "t"\ncontext = 5\nend = "1y"\narms.x = []\n',
+     "r.toml [a]: context: a context is a name in quotes, got int 5"),
+    ('[a]\ntitle = "t"\ncontex = "mouse"\nend = "1y"\narms.x = []\n',
+     "unknown key 'contex'. Did you mean 'context'?"),
 ])
 def test_a_regimen_file_is_checked_whole(tmp_path, text, message):
     """Each of these was a Python traceback, or was run with a key or value left aside."""
@@ -690,6 +696,36 @@ def test_a_regimen_file_is_checked_whole(tmp_path, text, message):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError, match=re.escape(message)):
         read_experiments(path)
+
+
+def test_a_regimen_experiment_runs_in_the_context_it_names(tmp_path):
+    """Denosumab binds human RANKL, not mouse RANKL (Kostenuik 2009 J Bone Miner Res 24:182): in
+    human-RANKL knock-in mice it suppresses CTX, in wild-type mice it leaves CTX as it is. The
+    context is named in the table, the printed title and the figure's."""
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from rankl_net.cli import main
+    from rankl_net.model import Model
+    from rankl_net.regimens import read_experiments, run_experiment
+
+    mine = tmp_path / "mice.toml"
+    mine.write_text("".join(f'[{context}]\ntitle = "Denosumab in mice"\ncontext = "{context}"\nend = "4wk"\n'
+                            'arms.untreated = []\narms.denosumab = ["drug:denosumab=10mg/kg/3.5d"]\n'
+                            for context in ("mouse_huRANKL", "mouse")), encoding="utf-8")
+    ran = CliRunner().invoke(main, ["regimens", "--file", str(mine), "--out", str(tmp_path)])
+    assert ran.exit_code == 0, ran.output
+    assert "Denosumab in mice (mouse_huRANKL context): at 28 days" in ran.output
+    ctx = {}
+    for context in ("mouse_huRANKL", "mouse"):
+        table = pd.read_csv(tmp_path / f"{context}.csv")
+        assert set(table["context"]) == {context}
+        ctx[context] = table.groupby("arm")["ctx"].last()["denosumab"]
+    assert ctx["mouse_huRANKL"] < -50 and abs(ctx["mouse"]) < 1
+    # a model in another context than the experiment names is refused
+    experiment = read_experiments(mine)["mouse"]
+    with pytest.raises(InputError, match="runs in the mouse context, and the model given is in human"):
+        run_experiment(experiment, Model("clinical", context="human"))
 
 
 def test_a_regimen_table_of_a_regimen_file_is_the_spec_it_stands_for(tmp_path):

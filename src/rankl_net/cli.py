@@ -1545,13 +1545,15 @@ def regimens_cmd(names: tuple[str, ...], regimens_file: Path | None, out_dir: Pa
         exp = experiments[name]
         table = run_experiment(exp)
         _write_table(table, csv)
+        # the context is said where the experiment names one (the others run in the human one)
+        title = exp.title if exp.context is None else f"{exp.title} ({exp.context} context)"
         with _writing(png):
-            figure = regimen_figure(table, exp.title, png)
+            figure = regimen_figure(table, title, png)
         last = table.groupby("arm", sort=False).tail(1)
-        click.echo(f"{exp.title}: at {exp.end:.10g} days")  # 4.5y: 1643.625 days, not 1643.62
+        click.echo(f"{title}: at {exp.end:.10g} days")  # 4.5y: 1643.625 days, not 1643.62
         dosed = dosed_drugs(exp)
         idle = [c for c in serum_readouts() if c.removesuffix("_serum") not in dosed]
-        shown = last.drop(columns=["experiment", *idle])
+        shown = last.drop(columns=["experiment", "context", *idle])
         readouts = [c for c in shown.columns if c not in ("arm", "time")]
         sizes = table[readouts].abs().max().to_dict()
         shown = round_off_to_zero(shown, sizes, percent_changes(REGIMEN_MODEL))

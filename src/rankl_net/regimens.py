@@ -2,8 +2,8 @@
 same form (``rankl-net regimens --file FILE``).
 
 Each experiment compares arms (lists of regimens) on the ``clinical`` model in the human
-context, from the untreated baseline at time 0, and returns one long table: experiment, arm,
-time (days) and the clinical readouts.
+context (or the context it names), from the untreated baseline at time 0, and returns one long
+table: experiment, context, arm, time (days) and the clinical readouts.
 
 File format (TOML): one table per experiment, whose name names its output files (letters,
 digits, ``_``, ``-`` and ``.``)::
@@ -15,6 +15,13 @@ digits, ``_``, ``-`` and ``.``)::
     arms.without_loading = ["drug:denosumab=120mg/4wk"]
     arms.with_loading = [{ drug = "denosumab", dose = "120mg", every = "4wk" },
                          { drug = "denosumab", dose = "120mg", at = ["8d", "15d"] }]
+
+    [huRANKL_mice_denosumab]
+    title = "Denosumab 10 mg/kg twice weekly in human-RANKL knock-in mice"
+    context = "mouse_huRANKL"            # optional: a context of the clinical model (default human)
+    end = "4wk"
+    arms.untreated = []
+    arms.denosumab = ["drug:denosumab=10mg/kg/3.5d"]
 
 An arm is a list of regimens: ``drug:`` specs, or tables with ``drug`` and ``dose``, and either
 ``every``, ``count`` and ``start`` (a repeated regimen; without ``every``, one dose) or ``at``
@@ -34,6 +41,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
+from .catalog import get_model
 from .dosing import (
     DURATION_UNITS,
     Regimen,
@@ -59,18 +67,21 @@ POINTS_PER_DAY = 2
 # an experiment's name names its output files (NAME.csv, NAME.png), so it stays inside the folder
 # (as an experiment id of rankl_net.comparisons does)
 EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-EXPERIMENT_KEYS = ("title", "end", "arms")
+EXPERIMENT_KEYS = ("title", "end", "arms")  # each experiment's; "context" may be given too
+OPTIONAL_KEYS = ("context",)
 REGIMEN_KEYS = ("drug", "dose", "every", "count", "start", "at")
 
 
 @dataclass(frozen=True)
 class RegimenExperiment:
-    """One experiment: a title, its length (days) and its arms."""
+    """One experiment: a title, its length (days), its arms and the context of the ``clinical``
+    model it runs in (None: the model's default, human)."""
 
     name: str
     title: str
     end: float
     arms: dict[str, tuple[Regimen, ...]]
+    context: str | None = None
 
 
 def _duration(where: str, value: object) -> float:
@@ -172,7 +183,7 @@ def read_experiments(path: Path = REGIMENS_FILE) -> dict[str, RegimenExperiment]
                              "digit")
         if not isinstance(e, dict):
             raise InputError(f"{where}: an experiment is a table with title, end and arms, got {given(e)}")
-        known_keys(where, e, EXPERIMENT_KEYS)
+        known_keys(where, e, EXPERIMENT_KEYS + OPTIONAL_KEYS)
         missing = [key for key in EXPERIMENT_KEYS if key not in e]
         if missing:
             raise InputError(f"{where} lacks {', '.join(repr(k) for k in missing)}; an experiment has a "
@@ -186,8 +197,20 @@ def read_experiments(path: Path = REGIMENS_FILE) -> dict[str, RegimenExperiment]
         if points > MAX_POINTS:
             raise InputError(f"{where}: end {e['end']!r} is longer than the {MAX_POINTS // POINTS_PER_DAY:,} "
                              f"days a run of {POINTS_PER_DAY} output times a day can have")
-        out[name] = RegimenExperiment(name, e["title"], end, _arms(where, e["arms"]))
+        context = None
+        if "context" in e:
+            try:
+                context = get_model(REGIMEN_MODEL).context_or_default(_text(e["context"]))
+            except InputError as exc:
+                raise InputError(f"{where}: context: {exc}") from None
+        out[name] = RegimenExperiment(name, e["title"], end, _arms(where, e["arms"]), context)
     return out
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise InputError(f"a context is a name in quotes, got {given(value)}")
+    return value
 
 
 def serum_readouts() -> list[str]:
@@ -217,9 +240,15 @@ def run_experiment(experiment: RegimenExperiment | str, model: Model | None = No
     experiment
         A :class:`RegimenExperiment`, or the name of one of the shipped file.
     model
-        The model to run it on (default: ``clinical`` in the human context), a
-        :class:`~rankl_net.model.Model` with every drug's serum concentration (ug/mL) and the
-        clinical markers and bone densities (% change from baseline) as readouts.
+        The model to run it on (default: ``clinical`` in the experiment's context, human unless
+        it names one), a :class:`~rankl_net.model.Model` with every drug's serum concentration
+        (ug/mL) and the clinical markers and bone densities (% change from baseline) as readouts;
+        in the experiment's context, if it names one.
+
+    Returns
+    -------
+    One row per arm and output time: ``experiment``, ``context`` (the model's), ``arm``,
+    ``time`` (days) and the readouts; ``attrs["units"]`` gives each column's unit.
     """
     if isinstance(experiment, str):
         known = read_experiments()
@@ -229,10 +258,14 @@ def run_experiment(experiment: RegimenExperiment | str, model: Model | None = No
     if not isinstance(experiment, RegimenExperiment):
         raise InputError(f"experiment must be a regimen experiment's name (of {REGIMENS_FILE.name}) or a "
                          f"RegimenExperiment (read_experiments(path) returns them), got {given(experiment)}")
-    model = Model(REGIMEN_MODEL, context="human") if model is None else model
+    model = Model(REGIMEN_MODEL, context=experiment.context) if model is None else model
     if not isinstance(model, Model):
         raise InputError(f"model must be a Model, such as rankl_net.load_model({REGIMEN_MODEL!r}, "
                          f"context=\"human\"), got {given(model)}")
+    if experiment.context is not None and model.context != experiment.context:
+        raise InputError(f"the experiment {experiment.name} runs in the {experiment.context} context, and "
+                         f"the model given is in {model.context}; give a model in {experiment.context}, or "
+                         "leave model out")
     readouts = [*serum_readouts(), *READOUTS]
     missing = [r for r in readouts if not _has_readout(model, r)]
     if missing:
@@ -244,6 +277,7 @@ def run_experiment(experiment: RegimenExperiment | str, model: Model | None = No
         frame = model.simulate(*regimens, end=experiment.end,
                                points=int(experiment.end * POINTS_PER_DAY) + 1, readouts=readouts)
         frame.insert(0, "arm", arm)
+        frame.insert(0, "context", model.context)
         frame.insert(0, "experiment", experiment.name)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
