@@ -322,6 +322,10 @@ def test_malformed_experiment_file_is_reported(tmp_path):
      "experiment x: an expectation on ctx is taken at 84 days, outside the run, 0-1 days"),
     ('expectations = [{ readout = "ctx", condition = "a", reference = "a", relation = "lower", '
      'threshold = 0 }]\n', "relation 'lower' compares with the reference condition, not with a threshold"),
+    # against an untreated reference, a margin on CTX's change (about 0) asked for round-off
+    ('expectations = [{ readout = "ctx", condition = "b", reference = "a", relation = "higher", '
+     'margin = 0.2 }]\n', "experiment x: an expectation on ctx (higher than a) compares a percent change "
+     "from baseline by a fraction of the reference's: say which it compares, percent_change = true"),
 ])
 def test_a_misspelled_key_or_a_bad_value_in_an_experiment_file_is_refused(tmp_path, typo, message):
     # a key the reader does not know would otherwise leave its default in place, silently
@@ -538,6 +542,22 @@ def test_a_percent_change_is_compared_as_the_level_it_stands_for():
     assert comparisons.check(on_the_change, 10.0, 150.0)[0]  # why the level is needed
     assert all(x.percent_change for e in comparisons.read_comparisons() for x in e.expectations
                if x.readout in ("ctx", "p1np", "untx") and x.relation in comparisons.RELATIVE)
+
+
+def test_a_relative_expectation_on_a_percent_change_runs_once_it_says_what_it_compares(tmp_path):
+    """percent_change = true or false, said, is accepted; the levels (100 + change) and the changes
+    themselves give their own relative changes."""
+    for said, expected in (("true", (100 + 5.0) / (100 + 0.0) - 1), ("false", (5.0 - 2.0) / 2.0)):
+        path = tmp_path / f"{said}.toml"
+        path.write_text('[[experiments]]\nid = "x"\ntitle = "t"\nmodel = "bone"\nend = 1\n'
+                        'readouts = ["ctx"]\n'
+                        'conditions = [{ label = "a", spec = "" }, { label = "b", spec = "ko:OPG" }]\n'
+                        'expectations = [{ readout = "ctx", condition = "b", reference = "a", '
+                        f'relation = "higher", margin = 0.2, percent_change = {said} }}]\n')
+        (experiment,) = comparisons.read_comparisons(path)
+        comparisons.check_comparison(experiment)
+        reference = 0.0 if said == "true" else 2.0
+        assert comparisons.check(experiment.expectations[0], 5.0, reference)[1] == pytest.approx(expected)
 
 
 def test_an_experiment_too_short_for_its_regimen_says_so_in_a_note(tmp_path):

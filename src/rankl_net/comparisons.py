@@ -95,7 +95,9 @@ class Expectation:
     at: float = math.nan
     source: str = ""
     note: str = ""
-    percent_change: bool = False  # the readout is a % change from baseline: compare the level, 100 + it
+    # the readout is a % change from baseline: compare the level, 100 + it (None: not said; a
+    # relative relation on a percent change must say which it compares)
+    percent_change: bool | None = None
 
     @property
     def text(self) -> str:
@@ -218,7 +220,7 @@ def _expectation(exp_id: str, raw: dict, labels: set[str], model: str) -> Expect
             at=_time(f"{where} at", raw["at"], model) if "at" in raw else math.nan,
             source=_text(text, raw, "source", ""),
             note=_text(text, raw, "note", ""),
-            percent_change=raw.get("percent_change", False),
+            percent_change=raw.get("percent_change"),
         )
     except KeyError as exc:
         raise InputError(f"experiment {exp_id}: an expectation lacks {exc.args[0]!r}") from None
@@ -240,7 +242,7 @@ def _expectation(exp_id: str, raw: dict, labels: set[str], model: str) -> Expect
                          "condition, not with a threshold; use above or below for a threshold")
     if e.relation in ABSOLUTE and math.isnan(e.threshold):
         raise InputError(f"experiment {exp_id}: relation {e.relation!r} needs a threshold")
-    if not isinstance(e.percent_change, bool):
+    if e.percent_change is not None and not isinstance(e.percent_change, bool):
         raise InputError(f"experiment {exp_id}: percent_change must be true or false, "
                          f"got {e.percent_change!r}")
     if e.relation in ABSOLUTE and e.percent_change:
@@ -369,11 +371,19 @@ def check_comparison(exp: Comparison) -> None:
             if c.spec:
                 to_changes(parse_spec(c.spec), engine)
         for e in exp.expectations:
-            unit = readout_units(exp.model, [e.readout]).get(e.readout) if e.percent_change else None
+            unit = readout_units(exp.model, [e.readout]).get(e.readout)
             if e.percent_change and not is_percent_change(unit):
                 raise InputError(f"an expectation on {e.readout} has percent_change = true, but "
                                  f"{e.readout} is in {unit or 'no unit'}, not a percent change from baseline "
                                  "(such as ctx)")
+            # a margin relative to a change near 0 (an untreated reference) asks for nothing or
+            # for round-off: the level, 100 + the change, is what such a margin is usually about
+            if e.relation in RELATIVE and e.percent_change is None and is_percent_change(unit):
+                raise InputError(f"an expectation on {e.readout} ({e.relation} than {e.reference}) "
+                                 "compares a percent change from baseline by a fraction of the reference's: "
+                                 "say which it compares, percent_change = true for the level (100 + the "
+                                 "change: 0.2 lower is 20 % less of what the reference has) or "
+                                 "percent_change = false for the changes themselves")
             if not math.isnan(e.at) and not 0 <= e.at <= exp.end:
                 unit = f"{engine.time_unit}s"
                 raise InputError(f"an expectation on {e.readout} is taken at {e.at:g} {unit}, outside the "
