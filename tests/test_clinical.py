@@ -687,6 +687,8 @@ def test_a_regimen_file_of_ones_own_runs_with_file(tmp_path):
      "r.toml [a]: context: a context is a name in quotes, got int 5"),
     ('[a]\ntitle = "t"\ncontex = "mouse"\nend = "1y"\narms.x = []\n',
      "unknown key 'contex'. Did you mean 'context'?"),
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = []\narms." " = []\n',
+     "r.toml [a]: an arm's name is empty; name each arm"),
 ])
 def test_a_regimen_file_is_checked_whole(tmp_path, text, message):
     """Each of these was a Python traceback, or was run with a key or value left aside."""
@@ -726,6 +728,22 @@ def test_a_regimen_experiment_runs_in_the_context_it_names(tmp_path):
     experiment = read_experiments(mine)["mouse"]
     with pytest.raises(InputError, match="runs in the mouse context, and the model given is in human"):
         run_experiment(experiment, Model("clinical", context="human"))
+
+
+def test_a_dose_after_the_end_of_a_regimen_experiment_is_said_with_its_arm(tmp_path):
+    """The note names the experiment and the arm whose dose is lost (two arms may dose alike)."""
+    from click.testing import CliRunner
+
+    from rankl_net.cli import main
+
+    mine = tmp_path / "late.toml"
+    mine.write_text('[late]\ntitle = "t"\nend = "4wk"\narms.none = []\n'
+                    'arms.twice = [{ drug = "denosumab", dose = "60mg", at = ["1d", "40d"] }]\n',
+                    encoding="utf-8")
+    ran = CliRunner().invoke(main, ["regimens", "--file", str(mine), "--out", str(tmp_path)])
+    assert ran.exit_code == 0, ran.output
+    assert ("note: late arm 'twice': drug:denosumab=60mg@40d: its dose at 40 days is not within the 28 days "
+            "simulated; it is not given") in ran.output
 
 
 def test_a_regimen_table_of_a_regimen_file_is_the_spec_it_stands_for(tmp_path):

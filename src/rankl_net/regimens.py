@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 import re
 import shlex
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +56,15 @@ from .dosing import (
     unitless,
 )
 from .engine import MAX_POINTS
-from .errors import InputError, given, known_keys, read_toml, unknown_name
+from .errors import (
+    DosesAfterEndWarning,
+    InputError,
+    given,
+    known_keys,
+    read_toml,
+    unknown_name,
+    user_stacklevel,
+)
 from .model import Model
 
 REGIMENS_FILE = paths.EXPERIMENTS / "clinical" / "regimens.toml"
@@ -155,6 +164,8 @@ def _arms(where: str, arms: object) -> dict[str, tuple[Regimen, ...]]:
                          f"got {given(arms)}")
     out = {}
     for arm, entries in arms.items():
+        if not arm.strip():  # (a row of the table, and a line of the figure's legend, without a name)
+            raise InputError(f"{where}: an arm's name is empty; name each arm, such as arms.untreated = []")
         if not isinstance(entries, list):
             raise InputError(f"{where} arm {arm!r}: an arm is a list of regimens ([] for an untreated arm), "
                              f"such as [\"drug:denosumab=60mg/6mo\"], got {given(entries)}")
@@ -274,8 +285,15 @@ def run_experiment(experiment: RegimenExperiment | str, model: Model | None = No
                          f"{model!r} lacks {', '.join(missing)}")
     frames = []
     for arm, regimens in experiment.arms.items():
-        frame = model.simulate(*regimens, end=experiment.end,
-                               points=int(experiment.end * POINTS_PER_DAY) + 1, readouts=readouts)
+        # a dose after the end is said with the experiment and arm that give it
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always", DosesAfterEndWarning)
+            frame = model.simulate(*regimens, end=experiment.end,
+                                   points=int(experiment.end * POINTS_PER_DAY) + 1, readouts=readouts)
+        for w in said:
+            late = issubclass(w.category, DosesAfterEndWarning)
+            message = f"{experiment.name} arm {arm!r}: {w.message}" if late else w.message
+            warnings.warn(message, w.category, stacklevel=user_stacklevel())
         frame.insert(0, "arm", arm)
         frame.insert(0, "context", model.context)
         frame.insert(0, "experiment", experiment.name)
