@@ -498,8 +498,8 @@ def _depot_engine(**kwargs):
 
 def test_the_doses_and_windows_lost_to_the_end_are_those_at_or_after_it():
     """doses_after_end names a counted regimen with doses at or after the end, a single dose at
-    or after it, and a set: window opening at or after it; a regimen whose doses all fall before
-    the end is not named."""
+    or after it, an open-ended regimen whose first dose is at or after it, and a set: window
+    opening at or after it; a regimen whose doses all fall before the end is not named."""
     from rankl_net.perturbations import doses_after_end
 
     engine = _depot_engine()
@@ -515,6 +515,14 @@ def test_the_doses_and_windows_lost_to_the_end_are_those_at_or_after_it():
     assert lost("drug:denosumab=60mg@10d", 10.5) == []
     assert lost("drug:denosumab=60mg@10d", 10.0) == [
         "drug:denosumab=60mg@10d: its dose at 10 days is not within the 10 days simulated; it is not given"]
+    # an open-ended regimen runs to the end, unless it starts at or after it: then no dose is given
+    assert lost("drug:denosumab=60mg/6mo@11y", 3652.5) == [
+        "drug:denosumab=60mg/6mo@11y: its first dose at 4017.75 days is not within the 3652.5 days "
+        "simulated; none of its doses is given"]
+    assert lost("drug:denosumab=60mg/10d@10d", 10.0) == [
+        "drug:denosumab=60mg/10d@10d: its first dose at 10 days is not within the 10 days simulated; "
+        "none of its doses is given"]
+    assert lost("drug:denosumab=60mg/10d@10d", 10.5) == []
     assert lost("set:x=2@10", 10.5) == []
     assert lost("set:x=2@10", 10.0) == [
         "set:x=2@10: its window opens at 10 days, not within the 10 days simulated; it has no effect"]

@@ -40,9 +40,9 @@ class RanklNetWarning(UserWarning):
 
 
 class DosesAfterEndWarning(RanklNetWarning):
-    """A counted dosing regimen has doses at or after the end of the simulation: they are not
-    given (the run is shorter than the regimen); or a ``set:`` window opens at or after the end,
-    and has no effect."""
+    """A counted dosing regimen has doses at or after the end of the simulation, or a regimen
+    without a count starts at or after it: they are not given (the run is shorter than the
+    regimen); or a ``set:`` window opens at or after the end, and has no effect."""
 
 
 class DoseAboveStudiedWarning(RanklNetWarning):

@@ -166,7 +166,7 @@ class Model:
         -----
         DosesAfterEndWarning
             A regimen with a number of doses (``*N``), or a single dose, has doses at or after
-            ``end``: they are not given.
+            ``end``, or a regimen without ``*N`` starts at or after it: they are not given.
         """
         return self._simulate(perturbations, end, points, readouts)
 

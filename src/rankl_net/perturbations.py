@@ -529,8 +529,9 @@ def doses_after_end(perturbations: Sequence[Perturbation], changes: Changes, end
                     time_unit: str) -> list[str]:
     """One sentence per regimen of ``perturbations`` with doses at or after ``end`` (model time
     units), which are not given: a counted regimen (``*N``) or a single dose; ``changes`` is
-    :func:`to_changes` of the same perturbations. An open-ended regimen runs to the end. A
-    ``set:`` window that opens at or after ``end`` has no effect either, and is named too."""
+    :func:`to_changes` of the same perturbations. An open-ended regimen runs to the end, and is
+    named only when its first dose is at or after it. A ``set:`` window that opens at or after
+    ``end`` has no effect either, and is named too."""
     regimens = [p for p in perturbations if isinstance(p, Regimen)]
     said = [f"{p.spec}: its window opens at {p.start:g} {time_unit}s, not within the {end:g} {time_unit}s "
             "simulated; it has no effect" for p in perturbations
@@ -540,6 +541,9 @@ def doses_after_end(perturbations: Sequence[Perturbation], changes: Changes, end
         if dosing.every is None and given == 0:
             said.append(f"{regimen.spec}: its dose at {dosing.start:g} {time_unit}s is not within the "
                         f"{end:g} {time_unit}s simulated; it is not given")
+        elif dosing.count is None and given == 0:  # (an open-ended regimen that starts too late)
+            said.append(f"{regimen.spec}: its first dose at {dosing.start:g} {time_unit}s is not within "
+                        f"the {end:g} {time_unit}s simulated; none of its doses is given")
         elif dosing.count is not None and given < dosing.count:
             said.append(f"{regimen.spec}: {given} of its {dosing.count} doses fall within the {end:g} "
                         f"{time_unit}s simulated; the others are not given")
