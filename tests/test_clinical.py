@@ -672,6 +672,12 @@ def test_a_regimen_file_of_ones_own_runs_with_file(tmp_path):
     ('[a]\ntitle = "t"\nend = "1y"\narms.x = [{ drug = "denosumab", dose = "60mg", '
      'at = ["10h", "0.4166666666666667d"] }]\n',
      "[a] arm 'x': at lists '10h' and '0.4166666666666667d', two doses at day 0.41666"),
+    # a count without an interval: the file's key is every, not the spec's /EVERY
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = [{ drug = "denosumab", dose = "60mg", count = 4 }]\n',
+     "[a] arm 'x': count = 4 needs every, the dosing interval (such as every = \"6mo\"); without every, "
+     "a table gives one dose"),
+    ('[a]\ntitle = "t"\nend = "1y"\narms.x = [{ drug = "denosumab", dose = "60mg", count = 0 }]\n',
+     "[a] arm 'x': drug:denosumab: the number of doses must be at least 1, got 0"),
     ('["../a"]\ntitle = "t"\nend = "1y"\narms.x = []\n', "experiment name '../a' names its output files"),
     ("a = 5\n", "r.toml [a]: an experiment is a table with title, end and arms, got int 5"),
     ("# nothing yet\n", "defines no regimen experiment"),

@@ -149,6 +149,11 @@ def _regimens(entry, where: str) -> list[Regimen]:
                 raise InputError(f"at lists {both}, two doses at day {spec_number(days[pair[1]])}; give each "
                                  "dose time once")
             return [Regimen(entry["drug"], dose, start=t, per_kg=per_kg) for t in days]
+        count = entry.get("count")
+        if "every" not in entry and isinstance(count, int) and not isinstance(count, bool) and count > 1:
+            # (Regimen says "/EVERY", the spec's part, which a file does not write)
+            raise InputError(f"count = {count!r} needs every, the dosing interval (such as every = \"6mo\"); "
+                             "without every, a table gives one dose")
         every = _dose_time("every", entry["every"]) if "every" in entry else None
         start = _dose_time("start", entry.get("start", "0d"))
         return [Regimen(entry["drug"], dose, every, entry.get("count"), start, per_kg)]
