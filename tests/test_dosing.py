@@ -49,6 +49,14 @@ def test_an_end_that_is_not_a_positive_finite_number_is_left_to_the_end_time_che
     check_run_length(end, 1.0, "second")
 
 
+@pytest.mark.parametrize("text", ["60ug", "60mcg", "60\u00b5g", "60\u03bcg", "60 \u039cG"])
+def test_a_dose_in_micrograms_reads_with_either_micro_sign(text):
+    """60 ug is 0.06 mg, written with the micro sign (U+00B5, a Mac's Option-M) or the Greek mu
+    (U+03BC, which text copied from a label or a Greek keyboard gives, and to which Unicode
+    normalises the micro sign): both look the same, and the Greek one was refused."""
+    assert parse_dose(text) == (pytest.approx(0.06, rel=1e-15), False)
+
+
 @pytest.mark.parametrize("text", ["0mg", "0 ug/kg", "0g"])
 def test_a_dose_of_zero_is_refused(text):
     with pytest.raises(InputError, match=re.escape(f"dose {text!r}: must be a finite amount above zero")):

@@ -41,7 +41,9 @@ from .errors import (
     unknown_name,
 )
 
-MASS_UNITS_IN_MG = {"g": 1e3, "mg": 1.0, "ug": 1e-3, "µg": 1e-3, "mcg": 1e-3, "ng": 1e-6}
+# (micrograms with the micro sign U+00B5 or the Greek mu U+03BC, which look the same)
+MASS_UNITS_IN_MG = {"g": 1e3, "mg": 1.0, "ug": 1e-3, "\u00b5g": 1e-3, "\u03bcg": 1e-3, "mcg": 1e-3,
+                    "ng": 1e-6}
 DAYS_PER = {
     "s": 1 / 86400, "sec": 1 / 86400, "second": 1 / 86400, "seconds": 1 / 86400,
     "min": 1 / 1440, "minute": 1 / 1440, "minutes": 1 / 1440,
