@@ -251,6 +251,8 @@ def test_dose_response_takes_readouts_as_simulate_does(tmp_path):
     args = ["dose-response", "bone", "--perturb", "inh:CTSK", "--levels", "0:1:5", "--out"]
     out = run(*args, str(tmp_path / "d.csv"), "--readouts", "bone_volume,ctx")
     assert out.returncode == 0, out.stderr
+    # the printed fits say when the readouts are taken (bone's default end, 84 days), as the figure does
+    assert out.stdout.startswith("inh:CTSK on bone, readouts at 84 days: Hill fits (IC50 as a dose")
     fits = pd.read_csv(tmp_path / "d_fits.csv")
     assert list(fits["readout"]) == ["bone_volume", "ctx"]
     # CTSK inhibition does not saturate bone volume within 0-1: said, and the IC50's bound is not
@@ -1330,3 +1332,9 @@ def test_a_dose_response_figure_is_titled_with_its_context_and_background():
     assert _series_title("clinical", "Human", "inh:P38", ()) == "clinical (human): inh:P38"
     titled = _series_title("my.xml", None, "set:k1", ("set:k2=1", "ko:A"))
     assert titled == "my.xml: set:k1 on set:k2=1 + ko:A"
+    # and the time of the readouts, on which a response under a drug regimen depends (CTX at day
+    # 365.25, just before a dose of denosumab every 6 months, is not CTX a week later)
+    timed = _series_title("clinical", None, "inh:CTSK", ("drug:denosumab=60mg/6mo",), 365.25, "day")
+    assert timed == "clinical (human): inh:CTSK on drug:denosumab=60mg/6mo, readouts at 365.25 days"
+    assert _series_title("my.xml", None, "set:k1", (), 1.0, "hour") == "my.xml: set:k1, readouts at 1 hour"
+    assert _series_title("my.xml", None, "set:k1", (), 20.0, None) == "my.xml: set:k1, readouts at 20"

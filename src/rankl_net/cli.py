@@ -1263,8 +1263,9 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     table.insert(4, "time_unit", table.attrs["time_unit"])
     fits = hill_fits(table, anchored=anchored(perturb), changes=percent_changes(model))
     label = dose_label(model, perturb)
-    click.echo(f"{perturb} on {model}: Hill fits (IC50 as a dose: {label}; 95% intervals; emax a fraction "
-               "of the baseline, or in the readout's unit for readouts that are changes)")
+    at = _readouts_at(table.attrs["end"], table.attrs["time_unit"])
+    click.echo(f"{perturb} on {model}{at}: Hill fits (IC50 as a dose: {label}; 95% intervals; emax a "
+               "fraction of the baseline, or in the readout's unit for readouts that are changes)")
     click.echo(fit_summary(fits).to_string(index=False, float_format=lambda x: f"{x:.4g}", na_rep=""))
     for line in fit_notes(fits):
         click.echo(line)
@@ -1278,8 +1279,9 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
         with _writing(fits_path):
             fits.to_csv(fits_path, index=False)
         with _writing(figure_path):
-            fig = dose_response_figure(table, fits, figure_path, title=_series_title(model, context, perturb,
-                                                                                    background),
+            title = _series_title(model, context, perturb, background, table.attrs["end"],
+                                  table.attrs["time_unit"])
+            fig = dose_response_figure(table, fits, figure_path, title=title,
                                        units=units_by_readout(table), dose_label=label)
         click.echo(f"wrote {out}, {fits_path} and {fig}")
 
@@ -1425,15 +1427,25 @@ def _refuse_fits_table(results: Path) -> None:
                      ".parquet) is not there")
 
 
-def _series_title(model: str, context: str | None, perturb: str, background: tuple[str, ...]) -> str:
+def _series_title(model: str, context: str | None, perturb: str, background: tuple[str, ...],
+                  end: float | None = None, time_unit: str | None = None) -> str:
     """A dose-response figure's title: the model (a shipped model's context), the dosed
-    perturbation and the background under every level."""
+    perturbation, the background under every level and the time of the readouts (``end``, in
+    ``time_unit``: under a drug regimen the response depends on it)."""
     from .catalog import get_model
     from .sbml_files import is_sbml_file
 
     where = model if is_sbml_file(model) else f"{model} ({get_model(model).context_or_default(context)})"
     on = f" on {' + '.join(background)}" if background else ""
-    return f"{where}: {perturb}{on}"
+    return f"{where}: {perturb}{on}{_readouts_at(end, time_unit)}"
+
+
+def _readouts_at(end: float | None, time_unit: str | None) -> str:
+    """", readouts at 365.25 days" (a time unit unknown: the number alone); "" without an end."""
+    if end is None:
+        return ""
+    unit = f" {time_unit}{'' if end == 1 else 's'}" if time_unit else ""
+    return f", readouts at {end:g}{unit}"
 
 
 @main.command("report")
