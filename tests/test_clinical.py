@@ -628,6 +628,13 @@ def test_a_regimen_file_of_ones_own_runs_with_file(tmp_path):
     # a file where a name goes: the command that runs it
     named = CliRunner().invoke(main, ["regimens", str(mine)])
     assert named.exit_code == 2 and f"`{command}`" in named.output
+    # report, given the table regimens wrote, says what it is and where its figure is, rather
+    # than that it is not a screen table
+    said = CliRunner().invoke(main, ["report", str(tmp_path / "out" / "my_arms.csv")])
+    assert said.exit_code == 2 and "Traceback" not in said.output
+    assert (f"{tmp_path / 'out' / 'my_arms.csv'} is the table of a regimen experiment (rankl-net regimens), "
+            f"drawn in its figure beside it, {tmp_path / 'out' / 'my_arms.png'}") in said.output
+    assert "not a rankl-net screen table" not in said.output and said.output.isascii()
     # and the other way round: a file of [[experiments]] is sent to `experiment`
     other = CliRunner().invoke(main, ["regimens", "--file", str(paths.EXPERIMENTS / "tumour.toml")])
     assert other.exit_code == 2

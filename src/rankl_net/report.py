@@ -272,6 +272,11 @@ def write_report(results: Path, out: Path) -> Path:
         with tempfile.TemporaryDirectory() as tmp:
             return _write_page(out, "Sensitivity report", results, _sensitivity(table, Path(tmp)))
     required = {"perturbation", "readout", "log2_fold_change", "status"}
+    if {"experiment", "arm", "time"} <= set(table.columns):  # (rankl_net.regimens.run_experiment's)
+        figure = Path(results).with_suffix(".png")
+        raise InputError(f"{results} is the table of a regimen experiment (rankl-net regimens), drawn in its "
+                         f"figure beside it, {figure}; report takes a screen's folder or table, a "
+                         "dose-response table (dose-response --out) or a sensitivity table")
     if not required <= set(table.columns):
         raise InputError(f"{results}: not a rankl-net screen table (needs columns {sorted(required)}) "
                          "nor a sensitivity table (parameter, readout, ST or mu_star)")
