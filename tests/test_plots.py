@@ -169,6 +169,19 @@ def test_a_heatmap_keeps_its_long_tick_labels_inside_the_saved_figure(monkeypatc
     assert not (ink[:2].any() or ink[-2:].any() or ink[:, :2].any() or ink[:, -2:].any())
 
 
+def test_a_heatmap_cell_without_a_value_is_grey_not_the_white_of_zero(tmp_path):
+    """A pair not run (NaN) and a pair with no effect (0) were both drawn white."""
+    import matplotlib.image
+
+    matrix = pd.DataFrame([[0.0, np.nan], [np.nan, 1.0]], index=["a", "b"], columns=["a", "b"])
+    image = matplotlib.image.imread(plots.heatmap_figure(matrix, tmp_path / "h.png", title="t", label="x"))
+    grey = np.array(matplotlib.colors.to_rgb(plots.MISSING_COLOUR))
+    is_grey = np.abs(image[..., :3] - grey).max(axis=-1) < 0.02
+    assert is_grey.sum() > 1000  # the two missing cells
+    # and zero stays the diverging scale's near-white, not grey
+    assert not np.allclose(grey, matplotlib.colormaps["RdBu_r"](0.5)[:3], atol=0.1)
+
+
 def test_bars_carry_their_intervals_and_an_infinite_bar_none(figures, tmp_path):
     """A sensitivity index's bar shows its 95 % half-width as an error bar, by parameter; the
     axis reaches the end of the widest interval."""

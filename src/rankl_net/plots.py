@@ -185,6 +185,10 @@ def dose_response_figure(table: pd.DataFrame, fits: pd.DataFrame, path: Path, *,
     return _save(fig, path)
 
 
+# a heatmap's cell without a value: grey, apart from the white of zero on the diverging scale
+MISSING_COLOUR = "#b0b0b0"
+
+
 def _infinity(value: float) -> str:
     """The mark of an infinite value (a log2 fold change of a readout taken to zero)."""
     return "\u2212\u221e" if value < 0 else "+\u221e"
@@ -194,7 +198,8 @@ def heatmap_figure(matrix: pd.DataFrame, path: Path, *, title: str, label: str,
                    min_range: float = 0.0) -> Path:
     """A heatmap on a diverging scale centred at zero (e.g. pairwise-knockout log2 fold change,
     epistasis, Bliss excess); the scale spans at least ``min_range`` either side, so that
-    values at integration noise show as white, not as full colour."""
+    values at integration noise show as white, not as full colour. A cell without a value (a
+    pair not run, a failed condition) is grey (``MISSING_COLOUR``), not the white of zero."""
     fig, ax = plt.subplots(figsize=(0.42 * len(matrix.columns) + 2.5, 0.42 * len(matrix) + 1.8),
                            layout="constrained")
     # twice the default pads: a long label's glyphs run a few pixels past its measured extent
@@ -203,7 +208,8 @@ def heatmap_figure(matrix: pd.DataFrame, path: Path, *, title: str, label: str,
     finite = np.isfinite(values)
     lim = max(np.abs(values[finite]).max() if finite.any() else 1.0, min_range)
     # an infinite log2 fold change (a readout taken to zero) takes the end of the scale
-    im = ax.imshow(np.clip(values, -lim, lim), cmap="RdBu_r", vmin=-lim, vmax=lim)
+    cmap = plt.get_cmap("RdBu_r").with_extremes(bad=MISSING_COLOUR)
+    im = ax.imshow(np.clip(values, -lim, lim), cmap=cmap, vmin=-lim, vmax=lim)
     for i, j in np.argwhere(np.isinf(values)):  # marked, to tell them from the largest finite values
         ax.text(j, i, _infinity(values[i, j]), ha="center", va="center",
                 fontsize=7, color="white")
