@@ -956,6 +956,10 @@ def clinical(subs: dict[str, str]) -> None:
     odn = stop.final("drug:odanacatib=50mg/7d", end=365, readouts=["ctx", "p1np"])
     subs["odn_ctx_1y"] = f"{odn['ctx']:.0f}"
     subs["odn_p1np_1y"] = f"{round(odn['p1np'])}"  # (round: no "-0" for -1e-7)
+    # its bone density after 3 years of 50 mg weekly, against Eisman 2011's
+    odn_bmd = stop.final("drug:odanacatib=50mg/7d", end=1095.75, readouts=bmd)
+    subs["odn_bmd_spine_3y"] = f"{odn_bmd['bmd_lumbar_spine']:.0f}"
+    subs["odn_bmd_hip_3y"] = f"{odn_bmd['bmd_total_hip']:.0f}"
     subs["dmab_stop_bmd_2y"] = f"{course.loc[730.0, 'bmd_lumbar_spine']:.1f}"
     subs["dmab_stop_bmd_3y"] = f"{course.loc[1095.0, 'bmd_lumbar_spine']:.1f}"
     # zoledronic acid 6 months after the last of four denosumab doses, to Everts-Graber's median
