@@ -429,6 +429,8 @@ def test_the_plot_of_simulate_draws_each_readout_of_the_table(tmp_path, monkeypa
         (["simulate", "bone", "-p", "ko:OPGG"], "Did you mean 'OPG'"),
         (["simulate", "bone", "--readouts", "osteoclast"], "Did you mean 'osteoclasts'"),
         (["simulate", "bone", "-p", "kd:OPG=2"], "between 0 and 1"),
+        (["simulate", "bone", "-p", "inh:CTSK=90"], "90 % is inh:CTSK=0.9"),
+        (["simulate", "bone", "-p", "oe:OPG=0"], "for a knockout write ko:OPG"),
         (["simulate", "bone", "--context", "rat"], "unknown context"),
         (["simulate", "bone", "--end", "-5"], "end time"),
         (["simulate", "bone", "--readouts", ","], "names no readout"),

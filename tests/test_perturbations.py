@@ -570,3 +570,29 @@ def test_a_set_from_a_time_without_an_end_is_timed_and_leaves_time_0_as_it_is(bo
     """set:ID=V@T0 acts from T0 on (the module's table): a timed change, not a value set from 0."""
     changes = to_changes("set:pth=6@10", bone_mouse.engine)
     assert not changes.parameters and changes.timed == [TimedChange("pth", 6.0, 10.0, None)]
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    # a percent typed for a fraction: 90 % inhibition is 0.9 (the grammar's fractions are 0-1)
+    ("inh:CTSK=90", re.escape("the fraction must be between 0 and 1, got 90 (a fraction, not a percent: "
+                              "90 % is inh:CTSK=0.9)")),
+    ("kd:OPG=50", re.escape("got 50 (to raise expression 50-fold write oe:OPG=50; as a percent, 50 % is "
+                            "kd:OPG=0.5)")),
+    ("kd:OPG=1000", r"got 1000 \(to raise expression 1000-fold write oe:OPG=1000\)$"),
+    ("inh:CTSK=90%",
+     r"'90%' is not a number; the fraction is a number from 0 to 1, without % \(90% is 0.9\)"),
+    ("kd:OPG=50%", r"\(50% is 0.5\)"),
+    # a fraction given to oe: (whose factor raises expression) meant a knockdown, 0 a knockout
+    ("oe:OPG=0.5", r"the factor must be a number >= 1, got 0.5 \(to lower expression write kd:OPG=0.5\)"),
+    ("oe:OPG=0", r"got 0 \(for a knockout write ko:OPG\)"),
+])
+def test_a_value_out_of_range_names_the_perturbation_most_likely_meant(spec, message):
+    with pytest.raises(InputError, match=message):
+        parse_spec(spec)
+
+
+@pytest.mark.parametrize("spec", ["kd:OPG=-0.5", "inh:CTSK=150", "inh:CTSK=-90", "oe:OPG=-2"])
+def test_a_value_with_no_likely_meaning_gets_no_suggestion(spec):
+    with pytest.raises(InputError) as said:
+        parse_spec(spec)
+    assert "write" not in str(said.value) and "percent" not in str(said.value)

@@ -99,7 +99,8 @@ class Overexpression:
         _check_name("oe", self.node)
         _check_number(f"oe:{self.node}", "the factor", self.factor)
         if not (math.isfinite(self.factor) and self.factor >= 1):
-            raise InputError(f"oe:{self.node}: the factor must be a number >= 1, got {self.factor}")
+            raise InputError(f"oe:{self.node}: the factor must be a number >= 1, got {self.factor:g}"
+                             f"{_meant_instead('oe', self.node, self.factor)}")
 
     @property
     def spec(self) -> str:
@@ -188,7 +189,28 @@ def _check_fraction(kind: str, node: str, f: float) -> None:
     _check_name(kind, node)
     _check_number(f"{kind}:{node}", "the fraction", f)
     if not (math.isfinite(f) and 0.0 <= f <= 1.0):
-        raise InputError(f"{kind}:{node}: the fraction must be between 0 and 1, got {f}")
+        raise InputError(f"{kind}:{node}: the fraction must be between 0 and 1, got {f:g}"
+                         f"{_meant_instead(kind, node, f)}")
+
+
+def _meant_instead(kind: str, node: str, value: float) -> str:
+    """What a value out of range for ``kind`` most likely meant, as the end of its message: a
+    percent given for a fraction (``inh:CTSK=90`` is ``inh:CTSK=0.9``), a factor above 1 given to
+    ``kd:`` (``oe:``), a fraction below 1 given to ``oe:`` (``kd:``, or ``ko:`` for 0); else
+    nothing."""
+    if not math.isfinite(value) or value < 0:
+        return ""
+    if kind == "oe":
+        if value == 0:
+            return f" (for a knockout write ko:{node})"
+        return f" (to lower expression write kd:{node}={value:g})"
+    percent = f"{value:g} % is {kind}:{node}={value / 100:g}" if 1 < value <= 100 else ""
+    if kind == "kd" and value > 1:
+        return (f" (to raise expression {value:g}-fold write oe:{node}={value:g}"
+                + (f"; as a percent, {percent}" if percent else "") + ")")
+    if percent:
+        return f" (a fraction, not a percent: {percent})"
+    return ""
 
 
 _SPEC = re.compile(
@@ -206,6 +228,15 @@ SPEC_HELP = (
     "ko:X, kd:X=F, oe:X=N, inh:X=F, set:ID=V[@T0[-T1]], drug:NAME=DOSE[/EVERY][*N][@START], "
     "preset:NAME; join several with '+'"
 )
+
+
+def _percent_hint(text: str) -> str:
+    """What a kd: or inh: value written as a percent ("50%") is told: the fraction it stands for."""
+    try:
+        example = f"{text} is {read_number(text[:-1]) / 100:g}"
+    except ValueError:
+        example = "50% is 0.5"
+    return f"; the fraction is a number from 0 to 1, without % ({example})"
 
 
 def _number(text: str, spec: str, why: str = f" (valid forms: {SPEC_HELP})") -> float:
@@ -323,7 +354,8 @@ def _parse_one(part: str, whole: str) -> Perturbation:
         return Knockout(target)
     if value is None:
         raise InputError(f"{part!r}: {kind} needs a value (valid forms: {SPEC_HELP})")
-    v = _number(value, part)
+    v = _number(value, part, _percent_hint(value) if kind in ("kd", "inh") and value.endswith("%") else
+                f" (valid forms: {SPEC_HELP})")
     if kind == "kd":
         return Knockdown(target, v)
     if kind == "oe":
