@@ -235,3 +235,27 @@ def test_two_drugs_of_one_arm_are_told_apart(figures, tmp_path):
               for text, handle in zip(serum.get_legend().get_texts(), serum.get_legend().legend_handles,
                                       strict=True)}
     assert legend["then_zoledronate: denosumab"] != legend["then_zoledronate: zoledronate"]
+
+
+def test_the_phenotype_figure_names_its_age_and_its_lines(figures, tmp_path):
+    """A reader sees how long the lines ran and what the vertical lines are: wild type at 100 %
+    and the thresholds that classify a line (rankl_net.experiments: osteoporotic at most 90 %,
+    osteopetrotic at least 110 % of wild-type bone volume; osteoclasts absent below 10 %,
+    increased above 120 %)."""
+    table = pd.DataFrame({"line": ["OPG-/-", "RANKL-/-"], "perturbation": ["ko:OPG", "ko:RANKL"],
+                          "bone_volume_pct_wt": [44.0, 117.0], "osteoclasts_pct_wt": [330.0, 0.0],
+                          "agrees": [True, False]})
+    plots.phenotype_figure(table, tmp_path / "p.png", age_days=84)
+    (fig,) = figures
+    title = fig._suptitle.get_text()
+    assert "84 days (12 weeks)" in title and "hatched red: disagrees" in title
+    bone, osteoclasts = (ax.get_xlabel() for ax in fig.axes)
+    assert "bone volume (% of wild type)" in bone and "wild type, 100 %" in bone
+    assert "osteoporotic <= 90 %" in bone and "osteopetrotic >= 110 %" in bone
+    assert "absent < 10 %" in osteoclasts and "increased > 120 %" in osteoclasts
+    # every label inside the saved figure
+    renderer = fig.canvas.get_renderer()
+    box = fig.bbox
+    for ax in fig.axes:
+        label = ax.xaxis.label.get_window_extent(renderer)
+        assert box.x0 <= label.x0 and label.x1 <= box.x1 and box.y0 <= label.y0

@@ -809,7 +809,7 @@ def phenotypes_cmd(out: Path) -> None:
     columns = ["line", "perturbation", "bone_volume_pct_wt", "osteoclasts_pct_wt", "ctx_pct_wt",
                "phenotype", "expected_phenotype", "osteoclasts", "expected_osteoclasts", "agrees", "source"]
     _write_checked_table(
-        table, out, phenotype_figure,
+        table, out, lambda t, path: phenotype_figure(t, path, AGE_DAYS),
         f"Mouse genetic lines vs wild type at {AGE_DAYS:g} days: {runs}",
         columns, "agrees", "{ok}/{total} lines agree with the literature; " + f"{elapsed:.1f} s",
     )

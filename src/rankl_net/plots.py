@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .analysis import units_by_readout  # noqa: E402
-from .experiments import OC_ABSENT, OC_INCREASED, OSTEOPETROTIC_BV, OSTEOPOROTIC_BV  # noqa: E402
+from .experiments import AGE_DAYS, OC_ABSENT, OC_INCREASED, OSTEOPETROTIC_BV, OSTEOPOROTIC_BV  # noqa: E402
 from .regimens import REGIMEN_MODEL  # noqa: E402
 from .screens import readout_units  # noqa: E402
 from .validation import fact_units  # noqa: E402
@@ -31,28 +31,36 @@ def _save(fig, path: Path, dpi: int = DPI) -> Path:
     return path
 
 
-def phenotype_figure(table: pd.DataFrame, path: Path) -> Path:
+def phenotype_figure(table: pd.DataFrame, path: Path, age_days: float = AGE_DAYS) -> Path:
     """Bar charts of bone volume and osteoclast number (percent of wild type) per genetic line.
 
     Bars of lines that agree with the literature are filled; disagreeing lines are hatched red.
+    Each panel's axis label names its vertical lines: wild type (100 %) and the thresholds that
+    classify a line. ``age_days``: the time the lines ran (days), named in the title.
     """
-    fig, axes = plt.subplots(1, 2, figsize=(11, 0.45 * len(table) + 1.6), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.45 * len(table) + 2.4), sharey=True)
     y = range(len(table))
     colours = ["#4477aa" if ok else "#cc3311" for ok in table["agrees"]]
     for ax, col, title, lines in (
-        (axes[0], "bone_volume_pct_wt", "bone volume (% of wild type)", (OSTEOPOROTIC_BV, OSTEOPETROTIC_BV)),
-        (axes[1], "osteoclasts_pct_wt", "osteoclasts (% of wild type)", (OC_ABSENT, OC_INCREASED)),
+        (axes[0], "bone_volume_pct_wt", "bone volume (% of wild type)",
+         ((OSTEOPOROTIC_BV, "osteoporotic"), (OSTEOPETROTIC_BV, "osteopetrotic"))),
+        (axes[1], "osteoclasts_pct_wt", "osteoclasts (% of wild type)",
+         ((OC_ABSENT, "absent"), (OC_INCREASED, "increased"))),
     ):
         ax.barh(list(y), table[col], color=colours, hatch=["" if ok else "//" for ok in table["agrees"]])
         ax.axvline(100, color="black", lw=0.8)
-        for x in lines:
+        (low, low_name), (high, high_name) = lines
+        for x in (low, high):
             ax.axvline(x, color="grey", lw=0.8, ls="--")
-        ax.set_xlabel(title)
+        low_sign, high_sign = ("<=", ">=") if col.startswith("bone") else ("<", ">")
+        ax.set_xlabel(f"{title}\nsolid line: wild type, 100 %\ndashed lines: {low_name} {low_sign} {low:g} %,"
+                      f"\n{high_name} {high_sign} {high:g} %", fontsize=9)
     axes[0].set_yticks(
         list(y), [f"{ln}  [{p}]" for ln, p in zip(table["line"], table["perturbation"], strict=True)]
     )
     axes[0].invert_yaxis()
-    fig.suptitle("Mouse genetic lines vs wild type of the same age (blue: agrees with the literature)")
+    fig.suptitle(f"Mouse genetic lines vs wild type, {age_days:g} days ({age_days / 7:g} weeks) after the "
+                 "perturbation\n(blue: agrees with the literature; hatched red: disagrees)", fontsize=11)
     fig.tight_layout()
     return _save(fig, path, dpi=120)
 
