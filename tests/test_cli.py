@@ -1332,3 +1332,27 @@ def test_a_dose_response_figure_is_titled_with_its_context_and_background():
     assert _series_title("clinical", "Human", "inh:P38", ()) == "clinical (human): inh:P38"
     titled = _series_title("my.xml", None, "set:k1", ("set:k2=1", "ko:A"))
     assert titled == "my.xml: set:k1 on set:k2=1 + ko:A"
+
+
+@pytest.mark.parametrize(("columns", "own"), [
+    ("line,perturbation,phenotype,expected_phenotype,agrees\nOPG-/-,ko:OPG,osteoporotic,osteoporotic,True",
+     "this is a table of rankl-net phenotypes, which draws its figure itself, beside the table"),
+    ("id,readout,predicted,observed,tolerance,passed\ndmab_cmax,denosumab_serum,7.1,6.8,1.9,True",
+     "this is a table of rankl-net validation, which draws its figure itself, beside the table"),
+    ("a,b\n1,2", None),
+])
+def test_report_of_a_table_it_does_not_draw_names_every_kind_it_draws(tmp_path, columns, own):
+    """report refuses a table that is none of its kinds, naming all three (a screen's, a
+    dose-response table, a sensitivity table) and, for the table of a command that draws its own
+    figure, where that figure is."""
+    table = tmp_path / "t.csv"
+    table.write_text(columns + "\n")
+    said = run("report", str(table))
+    assert said.returncode == 2 and "Traceback" not in said.stderr
+    assert "a dose-response table" in said.stderr and "a sensitivity table" in said.stderr
+    assert "a screen's" in said.stderr
+    if own:
+        assert f"{own} ({tmp_path / 't.png'})" in said.stderr
+    else:
+        assert "draws its figure itself" not in said.stderr
+    assert not (tmp_path / "t.html").exists()

@@ -259,6 +259,17 @@ def _sensitivity(table: pd.DataFrame, folder: Path) -> list[str]:
             "<h2>Indices</h2>", shown.to_html(index=False, float_format=lambda x: f"{x:.3g}", na_rep="")]
 
 
+def _own_figure(results: Path, table: pd.DataFrame) -> str:
+    """For a table of ``rankl-net phenotypes`` or ``validation`` given to report: where the figure
+    of it is (those commands draw their own, beside the table); else nothing."""
+    for command, columns in (("phenotypes", {"line", "phenotype", "agrees"}),
+                             ("validation", {"predicted", "observed", "passed"})):
+        if columns <= set(table.columns):
+            return (f"; this is a table of rankl-net {command}, which draws its figure itself, beside the "
+                    f"table ({Path(results).with_suffix('.png')})")
+    return ""
+
+
 def write_report(results: Path, out: Path) -> Path:
     """Write ``out`` (HTML), titled for what it reports: for a screen, the background, counts by
     status, per-readout figures of the knockout effects, pairwise heatmaps and epistasis when the
@@ -273,8 +284,10 @@ def write_report(results: Path, out: Path) -> Path:
             return _write_page(out, "Sensitivity report", results, _sensitivity(table, Path(tmp)))
     required = {"perturbation", "readout", "log2_fold_change", "status"}
     if not required <= set(table.columns):
-        raise InputError(f"{results}: not a rankl-net screen table (needs columns {sorted(required)}) "
-                         "nor a sensitivity table (parameter, readout, ST or mu_star)")
+        raise InputError(f"{results}: not a table that report draws: a screen's (its folder, or its table "
+                         f"with the columns {', '.join(sorted(required))}), a dose-response table (the same "
+                         "columns; dose-response --out) or a sensitivity table (parameter, readout, ST or "
+                         f"mu_star; sensitivity --out){_own_figure(results, table)}")
     # a folder's rows come in the order of its part files, which differ between a screen run in
     # one go and one interrupted and resumed: ordered by perturbation (each condition's readouts
     # keep their order), the same screen gives the same report, ties included
