@@ -352,7 +352,7 @@ def test_report_of_the_fits_of_a_dose_response_points_to_its_table(tmp_path, tab
     assert out.returncode == 0, out.stderr
     fits = tmp_path / "d_fits.csv"
     said = run("report", str(fits))
-    assert said.returncode == 2 and "not a rankl-net screen table" not in said.stderr
+    assert said.returncode == 2 and "not a table that report draws" not in said.stderr
     assert f"{fits} holds the Hill fits that dose-response writes beside its table" in said.stderr
     assert said.stderr.strip().endswith(f"`rankl-net report {tmp_path / table}`")
     assert not (tmp_path / "d_fits.html").exists()

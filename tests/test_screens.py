@@ -862,7 +862,7 @@ def test_report_of_a_sensitivity_table_names_the_analysis_and_draws_its_indices(
     ranges = re.search(r"Parameter ranges.*?<tbody>(.*?)</tbody>", page, re.S).group(1)
     assert re.findall(r"<td>(.*?)</td>", ranges) == ["k_a", "1", "2", "k_b", "0.5", "4"]
     assert f"<h1>Sensitivity report: {tmp_path / 's.csv'}</h1>" in page
-    with pytest.raises(InputError, match="nor a sensitivity table"):
+    with pytest.raises(InputError, match=r"or a sensitivity table \(parameter, readout, ST or mu_star"):
         indices.drop(columns=["S1", "ST"]).to_csv(tmp_path / "t.csv", index=False)
         write_report(tmp_path / "t.csv", tmp_path / "t.html")
 
