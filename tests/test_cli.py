@@ -413,6 +413,8 @@ def test_the_plot_of_simulate_draws_each_readout_of_the_table(tmp_path, monkeypa
         scale = np.ptp(y) / np.ptp(frame[readout])
         np.testing.assert_allclose(y, scale * frame[readout], rtol=1e-9, atol=1e-12 * np.abs(y).max())
     assert fig.get_suptitle().startswith("bone (mouse)")
+    # each x axis names its quantity and unit: bone counts days
+    assert {ax.get_xlabel() for ax in panels.values()} == {"time (day)"}
 
 
 @pytest.mark.parametrize(

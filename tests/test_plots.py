@@ -80,6 +80,7 @@ def test_comparison_and_regimen_figures_draw_round_off_flat(figures, tmp_path):
     axes = {ax.get_title(): ax for ax in figures[0].axes if ax.get_title()}
     for readout in ROUND_OFF:
         _check_flat(axes[readout], readout)
+        assert axes[readout].get_xlabel() == "time (day)"  # the quantity with its unit, not "day"
 
     columns = {"ctx": ROUND_OFF["ctx"], "p1np": ROUND_OFF["ctx"] / 3,
                "bmd_lumbar_spine": ROUND_OFF["ctx"] / 7}

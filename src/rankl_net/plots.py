@@ -78,7 +78,7 @@ def time_course_figure(frame: pd.DataFrame, path: Path, *, title: str, time_unit
     for ax, col in zip(axes.flat, cols, strict=False):
         ax.plot(frame["time"], frame[col], lw=1.5)
         ax.set_title(col, fontsize=10)
-        ax.set_xlabel(time_unit)
+        ax.set_xlabel(f"time ({time_unit})")
         _unit_axis(ax, col, units)
         value_axis(ax, frame[col], round_off_floor((units or {}).get(col)))
     for ax in list(axes.flat)[n:]:
@@ -346,7 +346,7 @@ def comparison_figure(courses: pd.DataFrame, readouts: list[str], path: Path, *,
             line = sub[sub["condition"] == label]
             ax.plot(line["time"], line["value"], lw=1.5, label=label, **line_style(i))
         ax.set_title(readout, fontsize=10)
-        ax.set_xlabel(time_unit)
+        ax.set_xlabel(f"time ({time_unit})")
         _unit_axis(ax, readout, units)
         value_axis(ax, sub["value"], round_off_floor((units or {}).get(readout)))
     for ax in list(axes.flat)[n:]:
