@@ -72,6 +72,21 @@ def test_a_panel_flat_in_its_unit_only_near_zero_follows_the_unit():
     plt.close(fig)
 
 
+@pytest.mark.parametrize("unit", ["pM", "nM"])
+def test_a_concentration_below_one_molecule_per_litre_is_drawn_flat_at_zero(unit):
+    """BMP-2 of a lesion with no osteoblastic tumour falls from 1e-28 pM to 1e-300 pM: far below
+    one molecule per litre (1 / 6.022e23 M = 1.66e-12 pM), no concentration at all; drawn as a
+    fall to 0 it reads as a loss of BMP-2. Drawn flat at 0, as a concentration of exactly 0 is."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    assert plots.value_axis(ax, [9.8e-29, -1.6e-196, -3e-319, 0.0], plots.round_off_floor(unit))
+    assert ax.get_ylim() == pytest.approx((-1.0, 1.0))
+    # a millionth of a picomolar is about 600,000 molecules per litre: a concentration
+    assert not plots.value_axis(ax, 1e-6 * (1 + TIME / 84), plots.round_off_floor("pM"))
+    plt.close(fig)
+
+
 def test_comparison_and_regimen_figures_draw_round_off_flat(figures, tmp_path):
     courses = pd.concat([pd.DataFrame({"condition": c, "time": TIME, "readout": r, "value": y})
                          for c in ("a", "b") for r, y in ROUND_OFF.items()])

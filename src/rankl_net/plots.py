@@ -104,13 +104,23 @@ def line_style(i: int) -> dict:
     return {"color": f"C{i % 10}", "linestyle": LINE_STYLES[i % len(LINE_STYLES)]}
 
 
+# the molar concentration of one molecule in a litre (1 / Avogadro's number, in M), in each molar
+# unit: below it a concentration counts no molecule in any compartment of the models (a marrow
+# space of a few mL at most), so its changes are integration round-off
+ONE_MOLECULE_PER_LITRE_M = 1 / 6.02214076e23
+MOLAR_UNITS = {"M": 1.0, "mM": 1e-3, "uM": 1e-6, "\u00b5M": 1e-6, "nM": 1e-9, "pM": 1e-12, "fM": 1e-15}
+
+
 def round_off_floor(unit: str | None) -> float:
     """The smallest size (in its unit) a readout's values are measured against to tell a trend
     from integration round-off: 1 for a percent (``%``, ``% change``, ``%/day``) or a
     dimensionless index, whose values may sit at 0 (CTX at baseline, a tumour not seeded, the
     lesion index of a bone without one), so that a millionth of a percent, or of 1, is
-    round-off; 0 for other units, whose values are measured against their own size only (a
-    concentration of 1e-7 pM may be real)."""
+    round-off; one molecule per litre for a molar concentration (1.66e-12 pM: a concentration of
+    1e-7 pM may be real, one of 1e-28 pM, BMP-2 of a lesion without osteoblastic tumour, is 0);
+    0 for other units, whose values are measured against their own size only."""
+    if unit in MOLAR_UNITS:
+        return ONE_MOLECULE_PER_LITRE_M / MOLAR_UNITS[unit]
     return 1.0 if unit and (unit.startswith("%") or unit == "dimensionless") else 0.0
 
 
@@ -120,8 +130,8 @@ def value_axis(ax, values, floor: float = 0.0) -> bool:
     value drawn in it, NaN left out) vary by at most :data:`~rankl_net.analysis.FLAT_RESPONSE`
     of their size, or of ``floor`` where that is larger (:func:`round_off_floor`), drawn flat:
     the axis spans 5 % of the value either side (of ``floor`` where the value is smaller; 1 about
-    a value of 0 without one), so that integration round-off shows no slope. Returns whether the
-    panel is flat."""
+    a value of 0 with a floor below 1, or none), so that integration round-off shows no slope.
+    Returns whether the panel is flat."""
     from .analysis import FLAT_RESPONSE, is_flat
 
     ax.ticklabel_format(axis="y", useOffset=False)
@@ -132,7 +142,8 @@ def value_axis(ax, values, floor: float = 0.0) -> bool:
     centre = (float(y.max()) + float(y.min())) / 2
     if abs(centre) <= FLAT_RESPONSE * floor:
         centre = 0.0  # round-off about zero, such as CTX at -2e-7 % at baseline
-    half = 0.05 * max(abs(centre), floor) or 1.0
+    # about zero, a floor below 1 (a concentration's molecule) sets no scale: -1 to 1, as at 0 exactly
+    half = 0.05 * max(abs(centre), floor) if abs(centre) > 0 or floor >= 1 else 1.0
     ax.set_ylim(centre - half, centre + half)
     return True
 
