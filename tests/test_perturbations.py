@@ -117,6 +117,20 @@ def test_unknown_node_suggests_a_close_match(bone_mouse):
         to_changes(parse_spec("ko:OPGG"), bone_mouse.engine)
 
 
+@pytest.mark.parametrize(("name", "said"), [
+    # c-Fms (the M-CSF receptor, not in the model) looks like c-Fos: the suggestion says it is c-Fos
+    ("c-Fms", "Did you mean 'c-Fos' (node FOS: c-Fos)?"),
+    # Tyrobp (DAP12) looks like TRAP, which is the phosphatase Acp5
+    ("Tyrobp", "Did you mean 'TRAP' (node ACP5: tartrate-resistant acid phosphatase)?"),
+    ("OPGG", "Did you mean 'OPG' (node OPG: decoy receptor of RANKL)?"),
+])
+def test_a_suggested_node_says_which_gene_product_it_is(bone_mouse, name, said):
+    with pytest.raises(InputError) as error:
+        to_changes(parse_spec(f"ko:{name}"), bone_mouse.engine)
+    assert said in str(error.value)
+    assert str(error.value).isascii()
+
+
 def test_a_model_quantity_given_as_a_node_points_to_set(bone_mouse):
     """ko:pth names a parameter, not a gene product: the message says so and offers set:, and an
     unknown name lists the nodes' own names before their protein names and gene symbols."""

@@ -476,9 +476,13 @@ def resolve_node(name: str, engine: Engine) -> Node:
         raise InputError(f"{name!r} is a {kind} of {engine.name}, not a node (a gene product, which ko:, "
                          f"kd:, oe: and inh: act on); change its value with set:{name}=VALUE. The nodes: "
                          f"{', '.join(sorted(nodes))}")
-    # the nodes' own names listed first, then their protein names and gene symbols
+    # the nodes' own names listed first, then their protein names and gene symbols; a suggestion
+    # says which node and protein it is
+    described = {row["node"]: row["description"].split(" (")[0] for row in node_table()}
+    meaning = {a: f"node {n.node}: {described.get(n.node) or n.node}" for n in nodes.values()
+               for a in (n.node, *n.aliases)}
     raise unknown_name("node", name, list(nodes) + [a for n in nodes.values() for a in n.aliases],
-                       first=sorted(nodes))
+                       first=sorted(nodes), meaning=meaning)
 
 
 def _models_with_node(name: str) -> list[str]:
