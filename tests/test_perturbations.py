@@ -596,6 +596,10 @@ def test_a_set_from_a_time_without_an_end_is_timed_and_leaves_time_0_as_it_is(bo
     ("inh:CTSK=90%",
      r"'90%' is not a number; the fraction is a number from 0 to 1, without % \(90% is 0.9\)"),
     ("kd:OPG=50%", r"\(50% is 0.5\)"),
+    # a factor written with its fold, as papers write it
+    ("oe:OPG=10x", r"'10x' is not a number; the factor is a plain number \(10x is 10\)$"),
+    ("oe:OPG=2.5-fold", r"the factor is a plain number \(2.5-fold is 2.5\)$"),
+    ("oe:OPG=10fold", r"\(10fold is 10\)$"),
     # a fraction given to oe: (whose factor raises expression) meant a knockdown, 0 a knockout
     ("oe:OPG=0.5", r"the factor must be a number >= 1, got 0.5 \(to lower expression write kd:OPG=0.5\)"),
     ("oe:OPG=0", r"got 0 \(for a knockout write ko:OPG\)"),

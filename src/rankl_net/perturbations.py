@@ -230,13 +230,24 @@ SPEC_HELP = (
 )
 
 
-def _percent_hint(text: str) -> str:
-    """What a kd: or inh: value written as a percent ("50%") is told: the fraction it stands for."""
-    try:
-        example = f"{text} is {read_number(text[:-1]) / 100:g}"
-    except ValueError:
-        example = "50% is 0.5"
-    return f"; the fraction is a number from 0 to 1, without % ({example})"
+def _value_hint(kind: str, text: str) -> str:
+    """What a value that is not a number is told: for a kd: or inh: fraction written as a percent
+    ("50%"), the fraction it stands for; for an oe: factor written with its fold ("10x",
+    "10-fold"), the number; else the valid forms."""
+    if kind in ("kd", "inh") and text.endswith("%"):
+        try:
+            example = f"{text} is {read_number(text[:-1]) / 100:g}"
+        except ValueError:
+            example = "50% is 0.5"
+        return f"; the fraction is a number from 0 to 1, without % ({example})"
+    fold = re.fullmatch(r"(.+?)(?:x|X|-?fold)", text)
+    if kind == "oe" and fold:
+        try:
+            example = f"{text} is {read_number(fold[1]):g}"
+        except ValueError:
+            example = "10x is 10"
+        return f"; the factor is a plain number ({example})"
+    return f" (valid forms: {SPEC_HELP})"
 
 
 def _number(text: str, spec: str, why: str = f" (valid forms: {SPEC_HELP})") -> float:
@@ -354,8 +365,7 @@ def _parse_one(part: str, whole: str) -> Perturbation:
         return Knockout(target)
     if value is None:
         raise InputError(f"{part!r}: {kind} needs a value (valid forms: {SPEC_HELP})")
-    v = _number(value, part, _percent_hint(value) if kind in ("kd", "inh") and value.endswith("%") else
-                f" (valid forms: {SPEC_HELP})")
+    v = _number(value, part, _value_hint(kind, value))
     if kind == "kd":
         return Knockdown(target, v)
     if kind == "oe":
