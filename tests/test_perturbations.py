@@ -600,6 +600,10 @@ def test_a_set_from_a_time_without_an_end_is_timed_and_leaves_time_0_as_it_is(bo
     ("oe:OPG=10x", r"'10x' is not a number; the factor is a plain number \(10x is 10\)$"),
     ("oe:OPG=2.5-fold", r"the factor is a plain number \(2.5-fold is 2.5\)$"),
     ("oe:OPG=10fold", r"\(10fold is 10\)$"),
+    # a set: value with a unit: the models' concentrations are in pM (docs/perturbations.md)
+    ("set:rankl_input=100pM", r"'100pM' is not a number; a set: value is a plain number in the model's unit "
+     r"of the quantity \(concentrations in the shipped models are in pM: 100pM is 100; convert other units"),
+    ("set:rankl_input=100ng/mL", r"concentrations in the shipped models are in pM: 100pM is 100; convert"),
     # a fraction given to oe: (whose factor raises expression) meant a knockdown, 0 a knockout
     ("oe:OPG=0.5", r"the factor must be a number >= 1, got 0.5 \(to lower expression write kd:OPG=0.5\)"),
     ("oe:OPG=0", r"got 0 \(for a knockout write ko:OPG\)"),

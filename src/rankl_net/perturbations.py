@@ -247,6 +247,15 @@ def _value_hint(kind: str, text: str) -> str:
         except ValueError:
             example = "10x is 10"
         return f"; the factor is a plain number ({example})"
+    unit = re.fullmatch(r"([0-9.eE+-]+)\s*([^\d\s].*)", text)
+    if kind == "set" and unit:
+        try:
+            picomolar = f"{read_number(unit[1]):g}pM is {read_number(unit[1]):g}"
+        except ValueError:
+            picomolar = "100pM is 100"
+        return ("; a set: value is a plain number in the model's unit of the quantity (concentrations "
+                f"in the shipped models are in pM: {picomolar}; convert other units; each quantity's unit "
+                "is in its model's listing, docs/models/MODEL-listing.md)")
     return f" (valid forms: {SPEC_HELP})"
 
 
