@@ -1358,3 +1358,20 @@ def test_report_of_a_table_it_does_not_draw_names_every_kind_it_draws(tmp_path, 
     else:
         assert "draws its figure itself" not in said.stderr
     assert not (tmp_path / "t.html").exists()
+
+
+def test_simulate_prints_integration_round_off_as_zero_and_writes_it_as_computed(tmp_path):
+    """The wild type's CTX and P1NP are changes from its own baseline: 0 by definition, printed
+    as 0 (not -2.2e-07, the integrator's round-off); a real change is printed as it is, and the
+    CSV file keeps every value as computed (within round-off of 0)."""
+    wild = run("simulate", "bone", "--points", "3", "--readouts", "ctx,p1np,bone_volume")
+    assert wild.returncode == 0, wild.stderr
+    rows = [line.split(",") for line in wild.stdout.strip().splitlines()]
+    assert rows[0] == ["time", "ctx", "p1np", "bone_volume"]
+    assert [r[1:] for r in rows[1:]] == [["0", "0", "100"]] * 3
+    opg = run("simulate", "bone", "-p", "ko:OPG", "--points", "3", "--readouts", "ctx")
+    assert float(opg.stdout.splitlines()[2].split(",")[1]) > 50  # resorption up without OPG
+    assert run("simulate", "bone", "--points", "3", "--readouts", "ctx", "--out", str(tmp_path / "w.csv"),
+               ).returncode == 0
+    written = pd.read_csv(tmp_path / "w.csv")["ctx"]
+    assert (written.abs() < 1e-5).all()

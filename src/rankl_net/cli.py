@@ -637,7 +637,7 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
             return m.simulate(end=end, points=points, readouts=selected)
 
     if out is None:
-        click.echo(frame.to_csv(index=False, float_format="%.6g"), nl=False)
+        click.echo(_round_off_shown_as_zero(frame).to_csv(index=False, float_format="%.6g"), nl=False)
     else:
         _write_table(frame, out)
         click.echo(f"wrote {out} ({len(frame)} time points, time in {time_unit}s)", err=True)
@@ -650,6 +650,20 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
     if specs and points <= NOTE_POINTS and _same_courses(frame, unperturbed, scales):
         click.echo(f"note: {' + '.join(specs)} leaves every readout as it is without perturbation over "
                    f"{frame['time'].iloc[-1]:g} {time_unit}s", err=True)
+
+
+def _round_off_shown_as_zero(frame):
+    """``frame`` (a time course of ``simulate``) for display: each readout's integration round-off
+    (at most a millionth of its largest size over the run, or of its unit's floor where that is
+    larger: 1 for a percent, which may sit at 0, as CTX at -2e-7 % at baseline; one molecule per
+    litre for a concentration, :func:`rankl_net.analysis.round_off_floor`) shown as 0, as
+    ``regimens`` prints it. A file keeps every value as computed."""
+    from .analysis import round_off_floor, round_off_to_zero
+
+    units = frame.attrs.get("units", {})
+    sizes = {c: max(float(frame[c].abs().max()), round_off_floor(units.get(c)))
+             for c in frame.columns if c != "time"}
+    return round_off_to_zero(frame, sizes)
 
 
 @contextmanager

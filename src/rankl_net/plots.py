@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .analysis import units_by_readout  # noqa: E402
+from .analysis import round_off_floor, units_by_readout  # noqa: E402
 from .experiments import AGE_DAYS, OC_ABSENT, OC_INCREASED, OSTEOPETROTIC_BV, OSTEOPOROTIC_BV  # noqa: E402
 from .regimens import REGIMEN_MODEL  # noqa: E402
 from .screens import readout_units  # noqa: E402
@@ -102,26 +102,6 @@ def line_style(i: int) -> dict:
     """Colour and line style of the ``i``-th line of a panel (from 0): colours cycle through
     matplotlib's ten, styles through :data:`LINE_STYLES`, so no two of the first 20 share both."""
     return {"color": f"C{i % 10}", "linestyle": LINE_STYLES[i % len(LINE_STYLES)]}
-
-
-# the molar concentration of one molecule in a litre (1 / Avogadro's number, in M), in each molar
-# unit: below it a concentration counts no molecule in any compartment of the models (a marrow
-# space of a few mL at most), so its changes are integration round-off
-ONE_MOLECULE_PER_LITRE_M = 1 / 6.02214076e23
-MOLAR_UNITS = {"M": 1.0, "mM": 1e-3, "uM": 1e-6, "\u00b5M": 1e-6, "nM": 1e-9, "pM": 1e-12, "fM": 1e-15}
-
-
-def round_off_floor(unit: str | None) -> float:
-    """The smallest size (in its unit) a readout's values are measured against to tell a trend
-    from integration round-off: 1 for a percent (``%``, ``% change``, ``%/day``) or a
-    dimensionless index, whose values may sit at 0 (CTX at baseline, a tumour not seeded, the
-    lesion index of a bone without one), so that a millionth of a percent, or of 1, is
-    round-off; one molecule per litre for a molar concentration (1.66e-12 pM: a concentration of
-    1e-7 pM may be real, one of 1e-28 pM, BMP-2 of a lesion without osteoblastic tumour, is 0);
-    0 for other units, whose values are measured against their own size only."""
-    if unit in MOLAR_UNITS:
-        return ONE_MOLECULE_PER_LITRE_M / MOLAR_UNITS[unit]
-    return 1.0 if unit and (unit.startswith("%") or unit == "dimensionless") else 0.0
 
 
 def value_axis(ax, values, floor: float = 0.0) -> bool:
