@@ -35,6 +35,12 @@ def test_models_lists_every_model_with_readouts():
         at = next(k for k, line in enumerate(lines) if line.startswith(f"{name}\t"))
         listed = next(line for line in lines[at + 1:] if line.strip().startswith("readouts:"))
         assert listed.split(":", 1)[1].strip() == ", ".join(get_model(name).readouts)
+    # each readout's unit, as the docs' model cards state them, in ASCII
+    assert "  readout units: pM: osteoclasts, osteoblasts, rankl_free, opg_free, osteoclast_precursors, " \
+           "nfatc1; %: bone_volume; % change: ctx, p1np" in lines
+    clinical = next(line for line in lines if line.startswith("  readout units: ug/mL: denosumab_serum;"))
+    assert "% change: ctx, untx, p1np, bmd_lumbar_spine, bmd_total_hip" in clinical
+    assert out.stdout.isascii()
 
 
 def test_simulate_prints_a_table_with_time_and_readouts():

@@ -544,8 +544,9 @@ def _write_checked_table(table, out: Path, figure_fn, title: str, columns: list[
 
 @main.command("models")
 def models_cmd() -> None:
-    """List the shipped models with their time unit, contexts and readouts."""
+    """List the shipped models with their time unit, contexts and readouts (with their units)."""
     from .catalog import get_model, model_names
+    from .screens import readout_units
 
     for name in model_names():
         info = get_model(name)
@@ -555,6 +556,10 @@ def models_cmd() -> None:
             f"(default {info.default_context}); default end: {info.default_end:g} {info.time_unit}s"
         )
         click.echo(f"  readouts: {', '.join(info.readouts)}")
+        by_unit: dict[str, list[str]] = {}
+        for readout, unit in readout_units(name, info.readouts).items():
+            by_unit.setdefault(_ascii_unit(unit) or "no unit", []).append(readout)
+        click.echo("  readout units: " + "; ".join(f"{u}: {', '.join(r)}" for u, r in by_unit.items()))
         if info.presets:
             click.echo(f"  presets (-p preset:NAME): {', '.join(info.presets)}")
         click.echo(f"  SBML: {info.sbml_path}")
