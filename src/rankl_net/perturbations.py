@@ -99,7 +99,7 @@ class Overexpression:
         _check_name("oe", self.node)
         _check_number(f"oe:{self.node}", "the factor", self.factor)
         if not (math.isfinite(self.factor) and self.factor >= 1):
-            raise InputError(f"oe:{self.node}: the factor must be a number >= 1, got {self.factor:g}"
+            raise InputError(f"oe:{self.node}: the factor must be a finite number >= 1, got {self.factor:g}"
                              f"{_meant_instead('oe', self.node, self.factor)}")
 
     @property
