@@ -605,7 +605,8 @@ def test_a_set_from_a_time_without_an_end_is_timed_and_leaves_time_0_as_it_is(bo
      r"of the quantity \(concentrations in the shipped models are in pM: 100pM is 100; convert other units"),
     ("set:rankl_input=100ng/mL", r"concentrations in the shipped models are in pM: 100pM is 100; convert"),
     # a fraction given to oe: (whose factor raises expression) meant a knockdown, 0 a knockout
-    ("oe:OPG=0.5", r"the factor must be a finite number >= 1, got 0.5 \(to lower expression write kd:OPG=0.5\)"),
+    ("oe:OPG=0.5",
+     r"the factor must be a finite number >= 1, got 0.5 \(to lower expression write kd:OPG=0.5\)"),
     ("oe:OPG=0", r"got 0 \(for a knockout write ko:OPG\)"),
     ("oe:OPG=1e400", r"the factor must be a finite number >= 1, got inf$"),  # beyond the largest float
 ])
