@@ -597,6 +597,23 @@ def test_report_never_writes_over_results_nor_into_a_screen_folder(tmp_path):
     assert (tmp_path / "screen.v2.html").is_file() and not (tmp_path / "screen.html").exists()
 
 
+def test_a_folder_of_results_is_told_to_name_one_screen_in_it(tmp_path):
+    """results/, where the commands write by default, holds a screen folder beside other tables:
+    report names the screens in it (it failed with pyarrow's "Parquet magic bytes not found",
+    reading every file of the folder as one Parquet dataset)."""
+    from rankl_net.report import read_results
+
+    results = tmp_path / "results"
+    run_screen("bone", ["ko:OPG"], end=7, readouts=["bone_volume"], workers=1, out=results / "ko.parquet")
+    (results / "phenotypes.csv").write_text("line,agrees\nOPG-/-,True\n", encoding="utf-8")
+    with pytest.raises(InputError) as said:
+        read_results(results)
+    assert str(said.value) == (f"{results} is a folder that holds results, not one screen's: give one screen "
+                               f"folder in it ({results / 'ko.parquet'}), or a dose-response or sensitivity "
+                               "table by its name")
+    assert len(read_results(results / "ko.parquet")) == 1  # the screen in it reads
+
+
 def test_a_percent_change_readout_has_the_fold_change_of_its_level(tmp_path):
     """CTX is a percent change from the model's baseline: its fold change is that of the marker
     level, 100 % + change (it had none, and under a background that raised CTX it had the log2

@@ -48,6 +48,12 @@ def read_results(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
     given = "give a screen folder, or a screen table written as .csv or .parquet"
+    if path.is_dir() and not is_screen_folder(path):
+        held = sorted(p for p in path.iterdir() if is_screen_folder(p))
+        if held:  # a folder of results (results/), not one screen's
+            named = ", ".join(map(str, held[:10])) + (", ..." if len(held) > 10 else "")
+            raise InputError(f"{path} is a folder that holds results, not one screen's: give one screen "
+                             f"folder in it ({named}), or a dose-response or sensitivity table by its name")
     if path.is_dir() and not is_screen_folder(path) and not any(path.glob("*.parquet")):
         raise InputError(f"{path} is a folder without results: a screen's folder holds {MANIFEST} and "
                          f"part-*.parquet files; {given}")
