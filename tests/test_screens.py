@@ -612,6 +612,14 @@ def test_a_folder_of_results_is_told_to_name_one_screen_in_it(tmp_path):
                                f"folder in it ({results / 'ko.parquet'}), or a dose-response or sensitivity "
                                "table by its name")
     assert len(read_results(results / "ko.parquet")) == 1  # the screen in it reads
+    # a folder of tables, one of them Parquet: not one dataset
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    read_results(results / "ko.parquet").to_parquet(tables / "dr.parquet")
+    (tables / "p38.csv").write_text("a\n1\n", encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(f"{tables} is a folder of files (p38.csv), not a screen's "
+                                                   "folder: give one of its tables by its name")):
+        read_results(tables)
 
 
 def test_a_percent_change_readout_has_the_fold_change_of_its_level(tmp_path):

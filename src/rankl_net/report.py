@@ -54,6 +54,13 @@ def read_results(path: Path) -> pd.DataFrame:
             named = ", ".join(map(str, held[:10])) + (", ..." if len(held) > 10 else "")
             raise InputError(f"{path} is a folder that holds results, not one screen's: give one screen "
                              f"folder in it ({named}), or a dose-response or sensitivity table by its name")
+        # a Parquet dataset's folder holds Parquet files only (and files its writers name _ or .)
+        other = sorted(p.name for p in path.iterdir() if p.suffix.lower() != ".parquet"
+                       and not p.name.startswith(("_", ".")))
+        if other and any(path.glob("*.parquet")):
+            raise InputError(f"{path} is a folder of files ({', '.join(other[:5])}"
+                             f"{', ...' if len(other) > 5 else ''}), not a screen's folder: give one "
+                             "of its tables by its name")
     if path.is_dir() and not is_screen_folder(path) and not any(path.glob("*.parquet")):
         raise InputError(f"{path} is a folder without results: a screen's folder holds {MANIFEST} and "
                          f"part-*.parquet files; {given}")
