@@ -35,6 +35,12 @@ def test_models_lists_every_model_with_readouts():
         at = next(k for k, line in enumerate(lines) if line.startswith(f"{name}\t"))
         listed = next(line for line in lines[at + 1:] if line.strip().startswith("readouts:"))
         assert listed.split(":", 1)[1].strip() == ", ".join(get_model(name).readouts)
+    # each readout's unit, as the docs' model cards state them, in ASCII
+    assert "  readout units: pM: osteoclasts, osteoblasts, rankl_free, opg_free, osteoclast_precursors, " \
+           "nfatc1; %: bone_volume; % change: ctx, p1np" in lines
+    clinical = next(line for line in lines if line.startswith("  readout units: ug/mL: denosumab_serum;"))
+    assert "% change: ctx, untx, p1np, bmd_lumbar_spine, bmd_total_hip" in clinical
+    assert out.stdout.isascii()
 
 
 def test_simulate_prints_a_table_with_time_and_readouts():
@@ -156,11 +162,11 @@ def test_a_dosing_interval_without_a_unit_is_refused():
             "s, min, h, d, wk, mo, y)") in out.stderr
 
 
-@pytest.mark.parametrize("end", ["nan", "inf", "-5"])
-def test_an_end_that_is_no_time_is_refused_before_doses_are_counted_against_it(end):
+@pytest.mark.parametrize(("end", "said"), [("nan", "positive"), ("inf", "finite"), ("-5", "positive")])
+def test_an_end_that_is_no_time_is_refused_before_doses_are_counted_against_it(end, said):
     out = run("simulate", "clinical", "-p", "drug:denosumab=60mg/6mo", "--end", end, "--points", "2")
     assert out.returncode == 2 and "Traceback" not in out.stderr
-    assert "error: end time must be a positive number of days" in out.stderr
+    assert f"error: end time must be a {said} number of days" in out.stderr
 
 
 def test_simulate_writes_its_table_when_the_unperturbed_run_would_fail(tmp_path):
@@ -354,7 +360,7 @@ def test_report_of_the_fits_of_a_dose_response_points_to_its_table(tmp_path, tab
     assert out.returncode == 0, out.stderr
     fits = tmp_path / "d_fits.csv"
     said = run("report", str(fits))
-    assert said.returncode == 2 and "not a rankl-net screen table" not in said.stderr
+    assert said.returncode == 2 and "not a table that report draws" not in said.stderr
     assert f"{fits} holds the Hill fits that dose-response writes beside its table" in said.stderr
     assert said.stderr.strip().endswith(f"`rankl-net report {tmp_path / table}`")
     assert not (tmp_path / "d_fits.html").exists()
@@ -415,6 +421,8 @@ def test_the_plot_of_simulate_draws_each_readout_of_the_table(tmp_path, monkeypa
         scale = np.ptp(y) / np.ptp(frame[readout])
         np.testing.assert_allclose(y, scale * frame[readout], rtol=1e-9, atol=1e-12 * np.abs(y).max())
     assert fig.get_suptitle().startswith("bone (mouse)")
+    # each x axis names its quantity and unit: bone counts days
+    assert {ax.get_xlabel() for ax in panels.values()} == {"time (day)"}
 
 
 @pytest.mark.parametrize(
@@ -431,6 +439,8 @@ def test_the_plot_of_simulate_draws_each_readout_of_the_table(tmp_path, monkeypa
         (["simulate", "bone", "-p", "ko:OPGG"], "Did you mean 'OPG'"),
         (["simulate", "bone", "--readouts", "osteoclast"], "Did you mean 'osteoclasts'"),
         (["simulate", "bone", "-p", "kd:OPG=2"], "between 0 and 1"),
+        (["simulate", "bone", "-p", "inh:CTSK=90"], "90 % is inh:CTSK=0.9"),
+        (["simulate", "bone", "-p", "oe:OPG=0"], "for a knockout write ko:OPG"),
         (["simulate", "bone", "--context", "rat"], "unknown context"),
         (["simulate", "bone", "--end", "-5"], "end time"),
         (["simulate", "bone", "--readouts", ","], "names no readout"),
@@ -1338,3 +1348,44 @@ def test_a_dose_response_figure_is_titled_with_its_context_and_background():
     assert timed == "clinical (human): inh:CTSK on drug:denosumab=60mg/6mo, readouts at 365.25 days"
     assert _series_title("my.xml", None, "set:k1", (), 1.0, "hour") == "my.xml: set:k1, readouts at 1 hour"
     assert _series_title("my.xml", None, "set:k1", (), 20.0, None) == "my.xml: set:k1, readouts at 20"
+
+
+@pytest.mark.parametrize(("columns", "own"), [
+    ("line,perturbation,phenotype,expected_phenotype,agrees\nOPG-/-,ko:OPG,osteoporotic,osteoporotic,True",
+     "this is a table of rankl-net phenotypes, which draws its figure itself, beside the table"),
+    ("id,readout,predicted,observed,tolerance,passed\ndmab_cmax,denosumab_serum,7.1,6.8,1.9,True",
+     "this is a table of rankl-net validation, which draws its figure itself, beside the table"),
+    ("a,b\n1,2", None),
+])
+def test_report_of_a_table_it_does_not_draw_names_every_kind_it_draws(tmp_path, columns, own):
+    """report refuses a table that is none of its kinds, naming all three (a screen's, a
+    dose-response table, a sensitivity table) and, for the table of a command that draws its own
+    figure, where that figure is."""
+    table = tmp_path / "t.csv"
+    table.write_text(columns + "\n")
+    said = run("report", str(table))
+    assert said.returncode == 2 and "Traceback" not in said.stderr
+    assert "a dose-response table" in said.stderr and "a sensitivity table" in said.stderr
+    assert "a screen's" in said.stderr
+    if own:
+        assert f"{own} ({tmp_path / 't.png'})" in said.stderr
+    else:
+        assert "draws its figure itself" not in said.stderr
+    assert not (tmp_path / "t.html").exists()
+
+
+def test_simulate_prints_integration_round_off_as_zero_and_writes_it_as_computed(tmp_path):
+    """The wild type's CTX and P1NP are changes from its own baseline: 0 by definition, printed
+    as 0 (not -2.2e-07, the integrator's round-off); a real change is printed as it is, and the
+    CSV file keeps every value as computed (within round-off of 0)."""
+    wild = run("simulate", "bone", "--points", "3", "--readouts", "ctx,p1np,bone_volume")
+    assert wild.returncode == 0, wild.stderr
+    rows = [line.split(",") for line in wild.stdout.strip().splitlines()]
+    assert rows[0] == ["time", "ctx", "p1np", "bone_volume"]
+    assert [r[1:] for r in rows[1:]] == [["0", "0", "100"]] * 3
+    opg = run("simulate", "bone", "-p", "ko:OPG", "--points", "3", "--readouts", "ctx")
+    assert float(opg.stdout.splitlines()[2].split(",")[1]) > 50  # resorption up without OPG
+    assert run("simulate", "bone", "--points", "3", "--readouts", "ctx", "--out", str(tmp_path / "w.csv"),
+               ).returncode == 0
+    written = pd.read_csv(tmp_path / "w.csv")["ctx"]
+    assert (written.abs() < 1e-5).all()

@@ -297,6 +297,9 @@ def test_integration_failure_is_a_simulation_error(ocg):
     [
         ({"end": -1}, "end time"),
         ({"end": 0}, "end time must be a positive number of days, got 0"),
+        # infinity is positive: the message says what is wrong with it
+        ({"end": float("inf")}, "end time must be a finite number of days, got inf: a run ends"),
+        ({"end": float("nan")}, "end time must be a positive number of days, got nan"),
         ({"end": 10, "points": 1}, "points"),
         ({"end": 10, "readouts": ["osteoclast"]}, "Did you mean 'osteoclasts'"),
         ({"end": 10, "points": 2.5}, "points must be a whole number"),

@@ -117,6 +117,20 @@ def test_unknown_node_suggests_a_close_match(bone_mouse):
         to_changes(parse_spec("ko:OPGG"), bone_mouse.engine)
 
 
+@pytest.mark.parametrize(("name", "said"), [
+    # c-Fms (the M-CSF receptor, not in the model) looks like c-Fos: the suggestion says it is c-Fos
+    ("c-Fms", "Did you mean 'c-Fos' (node FOS: c-Fos)?"),
+    # Tyrobp (DAP12) looks like TRAP, which is the phosphatase Acp5
+    ("Tyrobp", "Did you mean 'TRAP' (node ACP5: tartrate-resistant acid phosphatase)?"),
+    ("OPGG", "Did you mean 'OPG' (node OPG: decoy receptor of RANKL)?"),
+])
+def test_a_suggested_node_says_which_gene_product_it_is(bone_mouse, name, said):
+    with pytest.raises(InputError) as error:
+        to_changes(parse_spec(f"ko:{name}"), bone_mouse.engine)
+    assert said in str(error.value)
+    assert str(error.value).isascii()
+
+
 def test_a_model_quantity_given_as_a_node_points_to_set(bone_mouse):
     """ko:pth names a parameter, not a gene product: the message says so and offers set:, and an
     unknown name lists the nodes' own names before their protein names and gene symbols."""
@@ -578,3 +592,39 @@ def test_a_set_from_a_time_without_an_end_is_timed_and_leaves_time_0_as_it_is(bo
     """set:ID=V@T0 acts from T0 on (the module's table): a timed change, not a value set from 0."""
     changes = to_changes("set:pth=6@10", bone_mouse.engine)
     assert not changes.parameters and changes.timed == [TimedChange("pth", 6.0, 10.0, None)]
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    # a percent typed for a fraction: 90 % inhibition is 0.9 (the grammar's fractions are 0-1)
+    ("inh:CTSK=90", re.escape("the fraction must be between 0 and 1, got 90 (a fraction, not a percent: "
+                              "90 % is inh:CTSK=0.9)")),
+    ("kd:OPG=50", re.escape("got 50 (to raise expression 50-fold write oe:OPG=50; as a percent, 50 % is "
+                            "kd:OPG=0.5)")),
+    ("kd:OPG=1000", r"got 1000 \(to raise expression 1000-fold write oe:OPG=1000\)$"),
+    ("inh:CTSK=90%",
+     r"'90%' is not a number; the fraction is a number from 0 to 1, without % \(90% is 0.9\)"),
+    ("kd:OPG=50%", r"\(50% is 0.5\)"),
+    # a factor written with its fold, as papers write it
+    ("oe:OPG=10x", r"'10x' is not a number; the factor is a plain number \(10x is 10\)$"),
+    ("oe:OPG=2.5-fold", r"the factor is a plain number \(2.5-fold is 2.5\)$"),
+    ("oe:OPG=10fold", r"\(10fold is 10\)$"),
+    # a set: value with a unit: the models' concentrations are in pM (docs/perturbations.md)
+    ("set:rankl_input=100pM", r"'100pM' is not a number; a set: value is a plain number in the model's unit "
+     r"of the quantity \(concentrations in the shipped models are in pM: 100pM is 100; convert other units"),
+    ("set:rankl_input=100ng/mL", r"concentrations in the shipped models are in pM: 100pM is 100; convert"),
+    # a fraction given to oe: (whose factor raises expression) meant a knockdown, 0 a knockout
+    ("oe:OPG=0.5",
+     r"the factor must be a finite number >= 1, got 0.5 \(to lower expression write kd:OPG=0.5\)"),
+    ("oe:OPG=0", r"got 0 \(for a knockout write ko:OPG\)"),
+    ("oe:OPG=1e400", r"the factor must be a finite number >= 1, got inf$"),  # beyond the largest float
+])
+def test_a_value_out_of_range_names_the_perturbation_most_likely_meant(spec, message):
+    with pytest.raises(InputError, match=message):
+        parse_spec(spec)
+
+
+@pytest.mark.parametrize("spec", ["kd:OPG=-0.5", "inh:CTSK=150", "inh:CTSK=-90", "oe:OPG=-2"])
+def test_a_value_with_no_likely_meaning_gets_no_suggestion(spec):
+    with pytest.raises(InputError) as said:
+        parse_spec(spec)
+    assert "write" not in str(said.value) and "percent" not in str(said.value)

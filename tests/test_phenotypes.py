@@ -158,3 +158,15 @@ def test_a_line_that_states_a_drugs_species_specificity_gives_no_note_that_it_ha
         warnings.simplefilter("error")
         table = experiments.run_phenotypes(lines=["wild type + denosumab"])
     assert table["agrees"].all()
+
+
+@pytest.mark.parametrize(("age", "message"), [
+    (-1, r"run_phenotypes: age_days must be a positive number of days \(84: 12 weeks\), got -1$"),
+    (0, "age_days must be a positive number of days .*, got 0$"),
+    (float("nan"), "age_days must be a positive number of days .*, got nan"),
+    (None, "run_phenotypes: age_days must be a number, got None"),
+])
+def test_an_age_that_is_no_age_is_refused_naming_age_days(age, message):
+    """The message names the argument given (age_days), not an end time the caller never gave."""
+    with pytest.raises(experiments.InputError, match=message):
+        experiments.run_phenotypes(["OPG-/-"], age_days=age)

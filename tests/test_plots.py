@@ -72,6 +72,21 @@ def test_a_panel_flat_in_its_unit_only_near_zero_follows_the_unit():
     plt.close(fig)
 
 
+@pytest.mark.parametrize("unit", ["pM", "nM"])
+def test_a_concentration_below_one_molecule_per_litre_is_drawn_flat_at_zero(unit):
+    """BMP-2 of a lesion with no osteoblastic tumour falls from 1e-28 pM to 1e-300 pM: far below
+    one molecule per litre (1 / 6.022e23 M = 1.66e-12 pM), no concentration at all; drawn as a
+    fall to 0 it reads as a loss of BMP-2. Drawn flat at 0, as a concentration of exactly 0 is."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    assert plots.value_axis(ax, [9.8e-29, -1.6e-196, -3e-319, 0.0], plots.round_off_floor(unit))
+    assert ax.get_ylim() == pytest.approx((-1.0, 1.0))
+    # a millionth of a picomolar is about 600,000 molecules per litre: a concentration
+    assert not plots.value_axis(ax, 1e-6 * (1 + TIME / 84), plots.round_off_floor("pM"))
+    plt.close(fig)
+
+
 def test_comparison_and_regimen_figures_draw_round_off_flat(figures, tmp_path):
     courses = pd.concat([pd.DataFrame({"condition": c, "time": TIME, "readout": r, "value": y})
                          for c in ("a", "b") for r, y in ROUND_OFF.items()])
@@ -80,6 +95,7 @@ def test_comparison_and_regimen_figures_draw_round_off_flat(figures, tmp_path):
     axes = {ax.get_title(): ax for ax in figures[0].axes if ax.get_title()}
     for readout in ROUND_OFF:
         _check_flat(axes[readout], readout)
+        assert axes[readout].get_xlabel() == "time (day)"  # the quantity with its unit, not "day"
 
     columns = {"ctx": ROUND_OFF["ctx"], "p1np": ROUND_OFF["ctx"] / 3,
                "bmd_lumbar_spine": ROUND_OFF["ctx"] / 7}
@@ -248,3 +264,27 @@ def test_two_drugs_of_one_arm_are_told_apart(figures, tmp_path):
               for text, handle in zip(serum.get_legend().get_texts(), serum.get_legend().legend_handles,
                                       strict=True)}
     assert legend["then_zoledronate: denosumab"] != legend["then_zoledronate: zoledronate"]
+
+
+def test_the_phenotype_figure_names_its_age_and_its_lines(figures, tmp_path):
+    """A reader sees how long the lines ran and what the vertical lines are: wild type at 100 %
+    and the thresholds that classify a line (rankl_net.experiments: osteoporotic at most 90 %,
+    osteopetrotic at least 110 % of wild-type bone volume; osteoclasts absent below 10 %,
+    increased above 120 %)."""
+    table = pd.DataFrame({"line": ["OPG-/-", "RANKL-/-"], "perturbation": ["ko:OPG", "ko:RANKL"],
+                          "bone_volume_pct_wt": [44.0, 117.0], "osteoclasts_pct_wt": [330.0, 0.0],
+                          "agrees": [True, False]})
+    plots.phenotype_figure(table, tmp_path / "p.png", age_days=84)
+    (fig,) = figures
+    title = fig._suptitle.get_text()
+    assert "84 days (12 weeks)" in title and "hatched red: disagrees" in title
+    bone, osteoclasts = (ax.get_xlabel() for ax in fig.axes)
+    assert "bone volume (% of wild type)" in bone and "wild type, 100 %" in bone
+    assert "osteoporotic <= 90 %" in bone and "osteopetrotic >= 110 %" in bone
+    assert "absent < 10 %" in osteoclasts and "increased > 120 %" in osteoclasts
+    # every label inside the saved figure
+    renderer = fig.canvas.get_renderer()
+    box = fig.bbox
+    for ax in fig.axes:
+        label = ax.xaxis.label.get_window_extent(renderer)
+        assert box.x0 <= label.x0 and label.x1 <= box.x1 and box.y0 <= label.y0

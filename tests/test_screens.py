@@ -597,6 +597,31 @@ def test_report_never_writes_over_results_nor_into_a_screen_folder(tmp_path):
     assert (tmp_path / "screen.v2.html").is_file() and not (tmp_path / "screen.html").exists()
 
 
+def test_a_folder_of_results_is_told_to_name_one_screen_in_it(tmp_path):
+    """results/, where the commands write by default, holds a screen folder beside other tables:
+    report names the screens in it (it failed with pyarrow's "Parquet magic bytes not found",
+    reading every file of the folder as one Parquet dataset)."""
+    from rankl_net.report import read_results
+
+    results = tmp_path / "results"
+    run_screen("bone", ["ko:OPG"], end=7, readouts=["bone_volume"], workers=1, out=results / "ko.parquet")
+    (results / "phenotypes.csv").write_text("line,agrees\nOPG-/-,True\n", encoding="utf-8")
+    with pytest.raises(InputError) as said:
+        read_results(results)
+    assert str(said.value) == (f"{results} is a folder that holds results, not one screen's: give one screen "
+                               f"folder in it ({results / 'ko.parquet'}), or a dose-response or sensitivity "
+                               "table by its name")
+    assert len(read_results(results / "ko.parquet")) == 1  # the screen in it reads
+    # a folder of tables, one of them Parquet: not one dataset
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    read_results(results / "ko.parquet").to_parquet(tables / "dr.parquet")
+    (tables / "p38.csv").write_text("a\n1\n", encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(f"{tables} is a folder of files (p38.csv), not a screen's "
+                                                   "folder: give one of its tables by its name")):
+        read_results(tables)
+
+
 def test_a_percent_change_readout_has_the_fold_change_of_its_level(tmp_path):
     """CTX is a percent change from the model's baseline: its fold change is that of the marker
     level, 100 % + change (it had none, and under a background that raised CTX it had the log2
@@ -862,7 +887,7 @@ def test_report_of_a_sensitivity_table_names_the_analysis_and_draws_its_indices(
     ranges = re.search(r"Parameter ranges.*?<tbody>(.*?)</tbody>", page, re.S).group(1)
     assert re.findall(r"<td>(.*?)</td>", ranges) == ["k_a", "1", "2", "k_b", "0.5", "4"]
     assert f"<h1>Sensitivity report: {tmp_path / 's.csv'}</h1>" in page
-    with pytest.raises(InputError, match="nor a sensitivity table"):
+    with pytest.raises(InputError, match=r"or a sensitivity table \(parameter, readout, ST or mu_star"):
         indices.drop(columns=["S1", "ST"]).to_csv(tmp_path / "t.csv", index=False)
         write_report(tmp_path / "t.csv", tmp_path / "t.html")
 

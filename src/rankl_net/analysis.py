@@ -106,6 +106,26 @@ def log2_fold_change(value: float, baseline: float, scale: float = 0.0, noise: f
     return math.log2(value / baseline) if value > 0 else math.nan
 
 
+# the molar concentration of one molecule in a litre (1 / Avogadro's number, in M), in each molar
+# unit: below it a concentration counts no molecule in any compartment of the models (a marrow
+# space of a few mL at most), so its changes are integration round-off
+ONE_MOLECULE_PER_LITRE_M = 1 / 6.02214076e23
+MOLAR_UNITS = {"M": 1.0, "mM": 1e-3, "uM": 1e-6, "\u00b5M": 1e-6, "nM": 1e-9, "pM": 1e-12, "fM": 1e-15}
+
+
+def round_off_floor(unit: str | None) -> float:
+    """The smallest size (in its unit) a readout's values are measured against to tell a trend
+    from integration round-off: 1 for a percent (``%``, ``% change``, ``%/day``) or a
+    dimensionless index, whose values may sit at 0 (CTX at baseline, a tumour not seeded, the
+    lesion index of a bone without one), so that a millionth of a percent, or of 1, is
+    round-off; one molecule per litre for a molar concentration (1.66e-12 pM: a concentration of
+    1e-7 pM may be real, one of 1e-28 pM, BMP-2 of a lesion without osteoblastic tumour, is 0);
+    0 for other units, whose values are measured against their own size only."""
+    if unit in MOLAR_UNITS:
+        return ONE_MOLECULE_PER_LITRE_M / MOLAR_UNITS[unit]
+    return 1.0 if unit and (unit.startswith("%") or unit == "dimensionless") else 0.0
+
+
 def round_off_to_zero(table: pd.DataFrame, sizes: Mapping[str, float],
                       changes: Iterable[str] = ()) -> pd.DataFrame:
     """A copy of ``table`` for display, in which each column named in ``sizes`` has the values

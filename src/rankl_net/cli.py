@@ -544,8 +544,9 @@ def _write_checked_table(table, out: Path, figure_fn, title: str, columns: list[
 
 @main.command("models")
 def models_cmd() -> None:
-    """List the shipped models with their time unit, contexts and readouts."""
+    """List the shipped models with their time unit, contexts and readouts (with their units)."""
     from .catalog import get_model, model_names
+    from .screens import readout_units
 
     for name in model_names():
         info = get_model(name)
@@ -555,6 +556,10 @@ def models_cmd() -> None:
             f"(default {info.default_context}); default end: {info.default_end:g} {info.time_unit}s"
         )
         click.echo(f"  readouts: {', '.join(info.readouts)}")
+        by_unit: dict[str, list[str]] = {}
+        for readout, unit in readout_units(name, info.readouts).items():
+            by_unit.setdefault(_ascii_unit(unit) or "no unit", []).append(readout)
+        click.echo("  readout units: " + "; ".join(f"{u}: {', '.join(r)}" for u, r in by_unit.items()))
         if info.presets:
             click.echo(f"  presets (-p preset:NAME): {', '.join(info.presets)}")
         click.echo(f"  SBML: {info.sbml_path}")
@@ -637,7 +642,7 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
             return m.simulate(end=end, points=points, readouts=selected)
 
     if out is None:
-        click.echo(frame.to_csv(index=False, float_format="%.6g"), nl=False)
+        click.echo(_round_off_shown_as_zero(frame).to_csv(index=False, float_format="%.6g"), nl=False)
     else:
         _write_table(frame, out)
         click.echo(f"wrote {out} ({len(frame)} time points, time in {time_unit}s)", err=True)
@@ -650,6 +655,20 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
     if specs and points <= NOTE_POINTS and _same_courses(frame, unperturbed, scales):
         click.echo(f"note: {' + '.join(specs)} leaves every readout as it is without perturbation over "
                    f"{frame['time'].iloc[-1]:g} {time_unit}s", err=True)
+
+
+def _round_off_shown_as_zero(frame):
+    """``frame`` (a time course of ``simulate``) for display: each readout's integration round-off
+    (at most a millionth of its largest size over the run, or of its unit's floor where that is
+    larger: 1 for a percent, which may sit at 0, as CTX at -2e-7 % at baseline; one molecule per
+    litre for a concentration, :func:`rankl_net.analysis.round_off_floor`) shown as 0, as
+    ``regimens`` prints it. A file keeps every value as computed."""
+    from .analysis import round_off_floor, round_off_to_zero
+
+    units = frame.attrs.get("units", {})
+    sizes = {c: max(float(frame[c].abs().max()), round_off_floor(units.get(c)))
+             for c in frame.columns if c != "time"}
+    return round_off_to_zero(frame, sizes)
 
 
 @contextmanager
@@ -809,7 +828,7 @@ def phenotypes_cmd(out: Path) -> None:
     columns = ["line", "perturbation", "bone_volume_pct_wt", "osteoclasts_pct_wt", "ctx_pct_wt",
                "phenotype", "expected_phenotype", "osteoclasts", "expected_osteoclasts", "agrees", "source"]
     _write_checked_table(
-        table, out, phenotype_figure,
+        table, out, lambda t, path: phenotype_figure(t, path, AGE_DAYS),
         f"Mouse genetic lines vs wild type at {AGE_DAYS:g} days: {runs}",
         columns, "agrees", "{ok}/{total} lines agree with the literature; " + f"{elapsed:.1f} s",
     )

@@ -705,6 +705,9 @@ class Engine:
         longer than the age of the universe (:func:`rankl_net.dosing.check_run_length`)."""
         if isinstance(end, bool) or not isinstance(end, numbers.Real):
             raise InputError(f"end time must be a number of {self.time_unit}s, got {end!r}")
+        if end == math.inf:  # positive, but a run that never ends
+            raise InputError(f"end time must be a finite number of {self.time_unit}s, got inf: a run ends "
+                             f"(give one that could be observed, such as 100 years)")
         if not (end > 0 and math.isfinite(end)):
             raise InputError(f"end time must be a positive number of {self.time_unit}s, got {end}")
         check_run_length(end, SECONDS_PER_TIME_UNIT.get(self.time_unit), self.time_unit)

@@ -82,7 +82,8 @@ class PreequilibrationError(SimulationError):
     without bound, or its integration failed on the way."""
 
 
-def unknown_name(kind: str, name: str, valid: Iterable[str], first: Iterable[str] = ()) -> InputError:
+def unknown_name(kind: str, name: str, valid: Iterable[str], first: Iterable[str] = (),
+                 meaning: Mapping[str, str] | None = None) -> InputError:
     """Build an :class:`InputError` for an unknown name, with a close-match suggestion.
 
     Parameters
@@ -97,6 +98,10 @@ def unknown_name(kind: str, name: str, valid: Iterable[str], first: Iterable[str
         Names of ``valid`` to list first, in their order (a model's usual readouts before the
         alphabetical rest); the rest is listed alphabetically. Where two names match as well,
         the suggestion is one of these (:func:`suggestion`).
+    meaning
+        What a valid name stands for, said after the suggestion (a gene symbol's node and
+        protein: 'c-Fos' is node FOS, c-Fos), so that a suggestion that only looks like the name
+        given ('c-Fos' for the M-CSF receptor c-Fms) is seen to be another thing.
     """
     if not isinstance(name, str):
         return InputError(f"a {kind} is named by a string, got {type(name).__name__} {name!r}")
@@ -105,7 +110,8 @@ def unknown_name(kind: str, name: str, valid: Iterable[str], first: Iterable[str
         return InputError(f"unknown {kind} {name!r}: there is no {kind} to choose from here")
     first = [f for f in dict.fromkeys(first) if f in valid]
     close = suggestion(name, valid, first)
-    hint = f" Did you mean {close!r}?" if close else ""
+    said = (meaning or {}).get(close) if close else None
+    hint = f" Did you mean {close!r}{f' ({said})' if said else ''}?" if close else ""
     listed = first + sorted(set(valid) - set(first))
     shown = ", ".join(listed[:40]) + (f", ... ({len(listed) - 40} more)" if len(listed) > 40 else "")
     return InputError(f"unknown {kind} {name!r}.{hint} Valid {kind} names: {shown}")

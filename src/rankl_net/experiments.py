@@ -22,6 +22,7 @@ Osteoclast number: absent below ``OC_ABSENT`` % of wild type, increased above
 from __future__ import annotations
 
 import csv
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,7 +31,14 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .errors import DrugWithoutTargetWarning, InputError, given, is_ordered_collection, unknown_name
+from .errors import (
+    DrugWithoutTargetWarning,
+    InputError,
+    check_number,
+    given,
+    is_ordered_collection,
+    unknown_name,
+)
 from .model import Model
 
 AGE_DAYS = 84.0
@@ -130,6 +138,11 @@ def run_phenotypes(
     type, the phenotype and osteoclast calls, the expectations, the source and whether they
     agree.
     """
+    if not isinstance(age_days, str):  # a time with a unit ("12wk") is read as an end time is
+        check_number("run_phenotypes", "age_days", age_days)
+        if not (math.isfinite(age_days) and age_days > 0):
+            raise InputError(f"run_phenotypes: age_days must be a positive number of days (84: 12 weeks), "
+                             f"got {age_days:g}")
     if lines is None:
         lines = read_genetic_lines()
     else:

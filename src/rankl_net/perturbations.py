@@ -99,7 +99,8 @@ class Overexpression:
         _check_name("oe", self.node)
         _check_number(f"oe:{self.node}", "the factor", self.factor)
         if not (math.isfinite(self.factor) and self.factor >= 1):
-            raise InputError(f"oe:{self.node}: the factor must be a number >= 1, got {self.factor}")
+            raise InputError(f"oe:{self.node}: the factor must be a finite number >= 1, got {self.factor:g}"
+                             f"{_meant_instead('oe', self.node, self.factor)}")
 
     @property
     def spec(self) -> str:
@@ -188,7 +189,28 @@ def _check_fraction(kind: str, node: str, f: float) -> None:
     _check_name(kind, node)
     _check_number(f"{kind}:{node}", "the fraction", f)
     if not (math.isfinite(f) and 0.0 <= f <= 1.0):
-        raise InputError(f"{kind}:{node}: the fraction must be between 0 and 1, got {f}")
+        raise InputError(f"{kind}:{node}: the fraction must be between 0 and 1, got {f:g}"
+                         f"{_meant_instead(kind, node, f)}")
+
+
+def _meant_instead(kind: str, node: str, value: float) -> str:
+    """What a value out of range for ``kind`` most likely meant, as the end of its message: a
+    percent given for a fraction (``inh:CTSK=90`` is ``inh:CTSK=0.9``), a factor above 1 given to
+    ``kd:`` (``oe:``), a fraction below 1 given to ``oe:`` (``kd:``, or ``ko:`` for 0); else
+    nothing."""
+    if not math.isfinite(value) or value < 0:
+        return ""
+    if kind == "oe":
+        if value == 0:
+            return f" (for a knockout write ko:{node})"
+        return f" (to lower expression write kd:{node}={value:g})"
+    percent = f"{value:g} % is {kind}:{node}={value / 100:g}" if 1 < value <= 100 else ""
+    if kind == "kd" and value > 1:
+        return (f" (to raise expression {value:g}-fold write oe:{node}={value:g}"
+                + (f"; as a percent, {percent}" if percent else "") + ")")
+    if percent:
+        return f" (a fraction, not a percent: {percent})"
+    return ""
 
 
 _SPEC = re.compile(
@@ -206,6 +228,35 @@ SPEC_HELP = (
     "ko:X, kd:X=F, oe:X=N, inh:X=F, set:ID=V[@T0[-T1]], drug:NAME=DOSE[/EVERY][*N][@START], "
     "preset:NAME; join several with '+'"
 )
+
+
+def _value_hint(kind: str, text: str) -> str:
+    """What a value that is not a number is told: for a kd: or inh: fraction written as a percent
+    ("50%"), the fraction it stands for; for an oe: factor written with its fold ("10x",
+    "10-fold"), the number; else the valid forms."""
+    if kind in ("kd", "inh") and text.endswith("%"):
+        try:
+            example = f"{text} is {read_number(text[:-1]) / 100:g}"
+        except ValueError:
+            example = "50% is 0.5"
+        return f"; the fraction is a number from 0 to 1, without % ({example})"
+    fold = re.fullmatch(r"(.+?)(?:x|X|-?fold)", text)
+    if kind == "oe" and fold:
+        try:
+            example = f"{text} is {read_number(fold[1]):g}"
+        except ValueError:
+            example = "10x is 10"
+        return f"; the factor is a plain number ({example})"
+    unit = re.fullmatch(r"([0-9.eE+-]+)\s*([^\d\s].*)", text)
+    if kind == "set" and unit:
+        try:
+            picomolar = f"{read_number(unit[1]):g}pM is {read_number(unit[1]):g}"
+        except ValueError:
+            picomolar = "100pM is 100"
+        return ("; a set: value is a plain number in the model's unit of the quantity (concentrations "
+                f"in the shipped models are in pM: {picomolar}; convert other units; each quantity's unit "
+                "is in its model's listing, docs/models/MODEL-listing.md)")
+    return f" (valid forms: {SPEC_HELP})"
 
 
 def _number(text: str, spec: str, why: str = f" (valid forms: {SPEC_HELP})") -> float:
@@ -323,7 +374,7 @@ def _parse_one(part: str, whole: str) -> Perturbation:
         return Knockout(target)
     if value is None:
         raise InputError(f"{part!r}: {kind} needs a value (valid forms: {SPEC_HELP})")
-    v = _number(value, part)
+    v = _number(value, part, _value_hint(kind, value))
     if kind == "kd":
         return Knockdown(target, v)
     if kind == "oe":
@@ -444,9 +495,13 @@ def resolve_node(name: str, engine: Engine) -> Node:
         raise InputError(f"{name!r} is a {kind} of {engine.name}, not a node (a gene product, which ko:, "
                          f"kd:, oe: and inh: act on); change its value with set:{name}=VALUE. The nodes: "
                          f"{', '.join(sorted(nodes))}")
-    # the nodes' own names listed first, then their protein names and gene symbols
+    # the nodes' own names listed first, then their protein names and gene symbols; a suggestion
+    # says which node and protein it is
+    described = {row["node"]: row["description"].split(" (")[0] for row in node_table()}
+    meaning = {a: f"node {n.node}: {described.get(n.node) or n.node}" for n in nodes.values()
+               for a in (n.node, *n.aliases)}
     raise unknown_name("node", name, list(nodes) + [a for n in nodes.values() for a in n.aliases],
-                       first=sorted(nodes))
+                       first=sorted(nodes), meaning=meaning)
 
 
 def _models_with_node(name: str) -> list[str]:

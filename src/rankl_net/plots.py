@@ -13,8 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .analysis import units_by_readout  # noqa: E402
-from .experiments import OC_ABSENT, OC_INCREASED, OSTEOPETROTIC_BV, OSTEOPOROTIC_BV  # noqa: E402
+from .analysis import round_off_floor, units_by_readout  # noqa: E402
+from .experiments import AGE_DAYS, OC_ABSENT, OC_INCREASED, OSTEOPETROTIC_BV, OSTEOPOROTIC_BV  # noqa: E402
 from .regimens import REGIMEN_MODEL  # noqa: E402
 from .screens import readout_units  # noqa: E402
 from .validation import fact_units  # noqa: E402
@@ -31,28 +31,36 @@ def _save(fig, path: Path, dpi: int = DPI) -> Path:
     return path
 
 
-def phenotype_figure(table: pd.DataFrame, path: Path) -> Path:
+def phenotype_figure(table: pd.DataFrame, path: Path, age_days: float = AGE_DAYS) -> Path:
     """Bar charts of bone volume and osteoclast number (percent of wild type) per genetic line.
 
     Bars of lines that agree with the literature are filled; disagreeing lines are hatched red.
+    Each panel's axis label names its vertical lines: wild type (100 %) and the thresholds that
+    classify a line. ``age_days``: the time the lines ran (days), named in the title.
     """
-    fig, axes = plt.subplots(1, 2, figsize=(11, 0.45 * len(table) + 1.6), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.45 * len(table) + 2.4), sharey=True)
     y = range(len(table))
     colours = ["#4477aa" if ok else "#cc3311" for ok in table["agrees"]]
     for ax, col, title, lines in (
-        (axes[0], "bone_volume_pct_wt", "bone volume (% of wild type)", (OSTEOPOROTIC_BV, OSTEOPETROTIC_BV)),
-        (axes[1], "osteoclasts_pct_wt", "osteoclasts (% of wild type)", (OC_ABSENT, OC_INCREASED)),
+        (axes[0], "bone_volume_pct_wt", "bone volume (% of wild type)",
+         ((OSTEOPOROTIC_BV, "osteoporotic"), (OSTEOPETROTIC_BV, "osteopetrotic"))),
+        (axes[1], "osteoclasts_pct_wt", "osteoclasts (% of wild type)",
+         ((OC_ABSENT, "absent"), (OC_INCREASED, "increased"))),
     ):
         ax.barh(list(y), table[col], color=colours, hatch=["" if ok else "//" for ok in table["agrees"]])
         ax.axvline(100, color="black", lw=0.8)
-        for x in lines:
+        (low, low_name), (high, high_name) = lines
+        for x in (low, high):
             ax.axvline(x, color="grey", lw=0.8, ls="--")
-        ax.set_xlabel(title)
+        low_sign, high_sign = ("<=", ">=") if col.startswith("bone") else ("<", ">")
+        ax.set_xlabel(f"{title}\nsolid line: wild type, 100 %\ndashed lines: {low_name} {low_sign} {low:g} %,"
+                      f"\n{high_name} {high_sign} {high:g} %", fontsize=9)
     axes[0].set_yticks(
         list(y), [f"{ln}  [{p}]" for ln, p in zip(table["line"], table["perturbation"], strict=True)]
     )
     axes[0].invert_yaxis()
-    fig.suptitle("Mouse genetic lines vs wild type of the same age (blue: agrees with the literature)")
+    fig.suptitle(f"Mouse genetic lines vs wild type, {age_days:g} days ({age_days / 7:g} weeks) after the "
+                 "perturbation\n(blue: agrees with the literature; hatched red: disagrees)", fontsize=11)
     fig.tight_layout()
     return _save(fig, path, dpi=120)
 
@@ -70,7 +78,7 @@ def time_course_figure(frame: pd.DataFrame, path: Path, *, title: str, time_unit
     for ax, col in zip(axes.flat, cols, strict=False):
         ax.plot(frame["time"], frame[col], lw=1.5)
         ax.set_title(col, fontsize=10)
-        ax.set_xlabel(time_unit)
+        ax.set_xlabel(f"time ({time_unit})")
         _unit_axis(ax, col, units)
         value_axis(ax, frame[col], round_off_floor((units or {}).get(col)))
     for ax in list(axes.flat)[n:]:
@@ -96,24 +104,14 @@ def line_style(i: int) -> dict:
     return {"color": f"C{i % 10}", "linestyle": LINE_STYLES[i % len(LINE_STYLES)]}
 
 
-def round_off_floor(unit: str | None) -> float:
-    """The smallest size (in its unit) a readout's values are measured against to tell a trend
-    from integration round-off: 1 for a percent (``%``, ``% change``, ``%/day``) or a
-    dimensionless index, whose values may sit at 0 (CTX at baseline, a tumour not seeded, the
-    lesion index of a bone without one), so that a millionth of a percent, or of 1, is
-    round-off; 0 for other units, whose values are measured against their own size only (a
-    concentration of 1e-7 pM may be real)."""
-    return 1.0 if unit and (unit.startswith("%") or unit == "dimensionless") else 0.0
-
-
 def value_axis(ax, values, floor: float = 0.0) -> bool:
     """Make the y axis of a panel read as values: tick labels without matplotlib's offset (a
     ``1e-8+1e2`` above the axis, over the panel's title), and a panel whose ``values`` (every
     value drawn in it, NaN left out) vary by at most :data:`~rankl_net.analysis.FLAT_RESPONSE`
     of their size, or of ``floor`` where that is larger (:func:`round_off_floor`), drawn flat:
     the axis spans 5 % of the value either side (of ``floor`` where the value is smaller; 1 about
-    a value of 0 without one), so that integration round-off shows no slope. Returns whether the
-    panel is flat."""
+    a value of 0 with a floor below 1, or none), so that integration round-off shows no slope.
+    Returns whether the panel is flat."""
     from .analysis import FLAT_RESPONSE, is_flat
 
     ax.ticklabel_format(axis="y", useOffset=False)
@@ -124,7 +122,8 @@ def value_axis(ax, values, floor: float = 0.0) -> bool:
     centre = (float(y.max()) + float(y.min())) / 2
     if abs(centre) <= FLAT_RESPONSE * floor:
         centre = 0.0  # round-off about zero, such as CTX at -2e-7 % at baseline
-    half = 0.05 * max(abs(centre), floor) or 1.0
+    # about zero, a floor below 1 (a concentration's molecule) sets no scale: -1 to 1, as at 0 exactly
+    half = 0.05 * max(abs(centre), floor) if abs(centre) > 0 or floor >= 1 else 1.0
     ax.set_ylim(centre - half, centre + half)
     return True
 
@@ -344,7 +343,7 @@ def comparison_figure(courses: pd.DataFrame, readouts: list[str], path: Path, *,
             line = sub[sub["condition"] == label]
             ax.plot(line["time"], line["value"], lw=1.5, label=label, **line_style(i))
         ax.set_title(readout, fontsize=10)
-        ax.set_xlabel(time_unit)
+        ax.set_xlabel(f"time ({time_unit})")
         _unit_axis(ax, readout, units)
         value_axis(ax, sub["value"], round_off_floor((units or {}).get(readout)))
     for ax in list(axes.flat)[n:]:

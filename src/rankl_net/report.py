@@ -48,6 +48,19 @@ def read_results(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
     given = "give a screen folder, or a screen table written as .csv or .parquet"
+    if path.is_dir() and not is_screen_folder(path):
+        held = sorted(p for p in path.iterdir() if is_screen_folder(p))
+        if held:  # a folder of results (results/), not one screen's
+            named = ", ".join(map(str, held[:10])) + (", ..." if len(held) > 10 else "")
+            raise InputError(f"{path} is a folder that holds results, not one screen's: give one screen "
+                             f"folder in it ({named}), or a dose-response or sensitivity table by its name")
+        # a Parquet dataset's folder holds Parquet files only (and files its writers name _ or .)
+        other = sorted(p.name for p in path.iterdir() if p.suffix.lower() != ".parquet"
+                       and not p.name.startswith(("_", ".")))
+        if other and any(path.glob("*.parquet")):
+            raise InputError(f"{path} is a folder of files ({', '.join(other[:5])}"
+                             f"{', ...' if len(other) > 5 else ''}), not a screen's folder: give one "
+                             "of its tables by its name")
     if path.is_dir() and not is_screen_folder(path) and not any(path.glob("*.parquet")):
         raise InputError(f"{path} is a folder without results: a screen's folder holds {MANIFEST} and "
                          f"part-*.parquet files; {given}")
@@ -259,6 +272,17 @@ def _sensitivity(table: pd.DataFrame, folder: Path) -> list[str]:
             "<h2>Indices</h2>", shown.to_html(index=False, float_format=lambda x: f"{x:.3g}", na_rep="")]
 
 
+def _own_figure(results: Path, table: pd.DataFrame) -> str:
+    """For a table of ``rankl-net phenotypes`` or ``validation`` given to report: where the figure
+    of it is (those commands draw their own, beside the table); else nothing."""
+    for command, columns in (("phenotypes", {"line", "phenotype", "agrees"}),
+                             ("validation", {"predicted", "observed", "passed"})):
+        if columns <= set(table.columns):
+            return (f"; this is a table of rankl-net {command}, which draws its figure itself, beside the "
+                    f"table ({Path(results).with_suffix('.png')})")
+    return ""
+
+
 def write_report(results: Path, out: Path) -> Path:
     """Write ``out`` (HTML), titled for what it reports: for a screen, the background, counts by
     status, per-readout figures of the knockout effects, pairwise heatmaps and epistasis when the
@@ -278,8 +302,10 @@ def write_report(results: Path, out: Path) -> Path:
                          f"figure beside it, {figure}; report takes a screen's folder or table, a "
                          "dose-response table (dose-response --out) or a sensitivity table")
     if not required <= set(table.columns):
-        raise InputError(f"{results}: not a rankl-net screen table (needs columns {sorted(required)}) "
-                         "nor a sensitivity table (parameter, readout, ST or mu_star)")
+        raise InputError(f"{results}: not a table that report draws: a screen's (its folder, or its table "
+                         f"with the columns {', '.join(sorted(required))}), a dose-response table (the same "
+                         "columns; dose-response --out) or a sensitivity table (parameter, readout, ST or "
+                         f"mu_star; sensitivity --out){_own_figure(results, table)}")
     # a folder's rows come in the order of its part files, which differ between a screen run in
     # one go and one interrupted and resumed: ordered by perturbation (each condition's readouts
     # keep their order), the same screen gives the same report, ties included
