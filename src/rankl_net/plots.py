@@ -404,7 +404,7 @@ def regimen_figure(table: pd.DataFrame, title: str, path: Path) -> Path:
         ax.set_ylabel(f"{name} ({units[col]})" if units[col] else name)
         value_axis(ax, table[col], round_off_floor(units[col]))
     for ax in axes:
-        ax.set_xlabel("time (days)")
+        ax.set_xlabel("time (day)")
     axes[1].legend(fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
