@@ -2860,3 +2860,24 @@ def test_true_is_not_a_level_of_a_dose_series():
         screens.dose_conditions("inh:P38", True)
     with pytest.raises(InputError, match="got bool True"):
         screens.dose_of("kd:OPG", True)
+
+
+def test_condition_ids_are_those_the_first_screens_wrote():
+    """Results folders written since screens first shipped (commit ad917c0: the first 16 hex
+    digits of the SHA-256 of model|context|end|background|spec) resume: their ids must not
+    change. The values are those that version gives."""
+    spec = screens.ScreenSpec("bone", "mouse", 28.0, ("osteoclasts",))
+    assert spec.condition_id("ko:CTSK") == "c1dcde18483a9e8c"
+    on_opg = screens.ScreenSpec("bone", "mouse", 84.0, ("bone_volume",), background="ko:OPG")
+    assert on_opg.condition_id("ko:CTSK+ko:FOS") == "603ceef9af1ef6bb"
+
+
+def test_a_folder_of_part_files_without_its_manifest_is_a_screen_to_resume(linear_file, tmp_path):
+    """A folder whose _screen.json is gone (or that was written before there was one) still
+    holds a screen: its part files are resumed, not refused as other files."""
+    out = tmp_path / "s"
+    run_screen(linear_file, ["set:k1=1"], end=1, workers=1, out=out)
+    (out / screens.MANIFEST).unlink()
+    table = run_screen(linear_file, ["set:k1=1", "set:k1=2"], end=1, workers=1, out=out, resume=True)
+    assert table.attrs["resumed"] == 1
+    assert table["value"].tolist() == pytest.approx([2.5, 3.5], rel=1e-6)
