@@ -2881,3 +2881,20 @@ def test_a_folder_of_part_files_without_its_manifest_is_a_screen_to_resume(linea
     table = run_screen(linear_file, ["set:k1=1", "set:k1=2"], end=1, workers=1, out=out, resume=True)
     assert table.attrs["resumed"] == 1
     assert table["value"].tolist() == pytest.approx([2.5, 3.5], rel=1e-6)
+
+
+def test_a_node_of_a_shipped_models_file_is_one_condition_whatever_it_is_called():
+    """On osteoclastogenesis.xml, ko:Tnfrsf11b is ko:OPG (its gene symbol): the screen names it
+    so (and so ids it), and refuses a list that gives it under both names."""
+    path = paths.SBML / "osteoclastogenesis.xml"
+    table = run_screen(path, ["ko:Tnfrsf11b", "ko:CTSK"], end=1, readouts="ctsk", workers=1)
+    assert table["perturbation"].tolist() == ["ko:OPG", "ko:CTSK"]
+    with pytest.raises(InputError, match=re.escape("the screen lists the condition 'ko:OPG' more than once: "
+                                                   "conditions 1 and 2 of 2 (given as 'ko:OPG' and "
+                                                   "'ko:Tnfrsf11b')")):
+        run_screen(path, ["ko:OPG", "ko:Tnfrsf11b"], end=1, readouts="ctsk", workers=1)
+
+
+def test_the_engine_of_a_missing_file_is_refused_as_input(tmp_path):
+    with pytest.raises(InputError, match=re.escape(f"{tmp_path / 'missing.xml'}: no such file")):
+        screens.file_engine(tmp_path / "missing.xml")
