@@ -2898,3 +2898,22 @@ def test_a_node_of_a_shipped_models_file_is_one_condition_whatever_it_is_called(
 def test_the_engine_of_a_missing_file_is_refused_as_input(tmp_path):
     with pytest.raises(InputError, match=re.escape(f"{tmp_path / 'missing.xml'}: no such file")):
         screens.file_engine(tmp_path / "missing.xml")
+
+
+def test_a_part_file_written_before_units_were_recorded_resumes_with_every_column(linear_file, tmp_path):
+    """Part files of older screens have no unit column: the table read back has the columns of
+    COLUMNS, in their order, and its units."""
+    out = tmp_path / "s"
+    run_screen(linear_file, ["set:k1=1"], end=1, readouts=["y"], workers=1, out=out)
+    (part,) = out.glob("part-*.parquet")
+    pd.read_parquet(part).drop(columns="unit").to_parquet(part, index=False)
+    table = run_screen(linear_file, ["set:k1=1"], end=1, readouts=["y"], workers=1, out=out, resume=True)
+    assert table.attrs["resumed"] == 1
+    assert list(table.columns) == screens.COLUMNS
+    assert table["value"].tolist() == pytest.approx([2.5], rel=1e-6)
+    assert table["unit"].tolist() == [screens.readout_units(str(linear_file), ["y"])["y"]]
+
+
+def test_a_dose_series_without_levels_is_refused():
+    with pytest.raises(InputError, match="no levels given"):
+        screens.dose_conditions("inh:P38", [])
