@@ -2719,3 +2719,226 @@ def test_a_screen_without_readouts_takes_every_readout_of_the_model():
     table = run_screen("bone", ["ko:OPG", "ko:CTSK"], end=7, workers=1)
     expected = list(get_model("bone").readouts)
     assert len(expected) > 1 and table["readout"].tolist() == expected * 2
+
+
+# y(1) of linear_file is k1 + 3 k2: 2.0 with k1 = k2 = 0.5 (tests/conftest.py)
+def test_a_files_engine_is_compiled_for_the_tolerances_asked_for(linear_file):
+    """Screens of one file at two tolerances in one process each integrate at their own: the
+    engine compiled at the default tolerances is not handed out for others."""
+    default = screens.file_engine(linear_file)
+    loose = screens.file_engine(linear_file, relative_tolerance=1e-5, absolute_tolerance=1e-9)
+    assert screens.integration_settings(loose)["relative_tolerance"] == 1e-5
+    assert screens.integration_settings(loose)["absolute_tolerance"] == 1e-9
+    assert screens.integration_settings(default)["relative_tolerance"] == 1e-8
+    assert screens.file_engine(linear_file) is default  # compiled once per tolerances
+
+
+def test_a_screen_without_conditions_is_refused(linear_file):
+    with pytest.raises(InputError, match="the screen has no conditions"):
+        run_screen(linear_file, [], end=1, workers=1)
+
+
+def test_a_screens_end_and_readouts_are_checked_before_its_conditions(linear_file):
+    """An end time or a readout the model cannot take is wrong for every condition: it is said,
+    not the error of the first condition."""
+    with pytest.raises(InputError, match="end time must be a positive number"):
+        run_screen(linear_file, ["set:nope=1"], end=-1, workers=1)
+    with pytest.raises(InputError, match="unknown readout 'nope'"):
+        run_screen(linear_file, ["set:nope=1"], end=1, readouts=["nope"], workers=1)
+
+
+def test_a_bad_condition_is_named_by_its_position_only_among_several(linear_file):
+    unknown = "unknown parameter, species or compartment 'nope'"
+    with pytest.raises(InputError, match=f"^{unknown}"):
+        run_screen(linear_file, ["set:nope=1"], end=1, workers=1)
+    with pytest.raises(InputError, match=re.escape(f"condition 2 of 2 (set:nope=1): {unknown}")):
+        run_screen(linear_file, ["set:k1=1", "set:nope=1"], end=1, workers=1)
+
+
+def test_the_note_on_a_part_of_the_background_given_again_names_three_conditions_and_counts_the_rest(
+        linear_file):
+    conditions = [f"set:k3=1+set:k1={v}" for v in (1, 2, 3, 4)] + ["set:k1=5"]
+    with pytest.warns(rankl_net.RedundantPerturbationWarning) as said:
+        run_screen(linear_file, conditions, background="set:k3=1", end=1, workers=1)
+    notes = [str(w.message) for w in said if issubclass(w.category, rankl_net.RedundantPerturbationWarning)]
+    assert notes == ["the background (set:k3=1) applies set:k3=1 already: 4 conditions give it again "
+                     "(set:k3=1+set:k1=1, set:k3=1+set:k1=2, set:k3=1+set:k1=3 and 1 more), which changes "
+                     "nothing there"]
+
+
+def test_a_file_screen_has_no_fold_change_from_a_readout_its_background_left_at_integration_noise(tmp_path):
+    """y' = -k y from y = 1: at time 1, k = 50 leaves y at e^-50 (2e-22) and k = 40 at e^-40
+    (4e-18), both far below what CVODE resolves next to y's own size (about 0.37): the values it
+    returns are noise, and a fold change between them would measure it."""
+    path = tmp_path / "decay.xml"
+    path.write_text(antimony_to_sbml("model decay\n J0: y -> ; k * y\n y = 1; k = 1\nend"), encoding="utf-8")
+    table = run_screen(str(path), ["set:k=40", "set:k=2"], background="set:k=50", end=1, readouts=["y"],
+                       workers=1)
+    assert table["baseline_value"].abs().max() < 1e-9
+    assert table["value"].iloc[1] == pytest.approx(np.exp(-2), rel=1e-6)
+    assert table["log2_fold_change"].isna().all()
+
+
+def test_a_screen_folder_named_like_a_file_is_resumed(linear_file, tmp_path):
+    """A name such as results.csv is refused for a new folder, not for a screen folder that has
+    it already (written before the check): that one is resumed."""
+    run_screen(linear_file, ["set:k1=1"], end=1, workers=1, out=tmp_path / "s")
+    (tmp_path / "s").rename(tmp_path / "s.csv")
+    table = run_screen(linear_file, ["set:k1=1", "set:k1=2"], end=1, workers=1, out=tmp_path / "s.csv",
+                       resume=True)
+    assert table.attrs["resumed"] == 1
+    assert table["value"].tolist() == pytest.approx([2.5, 3.5], rel=1e-6)
+
+
+def test_resume_refuses_a_folder_screened_on_another_background(linear_file, tmp_path):
+    out = tmp_path / "s"
+    run_screen(linear_file, ["set:k1=1"], background="set:k3=1", end=1, workers=1, out=out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(InputError, match=re.escape("holds another screen (background 'set:k3=1' there, "
+                                                   "'set:k3=2' here)")):
+        run_screen(linear_file, ["set:k1=1"], background="set:k3=2", end=1, workers=1, out=out, resume=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_resume_removes_the_file_of_a_chunk_interrupted_mid_write(linear_file, tmp_path):
+    out = tmp_path / "s"
+    run_screen(linear_file, ["set:k1=1"], end=1, workers=1, out=out)
+    stale = out / ".tmp-0123456789abcdef0123-4242.parquet"
+    stale.write_bytes(b"PAR1 cut short")
+    table = run_screen(linear_file, ["set:k1=1", "set:k1=2"], end=1, workers=1, out=out, resume=True)
+    assert not stale.exists()
+    assert table["value"].tolist() == pytest.approx([2.5, 3.5], rel=1e-6)
+
+
+def test_a_results_folder_that_is_a_file_is_refused_as_such(linear_file, tmp_path):
+    blocker = tmp_path / "results"
+    blocker.write_text("not a folder")
+    with pytest.raises(InputError, match=re.escape(f"{blocker} exists and is not a screen folder; choose "
+                                                   "another results folder (--out, or out= in Python)")):
+        run_screen(linear_file, ["set:k1=1"], end=1, workers=1, out=blocker)
+    assert blocker.read_text() == "not a folder"
+
+
+def test_a_refused_folder_is_free_for_the_next_screen_while_the_error_is_kept(linear_file, tmp_path):
+    """A notebook keeps the last error (and with it the refused call's frames): the folder's lock
+    is released when the folder is refused, not when the error is collected."""
+    out = tmp_path / "s"
+    run_screen(linear_file, ["set:k1=1"], end=1, workers=1, out=out)
+    with pytest.raises(InputError, match="holds another screen") as refused:
+        run_screen(linear_file, ["set:k1=1"], end=2, workers=1, out=out, resume=True)
+    table = run_screen(linear_file, ["set:k1=1", "set:k1=2"], end=1, workers=1, out=out, resume=True)
+    assert refused.value is not None and table.attrs["resumed"] == 1
+
+
+def test_default_tasks_take_a_quarter_of_what_remains_and_at_most_64_conditions(linear_file, tmp_path):
+    """run_screen's chunk_size: by default shrinking tasks of at most 64 conditions. On one
+    worker, each takes a quarter of the conditions left (rounded up): 300 make tasks of 64 (not
+    75), 59 (of 236), 45 (of 177), ... down to 1. Each task is a part file."""
+    conditions = [f"set:k1={k}" for k in range(1, 301)]
+    out = tmp_path / "s"
+    table = run_screen(linear_file, conditions, end=1, readouts=["y"], workers=1, out=out)
+    sizes = sorted((pd.read_parquet(p)["condition_id"].nunique() for p in out.glob("part-*.parquet")),
+                   reverse=True)
+    assert sizes == [64, 59, 45, 33, 25, 19, 14, 11, 8, 6, 4, 3, 3, 2, 1, 1, 1, 1]
+    assert table["value"].tolist() == pytest.approx([k + 1.5 for k in range(1, 301)], rel=1e-6)
+
+
+def test_a_chunk_size_of_zero_is_refused_in_python(linear_file):
+    with pytest.raises(InputError, match="the chunk size must be at least 1 condition, got 0"):
+        run_screen(linear_file, ["set:k1=1"], end=1, workers=1, chunk_size=0)
+
+
+def test_order_table_orders_rows_by_condition_then_readout_and_keeps_only_those_given():
+    table = pd.DataFrame({"condition_id": ["b", "a", "b", "c", "a", "a"],
+                          "readout": ["y", "y", "x", "x", "x", "z"],
+                          "value": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    table["baseline_value"] = table["log2_fold_change"] = 0.0
+    ordered = screens.order_table(table, ["a", "b"], ["x", "y"])
+    assert ordered[["condition_id", "readout", "value"]].values.tolist() == [
+        ["a", "x", 5.0], ["a", "y", 2.0], ["b", "x", 3.0], ["b", "y", 1.0]]
+
+
+def test_a_file_screen_has_a_baseline_and_no_context(tmp_path):
+    path = tmp_path / "turnover.xml"
+    path.write_text(antimony_to_sbml("model turnover\n J0: -> y; k\n J1: y -> ; y\n y = 0; k = 1\nend"),
+                    encoding="utf-8")
+    table = run_screen(str(path), ["set:k=2"], end=1, workers=1, baseline="steady")
+    assert (table.attrs["context"], table.attrs["baseline"]) == (None, "steady")
+    assert table["baseline_value"].iloc[0] == pytest.approx(1.0, rel=1e-6)  # y at its steady state, k
+    table = run_screen(str(path), ["set:k=2"], end=1, workers=1)
+    assert (table.attrs["context"], table.attrs["baseline"]) == (None, "initial")
+    assert table["baseline_value"].iloc[0] == pytest.approx(1 - np.exp(-1), rel=1e-6)  # from y = 0
+
+
+def test_levels_of_refuses_a_combination_of_two_levels():
+    with pytest.raises(InputError, match="is not a condition of a dose series"):
+        screens.levels_of(["inh:P38=0.5+kd:OPG=0.2"])
+
+
+def test_a_dosed_perturbation_with_another_part_says_the_part_goes_in_the_background():
+    with pytest.raises(InputError, match=re.escape("got 'inh:P38+ko:OPG'; a perturbation under every level")):
+        screens.dose_conditions("inh:P38+ko:OPG", [0.5])
+
+
+def test_true_is_not_a_level_of_a_dose_series():
+    with pytest.raises(InputError, match="got bool True"):
+        screens.dose_conditions("inh:P38", True)
+    with pytest.raises(InputError, match="got bool True"):
+        screens.dose_of("kd:OPG", True)
+
+
+def test_condition_ids_are_those_the_first_screens_wrote():
+    """Results folders written since screens first shipped (commit ad917c0: the first 16 hex
+    digits of the SHA-256 of model|context|end|background|spec) resume: their ids must not
+    change. The values are those that version gives."""
+    spec = screens.ScreenSpec("bone", "mouse", 28.0, ("osteoclasts",))
+    assert spec.condition_id("ko:CTSK") == "c1dcde18483a9e8c"
+    on_opg = screens.ScreenSpec("bone", "mouse", 84.0, ("bone_volume",), background="ko:OPG")
+    assert on_opg.condition_id("ko:CTSK+ko:FOS") == "603ceef9af1ef6bb"
+
+
+def test_a_folder_of_part_files_without_its_manifest_is_a_screen_to_resume(linear_file, tmp_path):
+    """A folder whose _screen.json is gone (or that was written before there was one) still
+    holds a screen: its part files are resumed, not refused as other files."""
+    out = tmp_path / "s"
+    run_screen(linear_file, ["set:k1=1"], end=1, workers=1, out=out)
+    (out / screens.MANIFEST).unlink()
+    table = run_screen(linear_file, ["set:k1=1", "set:k1=2"], end=1, workers=1, out=out, resume=True)
+    assert table.attrs["resumed"] == 1
+    assert table["value"].tolist() == pytest.approx([2.5, 3.5], rel=1e-6)
+
+
+def test_a_node_of_a_shipped_models_file_is_one_condition_whatever_it_is_called():
+    """On osteoclastogenesis.xml, ko:Tnfrsf11b is ko:OPG (its gene symbol): the screen names it
+    so (and so ids it), and refuses a list that gives it under both names."""
+    path = paths.SBML / "osteoclastogenesis.xml"
+    table = run_screen(path, ["ko:Tnfrsf11b", "ko:CTSK"], end=1, readouts="ctsk", workers=1)
+    assert table["perturbation"].tolist() == ["ko:OPG", "ko:CTSK"]
+    with pytest.raises(InputError, match=re.escape("the screen lists the condition 'ko:OPG' more than once: "
+                                                   "conditions 1 and 2 of 2 (given as 'ko:OPG' and "
+                                                   "'ko:Tnfrsf11b')")):
+        run_screen(path, ["ko:OPG", "ko:Tnfrsf11b"], end=1, readouts="ctsk", workers=1)
+
+
+def test_the_engine_of_a_missing_file_is_refused_as_input(tmp_path):
+    with pytest.raises(InputError, match=re.escape(f"{tmp_path / 'missing.xml'}: no such file")):
+        screens.file_engine(tmp_path / "missing.xml")
+
+
+def test_a_part_file_written_before_units_were_recorded_resumes_with_every_column(linear_file, tmp_path):
+    """Part files of older screens have no unit column: the table read back has the columns of
+    COLUMNS, in their order, and its units."""
+    out = tmp_path / "s"
+    run_screen(linear_file, ["set:k1=1"], end=1, readouts=["y"], workers=1, out=out)
+    (part,) = out.glob("part-*.parquet")
+    pd.read_parquet(part).drop(columns="unit").to_parquet(part, index=False)
+    table = run_screen(linear_file, ["set:k1=1"], end=1, readouts=["y"], workers=1, out=out, resume=True)
+    assert table.attrs["resumed"] == 1
+    assert list(table.columns) == screens.COLUMNS
+    assert table["value"].tolist() == pytest.approx([2.5], rel=1e-6)
+    assert table["unit"].tolist() == [screens.readout_units(str(linear_file), ["y"])["y"]]
+
+
+def test_a_dose_series_without_levels_is_refused():
+    with pytest.raises(InputError, match="no levels given"):
+        screens.dose_conditions("inh:P38", [])
