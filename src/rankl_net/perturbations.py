@@ -233,30 +233,31 @@ SPEC_HELP = (
 def _value_hint(kind: str, text: str) -> str:
     """What a value that is not a number is told: for a kd: or inh: fraction written as a percent
     ("50%"), the fraction it stands for; for an oe: factor written with its fold ("10x",
-    "10-fold"), the number; else the valid forms."""
-    if kind in ("kd", "inh") and text.endswith("%"):
-        try:
-            example = f"{text} is {read_number(text[:-1]) / 100:g}"
-        except ValueError:
-            example = "50% is 0.5"
-        return f"; the fraction is a number from 0 to 1, without % ({example})"
+    "10-fold"), the number; for a set: value with a unit ("100pM"), the plain number; else the
+    valid forms. Each example uses the number given where it reads as one."""
     fold = re.fullmatch(r"(.+?)(?:x|X|-?fold)", text)
-    if kind == "oe" and fold:
-        try:
-            example = f"{text} is {read_number(fold[1]):g}"
-        except ValueError:
-            example = "10x is 10"
-        return f"; the factor is a plain number ({example})"
     unit = re.fullmatch(r"([0-9.eE+-]+)\s*([^\d\s].*)", text)
+    if kind in ("kd", "inh") and text.endswith("%"):
+        n = _number_or_none(text[:-1])
+        example = f"{text} is {n / 100:g}" if n is not None else "50% is 0.5"
+        return f"; the fraction is a number from 0 to 1, without % ({example})"
+    if kind == "oe" and fold:
+        n = _number_or_none(fold[1])
+        return f"; the factor is a plain number ({f'{text} is {n:g}' if n is not None else '10x is 10'})"
     if kind == "set" and unit:
-        try:
-            picomolar = f"{read_number(unit[1]):g}pM is {read_number(unit[1]):g}"
-        except ValueError:
-            picomolar = "100pM is 100"
+        n = _number_or_none(unit[1])
+        picomolar = f"{n:g}pM is {n:g}" if n is not None else "100pM is 100"
         return ("; a set: value is a plain number in the model's unit of the quantity (concentrations "
                 f"in the shipped models are in pM: {picomolar}; convert other units; each quantity's unit "
                 "is in its model's listing, docs/models/MODEL-listing.md)")
     return f" (valid forms: {SPEC_HELP})"
+
+
+def _number_or_none(text: str) -> float | None:
+    try:
+        return read_number(text)
+    except ValueError:
+        return None
 
 
 def _number(text: str, spec: str, why: str = f" (valid forms: {SPEC_HELP})") -> float:
