@@ -112,6 +112,16 @@ def test_names_accept_ids_protein_names_and_gene_symbols(bone_mouse, name):
     assert resolve_node(name, bone_mouse.engine).node == "RANKL"
 
 
+@pytest.mark.parametrize(("name", "node"), [
+    ("ODAR", "RANK"),  # osteoclast differentiation and activation receptor (Hsu 1999 PNAS 96:3540)
+    ("CatK", "CTSK"), ("CTSO2", "CTSK"),  # cathepsin O2, its name before cathepsin K
+    ("TM7SF4", "DCSTAMP"), ("Tm7sf4", "DCSTAMP"),  # DC-STAMP's gene symbol before Dcstamp
+    ("NFATc", "NFATC1"), ("TRAcP", "ACP5"),
+])
+def test_older_and_short_names_in_the_literature_name_their_nodes(bone_mouse, name, node):
+    assert resolve_node(name, bone_mouse.engine).node == node
+
+
 def test_unknown_node_suggests_a_close_match(bone_mouse):
     with pytest.raises(InputError, match="Did you mean 'OPG'"):
         to_changes(parse_spec("ko:OPGG"), bone_mouse.engine)
