@@ -678,3 +678,14 @@ def test_a_value_of_zero_before_the_baseline_is_accepted(ocg):
     eng = engine.build("osteoclastogenesis", values={"NFATC1_expr": 0.0})
     assert eng.baseline["NFATC1_expr"] == 0.0
     assert shipped > 0 and abs(eng.baseline["nfatc1"]) < 1e-9 * shipped
+
+
+def test_a_failed_integration_names_a_change_of_a_million_fold_or_more():
+    """oe:OPG=1e300 makes CVODE fail; the error says which value the run moved that far, the
+    likely cause (it said only CVODE's convergence failure)."""
+    from rankl_net.model import Model
+
+    with pytest.raises(rankl_net.SimulationError) as failed:
+        Model("bone").final("oe:OPG=1e300", end=84, readouts=["bone_volume"])
+    assert "integration failed" in str(failed.value)
+    assert "this run sets OPG_expr to 1e+300, 1e+300 times its value in the model" in str(failed.value)

@@ -716,6 +716,7 @@ class Engine:
         """Check the end time, apply the time-0 changes and select time and ``readouts``."""
         self.check_end(end)
         self.apply(changes)
+        self._changes = changes  # (named by a failed integration: see _integration_failed)
         keys = ["time", *(self._key(r) for r in readouts)]
         if keys != self._selections:
             self.rr.timeCourseSelections = keys
@@ -741,7 +742,23 @@ class Engine:
         return self.rr.simulate(*args, **kwargs)
 
     def _integration_failed(self, exc: BaseException) -> SimulationError:
-        return SimulationError(f"{self.name}: integration failed: {_integrator_message(exc)}")
+        """The error of a failed integration; it names the run's most extreme change where one
+        moves a value at least EXTREME_CHANGE-fold from the model's (oe:OPG=1e300), the likely
+        cause."""
+        said = f"{self.name}: integration failed: {_integrator_message(exc)}"
+        changes = getattr(self, "_changes", None)
+        folds = []
+        for sid, value in ({**changes.parameters, **changes.species} if changes else {}).items():
+            base = self.baseline.get(sid, 0.0)
+            if value != 0 and base != 0 and math.isfinite(value):
+                fold = abs(value / base)
+                if max(fold, 1 / fold) >= EXTREME_CHANGE:
+                    folds.append((max(fold, 1 / fold), sid, value, fold))
+        if folds:
+            _, sid, value, fold = max(folds)
+            said += (f" (this run sets {sid} to {value:.3g}, {fold:.3g} times its value in the model: a "
+                     "change that large may be more than the integrator can follow)")
+        return SimulationError(said)
 
     @staticmethod
     def _breakpoints(timed: Sequence[TimedChange], end: float) -> list[float]:
@@ -870,6 +887,10 @@ def _load_message(exc: BaseException) -> str:
 
 # the same in CVODE's messages: "; In virtual double rr::CVODEIntegrator::integrate(double, double)"
 _CVODE_LOCATION = re.compile(r";?\s+In\s+[^(;]*::~?\w+\([^)]*\)\s*$")
+
+
+# a change of a value by this factor or more (either way) is named when an integration fails
+EXTREME_CHANGE = 1e6
 
 
 def _integrator_message(exc: BaseException) -> str:
