@@ -288,3 +288,28 @@ def test_the_phenotype_figure_names_its_age_and_its_lines(figures, tmp_path):
     for ax in fig.axes:
         label = ax.xaxis.label.get_window_extent(renderer)
         assert box.x0 <= label.x0 and label.x1 <= box.x1 and box.y0 <= label.y0
+
+
+def test_simulates_figure_draws_the_run_without_the_perturbation_behind_it(figures, tmp_path):
+    """simulate --plot with -p: each panel has the wild-type course (dashed, grey) behind the
+    perturbed one, and the first panel's legend names both; without -p, one line."""
+    from click.testing import CliRunner
+
+    from rankl_net.cli import main
+    from rankl_net.model import Model
+
+    args = ["simulate", "bone", "--end", "7", "--points", "8", "--readouts", "opg_free,osteoclasts",
+            "--out", str(tmp_path / "t.csv"), "--plot", str(tmp_path / "t.png")]
+    ran = CliRunner().invoke(main, [*args, "-p", "ko:OPG"])
+    assert ran.exit_code == 0, ran.output
+    wild = Model("bone").simulate(end=7, points=8, readouts=["opg_free", "osteoclasts"])
+    opg, osteoclasts = figures[0].axes[:2]
+    for ax, readout in ((opg, "opg_free"), (osteoclasts, "osteoclasts")):
+        behind, drawn = ax.get_lines()
+        assert behind.get_linestyle() == "--"
+        np.testing.assert_allclose(behind.get_ydata(), wild[readout])
+        assert drawn.get_ydata()[-1] != pytest.approx(wild[readout].iloc[-1])  # the knockout moved it
+    assert [t.get_text() for t in opg.get_legend().get_texts()] == ["without perturbation", "ko:OPG"]
+    alone = CliRunner().invoke(main, args)
+    assert alone.exit_code == 0, alone.output
+    assert len(figures[1].axes[0].get_lines()) == 1 and figures[1].axes[0].get_legend() is None

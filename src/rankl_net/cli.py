@@ -646,13 +646,25 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
     else:
         _write_table(frame, out)
         click.echo(f"wrote {out} ({len(frame)} time points, time in {time_unit}s)", err=True)
+    # the run without the perturbations, for the figure (drawn behind) and the note: run once
+    reference: list = []
+
+    def without():
+        if not reference:
+            reference.append(unperturbed())
+        return reference[0]
+
     if plot is not None:
         label = " + ".join(specs) or "baseline"
+        try:
+            wild = without() if specs else None
+        except RanklNetError:
+            wild = None  # (drawn without it)
         with _writing(plot):
             time_course_figure(frame, plot, title=f"{title}: {label}", time_unit=time_unit,
-                               units=frame.attrs["units"])
+                               units=frame.attrs["units"], reference=wild, label=label)
         click.echo(f"wrote {plot}", err=True)
-    if specs and points <= NOTE_POINTS and _same_courses(frame, unperturbed, scales):
+    if specs and points <= NOTE_POINTS and _same_courses(frame, without, scales):
         click.echo(f"note: {' + '.join(specs)} leaves every readout as it is without perturbation over "
                    f"{frame['time'].iloc[-1]:g} {time_unit}s", err=True)
 

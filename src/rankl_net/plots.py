@@ -66,9 +66,12 @@ def phenotype_figure(table: pd.DataFrame, path: Path, age_days: float = AGE_DAYS
 
 
 def time_course_figure(frame: pd.DataFrame, path: Path, *, title: str, time_unit: str,
-                       units: Mapping[str, str] | None = None) -> Path:
+                       units: Mapping[str, str] | None = None, reference: pd.DataFrame | None = None,
+                       label: str = "") -> Path:
     """One small panel per readout of a simulated time course; ``units``: the unit of each
-    readout for its y axis (:func:`rankl_net.units.labels`)."""
+    readout for its y axis (:func:`rankl_net.units.labels`). ``reference``: the same readouts
+    without the perturbation (the wild type), drawn grey and dashed behind ``frame``, which is
+    labelled ``label`` in the first panel's legend."""
     cols = [c for c in frame.columns if c != "time"]
     n = len(cols)
     ncol = min(3, n)
@@ -76,11 +79,18 @@ def time_course_figure(frame: pd.DataFrame, path: Path, *, title: str, time_unit
     # constrained layout leaves room for the figure title above any number of rows
     fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 2.8 * nrow), squeeze=False, layout="constrained")
     for ax, col in zip(axes.flat, cols, strict=False):
-        ax.plot(frame["time"], frame[col], lw=1.5)
+        drawn = [frame[col]]
+        if reference is not None:
+            ax.plot(reference["time"], reference[col], lw=1.2, ls="--", color="0.55",
+                    label="without perturbation")
+            drawn.append(reference[col])
+        ax.plot(frame["time"], frame[col], lw=1.5, color="C0", label=label or None)
         ax.set_title(col, fontsize=10)
         ax.set_xlabel(f"time ({time_unit})")
         _unit_axis(ax, col, units)
-        value_axis(ax, frame[col], round_off_floor((units or {}).get(col)))
+        value_axis(ax, pd.concat(drawn, ignore_index=True), round_off_floor((units or {}).get(col)))
+    if reference is not None:
+        axes.flat[0].legend(fontsize=7)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     fig.suptitle(title)
