@@ -647,12 +647,9 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
         _write_table(frame, out)
         click.echo(f"wrote {out} ({len(frame)} time points, time in {time_unit}s)", err=True)
     # the run without the perturbations, for the figure (drawn behind) and the note: run once
-    reference: list = []
+    import functools
 
-    def without():
-        if not reference:
-            reference.append(unperturbed())
-        return reference[0]
+    without = functools.cache(unperturbed)
 
     if plot is not None:
         label = " + ".join(specs) or "baseline"

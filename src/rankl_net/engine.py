@@ -296,6 +296,7 @@ class Engine:
         # turns (they overwrote each other's state and returned wrong values)
         self._lock = threading.RLock()
         self._selections: list[str] = []
+        self._changes: Changes | None = None  # the last run's (named by a failed integration)
         self.baseline: dict[str, float] = {}
         self._unit_labels: dict[str, str] = {}  # filled by units()
         with sundials_error_log_quiet():  # the steady-state search may recompile the model
@@ -746,9 +747,9 @@ class Engine:
         moves a value at least EXTREME_CHANGE-fold from the model's (oe:OPG=1e300), the likely
         cause."""
         said = f"{self.name}: integration failed: {_integrator_message(exc)}"
-        changes = getattr(self, "_changes", None)
+        changes = self._changes or Changes()
         folds = []
-        for sid, value in ({**changes.parameters, **changes.species} if changes else {}).items():
+        for sid, value in {**changes.parameters, **changes.species}.items():
             base = self.baseline.get(sid, 0.0)
             if value != 0 and base != 0 and math.isfinite(value):
                 fold = abs(value / base)
