@@ -24,6 +24,8 @@ from rankl_net.analysis import (
     is_flat,
     log2_fold_change,
     pairwise_epistasis,
+    round_off_floor,
+    round_off_sizes,
     round_off_to_zero,
     units_by_readout,
 )
@@ -55,6 +57,34 @@ def test_round_off_at_exactly_its_limit_shows_as_zero():
     """A value at most FLAT_RESPONSE of the column's size is set to 0, the limit included."""
     table = pd.DataFrame({"x": [FLAT_RESPONSE * 4.0, 2 * FLAT_RESPONSE * 4.0, 4.0]})
     assert round_off_to_zero(table, {"x": 4.0})["x"].tolist() == [0.0, 2 * FLAT_RESPONSE * 4.0, 4.0]
+
+
+@pytest.mark.parametrize(("unit", "floor"), [
+    # one molecule of 100 g/mol per litre: 100 / 6.02214076e23 g/L = 1.66e-22 g/L
+    ("ug/mL", 1.6605e-19), ("\u00b5g/mL", 1.6605e-19), ("ng/mL", 1.6605e-16), ("g/L", 1.6605e-22),
+    # one molecule per litre: 1.66e-24 M
+    ("pM", 1.6605e-12), ("nM", 1.6605e-15),
+    ("%", 1.0), ("% change", 1.0), ("dimensionless", 1.0), ("cells", 0.0), ("", 0.0), (None, 0.0),
+])
+def test_the_round_off_floor_of_a_unit_is_one_molecule_per_litre_or_one_percent(unit, floor):
+    """A concentration's floor is one molecule per litre (of a 100 g/mol drug for a mass
+    concentration), in its unit; a percent's or an index's is 1; other units have none."""
+    assert round_off_floor(unit) == pytest.approx(floor, rel=1e-4, abs=0.0)
+
+
+def test_round_off_sizes_are_each_readouts_largest_magnitude_or_its_floor_in_wide_and_long_tables():
+    """The same readouts give the same sizes whether their values are columns or rows."""
+    wide = pd.DataFrame({"time": [0.0, 1.0, 2.0], "drug": [0.0, -9e-35, 3e-35],
+                         "ctx": [-2e-7, -50.0, 10.0], "cells": [1e-30, 2e-30, -4e-30]})
+    units = {"drug": "ug/mL", "ctx": "% change", "cells": "count"}
+    expected = {"drug": pytest.approx(1.6605e-19, rel=1e-4), "ctx": 50.0, "cells": 4e-30}
+    assert round_off_sizes(wide, units) == expected
+    long = wide.melt(id_vars="time", var_name="readout", value_name="value")
+    assert round_off_sizes(long, units) == expected
+    # a readout without a unit listed has no size; one listed but absent has none either
+    assert round_off_sizes(wide, {"ctx": "% change", "absent": "pM"}) == {"ctx": 50.0}
+    shown = round_off_to_zero(wide, round_off_sizes(wide, units))
+    assert shown["drug"].tolist() == [0.0, 0.0, 0.0] and shown["cells"].tolist() == [1e-30, 2e-30, -4e-30]
 
 
 @pytest.mark.parametrize("responses", [[], [np.nan, np.nan], [np.nan, 3.0, np.nan, 3.0]])

@@ -759,6 +759,30 @@ def test_a_dose_after_the_end_of_a_regimen_experiment_is_said_with_its_arm(tmp_p
             "simulated; it is not given") in ran.output
 
 
+def test_a_drug_dosed_only_after_the_end_is_printed_at_zero_and_written_as_computed(tmp_path):
+    """Zoledronate dosed after the end is in the table (the experiment doses it) at integration
+    round-off, a mass concentration far below one molecule per litre: printed as 0; the file
+    keeps the values as computed."""
+    from click.testing import CliRunner
+
+    from rankl_net.analysis import round_off_floor
+    from rankl_net.cli import main
+
+    mine = tmp_path / "late.toml"
+    mine.write_text('[late]\ntitle = "t"\nend = "30d"\narms.none = []\n'
+                    'arms.late = [{ drug = "zoledronate", dose = "4mg", at = ["60d"] }]\n', encoding="utf-8")
+    ran = CliRunner().invoke(main, ["regimens", "--file", str(mine), "--out", str(tmp_path)])
+    assert ran.exit_code == 0, ran.output
+    written = pd.read_csv(tmp_path / "late.csv")
+    assert written["zoledronate_serum"].abs().max() < 1e-6 * round_off_floor("ug/mL")
+    lines = ran.output.splitlines()
+    start = lines.index("t: at 30 days") + 1
+    header, units, *rows = [line.split() for line in lines[start:start + 4]]
+    column = header.index("zoledronate_serum")
+    assert units[column - 1] == "ug/mL"  # (the unit row has no arm)
+    assert [row[column] for row in rows] == ["0", "0"]
+
+
 def test_a_regimen_table_of_a_regimen_file_is_the_spec_it_stands_for(tmp_path):
     """The tables of a regimen file (every, count, start; at) read as the drug: specs they stand
     for: 4wk is 28 days, doses at 8d and 15d are two single doses, 36h is 1.5 days, end = 365 is

@@ -111,6 +111,12 @@ def log2_fold_change(value: float, baseline: float, scale: float = 0.0, noise: f
 # space of a few mL at most), so its changes are integration round-off
 ONE_MOLECULE_PER_LITRE_M = 1 / 6.02214076e23
 MOLAR_UNITS = {"M": 1.0, "mM": 1e-3, "uM": 1e-6, "\u00b5M": 1e-6, "nM": 1e-9, "pM": 1e-12, "fM": 1e-15}
+# a mass concentration counts one molecule in a litre of the lightest drug the models dose
+# (pamidronate, 235 g/mol; the antibodies weigh about 147,000 g/mol) at about 100 g/mol in a litre:
+# 1.66e-22 g/L, in each mass unit (g/L per unit)
+LIGHTEST_DRUG_G_PER_MOL = 100.0
+MASS_UNITS = {"g/L": 1.0, "mg/mL": 1.0, "mg/L": 1e-3, "ug/mL": 1e-3, "\u00b5g/mL": 1e-3,
+              "ng/mL": 1e-6, "ug/L": 1e-6, "\u00b5g/L": 1e-6, "pg/mL": 1e-9, "ng/L": 1e-9}
 
 
 def round_off_floor(unit: str | None) -> float:
@@ -120,10 +126,26 @@ def round_off_floor(unit: str | None) -> float:
     lesion index of a bone without one), so that a millionth of a percent, or of 1, is
     round-off; one molecule per litre for a molar concentration (1.66e-12 pM: a concentration of
     1e-7 pM may be real, one of 1e-28 pM, BMP-2 of a lesion without osteoblastic tumour, is 0);
-    0 for other units, whose values are measured against their own size only."""
+    one molecule of 100 g/mol per litre for a mass concentration (1.66e-19 ug/mL: a drug's serum
+    level at -9e-35 ug/mL, dosed after the run's end, is 0); 0 for other units, whose values are
+    measured against their own size only."""
     if unit in MOLAR_UNITS:
         return ONE_MOLECULE_PER_LITRE_M / MOLAR_UNITS[unit]
+    if unit in MASS_UNITS:
+        return ONE_MOLECULE_PER_LITRE_M * LIGHTEST_DRUG_G_PER_MOL / MASS_UNITS[unit]
     return 1.0 if unit and (unit.startswith("%") or unit == "dimensionless") else 0.0
+
+
+def round_off_sizes(table: pd.DataFrame, units: Mapping[str, str | None]) -> dict[str, float]:
+    """The size each readout's round-off is judged against (:func:`round_off_to_zero`): its
+    largest magnitude in ``table``, or its unit's floor (:func:`round_off_floor`) where that is
+    larger. ``units`` maps each readout to its unit; ``table`` holds the readouts as columns
+    (wide), or in long form (``readout`` and ``value`` columns)."""
+    if {"readout", "value"} <= set(table.columns):
+        largest = table["value"].abs().groupby(table["readout"]).max().to_dict()
+    else:
+        largest = {c: float(table[c].abs().max()) for c in units if c in table.columns}
+    return {r: max(float(largest[r]), round_off_floor(unit)) for r, unit in units.items() if r in largest}
 
 
 def round_off_to_zero(table: pd.DataFrame, sizes: Mapping[str, float],

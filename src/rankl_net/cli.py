@@ -672,12 +672,11 @@ def _round_off_shown_as_zero(frame):
     larger: 1 for a percent, which may sit at 0, as CTX at -2e-7 % at baseline; one molecule per
     litre for a concentration, :func:`rankl_net.analysis.round_off_floor`) shown as 0, as
     ``regimens`` prints it. A file keeps every value as computed."""
-    from .analysis import round_off_floor, round_off_to_zero
+    from .analysis import round_off_sizes, round_off_to_zero
 
     units = frame.attrs.get("units", {})
-    sizes = {c: max(float(frame[c].abs().max()), round_off_floor(units.get(c)))
-             for c in frame.columns if c != "time"}
-    return round_off_to_zero(frame, sizes)
+    readouts = {c: units.get(c) for c in frame.columns if c != "time"}
+    return round_off_to_zero(frame, round_off_sizes(frame, readouts))
 
 
 @contextmanager
@@ -878,7 +877,7 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
     """Run the comparison experiments of FILE (e.g. experiments/tumour.toml) and check their
     expected outcomes."""
     from . import paths
-    from .analysis import round_off_to_zero, units_by_readout
+    from .analysis import round_off_sizes, round_off_to_zero, units_by_readout
     from .catalog import get_model
     from .comparisons import check_comparison, final_table, read_comparisons, run_comparison
     from .plots import comparison_figure
@@ -916,9 +915,9 @@ def experiment_cmd(file: Path, only: tuple[str, ...], out: Path) -> None:
         click.echo(f"readouts at {exp.end:g} {unit}s:")
         courses, table = result.time_courses, final_table(result)
         # (an expectation's readout outside `readouts` is in the courses, not in the table)
-        sizes = courses["value"].abs().groupby(courses["readout"]).max()[table.columns]
-        shown = round_off_to_zero(table, sizes.to_dict(), percent_changes(exp.model))
-        shown = _unit_header(shown, units_by_readout(courses))
+        units = units_by_readout(courses)
+        sizes = round_off_sizes(courses, {r: units[r] for r in table.columns})
+        shown = _unit_header(round_off_to_zero(table, sizes, percent_changes(exp.model)), units)
         click.echo(shown.to_string(float_format=lambda x: f"{x:.4g}"))
         for row in result.checks.itertuples():
             mark = "ok  " if row.passed else "FAIL"
@@ -1552,7 +1551,7 @@ def fit_cmd() -> None:
 def regimens_cmd(names: tuple[str, ...], regimens_file: Path | None, out_dir: Path) -> None:
     """Run the clinical regimen experiments NAMES (all by default) of
     experiments/clinical/regimens.toml, or of your own file with --file FILE.toml."""
-    from .analysis import round_off_to_zero
+    from .analysis import round_off_sizes, round_off_to_zero
     from .plots import regimen_figure
     from .regimens import (
         REGIMEN_MODEL,
@@ -1594,10 +1593,10 @@ def regimens_cmd(names: tuple[str, ...], regimens_file: Path | None, out_dir: Pa
         dosed = dosed_drugs(exp)
         idle = [c for c in serum_readouts() if c.removesuffix("_serum") not in dosed]
         shown = last.drop(columns=["experiment", "context", *idle])
-        readouts = [c for c in shown.columns if c not in ("arm", "time")]
-        sizes = table[readouts].abs().max().to_dict()
+        units = table.attrs["units"]
+        sizes = round_off_sizes(table, {c: units.get(c) for c in shown.columns if c not in ("arm", "time")})
         shown = round_off_to_zero(shown, sizes, percent_changes(REGIMEN_MODEL))
         shown["time"] = shown["time"].map(lambda x: f"{x:.10g}")
-        units = {**table.attrs["units"], "time": f"{table.attrs['units']['time']}s"}
+        units = {**units, "time": f"{units['time']}s"}
         click.echo(_unit_header(shown, units).to_string(index=False, float_format=lambda x: f"{x:.6g}"))
         click.echo(f"wrote {csv} and {figure}\n")
