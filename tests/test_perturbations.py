@@ -233,6 +233,10 @@ def test_set_refuses_negative_amounts_and_rates(bone_mouse, tmp_path):
     with pytest.raises(InputError, match=r"pth cannot be negative: it is a parameter of bone \(mouse\), whose"
                                          " parameters are rates, amounts, sizes and fractions"):
         to_changes(parse_spec("set:pth=-5"), engine)
+    # bone volume, a readout, is not a parameter but a state a rate rule integrates
+    with pytest.raises(InputError, match=r"bone_volume cannot be negative: it is a quantity bone \(mouse\) "
+                                         r"integrates over time \(a rate rule\)"):
+        to_changes(parse_spec("set:bone_volume=-1"), engine)
     with pytest.raises(InputError, match="cannot be negative"):
         to_changes(parse_spec("set:pth=-5@10"), engine)  # timed too
     assert to_changes(parse_spec("set:pth=0"), engine).parameters == {"pth": 0.0}

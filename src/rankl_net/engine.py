@@ -271,8 +271,8 @@ class Engine:
         self.assigned_ids: frozenset[str] = frozenset(self.rr.getAssignmentRuleIds())
         # the state: floating species and quantities integrated by rate rules (a timed change sets
         # them and leaves them to evolve; a boundary species is held, like a parameter)
-        self._state_ids: frozenset[str] = (frozenset(m.getFloatingSpeciesIds())
-                                           | frozenset(self.rr.getRateRuleIds()))
+        self.rate_rule_ids: frozenset[str] = frozenset(self.rr.getRateRuleIds())
+        self._state_ids: frozenset[str] = frozenset(m.getFloatingSpeciesIds()) | self.rate_rule_ids
         # True when no math reads the model time and no event waits on the clock (a delayed
         # event pending at a break would not fire on a clock restarted at 0), so a piece of
         # integration may start at 0

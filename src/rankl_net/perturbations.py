@@ -577,6 +577,8 @@ def _check_sign(p: SetValue, engine: Engine) -> None:
             else "a compartment's size" if p.target in engine.compartment_ids
             else f"a mass or volume (a body weight, a volume of distribution) in {engine.name}"
             if p.target in engine.size_parameters
+            else f"a quantity {engine.name} integrates over time (a rate rule), and the quantities of a "
+            "shipped model are amounts, volumes and fractions" if p.target in engine.rate_rule_ids
             else f"a parameter of {engine.name}, whose parameters are rates, amounts, sizes and fractions")
     raise InputError(f"set:{p.target}={_num(p.value)}: {p.target} cannot be negative: it is {what}")
 
