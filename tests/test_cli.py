@@ -532,6 +532,8 @@ def test_integration_failure_exits_3():
     assert out.returncode == 3
     assert "integration failed" in out.stderr
     assert "Traceback" not in out.stderr
+    # the million-fold change that is the likely cause is noted before the run
+    assert "note: set:k_nfkb_import=1e30: sets k_nfkb_import to 1e+30" in out.stderr
 
 
 def test_unwritable_output_exits_2_and_writes_nothing(tmp_path):

@@ -286,7 +286,8 @@ def test_the_osteoclastogenesis_baseline_is_finite_with_nfkb_in_the_nucleus():
 
 
 def test_integration_failure_is_a_simulation_error(ocg):
-    with pytest.raises(rankl_net.SimulationError, match="integration failed"):
+    with (pytest.raises(rankl_net.SimulationError, match="integration failed"),
+          pytest.warns(rankl_net.ExtremeChangeWarning)):
         ocg.simulate("set:k_nfkb_import=1e30", end=72, points=3, readouts=["nfatc1"])
     # the next condition is unaffected
     assert ocg.final(end=72, readouts=["nfatc1"])["nfatc1"] > 0
@@ -685,7 +686,7 @@ def test_a_failed_integration_names_a_change_of_a_million_fold_or_more():
     likely cause (it said only CVODE's convergence failure)."""
     from rankl_net.model import Model
 
-    with pytest.raises(rankl_net.SimulationError) as failed:
+    with pytest.raises(rankl_net.SimulationError) as failed, pytest.warns(rankl_net.ExtremeChangeWarning):
         Model("bone").final("oe:OPG=1e300", end=84, readouts=["bone_volume"])
     assert "integration failed" in str(failed.value)
     assert "this run sets OPG_expr to 1e+300, 1e+300 times its value in the model" in str(failed.value)

@@ -225,6 +225,32 @@ def test_dose_series_specs_read_back_at_large_levels():
     assert [parse_spec(s)[0].value for s in specs] == [0.0, 1e16, 2.5e20]
 
 
+def test_a_value_raised_a_million_fold_or_more_is_run_with_a_warning(bone_mouse):
+    """oe:OPG=1e9 (and set: a million times a parameter's value, in a window too) warns; a rise
+    below a million-fold, a knockout, and a screen's workers (warn=False) do not."""
+    import warnings
+
+    from rankl_net.engine import EXTREME_CHANGE
+    from rankl_net.errors import ExtremeChangeWarning
+
+    engine = bone_mouse.engine
+    said = r"^oe:OPG=1000000000: sets OPG_expr to 1e\+09, 1e\+09 times its value in bone \(mouse\): beyond"
+    with pytest.warns(ExtremeChangeWarning, match=said):
+        changes = to_changes("oe:OPG=1e9", engine)
+    assert changes.parameters["OPG_expr"] == 1e9 * engine.baseline["OPG_expr"]  # run as given
+    # named by the parts that raise it: two thousand-fold rises, not the knockout beside them
+    with pytest.warns(ExtremeChangeWarning, match=r"^oe:OPG=1000\+oe:OPG=1000: sets OPG_expr to 1e\+06,"):
+        to_changes("ko:RANK+oe:OPG=1000+oe:OPG=1000", engine)
+    k = engine.baseline["k_resorption"]
+    with pytest.warns(ExtremeChangeWarning, match="sets k_resorption to"):
+        to_changes(f"set:k_resorption={EXTREME_CHANGE * k!r}@10-20", engine)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ExtremeChangeWarning)
+        to_changes(f"oe:OPG={0.99 * EXTREME_CHANGE!r}", engine)
+        to_changes("ko:OPG+kd:RANKL=1e-9", engine)
+        to_changes("oe:OPG=1e9", engine, warn=False)
+
+
 def test_set_refuses_negative_amounts_and_rates(bone_mouse, tmp_path):
     engine = bone_mouse.engine
     species = engine.species_ids[0]

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 import rankl_net
-from rankl_net import InputError, SimulationError, analysis, paths, screens
+from rankl_net import ExtremeChangeWarning, InputError, SimulationError, analysis, paths, screens
 from rankl_net.analysis import (
     bliss_excess,
     combination_matrix,
@@ -121,7 +121,8 @@ def test_process_pool_gives_the_serial_table():
 
 def test_integration_failure_becomes_a_failed_row_and_the_screen_goes_on(tmp_path):
     conds = ["inh:P38=0.5", "set:k_nfkb_import=1e30", "ko:FOS"]
-    table = run_screen("osteoclastogenesis", conds, readouts=["nfatc1"], workers=1, out=tmp_path / "s")
+    with pytest.warns(ExtremeChangeWarning, match="^set:k_nfkb_import=1e30: sets k_nfkb_import to 1e"):
+        table = run_screen("osteoclastogenesis", conds, readouts=["nfatc1"], workers=1, out=tmp_path / "s")
     status = dict(zip(table.perturbation, table.status, strict=True))
     assert status == {"inh:P38=0.5": "ok", "set:k_nfkb_import=1e30": "failed", "ko:FOS": "ok"}
     failed = table[table.status == "failed"].iloc[0]
@@ -1811,10 +1812,14 @@ def test_a_reference_the_model_cannot_run_leaves_no_folder(tmp_path):
     """A background under which the integration fails (NF-kB import 1e30 times faster) fails the
     unperturbed reference: the screen stops before it makes its folder."""
     out = tmp_path / "r"
-    with pytest.raises(SimulationError):
-        run_screen("bone", ["ko:OPG"], background=["set:k_nfkb_import=1e30"], end=28, readouts=READ,
-                   workers=1, out=out)
+    with pytest.raises(SimulationError), warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        run_screen("bone", ["ko:OPG", "ko:RANK"], background=["set:k_nfkb_import=1e30"], end=28,
+                   readouts=READ, workers=1, out=out)
     assert not out.exists()
+    # the background's million-fold change is said once, named by itself, not once per condition
+    extreme = [str(w.message) for w in said if w.category is ExtremeChangeWarning]
+    assert len(extreme) == 1 and extreme[0].startswith("set:k_nfkb_import=1e30: sets k_nfkb_import")
 
 
 def test_run_screen_reads_strings_as_one_spec_or_a_list_of_readouts():

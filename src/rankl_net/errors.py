@@ -57,6 +57,13 @@ class DrugWithoutTargetWarning(RanklNetWarning):
     so it has no effect there. The regimen is simulated as given."""
 
 
+class ExtremeChangeWarning(RanklNetWarning):
+    """A perturbation raises a value of the model a million-fold or more (``oe:OPG=1e9``, or
+    ``set:`` of a parameter far above its value): beyond what a transgene, an infusion or a culture
+    supplement reaches, so the concentrations it gives may not be physical. It is simulated as
+    given."""
+
+
 class RedundantPerturbationWarning(RanklNetWarning):
     """A perturbation that changes nothing where it is given: a screen's condition repeats a
     knockout, ``set:`` or preset of the screen's background, which applies it already."""

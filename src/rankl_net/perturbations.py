@@ -44,10 +44,11 @@ from .dosing import (
     resolve_drug,
 )
 from .dosing import spec_number as _num
-from .engine import Changes, Dosing, Engine, TimedChange, check_engine
+from .engine import EXTREME_CHANGE, Changes, Dosing, Engine, TimedChange, check_engine
 from .errors import (
     DoseAboveStudiedWarning,
     DrugWithoutTargetWarning,
+    ExtremeChangeWarning,
     InputError,
     given,
     is_ordered_collection,
@@ -623,7 +624,9 @@ def to_changes(perturbations: str | Perturbation | Sequence[str | Perturbation],
     (``set:body_weight=W``, wherever it is listed; refused with a window).
 
     Warns :class:`~rankl_net.errors.DoseAboveStudiedWarning` for a drug's dose above the highest
-    its sources report, unless ``warn`` is False (a screen's workers: the screen says it once).
+    its sources report, and :class:`~rankl_net.errors.ExtremeChangeWarning` for a value raised a
+    million-fold or more (``oe:OPG=1e9``), unless ``warn`` is False (a screen's workers: the
+    screen says it once).
     """
     check_engine(engine, "to_changes(perturbations, engine)")
     perturbations = as_perturbations(perturbations)
@@ -704,9 +707,40 @@ def to_changes(perturbations: str | Perturbation | Sequence[str | Perturbation],
                          f"the run ({weighed.value:g} kg from {weighed.start:g} {engine.time_unit}s); a dose "
                          f"per kg reads one body weight: set {BODY_WEIGHT} without a window, or give the "
                          "dose in mg")
+    if warn:
+        _warn_extreme(changes, engine, perturbations)
     set_by_condition = set(params) | {tc.target for tc in changes.timed}
     changes.dosing.extend(_dosing(r, engine, params, warn, set_by_condition) for r in regimens)
     return changes
+
+
+def _warn_extreme(changes: Changes, engine: Engine, perturbations: Sequence[Perturbation]) -> None:
+    """Warn :class:`~rankl_net.errors.ExtremeChangeWarning` where the changes raise a value of the
+    model EXTREME_CHANGE-fold or more (the largest such rise, in or out of a window)."""
+    values = [*changes.parameters.items(), *changes.species.items(),
+              *((tc.target, tc.value) for tc in changes.timed)]
+    folds = [(value / engine.baseline[sid], sid, value) for sid, value in values
+             if engine.baseline.get(sid, 0.0) > 0 and value >= EXTREME_CHANGE * engine.baseline[sid]]
+    if folds:
+        fold, sid, value = max(folds)
+        # the parts that change it, so that a screen says it once for a background that gives it
+        parts = [p for p in perturbations if sid in _changed_by(p, engine)] or perturbations
+        warnings.warn(f"{condition_spec(parts)}: sets {sid} to {value:.3g}, {fold:.3g} times its "
+                      f"value in {engine.name}: beyond what a transgene, an infusion or a culture supplement "
+                      "reaches, so the concentrations it gives may not be physical", ExtremeChangeWarning,
+                      stacklevel=user_stacklevel())
+
+
+def _changed_by(p: Perturbation, engine: Engine) -> tuple[str, ...]:
+    """The ids of the model quantities a perturbation other than a regimen changes."""
+    if isinstance(p, SetValue):
+        return (p.target,)
+    if isinstance(p, Preset):
+        return tuple(engine.presets[resolve_preset(p, engine)])
+    if isinstance(p, Regimen):
+        return ()
+    node = resolve_node(p.node, engine)
+    return node.activity if isinstance(p, Inhibition) else (*node.expression, *node.species)
 
 
 def resolve_preset(preset: Preset, engine: Engine) -> str:

@@ -62,6 +62,7 @@ from .errors import (
     DoseAboveStudiedWarning,
     DosesAfterEndWarning,
     DrugWithoutTargetWarning,
+    ExtremeChangeWarning,
     InputError,
     RedundantPerturbationWarning,
     SimulationError,
@@ -177,8 +178,9 @@ def _final_values(spec: ScreenSpec, engine, perturbations: list) -> dict[str, fl
     return run.final_values(cond.changes, end=spec.end, readouts=spec.readouts)
 
 
-# notes on a regimen that a screen says once, however many of its conditions carry the regimen
-SAID_ONCE = (DoseAboveStudiedWarning, DrugWithoutTargetWarning)
+# notes on a regimen, or on a change a million-fold, that a screen says once, however many of its
+# conditions carry it
+SAID_ONCE = (DoseAboveStudiedWarning, DrugWithoutTargetWarning, ExtremeChangeWarning)
 
 
 def _digest(key: tuple) -> bytes:
