@@ -2848,6 +2848,20 @@ def test_default_tasks_take_a_quarter_of_what_remains_and_at_most_64_conditions(
     assert table["value"].tolist() == pytest.approx([k + 1.5 for k in range(1, 301)], rel=1e-6)
 
 
+def test_a_task_interleaves_the_conditions_every_sixteenth_in_turn(linear_file, tmp_path):
+    """Neighbouring conditions (pairs sharing a knockout) cost alike, so a task takes every 16th
+    condition, then every 16th from the second, and so on: of 300, the first task of 64 holds
+    conditions 1, 17, ..., 289 (19), 2, ..., 290 (19), 3, ..., 291 (19) and 4, 20, ..., 100 (7)."""
+    conditions = [f"set:k1={k}" for k in range(1, 301)]
+    out = tmp_path / "s"
+    run_screen(linear_file, conditions, end=1, readouts=["y"], workers=1, out=out)
+    parts = [pd.read_parquet(p) for p in out.glob("part-*.parquet")]
+    first = next(p for p in parts if p["condition_id"].nunique() == 64)
+    expected = {f"set:k1={k}" for start, n in ((1, 19), (2, 19), (3, 19), (4, 7))
+                for k in range(start, 16 * n + 1, 16)}
+    assert set(first["perturbation"]) == expected
+
+
 def test_a_chunk_size_of_zero_is_refused_in_python(linear_file):
     with pytest.raises(InputError, match="the chunk size must be at least 1 condition, got 0"):
         run_screen(linear_file, ["set:k1=1"], end=1, workers=1, chunk_size=0)

@@ -361,7 +361,7 @@ def _validate(spec: ScreenSpec, conditions: Sequence[str]) -> tuple[list[str], l
             raise error from None
         canonical.append(condition_spec(perts))
         for p in perts:
-            if isinstance(p, ONCE_KINDS) and p in applied:
+            if p in applied:  # (only parts of ONCE_KINDS are)
                 again.setdefault(p.spec, []).append(canonical[-1])
         # the same parts in another order, with the same effect, are the same condition
         same = _digest((tuple(sorted(condition_spec([p]) for p in perts)), effects[-1]))
