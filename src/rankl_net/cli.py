@@ -55,6 +55,7 @@ def _native_stdout_to_stderr() -> Iterator[None]:
         return
     python_stdout = sys.stdout
     python_stdout.flush()
+    _flush_c_streams()  # what compiled code printed before goes where it was headed
     saved = os.dup(fd)
     os.dup2(err_fd, fd)  # forked workers inherit this too
     sys.stdout = open(saved, "w", encoding=python_stdout.encoding, errors=python_stdout.errors,
@@ -71,8 +72,21 @@ def _native_stdout_to_stderr() -> Iterator[None]:
     finally:
         _silence_if_closed(sys.stdout)
         sys.stdout = python_stdout
+        # the C library buffers its stdout when it is not a terminal (a pipe, a file) unless Python
+        # runs unbuffered: flushed after the descriptor is back, SUNDIALS' lines would reach the table
+        _flush_c_streams()
         os.dup2(saved, fd)
         os.close(saved)
+
+
+def _flush_c_streams() -> None:
+    """Flush every output stream of the C library (``fflush(NULL)``), where it can be reached."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError, TypeError):  # no C library of the process to reach (Windows)
+        pass
 
 
 @contextmanager
