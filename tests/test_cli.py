@@ -25,6 +25,20 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     )
 
 
+def test_models_says_which_models_contexts_set_the_same_values():
+    """The osteoclastogenesis culture has the same parameters in its mouse and human contexts
+    (models/catalog.toml gives neither a value); bone's mouse context changes the tissue's."""
+    from rankl_net.catalog import get_model
+
+    assert get_model("osteoclastogenesis").contexts == {"mouse": {}, "human": {}}
+    assert get_model("bone").contexts["mouse"] != get_model("bone").contexts["human"]
+    lines = run("models").stdout.splitlines()
+    said = {name: lines[lines.index(next(x for x in lines if x.startswith(f"{name}\t"))) + 1]
+            for name in ("osteoclastogenesis", "bone")}
+    assert "(default mouse; they set the same values)" in said["osteoclastogenesis"]
+    assert "same values" not in said["bone"]
+
+
 def test_models_lists_every_model_with_readouts():
     from rankl_net.catalog import get_model, model_names
 

@@ -565,9 +565,13 @@ def models_cmd() -> None:
     for name in model_names():
         info = get_model(name)
         click.echo(f"{name}\t{info.title}")
+        # contexts that change nothing of the model (a culture of the same parameters) say so
+        values = {tuple(sorted(c.items())) for c in info.contexts.values()}
+        alike = len(info.contexts) > 1 and len(values) == 1
         click.echo(
             f"  time unit: {info.time_unit}; contexts: {', '.join(info.contexts)} "
-            f"(default {info.default_context}); default end: {info.default_end:g} {info.time_unit}s"
+            f"(default {info.default_context}{'; they set the same values' if alike else ''}); "
+            f"default end: {info.default_end:g} {info.time_unit}s"
         )
         click.echo(f"  readouts: {', '.join(info.readouts)}")
         by_unit: dict[str, list[str]] = {}
