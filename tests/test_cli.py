@@ -25,6 +25,15 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     )
 
 
+def test_a_time_unit_written_apart_from_its_number_is_told_how_to_write_it():
+    out = run("simulate", "bone", "--end", "12", "weeks")
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.startswith("error: Got unexpected extra argument (weeks) (a time's unit goes with its "
+                                 "number, without a space: 12weeks, or quote both: '12 weeks')")
+    other = run("simulate", "bone", "--end", "12", "fortnights")  # not a unit: no hint
+    assert other.returncode == 2 and "a time's unit" not in other.stderr
+
+
 def test_models_says_which_models_contexts_set_the_same_values():
     """The osteoclastogenesis culture has the same parameters in its mouse and human contexts
     (models/catalog.toml gives neither a value); bone's mouse context changes the tissue's."""

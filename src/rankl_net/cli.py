@@ -158,12 +158,29 @@ def _usage_error(exc: click.UsageError, ctx: click.Context) -> None:
     command = where.split()[-1]
     if command in ARGUMENT_OF_ANOTHER and message.startswith("Got unexpected extra argument"):
         message += f" ({command} takes none; {ARGUMENT_OF_ANOTHER[command]})"
+    elif message.startswith("Got unexpected extra argument ("):
+        message += _unit_apart(message.removeprefix("Got unexpected extra argument (").removesuffix(")"))
     # after a question ("Did you mean 'simulate'?") a new sentence, not a semicolon
     sep = " " if message.endswith("?") else "; "
     about_an_option = isinstance(exc, click.NoSuchOption | click.BadOptionUsage)
     listed = "options" if not group or about_an_option else "commands"
     click.echo(f"error: {message}{sep}`{where} --help` lists the {listed}", err=True)
     sys.exit(2)
+
+
+def _unit_apart(extra: str) -> str:
+    """For an extra argument that is a time unit written apart from its number (``--end 12
+    weeks``), how to write the time; else nothing."""
+    from .dosing import DAYS_PER
+
+    if extra.casefold() not in DAYS_PER:
+        return ""
+    args = sys.argv[1:]
+    number = next((a for a, b in zip(args, args[1:], strict=False) if b == extra), None)
+    if number is None:
+        return ""
+    return (f" (a time's unit goes with its number, without a space: {number}{extra}, or quote both: "
+            f"'{number} {extra}')")
 
 
 class _Group(click.Group):
