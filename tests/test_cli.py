@@ -345,7 +345,7 @@ def test_dose_response_without_perturb_but_with_p_says_which_is_the_dosed_one(or
     said = out.stderr.strip().replace("python -m rankl_net", "rankl-net")
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert said.startswith("error: Missing option '--perturb' (got -p inh:P38): ")
-    assert "--perturb inh:X (or kd:X, oe:X, set:ID) names the dosed perturbation" in said
+    assert "--perturb inh:X (or kd:X, oe:X, set:ID, drug:NAME) names the dosed perturbation" in said
     assert "-p gives a background applied in every level and in the reference" in said
     assert "Did you mean --perturb inh:P38?" in said
     # a knockout cannot be dosed: no suggestion to dose it

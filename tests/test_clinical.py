@@ -783,6 +783,31 @@ def test_a_drug_dosed_only_after_the_end_is_printed_at_zero_and_written_as_compu
     assert [row[column] for row in rows] == ["0", "0"]
 
 
+def test_a_dose_response_of_a_drug_fits_its_doses_from_the_untreated_model(tmp_path):
+    """Denosumab single doses from 10 ug to 3 mg: CTX at 28 days falls with each larger dose, from
+    the untreated model's (the fit's baseline, dose 0); the Hill fit's IC50 lies within the doses
+    given, in mg."""
+    from click.testing import CliRunner
+
+    from rankl_net.cli import main
+
+    out = tmp_path / "dmab.csv"
+    levels = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
+    ran = CliRunner().invoke(main, ["dose-response", "clinical", "--perturb", "drug:denosumab", "--levels",
+                                    ",".join(map(str, levels)), "--readouts", "ctx", "--end", "28d",
+                                    "--out", str(out)])
+    assert ran.exit_code == 0, ran.output
+    assert "IC50 as a dose: denosumab dose (mg)" in ran.output
+    table = pd.read_csv(out)
+    assert table["perturbation"].tolist() == [f"drug:denosumab={x:g}mg" for x in levels]
+    assert table["dose"].tolist() == levels == table["level"].tolist()
+    ctx = table["value"].to_numpy()
+    assert (np.diff(ctx) < 0).all() and ctx[0] < 0
+    assert (table["baseline_value"].abs() < 1e-6).all()  # the untreated CTX: no change but round-off
+    fit = pd.read_csv(tmp_path / "dmab_fits.csv").iloc[0]
+    assert fit["quality"] == "ok" and levels[0] < fit["ic50"] < levels[-1]
+
+
 def test_a_regimen_table_of_a_regimen_file_is_the_spec_it_stands_for(tmp_path):
     """The tables of a regimen file (every, count, start; at) read as the drug: specs they stand
     for: 4wk is 28 days, doses at 8d and 15d are two single doses, 36h is 1.5 days, end = 365 is

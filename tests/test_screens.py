@@ -1152,8 +1152,8 @@ def test_dose_response_with_a_background_spec_in_perturb_says_where_it_goes():
     out = subprocess.run(_cli("dose-response", "bone", "--perturb", "ko:OPG", "--levels", "0:1:5"),
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "got 'ko:OPG'" in out.stderr
-    assert ("a perturbation under every level (a knockout, a drug) goes in the background (-p SPEC, or "
-            "run_screen's background= in Python)") in out.stderr  # not Python's wording alone
+    assert ("a perturbation under every level (a knockout, a drug at one dose) goes in the background (-p "
+            "SPEC, or run_screen's background= in Python)") in out.stderr  # not Python's wording alone
 
 
 def test_existing_results_are_left_untouched(tmp_path):
@@ -1962,6 +1962,40 @@ def test_hill_fits_of_a_screen_table_without_levels_says_how_to_add_the_doses():
     pd.testing.assert_frame_equal(followed, fits)
 
 
+def test_a_drug_dose_series_gives_each_level_as_a_dose_of_its_regimen():
+    """drug:NAME doses in mg, drug:NAME=mg/kg per kg, each on the schedule written after it; the
+    levels read back from the specs are the doses, and dose 0 (no drug) is the reference."""
+    assert screens.dose_conditions("drug:denosumab/4wk", [0.5, 60]) == [
+        "drug:denosumab=0.5mg/4wk", "drug:denosumab=60mg/4wk"]
+    specs = screens.dose_conditions("drug:opg_fc=mg/kg/1wk*3@2d", "0.1,1")
+    assert specs == ["drug:opg_fc=0.1mg/kg/1wk*3@2d", "drug:opg_fc=1mg/kg/1wk*3@2d"]
+    assert screens.levels_of(specs).tolist() == [0.1, 1.0]
+    assert screens.dose_of("drug:opg_fc=mg/kg/1wk*3@2d", [0.1, 1.0]).tolist() == [0.1, 1.0]
+    assert screens.anchored("drug:denosumab") and not screens.anchored("set:pth")
+    assert [screens.series_of(s) for s in ["drug:denosumab=60mg/6mo", *specs, "inh:P38=0.5"]] == [
+        "drug:denosumab/6mo", "drug:opg_fc=mg/kg/1wk*3@2d", "drug:opg_fc=mg/kg/1wk*3@2d", "inh:P38"]
+    assert screens.dose_label("clinical", "drug:denosumab") == "denosumab dose (mg)"
+    assert (screens.dose_label("clinical", "drug:opg_fc=mg/kg/1wk")
+            == "opg_fc dose (mg/kg, as drug:opg_fc=DOSEmg/kg/1wk)")
+    with pytest.raises(InputError, match=r"the level 0 of drug:denosumab: a drug's doses are above 0; the "
+                                         r"model without the drug \(dose 0\) is the reference"):
+        screens.dose_conditions("drug:denosumab", [0, 1])
+
+
+@pytest.mark.parametrize(("perturb", "said"), [
+    ("drug:denosumab=ug", r"a drug's dose series is drug:NAME \(doses in mg\), drug:NAME=mg/kg \(per kg\)"),
+    ("drug:denosumab/kg", "a drug's dose series is drug:NAME"),
+    ("drug:denosumab=60mg/6mo", r"\(a dose is a level: --perturb drug:denosumab/6mo --levels 60,\.\.\.; a "
+                                r"drug at one dose under every level goes in the background, -p\)"),
+    ("drug:opg_fc=1mg/kg", r"--perturb drug:opg_fc=mg/kg --levels 1,"),
+    ("drug:denosumb", "unknown drug 'denosumb'. Did you mean 'denosumab'"),
+    ("drug:denosumab+ko:OPG", "takes inh:X, kd:X, oe:X or set:ID without a value"),
+])
+def test_a_drug_dose_series_that_cannot_be_read_is_refused_with_its_forms(perturb, said):
+    with pytest.raises(InputError, match=said):
+        screens.dose_conditions(perturb, [1.0, 2.0])
+
+
 def test_dose_conditions_read_a_string_of_levels_as_the_command_line_does():
     assert screens.dose_conditions("inh:P38", "0:1:3") == ["inh:P38=0", "inh:P38=0.5", "inh:P38=1"]
     with pytest.raises(InputError, match=re.escape("levels are written as A:B:N or a comma-separated list")):
@@ -2094,7 +2128,7 @@ def test_a_single_number_is_one_level_of_a_dose_series_as_in_parse_levels():
     (lambda: screens.dose_conditions("inh:P38", [True]), "inh:P38: a level must be a number, got bool True"),
     (lambda: screens.dose_conditions("ko:OPG", [0.5]), "perturb (--perturb) takes inh:X, kd:X, oe:X or set"),
     (lambda: screens.dose_conditions("ko:OPG", [0.5]),
-     "a perturbation under every level (a knockout, a drug) goes in the background (-p SPEC, or "
+     "a perturbation under every level (a knockout, a drug at one dose) goes in the background (-p SPEC, or "
      "run_screen's background= in Python)"),
     (lambda: screens.parse_levels(""), "levels '' gives no level: use A:B:N"),
     (lambda: screens.parse_levels(" , "), "levels ' , ' gives no level"),

@@ -1247,14 +1247,16 @@ class _DosedOption(click.Option):
             given = " ".join(f"-p {shlex.quote(b)}" for b in background)
             raise click.UsageError(
                 f"Missing option '--perturb' (got {given}): in dose-response, --perturb inh:X (or kd:X, "
-                f"oe:X, set:ID) names the dosed perturbation, whose levels --levels gives; -p gives a "
-                f"background applied in every level and in the reference.{hint}", ctx) from None
+                f"oe:X, set:ID, drug:NAME) names the dosed perturbation, whose levels --levels gives; -p "
+                f"gives a background applied in every level and in the reference.{hint}", ctx) from None
 
 
 @main.command("dose-response")
 @click.argument("model")
 @click.option("--perturb", cls=_DosedOption, required=True,
-              help="The dosed perturbation: inh:X, kd:X, oe:X or set:ID (the level is the value).")
+              help="The dosed perturbation: inh:X, kd:X, oe:X or set:ID (the level is the value), or a "
+              "drug: drug:NAME (the level is a dose in mg), drug:NAME=mg/kg (per kg), with a schedule if "
+              "any (drug:denosumab/6mo).")
 @click.option("--levels", required=True, help="A:B:N (N evenly spaced levels) or a comma-separated list.")
 @click.option("--readouts", "--readout", "readouts", default=None,
               help="Comma-separated readouts (default: the model's).")
@@ -1275,8 +1277,8 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
 
     Doses are measured from the level that leaves the target as it is: the fraction inhibited
     (inh:), the fraction of expression removed (kd:, 1 - level), the expression added (oe:,
-    level - 1); for set: the value itself. For inh:, kd: and oe: the fit's baseline is the
-    readout without the perturbation.
+    level - 1); for set: the value itself; for a drug the dose (mg or mg/kg, above 0). For inh:,
+    kd:, oe: and drugs the fit's baseline is the readout without the perturbation.
     """
     from .analysis import MIN_HILL_LEVELS, fit_notes, fit_summary, hill_fits, units_by_readout
     from .plots import dose_response_figure

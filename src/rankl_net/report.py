@@ -37,6 +37,7 @@ from .screens import (
     dose_of,
     is_screen_folder,
     readout_units,
+    series_of,
 )
 from .units import is_percent_change
 
@@ -145,7 +146,7 @@ def _dose_response(table: pd.DataFrame, folder: Path, model: str | None) -> list
     its fits table; the units (and which readouts are percent changes, fitted above -100 %) are
     the table's, else ``model``'s (None: none)."""
     units = _units(table, model)
-    series = sorted({p.partition("=")[0] for p in table["perturbation"]})
+    series = sorted({series_of(p) for p in table["perturbation"]})
     perturb = series[0] if len(series) == 1 else ""
     if "dose" not in table.columns:  # a table written before doses were recorded
         table = table.assign(dose=dose_of(perturb, table["level"]) if perturb else table["level"])

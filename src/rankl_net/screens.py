@@ -56,7 +56,7 @@ from filelock import FileLock, Timeout
 from .analysis import NEUTRAL_LEVEL, check_table, log2_fold_change
 from .catalog import get_model
 from .cvode import integrator_log_quiet
-from .dosing import read_number, spec_number
+from .dosing import read_number, resolve_drug, spec_number
 from .engine import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, ROUND_OFF, Changes, check_tolerances, load
 from .errors import (
     DoseAboveStudiedWarning,
@@ -1122,21 +1122,44 @@ def percent_changes(model: str | None) -> tuple[str, ...]:
     return get_model(model).percent_changes
 
 
-DOSED_KINDS = ("inh", "kd", "oe", "set")  # the perturbations a dose series gives at levels
+DOSED_KINDS = ("inh", "kd", "oe", "set", "drug")  # the perturbations a dose series gives at levels
+# a drug's dose series: drug:NAME, or drug:NAME=mg/kg for doses per kg, then the regimen's schedule
+# (/EVERY, *N, @START) if any; each level is a dose in mg (or mg/kg)
+_DRUG_SERIES = re.compile(r"^(?P<name>[^=/*@\s]+)(?:=(?P<unit>mg/kg|mg))?(?P<schedule>(?:[/@]\S*)?)$")
+DRUG_SERIES_HELP = "drug:NAME (doses in mg), drug:NAME=mg/kg (per kg), with a schedule if any: drug:NAME/6mo"
+
+
+def _drug_series(target: str, perturb: str) -> tuple[str, str, str]:
+    """The drug, the unit of the doses (mg or mg/kg) and the schedule (``/6mo*3@10d``, or "") of
+    a drug's dose series ``drug:TARGET``."""
+    m = _DRUG_SERIES.match(target)
+    if not m or (m["schedule"] and m["schedule"].startswith("/kg")):
+        name, _, dose = target.partition("=")
+        level, unit, _ = dose.partition("mg")
+        one = (f" (a dose is a level: --perturb {series_of(perturb)} --levels {level},...; a drug at one "
+               "dose under every level goes in the background, -p)" if unit and level[:1].isdigit() else "")
+        raise InputError(f"perturb (--perturb) {perturb!r}: a drug's dose series is {DRUG_SERIES_HELP}; "
+                         f"the levels are its doses{one}")
+    resolve_drug(m["name"])  # an unknown drug, said before any level
+    return m["name"], m["unit"] or "mg", m["schedule"]
 
 
 def _dosed(perturb: str) -> tuple[str, str]:
     """The kind and target of the dosed perturbation of a series (``inh:X``, ``kd:X``, ``oe:X``
-    or ``set:ID``, without a value)."""
+    or ``set:ID``, without a value; ``drug:NAME`` with the unit of its doses and its schedule, as
+    :data:`DRUG_SERIES_HELP` says)."""
     kind, sep, target = perturb.partition(":") if isinstance(perturb, str) else ("", "", "")
     if sep and kind != kind.lower() and kind.lower() in DOSED_KINDS:  # as parse_spec says it
         raise InputError(f"cannot read perturb {perturb!r}: kinds are written in lower case "
                          f"({kind.lower()}:{target})")
+    if sep and kind == "drug" and target and "+" not in target:
+        _drug_series(target, perturb)
+        return kind, target
     if not sep or kind not in DOSED_KINDS or not target or "=" in target or "+" in target:
         raise InputError(f"perturb (--perturb) takes inh:X, kd:X, oe:X or set:ID without a value (the dosed "
-                         f"target; the levels give its values), got {perturb!r}; a perturbation under every "
-                         "level (a knockout, a drug) goes in the background (-p SPEC, or run_screen's "
-                         "background= in Python)")
+                         f"target; the levels give its values), or {DRUG_SERIES_HELP} (the levels give its "
+                         f"doses), got {perturb!r}; a perturbation under every level (a knockout, a drug at "
+                         "one dose) goes in the background (-p SPEC, or run_screen's background= in Python)")
     return kind, target
 
 
@@ -1161,9 +1184,10 @@ def dose_of(perturb: str, levels: Iterable[float] | float | str) -> np.ndarray:
     as it is (:data:`NEUTRAL_LEVEL`): for ``inh:X`` the fraction of activity inhibited (the
     level), for ``kd:X`` the fraction of expression removed (1 - level), for ``oe:X`` the
     expression added (level - 1, in folds of the normal expression); for ``set:ID`` the value
-    itself. ``perturb`` is ``inh:X``, ``kd:X``, ``oe:X`` or ``set:ID`` (other perturbations have
-    no dose); ``levels`` as :func:`dose_conditions` takes them."""
-    neutral = NEUTRAL_LEVEL.get(_dosed(perturb)[0])
+    itself, and for ``drug:NAME`` the dose (mg or mg/kg). ``perturb`` is ``inh:X``, ``kd:X``,
+    ``oe:X``, ``set:ID`` or a drug's series (other perturbations have no dose); ``levels`` as
+    :func:`dose_conditions` takes them."""
+    neutral = NEUTRAL_LEVEL.get(_dosed(perturb)[0])  # (a drug's level is its dose)
     values = np.asarray(_levels(levels, perturb), float)
     # 1 - 0.7 is 0.30000000000000004: the dose to 12 significant digits
     return values if neutral is None else _round12(np.abs(values - neutral))
@@ -1174,7 +1198,8 @@ def anchored(perturb: str) -> bool:
     dose 0 is the readout without the perturbation (``inh:``, ``kd:``, ``oe:``; not ``set:``,
     whose dose 0 is a value of 0). ``perturb`` as :func:`dose_of` takes it (other perturbations
     have no dose series)."""
-    return _dosed(perturb)[0] in NEUTRAL_LEVEL
+    kind = _dosed(perturb)[0]
+    return kind in NEUTRAL_LEVEL or kind == "drug"  # (no dose of a drug is the model as it is)
 
 
 def dose_label(model: str | None, perturb: str) -> str:
@@ -1184,6 +1209,9 @@ def dose_label(model: str | None, perturb: str) -> str:
     :func:`readout_units` has none). ``model``: a shipped model's name, an SBML file, or None
     (no units)."""
     kind, _, target = perturb.partition(":")
+    if kind == "drug":
+        name, unit, schedule = _drug_series(target, perturb)
+        return f"{name} dose ({unit}{', as drug:' + name + '=DOSE' + unit + schedule if schedule else ''})"
     if kind == "set":
         unit = readout_units(model, [target]).get(target, "")
         return f"{target} ({unit})" if unit else target
@@ -1194,14 +1222,29 @@ def dose_label(model: str | None, perturb: str) -> str:
             "oe": f"{target} expression added (fold - 1)"}.get(kind, "level")
 
 
+def series_of(spec: str) -> str:
+    """The dosed perturbation of a condition of a dose series, without its level: ``inh:P38`` of
+    ``inh:P38=0.5``; ``drug:denosumab/6mo`` of ``drug:denosumab=60mg/6mo``, and
+    ``drug:opg_fc=mg/kg/1wk`` of ``drug:opg_fc=1mg/kg/1wk``."""
+    head, _, value = spec.partition("=")
+    if not head.startswith("drug:"):
+        return head
+    schedule = re.sub(r"^[^m]*mg", "", value)
+    return f"{head}=mg/kg{schedule[3:]}" if schedule.startswith("/kg") else f"{head}{schedule}"
+
+
 def levels_of(perturbations: Iterable[str]) -> np.ndarray:
-    """The level of each condition of a dose series (``inh:P38=0.5`` gives 0.5), read back from
+    """The level of each condition of a dose series (``inh:P38=0.5`` gives 0.5, and
+    ``drug:denosumab=60mg/6mo`` its dose in mg, 60), read back from
     its spec, which holds it exactly. ``perturbations``: specs in order (a screen table's
     ``perturbation`` column), or one spec."""
     levels = []
     for spec in name_list(perturbations, "perturbations", commas=False):
+        value = spec.partition("=")[2]
+        if spec.startswith("drug:"):  # the dose of drug:NAME=60mg/6mo
+            value = re.sub(r"mg.*$", "", value)
         try:
-            levels.append(read_number(spec.partition("=")[2]))
+            levels.append(read_number(value))
         except ValueError:
             raise InputError(f"{spec!r} is not a condition of a dose series: it has no level (such as "
                              "inh:P38=0.5)") from None
@@ -1211,12 +1254,20 @@ def levels_of(perturbations: Iterable[str]) -> np.ndarray:
 def dose_conditions(perturb: str, levels: Iterable[float] | float | str) -> list[str]:
     """Specs of a dose series: ``inh:X`` / ``kd:X`` / ``oe:X`` / ``set:ID`` at each level
     (numbers in order, one number, or a string as :func:`parse_levels` reads it: "0:1:11"), in
-    the unit of the perturbation's value (a fraction, a fold, the unit of ID)."""
+    the unit of the perturbation's value (a fraction, a fold, the unit of ID); or a drug's
+    regimen (``drug:denosumab/6mo``, :data:`DRUG_SERIES_HELP`) at each dose, in mg or mg/kg,
+    above 0 (``drug:denosumab=60mg/6mo``)."""
     kind, target = _dosed(perturb)
     levels = _levels(levels, perturb)
     specs = []
     for v in levels:
         spec = f"{kind}:{target}={spec_number(v)}"
+        if kind == "drug":
+            name, unit, schedule = _drug_series(target, perturb)
+            if v <= 0:
+                raise InputError(f"the level {v:g} of {perturb}: a drug's doses are above 0; the model "
+                                 "without the drug (dose 0) is the reference each fit starts from")
+            spec = f"drug:{name}={spec_number(v)}{unit}{schedule}"
         try:
             specs.append(condition_spec(parse_spec(spec)))
         except InputError as exc:  # a level outside the perturbation's range
