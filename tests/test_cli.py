@@ -351,6 +351,9 @@ def test_dose_response_without_perturb_but_with_p_says_which_is_the_dosed_one(or
     # a knockout cannot be dosed: no suggestion to dose it
     knockout = run("dose-response", "bone", "-p", "ko:OPG", "--levels", "0:1:6")
     assert "names the dosed perturbation" in knockout.stderr and "Did you mean" not in knockout.stderr
+    # a drug's regimen is suggested as the series of its doses, on its schedule
+    drug = run("dose-response", "clinical", "-p", "drug:denosumab=60mg/6mo", "--levels", "1,3,10,30,60")
+    assert "Did you mean --perturb drug:denosumab/6mo?" in drug.stderr
     plain = run("dose-response", "bone", "--levels", "0:1:6")
     assert plain.stderr.strip().replace("python -m rankl_net", "rankl-net") == (
         "error: Missing option '--perturb'; `rankl-net dose-response --help` lists the options")

@@ -1239,9 +1239,9 @@ class _DosedOption(click.Option):
             background = ctx.params.get("background") or ()
             if not background:
                 raise
-            from .screens import DOSED_KINDS
+            from .screens import DOSED_KINDS, series_of
 
-            dosable = [b.partition("=")[0] for b in background
+            dosable = [series_of(b) for b in background
                        if "+" not in b and b.partition(":")[0] in DOSED_KINDS]
             hint = f" Did you mean --perturb {dosable[0]}?" if len(background) == 1 and dosable else ""
             given = " ".join(f"-p {shlex.quote(b)}" for b in background)
