@@ -727,6 +727,21 @@ def screens_example(subs: dict[str, str]) -> None:
     subs["dose_emax"] = fmt(fit["emax"])
     full = dose.loc[dose["level"] == 1.0].iloc[0]
     subs["dose_effect_at_1"] = fmt(1 - full["value"] / full["baseline_value"])
+    # a drug's single doses, as the page's command: CTX and spine BMD at 28 days
+    drug, drug_levels = "drug:denosumab", [0.01, 0.03, 0.1, 0.3, 1, 3, 10, 60]
+    drug_dose = screens.run_screen("clinical", screens.dose_conditions(drug, drug_levels),
+                                   readouts=["ctx", "bmd_lumbar_spine"], end=28, workers=1)
+    drug_dose.insert(2, "level", screens.levels_of(drug_dose["perturbation"]))
+    drug_dose.insert(3, "dose", screens.dose_of(drug, drug_dose["level"]))
+    clinical = catalog.get_model("clinical")
+    drug_fits = hill_fits(drug_dose, anchored=screens.anchored(drug), changes=clinical.percent_changes)
+    plots.dose_response_figure(drug_dose, drug_fits, OUT / "screen_drug_dose.png",
+                               title="clinical (human): drug:denosumab, readouts at 28 days",
+                               units=clinical.unit_labels(["ctx", "bmd_lumbar_spine"]),
+                               dose_label=screens.dose_label("clinical", drug))
+    ctx_fit = drug_fits.set_index("readout").loc["ctx"]
+    subs["drug_ctx_ic50"] = fmt(ctx_fit["ic50"])
+    subs["drug_ctx_emax"] = fmt(ctx_fit["emax"])
     subs["sobol_n"] = "256"
     # as the page's command: each parameter from half to twice its value in the mouse
     ranges = dict.fromkeys(["k_rankl_production", "k_opg_production", "pth"], ("0.5x", "2x"))
