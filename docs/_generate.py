@@ -996,6 +996,13 @@ def clinical(subs: dict[str, str]) -> None:
     subs["zol5_ctx_month36"] = f"{zol5.loc[1095.0]:.0f}"
     zol4 = zol.final("drug:zoledronate=4mg", end=365, readouts=["bmd_lumbar_spine"])["bmd_lumbar_spine"]
     subs["zol4_bmd_spine_1y"] = f"{zol4:.1f}"
+    # plasma 4 hours after a 4 mg infusion (a bolus in the model), as a share of its peak
+    plasma = zol.simulate("drug:zoledronate=4mg", end=4 / 24, points=2, readouts=["zoledronate_serum"])
+    serum = plasma["zoledronate_serum"]
+    subs["zol_plasma_4h_pct"] = f"{100 * serum.iloc[-1] / serum.iloc[0]:.0f}"
+    # (clearance in L/day: the half-life in hours)
+    subs["zol_beta_half_life_h"] = fmt(24 * math.log(2) * zol.engine.baseline["zoledronate_v_ref"]
+                                       / zol.engine.baseline["zoledronate_cl_ref"], 3)
     # pamidronate wears off within months, leaving the osteomorphs that piled up to refuse
     pam = zol.simulate("drug:pamidronate=90mg", end=365, points=366, readouts=["ctx"])
     pam = pam.set_index("time")["ctx"]
