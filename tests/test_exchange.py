@@ -676,6 +676,27 @@ def test_a_model_that_blows_up_is_a_simulation_error(tmp_path):
 
 
 
+
+def test_a_rate_that_is_not_finite_is_named_in_the_failure(tmp_path):
+    """x grows at k / y; set:y=0 makes the rate infinite at time 0, which CVODE reports only as a
+    convergence failure: the error names the reaction, the state and the value set to 0."""
+    path = tmp_path / "ratio.xml"
+    path.write_text(build_antimony("model ratio\n  J0: -> x; k / y\n  x = 1; y = 1; k = 1\nend", "ratio"))
+    eng = ex.load_any(path)
+    with pytest.raises(SimulationError, match="integration failed") as failed:
+        ex.simulate_any(eng, "set:y=0", end=10, points=3)
+    said = str(failed.value)
+    assert "the rate of reaction is inf for J0" in said, said
+    assert "the rate of change is inf for x" in said, said
+    assert "this run sets y to 0" in said, said
+    assert said.isascii()
+    # a run whose rates stay finite (x = 1 / (1 - t) blows up at t = 1) says nothing of them
+    blow = tmp_path / "blow.xml"
+    blow.write_text(build_antimony("model blow\n  J0: -> x; k * x^2\n  x = 1; k = 1\nend", "blow"))
+    with pytest.raises(SimulationError) as blew:
+        ex.simulate_any(ex.load_any(blow), end=10, points=11)
+    assert "not a finite number" not in str(blew.value)
+
 @needs_corpus
 def test_a_reaction_local_parameter_is_named_as_such():
     from rankl_net.exchange import load_any, simulate_any
