@@ -181,6 +181,12 @@ def time_unit_of(doc: libsbml.SBMLDocument) -> str:
     return uid
 
 
+def second_by_default(doc: libsbml.SBMLDocument) -> bool:
+    """Whether the model counts time in seconds only because it declares no time unit: an SBML
+    Level 2 file that does not redefine the built-in ``time`` unit."""
+    return doc.getLevel() < 3 and doc.getModel().getUnitDefinition("time") is None
+
+
 def seconds_per_time_unit(doc: libsbml.SBMLDocument) -> float | None:
     """The length of the model's time unit in seconds, or None when it declares none or its unit
     is not a multiple of the second."""
