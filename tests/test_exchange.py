@@ -706,6 +706,46 @@ def test_a_reaction_local_parameter_is_named_as_such():
         simulate_any(engine, "set:V1=5", end=10)
 
 
+
+def _with_local_k(text: str) -> str:
+    """``text`` with its global parameter k made local to reaction J0 (as BioModels files often
+    have their rate constants)."""
+    doc = libsbml.readSBMLFromString(text)
+    model = doc.getModel()
+    value = model.getParameter("k").getValue()
+    model.removeParameter("k")
+    local = model.getReaction("J0").getKineticLaw().createLocalParameter()
+    local.setId("k")
+    local.setValue(value)
+    return libsbml.writeSBMLToString(doc)
+
+
+def test_a_reactions_local_parameter_is_set_varied_and_read_by_its_reactions_id(tmp_path):
+    """A rate constant local to reaction J0 is J0_k: set: changes it (A decays at the rate set),
+    it can be read out, a knockout's clamped copy keeps it, and a screen's workers see it; k
+    alone is refused naming J0_k."""
+    path = tmp_path / "local.xml"
+    path.write_text(_with_local_k(build_antimony(
+        "model m\n  J0: A -> B; k * A\n  A = 1; B = 0; k = 0.1\nend", "m")))
+    eng = ex.load_any(path)
+    frame = ex.simulate_any(eng, "set:J0_k=0.2", end=1, points=2, readouts=["A", "J0_k"])
+    assert frame["A"].iloc[-1] == pytest.approx(np.exp(-0.2), rel=1e-6)
+    assert frame["J0_k"].tolist() == [0.2, 0.2]
+    assert ex.simulate_any(eng, end=1, points=2, readouts=["A"])["A"].iloc[-1] == pytest.approx(
+        np.exp(-0.1), rel=1e-6)
+    with pytest.raises(InputError, match=re.escape("set:k=0.2: k is a parameter local to reaction J0 of "
+                                                   "local.xml; set it with its reaction's id: set:J0_k=0.2")):
+        ex.simulate_any(eng, "set:k=0.2", end=1)
+    with pytest.raises(InputError, match="readout 'k' is a parameter local to reaction J0 of local.xml, "
+                                         "named J0_k here"):
+        ex.simulate_any(eng, end=1, readouts=["k"])
+    clamped = ex.simulate_any(eng, "ko:B+set:J0_k=0.2", end=1, points=2, readouts=["A", "B"])
+    assert clamped["A"].iloc[-1] == pytest.approx(np.exp(-0.2), rel=1e-6) and clamped["B"].max() == 0
+    from rankl_net.screens import run_screen
+
+    table = run_screen(str(path), ["set:J0_k=0.2", "set:J0_k=0.4"], end=1, readouts=["A"], workers=1)
+    assert table["value"].tolist() == pytest.approx([np.exp(-0.2), np.exp(-0.4)], rel=1e-6)
+
 def test_an_export_to_a_name_under_the_home_folder_goes_there(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
