@@ -537,9 +537,17 @@ def test_petab_problem_passes_petablint_and_reproduces_rankl_net(tmp_path):
     assert set(measurements["datasetId"]) == {"rankl_net_simulation"}
 
     simulated = ex.simulate_petab(folder / "problem.yaml")
-    a, b = simulated["measurement"].to_numpy(), measurements["measurement"].to_numpy()
+    assert "measurement" not in simulated  # PEtab's simulation table
+    a, b = simulated["simulation"].to_numpy(), measurements["measurement"].to_numpy()
     # percent-change markers sit at 0 at baseline: compared in absolute terms there
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    # PEtab's own functions take it with the problem's tables
+    import petab.v1 as petab
+
+    problem = petab.Problem.from_yaml(str(folder / "problem.yaml"))
+    chi2 = petab.calculate_chi2(problem.measurement_df, simulated, problem.observable_df,
+                                problem.parameter_df)
+    assert 0 <= chi2 < 1e-3
 
     # the same export again replaces its own files; another model's would overwrite bone.xml's folder
     again = ex.export("bone", "petab", folder)

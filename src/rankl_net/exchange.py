@@ -889,7 +889,9 @@ def simulate_petab(problem_yaml: str | Path) -> pd.DataFrame:
 
     Returns
     -------
-    The measurement table with the ``measurement`` column replaced by simulated values.
+    PEtab's simulation table: the measurement table with its ``measurement`` column replaced by a
+    ``simulation`` column of simulated values (in the observables' units), which PEtab's
+    ``calculate_chi2`` and ``calculate_llh`` take with the problem's tables.
     """
     import petab.v1 as petab
     import roadrunner
@@ -946,7 +948,7 @@ def simulate_petab(problem_yaml: str | Path) -> pd.DataFrame:
         for idx, row in group.iterrows():
             col = 1 + observables.index(row["observableId"])
             meas.loc[idx, "measurement"] = float(np.interp(row["time"], res[:, 0], res[:, col]))
-    return meas
+    return meas.rename(columns={"measurement": "simulation"})
 
 
 # =========================================================================================== export
