@@ -749,10 +749,12 @@ def test_a_reactions_local_parameter_is_set_varied_and_read_by_its_reactions_id(
         ex.simulate_any(eng, end=1, readouts=["k"])
     clamped = ex.simulate_any(eng, "ko:B+set:J0_k=0.2", end=1, points=2, readouts=["A", "B"])
     assert clamped["A"].iloc[-1] == pytest.approx(np.exp(-0.2), rel=1e-6) and clamped["B"].max() == 0
-    from rankl_net.screens import run_screen
+    from rankl_net.screens import readout_units, run_screen
 
     table = run_screen(str(path), ["set:J0_k=0.2", "set:J0_k=0.4"], end=1, readouts=["A"], workers=1)
     assert table["value"].tolist() == pytest.approx([np.exp(-0.2), np.exp(-0.4)], rel=1e-6)
+    # the units of a table's readouts (dose-response, report) know it by the same id
+    assert list(readout_units(str(path), ["A", "J0_k"])) == ["A", "J0_k"]
 
 def test_an_export_to_a_name_under_the_home_folder_goes_there(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
