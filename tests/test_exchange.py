@@ -563,6 +563,20 @@ def test_petab_problem_passes_petablint_and_reproduces_rankl_net(tmp_path):
     assert (mine / "README.md").read_text(encoding="utf-8") == "mine"
 
 
+
+def test_petab_noise_of_a_percent_change_is_a_share_of_100_not_of_its_round_off(tmp_path):
+    """In the clinical problem (wild type, human) CTX and BMD stay at round-off of 0 % change: their
+    noise is 5 % of 100 (5 percentage points), not 5 % of a peak of 1e-7 %, which made any other
+    tool's round-off a misfit of thousands of standard deviations."""
+    ex.export("clinical", "petab", tmp_path / "petab")
+    params = pd.read_csv(tmp_path / "petab" / "parameters.tsv", sep="\t", index_col="parameterId")
+    for r in ("ctx", "untx", "p1np", "bmd_lumbar_spine", "bmd_total_hip"):
+        assert params.loc[f"sd_obs_{r}", "nominalValue"] == pytest.approx(5.0), r
+    # a concentration keeps 5 % of its peak
+    measured = pd.read_csv(tmp_path / "petab" / "measurements.tsv", sep="\t")
+    peak = measured.loc[measured["observableId"] == "obs_rankl_free", "measurement"].abs().max()
+    assert params.loc["sd_obs_rankl_free", "nominalValue"] == pytest.approx(0.05 * peak)
+
 def test_petab_bounds_are_a_hundredfold_and_conditions_set_the_values_reset_at_time_0(tmp_path):
     """Every parameter of parameters.tsv is bounded 1/100x to 100x of its nominal value; each
     simulation condition sets the values the model resets at time 0 (bone volume 100 %), which the
