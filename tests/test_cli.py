@@ -1435,3 +1435,17 @@ def test_a_time_with_a_unit_on_a_level_2_file_without_a_time_unit_is_noted_as_se
     said = run("simulate", str(declared), "--end", "1h", "--points", "2")
     assert said.returncode == 0 and "note:" not in said.stderr, said.stderr
     assert pd.read_csv(io.StringIO(said.stdout))["time"].tolist() == [0, 60]
+
+
+def test_dose_response_says_a_bad_target_of_perturb_not_of_its_first_condition(tmp_path):
+    """The levels are checked before the series runs: what its first level refuses is the target
+    of --perturb (a typo, a quantity an assignment rule computes), and the message says so."""
+    f = tmp_path / "f.xml"
+    f.write_text(antimony_to_sbml("model f\n J0: -> x; k\n y := 2 * k\n x = 0; k = 1\nend"), encoding="utf-8")
+    for target, said in (("set:kk", "unknown parameter, species or compartment 'kk'. Did you mean 'k'?"),
+                         ("set:y", "y is computed by an assignment rule")):
+        out = run("dose-response", str(f), "--perturb", target, "--levels", "0:1:6", "--end", "1")
+        assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+        last = out.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"error: --perturb {target} (at level 0, {target}=0): "), last
+        assert said in last and "condition 1 of 6" not in last, last

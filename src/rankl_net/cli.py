@@ -1290,9 +1290,18 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     selected = _readout_list(readouts)
     _note_shipped_file(model, baseline)
     with _initial_baseline_hint(model):
-        table = run_screen(model, specs, background=background, context=context, end=end,
-                           readouts=selected, workers=workers, baseline=baseline,
-                           relative_tolerance=rtol, absolute_tolerance=atol)
+        try:
+            table = run_screen(model, specs, background=background, context=context, end=end,
+                               readouts=selected, workers=workers, baseline=baseline,
+                               relative_tolerance=rtol, absolute_tolerance=atol)
+        except InputError as exc:
+            k = getattr(exc, "condition_index", None)
+            if k is None:
+                raise
+            # the levels were checked: what the first level refuses is the target (a name, a
+            # quantity an assignment rule computes), said of --perturb rather than of a condition
+            said = str(exc).split(": ", 1)[1] if str(exc).startswith("condition ") else str(exc)
+            raise InputError(f"--perturb {perturb} (at level {values[k]:g}, {specs[k]}): {said}") from None
     # the screen names nodes by their ids (inh:Mapk14 is inh:P38): levels read from its specs
     table.insert(2, "level", levels_of(table["perturbation"]))
     table.insert(3, "dose", dose_of(perturb, table["level"]))
