@@ -1423,3 +1423,63 @@ def test_simulate_prints_integration_round_off_as_zero_and_writes_it_as_computed
                ).returncode == 0
     written = pd.read_csv(tmp_path / "w.csv")["ctx"]
     assert (written.abs() < 1e-5).all()
+
+
+def _level2(text: str, minutes: bool) -> str:
+    """An SBML Level 2 Version 4 file of the Antimony ``text``, with or without ``time``
+    redefined as the minute."""
+    doc = libsbml.readSBMLFromString(antimony_to_sbml(text))
+    converted = libsbml.ConversionProperties()
+    converted.addOption("setLevelAndVersion", True)
+    converted.addOption("strict", False)
+    converted.setTargetNamespaces(libsbml.SBMLNamespaces(2, 4))
+    assert doc.convert(converted) == libsbml.LIBSBML_OPERATION_SUCCESS
+    model = doc.getModel()
+    if model.getUnitDefinition("time") is not None:
+        model.removeUnitDefinition("time")
+    if minutes:
+        unit = model.createUnitDefinition()
+        unit.setId("time")
+        u = unit.createUnit()
+        u.setKind(libsbml.UNIT_KIND_SECOND)
+        u.setExponent(1)
+        u.setScale(0)
+        u.setMultiplier(60)
+    return libsbml.writeSBMLToString(doc)
+
+
+def test_a_time_with_a_unit_on_a_level_2_file_without_a_time_unit_is_noted_as_seconds(tmp_path):
+    """Ayati 2010 (BIOMD0000000402) is in days and declares no time unit: SBML Level 2 then counts
+    in seconds, so --end 10d is 864000 of the model's time units, a run 86400 times longer than
+    meant. The command says so; a plain number, or a file that declares its unit, needs no note."""
+    plain = tmp_path / "plain.xml"
+    plain.write_text(_level2("model plain\n J0: -> x; k\n x = 0; k = 1\nend", minutes=False),
+                     encoding="utf-8")
+    out = run("simulate", str(plain), "--end", "10d", "--points", "2")
+    assert out.returncode == 0, out.stderr
+    assert pd.read_csv(io.StringIO(out.stdout))["time"].tolist() == [0, 864000]
+    assert ("note: plain.xml declares no time unit, so it counts in seconds (SBML Level 2's default): --end "
+            "10d is 864000 seconds; if its rates are per minute, hour or day, give --end as a plain number "
+            "in that unit") in out.stderr, out.stderr
+    quiet = run("simulate", str(plain), "--end", "10", "--points", "2")
+    assert quiet.returncode == 0 and "note:" not in quiet.stderr, quiet.stderr
+    declared = tmp_path / "declared.xml"
+    declared.write_text(_level2("model declared\n J0: -> x; k\n x = 0; k = 1\nend", minutes=True),
+                        encoding="utf-8")
+    said = run("simulate", str(declared), "--end", "1h", "--points", "2")
+    assert said.returncode == 0 and "note:" not in said.stderr, said.stderr
+    assert pd.read_csv(io.StringIO(said.stdout))["time"].tolist() == [0, 60]
+
+
+def test_dose_response_says_a_bad_target_of_perturb_not_of_its_first_condition(tmp_path):
+    """The levels are checked before the series runs: what its first level refuses is the target
+    of --perturb (a typo, a quantity an assignment rule computes), and the message says so."""
+    f = tmp_path / "f.xml"
+    f.write_text(antimony_to_sbml("model f\n J0: -> x; k\n y := 2 * k\n x = 0; k = 1\nend"), encoding="utf-8")
+    for target, said in (("set:kk", "unknown parameter, species or compartment 'kk'. Did you mean 'k'?"),
+                         ("set:y", "y is computed by an assignment rule")):
+        out = run("dose-response", str(f), "--perturb", target, "--levels", "0:1:6", "--end", "1")
+        assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+        last = out.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"error: --perturb {target} (at level 0, {target}=0): "), last
+        assert said in last and "condition 1 of 6" not in last, last

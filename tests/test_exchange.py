@@ -537,9 +537,17 @@ def test_petab_problem_passes_petablint_and_reproduces_rankl_net(tmp_path):
     assert set(measurements["datasetId"]) == {"rankl_net_simulation"}
 
     simulated = ex.simulate_petab(folder / "problem.yaml")
-    a, b = simulated["measurement"].to_numpy(), measurements["measurement"].to_numpy()
+    assert "measurement" not in simulated  # PEtab's simulation table
+    a, b = simulated["simulation"].to_numpy(), measurements["measurement"].to_numpy()
     # percent-change markers sit at 0 at baseline: compared in absolute terms there
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    # PEtab's own functions take it with the problem's tables
+    import petab.v1 as petab
+
+    problem = petab.Problem.from_yaml(str(folder / "problem.yaml"))
+    chi2 = petab.calculate_chi2(problem.measurement_df, simulated, problem.observable_df,
+                                problem.parameter_df)
+    assert 0 <= chi2 < 1e-3
 
     # the same export again replaces its own files; another model's would overwrite bone.xml's folder
     again = ex.export("bone", "petab", folder)
@@ -554,6 +562,20 @@ def test_petab_problem_passes_petablint_and_reproduces_rankl_net(tmp_path):
     assert [p.name for p in mine.iterdir()] == ["README.md"]
     assert (mine / "README.md").read_text(encoding="utf-8") == "mine"
 
+
+
+def test_petab_noise_of_a_percent_change_is_a_share_of_100_not_of_its_round_off(tmp_path):
+    """In the clinical problem (wild type, human) CTX and BMD stay at round-off of 0 % change: their
+    noise is 5 % of 100 (5 percentage points), not 5 % of a peak of 1e-7 %, which made any other
+    tool's round-off a misfit of thousands of standard deviations."""
+    ex.export("clinical", "petab", tmp_path / "petab")
+    params = pd.read_csv(tmp_path / "petab" / "parameters.tsv", sep="\t", index_col="parameterId")
+    for r in ("ctx", "untx", "p1np", "bmd_lumbar_spine", "bmd_total_hip"):
+        assert params.loc[f"sd_obs_{r}", "nominalValue"] == pytest.approx(5.0), r
+    # a concentration keeps 5 % of its peak
+    measured = pd.read_csv(tmp_path / "petab" / "measurements.tsv", sep="\t")
+    peak = measured.loc[measured["observableId"] == "obs_rankl_free", "measurement"].abs().max()
+    assert params.loc["sd_obs_rankl_free", "nominalValue"] == pytest.approx(0.05 * peak)
 
 def test_petab_bounds_are_a_hundredfold_and_conditions_set_the_values_reset_at_time_0(tmp_path):
     """Every parameter of parameters.tsv is bounded 1/100x to 100x of its nominal value; each
@@ -676,6 +698,27 @@ def test_a_model_that_blows_up_is_a_simulation_error(tmp_path):
 
 
 
+
+def test_a_rate_that_is_not_finite_is_named_in_the_failure(tmp_path):
+    """x grows at k / y; set:y=0 makes the rate infinite at time 0, which CVODE reports only as a
+    convergence failure: the error names the reaction, the state and the value set to 0."""
+    path = tmp_path / "ratio.xml"
+    path.write_text(build_antimony("model ratio\n  J0: -> x; k / y\n  x = 1; y = 1; k = 1\nend", "ratio"))
+    eng = ex.load_any(path)
+    with pytest.raises(SimulationError, match="integration failed") as failed:
+        ex.simulate_any(eng, "set:y=0", end=10, points=3)
+    said = str(failed.value)
+    assert "the rate of reaction is inf for J0" in said, said
+    assert "the rate of change is inf for x" in said, said
+    assert "this run sets y to 0" in said, said
+    assert said.isascii()
+    # a run whose rates stay finite (x = 1 / (1 - t) blows up at t = 1) says nothing of them
+    blow = tmp_path / "blow.xml"
+    blow.write_text(build_antimony("model blow\n  J0: -> x; k * x^2\n  x = 1; k = 1\nend", "blow"))
+    with pytest.raises(SimulationError) as blew:
+        ex.simulate_any(ex.load_any(blow), end=10, points=11)
+    assert "not a finite number" not in str(blew.value)
+
 @needs_corpus
 def test_a_reaction_local_parameter_is_named_as_such():
     from rankl_net.exchange import load_any, simulate_any
@@ -684,6 +727,48 @@ def test_a_reaction_local_parameter_is_named_as_such():
     with pytest.raises(InputError, match="V1 is a parameter local to reaction J0"):
         simulate_any(engine, "set:V1=5", end=10)
 
+
+
+def _with_local_k(text: str) -> str:
+    """``text`` with its global parameter k made local to reaction J0 (as BioModels files often
+    have their rate constants)."""
+    doc = libsbml.readSBMLFromString(text)
+    model = doc.getModel()
+    value = model.getParameter("k").getValue()
+    model.removeParameter("k")
+    local = model.getReaction("J0").getKineticLaw().createLocalParameter()
+    local.setId("k")
+    local.setValue(value)
+    return libsbml.writeSBMLToString(doc)
+
+
+def test_a_reactions_local_parameter_is_set_varied_and_read_by_its_reactions_id(tmp_path):
+    """A rate constant local to reaction J0 is J0_k: set: changes it (A decays at the rate set),
+    it can be read out, a knockout's clamped copy keeps it, and a screen's workers see it; k
+    alone is refused naming J0_k."""
+    path = tmp_path / "local.xml"
+    path.write_text(_with_local_k(build_antimony(
+        "model m\n  J0: A -> B; k * A\n  A = 1; B = 0; k = 0.1\nend", "m")))
+    eng = ex.load_any(path)
+    frame = ex.simulate_any(eng, "set:J0_k=0.2", end=1, points=2, readouts=["A", "J0_k"])
+    assert frame["A"].iloc[-1] == pytest.approx(np.exp(-0.2), rel=1e-6)
+    assert frame["J0_k"].tolist() == [0.2, 0.2]
+    assert ex.simulate_any(eng, end=1, points=2, readouts=["A"])["A"].iloc[-1] == pytest.approx(
+        np.exp(-0.1), rel=1e-6)
+    with pytest.raises(InputError, match=re.escape("set:k=0.2: k is a parameter local to reaction J0 of "
+                                                   "local.xml; set it with its reaction's id: set:J0_k=0.2")):
+        ex.simulate_any(eng, "set:k=0.2", end=1)
+    with pytest.raises(InputError, match="readout 'k' is a parameter local to reaction J0 of local.xml, "
+                                         "named J0_k here"):
+        ex.simulate_any(eng, end=1, readouts=["k"])
+    clamped = ex.simulate_any(eng, "ko:B+set:J0_k=0.2", end=1, points=2, readouts=["A", "B"])
+    assert clamped["A"].iloc[-1] == pytest.approx(np.exp(-0.2), rel=1e-6) and clamped["B"].max() == 0
+    from rankl_net.screens import readout_units, run_screen
+
+    table = run_screen(str(path), ["set:J0_k=0.2", "set:J0_k=0.4"], end=1, readouts=["A"], workers=1)
+    assert table["value"].tolist() == pytest.approx([np.exp(-0.2), np.exp(-0.4)], rel=1e-6)
+    # the units of a table's readouts (dose-response, report) know it by the same id
+    assert list(readout_units(str(path), ["A", "J0_k"])) == ["A", "J0_k"]
 
 def test_an_export_to_a_name_under_the_home_folder_goes_there(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

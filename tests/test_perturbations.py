@@ -668,3 +668,16 @@ def test_a_value_with_no_likely_meaning_gets_no_suggestion(spec):
     with pytest.raises(InputError) as said:
         parse_spec(spec)
     assert "write" not in str(said.value) and "percent" not in str(said.value)
+
+
+@pytest.mark.parametrize(("spec", "packed"), [
+    ("set:pth = 2", "set:pth=2"),
+    ("ko: OPG", "ko:OPG"),
+    ("set:pth=2 @10-20", "set:pth=2@10-20"),
+])
+def test_a_spec_written_with_spaces_is_refused_with_it_written_without(spec, packed):
+    with pytest.raises(InputError) as refused:
+        parse_spec(spec)
+    assert str(refused.value) == (f"cannot read perturbation {spec!r} in {spec!r}: a spec has no spaces "
+                                  f"({packed})")
+    assert parse_spec(packed)

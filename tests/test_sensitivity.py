@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import libsbml
 import numpy as np
 import pandas as pd
 import pytest
@@ -413,3 +414,26 @@ def test_a_background_that_is_no_spec_is_refused_as_input(linear_file):
     said = "background holds the perturbations shared by every condition: .* got int 5"
     with pytest.raises(InputError, match=said):
         sensitivity(str(linear_file), {"k1": (0, 1)}, background=5, n=4, end=1, readouts=["y"], workers=1)
+
+
+def test_a_species_compartment_or_local_parameter_is_named_for_what_it_is(tmp_path):
+    """--vary takes parameters; a species, a compartment or a parameter local to a reaction (all of
+    Kholodenko 2000's rate constants are) is refused saying which it is, not as an unknown name
+    with "no parameter to choose from"."""
+    doc = libsbml.readSBMLFromString(antimony_to_sbml(
+        "model local\n compartment cell = 1\n species x in cell\n J0: -> x; kf\n x = 0; kf = 1\nend"))
+    law = doc.getModel().getReaction("J0").getKineticLaw()
+    promoted = doc.getModel().removeParameter("kf")
+    local = law.createLocalParameter() if doc.getLevel() == 3 else law.createParameter()
+    local.setId("kf")
+    local.setValue(promoted.getValue())
+    path = tmp_path / "local.xml"
+    path.write_text(libsbml.writeSBMLToString(doc), encoding="utf-8")
+    for name, said in (("kf", "'kf' is a parameter local to reaction J0 of local.xml"),
+                       ("x", "x is a species of local.xml; a sensitivity analysis varies parameters"),
+                       ("cell", "cell is a compartment of local.xml; a sensitivity analysis varies "
+                                "parameters")):
+        with pytest.raises(InputError) as refused:
+            problem(str(path), {name: ("0.5x", "2x")})
+        assert said in str(refused.value), str(refused.value)
+        assert "no parameter to choose from" not in str(refused.value)

@@ -309,18 +309,31 @@ def _end_in_model_unit(model: str, end: float | _TimeWithUnit | None) -> float |
         return None
     from .catalog import model_names
     from .dosing import check_run_length
-    from .sbml_files import is_sbml_file, model_time_unit, time_in_model_unit
+    from .sbml_files import (
+        is_sbml_file,
+        model_time_unit,
+        read_sbml_document,
+        second_by_default,
+        time_in_model_unit,
+    )
 
     if not (model in model_names() or (is_sbml_file(model) and Path(model).is_file())):
         # not a model: the model checks say what it is, before --end matters
         return None if isinstance(end, _TimeWithUnit) else end
-    if isinstance(end, _TimeWithUnit):
-        end = time_in_model_unit(model, end.text, what="--end")
+    given = end.text if isinstance(end, _TimeWithUnit) else None
+    if given is not None:
+        end = time_in_model_unit(model, given, what="--end")
     try:
-        unit, seconds, _ = model_time_unit(model)
+        unit, seconds, name = model_time_unit(model)
     except InputError:  # a file that cannot be read: the model checks say why
         return end
     check_run_length(end, seconds, unit, "--end")
+    if given is not None and model not in model_names() and second_by_default(
+            read_sbml_document(Path(model))):
+        # many published Level 2 files are in minutes or days without saying so
+        click.echo(f"note: {name} declares no time unit, so it counts in seconds (SBML Level 2's default): "
+                   f"--end {given} is {end:g} seconds; if its rates are per minute, hour or day, give --end "
+                   "as a plain number in that unit", err=True)
     return end
 
 
@@ -1313,9 +1326,18 @@ def dose_response_cmd(model, perturb, levels, readouts, background, context, end
     selected = _readout_list(readouts)
     _note_shipped_file(model, baseline)
     with _initial_baseline_hint(model):
-        table = run_screen(model, specs, background=background, context=context, end=end,
-                           readouts=selected, workers=workers, baseline=baseline,
-                           relative_tolerance=rtol, absolute_tolerance=atol)
+        try:
+            table = run_screen(model, specs, background=background, context=context, end=end,
+                               readouts=selected, workers=workers, baseline=baseline,
+                               relative_tolerance=rtol, absolute_tolerance=atol)
+        except InputError as exc:
+            k = getattr(exc, "condition_index", None)
+            if k is None:
+                raise
+            # the levels were checked: what the first level refuses is the target (a name, a
+            # quantity an assignment rule computes), said of --perturb rather than of a condition
+            said = str(exc).split(": ", 1)[1] if str(exc).startswith("condition ") else str(exc)
+            raise InputError(f"--perturb {perturb} (at level {values[k]:g}, {specs[k]}): {said}") from None
     # the screen names nodes by their ids (inh:Mapk14 is inh:P38): levels read from its specs
     table.insert(2, "level", levels_of(table["perturbation"]))
     table.insert(3, "dose", dose_of(perturb, table["level"]))

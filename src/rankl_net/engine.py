@@ -732,7 +732,7 @@ class Engine:
         try:
             res = np.array(self._run(times=np.asarray(times, float) - shift))
         except RuntimeError as exc:
-            raise self._integration_failed(exc) from None
+            raise self._integration_failed(exc, shift) from None
         res[:, 0] += shift
         return res
 
@@ -742,10 +742,12 @@ class Engine:
         set_stability_limit_detection(self.rr.integrator, self.stability_limit_detection)
         return self.rr.simulate(*args, **kwargs)
 
-    def _integration_failed(self, exc: BaseException) -> SimulationError:
+    def _integration_failed(self, exc: BaseException, shift: float = 0.0) -> SimulationError:
         """The error of a failed integration; it names the run's most extreme change where one
         moves a value at least EXTREME_CHANGE-fold from the model's (oe:OPG=1e300), the likely
-        cause."""
+        cause, and the rates that are not finite where the integrator stopped (a division by
+        zero, or 0 to a negative power, once a condition sets a value to 0). ``shift`` is the
+        model time (model time units) of the integrator's clock 0."""
         said = f"{self.name}: integration failed: {_integrator_message(exc)}"
         changes = self._changes or Changes()
         folds = []
@@ -759,7 +761,36 @@ class Engine:
             _, sid, value, fold = max(folds)
             said += (f" (this run sets {sid} to {value:.3g}, {fold:.3g} times its value in the model: a "
                      "change that large may be more than the integrator can follow)")
+        said += self._not_finite_rates(changes, shift)
         return SimulationError(said)
+
+    def _not_finite_rates(self, changes: Changes, shift: float) -> str:
+        """The reactions and states whose rate is not a finite number at the state where the
+        integrator stopped, said as the end of an error message ("" when every rate is finite).
+        ``shift`` is the model time (model time units) of the integrator's clock 0."""
+        try:
+            reactions = dict(zip(self.rr.model.getReactionIds(), self.rr.model.getReactionRates(),
+                                 strict=True))
+            named = self.rr.getRatesOfChangeNamedArray()
+            states = dict(zip((c.rstrip("'") for c in named.colnames), np.ravel(named), strict=True))
+            at = float(self.rr.model.getTime()) + shift
+        except RuntimeError:  # (a model libRoadRunner cannot evaluate at that state says nothing more)
+            return ""
+
+        def listed(values: dict) -> str:
+            bad = [f"{float(v):g} for {k}" for k, v in values.items() if not math.isfinite(v)]
+            shown = bad[:5] + ([f"more for {len(bad) - 5} others"] if len(bad) > 5 else [])
+            return ", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1 else "".join(shown)
+
+        parts = [f"{kind} is {text}" for kind, text in (("the rate of reaction", listed(reactions)),
+                                                        ("the rate of change", listed(states))) if text]
+        if not parts:
+            return ""
+        zeros = [sid for sid, v in {**changes.parameters, **changes.species}.items() if v == 0]
+        cause = f"; this run sets {', '.join(zeros)} to 0" if zeros else ""
+        return (f" (at time {at:g} {self.time_unit}s {'; '.join(parts)}: a rate that is not a finite "
+                "number, from a division by zero or 0 to a negative power, cannot be integrated"
+                f"{cause})")
 
     @staticmethod
     def _breakpoints(timed: Sequence[TimedChange], end: float) -> list[float]:

@@ -669,9 +669,11 @@ def _fix_zip_times(path: Path) -> None:
 
 
 # ============================================================================================ PEtab
-def _noise_sd(values: np.ndarray) -> float:
+def _noise_sd(values: np.ndarray, size: float = 0.0) -> float:
+    """5 % of a readout's peak over ``values``, or of its typical ``size`` in its unit if that is
+    larger (100 for a percent or a percent change, whose wild type may stay at round-off of 0)."""
     peak = float(np.max(np.abs(values))) if values.size else 0.0
-    return max(0.05 * peak, 1e-12)
+    return max(0.05 * max(peak, abs(size)), 1e-12)
 
 
 def petab_file_names(model_name: str) -> dict[str, str]:
@@ -831,12 +833,15 @@ def write_petab(
                 "estimate": 1,
             }
         )
+    units = info.unit_labels(list(info.readouts))
     for r in info.readouts:
-        sd = _noise_sd(np.asarray(series[r], float))
+        size = 100.0 if units.get(r) in (PERCENT_LABEL, PERCENT_CHANGE) else eng.baseline.get(r, 0.0)
+        sd = _noise_sd(np.asarray(series[r], float), size)
         par_rows.append(
             {
                 "parameterId": f"sd_obs_{r}",
-                "parameterName": f"noise standard deviation of {r} (5 % of its peak)",
+                "parameterName": f"noise standard deviation of {r} (5 % of its peak, or of its size at "
+                                 "the baseline, 100 for a percent, if larger)",
                 "parameterScale": "lin",
                 "lowerBound": sd / 100,
                 "upperBound": sd * 100,
@@ -889,7 +894,9 @@ def simulate_petab(problem_yaml: str | Path) -> pd.DataFrame:
 
     Returns
     -------
-    The measurement table with the ``measurement`` column replaced by simulated values.
+    PEtab's simulation table: the measurement table with its ``measurement`` column replaced by a
+    ``simulation`` column of simulated values (in the observables' units), which PEtab's
+    ``calculate_chi2`` and ``calculate_llh`` take with the problem's tables.
     """
     import petab.v1 as petab
     import roadrunner
@@ -946,7 +953,7 @@ def simulate_petab(problem_yaml: str | Path) -> pd.DataFrame:
         for idx, row in group.iterrows():
             col = 1 + observables.index(row["observableId"])
             meas.loc[idx, "measurement"] = float(np.interp(row["time"], res[:, 0], res[:, col]))
-    return meas
+    return meas.rename(columns={"measurement": "simulation"})
 
 
 # =========================================================================================== export

@@ -362,6 +362,10 @@ def _parse_one(part: str, whole: str) -> Perturbation:
         if kind.lower() in _KINDS and kind != kind.lower():
             raise InputError(f"cannot read perturbation {part!r} in {whole!r}: kinds are written in lower "
                              f"case ({kind.lower()}:{part.partition(':')[2]})")
+        packed = "".join(part.split())
+        if packed != part and _SPEC.match(packed):
+            raise InputError(f"cannot read perturbation {part!r} in {whole!r}: a spec has no spaces "
+                             f"({packed})")
         raise InputError(f"cannot read perturbation {part!r} in {whole!r} (valid forms: {SPEC_HELP})")
     kind, target, value, window = m["kind"], m["target"], m["value"], m["window"]
     if window and kind != "set":

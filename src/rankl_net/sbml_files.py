@@ -181,6 +181,12 @@ def time_unit_of(doc: libsbml.SBMLDocument) -> str:
     return uid
 
 
+def second_by_default(doc: libsbml.SBMLDocument) -> bool:
+    """Whether the model counts time in seconds only because it declares no time unit: an SBML
+    Level 2 file that does not redefine the built-in ``time`` unit."""
+    return doc.getLevel() < 3 and doc.getModel().getUnitDefinition("time") is None
+
+
 def seconds_per_time_unit(doc: libsbml.SBMLDocument) -> float | None:
     """The length of the model's time unit in seconds, or None when it declares none or its unit
     is not a multiple of the second."""
@@ -242,7 +248,9 @@ class FileEngine(Engine):
     Parameters
     ----------
     sbml_text
-        SBML text (Level 2 or 3).
+        SBML text (Level 2 or 3). Parameters local to a reaction are made global, named with the
+        reaction's id (V1 of J0 is J0_V1; :func:`promote_local_parameters`), so that they can be
+        set and read out; ``local_parameters`` maps each local id to its reactions and global ids.
     name
         Name used in messages (usually the file name).
     time_unit
@@ -264,6 +272,9 @@ class FileEngine(Engine):
         preequilibrate: bool = False,
         **kwargs,
     ) -> None:
+        # libRoadRunner neither reports nor sets a reaction's local parameters: as global ones
+        # (V1 of J0 as J0_V1) they can be set, varied and read out, with the same maths
+        sbml_text, self.local_parameters = promote_local_parameters(sbml_text)
         self.sbml_text = sbml_text
         doc = libsbml.readSBMLFromString(sbml_text)
         _, _, algebraic = _rule_targets(doc.getModel())
@@ -296,10 +307,11 @@ class FileEngine(Engine):
         if named:
             return (f"{name!r} is the name of {', '.join(named)} in {self.name}; specs and readouts take ids "
                     f"({named[0]})")
-        owners = _local_parameter_owners(model, name)
-        if owners:
-            return (f"{name!r} is a parameter local to reaction {', '.join(owners)} of {self.name}, which "
-                    "libRoadRunner does not report or set (make it global in the file)")
+        promoted = self.local_parameters.get(name)
+        if promoted:
+            return (f"{name!r} is a parameter local to reaction {', '.join(r for r, _ in promoted)} of "
+                    f"{self.name}, named {' or '.join(pid for _, pid in promoted)} here (with its "
+                    "reaction's id)")
         return ""
 
     @property
@@ -332,6 +344,7 @@ class FileEngine(Engine):
             relative_tolerance=self.relative_tolerance,
             absolute_tolerance=self.absolute_tolerance,
         )
+        clamped.local_parameters = self.local_parameters  # (its text has them promoted already)
         if remember:
             self._knockouts[key] = clamped
         return clamped
@@ -550,7 +563,12 @@ def generic_changes(
             factors[p.node] = factors.get(p.node, 1.0) * p.factor
     for p in sets:
         if p.target not in engine.symbols:
-            _refuse_local_parameter(p, engine)
+            promoted = engine.local_parameters.get(p.target)
+            if promoted:
+                forms = " or ".join(p.spec.replace(f"set:{p.target}", f"set:{pid}", 1) for _, pid in promoted)
+                raise InputError(f"{p.spec}: {p.target} is a parameter local to reaction "
+                                 f"{', '.join(r for r, _ in promoted)} of {engine.name}; set it with its "
+                                 f"reaction's id: {forms}")
             hint = engine.not_an_id(p.target)  # an element's name
             if hint:
                 raise InputError(f"{p.spec}: {hint}")
@@ -565,21 +583,31 @@ def generic_changes(
     return GenericCondition(tuple(sorted(ko)), changes)
 
 
-def _local_parameter_owners(model: libsbml.Model, pid: str) -> list[str]:
-    """The ids of the reactions of ``model`` whose kinetic law has a local parameter ``pid``."""
-    return [r.getId() for r in model.getListOfReactions() if r.isSetKineticLaw()
-            and (r.getKineticLaw().getParameter(pid) is not None
-                 or r.getKineticLaw().getLocalParameter(pid) is not None)]
-
-
-def _refuse_local_parameter(p: SetValue, engine: FileEngine) -> None:
-    """A set: of a parameter that is local to a reaction says so (libRoadRunner sets global
-    parameters, compartments and species)."""
-    owners = _local_parameter_owners(libsbml.readSBMLFromString(engine.sbml_text).getModel(), p.target)
-    if owners:
-        raise InputError(f"{p.spec}: {p.target} is a parameter local to reaction {', '.join(owners)} of "
-                         f"{engine.name}; set: changes global parameters, compartments and species (make "
-                         f"{p.target} global in the file to change it)")
+def promote_local_parameters(sbml_text: str) -> tuple[str, dict[str, list[tuple[str, str]]]]:
+    """``sbml_text`` with the local parameters of its reactions made global (libSBML's
+    ``promoteLocalParameters`` converter: parameter V1 of reaction J0 becomes J0_V1, with the
+    same value and unit), and, for each local parameter's id, the reactions that have one of
+    that id with its global id. A file without local parameters is returned as it is."""
+    doc = libsbml.readSBMLFromString(sbml_text)
+    model = doc.getModel()
+    owners: dict[str, list[str]] = {}
+    for r in (model.getListOfReactions() if model is not None else ()):
+        law = r.getKineticLaw() if r.isSetKineticLaw() else None
+        if law is None:
+            continue
+        locals_ = law.getListOfLocalParameters() if doc.getLevel() >= 3 else law.getListOfParameters()
+        for lp in locals_:
+            owners.setdefault(lp.getId(), []).append(r.getId())
+    if not owners:
+        return sbml_text, {}
+    before = {p.getId() for p in model.getListOfParameters()}
+    props = libsbml.ConversionProperties()
+    props.addOption("promoteLocalParameters", True)
+    if doc.convert(props) != libsbml.LIBSBML_OPERATION_SUCCESS:
+        return sbml_text, {}
+    made = {p.getId() for p in doc.getModel().getListOfParameters()} - before
+    promoted = {pid: [(r, f"{r}_{pid}") for r in rs if f"{r}_{pid}" in made] for pid, rs in owners.items()}
+    return libsbml.writeSBMLToString(doc), {pid: found for pid, found in promoted.items() if found}
 
 
 def simulate_any(

@@ -96,6 +96,7 @@ from .sbml_files import (
     is_node,
     is_sbml_file,
     load_any,
+    promote_local_parameters,
     time_in_model_unit,
     time_unit_of,
 )
@@ -1099,7 +1100,9 @@ def readout_units(model: str | None, readouts: Iterable[str]) -> dict[str, str]:
         readouts = sorted(readouts)
     readouts = name_list(readouts, "readouts", commas=False)
     if is_sbml_file(model):  # read as `simulate` reads MODEL: a shipped model's name is the model
-        document, usual, changes = read_sbml_document(Path(model)), (), ()
+        # (with a reaction's local parameters as the engine has them: V1 of J0 as J0_V1)
+        text, _ = promote_local_parameters(libsbml.writeSBMLToString(read_sbml_document(Path(model))))
+        document, usual, changes = libsbml.readSBMLFromString(text), (), ()
     else:
         info = get_model(model)
         document, usual = libsbml.readSBMLFromFile(str(info.sbml_path)), info.readouts

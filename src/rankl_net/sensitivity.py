@@ -49,6 +49,22 @@ def _bound(pid: str, bound, value: float) -> float:
     return number * value
 
 
+def _not_a_parameter(pid: str, engine, settable: Sequence[str], is_file: bool) -> InputError:
+    """The error for a ``--vary`` of ``pid``, which is no parameter that can be varied: a species
+    or compartment says so, a file's parameter local to a reaction or SBML name says which it is,
+    anything else is an unknown name with the closest parameter."""
+    names = sorted(settable)
+    shown = ", ".join(names[:40]) + (f", ... ({len(names) - 40} more)" if len(names) > 40 else "")
+    for kind, ids in (("species", engine.species_ids), ("compartment", engine.compartment_ids)):
+        if isinstance(pid, str) and pid in ids:
+            return InputError(f"{pid} is a {kind} of {engine.name}; a sensitivity analysis varies "
+                              f"parameters. Valid parameter names: {shown or 'none'}")
+    hint = engine.not_an_id(pid) if is_file and isinstance(pid, str) else ""
+    if hint:
+        return InputError(f"{pid}: {hint}")
+    return unknown_name("parameter", pid, settable)
+
+
 def problem(model: str, parameters: Mapping[str, tuple[float | str, float | str]],
             context: str | None = None) -> dict:
     """The SALib problem for ``parameters`` ({id: (low, high)}), checked against the model (a
@@ -63,7 +79,8 @@ def problem(model: str, parameters: Mapping[str, tuple[float | str, float | str]
     if not parameters:
         raise InputError("give at least one parameter with its range")
     # (an SBML file's parameters are those of the file as written: a steady baseline changes none)
-    engine = file_engine(model) if check_model_arguments(model, context=context) else load(model, context)
+    is_file = check_model_arguments(model, context=context)
+    engine = file_engine(model) if is_file else load(model, context)
     engine.restore_baseline()  # (a cached engine holds the values of the last condition it ran)
     # quantities computed by assignment rules cannot be set: neither named nor suggested
     settable = [p for p in engine.parameter_ids if p not in engine.assigned_ids]
@@ -73,7 +90,7 @@ def problem(model: str, parameters: Mapping[str, tuple[float | str, float | str]
             raise InputError(f"{pid} is computed by an assignment rule in {engine.name} and cannot be "
                              "varied; vary one of its inputs")
         if pid not in settable:
-            raise unknown_name("parameter", pid, settable)
+            raise _not_a_parameter(pid, engine, settable, is_file)
         try:
             if isinstance(given, str | bytes) or len(given) != 2:
                 raise ValueError
