@@ -119,6 +119,7 @@ def test_dosing_more_often_than_daily_is_noted_below_a_day_only():
     assert interval_below_studied(denosumab, 1.0) == ""
     assert interval_below_studied(denosumab, 1 / 24, count=1) == ""
     assert interval_below_studied(denosumab, 1 / 24).startswith("a dose every 1 h is more often than once")
+    assert interval_below_studied(denosumab, 1.25 / 24).startswith("a dose every 1.25 h is more often")
     assert interval_below_studied(denosumab, 0.5 / 24).startswith("a dose every 30 min is more often")
     assert interval_below_studied(denosumab, 30 / 86400).startswith("a dose every 30 s is more often")
     assert interval_below_studied(drugs()["odanacatib"], 0.5) == ""  # oral
@@ -155,6 +156,16 @@ def test_a_duration_reads_the_other_forms_of_its_units(text, days):
     assert parse_duration(text) == pytest.approx(days, rel=1e-15)
 
 
+@pytest.mark.parametrize(("text", "read"), [(" +2d ", (2 * 86400.0, True)), (" 84 ", (84.0, False))])
+def test_a_time_is_read_around_spaces(text, read):
+    assert parse_time(text) == read
+
+
+def test_a_negative_time_with_a_unit_is_refused_as_negative_around_spaces():
+    with pytest.raises(InputError, match="'-3d': a time cannot be negative"):
+        parse_time(" -3d")
+
+
 def test_a_time_with_a_unit_keeps_twelve_significant_digits():
     """1000001 s is 11.574085... days, which reads back to 1000001 s (not 1e6 s)."""
     assert parse_time("1000001s") == (1000001.0, True)
@@ -181,6 +192,14 @@ def test_a_dose_above_those_studied_is_told_per_kg_with_the_limit_in_three_digit
     assert said.endswith("Sources: Source 2001")
     assert dose_above_studied(_drug(0.125), 10.0, 80.0) == ""  # exactly the limit: not above it
     assert dose_above_studied(_drug(None), 1e6, 80.0) == ""  # no limit recorded
+
+
+def test_a_dose_above_those_studied_is_written_in_full_up_to_1e15():
+    """Digit grouping from 1,000 up to, not including, 1e15; above it, three digits and an exponent."""
+    said = dose_above_studied(_drug(0.125), 1e13, 80.0)
+    assert said.startswith("10,000,000,000,000 mg per dose is 125,000,000,000 mg/kg of the model's 80 kg "
+                           "body weight, 1,000,000,000,000 times the highest")
+    assert dose_above_studied(_drug(0.125), 1e15, 80.0).startswith("1e+15 mg per dose is ")
 
 
 def test_an_injected_or_infused_drug_is_noted_when_dosed_more_often_than_daily():

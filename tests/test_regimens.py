@@ -38,6 +38,13 @@ def _read(tmp_path, text: str) -> dict[str, RegimenExperiment]:
      "[a] arm 'x': count = 2 needs every, the dosing interval"),
     (HEAD + 'arms.x = [{ drug = "denosumab", every = "6mo" }]\n',
      "[a] arm 'x': a regimen is a drug: spec or a table with drug and dose"),
+    (HEAD + 'arms.x = [{ drug = "denosumab", dose = "60mg", every = true }]\n',
+     "[a] arm 'x': every must be a time with a unit such as \"4wk\""),
+    (HEAD + 'arms.x = [{ drug = "denosumab", dose = "60mg", at = ["8d", false] }]\n',
+     "[a] arm 'x': at must be a time with a unit such as \"4wk\""),
+    # single doses have no start of their own
+    (HEAD + 'arms.x = [{ drug = "denosumab", dose = "60mg", at = ["8d"], start = "1d" }]\n',
+     "[a] arm 'x': at lists single doses, which take no start"),
     # the unknown drug is said first, as in a spec
     (HEAD + 'arms.x = [{ drug = "aspirin", dose = "60" }]\n', "[a] arm 'x': unknown drug 'aspirin'"),
     # a number of days written as a float is shown as the user would write it with a unit
@@ -69,6 +76,18 @@ def test_a_regimen_table_without_a_start_starts_at_time_zero(tmp_path):
     assert experiment.arms["x"] == (Regimen("denosumab", 60.0, every=365.25 / 2),
                                     Regimen("zoledronate", 5.0))
     assert [r.start for r in experiment.arms["x"]] == [0.0, 0.0]
+
+
+def test_single_doses_at_times_keep_a_dose_per_kg(tmp_path):
+    text = HEAD + 'arms.x = [{ drug = "opg_fc", dose = "3mg/kg", at = ["1d", "2wk"] }]\n'
+    (experiment,) = _read(tmp_path, text).values()
+    assert experiment.arms["x"] == (Regimen("opg_fc", 3.0, start=1.0, per_kg=True),
+                                    Regimen("opg_fc", 3.0, start=14.0, per_kg=True))
+
+
+def test_an_unknown_regimen_experiment_name_is_an_input_error():
+    with pytest.raises(InputError, match="unknown regimen experiment 'no_such_experiment'"):
+        run_experiment("no_such_experiment")
 
 
 def test_the_dosed_drugs_are_named_once_in_alphabetical_order(tmp_path):
