@@ -316,3 +316,14 @@ def test_dose_events_add_each_dose_to_its_species_at_its_time():
     result = np.array(rr.simulate(0, 4, 5))
     assert result[:, 0].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
     np.testing.assert_allclose(result[:, 1], [7.0, 7.0, 10.0, 10.0, 10.0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("n", ["\u00b2", "\u0663", "2.0", "-2"])
+def test_the_number_of_doses_is_written_in_ascii_digits(n):
+    """A superscript two passed str.isdigit() and ended in int()'s ValueError; an Arabic-Indic
+    three was read as 3 where every other number of a spec is ASCII (read_number)."""
+    spec = f"drug:denosumab=60mg/6mo*{n}"
+    said = f"{spec!r}: the number of doses after '*' must be a whole number"
+    with pytest.raises(InputError, match=re.escape(said)):
+        parse_regimen(spec)
+    assert parse_regimen("drug:denosumab=60mg/6mo* 12 ").count == 12

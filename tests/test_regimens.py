@@ -37,7 +37,8 @@ def _read(tmp_path, text: str) -> dict[str, RegimenExperiment]:
     (HEAD + 'arms.x = [{ drug = "denosumab", dose = "60mg", count = 2 }]\n',
      "[a] arm 'x': count = 2 needs every, the dosing interval"),
     (HEAD + 'arms.x = [{ drug = "denosumab", every = "6mo" }]\n',
-     "[a] arm 'x': a regimen is a drug: spec or a table with drug and dose"),
+     "[a] arm 'x': a regimen is a drug: spec or a table with drug and dose, got {'drug': 'denosumab', "
+     "'every': '6mo'}"),
     (HEAD + 'arms.x = [{ drug = "denosumab", dose = "60mg", every = true }]\n',
      "[a] arm 'x': every must be a time with a unit such as \"4wk\""),
     (HEAD + 'arms.x = [{ drug = "denosumab", dose = "60mg", at = ["8d", false] }]\n',
