@@ -484,7 +484,7 @@ def parse_regimen(part: str) -> Regimen:
     every = _interval(m["every"], part) if m["every"] else None
     count = None
     if m["n"] is not None:
-        if not m["n"].strip().isdigit():
+        if not re.fullmatch(r"[0-9]+", m["n"].strip()):  # (isdigit() takes superscripts, int() not)
             raise InputError(f"{part!r}: the number of doses after '*' must be a whole number, "
                              f"got {m['n']!r}")
         count = int(m["n"])
