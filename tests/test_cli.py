@@ -25,6 +25,18 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     )
 
 
+def test_a_file_perturbation_that_scales_a_species_at_zero_says_so_in_the_note(tmp_path):
+    """oe:y=2 on a product that starts at 0 changes nothing: the note says why."""
+    path = tmp_path / "zero.xml"
+    path.write_text(antimony_to_sbml("model zero\n J0: x -> y; k*x\n x = 1; y = 0; k = 0.1\nend"),
+                    encoding="utf-8")
+    same = run("simulate", str(path), "-p", "oe:y=2", "--end", "10")
+    assert same.returncode == 0, same.stderr
+    assert ("leaves every readout as it is without perturbation over 10 time units (oe:y=2 scales y, which "
+            "is 0 at time 0)") in same.stderr
+    assert "leaves every readout" not in run("simulate", str(path), "-p", "kd:x=0.5", "--end", "10").stderr
+
+
 def test_a_time_unit_written_apart_from_its_number_is_told_how_to_write_it():
     out = run("simulate", "bone", "--end", "12", "weeks")
     assert out.returncode == 2 and out.stdout == ""

@@ -710,8 +710,19 @@ def simulate_cmd(model, specs, context, end, points, readouts, out, plot, baseli
                                units=frame.attrs["units"], reference=wild, label=label)
         click.echo(f"wrote {plot}", err=True)
     if specs and points <= NOTE_POINTS and _same_courses(frame, without, scales):
+        why = _scales_zero(specs, engine) if is_file else ""
         click.echo(f"note: {' + '.join(specs)} leaves every readout as it is without perturbation over "
-                   f"{frame['time'].iloc[-1]:g} {time_unit}s", err=True)
+                   f"{frame['time'].iloc[-1]:g} {time_unit}s{why}", err=True)
+
+
+def _scales_zero(specs: tuple[str, ...], engine) -> str:
+    """Why a file's perturbations may change nothing: the kd:/oe: parts that scale a species that
+    is 0 at time 0 (a product not yet made), said as the end of a note ("" when none does)."""
+    from .perturbations import Knockdown, Overexpression, parse_spec
+
+    zero = [f"{p.spec} scales {p.node}, which is 0 at time 0" for p in parse_spec("+".join(specs))
+            if isinstance(p, Knockdown | Overexpression) and engine.baseline.get(p.node) == 0]
+    return f" ({'; '.join(zero)})" if zero else ""
 
 
 def _round_off_shown_as_zero(frame):
