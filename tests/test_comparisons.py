@@ -39,6 +39,9 @@ def _expecting(tmp_path, expectation: str):
     # an expectation on a condition the experiment does not have (not only its reference)
     ('readout = "ctx", condition = "wt", relation = "below", threshold = 0',
      "experiment x: expectation on unknown condition(s) ['wt']; its conditions are ['a', 'b']"),
+    # "" is no condition's label: it was accepted, and failed only after the conditions ran
+    ('readout = "ctx", condition = "", relation = "below", threshold = 0',
+     "experiment x: expectation on unknown condition(s) ['']; its conditions are ['a', 'b']"),
     ('readout = "ctx", condition = "b", relation = "above"',
      "experiment x: relation 'above' needs a threshold"),
     ('readout = "ctx", condition = "b", reference = "a", relation = "lower", margin = 0.2, '
