@@ -204,9 +204,10 @@ def week_of_opg_knockout(tmp_path_factory):
     path = tmp_path_factory.mktemp("week") / "week.toml"
     path.write_text('[[experiments]]\nid = "week"\ntitle = "t"\nmodel = "bone"\ncontext = "mouse"\n'
                     'end = 7\npoints = 8\nreadouts = ["bone_volume"]\n'
-                    'conditions = [{ label = "wt", spec = "" }, { label = "OPG-/-", spec = "ko:OPG" }]\n'
+                    'conditions = [{ label = "OPG tg", spec = "oe:OPG=10" },\n'
+                    '              { label = "OPG-/-", spec = "ko:OPG" }]\n'
                     'expectations = [\n'
-                    '  { readout = "osteoclasts", condition = "OPG-/-", reference = "wt", '
+                    '  { readout = "osteoclasts", condition = "OPG-/-", reference = "OPG tg", '
                     'relation = "higher", margin = 0, at = 3, source = "S1" },\n'
                     '  { readout = "bone_volume", condition = "OPG-/-", relation = "below", threshold = 100, '
                     'source = "S2" },\n]\n', encoding="utf-8")
@@ -219,13 +220,16 @@ def test_a_check_row_gives_the_values_compared_at_its_time(week_of_opg_knockout)
     time, with the relative change between them, the readout's unit and the source."""
     model = rankl_net.load_model("bone", "mouse")
     readouts = ["osteoclasts", "bone_volume"]
-    wt = model.simulate(end=7, points=8, readouts=readouts).set_index("time")
+    tg = model.simulate("oe:OPG=10", end=7, points=8, readouts=readouts).set_index("time")
     ko = model.simulate("ko:OPG", end=7, points=8, readouts=readouts).set_index("time")
     units = ko.attrs["units"]
     checks = week_of_opg_knockout.checks
     first, second = checks.iloc[0], checks.iloc[1]
-    value, reference = ko.loc[3.0, "osteoclasts"], wt.loc[3.0, "osteoclasts"]
-    assert value > reference  # (the knockout raises osteoclasts within days)
+    value, reference = ko.loc[3.0, "osteoclasts"], tg.loc[3.0, "osteoclasts"]
+    assert value > reference  # (the knockout raises osteoclasts within days, the transgene lowers them)
+    # (both move after day 3: the values at the end are not those at 3)
+    assert value != pytest.approx(ko.loc[7.0, "osteoclasts"])
+    assert reference != pytest.approx(tg.loc[7.0, "osteoclasts"])
     assert (first["time"], first["value"], first["reference_value"]) == (3.0, pytest.approx(value),
                                                                           pytest.approx(reference))
     assert first["relative_change"] == pytest.approx(value / reference - 1.0)
