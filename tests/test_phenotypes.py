@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 import rankl_net
@@ -164,9 +165,62 @@ def test_a_line_that_states_a_drugs_species_specificity_gives_no_note_that_it_ha
     (-1, r"run_phenotypes: age_days must be a positive number of days \(84: 12 weeks\), got -1$"),
     (0, "age_days must be a positive number of days .*, got 0$"),
     (float("nan"), "age_days must be a positive number of days .*, got nan"),
+    (float("inf"), "age_days must be a positive number of days .*, got inf"),  # (not an end time)
     (None, "run_phenotypes: age_days must be a number, got None"),
 ])
 def test_an_age_that_is_no_age_is_refused_naming_age_days(age, message):
     """The message names the argument given (age_days), not an end time the caller never gave."""
     with pytest.raises(experiments.InputError, match=message):
         experiments.run_phenotypes(["OPG-/-"], age_days=age)
+
+
+def test_an_unknown_osteoclast_call_in_the_line_table_is_reported(tmp_path):
+    bad = tmp_path / "lines.tsv"
+    bad.write_text("line\tspec\texpected_phenotype\texpected_osteoclasts\tsource\tnote\n"
+                   "X\tko:OPG\tosteoporotic\tmany\tnone\t\n", encoding="utf-8")
+    message = r"lines.tsv row 1 \(X\): expected_osteoclasts must be one of"
+    with pytest.raises(experiments.InputError, match=message):
+        experiments.read_genetic_lines(bad)
+
+
+def test_a_line_name_is_found_with_spaces_around_it():
+    assert experiments.line_named("  opg-/- ", LINES).spec == "ko:OPG"
+
+
+def test_a_list_of_lines_with_something_else_in_it_is_refused_before_any_run():
+    with pytest.raises(experiments.InputError, match="a genetic line is a name such as 'OPG-/-' or a "
+                                                     "GeneticLine, got int 3"):
+        experiments.run_phenotypes(["OPG-/-", 3])
+
+
+def test_one_line_object_and_an_age_with_a_unit_are_taken_as_a_list_and_days():
+    """run_phenotypes(line) is run_phenotypes([line]); age_days="4wk" is 28 days. The row names
+    the line's perturbation and the model and context it ran in."""
+    line = experiments.line_named("OPG-/-", LINES)
+    alone = experiments.run_phenotypes(line, age_days="4wk")
+    listed = experiments.run_phenotypes([line], age_days=28.0)
+    pd.testing.assert_frame_equal(alone, listed)
+    row = alone.iloc[0]
+    assert (row["line"], row["perturbation"], row["model"]) == ("OPG-/-", "ko:OPG", "bone (mouse)")
+
+
+def test_each_context_is_compared_with_its_own_wild_type():
+    """A line in the human context after one in the mouse context: each over the wild type of
+    its own context (the wild types are kept per model and context)."""
+    mouse = experiments.GeneticLine("OPG-/- mouse", "ko:OPG", "osteoporotic", "any", "t")
+    human = experiments.GeneticLine("OPG-/- human", "ko:OPG", "osteoporotic", "any", "t", context="human")
+    table = experiments.run_phenotypes([mouse, human], age_days=28.0).set_index("line")
+    for line in (mouse, human):
+        model = rankl_net.Model("bone", context=line.context)
+        expected = (100.0 * model.final("ko:OPG", end=28.0, readouts=["bone_volume"])["bone_volume"]
+                    / model.final(end=28.0, readouts=["bone_volume"])["bone_volume"])
+        assert table.loc[line.line, "bone_volume_pct_wt"] == pytest.approx(expected, rel=1e-9), line.context
+    assert table.loc["OPG-/- human", "model"] == "bone (human)"
+
+
+def test_lines_are_compared_at_twelve_weeks_unless_told():
+    """The module's AGE_DAYS (12 weeks, as its docstring and run_phenotypes' say) is the default."""
+    assert experiments.AGE_DAYS == 12 * 7
+    default = experiments.run_phenotypes(["OPG-/-"])
+    pd.testing.assert_frame_equal(default, experiments.run_phenotypes(["OPG-/-"], age_days=84.0))
+    assert not default.equals(experiments.run_phenotypes(["OPG-/-"], age_days=83.0))

@@ -228,7 +228,8 @@ def _expectation(exp_id: str, raw: dict, labels: set[str], model: str) -> Expect
         raise InputError(f"experiment {exp_id}: relation {e.relation!r} is not one of "
                          f"{', '.join(RELATIVE + ABSOLUTE)} (lower, higher and within compare with a "
                          "reference condition; above and below with a threshold)")
-    missing = {e.condition, e.reference} - labels - {""}
+    # (an empty reference is none; an empty condition is a label like any other, which it may lack)
+    missing = ({e.condition, e.reference} if e.reference else {e.condition}) - labels
     if missing:
         raise InputError(f"experiment {exp_id}: expectation on unknown condition(s) {sorted(missing)}; "
                          f"its conditions are {sorted(labels)}")
