@@ -44,6 +44,11 @@ def _expecting(tmp_path, expectation: str):
      "experiment x: expectation on unknown condition(s) ['']; its conditions are ['a', 'b']"),
     ('readout = "ctx", condition = "b", relation = "above"',
      "experiment x: relation 'above' needs a threshold"),
+    # TOML writes nan and inf: a threshold of neither is a number to compare with
+    ('readout = "ctx", condition = "b", relation = "above", threshold = nan',
+     "experiment x: threshold must be a finite number, got nan"),
+    ('readout = "ctx", condition = "b", relation = "below", threshold = -inf',
+     "experiment x: threshold must be a finite number, got -inf"),
     ('readout = "ctx", condition = "b", reference = "a", relation = "lower", margin = 0.2, '
      'percent_change = "yes"', "experiment x: percent_change must be true or false, got 'yes'"),
     # TOML's true is no fraction (Python would take it for 1)

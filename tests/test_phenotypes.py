@@ -224,3 +224,11 @@ def test_lines_are_compared_at_twelve_weeks_unless_told():
     default = experiments.run_phenotypes(["OPG-/-"])
     pd.testing.assert_frame_equal(default, experiments.run_phenotypes(["OPG-/-"], age_days=84.0))
     assert not default.equals(experiments.run_phenotypes(["OPG-/-"], age_days=83.0))
+
+
+def test_the_genetic_line_table_is_read_from_a_string_path_and_a_missing_one_is_named(tmp_path):
+    from rankl_net.experiments import GENETIC_LINES, read_genetic_lines
+
+    assert read_genetic_lines(str(GENETIC_LINES)) == read_genetic_lines(GENETIC_LINES)
+    with pytest.raises(rankl_net.InputError, match=r"read_genetic_lines\(path\) .*lines.tsv: no such file"):
+        read_genetic_lines(str(tmp_path / "lines.tsv"))

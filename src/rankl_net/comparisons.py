@@ -25,8 +25,8 @@ File format (TOML)::
       { readout = "lesion_index", condition = "untreated", relation = "above", threshold = 0.0 },
     ]
 
-Relations: ``lower`` (value <= (1 - margin) x reference), ``higher`` (value >= (1 + margin) x
-reference), ``within`` (|value - reference| <= margin x |reference|), ``above`` (value >
+Relations: ``lower`` (value <= reference - margin x |reference|), ``higher`` (value >= reference
++ margin x |reference|), ``within`` (|value - reference| <= margin x |reference|), ``above`` (value >
 threshold), ``below`` (value < threshold). A margin is a fraction of the reference: from 0 up to,
 not including, 1 for ``lower`` (1 or more would ask for a value at or below zero: use ``below``
 with a threshold), from 0 up to, not including, 10 for ``higher``, above 0 and below 10 for
@@ -241,6 +241,8 @@ def _expectation(exp_id: str, raw: dict, labels: set[str], model: str) -> Expect
     if e.relation in RELATIVE and not math.isnan(e.threshold):
         raise InputError(f"experiment {exp_id}: relation {e.relation!r} compares with the reference "
                          "condition, not with a threshold; use above or below for a threshold")
+    if "threshold" in raw and not math.isfinite(e.threshold):  # (TOML writes nan and inf)
+        raise InputError(f"experiment {exp_id}: threshold must be a finite number, got {e.threshold:g}")
     if e.relation in ABSOLUTE and math.isnan(e.threshold):
         raise InputError(f"experiment {exp_id}: relation {e.relation!r} needs a threshold")
     if e.percent_change is not None and not isinstance(e.percent_change, bool):

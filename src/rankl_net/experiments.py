@@ -35,6 +35,7 @@ from .errors import (
     DrugWithoutTargetWarning,
     InputError,
     check_number,
+    existing_file,
     given,
     is_ordered_collection,
     unknown_name,
@@ -66,7 +67,9 @@ class GeneticLine:
 
 
 def read_genetic_lines(path: Path = GENETIC_LINES) -> list[GeneticLine]:
-    """Read the genetic-line table; malformed rows raise an error naming the row."""
+    """Read the genetic-line table (``path``: a string or a Path); malformed rows raise an error
+    naming the row."""
+    path = existing_file(path, "read_genetic_lines(path)")
     with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader((ln for ln in fh if not ln.startswith("#")), delimiter="\t"))
     lines = []
