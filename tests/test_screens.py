@@ -1616,7 +1616,8 @@ def test_a_sensitivity_parameter_computed_by_a_rule_is_neither_taken_nor_suggest
 
     with pytest.raises(InputError, match="rankl_free is computed by an assignment rule in bone"):
         problem("bone", {"rankl_free": (1.0, 2.0)})
-    with pytest.raises(InputError, match="Did you mean 'OPG_expr'"):  # not rankl_free
+    with pytest.raises(InputError, match=r"opg_free is a species of bone \(mouse\); a sensitivity analysis "
+                                         r"varies parameters. Did you mean 'OPG_expr'\?"):  # not rankl_free
         problem("bone", {"opg_free": (10.0, 50.0)})
 
 

@@ -16,7 +16,7 @@ from .analysis import single_value
 from .catalog import get_model, model_names
 from .dosing import spec_number
 from .engine import load
-from .errors import InputError, check_bool, unknown_name
+from .errors import InputError, check_bool, suggestion, unknown_name
 from .perturbations import SetValue, condition_spec, nonnegative, parse_spec
 from .sbml_files import check_model_arguments
 from .screens import RUNS_FOLDER, file_engine, run_screen
@@ -57,8 +57,10 @@ def _not_a_parameter(pid: str, engine, settable: Sequence[str], is_file: bool) -
     shown = ", ".join(names[:40]) + (f", ... ({len(names) - 40} more)" if len(names) > 40 else "")
     for kind, ids in (("species", engine.species_ids), ("compartment", engine.compartment_ids)):
         if isinstance(pid, str) and pid in ids:
+            close = suggestion(pid, settable)  # (opg_free, the free protein: OPG_expr, its production)
+            hint = f" Did you mean {close!r}?" if close else ""
             return InputError(f"{pid} is a {kind} of {engine.name}; a sensitivity analysis varies "
-                              f"parameters. Valid parameter names: {shown or 'none'}")
+                              f"parameters.{hint} Valid parameter names: {shown or 'none'}")
     hint = engine.not_an_id(pid) if is_file and isinstance(pid, str) else ""
     if hint:
         return InputError(f"{pid}: {hint}")
