@@ -25,9 +25,10 @@ File format (TOML)::
       { readout = "lesion_index", condition = "untreated", relation = "above", threshold = 0.0 },
     ]
 
-Relations: ``lower`` (value <= reference - margin x |reference|), ``higher`` (value >= reference
-+ margin x |reference|), ``within`` (|value - reference| <= margin x |reference|), ``above`` (value >
-threshold), ``below`` (value < threshold). A margin is a fraction of the reference: from 0 up to,
+Relations: ``lower`` (``value <= reference - margin x |reference|``), ``higher``
+(``value >= reference + margin x |reference|``), ``within``
+(``|value - reference| <= margin x |reference|``), ``above`` (value > threshold), ``below``
+(value < threshold). A margin is a fraction of the reference: from 0 up to,
 not including, 1 for ``lower`` (1 or more would ask for a value at or below zero: use ``below``
 with a threshold), from 0 up to, not including, 10 for ``higher``, above 0 and below 10 for
 ``within``; each of the three needs one (``margin = 0``: any decrease or increase), and a
