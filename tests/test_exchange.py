@@ -576,6 +576,10 @@ def test_petab_noise_of_a_percent_change_is_a_share_of_100_not_of_its_round_off(
     measured = pd.read_csv(tmp_path / "petab" / "measurements.tsv", sep="\t")
     peak = measured.loc[measured["observableId"] == "obs_rankl_free", "measurement"].abs().max()
     assert params.loc["sd_obs_rankl_free", "nominalValue"] == pytest.approx(0.05 * peak)
+    # a dimensionless index at 0 without tumour: 5 % of 1
+    ex.export("bone_tumour", "petab", tmp_path / "tumour")
+    params = pd.read_csv(tmp_path / "tumour" / "parameters.tsv", sep="\t", index_col="parameterId")
+    assert params.loc["sd_obs_lesion_index", "nominalValue"] == pytest.approx(0.05)
 
 def test_petab_bounds_are_a_hundredfold_and_conditions_set_the_values_reset_at_time_0(tmp_path):
     """Every parameter of parameters.tsv is bounded 1/100x to 100x of its nominal value; each

@@ -835,13 +835,15 @@ def write_petab(
         )
     units = info.unit_labels(list(info.readouts))
     for r in info.readouts:
-        size = 100.0 if units.get(r) in (PERCENT_LABEL, PERCENT_CHANGE) else eng.baseline.get(r, 0.0)
+        # (an index's scale is 1: the lesion index of a bone without tumour stays at round-off of 0)
+        size = {PERCENT_LABEL: 100.0, PERCENT_CHANGE: 100.0, "dimensionless": 1.0}.get(
+            units.get(r, ""), eng.baseline.get(r, 0.0))
         sd = _noise_sd(np.asarray(series[r], float), size)
         par_rows.append(
             {
                 "parameterId": f"sd_obs_{r}",
                 "parameterName": f"noise standard deviation of {r} (5 % of its peak, or of its size at "
-                                 "the baseline, 100 for a percent, if larger)",
+                                 "the baseline, 100 for a percent, 1 for an index, if larger)",
                 "parameterScale": "lin",
                 "lowerBound": sd / 100,
                 "upperBound": sd * 100,
