@@ -750,19 +750,33 @@ class Engine:
         model time (model time units) of the integrator's clock 0."""
         said = f"{self.name}: integration failed: {_integrator_message(exc)}"
         changes = self._changes or Changes()
-        folds = []
-        for sid, value in {**changes.parameters, **changes.species}.items():
-            base = self.baseline.get(sid, 0.0)
-            if value != 0 and base != 0 and math.isfinite(value):
-                fold = abs(value / base)
-                if max(fold, 1 / fold) >= EXTREME_CHANGE:
-                    folds.append((max(fold, 1 / fold), sid, value, fold))
-        if folds:
-            _, sid, value, fold = max(folds)
+        extreme = self.most_extreme_change({**changes.parameters, **changes.species}.items(), falls=True)
+        if extreme is not None:
+            fold, sid, value = extreme
             said += (f" (this run sets {sid} to {value:.3g}, {fold:.3g} times its value in the model: a "
                      "change that large may be more than the integrator can follow)")
         said += self._not_finite_rates(changes, shift)
         return SimulationError(said)
+
+    def most_extreme_change(self, values: Iterable[tuple[str, float]], *, falls: bool = False
+                            ) -> tuple[float, str, float] | None:
+        """Of ``values`` ((id, value) pairs a condition sets), the one that moves a value of the
+        model furthest, where it raises it EXTREME_CHANGE-fold or more (or, with ``falls``, moves
+        it that far either way), as (fold, id, value): fold is the value over the model's (its
+        size, with ``falls``); None when none does."""
+        found = []
+        for sid, value in values:
+            base = self.baseline.get(sid, 0.0)
+            if value == 0 or base == 0 or not math.isfinite(value) or (base < 0 and not falls):
+                continue
+            fold = abs(value / base) if falls else value / base
+            size = max(fold, 1 / fold) if falls else fold
+            if size >= EXTREME_CHANGE:
+                found.append((size, sid, value, fold))
+        if not found:
+            return None
+        _, sid, value, fold = max(found)
+        return fold, sid, value
 
     def _not_finite_rates(self, changes: Changes, shift: float) -> str:
         """The reactions and states whose rate is not a finite number at the state where the

@@ -44,7 +44,7 @@ from .dosing import (
     resolve_drug,
 )
 from .dosing import spec_number as _num
-from .engine import EXTREME_CHANGE, Changes, Dosing, Engine, TimedChange, check_engine
+from .engine import Changes, Dosing, Engine, TimedChange, check_engine
 from .errors import (
     DoseAboveStudiedWarning,
     DrugWithoutTargetWarning,
@@ -721,12 +721,10 @@ def to_changes(perturbations: str | Perturbation | Sequence[str | Perturbation],
 def _warn_extreme(changes: Changes, engine: Engine, perturbations: Sequence[Perturbation]) -> None:
     """Warn :class:`~rankl_net.errors.ExtremeChangeWarning` where the changes raise a value of the
     model EXTREME_CHANGE-fold or more (the largest such rise, in or out of a window)."""
-    values = [*changes.parameters.items(), *changes.species.items(),
-              *((tc.target, tc.value) for tc in changes.timed)]
-    folds = [(value / engine.baseline[sid], sid, value) for sid, value in values
-             if engine.baseline.get(sid, 0.0) > 0 and value >= EXTREME_CHANGE * engine.baseline[sid]]
-    if folds:
-        fold, sid, value = max(folds)
+    extreme = engine.most_extreme_change([*changes.parameters.items(), *changes.species.items(),
+                                          *((tc.target, tc.value) for tc in changes.timed)])
+    if extreme is not None:
+        fold, sid, value = extreme
         # the parts that change it, so that a screen says it once for a background that gives it
         parts = [p for p in perturbations if sid in _changed_by(p, engine)] or perturbations
         warnings.warn(f"{condition_spec(parts)}: sets {sid} to {value:.3g}, {fold:.3g} times its "

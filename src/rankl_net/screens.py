@@ -56,7 +56,7 @@ from filelock import FileLock, Timeout
 from .analysis import NEUTRAL_LEVEL, check_table, log2_fold_change
 from .catalog import get_model
 from .cvode import integrator_log_quiet
-from .dosing import read_number, resolve_drug, spec_number
+from .dosing import parse_regimen, read_number, resolve_drug, spec_number
 from .engine import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, ROUND_OFF, Changes, check_tolerances, load
 from .errors import (
     DoseAboveStudiedWarning,
@@ -1214,7 +1214,8 @@ def dose_label(model: str | None, perturb: str) -> str:
     kind, _, target = perturb.partition(":")
     if kind == "drug":
         name, unit, schedule = _drug_series(target, perturb)
-        return f"{name} dose ({unit}{', as drug:' + name + '=DOSE' + unit + schedule if schedule else ''})"
+        as_given = f", as drug:{name}=DOSE{unit}{schedule}" if schedule else ""
+        return f"{name} dose ({unit}{as_given})"
     if kind == "set":
         unit = readout_units(model, [target]).get(target, "")
         return f"{target} ({unit})" if unit else target
@@ -1243,12 +1244,11 @@ def levels_of(perturbations: Iterable[str]) -> np.ndarray:
     ``perturbation`` column), or one spec."""
     levels = []
     for spec in name_list(perturbations, "perturbations", commas=False):
-        value = spec.partition("=")[2]
-        if spec.startswith("drug:"):  # the dose of drug:NAME=60mg/6mo
-            value = re.sub(r"mg.*$", "", value)
         try:
-            levels.append(read_number(value))
-        except ValueError:
+            # (the dose of drug:NAME=60mg/6mo, in mg or mg/kg)
+            levels.append(parse_regimen(spec).dose if spec.startswith("drug:")
+                          else read_number(spec.partition("=")[2]))
+        except (ValueError, InputError):
             raise InputError(f"{spec!r} is not a condition of a dose series: it has no level (such as "
                              "inh:P38=0.5)") from None
     return np.array(levels)
@@ -1262,11 +1262,12 @@ def dose_conditions(perturb: str, levels: Iterable[float] | float | str) -> list
     above 0 (``drug:denosumab=60mg/6mo``)."""
     kind, target = _dosed(perturb)
     levels = _levels(levels, perturb)
+    if kind == "drug":
+        name, unit, schedule = _drug_series(target, perturb)
     specs = []
     for v in levels:
         spec = f"{kind}:{target}={spec_number(v)}"
         if kind == "drug":
-            name, unit, schedule = _drug_series(target, perturb)
             if v <= 0:
                 raise InputError(f"the level {v:g} of {perturb}: a drug's doses are above 0; the model "
                                  "without the drug (dose 0) is the reference each fit starts from")
